@@ -75,6 +75,11 @@ void vh_test_fmt_p(char *buf, size_t size, const void *v)
 	snprintf(buf, size, "%p", v);
 }
 
+void vh_test_fmt_d(char *buf, size_t size, double v)
+{
+	snprintf(buf, size, "%.9g", v);
+}
+
 void vh_test_streq(const char *file, int line, bool fatal, const char *ea, const char *eb,
 		   const char *a, const char *b)
 {

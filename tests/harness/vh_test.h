@@ -58,6 +58,7 @@ void vh_test_report_failure(const char *file, int line, bool fatal, const char *
 void vh_test_fmt_i(char *buf, size_t size, long long v);
 void vh_test_fmt_u(char *buf, size_t size, unsigned long long v);
 void vh_test_fmt_p(char *buf, size_t size, const void *v);
+void vh_test_fmt_d(char *buf, size_t size, double v);
 
 #define VH_TEST_FMT(buf, v)                                                              \
 	_Generic((v),                                                                    \
@@ -66,6 +67,7 @@ void vh_test_fmt_p(char *buf, size_t size, const void *v);
 		long long: vh_test_fmt_i, unsigned char: vh_test_fmt_u,                  \
 		unsigned short: vh_test_fmt_u, unsigned int: vh_test_fmt_u,              \
 		unsigned long: vh_test_fmt_u, unsigned long long: vh_test_fmt_u,         \
+		float: vh_test_fmt_d, double: vh_test_fmt_d,                             \
 		default: vh_test_fmt_p)(buf, sizeof(buf), (v))
 
 #define VH_TEST(suite, name)                                                            \
@@ -89,7 +91,7 @@ void vh_test_fmt_p(char *buf, size_t size, const void *v);
 #define VH_ASSERT(cond) VH_CHECK_(true, cond, "required: %s", #cond)
 #define VH_FAIL(...) vh_test_fail(__FILE__, __LINE__, true, __VA_ARGS__)
 
-/* Integer and pointer comparisons: both sides evaluated once, printed on
+/* Integer, floating-point and pointer comparisons: both sides evaluated once, printed on
  * failure.  Mixed signedness is a compile error (-Wsign-compare), which is
  * the point. */
 #define VH_CMP_(fatal, a, op, b)                                                     \

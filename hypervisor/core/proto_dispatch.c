@@ -1,0 +1,436 @@
+/* The control protocol's hypervisor side: one request in, one reply out.
+ *
+ * The request is decoded and every wire field checked before the host
+ * lock is taken; the handler then resolves the VM and calls the VM API,
+ * which validates values and admission before it changes anything.  A
+ * handler writes its reply only after it has acted, so a refusal at any
+ * stage replaces the reply with an error and leaves the host as it was. */
+#include "vh/format.h"
+#include "vh/host.h"
+#include "vh/proto.h"
+#include "vh/string.h"
+#include "vh/version.h"
+#include "vh/vm.h"
+
+struct dctx {
+	struct vh_host *h;
+	const struct vh_proto_request *req;
+	uint8_t *payload; /* the reply's payload, after its header */
+	size_t room;      /* bytes available for the payload */
+	size_t len;       /* bytes written */
+	uint64_t now;
+};
+
+/* Every fixed reply fits VH_PROTO_REPLY_MIN (static asserts in proto.h),
+ * and the paged ones size themselves to `room`, so handlers only take
+ * space through here. */
+static uint8_t *take(struct dctx *c, size_t n)
+{
+	uint8_t *p = c->payload + c->len;
+
+	c->len += n;
+	return p;
+}
+
+/* ---- VM records ---------------------------------------------------------- */
+
+static void summarize(const struct vh_vm *vm, struct vh_proto_vm_summary *s)
+{
+	vh_memset(s, 0, sizeof(*s));
+	s->id = vm->id;
+	s->state = (uint32_t)vm->state;
+	vh_memcpy(s->uuid, vm->cfg.uuid, 16);
+	vh_strlcpy(s->name, vm->cfg.name, sizeof(s->name));
+	s->vcpus = vm->cfg.vcpus;
+	s->cosched = (uint32_t)vm->cfg.cosched;
+	s->memory_mib = vm->cfg.memory_mib;
+	s->cpu = vm->cfg.cpu;
+	s->mem = vm->cfg.mem;
+	s->balloon_request_pages = vm->mem.balloon_request_pages;
+	s->balloon_target_pages = vm->mem.balloon_target_pages;
+	s->state_changes = vm->state_changes;
+	s->boot_generation = vm->boot_generation;
+}
+
+static void put_summary(struct dctx *c, struct vh_vm *vm)
+{
+	struct vh_proto_vm_summary s;
+
+	summarize(vm, &s);
+	vh_proto_put_vm_summary(take(c, sizeof(struct vh_wire_vm_summary)), &s);
+}
+
+static void put_info(struct dctx *c, const struct vh_vm *vm)
+{
+	uint8_t *p = take(c, sizeof(struct vh_wire_vm_info));
+	struct vh_proto_vm_summary s;
+
+	summarize(vm, &s);
+	vh_proto_put_vm_summary(p + offsetof(struct vh_wire_vm_info, summary), &s);
+	vh_proto_put_vm_config(p + offsetof(struct vh_wire_vm_info, config), &vm->cfg);
+}
+
+static void vm_stats(struct dctx *c, struct vh_vm *vm, struct vh_proto_vm_stats *s)
+{
+	vh_memset(s, 0, sizeof(*s));
+	s->id = vm->id;
+	s->state = (uint32_t)vm->state;
+	vh_sched_vm_stats(c->h, vm, c->now, &s->cpu);
+	vh_mem_vm_stats(c->h, vm, &s->mem);
+	for (uint32_t i = 0; i < vm->cfg.vcpus; i++) {
+		for (uint32_t k = 0; k < VH_EXIT_KIND_COUNT; k++)
+			s->exits[k] += vm->vcpus[i].exits[k];
+	}
+}
+
+static void put_vm_stats(struct dctx *c, struct vh_vm *vm)
+{
+	struct vh_proto_vm_stats s;
+
+	vm_stats(c, vm, &s);
+	vh_proto_put_vm_stats(take(c, sizeof(struct vh_wire_vm_stats)), &s);
+}
+
+/* ---- handlers ------------------------------------------------------------- */
+
+typedef int (*vm_op_fn)(struct vh_host *h, struct vh_vm *vm, struct vh_error *err);
+
+/* vm is the VM the request addresses (NULL for requests that address
+ * none); op is the VM API call of a lifecycle entry. */
+typedef int (*handler_fn)(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_error *err);
+
+static int do_host_info(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_error *err)
+{
+	struct vh_host *h = c->h;
+	struct vh_proto_host_info hi = {
+		.version_min = VH_PROTO_VERSION_MIN,
+		.version_max = VH_PROTO_VERSION_MAX,
+		.page_size = VH_PAGE_SIZE,
+		.pcpus = h->cfg.pcpus,
+		.mhz_per_pcpu = h->cfg.mhz_per_pcpu,
+		.memory_bytes = h->cfg.memory_bytes,
+		.overhead_bytes = h->cfg.overhead_bytes,
+		.cpu_capacity_mhz = vh_host_cpu_capacity_mhz(h),
+		.mem_capacity_mib = vh_host_mem_capacity_mib(h),
+		.max_vms = h->cfg.max_vms,
+		.nvms = h->nvms,
+		.max_vcpus = VH_VM_MAX_VCPUS,
+		.max_modules = VH_BOOT_MAX_MODULES,
+		.max_devices = VH_VM_MAX_DEVICES,
+		.max_msg = VH_PROTO_MAX_MSG,
+		.max_memory_mib = VH_VM_MAX_MEMORY_MIB,
+	};
+
+	(void)vm;
+	(void)op;
+	(void)err;
+	vh_strlcpy(hi.vh_version, vh_version(), sizeof(hi.vh_version));
+	vh_proto_put_host_info(take(c, sizeof(struct vh_wire_host_info)), &hi);
+	return VH_OK;
+}
+
+static int do_host_stats(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_error *err)
+{
+	struct vh_host *h = c->h;
+	struct vh_proto_host_stats hs = {
+		.now_ns = c->now,
+		.pcpus = h->cfg.pcpus,
+		.nvms = h->nvms,
+		.reserved_mhz = h->reserved_mhz,
+		.reserved_mib = h->reserved_mib,
+		.cpu_capacity_mhz = vh_host_cpu_capacity_mhz(h),
+		.mem_capacity_mib = vh_host_mem_capacity_mib(h),
+	};
+	uint8_t *fixed = take(c, sizeof(struct vh_wire_host_stats));
+
+	(void)vm;
+	(void)op;
+	(void)err;
+	for (uint32_t i = 0; i < h->cfg.max_vms; i++) {
+		const struct vh_vm *v = h->vms[i];
+		if (v && (v->state == VH_VM_RUNNING || v->state == VH_VM_PAUSED))
+			hs.npowered_on++;
+	}
+	for (uint32_t i = 0; i < h->cfg.pcpus; i++) {
+		struct vh_pcpu_stats ps;
+		vh_sched_pcpu_stats(h, i, c->now, &ps);
+		hs.busy_ns += ps.busy_ns;
+		hs.idle_ns += ps.idle_ns;
+		vh_proto_put_pcpu_stats(take(c, sizeof(struct vh_wire_pcpu_stats)), &ps);
+	}
+	vh_mem_host_stats(h, &hs.mem);
+	vh_proto_put_host_stats(fixed, &hs);
+	return VH_OK;
+}
+
+/* The VM with the smallest id >= from, or NULL. */
+static struct vh_vm *first_from(struct vh_host *h, uint32_t from)
+{
+	struct vh_vm *best = NULL;
+
+	for (uint32_t i = 0; i < h->cfg.max_vms; i++) {
+		struct vh_vm *v = h->vms[i];
+		if (v && v->id >= from && (!best || v->id < best->id))
+			best = v;
+	}
+	return best;
+}
+
+/* VM_LIST and VM_STATS_ALL: entries in ascending id order from start_id,
+ * as many as the reply holds (and max_entries allows).  Ids are never
+ * reused, so a client that asks again from next_id sees every VM that
+ * existed throughout exactly once, whatever was defined or undefined
+ * between its requests. */
+static int do_page(struct dctx *c, size_t esize, void (*put)(struct dctx *, struct vh_vm *))
+{
+	const struct vh_proto_page_req *rq = &c->req->u.page;
+	struct vh_proto_page_reply pg = { .total = c->h->nvms, .now_ns = c->now };
+	uint8_t *fixed = take(c, sizeof(struct vh_wire_page_reply));
+	size_t fit = (c->room - c->len) / esize;
+	uint32_t from = rq->start_id ? rq->start_id : 1;
+	struct vh_vm *vm;
+
+	if (rq->max_entries && rq->max_entries < fit)
+		fit = rq->max_entries;
+	while ((vm = first_from(c->h, from))) {
+		if (pg.count == fit) {
+			pg.next_id = vm->id;
+			break;
+		}
+		put(c, vm);
+		pg.count++;
+		if (vm->id == UINT32_MAX)
+			break;
+		from = vm->id + 1;
+	}
+	vh_proto_put_page_reply(fixed, &pg);
+	return VH_OK;
+}
+
+static int do_list(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_error *err)
+{
+	(void)vm;
+	(void)op;
+	(void)err;
+	return do_page(c, sizeof(struct vh_wire_vm_summary), put_summary);
+}
+
+static int do_stats_all(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_error *err)
+{
+	(void)vm;
+	(void)op;
+	(void)err;
+	return do_page(c, sizeof(struct vh_wire_vm_stats), put_vm_stats);
+}
+
+static int do_define(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_error *err)
+{
+	(void)vm;
+	(void)op;
+	if (vh_vm_config_validate(&c->req->u.define, err))
+		return err->code;
+	vm = vh_vm_define(c->h, &c->req->u.define, err);
+	if (!vm)
+		return err->code;
+	put_info(c, vm);
+	return VH_OK;
+}
+
+static int do_undefine(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_error *err)
+{
+	(void)op;
+	return vh_vm_undefine(c->h, vm, err);
+}
+
+static int do_get(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_error *err)
+{
+	(void)op;
+	(void)err;
+	put_info(c, vm);
+	return VH_OK;
+}
+
+static int do_lifecycle(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_error *err)
+{
+	int rc = op(c->h, vm, err);
+
+	if (rc)
+		return rc;
+	put_summary(c, vm);
+	return VH_OK;
+}
+
+static int do_set_cpu(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_error *err)
+{
+	int rc = vh_vm_set_cpu(c->h, vm, &c->req->u.cpu, err);
+
+	(void)op;
+	if (rc)
+		return rc;
+	put_summary(c, vm);
+	return VH_OK;
+}
+
+static int do_set_mem(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_error *err)
+{
+	int rc = vh_vm_set_mem(c->h, vm, &c->req->u.mem, err);
+
+	(void)op;
+	if (rc)
+		return rc;
+	put_summary(c, vm);
+	return VH_OK;
+}
+
+static int do_set_balloon(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_error *err)
+{
+	int rc = vh_vm_set_balloon(c->h, vm, c->req->u.balloon_target_mib, err);
+
+	(void)op;
+	if (rc)
+		return rc;
+	put_summary(c, vm);
+	return VH_OK;
+}
+
+static int do_vm_stats(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_error *err)
+{
+	uint8_t *p = take(c, sizeof(struct vh_wire_vm_stats_reply));
+	struct vh_proto_vm_stats s;
+
+	(void)op;
+	(void)err;
+	vm_stats(c, vm, &s);
+	vh_proto_put_vm_stats_reply(p, c->now, vm->cfg.vcpus, &s);
+	for (uint32_t i = 0; i < vm->cfg.vcpus; i++) {
+		struct vh_proto_vcpu_stats vs = { .index = i };
+		vh_sched_vcpu_stats(c->h, &vm->vcpus[i], c->now, &vs.cpu);
+		vh_proto_put_vcpu_stats(take(c, sizeof(struct vh_wire_vcpu_stats)), &vs);
+	}
+	return VH_OK;
+}
+
+/* The dispatch table: by message type, the handler, whether the request
+ * addresses a VM (resolved before the handler runs) and, for lifecycle
+ * requests, the VM API call.  Payload sizes live in the codec's table. */
+static const struct {
+	handler_fn fn;
+	bool addresses_vm;
+	vm_op_fn op;
+} ops[VH_PROTO_TYPE_COUNT] = {
+	[VH_PROTO_HOST_INFO] = { do_host_info, false, NULL },
+	[VH_PROTO_HOST_STATS] = { do_host_stats, false, NULL },
+	[VH_PROTO_VM_LIST] = { do_list, false, NULL },
+	[VH_PROTO_VM_DEFINE] = { do_define, false, NULL },
+	[VH_PROTO_VM_UNDEFINE] = { do_undefine, true, NULL },
+	[VH_PROTO_VM_GET] = { do_get, true, NULL },
+	[VH_PROTO_VM_START] = { do_lifecycle, true, vh_vm_start },
+	[VH_PROTO_VM_STOP] = { do_lifecycle, true, vh_vm_stop },
+	[VH_PROTO_VM_PAUSE] = { do_lifecycle, true, vh_vm_pause },
+	[VH_PROTO_VM_RESUME] = { do_lifecycle, true, vh_vm_resume },
+	[VH_PROTO_VM_RESET] = { do_lifecycle, true, vh_vm_reset },
+	[VH_PROTO_VM_SET_CPU] = { do_set_cpu, true, NULL },
+	[VH_PROTO_VM_SET_MEM] = { do_set_mem, true, NULL },
+	[VH_PROTO_VM_SET_BALLOON] = { do_set_balloon, true, NULL },
+	[VH_PROTO_VM_STATS] = { do_vm_stats, true, NULL },
+	[VH_PROTO_VM_STATS_ALL] = { do_stats_all, false, NULL },
+};
+
+static struct vh_vm *resolve(struct vh_host *h, const struct vh_proto_vm_ref *r,
+			     struct vh_error *err)
+{
+	struct vh_vm *vm = NULL;
+	const uint8_t *u = r->uuid;
+
+	switch (r->kind) {
+	case VH_PROTO_REF_ID:
+		if (!(vm = vh_vm_find_id(h, r->id)))
+			vh_error_set(err, VH_E_NOENT, "vm.id: no VM with id %u", r->id);
+		break;
+	case VH_PROTO_REF_NAME:
+		if (!(vm = vh_vm_find_name(h, r->name)))
+			vh_error_set(err, VH_E_NOENT, "vm.name: no VM named \"%s\"", r->name);
+		break;
+	case VH_PROTO_REF_UUID:
+		if (!(vm = vh_vm_find_uuid(h, r->uuid)))
+			vh_error_set(err, VH_E_NOENT,
+				     "vm.uuid: no VM with uuid %02x%02x%02x%02x-%02x%02x-%02x%02x-"
+				     "%02x%02x-%02x%02x%02x%02x%02x%02x",
+				     u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10],
+				     u[11], u[12], u[13], u[14], u[15]);
+		break;
+	default: /* refused by the decoder */
+		vh_error_set(err, VH_E_INTERNAL, "vm.kind: %u slipped past the decoder", r->kind);
+		break;
+	}
+	return vm;
+}
+
+/* The field at fault is the reason's prefix up to ": " when it looks like
+ * a field path (letters, digits, '_', '.', '[', ']'); reasons about no
+ * single field ("cannot start VM ...") leave it empty. */
+static void field_of(const char *reason, char *field, size_t cap)
+{
+	size_t n = 0;
+
+	for (;; n++) {
+		char ch = reason[n];
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			  (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '[' || ch == ']';
+		if (!ok)
+			break;
+	}
+	if (n == 0 || n >= cap || reason[n] != ':' || reason[n + 1] != ' ')
+		n = 0;
+	vh_memcpy(field, reason, n);
+	field[n] = '\0';
+}
+
+int vh_proto_dispatch(struct vh_host *h, const void *req, size_t req_len, void *reply,
+		      size_t reply_cap, size_t *reply_len)
+{
+	struct vh_proto_request rq;
+	struct vh_proto_header hdr = {
+		.magic = VH_PROTO_MAGIC,
+		.version = VH_PROTO_VERSION,
+		.flags = VH_PROTO_F_REPLY,
+	};
+	struct vh_error err = { VH_OK, "" };
+	struct dctx c = { .h = h, .req = &rq, .payload = (uint8_t *)reply + VH_PROTO_HEADER_SIZE };
+	int rc;
+
+	*reply_len = 0;
+	if (reply_cap < VH_PROTO_REPLY_MIN)
+		return VH_E_INVAL;
+	c.room = (reply_cap < VH_PROTO_MAX_MSG ? reply_cap : VH_PROTO_MAX_MSG) - VH_PROTO_HEADER_SIZE;
+	rc = vh_proto_decode_request(req, req_len, &rq, &err);
+	hdr.type = rq.type;
+	hdr.request_id = rq.request_id;
+	if (rc == VH_OK) {
+		struct vh_vm *vm = NULL;
+		h->plat->lock(h->plat->ctx);
+		c.now = h->plat->now_ns(h->plat->ctx);
+		if (ops[rq.type].addresses_vm && !(vm = resolve(h, &rq.vm, &err)))
+			rc = err.code;
+		else
+			rc = ops[rq.type].fn(&c, vm, ops[rq.type].op, &err);
+		h->plat->unlock(h->plat->ctx);
+	}
+	if (rc != VH_OK) {
+		struct vh_proto_error e = { .code = (uint32_t)rc };
+		/* A VM API call that failed without a reason would be a bug
+		 * there; the client still gets a code it can act on. */
+		if ((int)err.code != rc || !err.reason[0])
+			vh_snprintf(err.reason, sizeof(err.reason), "%s failed (%s)",
+				    vh_proto_type_name(rq.type), vh_errcode_name(rc));
+		vh_strlcpy(e.reason, err.reason, sizeof(e.reason));
+		field_of(e.reason, e.field, sizeof(e.field));
+		c.len = 0;
+		vh_proto_put_error(take(&c, sizeof(struct vh_wire_error)), &e);
+	}
+	hdr.status = (uint32_t)rc;
+	hdr.payload_len = (uint32_t)c.len;
+	vh_proto_put_header(reply, &hdr);
+	*reply_len = VH_PROTO_HEADER_SIZE + c.len;
+	return rc;
+}

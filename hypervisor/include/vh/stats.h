@@ -1,0 +1,62 @@
+/* Counters, in ESX's vocabulary so dashboards map one to one. */
+#ifndef VH_STATS_H
+#define VH_STATS_H
+
+#include "vh/types.h"
+
+/* CPU time of a vCPU (or the sum over a VM's vCPUs), nanoseconds. */
+struct vh_cpu_stats {
+	uint64_t used_ns;   /* running on a pCPU */
+	uint64_t ready_ns;  /* runnable, waiting for a pCPU */
+	uint64_t costop_ns; /* held back by co-scheduling while runnable */
+	uint64_t wait_ns;   /* halted, waiting for an interrupt or timer */
+	uint64_t runs;      /* times dispatched onto a pCPU */
+};
+
+struct vh_pcpu_stats {
+	uint64_t busy_ns;
+	uint64_t idle_ns;
+};
+
+/* Memory of a VM, in 4 KiB pages. */
+struct vh_mem_stats {
+	uint64_t granted;  /* guest pages backed by a frame (private or shared) */
+	uint64_t consumed; /* host frames charged to the VM (shared frames split) */
+	uint64_t active;   /* estimate from sampling */
+	uint64_t shared;   /* guest pages mapped to a shared frame */
+	uint64_t balloon;  /* pages the guest handed back through the balloon */
+	uint64_t swapped;  /* pages swapped out by the hypervisor */
+	uint64_t overhead; /* hypervisor metadata for this VM */
+};
+
+struct vh_host_mem_stats {
+	uint64_t total;        /* frames given to the core */
+	uint64_t free;         /* frames not in use */
+	uint64_t reserved;     /* frames held for reservations */
+	uint64_t shared_saved; /* frames saved by page sharing */
+};
+
+/* Why a vCPU left the guest, across backends.  Backends map their own
+ * exit reasons (VMX basic exit reasons, KVM exit codes) onto these. */
+enum vh_exit_kind {
+	VH_EXIT_EXTERNAL_INTERRUPT,
+	VH_EXIT_PREEMPTION_TIMER,
+	VH_EXIT_HLT,
+	VH_EXIT_IO,
+	VH_EXIT_MMIO,
+	VH_EXIT_CPUID,
+	VH_EXIT_MSR,
+	VH_EXIT_CR_ACCESS,
+	VH_EXIT_XSETBV,
+	VH_EXIT_EPT_VIOLATION,
+	VH_EXIT_HYPERCALL,
+	VH_EXIT_EXCEPTION,
+	VH_EXIT_TRIPLE_FAULT,
+	VH_EXIT_OTHER,
+	VH_EXIT_KIND_COUNT
+};
+
+/* Stable lower-case name of an exit kind ("io", "ept_violation"). */
+const char *vh_exit_kind_name(enum vh_exit_kind kind);
+
+#endif

@@ -1,0 +1,137 @@
+/* VMs and vCPUs: configuration, lifecycle states with only legal
+ * transitions, and the calls that change them (hypervisor/core/vm.c).
+ * Every call expects the host lock held (see host.h). */
+#ifndef VH_VM_H
+#define VH_VM_H
+
+#include "vh/error.h"
+#include "vh/mem.h"
+#include "vh/resource.h"
+#include "vh/sched.h"
+#include "vh/stats.h"
+#include "vh/types.h"
+
+#define VH_VM_NAME_MAX 64       /* including the terminating NUL */
+#define VH_VM_MAX_VCPUS 64
+#define VH_VM_MIN_MEMORY_MIB 1
+#define VH_VM_MAX_MEMORY_MIB (1024ull * 1024ull) /* 1 TiB */
+#define VH_BOOT_PATH_MAX 128
+#define VH_BOOT_CMDLINE_MAX 512
+#define VH_BOOT_MAX_MODULES 8
+#define VH_VM_MAX_DEVICES 16
+
+enum vh_vm_state {
+	VH_VM_DEFINED = 0, /* configured, never started or undefined-able */
+	VH_VM_RUNNING = 1,
+	VH_VM_PAUSED = 2,
+	VH_VM_STOPPED = 3,
+	VH_VM_CRASHED = 4, /* the guest triple-faulted or a backend gave up */
+	VH_VM_STATE_COUNT
+};
+
+const char *vh_vm_state_name(enum vh_vm_state s);
+
+struct vh_boot_module {
+	char image[VH_BOOT_PATH_MAX];
+	char args[VH_BOOT_PATH_MAX];
+};
+
+struct vh_boot_config {
+	char kernel[VH_BOOT_PATH_MAX]; /* image name (the backend resolves it) */
+	char cmdline[VH_BOOT_CMDLINE_MAX];
+	uint32_t nmodules;
+	struct vh_boot_module modules[VH_BOOT_MAX_MODULES];
+};
+
+enum vh_device_type {
+	VH_DEV_UART16550 = 1,   /* COM1 console */
+	VH_DEV_DEBUG_EXIT = 2,  /* QEMU isa-debug-exit at 0xf4 */
+	VH_DEV_FW_CFG = 3,      /* QEMU fw_cfg at 0x510 */
+	VH_DEV_BALLOON = 4,     /* balloon through hypercalls */
+	VH_DEV_TYPE_MAX = VH_DEV_BALLOON
+};
+
+struct vh_device_config {
+	uint32_t type;  /* enum vh_device_type */
+	uint32_t flags; /* per type; 0 for now */
+};
+
+struct vh_vm_config {
+	char name[VH_VM_NAME_MAX];
+	uint8_t uuid[16];
+	uint32_t vcpus;
+	uint64_t memory_mib;
+	struct vh_cpu_controls cpu;
+	struct vh_mem_controls mem;
+	enum vh_cosched_mode cosched;
+	struct vh_boot_config boot;
+	uint32_t ndevices;
+	struct vh_device_config devices[VH_VM_MAX_DEVICES];
+};
+
+/* A config with the defaults: 1 vCPU, 64 MiB, normal shares, no
+ * reservation, no limit, relaxed co-scheduling, UART + debug-exit. */
+void vh_vm_config_default(struct vh_vm_config *cfg);
+/* Checks every field; the reason names the first field at fault. */
+int vh_vm_config_validate(const struct vh_vm_config *cfg, struct vh_error *err);
+
+struct vh_vcpu {
+	struct vh_vm *vm;
+	uint32_t index;
+	struct vh_vcpu_sched sched;
+	uint64_t exits[VH_EXIT_KIND_COUNT];
+	void *backend; /* the backend's per-vCPU state (VMCS, KVM fd, ...) */
+};
+
+struct vh_vm {
+	uint32_t id; /* stable while defined, never reused while the host lives */
+	struct vh_vm_config cfg;
+	enum vh_vm_state state;
+	struct vh_vcpu *vcpus; /* cfg.vcpus of them */
+	struct vh_vm_sched sched;
+	struct vh_vm_mem mem;
+	uint64_t state_changes;
+	/* Bumped at every power-on and reset: backends reload the guest when
+	 * it changes. */
+	uint32_t boot_generation;
+	void *backend;
+};
+
+struct vh_host;
+
+/* Defines a VM from a validated config: unique name and uuid, VM count
+ * within the host's limit.  Returns NULL with err set on failure (nothing
+ * changes). */
+struct vh_vm *vh_vm_define(struct vh_host *h, const struct vh_vm_config *cfg,
+			   struct vh_error *err);
+/* Only a VM that is not running or paused can be undefined. */
+int vh_vm_undefine(struct vh_host *h, struct vh_vm *vm, struct vh_error *err);
+
+/* Lifecycle.  Legal transitions:
+ *   defined/stopped/crashed --start--> running   (admission-controlled)
+ *   running --pause--> paused --resume--> running
+ *   running/paused --stop--> stopped
+ *   running/paused --reset--> running (memory cleared, vCPUs restart)
+ *   running --crash--> crashed (backends report a dead guest)
+ * Anything else fails with VH_E_STATE naming both states. */
+int vh_vm_start(struct vh_host *h, struct vh_vm *vm, struct vh_error *err);
+int vh_vm_stop(struct vh_host *h, struct vh_vm *vm, struct vh_error *err);
+int vh_vm_pause(struct vh_host *h, struct vh_vm *vm, struct vh_error *err);
+int vh_vm_resume(struct vh_host *h, struct vh_vm *vm, struct vh_error *err);
+int vh_vm_reset(struct vh_host *h, struct vh_vm *vm, struct vh_error *err);
+int vh_vm_crash(struct vh_host *h, struct vh_vm *vm, const char *why);
+
+/* Run-time controls, admission-controlled, applied within one quantum.
+ * On failure nothing changes. */
+int vh_vm_set_cpu(struct vh_host *h, struct vh_vm *vm, const struct vh_cpu_controls *c,
+		  struct vh_error *err);
+int vh_vm_set_mem(struct vh_host *h, struct vh_vm *vm, const struct vh_mem_controls *c,
+		  struct vh_error *err);
+int vh_vm_set_balloon(struct vh_host *h, struct vh_vm *vm, uint64_t target_mib,
+		      struct vh_error *err);
+
+struct vh_vm *vh_vm_find_id(struct vh_host *h, uint32_t id);
+struct vh_vm *vh_vm_find_name(struct vh_host *h, const char *name);
+struct vh_vm *vh_vm_find_uuid(struct vh_host *h, const uint8_t uuid[16]);
+
+#endif

@@ -20,7 +20,7 @@ uint64_t vh_host_mem_capacity_mib(const struct vh_host *h)
 static int validate_platform(const struct vh_platform *p, struct vh_error *err)
 {
 	if (!p || !p->now_ns || !p->alloc || !p->free || !p->frame_ptr || !p->map || !p->kick ||
-	    !p->random || !p->lock || !p->unlock || !p->log)
+	    !p->random || !p->lock || !p->unlock || !p->log || !p->console)
 		return vh_error_set(err, VH_E_INVAL, "platform: every callback must be provided");
 	return VH_OK;
 }

@@ -179,6 +179,39 @@ static void sim_log(void *ctx, const char *line)
 		fprintf(stderr, "vh: %s\n", line);
 }
 
+static void console_append(struct vh_sim_platform *sp, const char *s, size_t n)
+{
+	if (sp->console_len + n + 1 > sp->console_cap) {
+		size_t cap = sp->console_cap ? sp->console_cap : 4096;
+		while (cap < sp->console_len + n + 1)
+			cap *= 2;
+		char *grown = realloc(sp->console, cap);
+		if (!grown)
+			return; /* drop output rather than fail the guest */
+		sp->console = grown;
+		sp->console_cap = cap;
+	}
+	memcpy(sp->console + sp->console_len, s, n);
+	sp->console_len += n;
+	sp->console[sp->console_len] = '\0';
+}
+
+static void sim_console(void *ctx, struct vh_vm *vm, const char *bytes, size_t n)
+{
+	struct vh_sim_platform *sp = self(ctx);
+
+	for (size_t i = 0; i < n; i++) {
+		if (sp->console_at_line_start) {
+			console_append(sp, vm->cfg.name, strlen(vm->cfg.name));
+			console_append(sp, ": ", 2);
+			sp->console_at_line_start = false;
+		}
+		console_append(sp, &bytes[i], 1);
+		if (bytes[i] == '\n')
+			sp->console_at_line_start = true;
+	}
+}
+
 bool vh_sim_platform_init(struct vh_sim_platform *sp, uint64_t memory_bytes, unsigned npcpus,
 			  uint64_t seed)
 {
@@ -205,7 +238,9 @@ bool vh_sim_platform_init(struct vh_sim_platform *sp, uint64_t memory_bytes, uns
 		.lock = sim_lock,
 		.unlock = sim_unlock,
 		.log = sim_log,
+		.console = sim_console,
 	};
+	sp->console_at_line_start = true;
 	return true;
 }
 
@@ -214,6 +249,9 @@ void vh_sim_platform_fini(struct vh_sim_platform *sp)
 	for (size_t i = 0; i < sp->nmaps; i++)
 		free(sp->maps[i].entries);
 	free(sp->maps);
+	free(sp->console);
+	sp->console = NULL;
+	sp->console_len = sp->console_cap = 0;
 	free(sp->arena);
 	free(sp->kicks);
 	free(sp->kick_pending);

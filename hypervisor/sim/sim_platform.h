@@ -49,6 +49,12 @@ struct vh_sim_platform {
 	struct vh_sim_vm_map *maps;
 	size_t nmaps, maps_cap;
 
+	/* Guest console output, all VMs, each chunk prefixed "NAME: " at
+	 * line starts; grows as needed. */
+	char *console;
+	size_t console_len, console_cap;
+	bool console_at_line_start;
+
 	int lock_depth;
 	bool log_to_stderr;
 	uint64_t log_lines;

@@ -54,6 +54,10 @@ struct vh_platform {
 
 	/* One line of diagnostics, without a trailing newline. */
 	void (*log)(void *ctx, const char *line);
+
+	/* Bytes a guest wrote to its console (UART, console hypercall):
+	 * the backend shows or stores them per VM. */
+	void (*console)(void *ctx, struct vh_vm *vm, const char *bytes, size_t n);
 };
 
 #endif

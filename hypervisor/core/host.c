@@ -82,6 +82,8 @@ void vh_host_fini(struct vh_host *h)
 {
 	if (!h->vms)
 		return;
+	/* The backend calls this after its pCPU loops have ended. */
+	vh_sched_pcpus_stopped(h);
 	for (uint32_t i = 0; i < h->cfg.max_vms; i++) {
 		struct vh_vm *vm = h->vms[i];
 		if (!vm)

@@ -525,7 +525,29 @@ out:
 		vh_sched_cosched_changed(h, stopped->vm, now);
 	pc->kicked = false;
 	s->in_next = false;
+	/* Until p calls again, its backend may be using this vCPU (in the
+	 * guest, or on the way out): its VM must not be freed meanwhile. */
+	pc->handed = pick.vcpu;
 	return pick;
+}
+
+void vh_sched_pcpus_stopped(struct vh_host *h)
+{
+	for (unsigned p = 0; p < h->cfg.pcpus; p++)
+		h->sched.pcpus[p].handed = NULL;
+}
+
+bool vh_sched_vm_in_use(struct vh_host *h, const struct vh_vm *vm, unsigned *pcpu)
+{
+	for (unsigned p = 0; p < h->cfg.pcpus; p++) {
+		const struct vh_vcpu *v = h->sched.pcpus[p].handed;
+		if (v && v->vm == vm) {
+			if (pcpu)
+				*pcpu = p;
+			return true;
+		}
+	}
+	return false;
 }
 
 void vh_sched_wake(struct vh_host *h, struct vh_vcpu *v, uint64_t now)

@@ -1,6 +1,7 @@
 /* VM lifecycle and run-time controls.  Every change is validated and
  * admission-controlled before anything is touched, so a refused request
  * leaves the host exactly as it was. */
+#include "vh/devices.h"
 #include "vh/host.h"
 #include "vh/string.h"
 #include "vh/vm.h"
@@ -264,6 +265,12 @@ struct vh_vm *vh_vm_define(struct vh_host *h, const struct vh_vm_config *cfg, st
 		vm_free(h, vm);
 		return NULL;
 	}
+	if (vh_devices_create(h, vm, err)) {
+		vh_mem_vm_fini(h, vm);
+		vh_sched_vm_fini(h, vm);
+		vm_free(h, vm);
+		return NULL;
+	}
 	vm->id = h->next_vm_id++;
 	h->vms[slot] = vm;
 	h->nvms++;
@@ -272,13 +279,24 @@ struct vh_vm *vh_vm_define(struct vh_host *h, const struct vh_vm_config *cfg, st
 
 int vh_vm_undefine(struct vh_host *h, struct vh_vm *vm, struct vh_error *err)
 {
+	unsigned pcpu;
+
 	if (powered_on(vm))
 		return vh_error_set(err, VH_E_STATE, "VM \"%s\" is %s: stop it first", vm->cfg.name,
 				    vh_vm_state_name(vm->state));
+	/* Stopped, but a backend may still be leaving the guest with one of
+	 * its vCPUs: freeing now would pull memory from under it. */
+	if (vh_sched_vm_in_use(h, vm, &pcpu))
+		return vh_error_set(err, VH_E_BUSY,
+				    "VM \"%s\" is still leaving pCPU %u: retry shortly", vm->cfg.name,
+				    pcpu);
 	for (uint32_t i = 0; i < h->cfg.max_vms; i++) {
 		if (h->vms[i] == vm) {
 			h->vms[i] = NULL;
 			h->nvms--;
+			if (h->plat->vm_gone)
+				h->plat->vm_gone(h->plat->ctx, vm);
+			vh_devices_destroy(h, vm);
 			vh_mem_vm_fini(h, vm);
 			vh_sched_vm_fini(h, vm);
 			vm_free(h, vm);
@@ -361,6 +379,8 @@ int vh_vm_start(struct vh_host *h, struct vh_vm *vm, struct vh_error *err)
 	h->reserved_mhz += vm->cfg.cpu.reservation_mhz;
 	h->reserved_mib += vm->cfg.mem.reservation_mib;
 	vm->boot_generation++;
+	/* A new guest run: its exit code and device counters start over. */
+	vh_memset(&vm->guest, 0, sizeof(vm->guest));
 	set_state(vm, VH_VM_RUNNING);
 	vh_sched_vm_run(h, vm, now(h));
 	return VH_OK;

@@ -14,11 +14,14 @@
  * so the fuzzer explores sequences (define, start, set controls, stats)
  * as well as single messages.  Beyond the sanitizers it checks, for every
  * message: the reply fits the buffer and decodes, carries the request's
- * type and id, the host lock is released; a refused request changes
+ * type and id, its entries read (pages in id order, within max_entries),
+ * the host lock is released; a refused request changes
  * nothing; an accepted request re-encodes to exactly its own bytes (one
  * encoding per message); the host's reservation totals match its VMs; and
- * at the end nothing leaks. */
+ * at the end nothing leaks.  Each message is also fed to the client's
+ * reply decoder, which must survive anything. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,6 +213,58 @@ static void check_reservations(struct vh_host *h)
 		    (unsigned long long)mhz, (unsigned long long)mib);
 }
 
+/* Reads every entry of a decoded reply through the client accessors; a
+ * page must be in ascending id order within what was asked for. */
+static void read_entries(const struct vh_proto_reply *r, const struct vh_proto_request *rq)
+{
+	bool paged = r->hdr.type == VH_PROTO_VM_LIST || r->hdr.type == VH_PROTO_VM_STATS_ALL;
+	uint32_t prev = 0;
+
+	if (!paged && r->hdr.type != VH_PROTO_VM_STATS && r->hdr.type != VH_PROTO_HOST_STATS) {
+		if (r->nentries || r->entries)
+			die("entries in a %s reply", vh_proto_type_name(r->hdr.type));
+		return;
+	}
+	/* One past the end must be refused. */
+	for (uint32_t i = 0; i <= r->nentries; i++) {
+		struct vh_proto_vcpu_stats vs;
+		struct vh_pcpu_stats ps;
+		struct vh_proto_vm_summary s;
+		struct vh_proto_vm_stats st;
+		uint32_t id = 0;
+		int rc = VH_E_INVAL;
+
+		switch (r->hdr.type) {
+		case VH_PROTO_VM_STATS: rc = vh_proto_reply_vcpu(r, i, &vs); break;
+		case VH_PROTO_HOST_STATS: rc = vh_proto_reply_pcpu(r, i, &ps); break;
+		case VH_PROTO_VM_LIST:
+			if ((rc = vh_proto_reply_vm_summary(r, i, &s)) == VH_OK)
+				id = s.id;
+			break;
+		default:
+			if ((rc = vh_proto_reply_vm_stats(r, i, &st)) == VH_OK)
+				id = st.id;
+			break;
+		}
+		if (i == r->nentries) {
+			if (rc != VH_E_INVAL)
+				die("entry %u past the end of a %s reply reads", i,
+				    vh_proto_type_name(r->hdr.type));
+			break;
+		}
+		if (rc != VH_OK)
+			die("entry %u of a %s reply does not read", i, vh_proto_type_name(r->hdr.type));
+		if (paged) {
+			if (id <= prev || id < rq->u.page.start_id)
+				die("page entry %u has id %u after %u (start_id %u)", i, id, prev,
+				    rq->u.page.start_id);
+			prev = id;
+		}
+	}
+	if (paged && rq->u.page.max_entries && r->nentries > rq->u.page.max_entries)
+		die("a page of %u entries for max_entries %u", r->nentries, rq->u.page.max_entries);
+}
+
 static uint8_t again[VH_PROTO_MAX_MSG];
 static struct snap before, after;
 
@@ -222,6 +277,20 @@ static void one_message(struct vh_sim_platform *sp, struct vh_host *h, const uin
 	size_t rlen = 0, elen = 0;
 	int drc, rc;
 
+	/* The client's decoder takes the same bytes as if they were a
+	 * reply: whatever it accepts must read entry by entry. */
+	if (vh_proto_decode_reply(msg, len, &r, NULL) == VH_OK && r.hdr.status == VH_OK) {
+		for (uint32_t i = 0; i < r.nentries; i++) {
+			struct vh_proto_vcpu_stats vs;
+			struct vh_pcpu_stats ps;
+			struct vh_proto_vm_summary s;
+			struct vh_proto_vm_stats st;
+			(void)vh_proto_reply_vcpu(&r, i, &vs);
+			(void)vh_proto_reply_pcpu(&r, i, &ps);
+			(void)vh_proto_reply_vm_summary(&r, i, &s);
+			(void)vh_proto_reply_vm_stats(&r, i, &st);
+		}
+	}
 	snap_take(sp, h, &before);
 	drc = vh_proto_decode_request(msg, len, &rq, &derr);
 	if (drc == VH_OK) {
@@ -244,6 +313,8 @@ static void one_message(struct vh_sim_platform *sp, struct vh_host *h, const uin
 		die("reply does not echo the request's type and id");
 	if (drc != VH_OK && rc != drc)
 		die("the decoder refused with %d, the dispatcher answered %d", drc, rc);
+	if (rc == VH_OK)
+		read_entries(&r, &rq);
 	if (rc != VH_OK) {
 		if (!r.u.error.reason[0])
 			die("error reply without a reason");

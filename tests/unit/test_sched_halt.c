@@ -217,10 +217,15 @@ VH_TEST(sched_halt, paused_vm_leaves_its_pcpu_and_stale_prev_is_ignored)
 	VH_EXPECT(pk.vcpu == v);
 	m.sp.now_ns = 7 * MS;
 	VH_ASSERT_EQ(vh_vm_stop(&m.h, m.vm, &err), VH_OK);
-	VH_ASSERT_EQ(vh_vm_undefine(&m.h, m.vm, &err), VH_OK);
-	/* Its pCPU comes back after the VM is gone: prev is not read. */
+	/* pCPU 0's backend still holds v: the VM cannot be freed yet. */
+	VH_EXPECT(vh_sched_vm_in_use(&m.h, m.vm, NULL));
+	VH_EXPECT_EQ(vh_vm_undefine(&m.h, m.vm, &err), (int)VH_E_BUSY);
+	VH_EXPECT(strstr(err.reason, "still leaving pCPU 0") != NULL);
+	/* Its pCPU comes back after the VM stopped: prev is not used. */
 	pk = vh_sched_next(&m.h, 0, 8 * MS, v, VH_SCHED_PREEMPTED, 0);
 	VH_EXPECT(pk.vcpu == NULL);
+	VH_EXPECT(!vh_sched_vm_in_use(&m.h, m.vm, NULL));
+	VH_ASSERT_EQ(vh_vm_undefine(&m.h, m.vm, &err), VH_OK);
 	manual_fini(&m);
 }
 
@@ -331,6 +336,8 @@ VH_TEST(sched_halt, mixed_host_counters_add_up_and_modes_change_live)
 	VH_ASSERT_EQ(vh_vm_pause(&e.h, vms[5], &err), VH_OK);
 	VH_ASSERT_EQ(vh_vm_stop(&e.h, vms[6], &err), VH_OK);
 	gone = sched_env_used(&e, vms[6]);
+	/* Let the kicked pCPUs hand its vCPUs back before freeing it. */
+	sched_env_run(&e, 1 * MS);
 	vh_sim_cpu_forget_vm(e.sc, vms[6]);
 	VH_ASSERT_EQ(vh_vm_undefine(&e.h, vms[6], &err), VH_OK);
 	vms[6] = NULL;

@@ -170,8 +170,11 @@ boot_gdt_ptr:
 	.word boot_gdt_end - boot_gdt - 1
 	.long boot_gdt
 
+	/* The page tables are global: paging.c extends them, trampoline.S
+	 * loads them on the other CPUs. */
 	.section .bss
 	.balign 4096
+	.globl boot_pml4, boot_pdpt, boot_pd
 boot_pml4:
 	.skip 4096
 boot_pdpt:
@@ -179,7 +182,7 @@ boot_pdpt:
 boot_pd:
 	.skip 4 * 4096
 boot_stack:
-	.skip 16384
+	.skip 32768
 boot_stack_top:
 
 	.section .note.GNU-stack, "", @progbits

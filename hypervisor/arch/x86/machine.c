@@ -1,3 +1,6 @@
+#include <stdbool.h>
+
+#include "apic.h"
 #include "console.h"
 #include "cpu.h"
 #include "machine.h"
@@ -6,8 +9,33 @@
 #define QEMU_DEBUG_EXIT_PORT 0xf4
 #define BOCHS_SHUTDOWN_PORT 0x8900
 
+static volatile int stopping;
+static volatile int panicking;
+
+bool vh_machine_stopping(void)
+{
+	return __atomic_load_n(&stopping, __ATOMIC_ACQUIRE) != 0;
+}
+
+bool vh_machine_begin_panic(void)
+{
+	if (__atomic_exchange_n(&panicking, 1, __ATOMIC_ACQ_REL) != 0)
+		return false;
+	/* The reporting CPU may have been interrupted while printing: the
+	 * console must not wait for itself. */
+	vh_console_panic_mode();
+	return true;
+}
+
 void vh_machine_stop(int status)
 {
+	irq_disable();
+	if (__atomic_exchange_n(&stopping, 1, __ATOMIC_ACQ_REL) != 0)
+		cpu_halt_forever();
+	/* The others must not print over the verdict or keep running
+	 * guests: an NMI reaches them whatever they do. */
+	vh_apic_stop_others();
+
 	vh_console_printf("vh: stop status=%d\n", status);
 	vh_serial_drain();
 

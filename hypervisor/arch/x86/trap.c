@@ -1,37 +1,28 @@
-/* The IDT for vectors 0-31 and the fatal-exception report: every register,
- * CR2 for page faults, and a frame-pointer backtrace, then a failed stop so
- * a test run ends at once with the cause on the console. */
+/* The IDT, interrupt dispatch and the fatal-exception report: every
+ * register, CR2 for page faults, and a frame-pointer backtrace, then every
+ * CPU stops and the run fails with the cause on the console. */
+#include <stdarg.h>
 #include <stdint.h>
 
+#include "apic.h"
 #include "console.h"
 #include "cpu.h"
 #include "machine.h"
+#include "percpu.h"
 #include "trap.h"
 #include "vh/compiler.h"
 
-struct idt_gate {
-	uint16_t offset_low;
-	uint16_t selector;
-	uint8_t ist;
-	uint8_t type_attr;
-	uint16_t offset_mid;
-	uint32_t offset_high;
-	uint32_t zero;
-} VH_PACKED;
-
-struct idt_ptr {
-	uint16_t limit;
-	uint64_t base;
-} VH_PACKED;
-
-#define KERNEL_CS 0x08
 #define GATE_INTERRUPT 0x8e /* present, DPL 0, 64-bit interrupt gate */
 #define NUM_EXCEPTIONS 32
 #define BACKTRACE_MAX 16
+#define STUB_SIZE 16
+#define VEC_NMI 2
+#define VEC_DF 8
+#define VEC_MC 18
 
-extern const uint64_t vh_trap_stubs[NUM_EXCEPTIONS];
+extern const uint8_t vh_trap_stubs[];
 
-static struct idt_gate idt[NUM_EXCEPTIONS] VH_ALIGNED(16);
+static vh_irq_handler irq_handlers[VH_IDT_VECTORS];
 
 static const char *const exception_names[NUM_EXCEPTIONS] = {
 	[0] = "#DE divide error", [1] = "#DB debug", [2] = "NMI", [3] = "#BP breakpoint",
@@ -43,20 +34,40 @@ static const char *const exception_names[NUM_EXCEPTIONS] = {
 	[21] = "#CP control protection",
 };
 
-void vh_trap_init(void)
+void vh_trap_fill_idt(struct vh_idt_gate *idt)
 {
-	for (int v = 0; v < NUM_EXCEPTIONS; v++) {
-		uint64_t a = vh_trap_stubs[v];
-		idt[v] = (struct idt_gate){
+	for (unsigned v = 0; v < VH_IDT_VECTORS; v++) {
+		uint64_t a = (uint64_t)(uintptr_t)(vh_trap_stubs + STUB_SIZE * v);
+		uint8_t ist = v == VEC_NMI ? VH_IST_NMI : v == VEC_DF ? VH_IST_DF
+					: v == VEC_MC ? VH_IST_MC : 0;
+		idt[v] = (struct vh_idt_gate){
 			.offset_low = (uint16_t)a,
-			.selector = KERNEL_CS,
+			.selector = VH_SEL_CODE,
+			.ist = ist,
 			.type_attr = GATE_INTERRUPT,
 			.offset_mid = (uint16_t)(a >> 16),
 			.offset_high = (uint32_t)(a >> 32),
 		};
 	}
-	struct idt_ptr p = { .limit = sizeof(idt) - 1, .base = (uint64_t)(uintptr_t)idt };
-	__asm__ volatile("lidt %0" : : "m"(p));
+}
+
+void vh_irq_register(unsigned vector, vh_irq_handler h)
+{
+	if (vector >= NUM_EXCEPTIONS && vector < VH_IDT_VECTORS)
+		irq_handlers[vector] = h;
+}
+
+void vh_irq_dispatch(unsigned vector)
+{
+	if (vector >= VH_IDT_VECTORS)
+		return;
+	/* Spurious APIC interrupts and the masked PICs' spurious IRQ 7/15
+	 * get no EOI: nothing is in service. */
+	if (vector == VH_VEC_SPURIOUS || (vector >= VH_VEC_PIC_BASE && vector < VH_VEC_PIC_BASE + 16))
+		return;
+	if (irq_handlers[vector])
+		irq_handlers[vector](vector);
+	vh_apic_eoi();
 }
 
 /* Walks saved frame pointers; the boot code zeroes RBP so the walk ends.
@@ -72,14 +83,13 @@ static void backtrace(uint64_t rbp)
 	}
 }
 
-void vh_trap(struct vh_trap_frame *f)
+static unsigned cpu_index(void)
 {
-	const char *name = f->vector < NUM_EXCEPTIONS && exception_names[f->vector]
-				   ? exception_names[f->vector]
-				   : "reserved";
+	return vh_percpu_ready() ? vh_this_cpu()->index : 0;
+}
 
-	vh_console_printf("vh: panic: exception %llu (%s) error=%#llx\n",
-			  (unsigned long long)f->vector, name, (unsigned long long)f->error_code);
+static void report_frame(const struct vh_trap_frame *f)
+{
 	vh_console_printf("rip=%016llx cs=%04llx rflags=%016llx rsp=%016llx ss=%04llx\n",
 			  (unsigned long long)f->rip, (unsigned long long)f->cs,
 			  (unsigned long long)f->rflags, (unsigned long long)f->rsp,
@@ -96,6 +106,47 @@ void vh_trap(struct vh_trap_frame *f)
 	vh_console_printf("r13=%016llx r14=%016llx r15=%016llx cr2=%016llx\n",
 			  (unsigned long long)f->r13, (unsigned long long)f->r14,
 			  (unsigned long long)f->r15, (unsigned long long)read_cr2());
+	vh_console_printf("cr0=%016llx cr3=%016llx cr4=%016llx\n", (unsigned long long)read_cr0(),
+			  (unsigned long long)read_cr3(), (unsigned long long)read_cr4());
 	backtrace(f->rbp);
+}
+
+void vh_trap(struct vh_trap_frame *f)
+{
+	if (f->vector >= NUM_EXCEPTIONS) {
+		vh_irq_dispatch((unsigned)f->vector);
+		return;
+	}
+	/* Another CPU is stopping the machine and sent us this NMI. */
+	if (f->vector == VEC_NMI && vh_machine_stopping())
+		cpu_halt_forever();
+	if (!vh_machine_begin_panic())
+		cpu_halt_forever(); /* another CPU is already reporting */
+
+	const char *name = exception_names[f->vector] ? exception_names[f->vector] : "reserved";
+	vh_console_printf("vh: panic: exception %llu (%s) error=%#llx on cpu %u\n",
+			  (unsigned long long)f->vector, name, (unsigned long long)f->error_code,
+			  cpu_index());
+	report_frame(f);
+	vh_machine_stop(2);
+}
+
+void vh_panic(const char *fmt, ...)
+{
+	va_list ap;
+	struct vh_trap_frame f = { 0 };
+
+	if (!vh_machine_begin_panic())
+		cpu_halt_forever();
+	vh_console_printf("vh: panic: ");
+	va_start(ap, fmt);
+	vh_console_vprintf(fmt, ap);
+	va_end(ap);
+	vh_console_printf(" on cpu %u\n", cpu_index());
+	__asm__ volatile("movq %%rbp, %0" : "=r"(f.rbp));
+	__asm__ volatile("leaq 0(%%rip), %0" : "=r"(f.rip));
+	__asm__ volatile("movq %%rsp, %0" : "=r"(f.rsp));
+	f.rflags = read_rflags();
+	report_frame(&f);
 	vh_machine_stop(2);
 }

@@ -1,21 +1,8 @@
-/* Exception entry stubs for vectors 0-31.  Each stub makes the stack look
- * the same (an error code, real or 0, and the vector), saves the general
- * registers into a struct vh_trap_frame and calls vh_trap(frame). */
-
-.macro TRAP_NOERR vec
-	.globl vh_trap_stub_\vec
-vh_trap_stub_\vec:
-	pushq $0
-	pushq $\vec
-	jmp trap_common
-.endm
-
-.macro TRAP_ERR vec
-	.globl vh_trap_stub_\vec
-vh_trap_stub_\vec:
-	pushq $\vec
-	jmp trap_common
-.endm
+/* Interrupt and exception entry stubs for all 256 vectors.  Each stub
+ * makes the stack look the same (an error code, real or 0, and the
+ * vector), saves the general registers into a struct vh_trap_frame and
+ * calls vh_trap(frame).  Stubs are 16 bytes apart so the IDT builder finds
+ * stub v at vh_trap_stubs + 16 * v. */
 
 	.text
 	.code64
@@ -37,9 +24,14 @@ trap_common:
 	pushq %r15
 	movq %rsp, %rdi
 	cld
+	/* The interrupted code may have any stack alignment: keep the
+	 * frame pointer in rbx (callee-saved) and align for the call. */
+	movq %rsp, %rbx
+	andq $-16, %rsp
 	call vh_trap
-	/* vh_trap does not return for exceptions (they are all fatal in
-	 * the hypervisor itself); should that change, restore and iret. */
+	movq %rbx, %rsp
+	/* Exceptions never return (vh_trap stops the machine); interrupts
+	 * come back here. */
 	popq %r15
 	popq %r14
 	popq %r13
@@ -58,46 +50,20 @@ trap_common:
 	addq $16, %rsp
 	iretq
 
-TRAP_NOERR 0
-TRAP_NOERR 1
-TRAP_NOERR 2
-TRAP_NOERR 3
-TRAP_NOERR 4
-TRAP_NOERR 5
-TRAP_NOERR 6
-TRAP_NOERR 7
-TRAP_ERR 8
-TRAP_NOERR 9
-TRAP_ERR 10
-TRAP_ERR 11
-TRAP_ERR 12
-TRAP_ERR 13
-TRAP_ERR 14
-TRAP_NOERR 15
-TRAP_NOERR 16
-TRAP_ERR 17
-TRAP_NOERR 18
-TRAP_NOERR 19
-TRAP_NOERR 20
-TRAP_ERR 21
-TRAP_NOERR 22
-TRAP_NOERR 23
-TRAP_NOERR 24
-TRAP_NOERR 25
-TRAP_NOERR 26
-TRAP_NOERR 27
-TRAP_NOERR 28
-TRAP_ERR 29
-TRAP_ERR 30
-TRAP_NOERR 31
-
-	/* Stub addresses in vector order, for the IDT builder. */
-	.section .rodata
-	.balign 8
+	.balign 16
 	.globl vh_trap_stubs
 vh_trap_stubs:
-	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	.quad vh_trap_stub_\v
+	.set vec, 0
+	.rept 256
+	.balign 16
+	/* Vectors where the CPU pushes an error code itself. */
+	.if (vec == 8) || ((vec >= 10) && (vec <= 14)) || (vec == 17) || (vec == 21) || (vec == 29) || (vec == 30)
+	.else
+	pushq $0
+	.endif
+	pushq $vec
+	jmp trap_common
+	.set vec, vec + 1
 	.endr
 
 	.section .note.GNU-stack, "", @progbits

@@ -55,6 +55,7 @@ int vh_frames_init(struct vh_host *h, uint64_t n, struct vh_error *err)
 				    (unsigned long long)n);
 	}
 	fr->n = n;
+	fr->plat = h->plat;
 	for (unsigned o = 0; o < VH_FRAME_ORDERS; o++)
 		fr->head[o] = VH_FRAME_NIL;
 	/* Carve the range into the largest aligned blocks that fit. */
@@ -113,6 +114,8 @@ vh_pfn_t vh_frames_alloc(struct vh_frames *fr, unsigned order)
 void vh_frames_free(struct vh_frames *fr, vh_pfn_t pfn, unsigned order)
 {
 	fr->nfree += 1ull << order;
+	if (fr->plat->release)
+		fr->plat->release(fr->plat->ctx, pfn, 1ull << order);
 	/* Coalesce with the buddy while it is a free block of the same order:
 	 * only the buddy's head is looked at. */
 	while (order < VH_FRAME_MAX_ORDER) {

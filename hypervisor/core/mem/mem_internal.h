@@ -46,6 +46,7 @@ struct vh_frame {
 };
 
 struct vh_frames {
+	const struct vh_platform *plat; /* release(): freed frames to the backend */
 	struct vh_frame *f;
 	uint64_t n;
 	uint64_t nfree;

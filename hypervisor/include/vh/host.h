@@ -44,7 +44,8 @@ uint64_t vh_host_mem_capacity_mib(const struct vh_host *h);
 
 int vh_host_init(struct vh_host *h, const struct vh_host_config *cfg,
 		 const struct vh_platform *plat, struct vh_error *err);
-/* Undefines every VM (stopping running ones) and frees everything. */
+/* Undefines every VM (stopping running ones) and frees everything.  Call
+ * it only after the backend's pCPU loops have ended. */
 void vh_host_fini(struct vh_host *h);
 
 /* Diagnostics through the platform's log. */

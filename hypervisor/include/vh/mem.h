@@ -123,6 +123,22 @@ uint64_t vh_mem_balloon_deflate(struct vh_host *h, struct vh_vm *vm, const vh_gf
  * its rate), reclaim targets.  Backends call it every few milliseconds. */
 void vh_mem_tick(struct vh_host *h, uint64_t now);
 
+/* Copies between hypervisor memory and guest-physical memory of a running
+ * VM (guest_access.c), through the guest map: a page never touched gets
+ * a zeroed frame, a write to a shared page unshares it, a ballooned page
+ * gets a frame back (counted as a balloon touch), exactly as a guest
+ * access would.  The whole range [gpa, gpa + len) must lie inside guest
+ * memory, or nothing is copied and VH_E_INVAL names the range.  Returns
+ * VH_OK, VH_E_INVAL (range), VH_E_STATE (VM not running) or VH_E_NOMEM
+ * (the host refused a frame; a write may then be partly done).  Device
+ * models, hypercalls and loaders touch guest memory only through these. */
+int vh_mem_guest_read(struct vh_host *h, struct vh_vm *vm, uint64_t gpa, void *buf, size_t len,
+		      struct vh_error *err);
+int vh_mem_guest_write(struct vh_host *h, struct vh_vm *vm, uint64_t gpa, const void *buf,
+		       size_t len, struct vh_error *err);
+/* Is [gpa, gpa + len) inside the VM's guest memory (no overflow)? */
+bool vh_mem_guest_range_ok(const struct vh_vm *vm, uint64_t gpa, uint64_t len);
+
 void vh_mem_vm_stats(struct vh_host *h, struct vh_vm *vm, struct vh_mem_stats *out);
 void vh_mem_host_stats(struct vh_host *h, struct vh_host_mem_stats *out);
 

@@ -52,6 +52,17 @@ struct vh_platform {
 	void (*lock)(void *ctx);
 	void (*unlock)(void *ctx);
 
+	/* Optional (NULL: nothing to do).  Frames [pfn, pfn + n) went back
+	 * to the core's free pool: a backend may return their memory to its
+	 * OS (hosted punches holes in its memfd).  The core zeroes a frame
+	 * before a guest sees it again, so the contents need not survive. */
+	void (*release)(void *ctx, vh_pfn_t pfn, uint64_t n);
+
+	/* Optional (NULL: nothing to do).  vh_vm_undefine() is about to free
+	 * vm (it is stopped, its frames are gone): the backend drops what it
+	 * keeps for it (vm->backend) and must not touch vm afterwards. */
+	void (*vm_gone)(void *ctx, struct vh_vm *vm);
+
 	/* One line of diagnostics, without a trailing newline. */
 	void (*log)(void *ctx, const char *line);
 

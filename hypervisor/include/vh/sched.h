@@ -130,6 +130,7 @@ struct vh_pcpu_sched {
 	uint64_t until;             /* end of what it was last told */
 	uint64_t slice_end;         /* end of the current vCPU's quantum */
 	struct vh_vcpu *assigned;   /* gang member to hand over on the next call */
+	struct vh_vcpu *handed;     /* what the last vh_sched_next gave the backend */
 	struct vh_vm *claim;        /* gang this pCPU is held for */
 	bool claim_arrived;         /* ... and it is at the scheduler for the gang
 				       (not running a victim's or a backfill slice) */
@@ -188,6 +189,13 @@ void vh_sched_set_controls(struct vh_host *h, struct vh_vm *vm, const struct vh_
  * VH_SCHED_HALTED, the absolute time of the guest's next timer, 0: none. */
 struct vh_sched_pick vh_sched_next(struct vh_host *h, unsigned pcpu, uint64_t now,
 				   struct vh_vcpu *prev, enum vh_sched_event why, uint64_t wake_at);
+/* True while a pCPU's backend may still hold one of vm's vCPUs: it was
+ * handed out by vh_sched_next and that pCPU has not called again.  A VM
+ * in use cannot be freed (vh_vm_undefine answers VH_E_BUSY). */
+bool vh_sched_vm_in_use(struct vh_host *h, const struct vh_vm *vm, unsigned *pcpu);
+/* The backend's pCPU loops have ended (shutdown): nothing is handed out. */
+void vh_sched_pcpus_stopped(struct vh_host *h);
+
 /* An interrupt for a halted vCPU (device, IPI, timer). */
 void vh_sched_wake(struct vh_host *h, struct vh_vcpu *v, uint64_t now);
 

@@ -36,6 +36,18 @@ struct vh_host_mem_stats {
 	uint64_t shared_saved; /* frames saved by page sharing */
 };
 
+/* What the guest did through its devices and hypercalls (per VM; kept by
+ * hypervisor/devices/ and hypervisor/core/hypercall.c, io_unhandled by
+ * the backends).  Cleared at power-on. */
+struct vh_guest_stats {
+	bool exited;             /* the guest wrote isa-debug-exit */
+	uint32_t exit_code;      /* then: (value << 1) | 1, as QEMU exits */
+	uint64_t console_bytes;  /* UART and console hypercall output */
+	uint64_t io_unhandled;   /* port and MMIO accesses no device took */
+	uint64_t hypercalls;     /* calls made */
+	uint64_t hypercall_errors; /* of them, answered with an error */
+};
+
 /* Why a vCPU left the guest, across backends.  Backends map their own
  * exit reasons (VMX basic exit reasons, KVM exit codes) onto these. */
 enum vh_exit_kind {

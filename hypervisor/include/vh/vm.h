@@ -94,10 +94,13 @@ struct vh_vm {
 	/* Bumped at every power-on and reset: backends reload the guest when
 	 * it changes. */
 	uint32_t boot_generation;
+	struct vh_devices *devices; /* device models (vh/devices.h) */
+	struct vh_guest_stats guest; /* debug-exit code, console, hypercalls */
 	void *backend;
 };
 
 struct vh_host;
+struct vh_devices;
 
 /* Defines a VM from a validated config: unique name and uuid, VM count
  * within the host's limit.  Returns NULL with err set on failure (nothing

@@ -1,0 +1,176 @@
+/* The exit path common to every reason: count it, keep an event whose
+ * delivery the exit interrupted, dispatch through the table, and the
+ * helpers handlers share (registers, RIP, exception injection). */
+#include <stdarg.h>
+#include <stdint.h>
+
+#include "console.h"
+#include "cpu.h"
+#include "exit.h"
+#include "spinlock.h"
+#include "vh/format.h"
+#include "vh/host.h"
+#include "vh/vm.h"
+#include "vmcs_fields.h"
+#include "vmx_insn.h"
+#include "vmx_vcpu.h"
+
+/* VMX numbers registers rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8..r15;
+ * struct vh_guest_regs has the same order without rsp (in the VMCS). */
+uint64_t vh_exit_gpr(struct vh_vmx_vcpu *vv, unsigned index)
+{
+	const uint64_t *r = &vv->regs.rax;
+
+	index &= 15;
+	if (index == 4)
+		return vh_vmread(VMCS_GUEST_RSP);
+	return r[index < 4 ? index : index - 1];
+}
+
+void vh_exit_set_gpr(struct vh_vmx_vcpu *vv, unsigned index, uint64_t v)
+{
+	uint64_t *r = &vv->regs.rax;
+
+	index &= 15;
+	if (index == 4)
+		vh_vmwrite(VMCS_GUEST_RSP, v);
+	else
+		r[index < 4 ? index : index - 1] = v;
+}
+
+void vh_exit_skip(struct vh_vmx_vcpu *vv)
+{
+	uint64_t len = vh_vmread(VMCS_EXIT_INSN_LEN);
+	uint64_t irq = vh_vmread(VMCS_GUEST_INTERRUPTIBILITY);
+
+	(void)vv;
+	vh_vmwrite(VMCS_GUEST_RIP, vh_vmread(VMCS_GUEST_RIP) + len);
+	if (irq & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
+		vh_vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+			   irq & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+}
+
+void vh_exit_inject_exception(struct vh_vmx_vcpu *vv, uint8_t vector, bool has_error,
+			      uint32_t error)
+{
+	/* An event the exit interrupted goes first; a second one would be
+	 * a double fault, which a guest that got here does not need. */
+	if (vv->inject_info & INTR_INFO_VALID)
+		return;
+	vv->inject_info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vector |
+			  (has_error ? INTR_INFO_ERROR_CODE : 0);
+	vv->inject_error = error;
+	vv->inject_len = 0;
+}
+
+unsigned vh_exit_guest_cpl(void)
+{
+	return (unsigned)(vh_vmread(VMCS_GUEST_SS_AR) >> 5) & 3;
+}
+
+bool vh_exit_guest_long_mode(void)
+{
+	return (vh_vmread(VMCS_GUEST_EFER) & EFER_LMA) != 0;
+}
+
+enum vh_exit_action vh_exit_crash(struct vh_exit *x, const char *fmt, ...)
+{
+	char why[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vh_vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	x->h->plat->lock(x->h->plat->ctx);
+	vh_vm_crash(x->h, x->vm, why);
+	x->h->plat->unlock(x->h->plat->ctx);
+	return VH_EXIT_GONE;
+}
+
+/* trace-exits=N on the command line: the first N exits on the console,
+ * for debugging a guest that goes wrong early. */
+unsigned long vh_exit_trace_left;
+
+enum vh_exit_action vh_exit_dispatch(struct vh_exit *x)
+{
+	const struct vh_exit_entry *e = 0;
+	enum vh_exit_action a;
+	uint32_t idt = (uint32_t)vh_vmread(VMCS_IDT_VECTORING_INFO);
+
+	/* The exit interrupted the delivery of an event (an EPT violation
+	 * on the guest's IDT or stack, say): deliver it again. */
+	if (idt & INTR_INFO_VALID) {
+		x->vv->inject_info = idt & ~(1u << 12);
+		x->vv->inject_error = (uint32_t)vh_vmread(VMCS_IDT_VECTORING_ERROR);
+		x->vv->inject_len = (uint32_t)vh_vmread(VMCS_EXIT_INSN_LEN);
+	}
+	if (x->reason < VH_VMX_EXIT_REASONS)
+		x->vv->reason_exits[x->reason]++;
+	if (x->reason < vh_exit_table_len)
+		e = &vh_exit_table[x->reason];
+	x->kind = e && e->name ? e->kind : VH_EXIT_OTHER;
+	if (!e || !e->handler) {
+		x->vcpu->exits[x->kind]++;
+		return vh_exit_crash(x, "unexpected VM exit %u (%s) at rip %#llx", x->reason,
+				     e && e->name ? e->name : "unknown",
+				     (unsigned long long)vh_vmread(VMCS_GUEST_RIP));
+	}
+	if (vh_exit_trace_left && __atomic_fetch_sub(&vh_exit_trace_left, 1, __ATOMIC_RELAXED))
+		vh_console_printf("vh: exit vm=%s vcpu=%u reason=%u (%s) qual=%#llx rip=%#llx "
+				  "rax=%#llx\n", x->vm->cfg.name, x->vcpu->index, x->reason, e->name,
+				  (unsigned long long)x->qual,
+				  (unsigned long long)vh_vmread(VMCS_GUEST_RIP),
+				  (unsigned long long)x->vv->regs.rax);
+	a = e->handler(x);
+	x->vcpu->exits[x->kind]++;
+	return a;
+}
+
+/* ---- small handlers ---- */
+
+enum vh_exit_action vh_exit_undefined(struct vh_exit *x)
+{
+	vh_exit_inject_exception(x->vv, VH_EXC_UD, false, 0);
+	return VH_EXIT_RESUME;
+}
+
+enum vh_exit_action vh_exit_gp(struct vh_exit *x)
+{
+	vh_exit_inject_exception(x->vv, VH_EXC_GP, true, 0);
+	return VH_EXIT_RESUME;
+}
+
+/* INVD and WBINVD: caches are coherent and the guest owns no cache it
+ * could need written back for a device; nothing to do. */
+enum vh_exit_action vh_exit_nop(struct vh_exit *x)
+{
+	vh_exit_skip(x->vv);
+	return VH_EXIT_RESUME;
+}
+
+/* INIT and SIPI to a CPU in VMX operation: vh never sends them to a CPU
+ * running a guest; a stray one is dropped. */
+enum vh_exit_action vh_exit_ignore(struct vh_exit *x)
+{
+	(void)x;
+	return VH_EXIT_RESUME;
+}
+
+enum vh_exit_action vh_exit_triple_fault(struct vh_exit *x)
+{
+	return vh_exit_crash(x, "triple fault at rip %#llx (vcpu %u)",
+			     (unsigned long long)vh_vmread(VMCS_GUEST_RIP), x->vcpu->index);
+}
+
+enum vh_exit_action vh_exit_preempt_timer(struct vh_exit *x)
+{
+	(void)x;
+	return VH_EXIT_RESUME; /* the loop sees the quantum's end */
+}
+
+enum vh_exit_action vh_exit_intr_window(struct vh_exit *x)
+{
+	(void)x;
+	vh_vmwrite(VMCS_PROC_CONTROLS, vh_vmread(VMCS_PROC_CONTROLS) & ~(uint64_t)PROC_INTR_WINDOW);
+	return VH_EXIT_RESUME;
+}

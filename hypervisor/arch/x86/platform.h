@@ -1,0 +1,16 @@
+/* The bare-metal kernel's struct vh_platform: what the core gets from
+ * this machine (see vh/platform.h). */
+#ifndef VH_X86_PLATFORM_H
+#define VH_X86_PLATFORM_H
+
+#include <stdint.h>
+
+#include "vh/platform.h"
+
+/* Fills the platform once the heap, the TSC and the CPUs are up. */
+const struct vh_platform *vh_kplatform_init(void);
+
+/* Heap bytes the core holds (the platform's alloc minus free). */
+uint64_t vh_kplatform_core_bytes(void);
+
+#endif

@@ -1,0 +1,46 @@
+/* A ticket spinlock: FIFO, so no pCPU starves behind another that keeps
+ * re-taking the host lock between two scheduler calls. */
+#ifndef VH_X86_SPINLOCK_H
+#define VH_X86_SPINLOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpu.h"
+
+struct vh_spinlock {
+	volatile uint32_t next;
+	volatile uint32_t owner;
+};
+
+static inline void vh_spin_lock(struct vh_spinlock *l)
+{
+	uint32_t me = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
+
+	while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != me)
+		cpu_relax();
+}
+
+static inline void vh_spin_unlock(struct vh_spinlock *l)
+{
+	__atomic_store_n(&l->owner, l->owner + 1, __ATOMIC_RELEASE);
+}
+
+/* Bounded attempt, for the panic path: a CPU that died holding the lock
+ * must not silence the report. */
+static inline bool vh_spin_lock_bounded(struct vh_spinlock *l, uint64_t spins)
+{
+	uint32_t me = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
+
+	while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != me) {
+		if (spins-- == 0) {
+			/* Take it over: the holder is gone. */
+			__atomic_store_n(&l->owner, me, __ATOMIC_RELEASE);
+			return false;
+		}
+		cpu_relax();
+	}
+	return true;
+}
+
+#endif

@@ -1,0 +1,310 @@
+/* A vCPU's VMCS and FPU state live on a CPU only while that CPU runs it:
+ * before every call to the scheduler the CPU releases what it ran (XSAVE,
+ * VMCLEAR), so the scheduler may hand the vCPU to any CPU next, and a VM
+ * the scheduler has taken back (paused, stopped, undefined) is never
+ * touched again.  That costs a VMCLEAR/VMPTRLD pair per quantum, not per
+ * exit. */
+#include <stdint.h>
+
+#include "apic.h"
+#include "bmvm.h"
+#include "console.h"
+#include "cpu.h"
+#include "ept.h"
+#include "exit.h"
+#include "fpu.h"
+#include "hv.h"
+#include "machine.h"
+#include "percpu.h"
+#include "tsc.h"
+#include "vcpu_run.h"
+#include "vh/host.h"
+#include "vh/lapic.h"
+#include "vh/loader.h"
+#include "vh/sched.h"
+#include "vh/vm.h"
+#include "vmcs.h"
+#include "vmcs_fields.h"
+#include "vmx.h"
+#include "vmx_insn.h"
+#include "vmx_vcpu.h"
+
+int vh_vmx_run(struct vh_guest_regs *regs, int launched);
+
+#define PREEMPT_MAX 0xffffffffull
+#define MIN_SLICE_NS (100 * VH_NSEC_PER_USEC)
+
+static void lock(struct vh_host *h)
+{
+	h->plat->lock(h->plat->ctx);
+}
+
+static void unlock(struct vh_host *h)
+{
+	h->plat->unlock(h->plat->ctx);
+}
+
+static void load_msrs(const struct vh_vmx_vcpu *vv)
+{
+	wrmsr(MSR_IA32_STAR, vv->star);
+	wrmsr(MSR_IA32_LSTAR, vv->lstar);
+	wrmsr(MSR_IA32_CSTAR, vv->cstar);
+	wrmsr(MSR_IA32_FMASK, vv->fmask);
+	wrmsr(MSR_IA32_KERNEL_GS_BASE, vv->kernel_gs_base);
+	wrmsr(MSR_IA32_TSC_AUX, vv->tsc_aux);
+}
+
+static bool acquire(struct vh_cpu *c, struct vh_vmx_vcpu *vv, struct vh_bmvm *b)
+{
+	bool fresh = !vv->vmcs_ready;
+
+	/* The CPU that ran it last releases it before it asks the
+	 * scheduler again, so this wait is short. */
+	while (__atomic_load_n(&vv->cpu, __ATOMIC_ACQUIRE) != -1)
+		cpu_relax();
+	if (!vh_vmcs_load(vv, fresh))
+		return false;
+	if (fresh) {
+		vh_vmcs_setup_controls(vv, &b->ept);
+		vv->vmcs_ready = true;
+	}
+	vv->cpu = (int)c->index;
+	c->vmx->loaded = vv->vcpu;
+	vh_fpu_load(vv);
+	load_msrs(vv);
+	return true;
+}
+
+static void release(struct vh_cpu *c, struct vh_vmx_vcpu *vv)
+{
+	vh_fpu_save(vv);
+	vh_vmcs_release(vv);
+	c->vmx->loaded = 0;
+	__atomic_store_n(&vv->cpu, -1, __ATOMIC_RELEASE);
+}
+
+/* vCPU 0 of a VM that was (re)started: put the image in, from the
+ * module the command line named. */
+static bool load_image(struct vh_host *h, struct vh_vm *vm, struct vh_bmvm *b)
+{
+	struct vh_loader_args args = {
+		.kind = VH_IMAGE_AUTO,
+		.image = b->image,
+		.len = b->image_len,
+		.cmdline = b->image_cmdline,
+	};
+	struct vh_error err = { 0 };
+
+	if (!b->image) {
+		vh_host_log(h, "VM \"%s\": no guest image to load", vm->cfg.name);
+		return false;
+	}
+	if (vh_loader_load(h, vm, &args, &b->boot, &err) != VH_OK) {
+		vh_host_log(h, "VM \"%s\": cannot load its image: %s", vm->cfg.name, err.reason);
+		return false;
+	}
+	b->loaded_generation = vm->boot_generation;
+	return true;
+}
+
+/* Where a vCPU starts: vCPU 0 at the image's entry, the others in the
+ * local APIC's wait-for-SIPI until the guest starts them. */
+static enum vh_exit_action prepare(struct vh_exit *x, struct vh_bmvm *b)
+{
+	struct vh_vmx_vcpu *vv = x->vv;
+	uint8_t vector = 0;
+	enum vh_lapic_run_state st;
+
+	if (vv->booted_generation != x->vm->boot_generation) {
+		vv->booted_generation = x->vm->boot_generation;
+		vv->started = false;
+		if (x->vcpu->index == 0) {
+			lock(x->h);
+			bool ok = load_image(x->h, x->vm, b);
+			unlock(x->h);
+			if (!ok)
+				return vh_exit_crash(x, "no bootable guest image");
+			vh_vmcs_guest_boot(vv, &b->boot);
+		}
+	}
+	lock(x->h);
+	st = vh_lapic_run_state(x->h, x->vm, x->vcpu, &vector);
+	if (st == VH_LAPIC_SIPI) {
+		vh_vmcs_guest_sipi(vv, vector);
+		vh_lapic_started(x->h, x->vm, x->vcpu);
+		st = VH_LAPIC_RUNNING;
+	}
+	unlock(x->h);
+	if (st != VH_LAPIC_RUNNING || !vv->started) {
+		x->wake_at = 0;
+		return VH_EXIT_HALT;
+	}
+	return VH_EXIT_RESUME;
+}
+
+/* The next event for the guest: one the last exit interrupted, else the
+ * highest interrupt its local APIC has for it when it can take one, else
+ * ask for an exit as soon as it can. */
+static void inject(struct vh_exit *x)
+{
+	struct vh_vmx_vcpu *vv = x->vv;
+
+	if (vv->inject_info & INTR_INFO_VALID) {
+		vh_vmwrite(VMCS_ENTRY_INTR_INFO, vv->inject_info);
+		vh_vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, vv->inject_error);
+		vh_vmwrite(VMCS_ENTRY_INSN_LEN, vv->inject_len);
+		vv->inject_info = 0;
+		return;
+	}
+	lock(x->h);
+	vh_lapic_tick(x->h, x->vm, x->vcpu, x->now);
+	int v = vh_lapic_pending(x->h, x->vm, x->vcpu);
+	if (v >= 0) {
+		uint64_t rflags = vh_vmread(VMCS_GUEST_RFLAGS);
+		uint64_t blocked = vh_vmread(VMCS_GUEST_INTERRUPTIBILITY) &
+				   (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS);
+		if ((rflags & RFLAGS_IF) && !blocked) {
+			vh_vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)v);
+			vh_lapic_ack(x->h, x->vm, x->vcpu, (uint8_t)v);
+		} else {
+			vh_vmwrite(VMCS_PROC_CONTROLS, vh_vmread(VMCS_PROC_CONTROLS) | PROC_INTR_WINDOW);
+		}
+	}
+	unlock(x->h);
+}
+
+static enum vh_exit_action entry_failed(struct vh_exit *x, bool vmfail, uint32_t reason)
+{
+	if (vmfail)
+		vh_console_printf("vh: vmx: VM \"%s\" vcpu %u: VM entry failed, VM-instruction error %llu\n",
+				  x->vm->cfg.name, x->vcpu->index,
+				  (unsigned long long)vh_vmread(VMCS_INSN_ERROR));
+	else
+		vh_console_printf("vh: vmx: VM \"%s\" vcpu %u: VM entry failed, exit reason %u (%s), "
+				  "qualification %#llx\n",
+				  x->vm->cfg.name, x->vcpu->index, reason & 0xffff,
+				  (reason & 0xffff) < vh_exit_table_len && vh_exit_table[reason & 0xffff].name
+					  ? vh_exit_table[reason & 0xffff].name
+					  : "?",
+				  (unsigned long long)vh_vmread(VMCS_EXIT_QUALIFICATION));
+	vh_vmcs_dump();
+	x->vv->fatal_entries++;
+	return vh_exit_crash(x, "VM entry failed (see the VMCS dump above)");
+}
+
+/* Runs vcpu until the scheduler must decide again. */
+static enum vh_exit_action run_vcpu(struct vh_cpu *c, struct vh_vcpu *vcpu, uint64_t until,
+				    uint64_t *wake_at)
+{
+	struct vh_host *h = &vh_the_host;
+	struct vh_vm *vm = vcpu->vm;
+	struct vh_bmvm *b;
+	struct vh_exit x = { .h = h, .vm = vm, .vcpu = vcpu };
+	enum vh_exit_action a;
+
+	lock(h);
+	b = vh_bmvm_get(vm);
+	if (b && !vcpu->backend)
+		vh_vmx_vcpu_create(vcpu);
+	unlock(h);
+	x.vv = vcpu->backend;
+	if (!b || !x.vv)
+		return vh_exit_crash(&x, "out of hypervisor memory for its vCPU state");
+	if (!acquire(c, x.vv, b))
+		return vh_exit_crash(&x, "VMPTRLD of its VMCS failed");
+	a = prepare(&x, b);
+	bool entered = false;
+	while (a == VH_EXIT_RESUME) {
+		x.now = vh_now_ns();
+		uint64_t deadline = vh_hv_deadline(c, until);
+		/* Every pick enters the guest at least once: on a machine so
+		 * slow that getting here used up the quantum, the guest must
+		 * still make progress. */
+		if (!entered && x.now >= deadline)
+			deadline = x.now + MIN_SLICE_NS;
+		if (c->kicked || x.now >= deadline) {
+			if (x.now < until && !c->kicked) {
+				vh_hv_housekeeping(c, x.now);
+				continue;
+			}
+			a = VH_EXIT_PREEMPT;
+			break;
+		}
+		inject(&x);
+		uint64_t ticks = vh_ns_to_tsc(deadline - x.now) >> vh_vmx.preempt_shift;
+		vh_vmwrite(VMCS_PREEMPTION_TIMER, ticks > PREEMPT_MAX ? PREEMPT_MAX : ticks);
+
+		__atomic_store_n(&c->guest_ept, &b->ept, __ATOMIC_SEQ_CST);
+		vh_ept_before_entry(&b->ept, c->index);
+		int failed = vh_vmx_run(&x.vv->regs, x.vv->launched);
+		__atomic_store_n(&c->guest_ept, 0, __ATOMIC_SEQ_CST);
+		if (failed) {
+			a = entry_failed(&x, true, 0);
+			break;
+		}
+		x.vv->launched = true;
+		entered = true;
+		uint32_t reason = (uint32_t)vh_vmread(VMCS_EXIT_REASON);
+		if (reason & (1u << 31)) {
+			a = entry_failed(&x, false, reason);
+			break;
+		}
+		x.reason = reason & 0xffff;
+		x.qual = vh_vmread(VMCS_EXIT_QUALIFICATION);
+		x.now = vh_now_ns();
+		a = vh_exit_dispatch(&x);
+	}
+	*wake_at = x.wake_at;
+	release(c, x.vv);
+	return a;
+}
+
+static void idle(struct vh_cpu *c, uint64_t until)
+{
+	for (;;) {
+		uint64_t now = vh_now_ns();
+		uint64_t deadline = vh_hv_deadline(c, until);
+		if (c->kicked || now >= until)
+			return;
+		if (now >= deadline) {
+			vh_hv_housekeeping(c, now);
+			continue;
+		}
+		if (deadline != UINT64_MAX)
+			vh_apic_timer_oneshot(deadline - now);
+		cpu_wait_irq();
+		vh_apic_timer_oneshot(0);
+	}
+}
+
+void vh_run_cpu(struct vh_cpu *c)
+{
+	struct vh_host *h = &vh_the_host;
+	struct vh_vcpu *prev = 0;
+	enum vh_sched_event why = VH_SCHED_PREEMPTED;
+	uint64_t wake_at = 0;
+
+	irq_disable();
+	if (!vh_vmx_cpu_on())
+		vh_machine_stop(5);
+	vh_hv_cpu_ready(c);
+	for (;;) {
+		/* Cleared before asking: a kick from now on is seen. */
+		c->kicked = false;
+		lock(h);
+		struct vh_sched_pick pick = vh_sched_next(h, c->index, vh_now_ns(), prev, why, wake_at);
+		unlock(h);
+		prev = 0;
+		why = VH_SCHED_PREEMPTED;
+		wake_at = 0;
+		if (!pick.vcpu) {
+			idle(c, pick.until_ns);
+			continue;
+		}
+		enum vh_exit_action a = run_vcpu(c, pick.vcpu, pick.until_ns, &wake_at);
+		prev = pick.vcpu;
+		why = a == VH_EXIT_HALT ? VH_SCHED_HALTED
+		      : a == VH_EXIT_YIELD ? VH_SCHED_YIELDED
+					   : VH_SCHED_PREEMPTED;
+	}
+}

@@ -1,0 +1,56 @@
+/* The VMX backend's per-vCPU state (vcpu->backend): the guest registers
+ * the VMCS does not hold, the VMCS itself, FPU state, the MSRs vh
+ * emulates, and exit counts by basic exit reason. */
+#ifndef VH_X86_VMX_VCPU_H
+#define VH_X86_VMX_VCPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vh/compiler.h"
+
+struct vh_vcpu;
+struct vh_vm;
+struct vh_boot_state;
+
+/* Saved and loaded by vmx_entry.S: keep the offsets there in step. */
+struct vh_guest_regs {
+	uint64_t rax, rcx, rdx, rbx, rbp, rsi, rdi;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t cr2;
+};
+
+#define VH_VMX_EXIT_REASONS 70
+
+struct vh_vmx_vcpu {
+	struct vh_guest_regs regs; /* first: the world switch addresses it */
+	struct vh_vcpu *vcpu;
+	void *vmcs;
+	bool vmcs_ready;      /* controls and host state written once */
+	bool launched;        /* VMLAUNCH done since the last VMCLEAR */
+	volatile int cpu;     /* the CPU whose VMCS copy is current, or -1 */
+	uint16_t vpid;
+	bool fpu_dirty;       /* fpu area holds state that must be restored */
+	void *fpu;            /* XSAVE (or FXSAVE) area, 64-byte aligned */
+	uint32_t fpu_size;
+	uint64_t xcr0;
+	uint32_t booted_generation; /* vm->boot_generation it was set up for */
+	bool started;         /* the vCPU's state is set up (boot or SIPI) */
+	/* MSRs the VMCS does not switch: loaded on the CPU with the vCPU. */
+	uint64_t star, lstar, cstar, fmask, kernel_gs_base, tsc_aux;
+	/* Debug registers: kept, not loaded (guests get no hardware
+	 * breakpoints: DR7 in the VMCS stays 0x400). */
+	uint64_t dr[4], dr6, dr7;
+	uint64_t cr8;
+	/* An event to inject at the next entry (0: none). */
+	uint32_t inject_info, inject_error, inject_len;
+	uint64_t reason_exits[VH_VMX_EXIT_REASONS];
+	uint64_t fatal_entries;
+};
+
+/* Creates vcpu->backend (VMCS page, FPU area, VPID).  False when the
+ * heap is out. */
+bool vh_vmx_vcpu_create(struct vh_vcpu *vcpu);
+void vh_vmx_vcpu_destroy(struct vh_vcpu *vcpu);
+
+#endif

@@ -1,0 +1,56 @@
+/* The two 8259A PICs, as far as a guest that does not use them needs:
+ * kernels written for a PC remap and mask them at boot (ICW1..ICW4, then
+ * OCW1 = 0xff) even when they will use the APIC.  vh wires no interrupts
+ * through them; it accepts the initialisation sequence and keeps the mask
+ * so that a driver reading it back sees what it wrote. */
+#include "dev_internal.h"
+
+#define ICW1_INIT 0x10
+#define ICW1_IC4 0x01
+#define ICW1_SNGL 0x02 /* single PIC: no ICW3 */
+
+void vh_pic_reset(struct vh_pic *p)
+{
+	*p = (struct vh_pic){ 0 };
+}
+
+enum vh_io_result vh_pic_io(struct vh_pic *p, const struct vh_dev_access *a)
+{
+	uint8_t v = (uint8_t)*a->value;
+
+	if (!a->is_write) {
+		/* Command port: IRR or ISR, both empty with nothing wired;
+		 * data port: the mask. */
+		*a->value = a->offset == 0 ? 0 : p->imr;
+		return VH_IO_HANDLED;
+	}
+	if (a->offset == 0) {
+		if (v & ICW1_INIT) {
+			/* ICW1 restarts initialisation: the mask clears and
+			 * ICW2 (vector base), ICW3 and maybe ICW4 follow. */
+			p->imr = 0;
+			p->icw_step = 2;
+			p->icw4_needed = v & ICW1_IC4;
+			p->single = v & ICW1_SNGL;
+		}
+		/* OCW2 (EOI, priorities) and OCW3 (which of IRR/ISR reads
+		 * return): nothing is wired, both read as empty. */
+		return VH_IO_HANDLED;
+	}
+	switch (p->icw_step) {
+	case 2:
+		p->vector_base = v & 0xf8;
+		p->icw_step = p->single ? (p->icw4_needed ? 4 : 0) : 3;
+		break;
+	case 3:
+		p->icw_step = p->icw4_needed ? 4 : 0;
+		break;
+	case 4:
+		p->icw_step = 0;
+		break;
+	default:
+		p->imr = v; /* OCW1 */
+		break;
+	}
+	return VH_IO_HANDLED;
+}

@@ -1,0 +1,207 @@
+/* KVM exit reasons, one handler each, dispatched through a table indexed
+ * by the exit reason.  Every handler runs with the host lock held (the
+ * device models and the core expect it) and answers what the run loop
+ * does next.  Each exit is counted in the vCPU's exit counters under the
+ * core's exit kinds, the same vocabulary as VMX exit reasons on bare
+ * metal. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "hosted.h"
+#include "vh/devices.h"
+#include "vh/hypercall.h"
+#include "vh/lapic.h"
+#include "vh/vm.h"
+
+static void count(struct vh_hosted_exit *x, enum vh_exit_kind k)
+{
+	x->vcpu->exits[k]++;
+}
+
+static enum vh_hosted_next crash(struct vh_hosted_exit *x, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static enum vh_hosted_next crash(struct vh_hosted_exit *x, const char *fmt, ...)
+{
+	char why[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	vh_vm_crash(&x->w->d->host, x->vm, why);
+	return VH_HOSTED_PREEMPT;
+}
+
+/* The I/O-port form of a hypercall: `outl %eax, $VH_HC_PORT`.  KVM
+ * finishes the OUT (advances RIP) on the next KVM_RUN, after RAX is set
+ * here. */
+static enum vh_hosted_next hypercall(struct vh_hosted_exit *x)
+{
+	struct kvm_regs r;
+	struct kvm_sregs sr;
+	struct vh_hypercall_regs hr;
+	enum vh_hc_action act;
+	bool wide;
+
+	count(x, VH_EXIT_HYPERCALL);
+	if (ioctl(x->hv->fd, KVM_GET_REGS, &r) < 0 || ioctl(x->hv->fd, KVM_GET_SREGS, &sr) < 0)
+		return crash(x, "hypercall: reading vCPU %u's registers: %s", x->hv->index,
+			     strerror(errno));
+	/* Outside long mode the guest passes 32-bit values. */
+	wide = sr.cs.l && (sr.efer & (1u << 10));
+#define ARG(v) (wide ? (v) : (uint32_t)(v))
+	hr = (struct vh_hypercall_regs){ ARG(r.rax), ARG(r.rbx), ARG(r.rcx), ARG(r.rdx), ARG(r.rsi) };
+#undef ARG
+	act = vh_hypercall(&x->w->d->host, x->vm, x->vcpu, &hr);
+	r.rax = wide ? hr.rax : (uint32_t)hr.rax;
+	if (ioctl(x->hv->fd, KVM_SET_REGS, &r) < 0)
+		return crash(x, "hypercall: writing vCPU %u's RAX: %s", x->hv->index, strerror(errno));
+	if (x->vm->state != VH_VM_RUNNING)
+		return VH_HOSTED_PREEMPT;
+	return act == VH_HC_YIELDED ? VH_HOSTED_YIELD : VH_HOSTED_CONTINUE;
+}
+
+static enum vh_hosted_next exit_io(struct vh_hosted_exit *x)
+{
+	struct kvm_run *run = x->hv->run;
+	unsigned size = run->io.size;
+	bool out = run->io.direction == KVM_EXIT_IO_OUT;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+
+	if (run->io.count == 1 && vh_hypercall_is_port(run->io.port, size, out))
+		return hypercall(x);
+	count(x, VH_EXIT_IO);
+	/* String I/O (INS/OUTS, REP) comes as count elements. */
+	for (uint32_t i = 0; i < run->io.count; i++, data += size) {
+		uint32_t v = 0;
+		enum vh_io_result res;
+
+		if (out)
+			memcpy(&v, data, size);
+		res = vh_devices_io(&x->w->d->host, x->vm, x->vcpu, run->io.port, size, out, &v);
+		if (res == VH_IO_UNHANDLED) {
+			x->vm->guest.io_unhandled++;
+			v = UINT32_MAX; /* an empty bus reads all ones */
+		}
+		if (!out)
+			memcpy(data, &v, size);
+		if (res == VH_IO_STOPPED || x->vm->state != VH_VM_RUNNING)
+			return VH_HOSTED_PREEMPT;
+	}
+	return VH_HOSTED_CONTINUE;
+}
+
+static enum vh_hosted_next exit_hlt(struct vh_hosted_exit *x)
+{
+	struct vh_host *h = &x->w->d->host;
+	struct kvm_run *run = x->hv->run;
+	uint64_t t;
+
+	count(x, VH_EXIT_HLT);
+	vh_lapic_tick(h, x->vm, x->vcpu, x->now);
+	/* An interrupt the guest can take right now ends the halt at once. */
+	if (run->if_flag && vh_lapic_pending(h, x->vm, x->vcpu) >= 0)
+		return VH_HOSTED_CONTINUE;
+	t = vh_lapic_timer_deadline(h, x->vm, x->vcpu);
+	x->wake_at = t == UINT64_MAX ? 0 : t;
+	return VH_HOSTED_HALT;
+}
+
+static enum vh_hosted_next exit_mmio(struct vh_hosted_exit *x)
+{
+	return vh_hosted_mmio_exit(x);
+}
+
+static enum vh_hosted_next exit_intr(struct vh_hosted_exit *x)
+{
+	count(x, VH_EXIT_EXTERNAL_INTERRUPT);
+	/* A kick or the quantum's end; otherwise the local APIC timer (or a
+	 * late signal of an earlier quantum): deliver and carry on. */
+	if (atomic_load(&x->w->kicked) || x->now >= x->until)
+		return VH_HOSTED_PREEMPT;
+	return VH_HOSTED_CONTINUE;
+}
+
+static enum vh_hosted_next exit_irq_window(struct vh_hosted_exit *x)
+{
+	/* The guest can take an interrupt now: the run loop injects it. */
+	count(x, VH_EXIT_OTHER);
+	return VH_HOSTED_CONTINUE;
+}
+
+static enum vh_hosted_next exit_shutdown(struct vh_hosted_exit *x)
+{
+	count(x, VH_EXIT_TRIPLE_FAULT);
+	return crash(x, "vCPU %u triple-faulted", x->hv->index);
+}
+
+static enum vh_hosted_next exit_fail_entry(struct vh_hosted_exit *x)
+{
+	count(x, VH_EXIT_OTHER);
+	return crash(x, "vCPU %u: VM entry failed (hardware reason %#llx)", x->hv->index,
+		     (unsigned long long)x->hv->run->fail_entry.hardware_entry_failure_reason);
+}
+
+static enum vh_hosted_next exit_internal(struct vh_hosted_exit *x)
+{
+	struct kvm_run *run = x->hv->run;
+
+	if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION)
+		return vh_hosted_fetch_fault(x);
+	count(x, VH_EXIT_OTHER);
+	return crash(x, "vCPU %u: KVM internal error %u", x->hv->index, run->internal.suberror);
+}
+
+static enum vh_hosted_next exit_system_event(struct vh_hosted_exit *x)
+{
+	struct vh_host *h = &x->w->d->host;
+
+	count(x, VH_EXIT_OTHER);
+	switch (x->hv->run->system_event.type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+		vh_vm_stop(h, x->vm, NULL);
+		return VH_HOSTED_PREEMPT;
+	case KVM_SYSTEM_EVENT_RESET:
+		vh_vm_reset(h, x->vm, NULL);
+		return VH_HOSTED_PREEMPT;
+	default:
+		return crash(x, "vCPU %u: system event %u", x->hv->index,
+			     x->hv->run->system_event.type);
+	}
+}
+
+static enum vh_hosted_next exit_unexpected(struct vh_hosted_exit *x)
+{
+	count(x, VH_EXIT_OTHER);
+	return crash(x, "vCPU %u: unexpected KVM exit %u", x->hv->index, x->hv->run->exit_reason);
+}
+
+static enum vh_hosted_next (*const handlers[])(struct vh_hosted_exit *) = {
+	[KVM_EXIT_IO] = exit_io,
+	[KVM_EXIT_MMIO] = exit_mmio,
+	[KVM_EXIT_HLT] = exit_hlt,
+	[KVM_EXIT_INTR] = exit_intr,
+	[KVM_EXIT_IRQ_WINDOW_OPEN] = exit_irq_window,
+	[KVM_EXIT_SHUTDOWN] = exit_shutdown,
+	[KVM_EXIT_FAIL_ENTRY] = exit_fail_entry,
+	[KVM_EXIT_INTERNAL_ERROR] = exit_internal,
+	[KVM_EXIT_SYSTEM_EVENT] = exit_system_event,
+};
+
+enum vh_hosted_next vh_hosted_handle_exit(struct vh_hosted_exit *x)
+{
+	uint32_t r = x->hv->run->exit_reason;
+
+	/* Fetch faults are counted only while nothing else happens. */
+	if (r != KVM_EXIT_INTERNAL_ERROR)
+		x->hv->fetch_faults = 0;
+	if (r < sizeof(handlers) / sizeof(handlers[0]) && handlers[r])
+		return handlers[r](x);
+	return exit_unexpected(x);
+}

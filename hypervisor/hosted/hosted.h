@@ -1,0 +1,312 @@
+/* vh-hosted: the core on Linux /dev/kvm.  Internal interfaces between the
+ * daemon's files (one concern each):
+ *
+ *   main.c         start-up, signal handling, orderly shutdown
+ *   options.c      the command line
+ *   frames.c       the host frame pool: one memfd, mapped once
+ *   guest_mem.c    a VM's guest-physical space: a reserved range of the
+ *                  daemon's address space registered as a KVM memory slot,
+ *                  each guest page an mmap of its memfd frame
+ *   platform.c     struct vh_platform over the pieces above
+ *   kvm.c          /dev/kvm: capabilities, VM and vCPU fds, CPUID, registers
+ *   vmctx.c        the backend's per-VM state and its lifetime
+ *   images.c       guest images by name from the image directory
+ *   console.c      guest console output to a log file per VM
+ *   worker.c       one thread per pCPU: the scheduler loop, timers, kicks
+ *   exits.c        KVM exit reasons, table-driven
+ *   guest_fault.c  guest memory faults that KVM reports as MMIO or as an
+ *                  instruction it could not fetch
+ *   emulate.c      instructions this host's KVM cannot emulate (IRET)
+ *   decode.c       the memory operands of an instruction KVM gave up on
+ *   housekeeping.c vh_mem_tick and console flushing, in a thread
+ *   server.c       the control protocol on a unix socket (epoll thread)
+ *   peer.c         who may connect: root and the `vh` group
+ *
+ * Locking: d->lock is the core's host lock (plat->lock).  Everything in
+ * struct vh_hosted_vm below marked "host lock" is read and written with it
+ * held.  A worker owns a vCPU (its KVM fd and kvm_run page) while it holds
+ * that vCPU's run_lock; the order is run_lock, then the host lock. */
+#ifndef VH_HOSTED_H
+#define VH_HOSTED_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "vh/host.h"
+#include "vh/loader.h"
+#include "vh/platform.h"
+
+struct kvm_run;
+
+/* ---- options.c ----------------------------------------------------------- */
+
+struct vh_hosted_options {
+	unsigned pcpus;            /* worker threads; default: host CPUs */
+	uint64_t memory_bytes;     /* the frame pool; default: half of RAM */
+	uint32_t mhz_per_pcpu;     /* default: from /proc/cpuinfo */
+	uint32_t max_vms;          /* 0: the core's default */
+	uint64_t quantum_ns;       /* 0: the core's default (10 ms) */
+	uint64_t scan_pages_per_sec; /* page sharing rate; UINT64_MAX: default */
+	uint64_t sample_period_ns; /* active-memory sampling; 0: default */
+	const char *socket_path;   /* default /run/vh/vh.sock */
+	const char *images_dir;    /* default /var/lib/vh/images */
+	const char *log_dir;       /* per-VM console logs; default /var/log/vh */
+	const char *pid_file;      /* optional */
+	bool verbose;
+};
+
+/* Parses argv; prints usage or the first error to stderr.  Returns 0,
+ * 1 for an error, 2 after --help/--version (exit 0). */
+int vh_hosted_parse_options(int argc, char **argv, struct vh_hosted_options *o);
+/* "64M", "2G", "4096" (bytes) -> bytes; false when malformed. */
+bool vh_hosted_parse_size(const char *s, uint64_t *out);
+
+/* ---- frames.c ------------------------------------------------------------- */
+
+struct vh_hosted_frames {
+	int memfd;
+	uint8_t *base;     /* the whole pool, mapped once: frame pfn at base + pfn * 4K */
+	uint64_t bytes;
+	atomic_uint_fast64_t punched; /* frames handed back to Linux */
+};
+
+int vh_hosted_frames_init(struct vh_hosted_frames *f, uint64_t bytes, char *why, size_t whylen);
+void vh_hosted_frames_fini(struct vh_hosted_frames *f);
+/* Hands the frames' memory back to Linux (their contents become zero). */
+void vh_hosted_frames_release(struct vh_hosted_frames *f, uint64_t pfn, uint64_t n);
+
+/* ---- guest_mem.c ------------------------------------------------------------ */
+
+struct vh_hosted_guest_mem {
+	uint8_t *base;     /* reserved: guest-physical 0 at base */
+	uint64_t bytes;    /* the VM's memory */
+	uint32_t nslots;   /* KVM memory slots (two around the local APIC page) */
+};
+
+int vh_hosted_guest_mem_init(struct vh_hosted_guest_mem *g, int vm_fd, uint64_t bytes,
+			     char *why, size_t whylen);
+void vh_hosted_guest_mem_fini(struct vh_hosted_guest_mem *g);
+/* plat->map: frame pfn of the pool at gfn with prot (VH_PROT_*), or a
+ * hole (prot 0).  The kernel's MMU notifiers drop KVM's translation of the
+ * old mapping before mmap returns, which is what the core requires. */
+int vh_hosted_guest_mem_map(struct vh_hosted_guest_mem *g, const struct vh_hosted_frames *f,
+			    uint64_t gfn, uint64_t pfn, unsigned prot);
+
+/* ---- kvm.c ----------------------------------------------------------------- */
+
+struct vh_hosted_kvm {
+	int fd;                /* /dev/kvm */
+	int run_size;          /* bytes of a vCPU's kvm_run mapping */
+	void *cpuid;           /* struct kvm_cpuid2: supported leaves + vh's */
+};
+
+int vh_hosted_kvm_open(struct vh_hosted_kvm *k, char *why, size_t whylen);
+void vh_hosted_kvm_close(struct vh_hosted_kvm *k);
+int vh_hosted_kvm_create_vm(struct vh_hosted_kvm *k, char *why, size_t whylen);
+/* A vCPU fd with its kvm_run page and vh's CPUID; -1 with why on failure. */
+int vh_hosted_kvm_create_vcpu(struct vh_hosted_kvm *k, int vm_fd, uint32_t index,
+			      struct kvm_run **run, char *why, size_t whylen);
+/* Finishes a pending I/O or MMIO completion without entering the guest
+ * (KVM_RUN with immediate_exit), so that registers set afterwards stick. */
+void vh_hosted_kvm_flush(int vcpu_fd, struct kvm_run *run);
+/* The boot vCPU's power-on state from the loader. */
+int vh_hosted_kvm_set_boot_state(int vcpu_fd, const struct vh_boot_state *bs);
+/* An application processor's power-on state: parked until its SIPI. */
+int vh_hosted_kvm_set_sipi_state(int vcpu_fd, uint8_t vector);
+
+/* ---- console.c ---------------------------------------------------------------- */
+
+struct vh_hosted_console {
+	int fd;            /* the VM's log file; -1 if it could not be opened */
+	char buf[4096];    /* bytes not yet written (flushed at newline or full) */
+	size_t len;
+};
+
+void vh_hosted_console_open(struct vh_hosted_console *c, const char *dir, const char *vm_name);
+void vh_hosted_console_write(struct vh_hosted_console *c, const char *bytes, size_t n);
+void vh_hosted_console_flush(struct vh_hosted_console *c);
+void vh_hosted_console_close(struct vh_hosted_console *c);
+
+/* ---- images.c ---------------------------------------------------------------- */
+
+/* Reads image `name` (a plain file name in dir: no '/', not "." or "..")
+ * into a malloc'd buffer of at most max bytes. */
+int vh_hosted_image_read(const char *dir, const char *name, uint64_t max, void **bytes,
+			 size_t *len, char *why, size_t whylen);
+
+/* ---- vmctx.c: the backend's per-VM state --------------------------------------- */
+
+struct vh_hosted;
+
+struct vh_hosted_vcpu {
+	struct vh_hosted_vm *hvm;
+	uint32_t index;
+	int fd;
+	struct kvm_run *run;
+	/* Held by the worker running this vCPU, from its pick until it gives
+	 * the vCPU back: one KVM_RUN at a time per vCPU, and a vCPU moved to
+	 * another worker waits for the first to finish its exit. */
+	pthread_mutex_t run_lock;
+	uint32_t generation;    /* boot generation its registers belong to (host lock) */
+	bool started;           /* an AP that got its SIPI (host lock) */
+	uint32_t fetch_faults;  /* consecutive instruction-fetch faults at one rip */
+	uint64_t fetch_rip;
+	bool mmio_pending;      /* a guest-memory MMIO exit waits for a frame */
+	uint64_t nomem_since;   /* ... since then */
+};
+
+struct vh_hosted_vm {
+	struct vh_hosted *d;
+	uint32_t id;               /* the core VM's id */
+	struct vh_vm *vm;          /* valid while !gone (host lock) */
+	bool gone;                 /* the core undefined it (host lock) */
+	uint32_t refs;             /* core link + workers using it (host lock) */
+	uint32_t loaded_generation; /* boot generation the image was loaded for */
+	struct vh_boot_state boot; /* what the loader said (mode 0: no kernel) */
+	int vm_fd;
+	struct vh_hosted_guest_mem mem;
+	uint32_t nvcpus;
+	struct vh_hosted_vcpu *vcpus;
+	struct vh_hosted_console console;
+	struct vh_hosted_vm *next; /* d->vms (host lock) */
+};
+
+/* The backend state of vm, created on first use (KVM VM, guest memory
+ * range, vCPU fds, log file).  Host lock held.  NULL with a log line when
+ * the kernel refused; the caller crashes the VM. */
+struct vh_hosted_vm *vh_hosted_vm_get(struct vh_hosted *d, struct vh_vm *vm);
+void vh_hosted_vm_ref(struct vh_hosted_vm *hvm);
+/* Drops a reference; the last one frees (host lock held). */
+void vh_hosted_vm_put(struct vh_hosted_vm *hvm);
+/* plat->vm_gone: the core is about to free vm.  Host lock held. */
+void vh_hosted_vm_gone(struct vh_hosted *d, struct vh_vm *vm);
+
+enum vh_hosted_prepare {
+	VH_HOSTED_PREPARE_RUN,    /* enter the guest */
+	VH_HOSTED_PREPARE_PARKED, /* not startable (AP awaiting its SIPI, no
+				     kernel): block it in the scheduler */
+	VH_HOSTED_PREPARE_FAILED, /* the VM was crashed (the reason is logged) */
+};
+/* Brings the VM's guest up to its boot generation before one of its vCPUs
+ * runs: loads the image (once per generation), resets this vCPU's
+ * registers, starts an AP at its SIPI.  Host lock held. */
+enum vh_hosted_prepare vh_hosted_vm_prepare(struct vh_hosted_vm *hvm, struct vh_hosted_vcpu *hv);
+/* Flushes every VM's console (host lock held). */
+void vh_hosted_vm_flush_consoles(struct vh_hosted *d);
+
+/* ---- worker.c ------------------------------------------------------------------ */
+
+struct vh_hosted_worker {
+	struct vh_hosted *d;
+	unsigned index;          /* the pCPU it stands for */
+	pthread_t thread;
+	pid_t tid;
+	timer_t timer;           /* the quantum's deadline: a signal to this thread */
+	bool timer_ok;
+	atomic_bool kicked;      /* plat->kick since the last vh_sched_next */
+	atomic_bool in_guest;    /* between its kick check and KVM_RUN's return */
+	pthread_mutex_t idle_lock; /* idle waits sleep on idle_cond */
+	pthread_cond_t idle_cond;
+	uint64_t runs, exits;    /* KVM_RUN calls and exits handled (diagnostics) */
+};
+
+/* The signal that interrupts KVM_RUN (kicks and quantum timers). */
+#define VH_HOSTED_SIG_KICK SIGUSR1
+
+int vh_hosted_workers_start(struct vh_hosted *d, char *why, size_t whylen);
+void vh_hosted_workers_stop(struct vh_hosted *d);
+/* plat->kick. */
+void vh_hosted_worker_kick(struct vh_hosted *d, unsigned pcpu);
+
+/* ---- exits.c / guest_fault.c ------------------------------------------------------ */
+
+/* What the run loop does after an exit was handled. */
+enum vh_hosted_next {
+	VH_HOSTED_CONTINUE,  /* re-enter the guest */
+	VH_HOSTED_PREEMPT,   /* back to the scheduler: quantum over, kicked, VM stopped */
+	VH_HOSTED_HALT,      /* back to the scheduler: HLT (wake_at set) */
+	VH_HOSTED_YIELD,     /* back to the scheduler: yield */
+};
+
+struct vh_hosted_exit {
+	struct vh_hosted_worker *w;
+	struct vh_hosted_vcpu *hv;
+	struct vh_vcpu *vcpu;
+	struct vh_vm *vm;
+	uint64_t now;
+	uint64_t until;          /* end of the quantum */
+	uint64_t wake_at;        /* out: with VH_HOSTED_HALT (0: none) */
+};
+
+/* Handles the exit in hv->run; host lock held, the VM running or paused. */
+enum vh_hosted_next vh_hosted_handle_exit(struct vh_hosted_exit *x);
+/* A KVM_EXIT_MMIO: guest memory that is not mapped yet (or mapped
+ * read-only), else a device. */
+enum vh_hosted_next vh_hosted_mmio_exit(struct vh_hosted_exit *x);
+/* KVM could not emulate an instruction: its page is not mapped (a
+ * fetch fault), or it is one this kernel's emulator lacks (emulate.c). */
+enum vh_hosted_next vh_hosted_fetch_fault(struct vh_hosted_exit *x);
+/* emulate.c: completes a protected- or real-mode IRET KVM failed on;
+ * false when it is not one vh can complete. */
+struct kvm_regs;
+struct kvm_sregs;
+bool vh_hosted_emulate_iret(struct vh_hosted_exit *x, struct kvm_regs *r, struct kvm_sregs *sr);
+/* Reads guest-linear memory through the core, translating with the
+ * guest's paging; 0 or -1. */
+int vh_hosted_read_linear(struct vh_hosted_exit *x, const struct kvm_sregs *sr, uint64_t lin,
+			  void *buf, size_t len);
+/* decode.c: the linear addresses of the memory operands of the
+ * instruction in b (0, 1 or 2 of them). */
+int vh_hosted_decode_operands(const uint8_t *b, size_t len, const struct kvm_regs *r,
+			      const struct kvm_sregs *sr, uint64_t lin[2]);
+
+/* ---- housekeeping.c ----------------------------------------------------------------- */
+
+int vh_hosted_housekeeping_start(struct vh_hosted *d);
+void vh_hosted_housekeeping_stop(struct vh_hosted *d);
+
+/* ---- server.c / peer.c --------------------------------------------------------------- */
+
+struct vh_hosted_server;
+int vh_hosted_server_start(struct vh_hosted *d, char *why, size_t whylen);
+void vh_hosted_server_stop(struct vh_hosted *d);
+/* May the peer on this connected unix socket use vh?  root, the daemon's
+ * own uid, or a member of group `vh` (gid given; -1: no such group). */
+bool vh_hosted_peer_allowed(int fd, long vh_gid, char *who, size_t wholen);
+/* The `vh` group's id, or -1. */
+long vh_hosted_vh_gid(void);
+
+/* ---- the daemon --------------------------------------------------------------------- */
+
+struct vh_hosted {
+	struct vh_hosted_options opt;
+	struct vh_platform plat;
+	struct vh_host host;
+	pthread_mutex_t lock;        /* the host lock */
+	struct vh_hosted_frames frames;
+	struct vh_hosted_kvm kvm;
+	struct vh_hosted_vm *vms;    /* backend VM states (host lock) */
+	struct vh_hosted_worker *workers;
+	unsigned nworkers;
+	atomic_bool stopping;        /* shutdown: workers and threads leave */
+	struct vh_hosted_server *server;
+	pthread_t housekeeper;
+	bool housekeeper_started;
+	pthread_mutex_t hk_lock;
+	pthread_cond_t hk_cond;
+	atomic_uint_fast64_t overhead_bytes; /* core metadata allocated (plat->alloc) */
+};
+
+/* platform.c */
+void vh_hosted_platform_init(struct vh_hosted *d);
+uint64_t vh_hosted_now(void);
+void vh_hosted_log(struct vh_hosted *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vh_hosted_lock(struct vh_hosted *d);
+void vh_hosted_unlock(struct vh_hosted *d);
+
+#endif

@@ -1,0 +1,288 @@
+/* /dev/kvm: what vh-hosted needs from it and nothing more.  KVM performs
+ * the world switch only: no in-kernel interrupt controller (vh's own local
+ * APIC model injects with KVM_INTERRUPT), HLT and every port exit come to
+ * user space, and the CPUID the guest sees carries vh's hypervisor leaves
+ * in place of KVM's (a guest finds vh, not KVM). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "hosted.h"
+#include "vh/hypercall.h"
+#include "vh/devices.h"
+#include "vh/lapic.h"
+
+#define CPUID_MAX_ENTRIES 256
+
+/* Capabilities the daemon cannot work without. */
+static const struct {
+	int cap;
+	const char *name;
+} required_caps[] = {
+	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT (preemption of a running vCPU)" },
+	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
+};
+
+static int build_cpuid(struct vh_hosted_kvm *k, char *why, size_t whylen)
+{
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + CPUID_MAX_ENTRIES * sizeof(c->entries[0]));
+	uint32_t n = 0;
+
+	if (!c) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	c->nent = CPUID_MAX_ENTRIES;
+	if (ioctl(k->fd, KVM_GET_SUPPORTED_CPUID, c) < 0) {
+		snprintf(why, whylen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		free(c);
+		return -1;
+	}
+	/* Drop KVM's own paravirtual leaves: the hypervisor range is vh's. */
+	for (uint32_t i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 e = c->entries[i];
+		if (e.function >= VH_CPUID_BASE && e.function <= VH_CPUID_BASE + 0xff)
+			continue;
+		if (e.function == 1) {
+			/* vh's local APIC model is an xAPIC with no TSC-deadline
+			 * mode: do not offer x2APIC or TSC deadline. */
+			e.ecx &= ~((1u << 21) | (1u << 24));
+			e.ecx |= 1u << 31; /* running under a hypervisor */
+		}
+		c->entries[n++] = e;
+	}
+	for (uint32_t leaf = VH_CPUID_BASE; leaf <= VH_CPUID_MAX_LEAF && n < CPUID_MAX_ENTRIES; leaf++) {
+		uint32_t out[4];
+		if (!vh_hypercall_cpuid(leaf, VH_HC_FEAT_PORT, out))
+			continue;
+		c->entries[n++] = (struct kvm_cpuid_entry2){
+			.function = leaf, .eax = out[0], .ebx = out[1], .ecx = out[2], .edx = out[3],
+		};
+	}
+	c->nent = n;
+	k->cpuid = c;
+	return 0;
+}
+
+int vh_hosted_kvm_open(struct vh_hosted_kvm *k, char *why, size_t whylen)
+{
+	int v;
+
+	memset(k, 0, sizeof(*k));
+	k->fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (k->fd < 0) {
+		snprintf(why, whylen, "/dev/kvm: %s", strerror(errno));
+		return -1;
+	}
+	if ((v = ioctl(k->fd, KVM_GET_API_VERSION, 0)) != KVM_API_VERSION) {
+		snprintf(why, whylen, "/dev/kvm: API version %d, vh needs %d", v, KVM_API_VERSION);
+		goto fail;
+	}
+	for (size_t i = 0; i < sizeof(required_caps) / sizeof(required_caps[0]); i++) {
+		if (ioctl(k->fd, KVM_CHECK_EXTENSION, required_caps[i].cap) <= 0) {
+			snprintf(why, whylen, "/dev/kvm lacks %s", required_caps[i].name);
+			goto fail;
+		}
+	}
+	k->run_size = ioctl(k->fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (k->run_size < (int)sizeof(struct kvm_run)) {
+		snprintf(why, whylen, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+		goto fail;
+	}
+	if (build_cpuid(k, why, whylen))
+		goto fail;
+	return 0;
+fail:
+	close(k->fd);
+	k->fd = -1;
+	return -1;
+}
+
+void vh_hosted_kvm_close(struct vh_hosted_kvm *k)
+{
+	free(k->cpuid);
+	k->cpuid = NULL;
+	if (k->fd >= 0)
+		close(k->fd);
+	k->fd = -1;
+}
+
+int vh_hosted_kvm_create_vm(struct vh_hosted_kvm *k, char *why, size_t whylen)
+{
+	int fd;
+
+	do
+		fd = ioctl(k->fd, KVM_CREATE_VM, 0);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		snprintf(why, whylen, "KVM_CREATE_VM: %s", strerror(errno));
+	return fd;
+}
+
+/* The CPUID of vCPU `index`: the shared table with its APIC id. */
+static int set_cpuid(struct vh_hosted_kvm *k, int fd, uint32_t index)
+{
+	const struct kvm_cpuid2 *src = k->cpuid;
+	size_t sz = sizeof(*src) + src->nent * sizeof(src->entries[0]);
+	struct kvm_cpuid2 *c = malloc(sz);
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	memcpy(c, src, sz);
+	for (uint32_t i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+		if (e->function == 1)
+			e->ebx = (e->ebx & 0x00ffffffu) | (index << 24);
+		else if (e->function == 0xb || e->function == 0x1f)
+			e->edx = index;
+	}
+	rc = ioctl(fd, KVM_SET_CPUID2, c) < 0 ? -errno : 0;
+	free(c);
+	return rc;
+}
+
+int vh_hosted_kvm_create_vcpu(struct vh_hosted_kvm *k, int vm_fd, uint32_t index,
+			      struct kvm_run **run, char *why, size_t whylen)
+{
+	int fd = ioctl(vm_fd, KVM_CREATE_VCPU, (unsigned long)index), rc;
+	void *r;
+
+	if (fd < 0) {
+		snprintf(why, whylen, "KVM_CREATE_VCPU %u: %s", index, strerror(errno));
+		return -1;
+	}
+	r = mmap(NULL, (size_t)k->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (r == MAP_FAILED) {
+		snprintf(why, whylen, "mmap of vCPU %u's kvm_run: %s", index, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if ((rc = set_cpuid(k, fd, index)) < 0) {
+		snprintf(why, whylen, "KVM_SET_CPUID2 on vCPU %u: %s", index, strerror(-rc));
+		munmap(r, (size_t)k->run_size);
+		close(fd);
+		return -1;
+	}
+	*run = r;
+	return fd;
+}
+
+void vh_hosted_kvm_flush(int vcpu_fd, struct kvm_run *run)
+{
+	/* KVM completes a pending I/O or MMIO exit at the start of the next
+	 * KVM_RUN, before it looks at immediate_exit. */
+	run->immediate_exit = 1;
+	(void)ioctl(vcpu_fd, KVM_RUN, 0);
+	run->immediate_exit = 0;
+}
+
+static struct kvm_segment segment(const struct vh_boot_segment *s)
+{
+	uint32_t a = s->access;
+
+	return (struct kvm_segment){
+		.base = s->base,
+		.limit = s->limit,
+		.selector = s->selector,
+		.type = a & 0xf,
+		.s = (a >> 4) & 1,
+		.dpl = (a >> 5) & 3,
+		.present = (a >> 7) & 1,
+		.avl = (a >> 12) & 1,
+		.l = (a >> 13) & 1,
+		.db = (a >> 14) & 1,
+		.g = (a >> 15) & 1,
+		.unusable = (a >> 16) & 1,
+	};
+}
+
+/* Registers every vCPU gets at power-on or INIT besides what the loader or
+ * the SIPI sets: the architectural reset values of the rest, so a reset
+ * guest finds no trace of its previous run. */
+static int reset_common(int fd, struct kvm_sregs *sr, bool bsp)
+{
+	struct kvm_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 };
+	struct kvm_debugregs dr = { .dr6 = 0xffff0ff0, .dr7 = 0x400 };
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[9];
+	} msrs = { .hdr = { .nmsrs = 9 },
+		   .e = {
+			   { .index = 0x174 }, /* SYSENTER_CS */
+			   { .index = 0x175 }, /* SYSENTER_ESP */
+			   { .index = 0x176 }, /* SYSENTER_EIP */
+			   { .index = 0xc0000081 }, /* STAR */
+			   { .index = 0xc0000082 }, /* LSTAR */
+			   { .index = 0xc0000083 }, /* CSTAR */
+			   { .index = 0xc0000084 }, /* SFMASK */
+			   { .index = 0xc0000102 }, /* KERNEL_GS_BASE */
+			   { .index = 0x277, .data = 0x0007040600070406ull }, /* PAT */
+		   } };
+
+	memset(sr, 0, sizeof(*sr));
+	sr->ldt = (struct kvm_segment){ .limit = 0xffff, .type = 2, .present = 1 };
+	/* VMX wants a busy TSS in TR even in real mode. */
+	sr->tr = (struct kvm_segment){ .limit = 0xffff, .type = 0xb, .present = 1 };
+	sr->idt.limit = 0xffff;
+	sr->apic_base = VH_LAPIC_BASE | VH_APIC_BASE_ENABLE | (bsp ? VH_APIC_BASE_BSP : 0);
+	if (ioctl(fd, KVM_SET_FPU, &fpu) < 0 || ioctl(fd, KVM_SET_DEBUGREGS, &dr) < 0)
+		return -errno;
+	/* Best effort: a kernel that refuses one of these MSRs still runs. */
+	(void)ioctl(fd, KVM_SET_MSRS, &msrs);
+	return 0;
+}
+
+int vh_hosted_kvm_set_boot_state(int fd, const struct vh_boot_state *bs)
+{
+	struct kvm_sregs sr;
+	struct kvm_regs r = {
+		.rip = bs->rip, .rsp = bs->rsp, .rax = bs->rax, .rbx = bs->rbx,
+		.rflags = bs->rflags | 2,
+	};
+	int rc = reset_common(fd, &sr, true);
+
+	if (rc)
+		return rc;
+	sr.cs = segment(&bs->cs);
+	sr.ds = segment(&bs->ds);
+	sr.es = segment(&bs->es);
+	sr.fs = segment(&bs->fs);
+	sr.gs = segment(&bs->gs);
+	sr.ss = segment(&bs->ss);
+	sr.gdt.base = bs->gdt_base;
+	sr.gdt.limit = bs->gdt_limit;
+	sr.cr0 = bs->cr0 | 0x10; /* ET is hard-wired */
+	if (ioctl(fd, KVM_SET_SREGS, &sr) < 0 || ioctl(fd, KVM_SET_REGS, &r) < 0)
+		return -errno;
+	return 0;
+}
+
+int vh_hosted_kvm_set_sipi_state(int fd, uint8_t vector)
+{
+	struct kvm_sregs sr;
+	struct kvm_regs r = { .rflags = 2, .rdx = 0x600 };
+	struct kvm_segment data = { .limit = 0xffff, .type = 3, .present = 1, .s = 1 };
+	int rc = reset_common(fd, &sr, false);
+
+	if (rc)
+		return rc;
+	/* Real mode at vector:0000, as a SIPI starts an AP. */
+	sr.cs = (struct kvm_segment){ .selector = (uint16_t)(vector << 8),
+				      .base = (uint64_t)vector << 12, .limit = 0xffff, .type = 0xb,
+				      .present = 1, .s = 1 };
+	sr.ds = sr.es = sr.fs = sr.gs = sr.ss = data;
+	sr.gdt.limit = 0xffff;
+	sr.cr0 = 0x10;
+	if (ioctl(fd, KVM_SET_SREGS, &sr) < 0 || ioctl(fd, KVM_SET_REGS, &r) < 0)
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,248 @@
+/* The backend's state of a VM: its KVM VM and vCPU fds, the address range
+ * of its guest memory, its console log.  Created when the core first needs
+ * it (the first mapping of a guest page, or a worker picking one of its
+ * vCPUs) and kept until the core undefines the VM (plat->vm_gone), so a
+ * stop and start reuse it.  A worker holds a reference while it runs one
+ * of the VM's vCPUs: the VM may be undefined meanwhile, and the last
+ * reference frees the state.
+ *
+ * Booting follows the core's boot generation: when it moves (start,
+ * reset) the image is loaded again, once, and every vCPU gets its power-on
+ * registers before it next runs. */
+#define _GNU_SOURCE
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "hosted.h"
+#include "vh/error.h"
+#include "vh/lapic.h"
+#include "vh/vm.h"
+
+static void free_hvm(struct vh_hosted_vm *hvm)
+{
+	struct vh_hosted *d = hvm->d;
+
+	for (uint32_t i = 0; i < hvm->nvcpus; i++) {
+		struct vh_hosted_vcpu *hv = &hvm->vcpus[i];
+		if (hv->run)
+			munmap(hv->run, (size_t)d->kvm.run_size);
+		if (hv->fd >= 0)
+			close(hv->fd);
+		pthread_mutex_destroy(&hv->run_lock);
+	}
+	free(hvm->vcpus);
+	if (hvm->vm_fd >= 0)
+		close(hvm->vm_fd);
+	vh_hosted_guest_mem_fini(&hvm->mem);
+	vh_hosted_console_close(&hvm->console);
+	free(hvm);
+}
+
+struct vh_hosted_vm *vh_hosted_vm_get(struct vh_hosted *d, struct vh_vm *vm)
+{
+	struct vh_hosted_vm *hvm = vm->backend;
+	char why[256];
+
+	if (hvm)
+		return hvm;
+	hvm = calloc(1, sizeof(*hvm));
+	if (!hvm) {
+		vh_hosted_log(d, "VM \"%s\": out of memory for its KVM state", vm->cfg.name);
+		return NULL;
+	}
+	hvm->d = d;
+	hvm->id = vm->id;
+	hvm->vm = vm;
+	hvm->refs = 1; /* the core's link, dropped by vm_gone */
+	hvm->vm_fd = -1;
+	hvm->console.fd = -1;
+	hvm->nvcpus = vm->cfg.vcpus;
+	hvm->vcpus = calloc(hvm->nvcpus, sizeof(*hvm->vcpus));
+	if (!hvm->vcpus) {
+		snprintf(why, sizeof(why), "out of memory");
+		goto fail;
+	}
+	for (uint32_t i = 0; i < hvm->nvcpus; i++) {
+		hvm->vcpus[i].hvm = hvm;
+		hvm->vcpus[i].index = i;
+		hvm->vcpus[i].fd = -1;
+		pthread_mutex_init(&hvm->vcpus[i].run_lock, NULL);
+	}
+	if ((hvm->vm_fd = vh_hosted_kvm_create_vm(&d->kvm, why, sizeof(why))) < 0)
+		goto fail;
+	if (vh_hosted_guest_mem_init(&hvm->mem, hvm->vm_fd, vm->cfg.memory_mib * VH_MIB, why,
+				     sizeof(why)))
+		goto fail;
+	for (uint32_t i = 0; i < hvm->nvcpus; i++) {
+		struct vh_hosted_vcpu *hv = &hvm->vcpus[i];
+		hv->fd = vh_hosted_kvm_create_vcpu(&d->kvm, hvm->vm_fd, i, &hv->run, why, sizeof(why));
+		if (hv->fd < 0)
+			goto fail;
+	}
+	vh_hosted_console_open(&hvm->console, d->opt.log_dir, vm->cfg.name);
+	hvm->next = d->vms;
+	d->vms = hvm;
+	vm->backend = hvm;
+	return hvm;
+fail:
+	vh_hosted_log(d, "VM \"%s\": cannot create its KVM VM: %s", vm->cfg.name, why);
+	free_hvm(hvm);
+	return NULL;
+}
+
+void vh_hosted_vm_ref(struct vh_hosted_vm *hvm)
+{
+	hvm->refs++;
+}
+
+void vh_hosted_vm_put(struct vh_hosted_vm *hvm)
+{
+	if (--hvm->refs == 0)
+		free_hvm(hvm);
+}
+
+void vh_hosted_vm_gone(struct vh_hosted *d, struct vh_vm *vm)
+{
+	struct vh_hosted_vm *hvm = vm->backend, **pp;
+
+	if (!hvm)
+		return;
+	for (pp = &d->vms; *pp; pp = &(*pp)->next) {
+		if (*pp == hvm) {
+			*pp = hvm->next;
+			break;
+		}
+	}
+	vh_hosted_console_flush(&hvm->console);
+	hvm->gone = true;
+	hvm->vm = NULL;
+	vm->backend = NULL;
+	vh_hosted_vm_put(hvm);
+}
+
+void vh_hosted_vm_flush_consoles(struct vh_hosted *d)
+{
+	for (struct vh_hosted_vm *hvm = d->vms; hvm; hvm = hvm->next)
+		vh_hosted_console_flush(&hvm->console);
+}
+
+/* How an image name says what it is: Multiboot unless its suffix names a
+ * raw binary (docs/hosted.md). */
+static void image_kind(const char *name, struct vh_loader_args *a)
+{
+	size_t n = strlen(name);
+
+	if ((n > 4 && (!strcmp(name + n - 4, ".bin") || !strcmp(name + n - 4, ".raw")))) {
+		a->kind = VH_IMAGE_RAW_REAL;
+		a->load_addr = 0x7c00;
+	} else if (n > 5 && !strcmp(name + n - 5, ".flat")) {
+		a->kind = VH_IMAGE_RAW_PROT32;
+		a->load_addr = 0x100000;
+	} else {
+		a->kind = VH_IMAGE_AUTO;
+	}
+}
+
+/* Loads the VM's kernel and modules for its current boot generation. */
+static int load_image(struct vh_hosted_vm *hvm)
+{
+	struct vh_hosted *d = hvm->d;
+	struct vh_vm *vm = hvm->vm;
+	const struct vh_boot_config *b = &vm->cfg.boot;
+	struct vh_loader_module mods[VH_BOOT_MAX_MODULES];
+	void *bufs[VH_BOOT_MAX_MODULES + 1] = { 0 };
+	struct vh_loader_args a = { 0 };
+	char why[256], cmdline[VH_BOOT_PATH_MAX + VH_BOOT_CMDLINE_MAX + 2];
+	uint64_t max = vm->cfg.memory_mib * VH_MIB;
+	struct vh_error err = { 0 };
+	int rc = -1;
+
+	image_kind(b->kernel, &a);
+	if (vh_hosted_image_read(d->opt.images_dir, b->kernel, max, &bufs[0], &a.len, why,
+				 sizeof(why)))
+		goto out;
+	a.image = bufs[0];
+	for (uint32_t i = 0; i < b->nmodules && i < VH_BOOT_MAX_MODULES; i++) {
+		if (vh_hosted_image_read(d->opt.images_dir, b->modules[i].image, max, &bufs[i + 1],
+					 &mods[i].len, why, sizeof(why)))
+			goto out;
+		mods[i].bytes = bufs[i + 1];
+		mods[i].args = b->modules[i].args;
+	}
+	a.modules = mods;
+	a.nmodules = b->nmodules;
+	/* As GRUB and QEMU pass it: the image name, then the arguments. */
+	snprintf(cmdline, sizeof(cmdline), "%s%s%s", b->kernel, b->cmdline[0] ? " " : "", b->cmdline);
+	a.cmdline = cmdline;
+	if (vh_loader_load(&d->host, vm, &a, &hvm->boot, &err)) {
+		snprintf(why, sizeof(why), "loading \"%s\": %s", b->kernel, err.reason);
+		goto out;
+	}
+	rc = 0;
+out:
+	for (size_t i = 0; i <= VH_BOOT_MAX_MODULES; i++)
+		free(bufs[i]);
+	if (rc)
+		vh_vm_crash(&d->host, vm, why);
+	return rc;
+}
+
+enum vh_hosted_prepare vh_hosted_vm_prepare(struct vh_hosted_vm *hvm, struct vh_hosted_vcpu *hv)
+{
+	struct vh_hosted *d = hvm->d;
+	struct vh_vm *vm = hvm->vm;
+	struct vh_vcpu *vcpu = &vm->vcpus[hv->index];
+	uint8_t vector = 0;
+	int rc;
+
+	if (hvm->loaded_generation != vm->boot_generation) {
+		memset(&hvm->boot, 0, sizeof(hvm->boot));
+		if (vm->cfg.boot.kernel[0] && load_image(hvm))
+			return VH_HOSTED_PREPARE_FAILED;
+		hvm->loaded_generation = vm->boot_generation;
+	}
+	if (hv->generation != vm->boot_generation) {
+		/* Whatever the previous run left pending in KVM is finished
+		 * first, so that it cannot land on the new registers. */
+		vh_hosted_kvm_flush(hv->fd, hv->run);
+		hv->run->request_interrupt_window = 0;
+		hv->generation = vm->boot_generation;
+		hv->fetch_faults = 0;
+		hv->mmio_pending = false;
+		if (hv->index == 0 && hvm->boot.mode) {
+			if ((rc = vh_hosted_kvm_set_boot_state(hv->fd, &hvm->boot)) < 0) {
+				char why[128];
+				snprintf(why, sizeof(why), "setting vCPU 0's boot registers: %s",
+					 strerror(-rc));
+				vh_vm_crash(&d->host, vm, why);
+				return VH_HOSTED_PREPARE_FAILED;
+			}
+		}
+	}
+	/* A VM without a kernel is a machine with nothing to boot: its vCPUs
+	 * stay halted (it still counts, stops and reports like any VM). */
+	if (!hvm->boot.mode)
+		return VH_HOSTED_PREPARE_PARKED;
+	switch (vh_lapic_run_state(&d->host, vm, vcpu, &vector)) {
+	case VH_LAPIC_RUNNING:
+		return VH_HOSTED_PREPARE_RUN;
+	case VH_LAPIC_SIPI:
+		vh_hosted_kvm_flush(hv->fd, hv->run);
+		if ((rc = vh_hosted_kvm_set_sipi_state(hv->fd, vector)) < 0) {
+			char why[128];
+			snprintf(why, sizeof(why), "starting vCPU %u at its SIPI: %s", hv->index,
+				 strerror(-rc));
+			vh_vm_crash(&d->host, vm, why);
+			return VH_HOSTED_PREPARE_FAILED;
+		}
+		hv->run->request_interrupt_window = 0;
+		vh_lapic_started(&d->host, vm, vcpu);
+		return VH_HOSTED_PREPARE_RUN;
+	default:
+		return VH_HOSTED_PREPARE_PARKED;
+	}
+}

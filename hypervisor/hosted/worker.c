@@ -1,0 +1,376 @@
+/* Worker threads: each stands for one pCPU given to vh and runs the
+ * scheduler's loop (docs/scheduler.md): ask vh_sched_next() what to run,
+ * run that vCPU with KVM_RUN until the returned deadline, a halt, a yield
+ * or a kick, and report why it stopped.  The host lock is held only around
+ * calls into the core; KVM_RUN itself runs unlocked.
+ *
+ * Preemption: KVM_CAP_IMMEDIATE_EXIT plus a signal.  The quantum's
+ * deadline is a POSIX timer that signals this thread (SIGEV_THREAD_ID);
+ * plat->kick signals it too.  The handler sets immediate_exit in the
+ * thread's current kvm_run, so a signal that lands just before KVM_RUN
+ * enters the guest still makes it return at once (no lost wake-up); one
+ * that lands during the run makes KVM_RUN return -EINTR.
+ *
+ * A halted vCPU blocks in vh's scheduler (VH_SCHED_HALTED with its local
+ * APIC timer as wake time), never in the host kernel: KVM has no
+ * in-kernel interrupt controller here, so HLT always exits to us. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "hosted.h"
+#include "vh/lapic.h"
+#include "vh/vm.h"
+
+#ifndef sigev_notify_thread_id
+#define sigev_notify_thread_id _sigev_un._tid
+#endif
+
+/* The kvm_run this thread is about to enter or is in (for the handler). */
+static __thread struct kvm_run *volatile tls_run;
+
+static void on_kick_signal(int sig)
+{
+	struct kvm_run *r = tls_run;
+
+	(void)sig;
+	if (r)
+		r->immediate_exit = 1;
+}
+
+static void arm(struct vh_hosted_worker *w, uint64_t at)
+{
+	struct itimerspec its = { 0 };
+
+	if (!w->timer_ok)
+		return;
+	if (at != UINT64_MAX) {
+		its.it_value.tv_sec = (time_t)(at / 1000000000ull);
+		its.it_value.tv_nsec = (long)(at % 1000000000ull);
+		if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+			its.it_value.tv_nsec = 1; /* 0 would disarm */
+	}
+	timer_settime(w->timer, TIMER_ABSTIME, &its, NULL);
+}
+
+void vh_hosted_worker_kick(struct vh_hosted *d, unsigned pcpu)
+{
+	struct vh_hosted_worker *w;
+
+	if (pcpu >= d->nworkers)
+		return;
+	w = &d->workers[pcpu];
+	pthread_mutex_lock(&w->idle_lock);
+	atomic_store(&w->kicked, true);
+	pthread_cond_signal(&w->idle_cond);
+	pthread_mutex_unlock(&w->idle_lock);
+	/* The worker sets in_guest before it checks kicked, so either it sees
+	 * the kick or we see it in the guest and interrupt it. */
+	if (atomic_load(&w->in_guest))
+		pthread_kill(w->thread, VH_HOSTED_SIG_KICK);
+}
+
+static void idle(struct vh_hosted_worker *w, uint64_t until)
+{
+	pthread_mutex_lock(&w->idle_lock);
+	while (!atomic_load(&w->kicked) && !atomic_load(&w->d->stopping)) {
+		if (until == UINT64_MAX) {
+			pthread_cond_wait(&w->idle_cond, &w->idle_lock);
+		} else {
+			struct timespec ts = { (time_t)(until / 1000000000ull),
+					       (long)(until % 1000000000ull) };
+			if (vh_hosted_now() >= until ||
+			    pthread_cond_timedwait(&w->idle_cond, &w->idle_lock, &ts) == ETIMEDOUT)
+				break;
+		}
+	}
+	pthread_mutex_unlock(&w->idle_lock);
+}
+
+/* Host lock held.  Is the vCPU still this worker's to run? */
+static bool still_mine(const struct vh_hosted_worker *w, const struct vh_hosted_vm *hvm,
+		       const struct vh_hosted_vcpu *hv)
+{
+	const struct vh_vcpu *v;
+
+	if (hvm->gone || hvm->vm->state != VH_VM_RUNNING)
+		return false;
+	v = &hvm->vm->vcpus[hv->index];
+	return v->sched.state == VH_SCHED_RUNNING && v->sched.pcpu == (int)w->index;
+}
+
+/* Host lock held.  Is the exit KVM just reported still the guest's
+ * business?  Not once the VM is gone, stopped or reset; still when it was
+ * paused meanwhile (the exit's side effects complete, then it parks). */
+static bool exit_valid(const struct vh_hosted_vm *hvm, const struct vh_hosted_vcpu *hv)
+{
+	return !hvm->gone &&
+	       (hvm->vm->state == VH_VM_RUNNING || hvm->vm->state == VH_VM_PAUSED) &&
+	       hv->generation == hvm->vm->boot_generation;
+}
+
+/* Host lock held.  Interrupt delivery before entering the guest, and the
+ * deadline of this entry: the quantum's end or the local APIC timer. */
+static uint64_t prepare_entry(struct vh_hosted *d, struct vh_hosted_vm *hvm,
+			      struct vh_hosted_vcpu *hv, uint64_t until)
+{
+	struct vh_vm *vm = hvm->vm;
+	struct vh_vcpu *v = &vm->vcpus[hv->index];
+	struct kvm_run *run = hv->run;
+	uint64_t t;
+	int vec;
+
+	vh_lapic_tick(&d->host, vm, v, vh_hosted_now());
+	vec = vh_lapic_pending(&d->host, vm, v);
+	run->request_interrupt_window = 0;
+	if (vec >= 0) {
+		if (run->ready_for_interrupt_injection && run->if_flag) {
+			struct kvm_interrupt irq = { .irq = (uint32_t)vec };
+			if (ioctl(hv->fd, KVM_INTERRUPT, &irq) == 0)
+				vh_lapic_ack(&d->host, vm, v, (uint8_t)vec);
+		} else {
+			/* KVM exits as soon as the guest can take it. */
+			run->request_interrupt_window = 1;
+		}
+	}
+	t = vh_lapic_timer_deadline(&d->host, vm, v);
+	return t < until ? t : until;
+}
+
+/* Runs the vCPU until its quantum ends or it leaves for the scheduler.
+ * The caller holds hv->run_lock. */
+static enum vh_hosted_next run_vcpu(struct vh_hosted_worker *w, struct vh_hosted_vm *hvm,
+				    struct vh_hosted_vcpu *hv, uint64_t until, uint64_t *wake_at)
+{
+	struct vh_hosted *d = w->d;
+	struct kvm_run *run = hv->run;
+	struct vh_hosted_exit x = { .w = w, .hv = hv, .until = until };
+	enum vh_hosted_next next = VH_HOSTED_PREEMPT;
+	uint64_t deadline;
+
+	*wake_at = 0;
+	vh_hosted_lock(d);
+	if (!still_mine(w, hvm, hv)) {
+		vh_hosted_unlock(d);
+		return VH_HOSTED_PREEMPT;
+	}
+	switch (vh_hosted_vm_prepare(hvm, hv)) {
+	case VH_HOSTED_PREPARE_FAILED:
+		vh_hosted_unlock(d);
+		return VH_HOSTED_PREEMPT;
+	case VH_HOSTED_PREPARE_PARKED:
+		vh_hosted_unlock(d);
+		return VH_HOSTED_HALT;
+	case VH_HOSTED_PREPARE_RUN:
+		break;
+	}
+	if (hv->mmio_pending) {
+		/* A guest access that waited for a frame: try it again. */
+		x.vm = hvm->vm;
+		x.vcpu = &x.vm->vcpus[hv->index];
+		x.now = vh_hosted_now();
+		next = vh_hosted_mmio_exit(&x);
+		if (next != VH_HOSTED_CONTINUE) {
+			*wake_at = x.wake_at;
+			vh_hosted_unlock(d);
+			return next;
+		}
+	}
+	deadline = prepare_entry(d, hvm, hv, until);
+	vh_hosted_unlock(d);
+
+	for (;;) {
+		int rc, err;
+
+		run->immediate_exit = 0;
+		tls_run = run;
+		arm(w, deadline);
+		atomic_store(&w->in_guest, true);
+		if (atomic_load(&w->kicked) || atomic_load(&d->stopping) || vh_hosted_now() >= until) {
+			atomic_store(&w->in_guest, false);
+			next = VH_HOSTED_PREEMPT;
+			break;
+		}
+		rc = ioctl(hv->fd, KVM_RUN, 0);
+		err = errno;
+		atomic_store(&w->in_guest, false);
+		tls_run = NULL;
+		w->runs++;
+
+		vh_hosted_lock(d);
+		if (!exit_valid(hvm, hv)) {
+			vh_hosted_unlock(d);
+			next = VH_HOSTED_PREEMPT;
+			break;
+		}
+		x.vm = hvm->vm;
+		x.vcpu = &x.vm->vcpus[hv->index];
+		x.now = vh_hosted_now();
+		x.wake_at = 0;
+		if (rc < 0 && err != EINTR && err != EAGAIN) {
+			char why[96];
+			snprintf(why, sizeof(why), "KVM_RUN of vCPU %u failed: %s", hv->index,
+				 strerror(err));
+			vh_vm_crash(&d->host, x.vm, why);
+			vh_hosted_unlock(d);
+			next = VH_HOSTED_PREEMPT;
+			break;
+		}
+		if (rc < 0)
+			run->exit_reason = KVM_EXIT_INTR;
+		w->exits++;
+		next = vh_hosted_handle_exit(&x);
+		if (next == VH_HOSTED_CONTINUE && !still_mine(w, hvm, hv))
+			next = VH_HOSTED_PREEMPT;
+		if (next == VH_HOSTED_CONTINUE)
+			deadline = prepare_entry(d, hvm, hv, until);
+		vh_hosted_unlock(d);
+		if (next != VH_HOSTED_CONTINUE) {
+			*wake_at = x.wake_at;
+			break;
+		}
+	}
+	arm(w, UINT64_MAX);
+	return next;
+}
+
+static const enum vh_sched_event sched_event[] = {
+	[VH_HOSTED_CONTINUE] = VH_SCHED_PREEMPTED,
+	[VH_HOSTED_PREEMPT] = VH_SCHED_PREEMPTED,
+	[VH_HOSTED_HALT] = VH_SCHED_HALTED,
+	[VH_HOSTED_YIELD] = VH_SCHED_YIELDED,
+};
+
+static void *worker_main(void *arg)
+{
+	struct vh_hosted_worker *w = arg;
+	struct vh_hosted *d = w->d;
+	struct vh_hosted_vm *held = NULL;
+	struct vh_vcpu *prev = NULL;
+	enum vh_sched_event why = VH_SCHED_PREEMPTED;
+	uint64_t wake_at = 0;
+	struct sigevent sev = { 0 };
+
+	w->tid = gettid();
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = VH_HOSTED_SIG_KICK;
+	sev.sigev_notify_thread_id = w->tid;
+	w->timer_ok = timer_create(CLOCK_MONOTONIC, &sev, &w->timer) == 0;
+	if (!w->timer_ok)
+		vh_hosted_log(d, "worker %u: timer_create: %s (quanta end only at exits)", w->index,
+			      strerror(errno));
+
+	while (!atomic_load(&d->stopping)) {
+		struct vh_sched_pick pk;
+		struct vh_hosted_vm *hvm;
+		struct vh_hosted_vcpu *hv;
+		enum vh_hosted_next next;
+
+		vh_hosted_lock(d);
+		if (held) {
+			vh_hosted_vm_put(held);
+			held = NULL;
+		}
+		atomic_store(&w->kicked, false);
+		pk = vh_sched_next(&d->host, w->index, vh_hosted_now(), prev, why, wake_at);
+		prev = NULL;
+		why = VH_SCHED_PREEMPTED;
+		wake_at = 0;
+		if (!pk.vcpu) {
+			vh_hosted_unlock(d);
+			idle(w, pk.until_ns);
+			continue;
+		}
+		hvm = vh_hosted_vm_get(d, pk.vcpu->vm);
+		if (!hvm) {
+			vh_vm_crash(&d->host, pk.vcpu->vm, "the kernel refused its KVM VM");
+			vh_hosted_unlock(d);
+			continue;
+		}
+		vh_hosted_vm_ref(hvm);
+		held = hvm;
+		hv = &hvm->vcpus[pk.vcpu->index];
+		vh_hosted_unlock(d);
+
+		/* Waits while another worker finishes this vCPU's last exit. */
+		pthread_mutex_lock(&hv->run_lock);
+		next = run_vcpu(w, hvm, hv, pk.until_ns, &wake_at);
+		pthread_mutex_unlock(&hv->run_lock);
+		prev = pk.vcpu; /* never read by the scheduler, even if freed */
+		why = sched_event[next];
+	}
+	vh_hosted_lock(d);
+	if (held)
+		vh_hosted_vm_put(held);
+	vh_hosted_unlock(d);
+	if (w->timer_ok)
+		timer_delete(w->timer);
+	return NULL;
+}
+
+int vh_hosted_workers_start(struct vh_hosted *d, char *why, size_t whylen)
+{
+	struct sigaction sa = { 0 };
+	pthread_condattr_t ca;
+
+	sa.sa_handler = on_kick_signal;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(VH_HOSTED_SIG_KICK, &sa, NULL) < 0) {
+		snprintf(why, whylen, "sigaction: %s", strerror(errno));
+		return -1;
+	}
+	d->workers = calloc(d->opt.pcpus, sizeof(*d->workers));
+	if (!d->workers) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	for (unsigned i = 0; i < d->opt.pcpus; i++) {
+		struct vh_hosted_worker *w = &d->workers[i];
+		w->d = d;
+		w->index = i;
+		pthread_mutex_init(&w->idle_lock, NULL);
+		pthread_cond_init(&w->idle_cond, &ca);
+	}
+	pthread_condattr_destroy(&ca);
+	/* Kicks may target any worker as soon as the first one runs. */
+	d->nworkers = d->opt.pcpus;
+	for (unsigned i = 0; i < d->opt.pcpus; i++) {
+		int rc = pthread_create(&d->workers[i].thread, NULL, worker_main, &d->workers[i]);
+		if (rc) {
+			snprintf(why, whylen, "worker thread %u: %s", i, strerror(rc));
+			d->nworkers = i;
+			vh_hosted_workers_stop(d);
+			return -1;
+		}
+		char name[16];
+		snprintf(name, sizeof(name), "vh-pcpu%u", i % 1000u);
+		pthread_setname_np(d->workers[i].thread, name);
+	}
+	return 0;
+}
+
+void vh_hosted_workers_stop(struct vh_hosted *d)
+{
+	unsigned n = d->nworkers;
+
+	atomic_store(&d->stopping, true);
+	for (unsigned i = 0; i < n; i++)
+		vh_hosted_worker_kick(d, i);
+	for (unsigned i = 0; i < n; i++)
+		pthread_join(d->workers[i].thread, NULL);
+	for (unsigned i = 0; i < d->opt.pcpus && d->workers; i++) {
+		pthread_mutex_destroy(&d->workers[i].idle_lock);
+		pthread_cond_destroy(&d->workers[i].idle_cond);
+	}
+	d->nworkers = 0;
+	free(d->workers);
+	d->workers = NULL;
+}

@@ -1,0 +1,102 @@
+/* Guest loaders shared by both backends (hypervisor/loader/): put a
+ * kernel image into a VM's guest-physical memory through the core
+ * (vh_mem_guest_write) and say how its boot vCPU starts.
+ *
+ *   Multiboot 1 (what `qemu -kernel` and GRUB boot): ELF32 or ELF64
+ *   segments at their physical addresses (p_paddr), or the header's a.out
+ *   kludge address fields; a multiboot information block (memory size,
+ *   memory map, command line, modules, boot loader name "vh"); entry in
+ *   32-bit protected mode, EAX = 0x2BADB002, EBX = the block's address.
+ *
+ *   Raw binaries: copied to a given address and entered there in real
+ *   mode (CS:IP = addr >> 4 : addr & 15), or flat 32-bit protected mode.
+ *
+ * A load is checked completely before the first byte is written, so a
+ * malformed image fails with a reason and leaves nothing to run. */
+#ifndef VH_LOADER_H
+#define VH_LOADER_H
+
+#include "vh/types.h"
+
+struct vh_host;
+struct vh_vm;
+struct vh_error;
+
+/* A segment register as VMX guest state and KVM's struct kvm_segment hold
+ * it.  access uses the VMX access-rights layout: type (bits 3:0), S (4),
+ * DPL (6:5), P (7), AVL (12), L (13), D/B (14), G (15). */
+struct vh_boot_segment {
+	uint16_t selector;
+	uint64_t base;
+	uint32_t limit; /* in bytes, already scaled by G */
+	uint32_t access;
+};
+
+enum vh_boot_mode {
+	VH_BOOT_REAL = 1,    /* real mode: CR0.PE = 0 (needs unrestricted guest) */
+	VH_BOOT_PROT32 = 2,  /* 32-bit protected mode, flat, paging off */
+};
+
+/* The boot vCPU's initial state; every other register is zero (except
+ * RFLAGS bit 1 and the usual reset values a backend keeps: CR0.ET, DR6,
+ * DR7, EFER = 0, CR4 = 0, IDTR base 0 limit 0xffff, LDTR unusable, TR a
+ * busy 32-bit TSS at base 0 limit 0xffff as VMX requires). */
+struct vh_boot_state {
+	enum vh_boot_mode mode;
+	uint64_t rip, rsp, rax, rbx, rflags;
+	uint64_t cr0;
+	struct vh_boot_segment cs, ds, es, fs, gs, ss;
+	/* The GDT the selectors refer to.  Multiboot says the guest must not
+	 * rely on it (it loads its own), so vh places none in guest memory:
+	 * base 0, limit 0 unless a loader wrote one. */
+	uint64_t gdt_base;
+	uint16_t gdt_limit;
+	/* Where the image went, for diagnostics and tests. */
+	uint64_t image_start, image_end; /* guest-physical [start, end) */
+	uint64_t info_addr;              /* multiboot info block; 0 for raw */
+};
+
+/* A module handed to the guest (a Multiboot module: bytes plus a string). */
+struct vh_loader_module {
+	const void *bytes;
+	size_t len;
+	const char *args; /* the module's string (may be NULL: empty) */
+};
+
+enum vh_image_kind {
+	VH_IMAGE_AUTO = 0,      /* Multiboot if the header is found, else an error */
+	VH_IMAGE_MULTIBOOT = 1,
+	VH_IMAGE_RAW_REAL = 2,  /* raw binary at load_addr, real mode */
+	VH_IMAGE_RAW_PROT32 = 3 /* raw binary at load_addr, flat 32-bit */
+};
+
+struct vh_loader_args {
+	enum vh_image_kind kind;
+	const void *image;
+	size_t len;
+	/* The Multiboot command line: conventionally the image name first,
+	 * then the arguments ("spinner.elf iters=100"), as GRUB and QEMU
+	 * pass it.  NULL: empty. */
+	const char *cmdline;
+	const struct vh_loader_module *modules;
+	uint32_t nmodules;
+	uint64_t load_addr; /* raw images only; 0x7c00 is customary */
+};
+
+/* The Multiboot 1 magic numbers. */
+#define VH_MULTIBOOT_HEADER_MAGIC 0x1BADB002u
+#define VH_MULTIBOOT_BOOT_MAGIC 0x2BADB002u
+/* The header must lie within the first 8 KiB, 4-byte aligned. */
+#define VH_MULTIBOOT_SEARCH 8192u
+
+/* Loads the image into vm (which must be running: memory is its own
+ * only while powered on) and fills *out.  Call it after vh_vm_start() or
+ * vh_vm_reset(), before the boot vCPU first runs.  Every check (headers,
+ * sizes, overflow, placement inside guest memory, overlaps) precedes the
+ * first write, so a malformed image changes nothing.  On any failure err
+ * says why and *out is zeroed (mode 0): the backend must not run the VM
+ * (the only failure after the first write is the host refusing memory). */
+int vh_loader_load(struct vh_host *h, struct vh_vm *vm, const struct vh_loader_args *args,
+		   struct vh_boot_state *out, struct vh_error *err);
+
+#endif

@@ -1,0 +1,210 @@
+/* vh_loader_load: plans a load (every range checked against the image,
+ * guest memory and the other ranges), then writes it through the core's
+ * guest-memory accessors, then describes the boot vCPU's state.  The
+ * split means a malformed image is refused before guest memory changes. */
+#include "loader_internal.h"
+#include "vh/host.h"
+#include "vh/mem.h"
+#include "vh/string.h"
+#include "vh/vm.h"
+
+int vh_plan_add(struct vh_load_plan *plan, size_t image_len, uint64_t addr, uint64_t offset,
+		uint64_t filesz, uint64_t memsz, struct vh_error *err)
+{
+	uint32_t n = plan->nseg;
+
+	if (n == VH_LOAD_MAX_SEGMENTS)
+		return vh_error_set(err, VH_E_INVAL, "image: more than %u loadable segments",
+				    VH_LOAD_MAX_SEGMENTS);
+	if (filesz > memsz)
+		return vh_error_set(err, VH_E_INVAL,
+				    "image: segment %u has more file bytes (%llu) than memory (%llu)", n,
+				    (unsigned long long)filesz, (unsigned long long)memsz);
+	if (offset > image_len || filesz > image_len - offset)
+		return vh_error_set(err, VH_E_INVAL,
+				    "image: segment %u (file bytes %#llx + %#llx) runs past the end of "
+				    "the %zu-byte image",
+				    n, (unsigned long long)offset, (unsigned long long)filesz, image_len);
+	if (addr + memsz < addr)
+		return vh_error_set(err, VH_E_INVAL,
+				    "image: segment %u at %#llx + %#llx overflows the address space", n,
+				    (unsigned long long)addr, (unsigned long long)memsz);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct vh_load_segment *s = &plan->seg[i];
+		if (addr < s->addr + s->memsz && s->addr < addr + memsz)
+			return vh_error_set(err, VH_E_INVAL,
+					    "image: segments %u and %u overlap at %#llx", i, n,
+					    (unsigned long long)(addr > s->addr ? addr : s->addr));
+	}
+	plan->seg[n] = (struct vh_load_segment){ addr, offset, filesz, memsz };
+	plan->nseg = n + 1;
+	if (n == 0 || addr < plan->image_start)
+		plan->image_start = addr;
+	if (n == 0 || addr + memsz > plan->image_end)
+		plan->image_end = addr + memsz;
+	return VH_OK;
+}
+
+int vh_plan_check(const struct vh_load_plan *plan, const struct vh_vm *vm, struct vh_error *err)
+{
+	bool entry_ok = false;
+
+	for (uint32_t i = 0; i < plan->nseg; i++) {
+		const struct vh_load_segment *s = &plan->seg[i];
+		if (!vh_mem_guest_range_ok(vm, s->addr, s->memsz))
+			return vh_error_set(err, VH_E_INVAL,
+					    "image: segment %u at %#llx + %#llx is outside the VM's %llu MiB "
+					    "of memory",
+					    i, (unsigned long long)s->addr, (unsigned long long)s->memsz,
+					    (unsigned long long)vm->cfg.memory_mib);
+		if (plan->entry >= s->addr && plan->entry - s->addr < s->memsz)
+			entry_ok = true;
+	}
+	if (!entry_ok)
+		return vh_error_set(err, VH_E_INVAL, "image: entry point %#llx is not in the image",
+				    (unsigned long long)plan->entry);
+	/* Entered in 32-bit mode: EIP cannot reach above 4 GiB. */
+	if (plan->entry > UINT32_MAX)
+		return vh_error_set(err, VH_E_INVAL, "image: entry point %#llx is above 4 GiB",
+				    (unsigned long long)plan->entry);
+	return VH_OK;
+}
+
+/* Zeros for bss, in bounded chunks (no large stack buffer). */
+static int write_zeros(struct vh_host *h, struct vh_vm *vm, uint64_t gpa, uint64_t n,
+		       struct vh_error *err)
+{
+	static const uint8_t zeros[512];
+	int rc;
+
+	while (n) {
+		size_t k = n < sizeof(zeros) ? (size_t)n : sizeof(zeros);
+		if ((rc = vh_mem_guest_write(h, vm, gpa, zeros, k, err)))
+			return rc;
+		gpa += k;
+		n -= k;
+	}
+	return VH_OK;
+}
+
+int vh_plan_write(struct vh_host *h, struct vh_vm *vm, const uint8_t *image,
+		  const struct vh_load_plan *plan, struct vh_error *err)
+{
+	int rc;
+
+	for (uint32_t i = 0; i < plan->nseg; i++) {
+		const struct vh_load_segment *s = &plan->seg[i];
+		if ((rc = vh_mem_guest_write(h, vm, s->addr, image + s->offset, s->filesz, err)) ||
+		    (rc = write_zeros(h, vm, s->addr + s->filesz, s->memsz - s->filesz, err)))
+			return rc;
+	}
+	return VH_OK;
+}
+
+/* ---- boot states ------------------------------------------------------------ */
+
+/* VMX access rights: code = execute/read accessed (0xb), data = read/write
+ * accessed (0x3); S (0x10), P (0x80); D/B (0x4000), G (0x8000). */
+#define AR_CODE32 0xc09bu
+#define AR_DATA32 0xc093u
+#define AR_CODE16 0x009bu
+#define AR_DATA16 0x0093u
+#define CR0_PE 0x1ull
+#define CR0_ET 0x10ull
+#define RFLAGS_FIXED 0x2ull
+
+void vh_boot_state_prot32(struct vh_boot_state *s)
+{
+	struct vh_boot_segment code = { 0x08, 0, 0xffffffffu, AR_CODE32 };
+	struct vh_boot_segment data = { 0x10, 0, 0xffffffffu, AR_DATA32 };
+
+	s->mode = VH_BOOT_PROT32;
+	s->cr0 = CR0_PE | CR0_ET; /* paging off */
+	s->rflags = RFLAGS_FIXED; /* interrupts off */
+	s->cs = code;
+	s->ds = s->es = s->fs = s->gs = s->ss = data;
+}
+
+static void boot_state_real(struct vh_boot_state *s, uint64_t addr)
+{
+	struct vh_boot_segment data = { 0, 0, 0xffff, AR_DATA16 };
+
+	s->mode = VH_BOOT_REAL;
+	s->cr0 = CR0_ET;
+	s->rflags = RFLAGS_FIXED;
+	s->cs = (struct vh_boot_segment){ (uint16_t)(addr >> 4), addr & ~0xfull, 0xffff, AR_CODE16 };
+	s->rip = addr & 0xf;
+	s->ds = s->es = s->fs = s->gs = s->ss = data;
+}
+
+/* ---- raw binaries -------------------------------------------------------------- */
+
+static int raw_load(struct vh_host *h, struct vh_vm *vm, const struct vh_loader_args *a,
+		    struct vh_boot_state *out, struct vh_error *err)
+{
+	int rc;
+
+	if (a->len == 0)
+		return vh_error_set(err, VH_E_INVAL, "image: empty");
+	if (!vh_mem_guest_range_ok(vm, a->load_addr, a->len))
+		return vh_error_set(err, VH_E_INVAL,
+				    "image: %zu bytes at %#llx do not fit in the VM's %llu MiB of memory",
+				    a->len, (unsigned long long)a->load_addr,
+				    (unsigned long long)vm->cfg.memory_mib);
+	if (a->kind == VH_IMAGE_RAW_REAL && a->load_addr >= 0x100000)
+		return vh_error_set(err, VH_E_INVAL,
+				    "image: a real-mode entry at %#llx is above 1 MiB",
+				    (unsigned long long)a->load_addr);
+	if (a->kind == VH_IMAGE_RAW_PROT32 && a->load_addr > UINT32_MAX)
+		return vh_error_set(err, VH_E_INVAL, "image: a 32-bit entry at %#llx is above 4 GiB",
+				    (unsigned long long)a->load_addr);
+	if (a->nmodules)
+		return vh_error_set(err, VH_E_INVAL, "modules: a raw binary takes none");
+	if ((rc = vh_mem_guest_write(h, vm, a->load_addr, a->image, a->len, err)))
+		return rc;
+	if (a->kind == VH_IMAGE_RAW_REAL) {
+		boot_state_real(out, a->load_addr);
+	} else {
+		vh_boot_state_prot32(out);
+		out->rip = a->load_addr;
+	}
+	/* The stack grows down below the image, as below a boot sector
+	 * (SS = 0 in real mode: SP reaches only the first 64 KiB; above that
+	 * SP = 0, whose first push lands at 0xfffe). */
+	if (a->kind == VH_IMAGE_RAW_PROT32)
+		out->rsp = a->load_addr;
+	else
+		out->rsp = a->load_addr <= 0xffff ? a->load_addr : 0;
+	out->image_start = a->load_addr;
+	out->image_end = a->load_addr + a->len;
+	return VH_OK;
+}
+
+int vh_loader_load(struct vh_host *h, struct vh_vm *vm, const struct vh_loader_args *args,
+		   struct vh_boot_state *out, struct vh_error *err)
+{
+	int rc;
+
+	vh_memset(out, 0, sizeof(*out));
+	if (!args || !args->image)
+		return vh_error_set(err, VH_E_INVAL, "image: none given");
+	if (!vm->mem.started)
+		return vh_error_set(err, VH_E_STATE, "VM \"%s\" is not powered on: load after start",
+				    vm->cfg.name);
+	switch (args->kind) {
+	case VH_IMAGE_AUTO:
+	case VH_IMAGE_MULTIBOOT:
+		rc = vh_multiboot_load(h, vm, args, out, err);
+		break;
+	case VH_IMAGE_RAW_REAL:
+	case VH_IMAGE_RAW_PROT32:
+		rc = raw_load(h, vm, args, out, err);
+		break;
+	default:
+		rc = vh_error_set(err, VH_E_INVAL, "image: unknown kind %d", (int)args->kind);
+		break;
+	}
+	if (rc)
+		vh_memset(out, 0, sizeof(*out));
+	return rc;
+}

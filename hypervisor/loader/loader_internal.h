@@ -1,0 +1,79 @@
+/* Internals of the guest loaders (hypervisor/loader/):
+ *
+ *   loader.c     vh_loader_load: checks, then copies; boot states
+ *   multiboot.c  Multiboot 1 header, ELF32/ELF64 and a.out-kludge
+ *                images, the information block
+ *   elf.c        ELF program headers -> a list of segments
+ *
+ * A load is planned first (struct vh_load_plan: every byte range that
+ * will be written, all checked against guest memory and each other), and
+ * only a complete, valid plan is written. */
+#ifndef VH_LOADER_INTERNAL_H
+#define VH_LOADER_INTERNAL_H
+
+#include "vh/error.h"
+#include "vh/loader.h"
+
+struct vh_vm;
+
+/* At most this many loadable segments (the vh kernel has 3; a guest
+ * kernel rarely more than 6). */
+#define VH_LOAD_MAX_SEGMENTS 16
+
+/* One piece of the image: file bytes [offset, offset + filesz) go to
+ * guest-physical addr, and memsz - filesz zeros follow (bss). */
+struct vh_load_segment {
+	uint64_t addr;
+	uint64_t offset;
+	uint64_t filesz;
+	uint64_t memsz;
+};
+
+struct vh_load_plan {
+	struct vh_load_segment seg[VH_LOAD_MAX_SEGMENTS];
+	uint32_t nseg;
+	uint64_t entry;                  /* guest-physical */
+	uint64_t image_start, image_end; /* the segments' extent */
+};
+
+/* Parses an ELF32 or ELF64 executable's PT_LOAD segments into plan, at
+ * their physical addresses (p_paddr); the entry point is translated from
+ * virtual to physical through the segment that holds it. */
+int vh_elf_plan(const uint8_t *image, size_t len, struct vh_load_plan *plan, struct vh_error *err);
+
+/* Adds a segment after checking it against the image file, overflow and
+ * the segments already planned. */
+int vh_plan_add(struct vh_load_plan *plan, size_t image_len, uint64_t addr, uint64_t offset,
+		uint64_t filesz, uint64_t memsz, struct vh_error *err);
+
+/* Checks every planned range against guest memory and the entry point
+ * against the segments. */
+int vh_plan_check(const struct vh_load_plan *plan, const struct vh_vm *vm, struct vh_error *err);
+
+/* Writes the planned segments (file bytes, then zeros). */
+int vh_plan_write(struct vh_host *h, struct vh_vm *vm, const uint8_t *image,
+		  const struct vh_load_plan *plan, struct vh_error *err);
+
+int vh_multiboot_load(struct vh_host *h, struct vh_vm *vm, const struct vh_loader_args *args,
+		      struct vh_boot_state *out, struct vh_error *err);
+
+/* Little-endian reads from an image (callers have bounds-checked). */
+static inline uint16_t vh_ld16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint32_t vh_ld32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t vh_ld64(const uint8_t *p)
+{
+	return (uint64_t)vh_ld32(p) | (uint64_t)vh_ld32(p + 4) << 32;
+}
+
+/* Flat 32-bit protected mode (Multiboot's entry state and raw32). */
+void vh_boot_state_prot32(struct vh_boot_state *s);
+
+#endif

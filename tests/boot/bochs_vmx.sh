@@ -1,0 +1,112 @@
+#!/bin/bash
+# VT-x in Bochs: guests run in VMX non-root under the core's scheduler.
+#  - a Multiboot guest (spinner) is loaded from a module, detects vh by
+#    CPUID, prints through the UART model and stops through debug-exit;
+#  - CPUs without what vh needs stop cleanly (status 5) naming it;
+#  - two spinners with CPU shares 1:2 on one CPU get CPU time 1:2;
+#  - a hostile guest (bad hypercalls, wild ports, forbidden MSRs, accesses
+#    outside its memory, a triple fault) crashes alone while a spinner on
+#    the other CPU keeps running;
+#  - a bad vm= definition is refused with the reason.
+# Runs use --ips 50000000: a 50 MHz emulated clock, so a 10 ms quantum
+# holds real guest work (at the default 1 MHz it is 10k instructions).
+set -u
+: "${top_srcdir:?run through make check}" "${top_builddir:?run through make check}"
+. "$top_srcdir/tests/harness/tap.sh"
+
+run_bochs=$top_srcdir/tests/harness/run-bochs
+kernel=$top_builddir/hypervisor/arch/x86/vh.elf
+spinner=$top_builddir/tests/guests/spinner.elf
+hostile=$top_builddir/tests/guests/hostile.elf
+runs=$top_builddir/tests/boot/runs
+mkdir -p "$runs"
+fast=(--ips 50000000 --timeout 60)
+
+tap_plan 15
+
+con() { tr -d '\r' < "$1/console.log" 2>/dev/null; }
+
+# 1. One guest, start to finish.
+dir=$runs/vmx-first
+"$run_bochs" "${fast[@]}" --kernel "$kernel" --cmdline "vm=spin,kernel=0,mem=8M until=done" \
+	--module "$spinner=iters=5 work=1000" --workdir "$dir" >"$runs/vmx-first.out" 2>&1
+tap_check "a spinner VM runs to its end and the hypervisor stops with status 0" \
+	grep -q '^run-bochs: PASS' "$runs/vmx-first.out"
+tap_grep "the guest ran in VMX non-root and found vh by CPUID" \
+	'^spin\| spinner: start: .* hypervisor "vhvhvhvhvhvh" \(vh\)$' "$dir/console.log"
+tap_grep "its UART output reaches the console, prefixed with the VM name" \
+	'^spin\| spinner: done 5 units checksum [0-9a-f]+$' "$dir/console.log"
+tap_grep "isa-debug-exit stops the VM and its exit code is reported" '^vh: vm spin exit code 1$' "$dir/console.log"
+tap_grep "exits are counted per kind" '^vh: exits vm=spin .*io=[0-9]+.*cpuid=2' "$dir/console.log"
+
+# 2. CPUs that lack what vh needs.
+for m in corei5_lynnfield_750:'unrestricted guest' core2_penryn_t9600:'EPT'; do
+	model=${m%%:*} what=${m#*:}
+	dir=$runs/vmx-$model
+	"$run_bochs" --timeout 60 --cpu-model "$model" --kernel "$kernel" --expect-status 5 \
+		--workdir "$dir" >"$runs/vmx-$model.out" 2>&1
+	if grep -q '^run-bochs: PASS' "$runs/vmx-$model.out" &&
+		con "$dir" | grep -q "^vh: vmx: this CPU's VT-x lacks what vh needs: .*$what.*; vh cannot run guests here$" &&
+		! con "$dir" | grep -q 'panic'; then
+		tap_ok "$model: the missing feature ($what) is named and vh stops cleanly"
+	else
+		tap_not_ok "$model: the missing feature ($what) is named and vh stops cleanly" "$runs/vmx-$model.out"
+	fi
+done
+
+# 3. Shares 1:2 under contention on one CPU.
+dir=$runs/vmx-shares
+"$run_bochs" "${fast[@]}" --kernel "$kernel" --cpus 1 \
+	--cmdline "vm=a,kernel=0,mem=4M,cpu.shares=1000 vm=b,kernel=1,mem=4M,cpu.shares=2000 runtime=3s" \
+	--module "$spinner=iters=0 report=20 work=20000" --module "$spinner=iters=0 report=20 work=20000" \
+	--workdir "$dir" >"$runs/vmx-shares.out" 2>&1
+tap_check "two spinner VMs run for 3 s and the run ends with status 0" grep -q '^run-bochs: PASS' "$runs/vmx-shares.out"
+used() { con "$dir" | sed -n "s/^vh: stats .* vm=$1 state=running used=\([0-9]*\)ms .*/\1/p" | tail -1; }
+ua=$(used a) ub=$(used b)
+if [ -n "$ua" ] && [ -n "$ub" ] && [ "$ua" -gt 0 ] &&
+	awk -v a="$ua" -v b="$ub" 'BEGIN { r = b / a; exit !(r > 1.8 && r < 2.2) }'; then
+	tap_ok "cpu.shares 1000:2000 give used CPU time 1:2 ($ua ms : $ub ms)"
+else
+	tap_not_ok "cpu.shares 1000:2000 give used CPU time 1:2 (got '$ua' : '$ub' ms)" "$(con "$dir" | grep '^vh: stats' | tail -4)"
+fi
+prog() { con "$dir" | sed -n "s/^$1| spinner: progress \([0-9]*\)$/\1/p" | tail -1; }
+pa=$(prog a) pb=$(prog b)
+if [ -n "$pa" ] && [ -n "$pb" ] && [ "$pa" -gt 0 ] &&
+	awk -v a="$pa" -v b="$pb" 'BEGIN { r = b / a; exit !(r > 1.7 && r < 2.3) }'; then
+	tap_ok "the guests' own progress follows the shares ($pa : $pb units)"
+else
+	tap_not_ok "the guests' own progress follows the shares (got '$pa' : '$pb')"
+fi
+
+# 4. A hostile guest beside a spinner, two CPUs.
+dir=$runs/vmx-hostile
+"$run_bochs" "${fast[@]}" --kernel "$kernel" --cpus 2 \
+	--cmdline "vm=good,kernel=0,mem=4M vm=evil,kernel=1,mem=4M runtime=2s" \
+	--module "$spinner=iters=0 report=50 work=20000" --module "$hostile" \
+	--workdir "$dir" >"$runs/vmx-hostile.out" 2>&1
+tap_check "the run with a hostile guest ends normally (no hypervisor panic)" grep -q '^run-bochs: PASS' "$runs/vmx-hostile.out"
+if con "$dir" | grep -q '^evil| hostile: step 3: wrmsr 0xc0000080: #GP$' &&
+	con "$dir" | grep -q '^evil| hostile: step 4: 0xe0000000 reads 0xffffffff$' &&
+	con "$dir" | grep -q '^evil| hostile: step 2: port 0xfff0 reads 0xff$'; then
+	tap_ok "forbidden MSRs raise #GP, unclaimed ports and addresses read all ones"
+else
+	tap_not_ok "forbidden MSRs raise #GP, unclaimed ports and addresses read all ones" "$(con "$dir" | grep '^evil|' | tail -12)"
+fi
+tap_grep "the triple fault crashes that VM only" '^vh: VM "evil" crashed: triple fault' "$dir/console.log"
+gu=$(con "$dir" | sed -n 's/^vh: stats t=2\.[0-9]*s vm=good state=running used=\([0-9]*\)ms.*/\1/p' | tail -1)
+if [ -n "$gu" ] && [ "$gu" -gt 1800 ]; then
+	tap_ok "the other VM kept running to the end ($gu ms of CPU in 2 s)"
+else
+	tap_not_ok "the other VM kept running to the end (used '$gu' ms)" "$(con "$dir" | grep '^vh: stats' | tail -4)"
+fi
+
+# 5. A bad definition is refused before anything runs.
+dir=$runs/vmx-badspec
+"$run_bochs" --timeout 60 --kernel "$kernel" --cmdline "vm=x,kernel=3,mem=4M" --module "$spinner" \
+	--expect-status 1 --workdir "$dir" >"$runs/vmx-badspec.out" 2>&1
+if grep -q '^run-bochs: PASS' "$runs/vmx-badspec.out" &&
+	con "$dir" | grep -q '^vh: cmdline: vm x: bad value for kernel: "3" (no such module)$'; then
+	tap_ok "a vm= naming a module that is not there is refused with the reason"
+else
+	tap_not_ok "a vm= naming a module that is not there is refused with the reason" "$runs/vmx-badspec.out"
+fi

@@ -1,0 +1,65 @@
+#!/bin/bash
+# The shared test guests (tests/guests) under vh-hosted: the same images
+# the bare-metal kernel runs and QEMU checks.  Each guest reports on its
+# UART (the VM's log file) and stops itself through isa-debug-exit; the
+# hostile guest must crash alone while the others keep running.
+. "$top_srcdir/tests/harness/tap.sh"
+. "$top_srcdir/tests/kvm/lib.sh"
+
+kvm_require
+kvm_setup guests
+tap_plan 11
+kvm_start
+
+# boot NAME WANT-STATE SECONDS define-args...: define, start, wait.
+boot() {
+	local name=$1 want=$2 secs=$3
+	shift 3
+	"$VH_MSG" define "$name" "$@" >/dev/null 2>&1 && "$VH_MSG" start "$name" >/dev/null 2>&1 &&
+		"$VH_MSG" wait "$name" "$want" "$secs" >/dev/null 2>&1
+}
+check() {
+	if boot "$@"; then tap_ok "$name_desc"; else tap_not_ok "$name_desc" "$(console "$1")" "$(tail -5 "$RUN/daemon.log")"; fi
+}
+
+name_desc="spinner runs 20 units and stops itself through isa-debug-exit"
+check spin stopped 30 kernel=spinner.elf memory=8 "cmdline=iters=20 report=5 work=1000"
+tap_grep "spinner: its progress and the debug-exit code 1 on its console" \
+	'^vh: debug-exit code 1' "$RUN/logs/spin.log"
+
+name_desc="toucher fills and verifies 256 KiB twice (first-touch faults through the core)"
+check touch stopped 60 kernel=toucher.elf memory=8 "cmdline=size=256K seed=7 passes=2"
+tap_grep "toucher: pass 2 verified" '^toucher: pass 2 ok checksum' "$RUN/logs/touch.log"
+
+name_desc="smp: 4 vCPUs on 2 workers, INIT-SIPI-SIPI through vh's local APIC, fw_cfg says 4"
+check smp stopped 60 kernel=smp.elf memory=8 vcpus=4 devices=uart,debug-exit,fw-cfg
+tap_grep "smp: every AP reported" '^smp: 4 of 4 cpus up$' "$RUN/logs/smp.log"
+
+# Restart a stopped VM: a new boot generation loads the image again.
+if "$VH_MSG" start spin >/dev/null 2>&1 && "$VH_MSG" wait spin stopped 30 >/dev/null 2>&1 &&
+	[ "$(console spin | grep -c '^spinner: done 20 units')" = 2 ]; then
+	tap_ok "a stopped VM starts again from its image"
+else
+	tap_not_ok "a stopped VM starts again from its image" "$(console spin)"
+fi
+
+# Isolation: two spinners forever, then the hostile guest.
+"$VH_MSG" define s1 kernel=spinner.elf memory=8 "cmdline=iters=0 report=100 work=1000" >/dev/null
+"$VH_MSG" define s2 kernel=spinner.elf memory=8 "cmdline=iters=0 report=100 work=1000" >/dev/null
+"$VH_MSG" start s1 >/dev/null; "$VH_MSG" start s2 >/dev/null
+name_desc="hostile guest: wild hypercalls, ports, MSRs, stray writes, then it is crashed"
+check hostile crashed 60 kernel=hostile.elf memory=8
+tap_grep "hostile: it got as far as its last step" '^hostile: step 5: triple fault$' "$RUN/logs/hostile.log"
+u1=$(stat_of s1 cpu.used_ns); u2=$(stat_of s2 cpu.used_ns)
+sleep 1
+v1=$(stat_of s1 cpu.used_ns); v2=$(stat_of s2 cpu.used_ns)
+if [ "$(stat_of s1 state)" = running ] && [ "$(stat_of s2 state)" = running ] &&
+	[ "$v1" -gt $((u1 + 200000000)) ] && [ "$v2" -gt $((u2 + 200000000)) ]; then
+	tap_ok "the other VMs keep running after the hostile one crashed"
+else
+	tap_not_ok "the other VMs keep running after the hostile one crashed" "s1 $u1 -> $v1, s2 $u2 -> $v2"
+fi
+kvm_stop
+rc=$?
+if [ $rc = 0 ]; then tap_ok "the daemon stops cleanly"; else tap_not_ok "the daemon stops cleanly (exit $rc)" "$RUN/daemon.log"; fi
+[ "$tap_failed" = 0 ]

@@ -1,0 +1,107 @@
+# Helpers for the vh-hosted tests on /dev/kvm (sourced after tap.sh).
+# Each test script runs its own daemon on a private socket, image and log
+# directory under tests/kvm/runs/<name>, with its own memfd frame pool, and
+# stops it on exit.  Without /dev/kvm the test fails loudly: skipping is
+# not an option (see docs/ARCHITECTURE.md, Tests).
+set -u
+: "${top_srcdir:?run through make check}" "${top_builddir:?run through make check}"
+
+VH_HOSTED=$top_builddir/hypervisor/hosted/vh-hosted
+VH_MSG=$top_builddir/hypervisor/hosted/vh-msg
+GUESTS=$top_builddir/tests/guests
+
+kvm_require() {
+	if [ ! -c /dev/kvm ] || [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+		echo "Bail out! /dev/kvm is missing or not read-writable: the hosted tests need KVM"
+		exit 1
+	fi
+	for f in "$VH_HOSTED" "$VH_MSG"; do
+		if [ ! -x "$f" ]; then
+			echo "Bail out! $f is not built"
+			exit 1
+		fi
+	done
+}
+
+# kvm_setup NAME: a fresh run directory with the test guests as images.
+kvm_setup() {
+	RUN=$top_builddir/tests/kvm/runs/$1
+	rm -rf "$RUN"
+	mkdir -p "$RUN/images" "$RUN/logs"
+	for g in "$GUESTS"/*.elf; do
+		[ -f "$g" ] && cp "$g" "$RUN/images/"
+	done
+	SOCK=$RUN/vh.sock
+	export VH_SOCKET=$SOCK
+	DAEMON_PID=
+	trap kvm_cleanup EXIT
+}
+
+# kvm_start [vh-hosted options...]: starts the daemon, waits until it answers.
+kvm_start() {
+	"$VH_HOSTED" --socket "$SOCK" --images "$RUN/images" --log-dir "$RUN/logs" \
+		--memory 256M --pcpus 2 "$@" >"$RUN/daemon.log" 2>&1 &
+	DAEMON_PID=$!
+	for _ in $(seq 1 200); do
+		if "$VH_MSG" host >/dev/null 2>&1; then
+			return 0
+		fi
+		if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+			break
+		fi
+		sleep 0.05
+	done
+	echo "Bail out! vh-hosted did not come up"
+	sed 's/^/# /' "$RUN/daemon.log"
+	exit 1
+}
+
+# kvm_stop: SIGTERM, wait; returns the daemon's exit status.
+kvm_stop() {
+	local rc=0
+	if [ -n "$DAEMON_PID" ]; then
+		kill -TERM "$DAEMON_PID" 2>/dev/null
+		wait "$DAEMON_PID" || rc=$?
+		DAEMON_PID=
+	fi
+	return $rc
+}
+
+kvm_cleanup() {
+	if [ -n "${DAEMON_PID:-}" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
+		kill -KILL "$DAEMON_PID" 2>/dev/null
+		wait "$DAEMON_PID" 2>/dev/null
+	fi
+}
+
+# msg ARGS...: vh-msg, output kept in $OUT (stdout and stderr).
+msg() {
+	OUT=$("$VH_MSG" "$@" 2>&1)
+}
+
+# field KEY: the value of "KEY: value" in $OUT.
+field() {
+	printf '%s\n' "$OUT" | sed -n "s/^$1: //p" | head -1
+}
+
+# console VM: the VM's console log (CRs removed).
+console() {
+	tr -d '\r' < "$RUN/logs/$1.log" 2>/dev/null
+}
+
+# wait_console VM REGEX SECONDS: until the VM's console matches.
+wait_console() {
+	local i
+	for i in $(seq 1 $(($3 * 20))); do
+		if console "$1" | grep -Eq -- "$2"; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+
+# stat_of VM KEY: one counter of VM_STATS.
+stat_of() {
+	"$VH_MSG" stats "$1" 2>/dev/null | sed -n "s/^$2: //p" | head -1
+}

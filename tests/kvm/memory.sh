@@ -1,0 +1,65 @@
+#!/bin/bash
+# Guest memory from vh's frame pool under KVM: transparent page sharing
+# between two VMs with identical content (copy on write keeps each guest's
+# view right), the balloon driver handing pages back, and frames going
+# back to Linux (hole punching) when VMs stop.
+. "$top_srcdir/tests/harness/tap.sh"
+. "$top_srcdir/tests/kvm/lib.sh"
+
+kvm_require
+kvm_setup memory
+tap_plan 7
+kvm_start --scan-rate 50000
+
+shmem() { awk '/^RssShmem:/ {print $2}' "/proc/$DAEMON_PID/status"; }
+base=$(shmem)
+for v in m1 m2; do
+	"$VH_MSG" define $v kernel=toucher.elf memory=8 "cmdline=size=512K seed=5 passes=0" >/dev/null
+	"$VH_MSG" start $v >/dev/null
+done
+wait_console m1 '^toucher: pass 2 ok' 60 && wait_console m2 '^toucher: pass 2 ok' 60
+OUT=$("$VH_MSG" host-stats)
+saved=$(field shared_saved_pages)
+s1=$(stat_of m1 mem.shared_pages); s2=$(stat_of m2 mem.shared_pages)
+if [ -n "$saved" ] && [ "$saved" -gt 64 ] && [ "$s1" -gt 0 ] && [ "$s2" -gt 0 ]; then
+	tap_ok "identical pages of two VMs are shared ($saved frames saved; shared pages $s1 and $s2)"
+else
+	tap_not_ok "identical pages of two VMs are shared" "saved $saved, shared $s1 $s2" "$OUT"
+fi
+if console m1 | grep -q '^toucher: pass 2 ok' && console m2 | grep -q '^toucher: pass 2 ok' &&
+	! { console m1; console m2; } | grep -qi fail; then
+	tap_ok "both guests rewrite and verify their shared pages (copy on write is right)"
+else
+	tap_not_ok "both guests rewrite and verify their shared pages" "$(console m1)" "$(console m2)"
+fi
+held=$(shmem)
+"$VH_MSG" stop m1 >/dev/null; "$VH_MSG" stop m2 >/dev/null
+sleep 0.2
+after=$(shmem)
+if [ $((held - after)) -ge 256 ]; then
+	tap_ok "stopped VMs' frames go back to Linux (pool RSS $base -> $held -> $after KiB)"
+else
+	tap_not_ok "stopped VMs' frames go back to Linux" "pool RSS $base -> $held -> $after KiB"
+fi
+
+# Balloon: the operator asks for 4 MiB; the guest's driver inflates to it.
+"$VH_MSG" define bal kernel=balloon.elf memory=16 devices=uart,debug-exit,fw-cfg,balloon "cmdline=rounds=3" >/dev/null
+"$VH_MSG" balloon bal 4 >/dev/null
+"$VH_MSG" start bal >/dev/null
+wait_console bal '^balloon: round 1 ' 60
+OUT=$("$VH_MSG" stats bal)
+if [ "$(field mem.balloon_pages)" = 1024 ]; then
+	tap_ok "the guest's balloon holds the 1024 pages asked for (mem.balloon_pages)"
+else
+	tap_not_ok "the guest's balloon holds the 1024 pages asked for" "$OUT" "$(console bal)"
+fi
+tap_grep "balloon: the driver saw target 1024 and held it" '^balloon: round 1 target 1024 held 1024$' "$RUN/logs/bal.log"
+if "$VH_MSG" wait bal stopped 60 >/dev/null && console bal | grep -q '^balloon: done$'; then
+	tap_ok "balloon guest completes its rounds"
+else
+	tap_not_ok "balloon guest completes its rounds" "$(console bal)"
+fi
+kvm_stop
+rc=$?
+if [ $rc = 0 ]; then tap_ok "the daemon stops cleanly"; else tap_not_ok "the daemon stops cleanly (exit $rc)" "$RUN/daemon.log"; fi
+[ "$tap_failed" = 0 ]

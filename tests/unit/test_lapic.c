@@ -1,0 +1,231 @@
+/* The local APIC model: registers, INIT-SIPI-SIPI start-up, IPIs,
+ * interrupt priority and EOI, the timer in one-shot and periodic modes. */
+#include "mem_env.h"
+#include "vh/devices.h"
+#include "vh/lapic.h"
+
+struct apic_env {
+	struct mem_env m;
+	struct vh_vm *vm;
+};
+
+static void apic_env_init(struct apic_env *e, uint32_t vcpus)
+{
+	struct vh_vm_config cfg;
+	struct vh_error err = { 0 };
+
+	mem_env_init(&e->m, 64);
+	vh_vm_config_default(&cfg);
+	snprintf(cfg.name, sizeof(cfg.name), "smp");
+	cfg.memory_mib = 4;
+	cfg.vcpus = vcpus;
+	e->vm = vh_vm_define(&e->m.h, &cfg, &err);
+	if (!e->vm || vh_vm_start(&e->m.h, e->vm, &err))
+		VH_FAIL("vm: %s", err.reason);
+}
+
+static uint32_t rd(struct apic_env *e, uint32_t cpu, uint32_t reg)
+{
+	uint64_t v = 0xdead;
+
+	VH_EXPECT_EQ((int)vh_devices_mmio(&e->m.h, e->vm, &e->vm->vcpus[cpu], VH_LAPIC_BASE + reg, 4,
+					  false, &v),
+		     (int)VH_IO_HANDLED);
+	return (uint32_t)v;
+}
+
+static void wr(struct apic_env *e, uint32_t cpu, uint32_t reg, uint32_t val)
+{
+	uint64_t v = val;
+
+	VH_EXPECT_EQ((int)vh_devices_mmio(&e->m.h, e->vm, &e->vm->vcpus[cpu], VH_LAPIC_BASE + reg, 4,
+					  true, &v),
+		     (int)VH_IO_HANDLED);
+}
+
+static int run_state(struct apic_env *e, uint32_t cpu, uint8_t *vec)
+{
+	return (int)vh_lapic_run_state(&e->m.h, e->vm, &e->vm->vcpus[cpu], vec);
+}
+
+static int pending(struct apic_env *e, uint32_t cpu)
+{
+	return vh_lapic_pending(&e->m.h, e->vm, &e->vm->vcpus[cpu]);
+}
+
+VH_TEST(lapic, registers_after_reset)
+{
+	struct apic_env e;
+	uint64_t v = 7;
+
+	apic_env_init(&e, 3);
+	VH_EXPECT_EQ(rd(&e, 0, 0x20), 0u);
+	VH_EXPECT_EQ(rd(&e, 2, 0x20), 2u << 24);
+	VH_EXPECT_EQ(rd(&e, 1, 0x30), VH_LAPIC_VERSION);
+	VH_EXPECT_EQ(rd(&e, 0, 0xf0), 0xffu);
+	VH_EXPECT_EQ(rd(&e, 0, 0xe0), 0xffffffffu);
+	VH_EXPECT_EQ(rd(&e, 0, 0x320), 0x10000u); /* LVT timer masked */
+	VH_EXPECT_EQ(rd(&e, 0, 0x370), 0x10000u);
+	wr(&e, 0, 0x80, 0x20);
+	VH_EXPECT_EQ(rd(&e, 0, 0x80), 0x20u);
+	VH_EXPECT_EQ(rd(&e, 0, 0xa0), 0x20u);
+	/* Each vCPU has its own registers. */
+	VH_EXPECT_EQ(rd(&e, 1, 0x80), 0u);
+	/* Odd widths and offsets read zero and are dropped. */
+	VH_EXPECT_EQ((int)vh_devices_mmio(&e.m.h, e.vm, &e.vm->vcpus[0], VH_LAPIC_BASE + 0x80, 1, false, &v),
+		     (int)VH_IO_HANDLED);
+	VH_EXPECT_EQ(v, 0ull);
+	VH_EXPECT_EQ(rd(&e, 0, 0x84), 0u);
+	/* Outside the APIC page: not a device. */
+	VH_EXPECT_EQ((int)vh_devices_mmio(&e.m.h, e.vm, &e.vm->vcpus[0], VH_LAPIC_BASE + 0x1000, 4, false, &v),
+		     (int)VH_IO_UNHANDLED);
+	VH_EXPECT_EQ((int)vh_devices_mmio(&e.m.h, e.vm, &e.vm->vcpus[0], VH_LAPIC_BASE + 0xffe, 4, false, &v),
+		     (int)VH_IO_UNHANDLED);
+	VH_EXPECT_EQ((int)vh_devices_mmio(&e.m.h, e.vm, &e.vm->vcpus[0], 0xfec00000, 4, false, &v),
+		     (int)VH_IO_UNHANDLED);
+	mem_env_fini(&e.m);
+}
+
+VH_TEST(lapic, init_sipi_sipi_starts_the_aps_once)
+{
+	struct apic_env e;
+	uint8_t vec = 0;
+
+	apic_env_init(&e, 3);
+	VH_EXPECT_EQ(run_state(&e, 0, &vec), VH_LAPIC_RUNNING);
+	VH_EXPECT_EQ(run_state(&e, 1, &vec), VH_LAPIC_WAIT_SIPI);
+	VH_EXPECT_EQ(run_state(&e, 2, &vec), VH_LAPIC_WAIT_SIPI);
+	wr(&e, 0, 0xf0, 0x1ff);
+	/* INIT to all but self, then SIPI vector 8 twice. */
+	wr(&e, 0, 0x310, 0);
+	wr(&e, 0, 0x300, 0x000c4500);
+	VH_EXPECT_EQ(rd(&e, 0, 0x300) & 0x1000, 0u); /* delivered */
+	VH_EXPECT_EQ(run_state(&e, 0, &vec), VH_LAPIC_RUNNING);
+	wr(&e, 0, 0x300, 0x000c4608);
+	VH_EXPECT_EQ(run_state(&e, 1, &vec), VH_LAPIC_SIPI);
+	VH_EXPECT_EQ(vec, 8);
+	VH_EXPECT_EQ(run_state(&e, 2, &vec), VH_LAPIC_SIPI);
+	vh_lapic_started(&e.m.h, e.vm, &e.vm->vcpus[1]);
+	VH_EXPECT_EQ(run_state(&e, 1, &vec), VH_LAPIC_RUNNING);
+	/* The second SIPI finds AP 1 running and AP 2 already told: a new
+	 * vector changes nothing. */
+	wr(&e, 0, 0x300, 0x000c4609);
+	VH_EXPECT_EQ(run_state(&e, 1, &vec), VH_LAPIC_RUNNING);
+	VH_EXPECT_EQ(run_state(&e, 2, &vec), VH_LAPIC_SIPI);
+	VH_EXPECT_EQ(vec, 8);
+	/* A physical INIT to APIC 1 only, and the de-assert that follows. */
+	wr(&e, 0, 0x310, 1u << 24);
+	wr(&e, 0, 0x300, 0x00004500);
+	VH_EXPECT_EQ(run_state(&e, 1, &vec), VH_LAPIC_WAIT_SIPI);
+	vh_lapic_started(&e.m.h, e.vm, &e.vm->vcpus[1]); /* not after a SIPI: no effect */
+	VH_EXPECT_EQ(run_state(&e, 1, &vec), VH_LAPIC_WAIT_SIPI);
+	wr(&e, 0, 0x300, 0x00008500);
+	VH_EXPECT_EQ(run_state(&e, 1, &vec), VH_LAPIC_WAIT_SIPI);
+	wr(&e, 0, 0x300, 0x00004620);
+	VH_EXPECT_EQ(run_state(&e, 1, &vec), VH_LAPIC_SIPI);
+	VH_EXPECT_EQ(vec, 0x20);
+	/* A reset of the VM puts the APs back to waiting. */
+	VH_ASSERT_EQ(vh_vm_reset(&e.m.h, e.vm, NULL), VH_OK);
+	VH_EXPECT_EQ(run_state(&e, 1, &vec), VH_LAPIC_WAIT_SIPI);
+	VH_EXPECT_EQ(run_state(&e, 0, &vec), VH_LAPIC_RUNNING);
+	mem_env_fini(&e.m);
+}
+
+VH_TEST(lapic, fixed_ipis_priority_and_eoi)
+{
+	struct apic_env e;
+
+	apic_env_init(&e, 2);
+	/* Start vCPU 1: only a running vCPU takes interrupts. */
+	wr(&e, 0, 0x300, 0x000c4500);
+	wr(&e, 0, 0x300, 0x000c4608);
+	VH_EXPECT_EQ(pending(&e, 1), -1);
+	vh_lapic_started(&e.m.h, e.vm, &e.vm->vcpus[1]);
+	/* Nothing is delivered while the APIC is software-disabled. */
+	VH_ASSERT(vh_lapic_raise(&e.m.h, e.vm, 0, 0x40));
+	VH_EXPECT_EQ(pending(&e, 0), -1);
+	wr(&e, 0, 0xf0, 0x1ff);
+	VH_EXPECT_EQ(pending(&e, 0), 0x40);
+	VH_EXPECT_EQ(rd(&e, 0, 0x200 + 0x20), 1u); /* IRR bit 64 */
+	/* A fixed IPI from vCPU 1 to APIC 0, physical. */
+	wr(&e, 1, 0x310, 0);
+	wr(&e, 1, 0x300, 0x00000050);
+	VH_EXPECT_EQ(pending(&e, 0), 0x50);
+	vh_lapic_ack(&e.m.h, e.vm, &e.vm->vcpus[0], 0x50);
+	VH_EXPECT_EQ(rd(&e, 0, 0x100 + 0x20), 1u << 16); /* ISR bit 80 */
+	/* 0x40 waits: its class is below the one in service. */
+	VH_EXPECT_EQ(pending(&e, 0), -1);
+	VH_EXPECT_EQ(rd(&e, 0, 0xa0), 0x50u);
+	wr(&e, 0, 0xb0, 0);
+	VH_EXPECT_EQ(pending(&e, 0), 0x40);
+	/* TPR holds it off too. */
+	wr(&e, 0, 0x80, 0x40);
+	VH_EXPECT_EQ(pending(&e, 0), -1);
+	wr(&e, 0, 0x80, 0x30);
+	VH_EXPECT_EQ(pending(&e, 0), 0x40);
+	/* Self IPI shorthand; logical flat destination. */
+	wr(&e, 1, 0xf0, 0x1ff);
+	wr(&e, 1, 0x300, 0x00040061);
+	VH_EXPECT_EQ(pending(&e, 1), 0x61);
+	wr(&e, 1, 0xd0, 0x02000000);
+	wr(&e, 0, 0x310, 0x02000000);
+	wr(&e, 0, 0x300, 0x00000870);
+	VH_EXPECT_EQ(pending(&e, 1), 0x70);
+	/* Bad raises. */
+	VH_EXPECT(!vh_lapic_raise(&e.m.h, e.vm, 2, 0x40));
+	VH_EXPECT(!vh_lapic_raise(&e.m.h, e.vm, 0, 15));
+	mem_env_fini(&e.m);
+}
+
+VH_TEST(lapic, timer_one_shot_and_periodic)
+{
+	struct apic_env e;
+	struct vh_vcpu *v;
+
+	apic_env_init(&e, 1);
+	v = &e.vm->vcpus[0];
+	wr(&e, 0, 0xf0, 0x1ff);
+	VH_EXPECT_EQ(vh_lapic_timer_deadline(&e.m.h, e.vm, v), UINT64_MAX);
+	wr(&e, 0, 0x3e0, 0x3); /* divide by 16 */
+	wr(&e, 0, 0x320, 0x30); /* one-shot, vector 0x30 */
+	uint64_t t0 = e.m.sp.now_ns;
+	wr(&e, 0, 0x380, 1000); /* 16 us */
+	VH_EXPECT_EQ(vh_lapic_timer_deadline(&e.m.h, e.vm, v), t0 + 16000);
+	vh_sim_advance(&e.m.sp, 8000);
+	VH_EXPECT_EQ(rd(&e, 0, 0x390), 500u);
+	vh_lapic_tick(&e.m.h, e.vm, v, e.m.sp.now_ns);
+	VH_EXPECT_EQ(pending(&e, 0), -1);
+	vh_sim_advance(&e.m.sp, 9000);
+	vh_lapic_tick(&e.m.h, e.vm, v, e.m.sp.now_ns);
+	VH_EXPECT_EQ(pending(&e, 0), 0x30);
+	VH_EXPECT_EQ(rd(&e, 0, 0x390), 0u);
+	VH_EXPECT_EQ(vh_lapic_timer_deadline(&e.m.h, e.vm, v), UINT64_MAX);
+	vh_lapic_ack(&e.m.h, e.vm, v, 0x30);
+	wr(&e, 0, 0xb0, 0);
+	/* Periodic, divide by 1: every 100 ns; missed periods latch one
+	 * interrupt and the next deadline stays on the period grid. */
+	wr(&e, 0, 0x3e0, 0xb);
+	wr(&e, 0, 0x320, 0x20031);
+	t0 = e.m.sp.now_ns;
+	wr(&e, 0, 0x380, 100);
+	vh_sim_advance(&e.m.sp, 350);
+	VH_EXPECT_EQ(rd(&e, 0, 0x390), 50u);
+	vh_lapic_tick(&e.m.h, e.vm, v, e.m.sp.now_ns);
+	VH_EXPECT_EQ(pending(&e, 0), 0x31);
+	VH_EXPECT_EQ(vh_lapic_timer_deadline(&e.m.h, e.vm, v), t0 + 400);
+	/* Masked: the timer runs but raises nothing. */
+	vh_lapic_ack(&e.m.h, e.vm, v, 0x31);
+	wr(&e, 0, 0xb0, 0);
+	wr(&e, 0, 0x320, 0x30031);
+	vh_sim_advance(&e.m.sp, 100);
+	vh_lapic_tick(&e.m.h, e.vm, v, e.m.sp.now_ns);
+	VH_EXPECT_EQ(pending(&e, 0), -1);
+	/* Initial count 0 stops it. */
+	wr(&e, 0, 0x380, 0);
+	VH_EXPECT_EQ(vh_lapic_timer_deadline(&e.m.h, e.vm, v), UINT64_MAX);
+	/* Disabling the APIC masks every LVT. */
+	wr(&e, 0, 0x320, 0x31);
+	wr(&e, 0, 0xf0, 0xff);
+	VH_EXPECT_EQ(rd(&e, 0, 0x320) & 0x10000, 0x10000u);
+	mem_env_fini(&e.m);
+}

@@ -1,7 +1,8 @@
 #!/bin/bash
 # VT-x in Bochs: guests run in VMX non-root under the core's scheduler.
 #  - a Multiboot guest (spinner) is loaded from a module, detects vh by
-#    CPUID, prints through the UART model and stops through debug-exit;
+#    CPUID, prints through the UART model (also by REP OUTSB), reads
+#    fw_cfg by REP INSB and stops through debug-exit;
 #  - CPUs without what vh needs stop cleanly (status 5) naming it;
 #  - two spinners with CPU shares 1:2 on one CPU get CPU time 1:2;
 #  - a hostile guest (bad hypercalls, wild ports, forbidden MSRs, accesses
@@ -22,20 +23,32 @@ runs=$top_builddir/tests/boot/runs
 mkdir -p "$runs"
 fast=(--ips 50000000 --timeout 60)
 
-tap_plan 15
+tap_plan 17
 
 con() { tr -d '\r' < "$1/console.log" 2>/dev/null; }
 
 # 1. One guest, start to finish.
 dir=$runs/vmx-first
 "$run_bochs" "${fast[@]}" --kernel "$kernel" --cmdline "vm=spin,kernel=0,mem=8M until=done" \
-	--module "$spinner=iters=5 work=1000" --workdir "$dir" >"$runs/vmx-first.out" 2>&1
+	--module "$spinner=iters=5 work=1000 strio=1" --workdir "$dir" >"$runs/vmx-first.out" 2>&1
 tap_check "a spinner VM runs to its end and the hypervisor stops with status 0" \
 	grep -q '^run-bochs: PASS' "$runs/vmx-first.out"
 tap_grep "the guest ran in VMX non-root and found vh by CPUID" \
 	'^spin\| spinner: start: .* hypervisor "vhvhvhvhvhvh" \(vh\)$' "$dir/console.log"
 tap_grep "its UART output reaches the console, prefixed with the VM name" \
 	'^spin\| spinner: done 5 units checksum [0-9a-f]+$' "$dir/console.log"
+if con "$dir" | grep -q '^spin| spinner: rep outsb forwards$' &&
+	con "$dir" | grep -q '^spin| spinner: std rep outsb backwards$'; then
+	tap_ok "string I/O: REP OUTSB to the UART is emulated, forwards and with DF set"
+else
+	tap_not_ok "string I/O: REP OUTSB to the UART is emulated, forwards and with DF set" "$(con "$dir" | grep 'spin|\|vh: VM')"
+fi
+if con "$dir" | grep -q '^spin| spinner: rep insb: fw_cfg signature "QEMU", rcx 0, rdi +4$' &&
+	con "$dir" | grep -q '^spin| spinner: rep insb: 300 bytes from an empty port, 300 read 0xff, rcx 0$'; then
+	tap_ok "string I/O: REP INSB fills guest memory from fw_cfg and, past one batch, from an empty port"
+else
+	tap_not_ok "string I/O: REP INSB fills guest memory from fw_cfg and, past one batch, from an empty port" "$(con "$dir" | grep 'spin|\|vh: VM')"
+fi
 tap_grep "isa-debug-exit stops the VM and its exit code is reported" '^vh: vm spin exit code 1$' "$dir/console.log"
 tap_grep "exits are counted per kind" '^vh: exits vm=spin .*io=[0-9]+.*cpuid=2' "$dir/console.log"
 

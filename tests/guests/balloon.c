@@ -5,6 +5,8 @@
  *   rounds=R   target checks (default 3); between them it spins and yields
  *   touch=1    after inflating, touch one ballooned page (breaks the
  *              balloon promise on purpose: vh counts it as a balloon touch)
+ *   release=R  from round R on, keep no pages in the balloon whatever the
+ *              target (a driver being unloaded deflates everything)
  * Output: "balloon: info ...", "balloon: round R target T held H",
  * "balloon: done"; exits GUEST_PASS, or GUEST_FAIL on a hypercall error. */
 #include "lib/runtime.h"
@@ -54,6 +56,7 @@ static long deflate(uint32_t want)
 unsigned guest_main(void)
 {
 	uint32_t rounds = arg_u32("rounds", 3), touch = arg_u32("touch", 0);
+	uint32_t release = arg_u32("release", 0);
 	uint32_t first_gfn = free_start / PAGE_SIZE, pool;
 	long r;
 
@@ -82,6 +85,8 @@ unsigned guest_main(void)
 		}
 		if ((uint32_t)target > pool)
 			target = pool;
+		if (release && round >= release)
+			target = 0;
 		while (nheld < (uint32_t)target) {
 			if ((r = inflate(first_gfn, (uint32_t)target - nheld)) <= 0)
 				break;

@@ -13,7 +13,7 @@ guests=$top_builddir/tests/guests
 runs=$top_builddir/tests/guests/runs
 mkdir -p "$runs"
 
-tap_plan 9
+tap_plan 10
 
 # run NAME EXIT DESC [run-qemu options...]: one guest run, one TAP line.
 run() {
@@ -33,6 +33,12 @@ run spinner 1 "spinner: reports progress and exits after iters from its command 
 	--expect '^spinner: start: cmdline ".*spinner.elf iters=20 report=5 work=1000"' \
 	--expect '^spinner: progress 5$' --expect '^spinner: progress 20$' \
 	--expect '^spinner: done 20 units checksum [0-9a-f]+$'
+# The string I/O lines vh's Bochs test expects, checked against QEMU.
+run spinner-strio 1 "spinner: REP OUTSB/INSB (strio=1) behave on QEMU as bochs_vmx.sh expects of vh" \
+	--kernel "$guests/spinner.elf" --cmdline "iters=1 work=10 strio=1" \
+	--expect '^spinner: rep outsb forwards$' --expect '^spinner: std rep outsb backwards$' \
+	--expect '^spinner: rep insb: fw_cfg signature "QEMU", rcx 0, rdi \+4$' \
+	--expect '^spinner: rep insb: 300 bytes from an empty port, 300 read 0xff, rcx 0$'
 
 # The same seed gives the same content: two runs print the same checksum;
 # another seed a different one.

@@ -4,7 +4,8 @@
  * -smp N and under vh with its APIC model.  Command line:
  *   wait=N     spins to wait for the APs (default 50000000)
  * Output: "smp: N cpus (fw_cfg)", "smp: cpu K apic id A up" per AP,
- * "smp: N of N cpus up"; exits GUEST_PASS when every CPU came up. */
+ * "smp: N of N cpus up"; exits GUEST_PASS when every CPU came up and each
+ * AP's CPUID (leaves 1 and 0xB) gives the APIC id its APIC reports. */
 #include "lib/runtime.h"
 
 const char guest_name[] = "smp";
@@ -25,7 +26,7 @@ const char guest_name[] = "smp";
 extern const char tramp_start[], tramp_end[];
 uint32_t ap_next;
 uint8_t ap_stacks[MAX_CPUS * 4096] __attribute__((aligned(4096)));
-static volatile uint32_t ap_up;
+static volatile uint32_t ap_up, id_mismatch;
 
 static uint32_t lapic_read(uint32_t reg)
 {
@@ -58,10 +59,27 @@ static bool send_ipi(uint32_t icr)
 void ap_main(uint32_t cpu);
 void ap_main(uint32_t cpu)
 {
-	uint32_t id = lapic_read(LAPIC_ID) >> 24;
+	uint32_t id = lapic_read(LAPIC_ID) >> 24, r[4], max;
 
+	cpuid(0, 0, r);
+	max = r[0];
 	console_lock();
 	printf("smp: cpu %u apic id %u up\n", cpu, id);
+	/* CPUID's initial APIC id (leaf 1) and x2APIC id (leaf 0xB) must
+	 * name the same CPU as the APIC's ID register: kernels number CPUs
+	 * by either. */
+	cpuid(1, 0, r);
+	if (r[1] >> 24 != id) {
+		printf("smp: cpu %u: cpuid leaf 1 apic id %u, the apic says %u\n", cpu, r[1] >> 24, id);
+		__atomic_add_fetch(&id_mismatch, 1, __ATOMIC_SEQ_CST);
+	}
+	if (max >= 0xb) {
+		cpuid(0xb, 0, r);
+		if (r[3] != id) {
+			printf("smp: cpu %u: cpuid leaf 0xb apic id %u, the apic says %u\n", cpu, r[3], id);
+			__atomic_add_fetch(&id_mismatch, 1, __ATOMIC_SEQ_CST);
+		}
+	}
 	console_unlock();
 	__atomic_add_fetch(&ap_up, 1, __ATOMIC_SEQ_CST);
 }
@@ -103,5 +121,5 @@ unsigned guest_main(void)
 	console_lock();
 	printf("smp: %u of %u cpus up\n", ap_up + 1, ncpus);
 	console_unlock();
-	return ap_up + 1 == ncpus ? GUEST_PASS : GUEST_FAIL;
+	return ap_up + 1 == ncpus && !id_mismatch ? GUEST_PASS : GUEST_FAIL;
 }

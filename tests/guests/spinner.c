@@ -4,11 +4,52 @@
  *   iters=N    units of work before exiting (0: spin forever; default 100)
  *   report=M   a progress line every M units (default 10)
  *   work=K     inner iterations per unit (default 100000)
+ *   strio=1    first exercise string port I/O: a line through the UART
+ *              by REP OUTSB, forwards and (DF set) backwards, and the
+ *              fw_cfg signature and 300 bytes of an empty port read by
+ *              REP INSB
  * Output: "spinner: progress U" lines, then "spinner: done U units
  * checksum X"; exits with GUEST_PASS. */
 #include "lib/runtime.h"
 
 const char guest_name[] = "spinner";
+
+#define UART_THR 0x3f8
+#define FW_CFG_SEL 0x510
+#define FW_CFG_DATA 0x511
+#define EMPTY_PORT 0x2f0 /* nothing there on a PC: reads all ones */
+
+/* REP OUTSB/INSB as a driver with a FIFO uses them; the hypervisor must
+ * emulate them (buffer through the page tables, rSI/rDI/rCX, DF). */
+static void string_io(void)
+{
+	static const char fwd[] = "spinner: rep outsb forwards\n";
+	static const char back[] = "\nsdrawkcab bstuo per dts :rennips"; /* sent last byte first */
+	const char *p = fwd;
+	uint32_t n = sizeof(fwd) - 1;
+	char sig[5] = { 0 };
+	char *q = sig;
+
+	__asm__ volatile("cld; rep outsb" : "+S"(p), "+c"(n) : "d"(UART_THR) : "memory");
+	p = back + sizeof(back) - 2;
+	n = sizeof(back) - 1;
+	__asm__ volatile("std; rep outsb; cld" : "+S"(p), "+c"(n) : "d"(UART_THR) : "memory");
+	outw(FW_CFG_SEL, 0); /* the signature */
+	n = 4;
+	__asm__ volatile("cld; rep insb" : "+D"(q), "+c"(n) : "d"(FW_CFG_DATA) : "memory");
+	printf("spinner: rep insb: fw_cfg signature \"%s\", rcx %u, rdi +%u\n", sig, n,
+	       (uint32_t)(q - sig));
+	/* Longer than one exit's batch in vh: the REP must resume. */
+	static uint8_t big[300];
+	uint32_t ones = 0;
+	q = (char *)big;
+	n = sizeof(big);
+	__asm__ volatile("cld; rep insb" : "+D"(q), "+c"(n) : "d"(EMPTY_PORT) : "memory");
+	for (uint32_t i = 0; i < sizeof(big); i++)
+		ones += big[i] == 0xff;
+	printf("spinner: rep insb: %u bytes from an empty port, %u read 0xff, rcx %u\n",
+	       (uint32_t)sizeof(big), ones, n);
+}
 
 unsigned guest_main(void)
 {
@@ -18,6 +59,8 @@ unsigned guest_main(void)
 
 	if (report == 0)
 		report = 1;
+	if (arg_u32("strio", 0))
+		string_io();
 	printf("spinner: iters %u report %u work %u\n", iters, report, work);
 	for (unit = 1; iters == 0 || unit <= iters; unit++) {
 		/* A dependent chain the compiler cannot fold away. */

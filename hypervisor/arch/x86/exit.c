@@ -68,6 +68,24 @@ unsigned vh_exit_guest_cpl(void)
 	return (unsigned)(vh_vmread(VMCS_GUEST_SS_AR) >> 5) & 3;
 }
 
+/* What the guest reads from CR0/CR4: the bits vh owns (the guest/host
+ * mask) come from the read shadow, every other bit from the real register.
+ * The shadow alone is stale: a guest write that leaves the owned bits
+ * alone (setting CR0.PE on an AP, CR4.OSXSAVE) does not exit. */
+uint64_t vh_exit_guest_cr0(void)
+{
+	uint64_t mask = vh_vmread(VMCS_CR0_MASK);
+
+	return (vh_vmread(VMCS_GUEST_CR0) & ~mask) | (vh_vmread(VMCS_CR0_SHADOW) & mask);
+}
+
+uint64_t vh_exit_guest_cr4(void)
+{
+	uint64_t mask = vh_vmread(VMCS_CR4_MASK);
+
+	return (vh_vmread(VMCS_GUEST_CR4) & ~mask) | (vh_vmread(VMCS_CR4_SHADOW) & mask);
+}
+
 bool vh_exit_guest_long_mode(void)
 {
 	return (vh_vmread(VMCS_GUEST_EFER) & EFER_LMA) != 0;

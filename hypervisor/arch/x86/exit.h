@@ -62,6 +62,9 @@ void vh_exit_inject_exception(struct vh_vmx_vcpu *vv, uint8_t vector, bool has_e
 #define VH_EXC_GP 13
 unsigned vh_exit_guest_cpl(void);
 bool vh_exit_guest_long_mode(void);
+/* CR0 and CR4 as the guest reads them (mask bits from the shadows). */
+uint64_t vh_exit_guest_cr0(void);
+uint64_t vh_exit_guest_cr4(void);
 /* Stops the VM with a reason on the console (host lock taken here). */
 enum vh_exit_action vh_exit_crash(struct vh_exit *x, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -2,7 +2,8 @@
  * (VMX, SMX, MONITOR/MWAIT, x2APIC, TSC deadline, PCID/INVPCID, machine
  * check, MTRRs, performance monitoring, thermal and power management,
  * the speculation-control MSRs, XSAVES), the hypervisor bit set, the
- * topology of the VM (APIC id = vCPU index), and vh's own leaves. */
+ * topology of the VM (APIC id = vCPU index in leaves 1 and 0xB), and vh's
+ * own leaves. */
 #include <stdint.h>
 
 #include "cpu.h"
@@ -22,6 +23,36 @@
 #define L7_EDX_HIDE ((1u << 26) | (1u << 27) | (1u << 28) | (1u << 29) | (1u << 31))
 #define LD1_EAX_XSAVES (1u << 3)
 
+/* Leaf 0xB, the extended topology: the VM is one package of `vcpus`
+ * cores with one thread each, and EDX is this vCPU's APIC id, the same
+ * value as leaf 1 EBX[31:24] and the local APIC model's ID register, so
+ * a guest that numbers its CPUs by either finds the same answer.  The
+ * host's topology would give every vCPU the id of whatever CPU ran it. */
+static void topology(const struct vh_exit *x, uint32_t sub, uint32_t r[4])
+{
+	uint32_t n = x->vm->cfg.vcpus, shift = 0;
+
+	while ((1u << shift) < n)
+		shift++;
+	r[3] = x->vcpu->index;
+	switch (sub) {
+	case 0: /* SMT level: one thread per core */
+		r[0] = 0;
+		r[1] = 1;
+		r[2] = (1u << 8) | sub;
+		break;
+	case 1: /* core level: the whole VM */
+		r[0] = shift;
+		r[1] = n;
+		r[2] = (2u << 8) | sub;
+		break;
+	default: /* no more levels: type 0, counts 0 */
+		r[0] = r[1] = 0;
+		r[2] = sub & 0xff;
+		break;
+	}
+}
+
 enum vh_exit_action vh_exit_cpuid(struct vh_exit *x)
 {
 	struct vh_vmx_vcpu *vv = x->vv;
@@ -40,7 +71,7 @@ enum vh_exit_action vh_exit_cpuid(struct vh_exit *x)
 			r[2] |= CPUID1_ECX_HYPERVISOR;
 			/* OSXSAVE mirrors the guest's CR4, not ours. */
 			r[2] &= ~CPUID1_ECX_OSXSAVE;
-			if (vh_vmread(VMCS_CR4_SHADOW) & CR4_OSXSAVE)
+			if (vh_exit_guest_cr4() & CR4_OSXSAVE)
 				r[2] |= CPUID1_ECX_OSXSAVE;
 			r[3] &= ~L1_EDX_HIDE;
 			/* EBX: initial APIC id, logical processors. */
@@ -52,7 +83,10 @@ enum vh_exit_action vh_exit_cpuid(struct vh_exit *x)
 		case 4:
 			r[0] &= 0x3ff; /* one core, one thread per cache */
 			break;
-		case 5: case 6: case 0xa: case 0xb: case 0x1f:
+		case 0xb:
+			topology(x, sub, r);
+			break;
+		case 5: case 6: case 0xa: case 0x1f:
 			r[0] = r[1] = r[2] = r[3] = 0;
 			break;
 		case 7:

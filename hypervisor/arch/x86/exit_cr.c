@@ -44,7 +44,7 @@ static void set_long_mode(bool on)
 
 static bool guest_write_cr0(uint64_t v)
 {
-	uint64_t old = vh_vmread(VMCS_CR0_SHADOW);
+	uint64_t old = vh_exit_guest_cr0();
 	uint64_t efer = vh_vmread(VMCS_GUEST_EFER);
 
 	if (v >> 32)
@@ -54,7 +54,7 @@ static bool guest_write_cr0(uint64_t v)
 	if ((v & CR0_NW) && !(v & CR0_CD))
 		return false;
 	if ((v & CR0_PG) && !(old & CR0_PG) && (efer & EFER_LME)) {
-		if (!(vh_vmread(VMCS_CR4_SHADOW) & CR4_PAE))
+		if (!(vh_exit_guest_cr4() & CR4_PAE))
 			return false;
 		set_long_mode(true);
 	} else if (!(v & CR0_PG) && (old & CR0_PG) && (efer & EFER_LMA)) {
@@ -134,7 +134,7 @@ enum vh_exit_action vh_exit_dr(struct vh_exit *x)
 	if (vh_exit_guest_cpl() != 0)
 		return vh_exit_gp(x);
 	if (dr == 4 || dr == 5) {
-		if (vh_vmread(VMCS_CR4_SHADOW) & CR4_DE)
+		if (vh_exit_guest_cr4() & CR4_DE)
 			return vh_exit_undefined(x);
 		dr += 2;
 	}
@@ -171,7 +171,7 @@ enum vh_exit_action vh_exit_xsetbv(struct vh_exit *x)
 	struct vh_vmx_vcpu *vv = x->vv;
 	uint64_t v = ((vv->regs.rdx & 0xffffffffull) << 32) | (vv->regs.rax & 0xffffffffull);
 
-	if (!vh_vmx.xsave_size || !(vh_vmread(VMCS_CR4_SHADOW) & CR4_OSXSAVE))
+	if (!vh_vmx.xsave_size || !(vh_exit_guest_cr4() & CR4_OSXSAVE))
 		return vh_exit_undefined(x);
 	if (vh_exit_guest_cpl() != 0 || (uint32_t)vv->regs.rcx != 0 || !xcr0_valid(v))
 		return vh_exit_gp(x);

@@ -1,9 +1,15 @@
 /* Port I/O: the hypercall port first, then the VM's device models; a port
  * no device claims reads all ones and swallows writes, as on a PC with
- * nothing there. */
+ * nothing there.  String I/O (INS/OUTS, with or without REP) is emulated
+ * element by element against the device models, the buffer reached
+ * through the guest's page tables; the hypercall port takes only the
+ * single-value form (a string of hypercalls means nothing). */
 #include <stdint.h>
 
 #include "exit.h"
+#include "mmio.h"
+#include "vh/error.h"
+#include "vh/mem.h"
 #include "vh/devices.h"
 #include "vh/host.h"
 #include "vh/hypercall.h"
@@ -15,8 +21,137 @@
 #define IO_SIZE_MASK 0x7u
 #define IO_IN (1u << 3)
 #define IO_STRING (1u << 4)
+#define IO_REP (1u << 5)
+#define RFLAGS_DF (1u << 10)
+#define VH_EXC_PF 14
+#define PF_ERR_WRITE 0x2u
+#define PF_ERR_USER 0x4u
+/* Elements moved per exit: a long REP resumes where it stopped (RIP is
+ * left on the instruction), so interrupts and the scheduler's quantum
+ * are never held up for more than this many device accesses, as a CPU
+ * takes interrupts between iterations. */
+#define IO_STRING_BATCH 256u
 
+/* Where copying one element to or from guest memory failed. */
+enum io_mem_result { IO_MEM_OK, IO_MEM_NOT_MAPPED, IO_MEM_OUTSIDE, IO_MEM_NO_FRAME };
 
+/* Copies size bytes between buf and guest-linear lin, page by page (an
+ * element may straddle two pages).  *fault_lin names the first byte that
+ * failed.  The caller holds the host lock. */
+static enum io_mem_result copy_linear(struct vh_exit *x, uint64_t lin, uint8_t *buf,
+				      unsigned size, bool to_guest, uint64_t *fault_lin)
+{
+	for (unsigned done = 0; done < size;) {
+		unsigned chunk = 4096u - (unsigned)((lin + done) & 0xfff);
+		struct vh_error err;
+		uint64_t gpa;
+		int rc;
+
+		if (chunk > size - done)
+			chunk = size - done;
+		*fault_lin = lin + done;
+		if (!vh_mmio_translate(x, lin + done, &gpa))
+			return IO_MEM_NOT_MAPPED;
+		rc = to_guest ? vh_mem_guest_write(x->h, x->vm, gpa, buf + done, chunk, &err)
+			      : vh_mem_guest_read(x->h, x->vm, gpa, buf + done, chunk, &err);
+		if (rc == VH_E_NOMEM)
+			return IO_MEM_NO_FRAME;
+		if (rc != VH_OK)
+			return IO_MEM_OUTSIDE;
+		done += chunk;
+	}
+	return IO_MEM_OK;
+}
+
+/* reg advanced by delta within an address size of `bits`: a 16-bit
+ * update keeps the register's upper bits, a 32-bit one clears them (as a
+ * 32-bit register write does), a 64-bit one is the whole register. */
+static uint64_t addr_step(uint64_t reg, int64_t delta, unsigned bits)
+{
+	if (bits == 16)
+		return (reg & ~0xffffull) | ((reg + (uint64_t)delta) & 0xffff);
+	if (bits == 32)
+		return (reg + (uint64_t)delta) & 0xffffffffull;
+	return reg + (uint64_t)delta;
+}
+
+/* INS (port -> ES:rDI) and OUTS (DS:rSI or the override -> port).  The
+ * exit gives the first element's linear address (segment base applied)
+ * and the address size; each element then moves rSI/rDI by the operand
+ * size, down when RFLAGS.DF is set, and a REP counts rCX down.  Registers
+ * are updated per element, so a fault or a stop leaves the guest exactly
+ * where a CPU would. */
+static enum vh_exit_action string_io(struct vh_exit *x, uint16_t port, unsigned size, bool in)
+{
+	struct vh_vmx_vcpu *vv = x->vv;
+	static const unsigned addr_bits[4] = { 16, 32, 64, 0 };
+	unsigned bits = addr_bits[(vh_vmread(VMCS_EXIT_INSN_INFO) >> 7) & 3];
+	uint64_t amask = bits == 64 ? ~0ull : (1ull << bits) - 1;
+	bool rep = (x->qual & IO_REP) != 0;
+	uint64_t *idx = in ? &vv->regs.rdi : &vv->regs.rsi;
+	uint64_t base = vh_vmread(VMCS_GUEST_LINEAR_ADDR) - (*idx & amask);
+	int64_t step = (vh_vmread(VMCS_GUEST_RFLAGS) & RFLAGS_DF) ? -(int64_t)size : (int64_t)size;
+	uint64_t count = rep ? vv->regs.rcx & amask : 1;
+	enum vh_io_result r = VH_IO_HANDLED;
+	enum io_mem_result m = IO_MEM_OK;
+	uint64_t fault_lin = 0;
+
+	if (!bits)
+		return vh_exit_crash(x, "string I/O with a reserved address size");
+	x->h->plat->lock(x->h->plat->ctx);
+	for (unsigned n = 0; count && n < IO_STRING_BATCH && r != VH_IO_STOPPED; n++) {
+		uint64_t lin = base + (*idx & amask);
+		uint32_t value = 0;
+		uint8_t buf[4];
+
+		if (!vh_exit_guest_long_mode())
+			lin &= 0xffffffffull; /* linear addresses wrap at 4 GiB */
+		if (!in) {
+			if ((m = copy_linear(x, lin, buf, size, false, &fault_lin)) != IO_MEM_OK)
+				break;
+			for (unsigned i = 0; i < size; i++)
+				value |= (uint32_t)buf[i] << (8 * i);
+		}
+		r = vh_devices_io(x->h, x->vm, x->vcpu, port, size, !in, &value);
+		if (r == VH_IO_UNHANDLED) {
+			x->vm->guest.io_unhandled++;
+			value = 0xffffffffu;
+		}
+		if (in) {
+			for (unsigned i = 0; i < size; i++)
+				buf[i] = (uint8_t)(value >> (8 * i));
+			if ((m = copy_linear(x, lin, buf, size, true, &fault_lin)) != IO_MEM_OK)
+				break; /* the port was read: as on a CPU, that value is lost */
+		}
+		*idx = addr_step(*idx, step, bits);
+		if (rep)
+			vv->regs.rcx = addr_step(vv->regs.rcx, -1, bits);
+		count--;
+	}
+	x->h->plat->unlock(x->h->plat->ctx);
+	switch (m) {
+	case IO_MEM_OK:
+		break;
+	case IO_MEM_NOT_MAPPED:
+		/* The guest's own page tables lack the buffer: its #PF. */
+		vv->regs.cr2 = fault_lin;
+		vh_exit_inject_exception(vv, VH_EXC_PF, true,
+					 (in ? PF_ERR_WRITE : 0) | (vh_exit_guest_cpl() == 3 ? PF_ERR_USER : 0));
+		return VH_EXIT_RESUME;
+	case IO_MEM_NO_FRAME:
+		/* No host frame now: the instruction repeats after a
+		 * scheduler round, from the element that failed. */
+		return VH_EXIT_YIELD;
+	case IO_MEM_OUTSIDE:
+		return vh_exit_crash(x, "%s on port %#x with its buffer at %#llx, outside its memory",
+				     in ? "ins" : "outs", port, (unsigned long long)fault_lin);
+	}
+	if (r == VH_IO_STOPPED)
+		return VH_EXIT_GONE;
+	if (!count)
+		vh_exit_skip(vv);
+	return VH_EXIT_RESUME;
+}
 
 enum vh_exit_action vh_exit_io(struct vh_exit *x)
 {
@@ -28,12 +163,8 @@ enum vh_exit_action vh_exit_io(struct vh_exit *x)
 	uint32_t value;
 	enum vh_io_result r;
 
-	if (x->qual & IO_STRING) {
-		/* INS/OUTS would need guest-virtual memory access; the guests
-		 * vh runs use single-value port I/O. */
-		return vh_exit_crash(x, "string I/O (%s) on port %#x is not supported",
-				     in ? "ins" : "outs", port);
-	}
+	if (x->qual & IO_STRING)
+		return string_io(x, port, size, in);
 	if (vh_hypercall_is_port(port, size, !in)) {
 		enum vh_exit_action a = vh_exit_hypercall_regs(x);
 		vh_exit_skip(vv);

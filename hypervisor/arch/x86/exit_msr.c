@@ -104,7 +104,7 @@ static bool efer_write(uint64_t v)
 	/* LMA is the CPU's: it follows LME and CR0.PG. */
 	v = (v & ~EFER_LMA) | (old & EFER_LMA);
 	/* LME may not change while paging is on. */
-	if (((v ^ old) & EFER_LME) && (vh_vmread(VMCS_CR0_SHADOW) & CR0_PG))
+	if (((v ^ old) & EFER_LME) && (vh_exit_guest_cr0() & CR0_PG))
 		return false;
 	vh_vmwrite(VMCS_GUEST_EFER, v);
 	return true;

@@ -134,9 +134,9 @@ bool vh_mmio_decode(const uint8_t *b, unsigned n, unsigned code_size, struct vh_
 /* Guest-linear to guest-physical through the guest's page tables (none,
  * 32-bit, PAE or 4-level).  Only presence is checked: the CPU already
  * fetched this instruction, vh just reads it again. */
-static bool translate(struct vh_exit *x, uint64_t lin, uint64_t *gpa)
+bool vh_mmio_translate(struct vh_exit *x, uint64_t lin, uint64_t *gpa)
 {
-	uint64_t cr0 = vh_vmread(VMCS_CR0_SHADOW), cr4 = vh_vmread(VMCS_CR4_SHADOW);
+	uint64_t cr0 = vh_exit_guest_cr0(), cr4 = vh_exit_guest_cr4();
 	uint64_t cr3 = vh_vmread(VMCS_GUEST_CR3);
 	bool lma = vh_exit_guest_long_mode();
 	struct vh_error err;
@@ -194,7 +194,7 @@ static unsigned fetch(struct vh_exit *x, uint8_t *bytes)
 		unsigned chunk = 4096 - (unsigned)((lin + got) & 0xfff);
 		if (chunk > MAX_INSN - got)
 			chunk = MAX_INSN - got;
-		if (!translate(x, lin + got, &gpa) ||
+		if (!vh_mmio_translate(x, lin + got, &gpa) ||
 		    vh_mem_guest_read(x->h, x->vm, gpa, bytes + got, chunk, &err) != VH_OK)
 			break;
 		got += chunk;
@@ -208,7 +208,7 @@ static unsigned code_size(void)
 
 	if (vh_exit_guest_long_mode() && (ar & (1u << 13)))
 		return 64;
-	if (!(vh_vmread(VMCS_CR0_SHADOW) & CR0_PE))
+	if (!(vh_exit_guest_cr0() & CR0_PE))
 		return 16;
 	return (ar & (1u << 14)) ? 32 : 16;
 }

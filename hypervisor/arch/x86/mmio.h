@@ -12,6 +12,10 @@
 
 enum vh_exit_action vh_mmio_emulate(struct vh_exit *x, uint64_t gpa, bool is_write);
 
+/* Guest-linear to guest-physical through the guest's page tables (none,
+ * 32-bit, PAE or 4-level); presence only.  False when not mapped. */
+bool vh_mmio_translate(struct vh_exit *x, uint64_t lin, uint64_t *gpa);
+
 /* A decoded MMIO instruction. */
 struct vh_mmio_insn {
 	unsigned len;      /* bytes */

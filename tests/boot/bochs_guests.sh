@@ -1,0 +1,126 @@
+#!/bin/bash
+# The test guests under VT-x in Bochs (2 CPUs, 50 MHz emulated clock):
+#  - the SMP guest starts its second vCPU through the local APIC model
+#    (INIT-SIPI-SIPI) and each vCPU sees its own APIC id in the APIC and
+#    in CPUID; its 2-vCPU VM, strictly co-scheduled beside a spinner,
+#    shows co-stop time in the stats line;
+#  - the balloon guest inflates to its target (mem.limit) and deflates,
+#    and the stats line follows the balloon;
+#  - two memory touchers with the same content share their pages, and
+#    every rewrite (a copy on write of a shared page) verifies;
+#  - four spinners with cpu.shares 1000:1000:2000:4000 get CPU time
+#    1:1:2:4 within 5 %.
+# The four Bochs runs go two at a time: each is one host thread and the
+# checks read emulated time, which does not depend on the host's load.
+set -u
+: "${top_srcdir:?run through make check}" "${top_builddir:?run through make check}"
+. "$top_srcdir/tests/harness/tap.sh"
+
+run_bochs=$top_srcdir/tests/harness/run-bochs
+kernel=$top_builddir/hypervisor/arch/x86/vh.elf
+g=$top_builddir/tests/guests
+runs=$top_builddir/tests/boot/runs
+mkdir -p "$runs"
+fast=(--ips 50000000 --cpus 2 --timeout 60)
+spin="$g/spinner.elf=iters=0 report=20 work=20000"
+
+tap_plan 13
+
+con() { tr -d '\r' < "$runs/$1/console.log" 2>/dev/null; }
+# The last stats line's value of FIELD for VM in run DIR, units dropped.
+field() { con "$1" | sed -n "s/^vh: stats .* vm=$2 .* $3=\([0-9]*\)[a-z]* .*/\1/p" | tail -1; }
+# Runs NAME ARGS... in the background, output in NAME.out.
+bg_run() {
+	local name=$1
+	shift
+	"$run_bochs" "${fast[@]}" --workdir "$runs/$name" "$@" >"$runs/$name.out" 2>&1 &
+}
+
+bg_run guests-smp --kernel "$kernel" \
+	--cmdline "vm=s,kernel=0,mem=8M,vcpus=2,cosched=strict vm=x,kernel=1,mem=4M runtime=2s" \
+	--module "$g/smp.elf" --module "$spin"
+bg_run guests-balloon --kernel "$kernel" \
+	--cmdline "vm=b,kernel=0,mem=16M,mem.limit=8 stats=250ms until=done" \
+	--module "$g/balloon.elf=rounds=12 release=7"
+wait
+
+# 1. SMP start through the APIC model; co-stop of a 2-vCPU VM.
+run=guests-smp
+tap_check "smp: the run with a 2-vCPU VM beside a spinner ends with status 0" \
+	grep -q '^run-bochs: PASS' "$runs/$run.out"
+tap_grep "smp: the guest's INIT-SIPI-SIPI starts its second vCPU" '^s\| smp: 2 of 2 cpus up$' "$runs/$run/console.log"
+if con $run | grep -q '^s| smp: bsp apic id 0 ' && con $run | grep -q '^s| smp: cpu 1 apic id 1 up$'; then
+	tap_ok "smp: each vCPU reads its own id from the APIC model (0 and 1)"
+else
+	tap_not_ok "smp: each vCPU reads its own id from the APIC model (0 and 1)" "$(con $run | grep '^s|')"
+fi
+if ! con $run | grep -q '^s| smp: .*cpuid leaf' && con $run | grep -q '^vh: vm s exit code 1$'; then
+	tap_ok "smp: CPUID leaves 1 and 0xB give the AP the APIC's id; the guest passes"
+else
+	tap_not_ok "smp: CPUID leaves 1 and 0xB give the AP the APIC's id; the guest passes" "$(con $run | grep '^s|\|^vh: vm s')"
+fi
+co=$(field $run s costop) cx=$(field $run x costop)
+if [ -n "$co" ] && [ "$co" -gt 0 ] && [ "$cx" = 0 ]; then
+	tap_ok "smp: the strictly co-scheduled 2-vCPU VM shows co-stop time ($co ms; the 1-vCPU VM $cx ms)"
+else
+	tap_not_ok "smp: the strictly co-scheduled 2-vCPU VM shows co-stop time (got '$co', 1-vCPU '$cx')" \
+		"$(con $run | grep '^vh: stats' | tail -4)"
+fi
+
+# 2. Balloon: inflate to configured - limit, then deflate.
+run=guests-balloon
+tap_check "balloon: the run ends when the guest stops, status 0" grep -q '^run-bochs: PASS' "$runs/$run.out"
+if con $run | grep -q '^b| balloon: round 3 target 2048 held 2048$' &&
+	con $run | grep -q '^b| balloon: round 7 target 0 held 0$' && con $run | grep -q '^vh: vm b exit code 1$'; then
+	tap_ok "balloon: the guest inflates to its target (16 MiB - limit 8 MiB = 2048 pages) and deflates"
+else
+	tap_not_ok "balloon: the guest inflates to its target (16 MiB - limit 8 MiB = 2048 pages) and deflates" \
+		"$(con $run | grep '^b|')"
+fi
+bal=$(con $run | sed -n 's/^vh: stats .* vm=b state=running .* balloon=\([0-9]*\) .*/\1/p' | tr '\n' ' ')
+if [[ " $bal" =~ \ 2048\ .*\ 0\ $ ]]; then
+	tap_ok "balloon: the stats line shows 2048 balloon pages, then 0 after the deflate ($bal)"
+else
+	tap_not_ok "balloon: the stats line shows 2048 balloon pages, then 0 after the deflate (got '$bal')"
+fi
+
+bg_run guests-share --kernel "$kernel" \
+	--cmdline "vm=a,kernel=0,mem=8M vm=b,kernel=1,mem=8M runtime=2s" \
+	--module "$g/toucher.elf=size=2M seed=7 passes=0" --module "$g/toucher.elf=size=2M seed=7 passes=0"
+bg_run guests-shares4 --kernel "$kernel" \
+	--cmdline "vm=a,kernel=0,mem=4M,cpu.shares=1000 vm=b,kernel=1,mem=4M,cpu.shares=1000 vm=c,kernel=2,mem=4M,cpu.shares=2000 vm=d,kernel=3,mem=4M,cpu.shares=4000 runtime=3s" \
+	--module "$spin" --module "$spin" --module "$spin" --module "$spin"
+wait
+
+# 3. Page sharing between VMs with identical content.
+run=guests-share
+tap_check "sharing: two toucher VMs run for 2 s, status 0" grep -q '^run-bochs: PASS' "$runs/$run.out"
+sa=$(field $run a shared) sb=$(field $run b shared)
+if [ -n "$sa" ] && [ -n "$sb" ] && [ "$sa" -ge 450 ] && [ "$sb" -ge 450 ]; then
+	tap_ok "sharing: the stats line shows the 512 identical pages shared (a $sa, b $sb)"
+else
+	tap_not_ok "sharing: the stats line shows the 512 identical pages shared (got a '$sa' b '$sb')" \
+		"$(con $run | grep '^vh: stats' | tail -3)"
+fi
+np=$(con $run | grep -c '^[ab]| toucher: pass [0-9]* ok checksum 2003427b$')
+if [ "$np" -ge 4 ] && ! con $run | grep -q 'toucher: pass .* reads'; then
+	tap_ok "sharing: every rewrite of a shared page reads back its own content ($np passes verified)"
+else
+	tap_not_ok "sharing: every rewrite of a shared page reads back its own content ($np passes)" "$(con $run | grep 'toucher:' | tail -6)"
+fi
+
+# 4. Four spinners, shares 1:1:2:4, on two CPUs.
+run=guests-shares4
+tap_check "shares: four spinner VMs run for 3 s, status 0" grep -q '^run-bochs: PASS' "$runs/$run.out"
+ua=$(field $run a used) ub=$(field $run b used) uc=$(field $run c used) ud=$(field $run d used)
+if [ -n "$ua" ] && [ -n "$ub" ] && [ -n "$uc" ] && [ -n "$ud" ] &&
+	awk -v a="$ua" -v b="$ub" -v c="$uc" -v d="$ud" 'BEGIN {
+		u = (a + b + c + d) / 8; ok = u > 0
+		split(a " " b " " c " " d, x, " "); split("1 1 2 4", w, " ")
+		for (i = 1; i <= 4; i++) if (x[i] / (u * w[i]) < 0.95 || x[i] / (u * w[i]) > 1.05) ok = 0
+		exit !ok }'; then
+	tap_ok "shares: cpu.shares 1000:1000:2000:4000 give used time 1:1:2:4 within 5% ($ua : $ub : $uc : $ud ms)"
+else
+	tap_not_ok "shares: cpu.shares 1000:1000:2000:4000 give used time 1:1:2:4 within 5% (got '$ua' '$ub' '$uc' '$ud')" \
+		"$(con $run | grep '^vh: stats' | tail -4)"
+fi

@@ -372,6 +372,8 @@ static bool d_mem(struct parser *p, struct kv *kvs, size_t n)
 	if ((v = TAKE("reclaim_period")) &&
 	    (!vh_sim_parse_duration(v, &m->reclaim_period_ns) || !m->reclaim_period_ns))
 		return fail(p, "reclaim_period: \"%s\" is not a positive duration", v);
+	if ((v = TAKE("scan_pass")) && !vh_sim_parse_duration(v, &m->scan_pass_min_ns))
+		return fail(p, "scan_pass: \"%s\" is not a duration", v);
 	if ((v = TAKE("scan_rate")) && !parse_u64(v, 100000000, &m->scan_pages_per_sec))
 		return fail(p, "scan_rate: \"%s\" is not pages per second", v);
 	if ((v = TAKE("low_free"))) {

@@ -5,6 +5,8 @@
  *   size=S     bytes to touch, K/M/G suffixes (default 4M)
  *   seed=N     content seed (default 1)
  *   passes=P   fill-and-verify passes (0: forever; default 1)
+ *   idle=1     after the last pass, halt for good instead of exiting, so
+ *              the pages stay in place for the hypervisor to share
  * Each pass rewrites the same content (a write to a shared page must give
  * the writer a private copy with the same bytes) and verifies every word.
  * Output: "toucher: range A..B", "toucher: pass P ok checksum X", then
@@ -26,6 +28,7 @@ unsigned guest_main(void)
 {
 	uint64_t size = arg_size("size", 4 << 20);
 	uint32_t seed = arg_u32("seed", 1), passes = arg_u32("passes", 1);
+	uint32_t idle = arg_u32("idle", 0);
 	uint32_t start = free_start, npages, checksum = 0;
 
 	size = (size + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
@@ -59,5 +62,10 @@ unsigned guest_main(void)
 		printf("toucher: pass %u ok checksum %x\n", pass, checksum);
 	}
 	printf("toucher: done\n");
+	if (idle) {
+		printf("toucher: idle\n");
+		for (;;)
+			__asm__ volatile("cli; hlt");
+	}
 	return GUEST_PASS;
 }

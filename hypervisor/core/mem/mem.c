@@ -23,6 +23,7 @@ void vh_mem_params_default(struct vh_mem_params *p)
 	/* 12,800 pages/s is 50 MiB/s: a 64 GiB host is covered in about
 	 * 22 minutes for well under 5% of one core (bench/tps_scan). */
 	p->scan_pages_per_sec = 12800;
+	p->scan_pass_min_ns = VH_NSEC_PER_SEC;
 	p->low_free_percent = 6;
 	p->min_free_percent = 2;
 	p->reclaim_period_ns = VH_NSEC_PER_SEC;

@@ -27,6 +27,8 @@ struct vh_share {
 	uint32_t cur_slot; /* scan cursor: VM slot and gfn */
 	vh_gfn_t cur_gfn;
 	bool clock_started;
+	bool pass_waiting;       /* a pass ended: wait for scan_pass_min_ns */
+	uint64_t pass_started_ns;
 	uint64_t last_ns;
 	uint64_t credit;   /* carried-over fraction of a page, in page-ns */
 	struct vh_share_stats st;
@@ -361,6 +363,7 @@ void vh_share_tick(struct vh_host *h, uint64_t now)
 	if (!s->clock_started || now < s->last_ns) {
 		s->clock_started = true;
 		s->last_ns = now;
+		s->pass_started_ns = now;
 		return;
 	}
 	dt = now - s->last_ns;
@@ -372,11 +375,28 @@ void vh_share_tick(struct vh_host *h, uint64_t now)
 		dt = VH_NSEC_PER_SEC;
 	if (rate > UINT64_MAX / 2 / VH_NSEC_PER_SEC)
 		rate = UINT64_MAX / 2 / VH_NSEC_PER_SEC;
+	/* A pass over few pages ends quickly; starting the next one at once
+	 * would re-hash the same pages many times a second, holding the host
+	 * lock and write-protecting pages the guests are busy filling (on a
+	 * slow CPU that starves them).  Passes start at most once per
+	 * scan_pass_min_ns. */
+	if (s->pass_waiting) {
+		if (now - s->pass_started_ns < h->mem.params.scan_pass_min_ns) {
+			s->credit = 0;
+			return;
+		}
+		s->pass_waiting = false;
+		s->pass_started_ns = now;
+	}
 	work = dt * rate + s->credit;
 	s->credit = work % VH_NSEC_PER_SEC;
 	work /= VH_NSEC_PER_SEC;
-	if (work)
+	if (work) {
+		uint64_t passes = s->st.passes;
 		vh_share_scan(h, work);
+		if (s->st.passes != passes)
+			s->pass_waiting = true;
+	}
 }
 
 void vh_share_forget_vm(struct vh_host *h, struct vh_vm *vm)

@@ -37,6 +37,8 @@ struct vh_mem_params {
 	uint32_t sample_pages;          /* pages sampled per VM per period: 100 */
 	uint64_t sample_period_ns;      /* 30 s in production, less in tests */
 	uint64_t scan_pages_per_sec;    /* page-sharing scan rate; 0: sharing off */
+	uint64_t scan_pass_min_ns;      /* a new scan pass starts at most this
+	                                   often (default 1 s) */
 	uint32_t low_free_percent;      /* start ballooning below this: 6 */
 	uint32_t min_free_percent;      /* refuse growth beyond entitlement: 2 */
 	uint64_t reclaim_period_ns;     /* entitlements and balloon targets: 1 s */

@@ -48,7 +48,7 @@ static int64_t hc_console_write(struct hc_call *c)
 		if (vh_mem_guest_read(c->h, c->vm, gpa + done, buf, n, NULL))
 			return done ? (int64_t)done : err_of(VH_HC_EFAULT);
 		c->vm->guest.console_bytes += n;
-		c->h->plat->console(c->h->plat->ctx, c->vm, buf, n);
+		vh_vm_console_write(c->h, c->vm, buf, n);
 		done += n;
 	}
 	return (int64_t)done;

@@ -142,6 +142,7 @@ static const char *const type_names[VH_PROTO_TYPE_COUNT] = {
 	[VH_PROTO_VM_SET_BALLOON] = "vm_set_balloon",
 	[VH_PROTO_VM_STATS] = "vm_stats",
 	[VH_PROTO_VM_STATS_ALL] = "vm_stats_all",
+	[VH_PROTO_VM_CONSOLE] = "vm_console",
 };
 
 const char *vh_proto_type_name(uint32_t type)
@@ -531,6 +532,28 @@ static int dec_set_balloon(const uint8_t *p, struct vh_proto_request *r, struct 
 	return rc;
 }
 
+static void enc_console(uint8_t *p, const struct vh_proto_request *r)
+{
+	vh_proto_put_vm_ref(WAT(p, vh_wire_console_req, vm), &r->vm);
+	W64(p, vh_wire_console_req, from, r->u.console.from);
+	W32(p, vh_wire_console_req, max_bytes, r->u.console.max_bytes);
+	W32(p, vh_wire_console_req, reserved, 0);
+}
+
+static int dec_console(const uint8_t *p, struct vh_proto_request *r, struct vh_error *err)
+{
+	int rc = get_vm_ref(WATC(p, vh_wire_console_req, vm), &r->vm, err);
+
+	if (rc)
+		return rc;
+	r->u.console.from = R64(p, vh_wire_console_req, from);
+	r->u.console.max_bytes = R32(p, vh_wire_console_req, max_bytes);
+	/* Zero now, so a later version can give it a meaning. */
+	if (R32(p, vh_wire_console_req, reserved))
+		return field_err(err, VH_E_INVAL, "reserved", "must be 0");
+	return VH_OK;
+}
+
 static void enc_page(uint8_t *p, const struct vh_proto_request *r)
 {
 	W32(p, vh_wire_page_req, start_id, r->u.page.start_id);
@@ -573,6 +596,8 @@ static const struct req_layout req_layouts[VH_PROTO_TYPE_COUNT] = {
 				      dec_set_balloon },
 	[VH_PROTO_VM_STATS] = { FIXED(sizeof(struct vh_wire_vm_ref)), enc_ref, dec_ref },
 	[VH_PROTO_VM_STATS_ALL] = { FIXED(sizeof(struct vh_wire_page_req)), enc_page, dec_page },
+	[VH_PROTO_VM_CONSOLE] = { FIXED(sizeof(struct vh_wire_console_req)), enc_console,
+				  dec_console },
 };
 
 static const struct req_layout *req_layout(uint32_t type)
@@ -851,6 +876,14 @@ void vh_proto_put_page_reply(void *p, const struct vh_proto_page_reply *pg)
 	W64(p, vh_wire_page_reply, now_ns, pg->now_ns);
 }
 
+void vh_proto_put_console_reply(void *p, const struct vh_proto_console_reply *c)
+{
+	W64(p, vh_wire_console_reply, total, c->total);
+	W64(p, vh_wire_console_reply, first, c->first);
+	W32(p, vh_wire_console_reply, len, c->len);
+	W32(p, vh_wire_console_reply, reserved, 0);
+}
+
 /* ---- replies (client side) ---------------------------------------------------- */
 
 /* A reply payload: a fixed part, then `count` entries of entry_size, the
@@ -966,6 +999,26 @@ int vh_proto_decode_reply(const void *buf, size_t len, struct vh_proto_reply *r,
 			return rc;
 		r->entries = p + sizeof(struct vh_wire_page_reply);
 		r->nentries = count;
+		return VH_OK;
+	}
+	case VH_PROTO_VM_CONSOLE: {
+		struct vh_proto_console_reply *c = &r->u.console;
+		if (plen < sizeof(struct vh_wire_console_reply))
+			return fixed_len(plen, sizeof(struct vh_wire_console_reply), r->hdr.type, err);
+		c->total = R64(p, vh_wire_console_reply, total);
+		c->first = R64(p, vh_wire_console_reply, first);
+		c->len = R32(p, vh_wire_console_reply, len);
+		if ((rc = check_array(plen, sizeof(struct vh_wire_console_reply), c->len,
+				      VH_PROTO_MAX_PAYLOAD - sizeof(struct vh_wire_console_reply), 1,
+				      "console.len", err)))
+			return rc;
+		if (c->first > c->total || c->total - c->first < c->len)
+			return field_err(err, VH_E_PROTO, "console.first",
+					 "%llu + %u bytes run past the total %llu",
+					 (unsigned long long)c->first, c->len,
+					 (unsigned long long)c->total);
+		r->entries = p + sizeof(struct vh_wire_console_reply);
+		r->nentries = c->len;
 		return VH_OK;
 	}
 	default:

@@ -310,6 +310,29 @@ static int do_vm_stats(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_
 	return VH_OK;
 }
 
+/* VM_CONSOLE: the held bytes from `from` on, as many as max_bytes allow
+ * (all of them fit VH_PROTO_REPLY_MIN: proto.h checks). */
+static int do_console(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_error *err)
+{
+	const struct vh_proto_console_req *rq = &c->req->u.console;
+	struct vh_proto_console_reply cr = { .total = vm->console.total };
+	uint8_t *fixed;
+	size_t cap = VH_CONSOLE_TAIL_BYTES;
+
+	(void)op;
+	if (rq->from > cr.total)
+		return vh_error_set(err, VH_E_INVAL,
+				    "from: %llu is past the %llu bytes the console has written",
+				    (unsigned long long)rq->from, (unsigned long long)cr.total);
+	if (rq->max_bytes && rq->max_bytes < cap)
+		cap = rq->max_bytes;
+	fixed = take(c, sizeof(struct vh_wire_console_reply));
+	cr.len = (uint32_t)vh_vm_console_read(vm, rq->from, c->payload + c->len, cap, &cr.first);
+	take(c, cr.len);
+	vh_proto_put_console_reply(fixed, &cr);
+	return VH_OK;
+}
+
 /* The dispatch table: by message type, the handler, whether the request
  * addresses a VM (resolved before the handler runs) and, for lifecycle
  * requests, the VM API call.  Payload sizes live in the codec's table. */
@@ -334,6 +357,7 @@ static const struct {
 	[VH_PROTO_VM_SET_BALLOON] = { do_set_balloon, true, NULL },
 	[VH_PROTO_VM_STATS] = { do_vm_stats, true, NULL },
 	[VH_PROTO_VM_STATS_ALL] = { do_stats_all, false, NULL },
+	[VH_PROTO_VM_CONSOLE] = { do_console, true, NULL },
 };
 
 static struct vh_vm *resolve(struct vh_host *h, const struct vh_proto_vm_ref *r,

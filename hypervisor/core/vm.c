@@ -208,6 +208,7 @@ static void uuid_generate(struct vh_host *h, uint8_t u[16])
 
 static void vm_free(struct vh_host *h, struct vh_vm *vm)
 {
+	vh_vm_console_free(h, vm);
 	if (vm->vcpus)
 		h->plat->free(h->plat->ctx, vm->vcpus, sizeof(*vm->vcpus) * vm->cfg.vcpus);
 	h->plat->free(h->plat->ctx, vm, sizeof(*vm));

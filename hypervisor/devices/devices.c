@@ -88,7 +88,7 @@ void vh_dev_console(struct vh_host *h, struct vh_vm *vm, const char *bytes, size
 		return;
 	vm->guest.console_bytes += n;
 	vm->devices->console_mid_line = bytes[n - 1] != '\n';
-	h->plat->console(h->plat->ctx, vm, bytes, n);
+	vh_vm_console_write(h, vm, bytes, n);
 }
 
 void vh_devices_sync(struct vh_host *h, struct vh_vm *vm)

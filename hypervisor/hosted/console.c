@@ -3,7 +3,8 @@
  * buffered and written at each newline or when the buffer fills, so a
  * guest printing a character at a time costs one write per line, not per
  * byte; housekeeping flushes partial lines a few times a second.  The
- * protocol has no console operation yet, so the file is the interface. */
+ * file holds the whole stream; the protocol's VM_CONSOLE reads the tail
+ * the core keeps (core/console.c), not this file. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>

@@ -46,6 +46,9 @@ static void usage(FILE *f)
 		"  set-cpu VM [shares=..] [res=MHz] [limit=MHz|unlimited]   (others kept)\n"
 		"  set-mem VM [shares=..] [res=MiB] [limit=MiB|unlimited]   (others kept)\n"
 		"  balloon VM MiB\n"
+		"  console VM [FROM [MAX]]     the console bytes still held, from stream position\n"
+		"                              FROM (default 0: the oldest held) on, raw to stdout;\n"
+		"                              \"console: first F len L total T\" to stderr\n"
 		"  wait VM STATE [SECONDS]     poll until the VM is in STATE\n"
 		"  raw FILE|- [--no-wait] [--hold S]  send bytes as they are; print every reply\n"
 		"                              (--no-wait: hang up at once, as a dying client;\n"
@@ -328,6 +331,14 @@ static int print_reply(const struct vh_proto_reply *r)
 	case VH_PROTO_VM_LIST:
 	case VH_PROTO_VM_STATS_ALL:
 		/* Printed page by page by the caller. */
+		break;
+	case VH_PROTO_VM_CONSOLE:
+		/* The bytes as they are, so scripts see exactly the guest's output;
+		 * where they sit in the stream goes to stderr. */
+		fwrite(r->entries, 1, r->nentries, stdout);
+		fflush(stdout);
+		fprintf(stderr, "console: first %" PRIu64 " len %" PRIu32 " total %" PRIu64 "\n",
+			r->u.console.first, r->u.console.len, r->u.console.total);
 		break;
 	default:
 		print_summary(&r->u.vm);
@@ -628,6 +639,24 @@ static int cmd_balloon(int argc, char **argv)
 	return print_reply(&r);
 }
 
+static int cmd_console(int argc, char **argv)
+{
+	struct vh_proto_request req = { .type = VH_PROTO_VM_CONSOLE };
+	struct vh_proto_reply r;
+	uint64_t max = 0;
+
+	if (argc < 1 || argc > 3 || (argc > 1 && !parse_u64(argv[1], &req.u.console.from)) ||
+	    (argc > 2 && (!parse_u64(argv[2], &max) || max > UINT32_MAX))) {
+		usage(stderr);
+		return 2;
+	}
+	req.u.console.max_bytes = (uint32_t)max;
+	parse_ref(argv[0], &req.vm);
+	if (transact(&req, &r))
+		return 2;
+	return print_reply(&r);
+}
+
 static int cmd_wait(int argc, char **argv)
 {
 	struct vh_proto_request req = { .type = VH_PROTO_VM_GET };
@@ -813,6 +842,8 @@ int main(int argc, char **argv)
 		return cmd_balloon(argc, argv);
 	if (!strcmp(cmd, "wait"))
 		return cmd_wait(argc, argv);
+	if (!strcmp(cmd, "console"))
+		return cmd_console(argc, argv);
 	if (!strcmp(cmd, "raw"))
 		return cmd_raw(argc, argv);
 	fprintf(stderr, "vh-msg: unknown command \"%s\"\n", cmd);

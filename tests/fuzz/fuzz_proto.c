@@ -220,6 +220,14 @@ static void read_entries(const struct vh_proto_reply *r, const struct vh_proto_r
 	bool paged = r->hdr.type == VH_PROTO_VM_LIST || r->hdr.type == VH_PROTO_VM_STATS_ALL;
 	uint32_t prev = 0;
 
+	if (r->hdr.type == VH_PROTO_VM_CONSOLE && r->hdr.status == VH_OK) {
+		/* Console bytes, not records: as many as len says, all held ones
+		 * within what the core keeps. */
+		if (r->nentries != r->u.console.len || r->nentries > VH_CONSOLE_TAIL_BYTES ||
+		    (r->nentries && !r->entries))
+			die("console reply: %u bytes, len %u", r->nentries, r->u.console.len);
+		return;
+	}
 	if (!paged && r->hdr.type != VH_PROTO_VM_STATS && r->hdr.type != VH_PROTO_HOST_STATS) {
 		if (r->nentries || r->entries)
 			die("entries in a %s reply", vh_proto_type_name(r->hdr.type));

@@ -141,6 +141,7 @@ int main(int argc, char **argv)
 	rq.type = VH_PROTO_VM_STATS_ALL;
 	single(rq, "vm_stats_all_paged");
 	single(req(VH_PROTO_VM_STATS_ALL), "vm_stats_all");
+	single(by_id(VH_PROTO_VM_CONSOLE, 1), "vm_console");
 	rq = req(VH_PROTO_VM_DEFINE);
 	config(&rq.u.define, "delta");
 	single(rq, "vm_define");

@@ -3,9 +3,17 @@
  * as a PC kernel does; each AP reports itself.  Runs under QEMU TCG with
  * -smp N and under vh with its APIC model.  Command line:
  *   wait=N     spins to wait for the APs (default 50000000)
+ *   spin=MS    then every CPU spins for MS milliseconds of wall time
+ *              (default 0: none), passing a barrier after each few loads
+ *              and stores to shared counters
  * Output: "smp: N cpus (fw_cfg)", "smp: cpu K apic id A up" per AP,
  * "smp: N of N cpus up"; exits GUEST_PASS when every CPU came up and each
- * AP's CPUID (leaves 1 and 0xB) gives the APIC id its APIC reports. */
+ * AP's CPUID (leaves 1 and 0xB) gives the APIC id its APIC reports.
+ * With spin: "smp: spinning MS ms on N cpus", then "smp: spun T ms, B
+ * barriers passed by N cpus" and PASS only if B > 0 and the shared
+ * counters add up.  A barrier passes only when every CPU reached it, so B
+ * falls when the hypervisor runs the CPUs far apart in time: it measures
+ * co-scheduling from inside the guest. */
 #include "lib/runtime.h"
 
 const char guest_name[] = "smp";
@@ -22,11 +30,26 @@ const char guest_name[] = "smp";
 #define ICR_ALL_BUT_SELF 0x000c0000u
 #define ICR_INIT 0x00004500u /* INIT, level assert */
 #define ICR_SIPI 0x00004600u
+#define LAPIC_LVT_TIMER 0x320
+#define LAPIC_TIMER_ICR 0x380
+#define LAPIC_TIMER_CCR 0x390
+#define LAPIC_TIMER_DCR 0x3e0
+#define LVT_MASKED 0x10000u
+#define SPIN_WORK 16u /* shared-counter increments per CPU between barriers */
 
 extern const char tramp_start[], tramp_end[];
 uint32_t ap_next;
 uint8_t ap_stacks[MAX_CPUS * 4096] __attribute__((aligned(4096)));
 static volatile uint32_t ap_up, id_mismatch;
+
+/* Spin mode.  spin_go releases the APs once the BSP has the clock running;
+ * stop_round is the last barrier round: set by the BSP before it reaches
+ * that barrier, so every CPU, however late it reads it, stops after the
+ * same round (a plain stop flag could let a late AP leave one round early
+ * and leave the others waiting forever). */
+static volatile uint32_t spin_go, spin_cpus, stop_round = UINT32_MAX;
+static volatile uint32_t bar_count, bar_sense, shared_work;
+static volatile uint32_t spun_rounds[MAX_CPUS];
 
 static uint32_t lapic_read(uint32_t reg)
 {
@@ -56,6 +79,54 @@ static bool send_ipi(uint32_t icr)
 	return false;
 }
 
+/* Sense-reversing barrier over spin_cpus CPUs. */
+static void barrier(uint32_t *sense)
+{
+	uint32_t s = !*sense;
+
+	*sense = s;
+	if (__atomic_add_fetch(&bar_count, 1, __ATOMIC_SEQ_CST) == spin_cpus) {
+		__atomic_store_n(&bar_count, 0, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&bar_sense, s, __ATOMIC_SEQ_CST);
+	} else {
+		while (__atomic_load_n(&bar_sense, __ATOMIC_SEQ_CST) != s)
+			cpu_relax();
+	}
+}
+
+/* Elapsed milliseconds on the BSP's APIC timer: one-shot, masked, divide
+ * by 16 from the 1 GHz bus clock that both vh and QEMU model (16 ns a
+ * count, 68 s from 0xffffffff), so wall time needs no calibration. */
+static void clock_start(void)
+{
+	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED);
+	lapic_write(LAPIC_TIMER_DCR, 0x3); /* divide by 16 */
+	lapic_write(LAPIC_TIMER_ICR, 0xffffffffu);
+}
+
+static uint32_t clock_ms(void)
+{
+	/* 62500 counts of 16 ns a millisecond; 32-bit: no libgcc here. */
+	return (0xffffffffu - lapic_read(LAPIC_TIMER_CCR)) / 62500u;
+}
+
+/* Every CPU runs this: some shared work, a barrier, until stop_round. */
+static void spin_loop(uint32_t cpu, uint32_t ms)
+{
+	uint32_t sense = 0, round;
+
+	for (round = 0;; round++) {
+		for (uint32_t i = 0; i < SPIN_WORK; i++)
+			__atomic_add_fetch(&shared_work, 1, __ATOMIC_SEQ_CST);
+		if (cpu == 0 && stop_round == UINT32_MAX && clock_ms() >= ms)
+			stop_round = round;
+		barrier(&sense);
+		if (round >= stop_round)
+			break;
+	}
+	spun_rounds[cpu] = round + 1;
+}
+
 void ap_main(uint32_t cpu);
 void ap_main(uint32_t cpu)
 {
@@ -82,11 +153,47 @@ void ap_main(uint32_t cpu)
 	}
 	console_unlock();
 	__atomic_add_fetch(&ap_up, 1, __ATOMIC_SEQ_CST);
+	if (cpu < MAX_CPUS) {
+		while (!spin_go)
+			cpu_relax();
+		if (spin_go == 1)
+			spin_loop(cpu, 0);
+	}
+}
+
+/* Spin mode on the BSP: the APs wait in ap_main for spin_go (1: spin,
+ * 2: no spin, return). */
+static bool spin_all(uint32_t ncpus, uint32_t ms)
+{
+	uint32_t t, n = ncpus, bad = 0;
+
+	spin_cpus = ncpus;
+	clock_start();
+	console_lock();
+	printf("smp: spinning %u ms on %u cpus\n", ms, ncpus);
+	console_unlock();
+	__atomic_store_n(&spin_go, 1, __ATOMIC_SEQ_CST);
+	spin_loop(0, ms);
+	t = clock_ms();
+	/* The APs write spun_rounds after the last barrier: wait for them. */
+	for (uint32_t c = 1; c < ncpus; c++)
+		while (!spun_rounds[c])
+			cpu_relax();
+	for (uint32_t c = 1; c < ncpus; c++)
+		bad += spun_rounds[c] != spun_rounds[0];
+	console_lock();
+	printf("smp: spun %u ms, %u barriers passed by %u cpus\n", t, spun_rounds[0], n);
+	if (bad || shared_work != spun_rounds[0] * SPIN_WORK * ncpus)
+		printf("smp: spin counters disagree: work %u, want %u\n", shared_work,
+		       spun_rounds[0] * SPIN_WORK * ncpus);
+	console_unlock();
+	return !bad && spun_rounds[0] > 0 && shared_work == spun_rounds[0] * SPIN_WORK * ncpus;
 }
 
 unsigned guest_main(void)
 {
-	uint32_t wait = arg_u32("wait", 50000000);
+	uint32_t wait = arg_u32("wait", 50000000), spin_ms = arg_u32("spin", 0);
+	bool spin_ok = true;
 	uint16_t ncpus = 1;
 
 	if (fw_cfg_present())
@@ -121,5 +228,19 @@ unsigned guest_main(void)
 	console_lock();
 	printf("smp: %u of %u cpus up\n", ap_up + 1, ncpus);
 	console_unlock();
-	return ap_up + 1 == ncpus && !id_mismatch ? GUEST_PASS : GUEST_FAIL;
+	if (ap_up + 1 != ncpus || id_mismatch) {
+		spin_go = 2;
+		return GUEST_FAIL;
+	}
+	if (spin_ms) {
+		if (spin_ms > 60000) {
+			printf("smp: spin=%u: at most 60000 ms\n", spin_ms);
+			spin_go = 2;
+			return GUEST_FAIL;
+		}
+		spin_ok = spin_all(ncpus, spin_ms);
+	} else {
+		spin_go = 2;
+	}
+	return spin_ok ? GUEST_PASS : GUEST_FAIL;
 }

@@ -86,7 +86,7 @@ field() {
 
 # console VM: the VM's console log (CRs removed).
 console() {
-	tr -d '\r' < "$RUN/logs/$1.log" 2>/dev/null
+	tr -d '\r' 2>/dev/null < "$RUN/logs/$1.log"
 }
 
 # wait_console VM REGEX SECONDS: until the VM's console matches.

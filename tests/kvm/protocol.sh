@@ -8,7 +8,7 @@
 
 kvm_require
 kvm_setup protocol
-tap_plan 36
+tap_plan 39
 kvm_start
 
 # ok_if DESC CONDITION-COMMAND...: diagnostics are the last vh-msg output.
@@ -130,6 +130,29 @@ ok_if "an unprivileged user (nobody) cannot use the socket" test "$rc" != 0 -a -
 mode=$(stat -c %a "$SOCK")
 OUT="socket mode $mode"
 ok_if "the socket is 0600, or 0660 with group vh" test "$mode" = 600 -o "$mode" = 660
+
+# ---- console ------------------------------------------------------------------------
+# VM_CONSOLE gives stream bytes [first, total) of what the guest printed
+# since it was defined; the log file holds the whole stream (flushed five
+# times a second), so the reply must be the log's bytes at those positions.
+wait_console web '^spinner: iters' 10
+"$VH_MSG" console web >"$RUN/console.out" 2>"$RUN/console.err"
+rc=$?
+sleep 0.5
+read -r first len total <<<"$(sed -n 's/^console: first \([0-9]*\) len \([0-9]*\) total \([0-9]*\)$/\1 \2 \3/p' "$RUN/console.err")"
+pos="first ${first:-?} len ${len:-?} total ${total:-?}"
+OUT="rc $rc, $pos; $(head -c 300 "$RUN/console.out" | tr -d '\r')"
+ok_if "VM_CONSOLE: the tail equals the log file's bytes at those stream positions ($pos)" \
+	test "$rc" = 0 -a -n "$len" -a "${len:-0}" -gt 0 -a "$(($first + $len))" = "$total" \
+	-a "$(head -c "$total" "$RUN/logs/web.log" | tail -c "$len" | md5sum)" = "$(md5sum <"$RUN/console.out")"
+"$VH_MSG" console web "$first" 10 >"$RUN/console10.out" 2>"$RUN/console.err"
+OUT="$(cat "$RUN/console.err")"
+got=$(sed -n 's/^console: first \([0-9]*\) len \([0-9]*\) .*/\1 \2/p' "$RUN/console.err")
+ok_if "VM_CONSOLE with max_bytes 10: those 10 bytes ($OUT)" \
+	test "$got" = "$first 10" -a \
+	"$(head -c "$((first + 10))" "$RUN/logs/web.log" | tail -c 10 | md5sum)" = "$(md5sum <"$RUN/console10.out")"
+msg console web 99999999999
+ok_if "VM_CONSOLE past the total: invalid, field from" test "$(field error.code)" = invalid -a "$(field error.field)" = from
 
 # ---- the end of a VM's life -----------------------------------------------------
 msg undefine web

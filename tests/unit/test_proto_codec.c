@@ -152,6 +152,9 @@ VH_TEST(proto_codec, every_request_round_trips)
 			rq.u.mem.limit_mib = VH_UNLIMITED;
 		} else if (t == VH_PROTO_VM_SET_BALLOON) {
 			rq.u.balloon_target_mib = 12;
+		} else if (t == VH_PROTO_VM_CONSOLE) {
+			rq.u.console.from = 0x123456789aull;
+			rq.u.console.max_bytes = 77;
 		}
 		round_trip(&rq, &out);
 		VH_EXPECT_EQ(out.vm.kind, rq.vm.kind);
@@ -205,6 +208,10 @@ VH_TEST(proto_codec, every_request_round_trips)
 			break;
 		case VH_PROTO_VM_SET_BALLOON:
 			VH_EXPECT_EQ(out.u.balloon_target_mib, 12ull);
+			break;
+		case VH_PROTO_VM_CONSOLE:
+			VH_EXPECT_EQ(out.u.console.from, 0x123456789aull);
+			VH_EXPECT_EQ(out.u.console.max_bytes, 77u);
 			break;
 		default:
 			break;
@@ -322,6 +329,7 @@ VH_TEST(proto_codec, type_names)
 	VH_EXPECT_STREQ(vh_proto_type_name(VH_PROTO_HOST_INFO), "host_info");
 	VH_EXPECT_STREQ(vh_proto_type_name(VH_PROTO_VM_SET_BALLOON), "vm_set_balloon");
 	VH_EXPECT_STREQ(vh_proto_type_name(VH_PROTO_VM_STATS_ALL), "vm_stats_all");
+	VH_EXPECT_STREQ(vh_proto_type_name(VH_PROTO_VM_CONSOLE), "vm_console");
 	VH_EXPECT_STREQ(vh_proto_type_name(0), "unknown");
 	VH_EXPECT_STREQ(vh_proto_type_name(VH_PROTO_TYPE_COUNT), "unknown");
 	for (uint32_t t = 1; t < VH_PROTO_TYPE_COUNT; t++)
@@ -633,4 +641,39 @@ VH_TEST(proto_codec, client_refuses_malformed_replies)
 	len = reply_frame(VH_PROTO_VM_UNDEFINE, 0, 0);
 	pf_put16(buf + 4, 2);
 	VH_EXPECT_EQ(vh_proto_decode_reply(buf, len, &r, &err), VH_E_VERSION);
+}
+
+/* VM_CONSOLE replies: the fixed part at its offsets, the bytes after it,
+ * and a client refuses a length that disagrees with len or bytes that
+ * would run past the total. */
+VH_TEST(proto_codec, console_reply_round_trips_and_is_checked)
+{
+	struct vh_proto_console_reply c = { .total = 5000, .first = 4990, .len = 10 };
+	struct vh_proto_reply r;
+	struct vh_error err;
+
+	vh_proto_put_console_reply(buf + 32, &c);
+	VH_EXPECT_EQ(pf_get64(buf + 32), 5000ull);
+	VH_EXPECT_EQ(pf_get64(buf + 32 + 8), 4990ull);
+	VH_EXPECT_EQ(pf_get32(buf + 32 + 16), 10u);
+	VH_EXPECT_EQ(pf_get32(buf + 32 + 20), 0u);
+	memcpy(buf + 32 + 24, "0123456789", 10);
+	decode_reply_ok(reply_frame(VH_PROTO_VM_CONSOLE, 0, 24 + 10), &r);
+	VH_EXPECT_EQ(r.u.console.total, 5000ull);
+	VH_EXPECT_EQ(r.u.console.first, 4990ull);
+	VH_EXPECT_EQ(r.nentries, 10u);
+	VH_EXPECT_MEMEQ(r.entries, "0123456789", 10);
+
+	/* Payload one byte short of len. */
+	VH_EXPECT_EQ(vh_proto_decode_reply(buf, reply_frame(VH_PROTO_VM_CONSOLE, 0, 24 + 9), &r, &err),
+		     VH_E_PROTO);
+	/* Bytes past the total. */
+	c.first = 4995;
+	vh_proto_put_console_reply(buf + 32, &c);
+	VH_EXPECT_EQ(vh_proto_decode_reply(buf, reply_frame(VH_PROTO_VM_CONSOLE, 0, 24 + 10), &r, &err),
+		     VH_E_PROTO);
+	VH_EXPECT(strstr(err.reason, "console.first") != NULL);
+	/* Shorter than the fixed part. */
+	VH_EXPECT_EQ(vh_proto_decode_reply(buf, reply_frame(VH_PROTO_VM_CONSOLE, 0, 20), &r, &err),
+		     VH_E_PROTO);
 }

@@ -70,6 +70,7 @@ enum vh_proto_type {
 	VH_PROTO_VM_SET_BALLOON = 14,/* vm_ref + target MiB -> vm_summary */
 	VH_PROTO_VM_STATS = 15,      /* vm_ref -> VM counters and every vCPU's */
 	VH_PROTO_VM_STATS_ALL = 16,  /* paged VM counters */
+	VH_PROTO_VM_CONSOLE = 17,    /* console_req -> console_reply + the bytes */
 	VH_PROTO_TYPE_COUNT
 };
 
@@ -157,6 +158,14 @@ struct vh_wire_set_mem {
 struct vh_wire_set_balloon {
 	struct vh_wire_vm_ref vm; /*  0 */
 	uint64_t target_mib;      /* 88: 0..memory_mib */
+};
+
+/* VM_CONSOLE request: the console stream from byte `from` on. */
+struct vh_wire_console_req {
+	struct vh_wire_vm_ref vm; /*   0 */
+	uint64_t from;            /*  88: stream position, 0..total */
+	uint32_t max_bytes;       /*  96: 0: all that is held */
+	uint32_t reserved;        /* 100: 0 */
 };
 
 /* VM_LIST and VM_STATS_ALL requests. */
@@ -268,6 +277,16 @@ struct vh_wire_page_reply {
 	uint64_t now_ns;    /* 16 */
 };
 
+/* VM_CONSOLE reply: this, then len bytes of console output, stream
+ * positions first..first+len.  first > the request's from: the bytes in
+ * between are no longer held. */
+struct vh_wire_console_reply {
+	uint64_t total;     /*  0: bytes the VM has written since it was defined */
+	uint64_t first;     /*  8: stream position of the first byte returned */
+	uint32_t len;       /* 16 */
+	uint32_t reserved;  /* 20 */
+};
+
 struct vh_wire_pcpu_stats {
 	uint64_t busy_ns; /* 0 */
 	uint64_t idle_ns; /* 8 */
@@ -332,6 +351,11 @@ VH_WIRE_CHECK_(vh_wire_set_cpu, 112);
 VH_WIRE_CHECK_(vh_wire_set_mem, 112);
 VH_WIRE_CHECK_(vh_wire_set_balloon, 96);
 VH_WIRE_CHECK_(vh_wire_page_req, 8);
+VH_WIRE_CHECK_(vh_wire_console_req, 104);
+VH_WIRE_AT_(vh_wire_console_req, from, 88);
+VH_WIRE_AT_(vh_wire_console_req, max_bytes, 96);
+VH_WIRE_CHECK_(vh_wire_console_reply, 24);
+VH_WIRE_AT_(vh_wire_console_reply, len, 16);
 VH_WIRE_CHECK_(vh_wire_error, 232);
 VH_WIRE_AT_(vh_wire_error, field, 8);
 VH_WIRE_AT_(vh_wire_error, reason, 72);
@@ -371,6 +395,8 @@ VH_STATIC_ASSERT(sizeof(struct vh_wire_host_stats) + VH_HOST_MAX_PCPUS * sizeof(
 		 "a HOST_STATS reply must fit the minimum reply buffer");
 VH_STATIC_ASSERT(sizeof(struct vh_wire_vm_info) + VH_PROTO_HEADER_SIZE <= VH_PROTO_REPLY_MIN,
 		 "a VM_GET reply must fit the minimum reply buffer");
+VH_STATIC_ASSERT(sizeof(struct vh_wire_console_reply) + VH_CONSOLE_TAIL_BYTES + VH_PROTO_HEADER_SIZE <=
+		 VH_PROTO_REPLY_MIN, "a VM_CONSOLE reply must fit the minimum reply buffer");
 
 /* ---- decoded (host-side) forms ------------------------------------------- */
 
@@ -397,10 +423,16 @@ struct vh_proto_page_req {
 	uint32_t max_entries;
 };
 
+struct vh_proto_console_req {
+	uint64_t from;
+	uint32_t max_bytes;
+};
+
 struct vh_proto_request {
 	uint16_t type; /* enum vh_proto_type */
 	uint64_t request_id;
-	/* The VM addressed: UNDEFINE, GET, START..RESET, SET_*, VM_STATS. */
+	/* The VM addressed: UNDEFINE, GET, START..RESET, SET_*, VM_STATS,
+	 * VM_CONSOLE. */
 	struct vh_proto_vm_ref vm;
 	union {
 		struct vh_vm_config define;    /* VM_DEFINE */
@@ -408,6 +440,7 @@ struct vh_proto_request {
 		struct vh_mem_controls mem;    /* VM_SET_MEM */
 		uint64_t balloon_target_mib;   /* VM_SET_BALLOON */
 		struct vh_proto_page_req page; /* VM_LIST, VM_STATS_ALL */
+		struct vh_proto_console_req console; /* VM_CONSOLE */
 	} u;
 };
 
@@ -468,6 +501,11 @@ struct vh_proto_page_reply {
 	uint64_t now_ns;
 };
 
+struct vh_proto_console_reply {
+	uint64_t total, first;
+	uint32_t len; /* the bytes are r->entries, r->nentries == len */
+};
+
 struct vh_proto_host_stats {
 	uint64_t now_ns;
 	uint32_t pcpus, nvms, npowered_on;
@@ -493,9 +531,10 @@ struct vh_proto_reply {
 			struct vh_proto_vm_stats vm;
 		} vm_stats;                            /* VM_STATS */
 		struct vh_proto_page_reply page;       /* VM_LIST, VM_STATS_ALL */
+		struct vh_proto_console_reply console; /* VM_CONSOLE */
 	} u;                                           /* VM_UNDEFINE: none */
 	const uint8_t *entries; /* the array after the fixed part */
-	uint32_t nentries;      /* vCPUs, pCPUs or page entries */
+	uint32_t nentries;      /* vCPUs, pCPUs, page entries or console bytes */
 };
 
 /* ---- API ----------------------------------------------------------------- */
@@ -569,6 +608,7 @@ void vh_proto_put_vm_stats_reply(void *p, uint64_t now_ns, uint32_t nvcpus,
 				 const struct vh_proto_vm_stats *s);
 void vh_proto_put_vcpu_stats(void *p, const struct vh_proto_vcpu_stats *s);
 void vh_proto_put_page_reply(void *p, const struct vh_proto_page_reply *pg);
+void vh_proto_put_console_reply(void *p, const struct vh_proto_console_reply *c);
 
 /* The hypervisor side: decodes and validates the request in req (see
  * vh_proto_decode_request), performs it under the host lock (taken here:

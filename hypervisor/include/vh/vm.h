@@ -83,6 +83,16 @@ struct vh_vcpu {
 	void *backend; /* the backend's per-vCPU state (VMCS, KVM fd, ...) */
 };
 
+/* The last VH_CONSOLE_TAIL_BYTES bytes of a VM's console (core/console.c):
+ * stream byte i is at ring[i % VH_CONSOLE_TAIL_BYTES] while i >= total -
+ * VH_CONSOLE_TAIL_BYTES. */
+#define VH_CONSOLE_TAIL_BYTES 4096u
+struct vh_console_tail {
+	uint64_t total; /* bytes written since the VM was defined */
+	uint64_t since; /* the stream position the ring starts at */
+	char *ring;     /* allocated at the first byte; NULL before */
+};
+
 struct vh_vm {
 	uint32_t id; /* stable while defined, never reused while the host lives */
 	struct vh_vm_config cfg;
@@ -96,6 +106,7 @@ struct vh_vm {
 	uint32_t boot_generation;
 	struct vh_devices *devices; /* device models (vh/devices.h) */
 	struct vh_guest_stats guest; /* debug-exit code, console, hypercalls */
+	struct vh_console_tail console;
 	void *backend;
 };
 
@@ -132,6 +143,16 @@ int vh_vm_set_mem(struct vh_host *h, struct vh_vm *vm, const struct vh_mem_contr
 		  struct vh_error *err);
 int vh_vm_set_balloon(struct vh_host *h, struct vh_vm *vm, uint64_t target_mib,
 		      struct vh_error *err);
+
+/* Console output of the guest (UART, console hypercall), under the host
+ * lock: kept in the VM's tail and passed to plat->console. */
+void vh_vm_console_write(struct vh_host *h, struct vh_vm *vm, const char *bytes, size_t n);
+/* Copies up to cap bytes of the console stream from position `from`, or
+ * from the oldest byte still held if that is later (*first says where the
+ * copy starts; from beyond the total copies nothing).  Returns the count. */
+size_t vh_vm_console_read(const struct vh_vm *vm, uint64_t from, void *buf, size_t cap,
+			  uint64_t *first);
+void vh_vm_console_free(struct vh_host *h, struct vh_vm *vm);
 
 struct vh_vm *vh_vm_find_id(struct vh_host *h, uint32_t id);
 struct vh_vm *vh_vm_find_name(struct vh_host *h, const char *name);

@@ -8,12 +8,13 @@
 #include "dev_internal.h"
 #include "vh/format.h"
 
-enum vh_io_result vh_debug_exit_io(const struct vh_dev_access *a)
+enum vh_io_result vh_debug_exit_io(void *unused, const struct vh_dev_access *a)
 {
 	char line[64];
 	size_t n;
 	uint32_t code;
 
+	(void)unused; /* the device has no state of its own */
 	if (!a->is_write) {
 		*a->value = 0;
 		return VH_IO_HANDLED;

@@ -32,11 +32,11 @@ struct vh_uart {
 };
 
 void vh_uart_reset(struct vh_uart *u);
-enum vh_io_result vh_uart_io(struct vh_uart *u, const struct vh_dev_access *a);
+enum vh_io_result vh_uart_io(void *uart, const struct vh_dev_access *a);
 
 /* ---- debug_exit.c -------------------------------------------------------- */
 
-enum vh_io_result vh_debug_exit_io(const struct vh_dev_access *a);
+enum vh_io_result vh_debug_exit_io(void *unused, const struct vh_dev_access *a);
 
 /* ---- fw_cfg.c ------------------------------------------------------------ */
 
@@ -48,7 +48,7 @@ struct vh_fw_cfg {
 };
 
 void vh_fw_cfg_reset(struct vh_fw_cfg *f, const struct vh_vm *vm);
-enum vh_io_result vh_fw_cfg_io(struct vh_fw_cfg *f, const struct vh_dev_access *a);
+enum vh_io_result vh_fw_cfg_io(void *fw_cfg, const struct vh_dev_access *a);
 
 /* ---- pic.c --------------------------------------------------------------- */
 
@@ -61,7 +61,7 @@ struct vh_pic {
 };
 
 void vh_pic_reset(struct vh_pic *p);
-enum vh_io_result vh_pic_io(struct vh_pic *p, const struct vh_dev_access *a);
+enum vh_io_result vh_pic_io(void *pic, const struct vh_dev_access *a);
 
 /* ---- lapic.c -------------------------------------------------------------- */
 
@@ -86,19 +86,17 @@ enum vh_io_result vh_lapic_mmio(struct vh_host *h, struct vh_vm *vm, struct vh_v
 
 /* ---- devices.c ----------------------------------------------------------- */
 
-enum vh_port_device {
-	VH_PORT_UART,
-	VH_PORT_DEBUG_EXIT,
-	VH_PORT_FW_CFG,
-	VH_PORT_PIC_MASTER,
-	VH_PORT_PIC_SLAVE,
-};
+/* A port device's access handler; dev is its state in struct vh_devices. */
+typedef enum vh_io_result (*vh_port_io_fn)(void *dev, const struct vh_dev_access *a);
 
-/* A range of ports served by one device, in the VM's dispatch table. */
+/* A range of ports served by one device, in the VM's dispatch table: the
+ * handler and its state are resolved at define time, so an access is one
+ * indirect call. */
 struct vh_port_range {
 	uint16_t first, last; /* inclusive */
-	uint8_t device;       /* enum vh_port_device */
 	bool byte_wide;       /* wider accesses are split into bytes */
+	vh_port_io_fn io;
+	void *dev;
 };
 
 #define VH_DEV_MAX_RANGES 8
@@ -107,6 +105,11 @@ struct vh_devices {
 	uint32_t generation; /* vm->boot_generation at the last reset */
 	uint32_t nranges;
 	struct vh_port_range ranges[VH_DEV_MAX_RANGES]; /* sorted by first port */
+	/* The range the last access hit: a guest talks to one device many
+	 * times in a row (a UART line, a fw_cfg blob), so looking there
+	 * first saves the walk on the exit path.  Read and written under
+	 * the host lock, like the rest of this struct. */
+	uint32_t last_hit;
 	struct vh_uart uart;
 	struct vh_fw_cfg fw_cfg;
 	struct vh_pic pic[2];

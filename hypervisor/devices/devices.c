@@ -7,18 +7,27 @@
 #include "dev_internal.h"
 #include "vh/string.h"
 
-/* Which port ranges each device type brings (cfg type 0: always there). */
+/* Which port ranges each device type brings (cfg type 0: always there),
+ * with the handler and where its state lives in struct vh_devices
+ * (NO_STATE: none). */
+#define NO_STATE SIZE_MAX
 struct port_template {
 	uint32_t cfg_type;
-	struct vh_port_range range;
+	uint16_t first, last;
+	bool byte_wide;
+	vh_port_io_fn io;
+	size_t state;
 };
 
 static const struct port_template templates[] = {
-	{ 0, { 0x20, 0x21, VH_PORT_PIC_MASTER, true } },
-	{ 0, { 0xa0, 0xa1, VH_PORT_PIC_SLAVE, true } },
-	{ VH_DEV_DEBUG_EXIT, { VH_DEBUG_EXIT_PORT, VH_DEBUG_EXIT_PORT + 3, VH_PORT_DEBUG_EXIT, false } },
-	{ VH_DEV_UART16550, { VH_COM1_PORT, VH_COM1_PORT + 7, VH_PORT_UART, true } },
-	{ VH_DEV_FW_CFG, { VH_FW_CFG_PORT_SEL, VH_FW_CFG_PORT_DATA, VH_PORT_FW_CFG, false } },
+	{ 0, 0x20, 0x21, true, vh_pic_io, offsetof(struct vh_devices, pic[0]) },
+	{ 0, 0xa0, 0xa1, true, vh_pic_io, offsetof(struct vh_devices, pic[1]) },
+	{ VH_DEV_DEBUG_EXIT, VH_DEBUG_EXIT_PORT, VH_DEBUG_EXIT_PORT + 3, false, vh_debug_exit_io,
+	  NO_STATE },
+	{ VH_DEV_UART16550, VH_COM1_PORT, VH_COM1_PORT + 7, true, vh_uart_io,
+	  offsetof(struct vh_devices, uart) },
+	{ VH_DEV_FW_CFG, VH_FW_CFG_PORT_SEL, VH_FW_CFG_PORT_DATA, false, vh_fw_cfg_io,
+	  offsetof(struct vh_devices, fw_cfg) },
 };
 
 VH_STATIC_ASSERT(VH_ARRAY_SIZE(templates) <= VH_DEV_MAX_RANGES, "dispatch table too small");
@@ -43,8 +52,13 @@ int vh_devices_create(struct vh_host *h, struct vh_vm *vm, struct vh_error *err)
 				    vm->cfg.name);
 	/* The templates are in port order, so the table is sorted. */
 	for (size_t i = 0; i < VH_ARRAY_SIZE(templates); i++) {
-		if (configured(vm, templates[i].cfg_type))
-			d->ranges[d->nranges++] = templates[i].range;
+		const struct port_template *t = &templates[i];
+
+		if (configured(vm, t->cfg_type))
+			d->ranges[d->nranges++] = (struct vh_port_range){
+				t->first, t->last, t->byte_wide, t->io,
+				t->state == NO_STATE ? NULL : (char *)d + t->state
+			};
 	}
 	d->lapic = h->plat->alloc(h->plat->ctx, sizeof(*d->lapic) * vm->cfg.vcpus);
 	if (!d->lapic) {
@@ -97,29 +111,56 @@ void vh_devices_sync(struct vh_host *h, struct vh_vm *vm)
 		vh_devices_reset(h, vm);
 }
 
-static const struct vh_port_range *find_range(const struct vh_devices *d, uint16_t port)
+static const struct vh_port_range *find_range(struct vh_devices *d, uint16_t port)
 {
+	const struct vh_port_range *hit = &d->ranges[d->last_hit];
+
+	if (d->last_hit < d->nranges && port >= hit->first && port <= hit->last)
+		return hit;
 	for (uint32_t i = 0; i < d->nranges; i++) {
 		if (port < d->ranges[i].first)
 			break; /* sorted */
-		if (port <= d->ranges[i].last)
+		if (port <= d->ranges[i].last) {
+			d->last_hit = i;
 			return &d->ranges[i];
+		}
 	}
 	return NULL;
 }
 
-static enum vh_io_result call_device(struct vh_devices *d, uint8_t device,
-				     const struct vh_dev_access *a)
+/* A byte-wide device sees a wider access as consecutive byte accesses, as
+ * the ISA bus splits them; bytes past the range read as ones and are
+ * dropped on writes.  Rare (guests use byte I/O on such devices), so kept
+ * out of the exit path's way. */
+static __attribute__((noinline)) enum vh_io_result
+split_wide(const struct vh_port_range *r, struct vh_dev_access *a,
+	   uint16_t port)
 {
-	switch (device) {
-	case VH_PORT_UART: return vh_uart_io(&d->uart, a);
-	case VH_PORT_DEBUG_EXIT: return vh_debug_exit_io(a);
-	case VH_PORT_FW_CFG: return vh_fw_cfg_io(&d->fw_cfg, a);
-	case VH_PORT_PIC_MASTER: return vh_pic_io(&d->pic[0], a);
-	case VH_PORT_PIC_SLAVE: return vh_pic_io(&d->pic[1], a);
-	default: return VH_IO_UNHANDLED;
+	uint32_t in = a->is_write ? *a->value : 0, out = 0, *value = a->value;
+	unsigned size = a->size;
+	enum vh_io_result res = VH_IO_HANDLED;
+
+	for (unsigned i = 0; i < size && res == VH_IO_HANDLED; i++) {
+		uint32_t byte = (in >> (8 * i)) & 0xff;
+		uint32_t p = (uint32_t)port + i;
+
+		if (p > r->last) {
+			byte = 0xff;
+		} else {
+			a->offset = (uint16_t)(p - r->first);
+			a->size = 1;
+			a->value = &byte;
+			res = r->io(r->dev, a);
+		}
+		out |= (byte & 0xff) << (8 * i);
 	}
+	if (!a->is_write)
+		*value = out;
+	return res;
 }
+
+/* Operand masks by size - 1 (sizes 1, 2 and 4 only). */
+static const uint32_t size_masks[4] = { 0xffu, 0xffffu, 0, 0xffffffffu };
 
 enum vh_io_result vh_devices_io(struct vh_host *h, struct vh_vm *vm, struct vh_vcpu *vcpu,
 				uint16_t port, unsigned size, bool is_write, uint32_t *value)
@@ -127,46 +168,20 @@ enum vh_io_result vh_devices_io(struct vh_host *h, struct vh_vm *vm, struct vh_v
 	struct vh_devices *d = vm->devices;
 	const struct vh_port_range *r;
 	struct vh_dev_access a = { h, vm, vcpu, 0, size, is_write, value };
-	uint32_t mask;
 
 	if (!d || (size != 1 && size != 2 && size != 4))
 		return VH_IO_UNHANDLED;
-	mask = size == 4 ? UINT32_MAX : (1u << (8 * size)) - 1;
-	vh_devices_sync(h, vm);
+	if (__builtin_expect(d->generation != vm->boot_generation, 0))
+		vh_devices_reset(h, vm);
 	r = find_range(d, port);
 	if (!r)
 		return VH_IO_UNHANDLED;
 	if (is_write)
-		*value &= mask;
-	if (!r->byte_wide || size == 1) {
-		a.offset = (uint16_t)(port - r->first);
-		return call_device(d, r->device, &a);
-	}
-	/* A byte-wide device sees a wider access as consecutive byte
-	 * accesses, as the ISA bus splits them; bytes past the range read
-	 * as ones and are dropped on writes. */
-	{
-		uint32_t in = is_write ? *value : 0, out = 0;
-		enum vh_io_result res = VH_IO_HANDLED;
-
-		for (unsigned i = 0; i < size && res == VH_IO_HANDLED; i++) {
-			uint32_t byte = (in >> (8 * i)) & 0xff;
-			uint32_t p = (uint32_t)port + i;
-
-			if (p > r->last) {
-				byte = 0xff;
-			} else {
-				a.offset = (uint16_t)(p - r->first);
-				a.size = 1;
-				a.value = &byte;
-				res = call_device(d, r->device, &a);
-			}
-			out |= (byte & 0xff) << (8 * i);
-		}
-		if (!is_write)
-			*value = out;
-		return res;
-	}
+		*value &= size_masks[size - 1];
+	if (r->byte_wide && size != 1)
+		return split_wide(r, &a, port);
+	a.offset = (uint16_t)(port - r->first);
+	return r->io(r->dev, &a);
 }
 
 enum vh_io_result vh_devices_mmio(struct vh_host *h, struct vh_vm *vm, struct vh_vcpu *vcpu,

@@ -54,8 +54,10 @@ static uint8_t next_byte(struct vh_fw_cfg *f, const struct vh_vm *vm)
 	return b;
 }
 
-enum vh_io_result vh_fw_cfg_io(struct vh_fw_cfg *f, const struct vh_dev_access *a)
+enum vh_io_result vh_fw_cfg_io(void *fw_cfg, const struct vh_dev_access *a)
 {
+	struct vh_fw_cfg *f = fw_cfg;
+
 	if (a->offset == 0) {
 		/* Selector: writes select (1 or 2 bytes wide), reads see 0. */
 		if (a->is_write) {

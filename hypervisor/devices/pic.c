@@ -14,8 +14,9 @@ void vh_pic_reset(struct vh_pic *p)
 	*p = (struct vh_pic){ 0 };
 }
 
-enum vh_io_result vh_pic_io(struct vh_pic *p, const struct vh_dev_access *a)
+enum vh_io_result vh_pic_io(void *pic, const struct vh_dev_access *a)
 {
+	struct vh_pic *p = pic;
 	uint8_t v = (uint8_t)*a->value;
 
 	if (!a->is_write) {

@@ -153,8 +153,10 @@ static void uart_write(struct vh_uart *u, const struct vh_dev_access *a, unsigne
 	}
 }
 
-enum vh_io_result vh_uart_io(struct vh_uart *u, const struct vh_dev_access *a)
+enum vh_io_result vh_uart_io(void *uart, const struct vh_dev_access *a)
 {
+	struct vh_uart *u = uart;
+
 	if (a->is_write)
 		uart_write(u, a, a->offset, (uint8_t)*a->value);
 	else

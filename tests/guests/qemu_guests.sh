@@ -13,7 +13,7 @@ guests=$top_builddir/tests/guests
 runs=$top_builddir/tests/guests/runs
 mkdir -p "$runs"
 
-tap_plan 10
+tap_plan 12
 
 # run NAME EXIT DESC [run-qemu options...]: one guest run, one TAP line.
 run() {
@@ -64,6 +64,15 @@ run balloon 1 "balloon: under QEMU it finds no vh and passes" \
 run smp 1 "smp: fw_cfg says 4 cpus, INIT-SIPI-SIPI starts the 3 APs" \
 	--smp 4 --kernel "$guests/smp.elf" --expect '^smp: 4 cpus \(fw_cfg\)$' \
 	--expect '^smp: cpu [123] apic id [123] up$' --expect '^smp: 4 of 4 cpus up$'
+
+# Without vh there is no VMCALL and the ticks are QEMU's: only that the
+# loops run (vh's figures: tests/boot/bochs_exits.sh).
+run exitbench 1 "exitbench: times its CPUID and OUT loops against the same loops without them" \
+	--kernel "$guests/exitbench.elf" --cmdline "iters=50 rounds=5" \
+	--expect '^exitbench: result cpuid [0-9]+$' --expect '^exitbench: result io80 [0-9]+$'
+# QEMU's timer is the host's: how late it fires is not checked here.
+run irq 1 "irq: APIC timer (one-shot, periodic, HLT), self-IPI after STI and behind the TPR" \
+	--kernel "$guests/irq.elf" --cmdline "slack_us=0" --expect '^irq: done, 0 failed$'
 
 run hostile 0 "hostile: announces every step, survives wild I/O, MSRs and stray writes, ends in a triple fault" \
 	--kernel "$guests/hostile.elf" \

@@ -127,13 +127,8 @@ void vh_ept_sync(struct vh_ept *e)
 	}
 }
 
-void vh_ept_before_entry(struct vh_ept *e, unsigned cpu)
+void vh_ept_flush(struct vh_ept *e, unsigned cpu, uint64_t gen)
 {
-	uint64_t gen = __atomic_load_n(&e->gen, __ATOMIC_SEQ_CST);
-
-	if (e->flushed_gen[cpu] != gen) {
-		vh_invept_single(vh_ept_pointer(e));
-		e->flushed_gen[cpu] = gen;
-	}
-	__atomic_store_n(&vh_cpus[cpu].guest_ept_gen, gen, __ATOMIC_SEQ_CST);
+	vh_invept_single(vh_ept_pointer(e));
+	e->flushed_gen[cpu] = gen;
 }

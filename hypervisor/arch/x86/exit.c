@@ -1,6 +1,7 @@
-/* The exit path common to every reason: count it, keep an event whose
- * delivery the exit interrupted, dispatch through the table, and the
- * helpers handlers share (registers, RIP, exception injection). */
+/* The exit path's rare cases (the dispatcher itself is inline in exit.h:
+ * count the exit, keep an event whose delivery it interrupted, call the
+ * handler from the table) and the helpers handlers share (registers,
+ * exception injection, CR0/CR4 as the guest sees them). */
 #include <stdarg.h>
 #include <stdint.h>
 
@@ -8,6 +9,7 @@
 #include "cpu.h"
 #include "exit.h"
 #include "spinlock.h"
+#include "vh/compiler.h"
 #include "vh/format.h"
 #include "vh/host.h"
 #include "vh/vm.h"
@@ -38,18 +40,6 @@ void vh_exit_set_gpr(struct vh_vmx_vcpu *vv, unsigned index, uint64_t v)
 		r[index < 4 ? index : index - 1] = v;
 }
 
-void vh_exit_skip(struct vh_vmx_vcpu *vv)
-{
-	uint64_t len = vh_vmread(VMCS_EXIT_INSN_LEN);
-	uint64_t irq = vh_vmread(VMCS_GUEST_INTERRUPTIBILITY);
-
-	(void)vv;
-	vh_vmwrite(VMCS_GUEST_RIP, vh_vmread(VMCS_GUEST_RIP) + len);
-	if (irq & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
-		vh_vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
-			   irq & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
-}
-
 void vh_exit_inject_exception(struct vh_vmx_vcpu *vv, uint8_t vector, bool has_error,
 			      uint32_t error)
 {
@@ -61,11 +51,6 @@ void vh_exit_inject_exception(struct vh_vmx_vcpu *vv, uint8_t vector, bool has_e
 			  (has_error ? INTR_INFO_ERROR_CODE : 0);
 	vv->inject_error = error;
 	vv->inject_len = 0;
-}
-
-unsigned vh_exit_guest_cpl(void)
-{
-	return (unsigned)(vh_vmread(VMCS_GUEST_SS_AR) >> 5) & 3;
 }
 
 /* What the guest reads from CR0/CR4: the bits vh owns (the guest/host
@@ -86,11 +71,6 @@ uint64_t vh_exit_guest_cr4(void)
 	return (vh_vmread(VMCS_GUEST_CR4) & ~mask) | (vh_vmread(VMCS_CR4_SHADOW) & mask);
 }
 
-bool vh_exit_guest_long_mode(void)
-{
-	return (vh_vmread(VMCS_GUEST_EFER) & EFER_LMA) != 0;
-}
-
 enum vh_exit_action vh_exit_crash(struct vh_exit *x, const char *fmt, ...)
 {
 	char why[160];
@@ -109,39 +89,34 @@ enum vh_exit_action vh_exit_crash(struct vh_exit *x, const char *fmt, ...)
  * for debugging a guest that goes wrong early. */
 unsigned long vh_exit_trace_left;
 
-enum vh_exit_action vh_exit_dispatch(struct vh_exit *x)
+/* The rare paths of vh_exit_dispatch (exit.h), out of its way. */
+void vh_exit_requeue_event(struct vh_vmx_vcpu *vv, uint32_t idt)
 {
-	const struct vh_exit_entry *e = 0;
-	enum vh_exit_action a;
-	uint32_t idt = (uint32_t)vh_vmread(VMCS_IDT_VECTORING_INFO);
+	vv->inject_info = idt & ~(1u << 12);
+	vv->inject_error = (uint32_t)vh_vmread(VMCS_IDT_VECTORING_ERROR);
+	vv->inject_len = (uint32_t)vh_vmread(VMCS_EXIT_INSN_LEN);
+}
 
-	/* The exit interrupted the delivery of an event (an EPT violation
-	 * on the guest's IDT or stack, say): deliver it again. */
-	if (idt & INTR_INFO_VALID) {
-		x->vv->inject_info = idt & ~(1u << 12);
-		x->vv->inject_error = (uint32_t)vh_vmread(VMCS_IDT_VECTORING_ERROR);
-		x->vv->inject_len = (uint32_t)vh_vmread(VMCS_EXIT_INSN_LEN);
-	}
+enum vh_exit_action vh_exit_unexpected(struct vh_exit *x)
+{
+	const char *name = x->reason < vh_exit_table_len && vh_exit_table[x->reason].name
+				   ? vh_exit_table[x->reason].name
+				   : "unknown";
+
 	if (x->reason < VH_VMX_EXIT_REASONS)
 		x->vv->reason_exits[x->reason]++;
-	if (x->reason < vh_exit_table_len)
-		e = &vh_exit_table[x->reason];
-	x->kind = e && e->name ? e->kind : VH_EXIT_OTHER;
-	if (!e || !e->handler) {
-		x->vcpu->exits[x->kind]++;
-		return vh_exit_crash(x, "unexpected VM exit %u (%s) at rip %#llx", x->reason,
-				     e && e->name ? e->name : "unknown",
-				     (unsigned long long)vh_vmread(VMCS_GUEST_RIP));
-	}
-	if (vh_exit_trace_left && __atomic_fetch_sub(&vh_exit_trace_left, 1, __ATOMIC_RELAXED))
-		vh_console_printf("vh: exit vm=%s vcpu=%u reason=%u (%s) qual=%#llx rip=%#llx "
-				  "rax=%#llx\n", x->vm->cfg.name, x->vcpu->index, x->reason, e->name,
-				  (unsigned long long)x->qual,
-				  (unsigned long long)vh_vmread(VMCS_GUEST_RIP),
-				  (unsigned long long)x->vv->regs.rax);
-	a = e->handler(x);
+	x->kind = VH_EXIT_OTHER;
 	x->vcpu->exits[x->kind]++;
-	return a;
+	return vh_exit_crash(x, "unexpected VM exit %u (%s) at rip %#llx", x->reason, name,
+			     (unsigned long long)vh_vmread(VMCS_GUEST_RIP));
+}
+
+void vh_exit_trace(struct vh_exit *x, const struct vh_exit_entry *e)
+{
+	vh_console_printf("vh: exit vm=%s vcpu=%u reason=%u (%s) qual=%#llx rip=%#llx "
+			  "rax=%#llx\n", x->vm->cfg.name, x->vcpu->index, x->reason, e->name,
+			  (unsigned long long)x->qual, (unsigned long long)vh_vmread(VMCS_GUEST_RIP),
+			  (unsigned long long)x->vv->regs.rax);
 }
 
 /* ---- small handlers ---- */

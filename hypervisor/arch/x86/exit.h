@@ -6,7 +6,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cpu.h"
+#include "vh/compiler.h"
 #include "vh/stats.h"
+#include "vh/vm.h"
+#include "vmcs_fields.h"
+#include "vmx_insn.h"
+#include "vmx_vcpu.h"
+
+/* The rare paths of the exit code, kept out of the hot ones' way. */
+#define VH_EXIT_COLD __attribute__((noinline, cold))
 
 struct vh_host;
 struct vh_vm;
@@ -21,6 +30,8 @@ enum vh_exit_action {
 	VH_EXIT_GONE,    /* the VM stopped or crashed: never enter it again */
 };
 
+/* No clock reading here: the exits on the hot path need none, and the
+ * handlers that do (EPT violations, HLT) read vh_now_ns() themselves. */
 struct vh_exit {
 	struct vh_host *h;
 	struct vh_vm *vm;
@@ -28,7 +39,6 @@ struct vh_exit {
 	struct vh_vmx_vcpu *vv;
 	uint32_t reason;       /* basic exit reason */
 	uint64_t qual;         /* exit qualification */
-	uint64_t now;
 	uint64_t wake_at;      /* with VH_EXIT_HALT: the guest's next timer, 0: none */
 	enum vh_exit_kind kind; /* how it is counted; a handler may refine it */
 };
@@ -38,30 +48,93 @@ typedef enum vh_exit_action (*vh_exit_handler)(struct vh_exit *x);
 struct vh_exit_entry {
 	vh_exit_handler handler;
 	enum vh_exit_kind kind;
+	/* Nothing this exit does can give the guest's local APIC an
+	 * interrupt to deliver (no APIC access, no TPR write, no window
+	 * opening): the loop skips the APIC check, and the host lock, before
+	 * the next entry.  Every other exit sets vv->apic_check. */
+	bool apic_quiet;
 	const char *name;
 };
 
-/* Indexed by basic exit reason; a NULL handler is an exit vh never asked
- * for: the VM is stopped with the reason named. */
+/* Indexed by basic exit reason, one entry for each (VH_VMX_EXIT_REASONS);
+ * a NULL handler is an exit vh never asked for: the VM is stopped with
+ * the reason named. */
 extern const struct vh_exit_entry vh_exit_table[];
 extern const unsigned vh_exit_table_len;
 
 extern unsigned long vh_exit_trace_left;
 
-/* Counts, re-queues an event the exit interrupted, and dispatches. */
-enum vh_exit_action vh_exit_dispatch(struct vh_exit *x);
+/* The rare paths of vh_exit_dispatch (exit.c). */
+VH_EXIT_COLD void vh_exit_requeue_event(struct vh_vmx_vcpu *vv, uint32_t idt_info);
+VH_EXIT_COLD enum vh_exit_action vh_exit_unexpected(struct vh_exit *x);
+VH_EXIT_COLD void vh_exit_trace(struct vh_exit *x, const struct vh_exit_entry *e);
+
+/* Re-queues an event the exit interrupted, counts the exit (by reason
+ * and by kind, per vCPU), notes whether the APIC needs a look, and calls
+ * the handler.  Inline in the CPU loop: every exit passes here, and the
+ * whole of it is about twenty instructions (docs/baremetal.md, "Exit
+ * cost"). */
+static inline enum vh_exit_action vh_exit_dispatch(struct vh_exit *x)
+{
+	struct vh_vmx_vcpu *vv = x->vv;
+	const struct vh_exit_entry *e;
+	enum vh_exit_action a;
+	uint32_t idt = (uint32_t)vh_vmread(VMCS_IDT_VECTORING_INFO);
+
+	/* The exit interrupted the delivery of an event (an EPT violation
+	 * on the guest's IDT or stack, say): deliver it again. */
+	if (VH_UNLIKELY(idt & INTR_INFO_VALID))
+		vh_exit_requeue_event(vv, idt);
+	if (VH_UNLIKELY(x->reason >= VH_VMX_EXIT_REASONS))
+		return vh_exit_unexpected(x);
+	e = &vh_exit_table[x->reason];
+	if (VH_UNLIKELY(!e->handler))
+		return vh_exit_unexpected(x);
+	vv->reason_exits[x->reason]++;
+	if (!e->apic_quiet)
+		vv->apic_check = true;
+	x->kind = e->kind;
+	if (VH_UNLIKELY(vh_exit_trace_left) &&
+	    __atomic_fetch_sub(&vh_exit_trace_left, 1, __ATOMIC_RELAXED))
+		vh_exit_trace(x, e);
+	a = e->handler(x);
+	x->vcpu->exits[x->kind]++;
+	return a;
+}
 
 /* ---- helpers the handlers share (exit.c) ---- */
 uint64_t vh_exit_gpr(struct vh_vmx_vcpu *vv, unsigned index); /* 4 = RSP from the VMCS */
 void vh_exit_set_gpr(struct vh_vmx_vcpu *vv, unsigned index, uint64_t v);
-/* Moves RIP past the exiting instruction and ends STI/MOV-SS blocking. */
-void vh_exit_skip(struct vh_vmx_vcpu *vv);
+
+/* Moves RIP past the exiting instruction and ends STI/MOV-SS blocking
+ * (inline: most exits end with it). */
+static inline void vh_exit_skip(struct vh_vmx_vcpu *vv)
+{
+	uint64_t len = vh_vmread(VMCS_EXIT_INSN_LEN);
+	uint64_t irq = vh_vmread(VMCS_GUEST_INTERRUPTIBILITY);
+
+	(void)vv;
+	vh_vmwrite_hot(VMCS_GUEST_RIP, vh_vmread(VMCS_GUEST_RIP) + len);
+	if (VH_UNLIKELY(irq & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)))
+		vh_vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+			   irq & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+}
+
 void vh_exit_inject_exception(struct vh_vmx_vcpu *vv, uint8_t vector, bool has_error,
 			      uint32_t error);
 #define VH_EXC_UD 6
 #define VH_EXC_GP 13
-unsigned vh_exit_guest_cpl(void);
-bool vh_exit_guest_long_mode(void);
+
+static inline unsigned vh_exit_guest_cpl(void)
+{
+	return (unsigned)(vh_vmread(VMCS_GUEST_SS_AR) >> 5) & 3;
+}
+
+static inline bool vh_exit_guest_long_mode(void)
+{
+	return (vh_vmread(VMCS_GUEST_EFER) & EFER_LMA) != 0;
+}
+
 /* CR0 and CR4 as the guest reads them (mask bits from the shadows). */
 uint64_t vh_exit_guest_cr0(void);
 uint64_t vh_exit_guest_cr4(void);

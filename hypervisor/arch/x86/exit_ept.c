@@ -6,6 +6,7 @@
 
 #include "exit.h"
 #include "mmio.h"
+#include "tsc.h"
 #include "vh/host.h"
 #include "vh/mem.h"
 #include "vh/vm.h"
@@ -26,7 +27,7 @@ enum vh_exit_action vh_exit_ept_violation(struct vh_exit *x)
 	enum vh_fault_result r;
 
 	x->h->plat->lock(x->h->plat->ctx);
-	r = vh_mem_fault(x->h, x->vm, gpa >> 12, access, x->now);
+	r = vh_mem_fault(x->h, x->vm, gpa >> 12, access, vh_now_ns());
 	x->h->plat->unlock(x->h->plat->ctx);
 	switch (r) {
 	case VH_FAULT_MAPPED:

@@ -6,6 +6,7 @@
 #include "exit.h"
 #include "machine.h"
 #include "trap.h"
+#include "tsc.h"
 #include "vh/host.h"
 #include "vh/lapic.h"
 #include "vh/vm.h"
@@ -49,11 +50,12 @@ enum vh_exit_action vh_exit_exception(struct vh_exit *x)
 enum vh_exit_action vh_exit_hlt(struct vh_exit *x)
 {
 	uint64_t rflags = vh_vmread(VMCS_GUEST_RFLAGS);
+	uint64_t now = vh_now_ns();
 	int pending;
 
 	vh_exit_skip(x->vv);
 	x->h->plat->lock(x->h->plat->ctx);
-	vh_lapic_tick(x->h, x->vm, x->vcpu, x->now);
+	vh_lapic_tick(x->h, x->vm, x->vcpu, now);
 	pending = vh_lapic_pending(x->h, x->vm, x->vcpu);
 	uint64_t deadline = vh_lapic_timer_deadline(x->h, x->vm, x->vcpu);
 	x->h->plat->unlock(x->h->plat->ctx);

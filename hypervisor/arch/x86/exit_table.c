@@ -1,9 +1,14 @@
 /* The exit table (Jailhouse/ACRN style): basic exit reason -> handler,
  * the counter it lands in, and a name for logs.  Exits vh does not enable
- * have no handler: should one happen anyway, the VM stops with its name. */
+ * have no handler: should one happen anyway, the VM stops with its name.
+ * Q() marks the exits that cannot make the guest's local APIC deliver
+ * anything (exit.h, apic_quiet); E() is the safe default for the rest. */
 #include "exit.h"
+#include "vh/compiler.h"
+#include "vmx_vcpu.h"
 
-#define E(reason, fn, k, n) [reason] = { fn, VH_EXIT_##k, n }
+#define E(reason, fn, k, n) [reason] = { fn, VH_EXIT_##k, false, n }
+#define Q(reason, fn, k, n) [reason] = { fn, VH_EXIT_##k, true, n }
 
 const struct vh_exit_entry vh_exit_table[] = {
 	E(0, vh_exit_exception, EXCEPTION, "exception or NMI"),
@@ -13,12 +18,12 @@ const struct vh_exit_entry vh_exit_table[] = {
 	E(4, vh_exit_ignore, OTHER, "SIPI"),
 	E(7, vh_exit_intr_window, OTHER, "interrupt window"),
 	E(9, 0, OTHER, "task switch"),
-	E(10, vh_exit_cpuid, CPUID, "CPUID"),
+	Q(10, vh_exit_cpuid, CPUID, "CPUID"),
 	E(11, vh_exit_undefined, OTHER, "GETSEC"),
 	E(12, vh_exit_hlt, HLT, "HLT"),
-	E(13, vh_exit_nop, OTHER, "INVD"),
+	Q(13, vh_exit_nop, OTHER, "INVD"),
 	E(15, vh_exit_gp, OTHER, "RDPMC"),
-	E(18, vh_exit_vmcall, HYPERCALL, "VMCALL"),
+	Q(18, vh_exit_vmcall, HYPERCALL, "VMCALL"),
 	/* VMX is not virtualised: its instructions are undefined in a guest. */
 	E(19, vh_exit_undefined, OTHER, "VMCLEAR"),
 	E(20, vh_exit_undefined, OTHER, "VMLAUNCH"),
@@ -31,8 +36,8 @@ const struct vh_exit_entry vh_exit_table[] = {
 	E(27, vh_exit_undefined, OTHER, "VMXON"),
 	E(28, vh_exit_cr, CR_ACCESS, "control-register access"),
 	E(29, vh_exit_dr, OTHER, "debug-register access"),
-	E(30, vh_exit_io, IO, "I/O instruction"),
-	E(31, vh_exit_rdmsr, MSR, "RDMSR"),
+	Q(30, vh_exit_io, IO, "I/O instruction"),
+	Q(31, vh_exit_rdmsr, MSR, "RDMSR"),
 	E(32, vh_exit_wrmsr, MSR, "WRMSR"),
 	E(33, 0, OTHER, "VM-entry failure: invalid guest state"),
 	E(34, 0, OTHER, "VM-entry failure: MSR loading"),
@@ -44,10 +49,15 @@ const struct vh_exit_entry vh_exit_table[] = {
 	E(50, vh_exit_undefined, OTHER, "INVEPT"),
 	E(52, vh_exit_preempt_timer, PREEMPTION_TIMER, "VMX-preemption timer"),
 	E(53, vh_exit_undefined, OTHER, "INVVPID"),
-	E(54, vh_exit_nop, OTHER, "WBINVD"),
-	E(55, vh_exit_xsetbv, XSETBV, "XSETBV"),
+	Q(54, vh_exit_nop, OTHER, "WBINVD"),
+	Q(55, vh_exit_xsetbv, XSETBV, "XSETBV"),
 	E(59, vh_exit_undefined, OTHER, "VMFUNC"),
 	E(69, 0, OTHER, "(last)"),
 };
 
-const unsigned vh_exit_table_len = sizeof(vh_exit_table) / sizeof(vh_exit_table[0]);
+const unsigned vh_exit_table_len = VH_ARRAY_SIZE(vh_exit_table);
+
+/* The dispatcher checks a reason once, against VH_VMX_EXIT_REASONS, and
+ * counts it in vv->reason_exits[] of the same size. */
+VH_STATIC_ASSERT(VH_ARRAY_SIZE(vh_exit_table) == VH_VMX_EXIT_REASONS,
+		 "one exit table entry per counted exit reason");

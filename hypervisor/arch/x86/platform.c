@@ -20,8 +20,9 @@
 
 #define RDRAND_RETRIES 10
 
+struct vh_spinlock vh_host_lock;
+
 struct kplatform {
-	struct vh_spinlock host_lock;
 	struct vh_spinlock rng_lock;
 	bool rdrand;
 	uint64_t rng_state;
@@ -131,13 +132,13 @@ static uint64_t k_random(void *ctx)
 static void k_lock(void *ctx)
 {
 	(void)ctx;
-	vh_spin_lock(&kp.host_lock);
+	vh_spin_lock(&vh_host_lock);
 }
 
 static void k_unlock(void *ctx)
 {
 	(void)ctx;
-	vh_spin_unlock(&kp.host_lock);
+	vh_spin_unlock(&vh_host_lock);
 }
 
 static void k_vm_gone(void *ctx, struct vh_vm *vm)

@@ -5,7 +5,13 @@
 
 #include <stdint.h>
 
+#include "spinlock.h"
 #include "vh/platform.h"
+
+/* The host lock behind the platform's lock()/unlock(): the exit handlers
+ * on the hot path (port I/O, hypercalls) take it directly, which saves
+ * two indirect calls per exit. */
+extern struct vh_spinlock vh_host_lock;
 
 /* Fills the platform once the heap, the TSC and the CPUs are up. */
 const struct vh_platform *vh_kplatform_init(void);

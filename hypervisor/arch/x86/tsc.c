@@ -96,6 +96,23 @@ uint64_t vh_now_ns(void)
 	return t > tsc_base ? vh_tsc_to_ns(t - tsc_base) : 0;
 }
 
+uint64_t vh_tsc_deadline(uint64_t tsc, uint64_t ns)
+{
+	uint64_t now = tsc > tsc_base ? vh_tsc_to_ns(tsc - tsc_base) : 0;
+	uint64_t d;
+
+	if (ns == UINT64_MAX)
+		return UINT64_MAX;
+	if (ns <= now)
+		return tsc;
+	/* Converted relative to now: over a quantum the fixed-point error
+	 * is below a tick, where an absolute conversion drifts with uptime
+	 * (the two multipliers are not exact inverses).  One tick more than
+	 * the rounded-down span, so the clock has reached ns by then. */
+	d = tsc + vh_ns_to_tsc(ns - now) + 1;
+	return d < tsc ? UINT64_MAX : d;
+}
+
 void vh_delay_ns(uint64_t ns)
 {
 	uint64_t end = rdtsc() + (tsc_hz ? vh_ns_to_tsc(ns) : ns);

@@ -144,21 +144,29 @@ static enum vh_exit_action prepare(struct vh_exit *x, struct vh_bmvm *b)
 
 /* The next event for the guest: one the last exit interrupted, else the
  * highest interrupt its local APIC has for it when it can take one, else
- * ask for an exit as soon as it can. */
+ * ask for an exit as soon as it can.  The loop calls it only when there
+ * may be something to do (vh_vmx_vcpu.apic_check, the APIC timer's
+ * deadline, an event to re-inject): the APIC model needs the host lock,
+ * which is most of what this costs. */
 static void inject(struct vh_exit *x)
 {
 	struct vh_vmx_vcpu *vv = x->vv;
+	uint64_t now, timer;
+	int v;
 
 	if (vv->inject_info & INTR_INFO_VALID) {
 		vh_vmwrite(VMCS_ENTRY_INTR_INFO, vv->inject_info);
 		vh_vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, vv->inject_error);
 		vh_vmwrite(VMCS_ENTRY_INSN_LEN, vv->inject_len);
 		vv->inject_info = 0;
-		return;
+		return; /* the APIC's turn comes at the next entry */
 	}
+	vv->apic_check = false;
+	now = vh_now_ns();
 	lock(x->h);
-	vh_lapic_tick(x->h, x->vm, x->vcpu, x->now);
-	int v = vh_lapic_pending(x->h, x->vm, x->vcpu);
+	vh_lapic_tick(x->h, x->vm, x->vcpu, now);
+	v = vh_lapic_pending(x->h, x->vm, x->vcpu);
+	timer = vh_lapic_timer_deadline(x->h, x->vm, x->vcpu);
 	if (v >= 0) {
 		uint64_t rflags = vh_vmread(VMCS_GUEST_RFLAGS);
 		uint64_t blocked = vh_vmread(VMCS_GUEST_INTERRUPTIBILITY) &
@@ -166,11 +174,16 @@ static void inject(struct vh_exit *x)
 		if ((rflags & RFLAGS_IF) && !blocked) {
 			vh_vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)v);
 			vh_lapic_ack(x->h, x->vm, x->vcpu, (uint8_t)v);
+			/* Another one may be waiting behind it: look again at
+			 * the next entry rather than reason about priorities. */
+			vv->apic_check = true;
 		} else {
+			/* The window exit (not apic_quiet) brings us back. */
 			vh_vmwrite(VMCS_PROC_CONTROLS, vh_vmread(VMCS_PROC_CONTROLS) | PROC_INTR_WINDOW);
 		}
 	}
 	unlock(x->h);
+	vv->apic_deadline_tsc = vh_tsc_deadline(rdtsc(), timer);
 }
 
 static enum vh_exit_action entry_failed(struct vh_exit *x, bool vmfail, uint32_t reason)
@@ -213,45 +226,62 @@ static enum vh_exit_action run_vcpu(struct vh_cpu *c, struct vh_vcpu *vcpu, uint
 	if (!acquire(c, x.vv, b))
 		return vh_exit_crash(&x, "VMPTRLD of its VMCS failed");
 	a = prepare(&x, b);
+	/* Whatever happened while the vCPU was away (an IPI, INIT, its
+	 * timer), the first entry looks at its APIC. */
+	x.vv->apic_check = true;
+	/* The quantum's end in TSC ticks, worked out when the TSC passes
+	 * it (0: at the first entry), so a common exit reads the clock once
+	 * and converts nothing. */
+	uint64_t deadline_tsc = 0;
 	bool entered = false;
 	while (a == VH_EXIT_RESUME) {
-		x.now = vh_now_ns();
-		uint64_t deadline = vh_hv_deadline(c, until);
-		/* Every pick enters the guest at least once: on a machine so
-		 * slow that getting here used up the quantum, the guest must
-		 * still make progress. */
-		if (!entered && x.now >= deadline)
-			deadline = x.now + MIN_SLICE_NS;
-		if (c->kicked || x.now >= deadline) {
-			if (x.now < until && !c->kicked) {
-				vh_hv_housekeeping(c, x.now);
-				continue;
+		uint64_t tsc = rdtsc();
+
+		if (VH_UNLIKELY(c->kicked || tsc >= deadline_tsc)) {
+			uint64_t now = vh_now_ns();
+			uint64_t deadline = vh_hv_deadline(c, until);
+			/* Every pick enters the guest at least once: on a
+			 * machine so slow that getting here used up the
+			 * quantum, the guest must still make progress. */
+			if (!entered && now >= deadline)
+				deadline = now + MIN_SLICE_NS;
+			if (c->kicked || now >= deadline) {
+				if (now < until && !c->kicked) {
+					vh_hv_housekeeping(c, now); /* moves the deadline */
+					continue;
+				}
+				a = VH_EXIT_PREEMPT;
+				break;
 			}
-			a = VH_EXIT_PREEMPT;
-			break;
+			tsc = rdtsc();
+			deadline_tsc = vh_tsc_deadline(tsc, deadline); /* >= tsc */
 		}
-		inject(&x);
-		uint64_t ticks = vh_ns_to_tsc(deadline - x.now) >> vh_vmx.preempt_shift;
-		vh_vmwrite(VMCS_PREEMPTION_TIMER, ticks > PREEMPT_MAX ? PREEMPT_MAX : ticks);
+		/* The host lock only when the APIC may have news (see
+		 * vh_vmx_vcpu.apic_check): not on a CPUID, an I/O port or a
+		 * hypercall, the exits a guest makes most. */
+		if (VH_UNLIKELY(x.vv->apic_check || (x.vv->inject_info & INTR_INFO_VALID) ||
+				tsc >= x.vv->apic_deadline_tsc))
+			inject(&x);
+		uint64_t ticks = (deadline_tsc - tsc) >> vh_vmx.preempt_shift;
+		vh_vmwrite_hot(VMCS_PREEMPTION_TIMER, ticks > PREEMPT_MAX ? PREEMPT_MAX : ticks);
 
 		__atomic_store_n(&c->guest_ept, &b->ept, __ATOMIC_SEQ_CST);
 		vh_ept_before_entry(&b->ept, c->index);
 		int failed = vh_vmx_run(&x.vv->regs, x.vv->launched);
 		__atomic_store_n(&c->guest_ept, 0, __ATOMIC_SEQ_CST);
-		if (failed) {
+		if (VH_UNLIKELY(failed)) {
 			a = entry_failed(&x, true, 0);
 			break;
 		}
 		x.vv->launched = true;
 		entered = true;
 		uint32_t reason = (uint32_t)vh_vmread(VMCS_EXIT_REASON);
-		if (reason & (1u << 31)) {
+		if (VH_UNLIKELY(reason & (1u << 31))) {
 			a = entry_failed(&x, false, reason);
 			break;
 		}
 		x.reason = reason & 0xffff;
 		x.qual = vh_vmread(VMCS_EXIT_QUALIFICATION);
-		x.now = vh_now_ns();
 		a = vh_exit_dispatch(&x);
 	}
 	*wake_at = x.wake_at;

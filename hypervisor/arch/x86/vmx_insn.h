@@ -52,6 +52,14 @@ static inline bool vh_vmwrite(uint64_t field, uint64_t v)
 	return !fail;
 }
 
+/* VMWRITE without the status: for the fields every exit writes (RIP,
+ * the preemption timer), which exist and are writable whenever a VMCS is
+ * current, so the one instruction that reads the flags is saved. */
+static inline void vh_vmwrite_hot(uint64_t field, uint64_t v)
+{
+	__asm__ volatile("vmwrite %1, %0" : : "r"(field), "rm"(v) : "cc");
+}
+
 struct vh_inv_desc {
 	uint64_t a, b;
 };

@@ -44,6 +44,15 @@ struct vh_vmx_vcpu {
 	uint64_t cr8;
 	/* An event to inject at the next entry (0: none). */
 	uint32_t inject_info, inject_error, inject_len;
+	/* When the CPU loop must look at the guest's local APIC (under the
+	 * host lock) before the next entry: apic_check, set by every exit
+	 * that is not apic_quiet (exit_table.c) and at the start of each
+	 * quantum, or once the TSC reaches apic_deadline_tsc, the APIC
+	 * timer's next expiry.  An interrupt another CPU raises comes with a
+	 * kick, which ends the quantum.  Otherwise nothing can be pending
+	 * that was not pending at the last look. */
+	bool apic_check;
+	uint64_t apic_deadline_tsc;
 	uint64_t reason_exits[VH_VMX_EXIT_REASONS];
 	uint64_t fatal_entries;
 };

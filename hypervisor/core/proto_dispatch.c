@@ -166,14 +166,11 @@ static int do_host_stats(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct v
 /* The VM with the smallest id >= from, or NULL. */
 static struct vh_vm *first_from(struct vh_host *h, uint32_t from)
 {
-	struct vh_vm *best = NULL;
+	struct vh_vm *v = h->vm_first;
 
-	for (uint32_t i = 0; i < h->cfg.max_vms; i++) {
-		struct vh_vm *v = h->vms[i];
-		if (v && v->id >= from && (!best || v->id < best->id))
-			best = v;
-	}
-	return best;
+	while (v && v->id < from)
+		v = v->id_next;
+	return v;
 }
 
 /* VM_LIST and VM_STATS_ALL: entries in ascending id order from start_id,
@@ -192,16 +189,13 @@ static int do_page(struct dctx *c, size_t esize, void (*put)(struct dctx *, stru
 
 	if (rq->max_entries && rq->max_entries < fit)
 		fit = rq->max_entries;
-	while ((vm = first_from(c->h, from))) {
+	for (vm = first_from(c->h, from); vm; vm = vm->id_next) {
 		if (pg.count == fit) {
 			pg.next_id = vm->id;
 			break;
 		}
 		put(c, vm);
 		pg.count++;
-		if (vm->id == UINT32_MAX)
-			break;
-		from = vm->id + 1;
 	}
 	vh_proto_put_page_reply(fixed, &pg);
 	return VH_OK;

@@ -275,6 +275,12 @@ struct vh_vm *vh_vm_define(struct vh_host *h, const struct vh_vm_config *cfg, st
 	vm->id = h->next_vm_id++;
 	h->vms[slot] = vm;
 	h->nvms++;
+	vm->id_prev = h->vm_last;
+	if (h->vm_last)
+		h->vm_last->id_next = vm;
+	else
+		h->vm_first = vm;
+	h->vm_last = vm;
 	return vm;
 }
 
@@ -295,6 +301,14 @@ int vh_vm_undefine(struct vh_host *h, struct vh_vm *vm, struct vh_error *err)
 		if (h->vms[i] == vm) {
 			h->vms[i] = NULL;
 			h->nvms--;
+			if (vm->id_prev)
+				vm->id_prev->id_next = vm->id_next;
+			else
+				h->vm_first = vm->id_next;
+			if (vm->id_next)
+				vm->id_next->id_prev = vm->id_prev;
+			else
+				h->vm_last = vm->id_prev;
 			if (h->plat->vm_gone)
 				h->plat->vm_gone(h->plat->ctx, vm);
 			vh_devices_destroy(h, vm);

@@ -124,7 +124,7 @@ static void print_stats(uint64_t now, bool final)
 		struct vh_cpu_stats cs;
 		struct vh_mem_stats mst;
 		uint64_t exits[VH_EXIT_KIND_COUNT] = { 0 }, total = 0;
-		char used[24], ready[24], costop[24], wait[24];
+		char used[24], ready[24], costop[24], wait[24], skew[40] = "";
 
 		if (!vm)
 			continue;
@@ -139,15 +139,21 @@ static void print_stats(uint64_t now, bool final)
 		ms(ready, sizeof(ready), cs.ready_ns);
 		ms(costop, sizeof(costop), cs.costop_ns);
 		ms(wait, sizeof(wait), cs.wait_ns);
+		/* Co-scheduling skew of a multiprocessor VM, in us: what the
+		 * relaxed policy bounds (docs/scheduler.md). */
+		if (vm->cfg.vcpus > 1)
+			vh_snprintf(skew, sizeof(skew), " skew=%lluus",
+				    (unsigned long long)(vh_sched_vm_skew(h, vm, now) /
+							 VH_NSEC_PER_USEC));
 		vh_console_printf("vh: stats t=%llu.%03llus vm=%s state=%s used=%sms ready=%sms "
 				  "costop=%sms wait=%sms granted=%llu consumed=%llu shared=%llu "
-				  "balloon=%llu exits=%llu\n",
+				  "balloon=%llu exits=%llu%s\n",
 				  (unsigned long long)(t / VH_NSEC_PER_SEC),
 				  (unsigned long long)(t % VH_NSEC_PER_SEC / VH_NSEC_PER_MSEC), vm->cfg.name,
 				  vh_vm_state_name(vm->state), used, ready, costop, wait,
 				  (unsigned long long)mst.granted, (unsigned long long)mst.consumed,
 				  (unsigned long long)mst.shared, (unsigned long long)mst.balloon,
-				  (unsigned long long)total);
+				  (unsigned long long)total, skew);
 		if (final) {
 			char line[400];
 			size_t len = 0;

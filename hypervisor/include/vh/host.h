@@ -32,6 +32,9 @@ struct vh_host {
 	struct vh_vm **vms;        /* max_vms slots, NULL when free */
 	uint32_t nvms;
 	uint32_t next_vm_id;
+	/* The defined VMs in ascending id order (ids only grow, so a new VM
+	 * goes last): paged listings walk it instead of scanning the slots. */
+	struct vh_vm *vm_first, *vm_last;
 	uint64_t reserved_mhz;     /* sum over powered-on VMs */
 	uint64_t reserved_mib;
 	struct vh_host_sched sched;

@@ -95,6 +95,7 @@ struct vh_console_tail {
 
 struct vh_vm {
 	uint32_t id; /* stable while defined, never reused while the host lives */
+	struct vh_vm *id_prev, *id_next; /* h->vm_first's list, by id */
 	struct vh_vm_config cfg;
 	enum vh_vm_state state;
 	struct vh_vcpu *vcpus; /* cfg.vcpus of them */

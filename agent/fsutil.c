@@ -1,0 +1,296 @@
+/* File-system helpers shared by the libvhagent modules (agent/fsutil.h). */
+#define _GNU_SOURCE
+#include "agent/fsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TEMP_PREFIX ".tmp-"
+
+int vh_fs_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int vh_fs_fsync_dirfd(int dirfd)
+{
+	/* EINVAL: a file system without directory fsync (some FUSE, some
+	 * network file systems); nothing more can be done there. */
+	if (fsync(dirfd) < 0 && errno != EINVAL)
+		return -1;
+	return 0;
+}
+
+int vh_fs_fsync_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc, e;
+
+	if (fd < 0)
+		return -1;
+	rc = vh_fs_fsync_dirfd(fd);
+	e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
+/* The parent folder of path ("." when it has none). */
+static void parent_of(const char *path, char *out, size_t cap)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash) {
+		snprintf(out, cap, ".");
+	} else if (slash == path) {
+		snprintf(out, cap, "/");
+	} else {
+		size_t n = (size_t)(slash - path);
+		if (n >= cap)
+			n = cap - 1;
+		memcpy(out, path, n);
+		out[n] = '\0';
+	}
+}
+
+int vh_fs_mkdir_p(const char *path, mode_t mode, char *err, size_t errlen)
+{
+	char buf[PATH_MAX], parent[PATH_MAX];
+	size_t n = strlen(path);
+	struct stat st;
+
+	if (n == 0 || n >= sizeof(buf)) {
+		snprintf(err, errlen, "%s: bad folder path", path);
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(buf, path, n + 1);
+	while (n > 1 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+	if (stat(buf, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return 0;
+		snprintf(err, errlen, "%s: exists and is not a folder", buf);
+		errno = ENOTDIR;
+		return -1;
+	}
+	parent_of(buf, parent, sizeof(parent));
+	if (strcmp(parent, buf) != 0 && vh_fs_mkdir_p(parent, mode, err, errlen) < 0)
+		return -1;
+	if (mkdir(buf, mode) < 0 && errno != EEXIST) {
+		int e = errno;
+		snprintf(err, errlen, "%s: cannot create folder: %s", buf, strerror(e));
+		errno = e;
+		return -1;
+	}
+	/* The new entry lives in the parent: make it durable there. */
+	if (vh_fs_fsync_dir(parent) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "%s: fsync: %s", parent, strerror(e));
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+bool vh_fs_is_temp_name(const char *name)
+{
+	return strncmp(name, TEMP_PREFIX, strlen(TEMP_PREFIX)) == 0;
+}
+
+/* Creates ".tmp-<name>-<12 random hex>" exclusively in dirfd. */
+static int open_temp(int dirfd, const char *name, char *tmp, size_t cap)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (int tries = 0; tries < 16; tries++) {
+		unsigned char r[6];
+		char suffix[13];
+		int fd;
+
+		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			return -1;
+		for (size_t i = 0; i < sizeof(r); i++) {
+			suffix[2 * i] = hex[r[i] >> 4];
+			suffix[2 * i + 1] = hex[r[i] & 15];
+		}
+		suffix[12] = '\0';
+		if ((size_t)snprintf(tmp, cap, TEMP_PREFIX "%s-%s", name, suffix) >= cap) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+int vh_fs_write_atomic_at(int dirfd, const char *dirname, const char *name, const void *data,
+			  size_t len, mode_t mode, char *err, size_t errlen)
+{
+	char tmp[NAME_MAX + 1];
+	const char *step;
+	int fd, e;
+
+	fd = open_temp(dirfd, name, tmp, sizeof(tmp));
+	if (fd < 0) {
+		e = errno;
+		snprintf(err, errlen, "%s/%s: cannot create a temporary file: %s", dirname, name,
+			 strerror(e));
+		errno = e;
+		return -1;
+	}
+	/* Exact mode, whatever the umask: a key must be 0600. */
+	step = "chmod";
+	if (fchmod(fd, mode) < 0)
+		goto fail;
+	step = "write";
+	if (vh_fs_write_all(fd, data, len) < 0)
+		goto fail;
+	/* Data first, then the name: after a crash the new name never
+	 * points at blocks that did not reach the disk. */
+	step = "fsync";
+	if (fsync(fd) < 0)
+		goto fail;
+	step = "close";
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	step = "rename";
+	if (renameat(dirfd, tmp, dirfd, name) < 0)
+		goto fail;
+	step = "fsync of the folder";
+	if (vh_fs_fsync_dirfd(dirfd) < 0) {
+		/* The rename happened; only its durability is in doubt. */
+		e = errno;
+		snprintf(err, errlen, "%s/%s: %s: %s", dirname, name, step, strerror(e));
+		errno = e;
+		return -1;
+	}
+	return 0;
+fail:
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	unlinkat(dirfd, tmp, 0);
+	snprintf(err, errlen, "%s/%s: %s: %s", dirname, name, step, strerror(e));
+	errno = e;
+	return -1;
+}
+
+int vh_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, char *err,
+		       size_t errlen)
+{
+	char dir[PATH_MAX];
+	const char *base = strrchr(path, '/');
+	int dirfd, rc, e;
+
+	parent_of(path, dir, sizeof(dir));
+	base = base ? base + 1 : path;
+	if (!*base) {
+		snprintf(err, errlen, "%s: not a file path", path);
+		errno = EINVAL;
+		return -1;
+	}
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		e = errno;
+		snprintf(err, errlen, "%s: %s", dir, strerror(e));
+		errno = e;
+		return -1;
+	}
+	rc = vh_fs_write_atomic_at(dirfd, dir, base, data, len, mode, err, errlen);
+	e = errno;
+	close(dirfd);
+	errno = e;
+	return rc;
+}
+
+int vh_fs_read_at(int dirfd, const char *name, size_t max, char **data, size_t *len)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t cap, used = 0;
+	int fd, e;
+
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		goto fail;
+	}
+	if ((uint64_t)st.st_size > max) {
+		errno = EFBIG;
+		goto fail;
+	}
+	cap = (size_t)st.st_size + 1;
+	buf = malloc(cap);
+	if (!buf)
+		goto fail;
+	for (;;) {
+		ssize_t n;
+		if (used + 1 == cap) {
+			/* The file grew while read: take what fits under max. */
+			if (cap > max) {
+				errno = EFBIG;
+				goto fail;
+			}
+			char *nb = realloc(buf, cap * 2);
+			if (!nb)
+				goto fail;
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + used, cap - 1 - used);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	close(fd);
+	buf[used] = '\0';
+	*data = buf;
+	*len = used;
+	return 0;
+fail:
+	e = errno;
+	free(buf);
+	close(fd);
+	errno = e;
+	return -1;
+}

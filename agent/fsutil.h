@@ -1,0 +1,36 @@
+/* File-system helpers the libvhagent modules share (internal to
+ * libvhagent): the crash-safe write (temporary file in the same folder,
+ * write all, fsync, rename, fsync the folder), folder creation and
+ * fsync, whole-file reads.  Errors are written to err as "what: why". */
+#ifndef VH_AGENT_FSUTIL_H
+#define VH_AGENT_FSUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* write(2) until done, retrying EINTR; 0 or -1 with errno. */
+int vh_fs_write_all(int fd, const void *buf, size_t len);
+/* fsync of a folder given by fd or path; 0 or -1 with errno. */
+int vh_fs_fsync_dirfd(int dirfd);
+int vh_fs_fsync_dir(const char *path);
+/* mkdir -p with mode for every folder it makes; each new folder's parent
+ * is fsynced so the new entry is durable.  0 or -1 with err set. */
+int vh_fs_mkdir_p(const char *path, mode_t mode, char *err, size_t errlen);
+/* Writes name inside the folder dirfd atomically and durably with the
+ * given mode: the file holds either its old or its new content after a
+ * crash at any instant.  The temporary file is ".tmp-<name>-XXXXXX".
+ * dirname is for messages.  0 or -1 with err set (errno kept). */
+int vh_fs_write_atomic_at(int dirfd, const char *dirname, const char *name, const void *data,
+			  size_t len, mode_t mode, char *err, size_t errlen);
+/* The same for a path: the folder is the path's parent. */
+int vh_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, char *err,
+		       size_t errlen);
+/* Reads a whole regular file (at most max bytes) into a malloc'd
+ * NUL-terminated buffer.  0 or -1 with errno (EFBIG when over max). */
+int vh_fs_read_at(int dirfd, const char *name, size_t max, char **data, size_t *len);
+/* A temporary file name made by vh_fs_write_atomic_at. */
+bool vh_fs_is_temp_name(const char *name);
+
+#endif

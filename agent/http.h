@@ -1,0 +1,96 @@
+/* The HTTP side of vhagent (libmicrohttpd): the listeners (unix socket,
+ * HTTPS, optional loopback HTTP), who a request comes from, its body,
+ * and the response a handler builds.  Handlers (res_*.c) see only
+ * struct vh_req and the vh_reply_* helpers below. */
+#ifndef VH_AGENT_HTTP_H
+#define VH_AGENT_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "agent/auth.h"
+#include "api/vh_api.h"
+
+enum vh_method {
+	VH_M_GET,
+	VH_M_HEAD,
+	VH_M_POST,
+	VH_M_PUT,
+	VH_M_PATCH,
+	VH_M_DELETE,
+	VH_M_OTHER,
+	VH_M_COUNT
+};
+const char *vh_method_name(enum vh_method m);
+
+#define VH_REQ_PARAMS    2
+#define VH_REQ_PARAM_MAX 128
+#define VH_REQ_HEADERS   4
+
+struct vh_route;
+struct MHD_Connection;
+
+struct vh_req {
+	struct MHD_Connection *mhd;
+	const char *path; /* as libmicrohttpd decoded it; lives as long as the request */
+	enum vh_method method;
+	const struct vh_route *route;
+	char params[VH_REQ_PARAMS][VH_REQ_PARAM_MAX]; /* path parameters, in pattern order */
+	enum vh_role role;
+	char principal[80]; /* "uid:0", "token:1a2b3c4d", "cert:CN" (logs, idempotency scope) */
+	uint64_t t0_ns;
+
+	/* The request body (JSON routes), NUL-terminated. */
+	char *body;
+	size_t body_len, body_cap;
+	uint64_t body_seen; /* bytes received, kept or not */
+	bool body_too_large;
+	void *stream; /* a streaming route's state (images) */
+
+	/* Idempotency-Key handling (POST). */
+	bool idem_owner;
+	char idem_scope[240];
+	char idem_key[256];
+
+	/* The response. */
+	int status;  /* 0 until a handler replied */
+	bool queued; /* handed to libmicrohttpd */
+	char *resp;  /* malloc'd */
+	size_t resp_len;
+	const char *resp_type;
+	int nhdrs;
+	struct {
+		char name[24];
+		char value[200];
+	} hdrs[VH_REQ_HEADERS];
+};
+
+/* Request data. */
+const char *vh_req_query(struct vh_req *r, const char *key);   /* NULL when absent */
+const char *vh_req_header(struct vh_req *r, const char *name); /* NULL when absent */
+/* The body as one strict JSON value (vh_api_parse).  NULL after a
+ * problem reply (400 malformed or empty). */
+struct json_object *vh_req_json(struct vh_req *r);
+/* ?name=true|false (absent: def); a bad value replies 400 and returns -1. */
+int vh_req_query_bool(struct vh_req *r, const char *name, bool def, bool *out);
+
+/* Responses.  Each replaces a previous one. */
+void vh_reply_json(struct vh_req *r, int status, struct json_object *obj); /* takes obj */
+void vh_reply_raw(struct vh_req *r, int status, const char *type, char *buf,
+		  size_t len); /* takes buf */
+void vh_reply_empty(struct vh_req *r, int status);
+void vh_reply_problem(struct vh_req *r, const struct vh_api_problem *p);
+void vh_reply_fail(struct vh_req *r, enum vh_api_code code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void vh_reply_header(struct vh_req *r, const char *name, const char *value);
+
+/* The listeners.  Starts every listener the configuration asks for
+ * (socket-activated fds first); 0 or -1 with err set. */
+struct vh_agent_config;
+int vh_http_start(const struct vh_agent_config *cfg, char *err, size_t errlen);
+void vh_http_stop(void);
+
+#endif

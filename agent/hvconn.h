@@ -1,0 +1,100 @@
+/* The control-protocol client: vhagent's only way to the hypervisor
+ * (docs/protocol.md).  Requests are built and replies read with the
+ * core's freestanding codec (vh_proto_encode_request,
+ * vh_proto_frame_len, vh_proto_decode_reply).
+ *
+ * Each thread that calls keeps its own connection and 64 KiB message
+ * buffer (thread-local, made at the first call, closed when the thread
+ * ends), so request handlers in libmicrohttpd's thread pool never wait
+ * for each other on the hypervisor socket.  A connection that broke
+ * (vh-hosted restarted) is re-made and a request that cannot have been
+ * acted on is sent again. */
+#ifndef VH_AGENT_HVCONN_H
+#define VH_AGENT_HVCONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api/vh_api.h"
+#include "vh/proto.h"
+
+/* The hypervisor's socket (copied); call before any thread calls. */
+void vh_hv_init(const char *socket_path, unsigned timeout_ms);
+
+/* Sends req (its request_id is set here) and decodes the reply into *r.
+ * Returns 0 on success.  -1 when the hypervisor answered an error (p
+ * gets it, mapped by vh_api_from_proto_error; r->hdr.status is set) or
+ * could not be reached (VH_API_UNAVAILABLE, r->hdr.status is 0).  The
+ * reply's arrays (r->entries) live in this thread's buffer until its
+ * next call. */
+int vh_hv_call(struct vh_proto_request *req, struct vh_proto_reply *r, struct vh_api_problem *p);
+
+/* Convenience forms. */
+void vh_hv_request(struct vh_proto_request *req, uint16_t type, const struct vh_proto_vm_ref *vm);
+int vh_hv_vm_get(const struct vh_proto_vm_ref *vm, struct vh_proto_vm_info *info,
+		 struct vh_api_problem *p);
+/* The summary of the VM with this id (a one-entry VM_LIST page): -1 with
+ * VH_API_NOT_FOUND when there is none. */
+int vh_hv_summary_by_id(uint32_t id, struct vh_proto_vm_summary *s, struct vh_api_problem *p);
+
+/* One VM_LIST entry as it arrived: the 184-byte wire record (in this
+ * thread's reply buffer), with the fields filters need read off it;
+ * vh_hv_entry_decode gives the whole summary when it is needed (decoding
+ * every entry of a large page costs more than the rest of a listing). */
+struct vh_hv_entry {
+	const uint8_t *wire;
+	uint32_t id, state;
+	const char *name; /* NUL-terminated (the reply was checked) */
+};
+int vh_hv_entry_decode(const struct vh_hv_entry *e, struct vh_proto_vm_summary *s);
+/* The entry of a wire summary (checked by the reply's decoder before). */
+void vh_hv_entry_of(const uint8_t *wire, struct vh_hv_entry *e);
+
+/* Walks every VM from start_id on, page by page (start_id/next_id).  fn
+ * gets each entry; it must not call the hypervisor (the page lives in
+ * this thread's buffer) and returns 0 to go on, VH_HV_STOP_AFTER to stop
+ * with this VM used or VH_HV_STOP_BEFORE to stop without it; *next_id
+ * (optional) is then the id to resume from, 0 when the walk reached the
+ * end.  max_entries bounds each page (0: as many as fit).  Returns 0,
+ * fn's non-zero value, or -1 with p set. */
+#define VH_HV_STOP_AFTER  1
+#define VH_HV_STOP_BEFORE 2
+typedef int (*vh_hv_summary_fn)(void *ctx, const struct vh_hv_entry *e);
+typedef int (*vh_hv_stats_fn)(void *ctx, const struct vh_proto_vm_stats *s);
+int vh_hv_each_summary(uint32_t start_id, uint32_t max_entries, vh_hv_summary_fn fn, void *ctx,
+		       uint32_t *next_id, struct vh_api_problem *p);
+int vh_hv_each_stats(vh_hv_stats_fn fn, void *ctx, struct vh_api_problem *p);
+
+/* Every VM's summary as one snapshot (hvlist.c), for listings.  A
+ * snapshot is read from the hypervisor after the call began, so it is as
+ * fresh as a VM_LIST walk of the caller's own; but concurrent callers
+ * share one walk: a caller that arrives while a walk is running waits
+ * for the next one, which serves everyone waiting.  Under load the
+ * hypervisor then walks its VM table once per round, not once per
+ * request.  Entries are in id order. */
+struct vh_hv_list {
+	uint32_t n;
+	const uint8_t *wire; /* n wire summaries, 184 bytes each */
+};
+int vh_hv_list_get(const struct vh_hv_list **out, struct vh_api_problem *p);
+void vh_hv_list_put(const struct vh_hv_list *l);
+/* Entry i as vh_hv_each_summary gives it. */
+void vh_hv_list_entry(const struct vh_hv_list *l, uint32_t i, struct vh_hv_entry *e);
+
+/* Changes whenever a connection to the hypervisor broke.  A thread that
+ * talks to a restarted hypervisor has seen its connection break first,
+ * so what it cached from replies under an older generation (VM ids
+ * resolve to other VMs after a restart) must be read again. */
+uint64_t vh_hv_generation(void);
+
+/* Counters for /metrics and the reconciler. */
+struct vh_hv_counters {
+	uint64_t calls;    /* requests answered */
+	uint64_t errors;   /* of which the hypervisor refused */
+	uint64_t failures; /* transport failures (unreachable, timeout, garbage) */
+	uint64_t connects; /* connections made, all threads */
+};
+void vh_hv_counters(struct vh_hv_counters *c);
+
+#endif

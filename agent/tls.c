@@ -1,0 +1,246 @@
+/* TLS material (agent/tls.h): an ECDSA P-256 key and a self-signed X.509v3
+ * certificate, made with the OpenSSL 3 EVP API and written as PEM.
+ *
+ * The certificate is its own trust anchor: clients pin it with
+ * `curl --cacert cert.pem`.  It therefore carries basicConstraints
+ * CA:TRUE (critical) with keyUsage keyCertSign besides digitalSignature,
+ * since verifiers (OpenSSL, GnuTLS, Go) accept a self-signed anchor that
+ * way; extendedKeyUsage serverAuth and the subjectAltName entries
+ * (localhost, 127.0.0.1, ::1, the host name) let hostname checks pass.
+ * The key is written (0600) before the certificate, each atomically, so a
+ * crash leaves at worst a key without a certificate, which the next start
+ * replaces. */
+#define _GNU_SOURCE
+#include "agent/tls.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "agent/fsutil.h"
+
+#define VALID_DAYS (10 * 365 + 3)
+#define PEM_MAX    (1u << 20)
+
+static void ssl_error(char *err, size_t errlen, const char *what)
+{
+	unsigned long e = ERR_get_error();
+	char buf[256] = "unknown error";
+
+	if (e)
+		ERR_error_string_n(e, buf, sizeof(buf));
+	ERR_clear_error();
+	snprintf(err, errlen, "%s: %s", what, buf);
+}
+
+static int add_ext(X509 *cert, int nid, const char *value)
+{
+	X509V3_CTX ctx;
+	X509_EXTENSION *ext;
+	int ok;
+
+	X509V3_set_ctx_nodb(&ctx);
+	X509V3_set_ctx(&ctx, cert, cert, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+	if (!ext)
+		return 0;
+	ok = X509_add_ext(cert, ext, -1);
+	X509_EXTENSION_free(ext);
+	return ok;
+}
+
+/* A DNS name for the SAN: the host name when it is a plain one. */
+static int host_name(char *out, size_t cap)
+{
+	if (gethostname(out, cap) < 0)
+		return 0;
+	out[cap - 1] = '\0';
+	if (!*out || strcmp(out, "localhost") == 0)
+		return 0;
+	for (const char *p = out; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
+			return 0;
+	return 1;
+}
+
+static X509 *make_cert(EVP_PKEY *key, char *err, size_t errlen)
+{
+	X509 *cert = X509_new();
+	X509_NAME *subj;
+	unsigned char serial[16];
+	BIGNUM *bn = NULL;
+	char host[256], san[512];
+	int have_host = host_name(host, sizeof(host));
+
+	if (!cert)
+		goto fail;
+	/* A positive 127-bit random serial (RFC 5280: unique, <= 20 bytes). */
+	if (RAND_bytes(serial, sizeof(serial)) != 1)
+		goto fail;
+	serial[0] &= 0x7f;
+	bn = BN_bin2bn(serial, sizeof(serial), NULL);
+	if (!bn || !BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert)))
+		goto fail;
+	if (!X509_set_version(cert, X509_VERSION_3) ||
+	    !X509_gmtime_adj(X509_getm_notBefore(cert), -3600) ||
+	    !X509_gmtime_adj(X509_getm_notAfter(cert), (long)VALID_DAYS * 24 * 3600) ||
+	    !X509_set_pubkey(cert, key))
+		goto fail;
+	subj = X509_get_subject_name(cert);
+	if (!X509_NAME_add_entry_by_txt(subj, "O", MBSTRING_ASC, (const unsigned char *)"vh", -1,
+					-1, 0) ||
+	    !X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_ASC,
+					(const unsigned char *)(have_host ? host : "localhost"), -1,
+					-1, 0) ||
+	    !X509_set_issuer_name(cert, subj))
+		goto fail;
+	snprintf(san, sizeof(san), "DNS:localhost,IP:127.0.0.1,IP:::1%s%s",
+		 have_host ? ",DNS:" : "", have_host ? host : "");
+	if (!add_ext(cert, NID_basic_constraints, "critical,CA:TRUE") ||
+	    !add_ext(cert, NID_key_usage, "critical,digitalSignature,keyCertSign") ||
+	    !add_ext(cert, NID_ext_key_usage, "serverAuth") ||
+	    !add_ext(cert, NID_subject_key_identifier, "hash") ||
+	    !add_ext(cert, NID_authority_key_identifier, "keyid:always") ||
+	    !add_ext(cert, NID_subject_alt_name, san))
+		goto fail;
+	if (!X509_sign(cert, key, EVP_sha256()))
+		goto fail;
+	BN_free(bn);
+	return cert;
+fail:
+	ssl_error(err, errlen, "making the certificate");
+	BN_free(bn);
+	X509_free(cert);
+	return NULL;
+}
+
+/* The PEM text a write callback produced into a memory BIO. */
+static int bio_text(BIO *b, const char **data, size_t *len)
+{
+	char *p;
+	long n = BIO_get_mem_data(b, &p);
+
+	if (n <= 0)
+		return -1;
+	*data = p;
+	*len = (size_t)n;
+	return 0;
+}
+
+static int make_parent(const char *path, char *err, size_t errlen)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	if (!slash || slash == path)
+		return 0;
+	n = (size_t)(slash - path);
+	if (n >= sizeof(dir)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	return vh_fs_mkdir_p(dir, 0700, err, errlen);
+}
+
+int vh_tls_ensure_self_signed(const char *cert_path, const char *key_path, char *err, size_t errlen)
+{
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	BIO *kb = NULL, *cb = NULL;
+	const char *data;
+	size_t len;
+	int rc = -1;
+
+	if (access(cert_path, F_OK) == 0 && access(key_path, F_OK) == 0)
+		return 0;
+	if (make_parent(key_path, err, errlen) < 0 || make_parent(cert_path, err, errlen) < 0)
+		return -1;
+	key = EVP_EC_gen("P-256");
+	if (!key) {
+		ssl_error(err, errlen, "making the P-256 key");
+		goto out;
+	}
+	cert = make_cert(key, err, errlen);
+	if (!cert)
+		goto out;
+	kb = BIO_new(BIO_s_mem());
+	cb = BIO_new(BIO_s_mem());
+	/* PKCS#8 "PRIVATE KEY", which GnuTLS and OpenSSL both load. */
+	if (!kb || !cb || !PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL, NULL) ||
+	    !PEM_write_bio_X509(cb, cert)) {
+		ssl_error(err, errlen, "writing PEM");
+		goto out;
+	}
+	if (bio_text(kb, &data, &len) < 0 ||
+	    vh_fs_write_atomic(key_path, data, len, 0600, err, errlen) < 0)
+		goto out;
+	if (bio_text(cb, &data, &len) < 0 ||
+	    vh_fs_write_atomic(cert_path, data, len, 0644, err, errlen) < 0)
+		goto out;
+	rc = 1;
+out:
+	BIO_free(kb);
+	BIO_free(cb);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
+char *vh_tls_read_pem(const char *path, char *err, size_t errlen)
+{
+	char *data;
+	size_t len;
+
+	if (vh_fs_read_at(AT_FDCWD, path, PEM_MAX, &data, &len) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (!strstr(data, "-----BEGIN ")) {
+		snprintf(err, errlen, "%s: not a PEM file", path);
+		free(data);
+		return NULL;
+	}
+	return data;
+}
+
+int vh_tls_fingerprint(const char *cert_path, char *out, size_t cap)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	X509 *cert = NULL;
+	FILE *f = fopen(cert_path, "re");
+	int rc = -1;
+
+	if (!f)
+		return -1;
+	cert = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (!cert || !X509_digest(cert, EVP_sha256(), md, &n) || cap < (size_t)n * 3) {
+		ERR_clear_error();
+		goto out;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		snprintf(out + 3 * i, cap - 3 * i, "%02X%s", md[i], i + 1 < n ? ":" : "");
+	rc = 0;
+out:
+	X509_free(cert);
+	return rc;
+}

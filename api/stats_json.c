@@ -1,0 +1,224 @@
+/* Statistics and the host as JSON, in ESX's vocabulary (cpu used, ready,
+ * costop, wait; memory granted, consumed, active, shared, balloon,
+ * swapped, overhead) so dashboards map one to one.  Times are whole
+ * milliseconds; memory is MiB with 3 decimals (counters are pages). */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api_internal.h"
+
+const char *vh_api_exit_kind_name(unsigned kind)
+{
+	return kind < VH_EXIT_KIND_COUNT ? vh_exit_kind_name((enum vh_exit_kind)kind) : NULL;
+}
+
+struct json_object *vh_api_mib_of_pages(uint64_t pages, uint64_t page_size)
+{
+	char s[40];
+	size_t n;
+
+	/* Whole thousandths, rounded half up, in integers: a double would
+	 * print 0.00390625 as 0.0039062500000000002 with json-c's "%.17g". */
+	unsigned __int128 milli = ((unsigned __int128)pages * page_size * 1000 + VH_MIB / 2) / VH_MIB;
+	snprintf(s, sizeof(s), "%llu.%03u", (unsigned long long)(milli / 1000),
+		 (unsigned)(milli % 1000));
+	/* "256.000" -> "256.0", "0.500" -> "0.5": still a JSON fraction. */
+	n = strlen(s);
+	while (s[n - 1] == '0' && s[n - 2] != '.')
+		s[--n] = '\0';
+	return json_object_new_double_s((double)pages * (double)page_size / (double)VH_MIB, s);
+}
+
+static struct json_object *ms(uint64_t ns)
+{
+	return json_object_new_uint64(ns / VH_NSEC_PER_MSEC);
+}
+
+static struct json_object *cpu_stats_json(const struct vh_cpu_stats *c)
+{
+	struct json_object *o = json_object_new_object();
+	bool ok = o != NULL;
+
+	ok = ok && vh_api_add(o, "used_ms", ms(c->used_ns));
+	ok = ok && vh_api_add(o, "ready_ms", ms(c->ready_ns));
+	ok = ok && vh_api_add(o, "costop_ms", ms(c->costop_ns));
+	ok = ok && vh_api_add(o, "wait_ms", ms(c->wait_ns));
+	ok = ok && vh_api_add(o, "runs", json_object_new_uint64(c->runs));
+	if (!ok) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+static struct json_object *mem_stats_json(const struct vh_mem_stats *m)
+{
+	const struct { const char *key; uint64_t pages; } rows[] = {
+		{ "granted_mib", m->granted },   { "consumed_mib", m->consumed },
+		{ "active_mib", m->active },     { "shared_mib", m->shared },
+		{ "balloon_mib", m->balloon },   { "swapped_mib", m->swapped },
+		{ "overhead_mib", m->overhead },
+	};
+	struct json_object *o = json_object_new_object();
+	bool ok = o != NULL;
+
+	for (size_t i = 0; ok && i < sizeof(rows) / sizeof(rows[0]); i++)
+		ok = vh_api_add(o, rows[i].key, vh_api_mib_of_pages(rows[i].pages, VH_PAGE_SIZE));
+	if (!ok) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+static struct json_object *exits_json(const uint64_t *exits)
+{
+	struct json_object *o = json_object_new_object();
+	bool ok = o != NULL;
+
+	for (unsigned k = 0; ok && k < VH_EXIT_KIND_COUNT; k++)
+		ok = vh_api_add(o, vh_api_exit_kind_name(k), json_object_new_uint64(exits[k]));
+	if (!ok) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+static struct json_object *vcpus_json(const struct vh_proto_vcpu_stats *v, uint32_t n)
+{
+	struct json_object *a = json_object_new_array();
+	bool ok = a != NULL;
+
+	for (uint32_t i = 0; ok && i < n; i++) {
+		struct json_object *e = json_object_new_object();
+		ok = e != NULL;
+		ok = ok && vh_api_add(e, "index", json_object_new_uint64(v[i].index));
+		ok = ok && vh_api_add(e, "cpu", cpu_stats_json(&v[i].cpu));
+		if (!ok || json_object_array_add(a, e)) {
+			json_object_put(e);
+			ok = false;
+		}
+	}
+	if (!ok) {
+		json_object_put(a);
+		return NULL;
+	}
+	return a;
+}
+
+struct json_object *vh_api_vm_stats_to_json(const struct vh_proto_vm_summary *s,
+					    const struct vh_proto_vm_stats *st,
+					    const struct vh_proto_vcpu_stats *vcpus, uint32_t nvcpus)
+{
+	struct json_object *o = json_object_new_object();
+	bool ok = o != NULL;
+
+	if (ok && s) {
+		char name[VH_VM_NAME_MAX], uuid[37];
+		snprintf(name, sizeof(name), "%.*s", (int)sizeof(s->name), s->name);
+		vh_api_uuid_format(s->uuid, uuid);
+		ok &= vh_api_add(o, "vm", json_object_new_string(vh_api_utf8_clean(name)));
+		ok &= vh_api_add(o, "uuid", json_object_new_string(uuid));
+	}
+	ok = ok && vh_api_add(o, "id", json_object_new_uint64(st->id));
+	ok = ok && vh_api_add(o, "state", json_object_new_string(vh_api_state_name(st->state)));
+	ok = ok && vh_api_add(o, "cpu", cpu_stats_json(&st->cpu));
+	ok = ok && vh_api_add(o, "memory", mem_stats_json(&st->mem));
+	ok = ok && vh_api_add(o, "exits", exits_json(st->exits));
+	if (ok && vcpus)
+		ok = vh_api_add(o, "vcpus", vcpus_json(vcpus, nvcpus));
+	if (!ok) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* ---- the host --------------------------------------------------------------- */
+
+struct row {
+	const char *key;
+	struct json_object *val;
+};
+
+/* An object from rows; every value is released on failure. */
+static struct json_object *object_of(struct row *rows, size_t n)
+{
+	struct json_object *o = json_object_new_object();
+	bool ok = o != NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		if (ok && rows[i].key)
+			ok = vh_api_add(o, rows[i].key, rows[i].val);
+		else
+			json_object_put(rows[i].val);
+	}
+	if (!ok) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+static uint64_t sub0(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+struct json_object *vh_api_host_to_json(const struct vh_proto_host_info *hi,
+					const struct vh_proto_host_stats *hs)
+{
+	uint64_t psz = hi->page_size ? hi->page_size : VH_PAGE_SIZE;
+	char version[VH_PROTO_VERSION_STR + 1];
+	/* A row with a NULL key is left out (hs absent). */
+	const char *k_hs = NULL;
+
+	snprintf(version, sizeof(version), "%.*s", (int)sizeof(hi->vh_version), hi->vh_version);
+	struct row proto[] = {
+		{ "min", json_object_new_uint64(hi->version_min) },
+		{ "max", json_object_new_uint64(hi->version_max) },
+	};
+	struct row cpu[] = {
+		{ "pcpus", json_object_new_uint64(hi->pcpus) },
+		{ "mhz_per_pcpu", json_object_new_uint64(hi->mhz_per_pcpu) },
+		{ "total_mhz", json_object_new_uint64((uint64_t)hi->pcpus * hi->mhz_per_pcpu) },
+		{ "capacity_mhz", json_object_new_uint64(hi->cpu_capacity_mhz) },
+		{ hs ? "reserved_mhz" : k_hs, json_object_new_uint64(hs ? hs->reserved_mhz : 0) },
+		{ hs ? "free_mhz" : k_hs,
+		  json_object_new_uint64(hs ? sub0(hi->cpu_capacity_mhz, hs->reserved_mhz) : 0) },
+		{ hs ? "busy_ms" : k_hs, ms(hs ? hs->busy_ns : 0) },
+		{ hs ? "idle_ms" : k_hs, ms(hs ? hs->idle_ns : 0) },
+	};
+	struct row mem[] = {
+		{ "total_mib", json_object_new_uint64(hi->memory_bytes / VH_MIB) },
+		{ "overhead_mib", json_object_new_uint64(hi->overhead_bytes / VH_MIB) },
+		{ "capacity_mib", json_object_new_uint64(hi->mem_capacity_mib) },
+		{ hs ? "reserved_mib" : k_hs, json_object_new_uint64(hs ? hs->reserved_mib : 0) },
+		{ hs ? "free_mib" : k_hs,
+		  json_object_new_uint64(hs ? sub0(hi->mem_capacity_mib, hs->reserved_mib) : 0) },
+		{ hs ? "unused_mib" : k_hs, vh_api_mib_of_pages(hs ? hs->mem.free : 0, psz) },
+		{ hs ? "shared_saved_mib" : k_hs,
+		  vh_api_mib_of_pages(hs ? hs->mem.shared_saved : 0, psz) },
+	};
+	struct row vms[] = {
+		{ "defined", json_object_new_uint64(hs ? hs->nvms : hi->nvms) },
+		{ hs ? "powered_on" : k_hs, json_object_new_uint64(hs ? hs->npowered_on : 0) },
+		{ "max", json_object_new_uint64(hi->max_vms) },
+	};
+	struct row limits[] = {
+		{ "max_vcpus", json_object_new_uint64(hi->max_vcpus) },
+		{ "max_memory_mib", json_object_new_uint64(hi->max_memory_mib) },
+		{ "max_modules", json_object_new_uint64(hi->max_modules) },
+		{ "max_devices", json_object_new_uint64(hi->max_devices) },
+	};
+	struct row top[] = {
+		{ "version", json_object_new_string(vh_api_utf8_clean(version)) },
+		{ "protocol_version", object_of(proto, sizeof(proto) / sizeof(proto[0])) },
+		{ "cpu", object_of(cpu, sizeof(cpu) / sizeof(cpu[0])) },
+		{ "memory", object_of(mem, sizeof(mem) / sizeof(mem[0])) },
+		{ "vms", object_of(vms, sizeof(vms) / sizeof(vms[0])) },
+		{ "limits", object_of(limits, sizeof(limits) / sizeof(limits[0])) },
+	};
+	return object_of(top, sizeof(top) / sizeof(top[0]));
+}

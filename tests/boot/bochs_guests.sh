@@ -102,9 +102,10 @@ else
 	tap_not_ok "balloon: the stats line shows 2048 balloon pages, then 0 after the deflate (got '$bal')"
 fi
 
+touch="$g/toucher.elf=size=2M seed=7 passes=2 idle=1"
 bg_run guests-share --kernel "$kernel" \
-	--cmdline "vm=a,kernel=0,mem=8M vm=b,kernel=1,mem=8M runtime=2s" \
-	--module "$g/toucher.elf=size=2M seed=7 passes=2 idle=1" --module "$g/toucher.elf=size=2M seed=7 passes=2 idle=1"
+	--cmdline "vm=a,kernel=0,mem=8M vm=b,kernel=1,mem=8M vm=c,kernel=2,mem=8M vm=d,kernel=3,mem=8M runtime=3s" \
+	--module "$touch" --module "$touch" --module "$touch" --module "$touch"
 bg_run guests-shares4 --kernel "$kernel" \
 	--cmdline "vm=a,kernel=0,mem=4M,cpu.shares=1000 vm=b,kernel=1,mem=4M,cpu.shares=1000 vm=c,kernel=2,mem=4M,cpu.shares=2000 vm=d,kernel=3,mem=4M,cpu.shares=4000 runtime=5s" \
 	--module "$spin" --module "$spin" --module "$spin" --module "$spin"
@@ -112,16 +113,19 @@ wait
 
 # 3. Page sharing between VMs with identical content.
 run=guests-share
-tap_check "sharing: two toucher VMs run for 2 s, status 0" grep -q '^run-bochs: PASS' "$runs/$run.out"
-sa=$(field $run a shared) sb=$(field $run b shared)
-if [ -n "$sa" ] && [ -n "$sb" ] && [ "$sa" -ge 450 ] && [ "$sb" -ge 450 ]; then
-	tap_ok "sharing: the stats line shows the 512 identical pages shared (a $sa, b $sb)"
+tap_check "sharing: four toucher VMs run for 3 s, status 0" grep -q '^run-bochs: PASS' "$runs/$run.out"
+sa=$(field $run a shared) sb=$(field $run b shared) sc=$(field $run c shared) sd=$(field $run d shared)
+# Four copies of 512 identical pages need 512 frames: 3 x 512 saved.
+saved=$(con $run | sed -n 's/^vh: host .* shared_saved=\([0-9]*\)$/\1/p' | sort -n | tail -1)
+if [ -n "$sa" ] && [ -n "$sb" ] && [ -n "$sc" ] && [ -n "$sd" ] && [ "$sa" -ge 450 ] &&
+	[ "$sb" -ge 450 ] && [ "$sc" -ge 450 ] && [ "$sd" -ge 450 ] && [ -n "$saved" ] && [ "$saved" -ge 1350 ]; then
+	tap_ok "sharing: the 512 identical pages of 4 VMs are shared (a $sa, b $sb, c $sc, d $sd; host frames saved $saved)"
 else
-	tap_not_ok "sharing: the stats line shows the 512 identical pages shared (got a '$sa' b '$sb')" \
-		"$(con $run | grep '^vh: stats' | tail -3)"
+	tap_not_ok "sharing: the 512 identical pages of 4 VMs are shared (got a '$sa' b '$sb' c '$sc' d '$sd', saved '$saved')" \
+		"$(con $run | grep '^vh: stats\|^vh: host' | tail -6)"
 fi
-np=$(con $run | grep -c '^[ab]| toucher: pass [0-9]* ok checksum 2003427b$')
-if [ "$np" -ge 4 ] && ! con $run | grep -q 'toucher: pass .* reads'; then
+np=$(con $run | grep -c '^[abcd]| toucher: pass [0-9]* ok checksum 2003427b$')
+if [ "$np" -ge 8 ] && ! con $run | grep -q 'toucher: pass .* reads'; then
 	tap_ok "sharing: every rewrite of a shared page reads back its own content ($np passes verified)"
 else
 	tap_not_ok "sharing: every rewrite of a shared page reads back its own content ($np passes)" "$(con $run | grep 'toucher:' | tail -6)"

@@ -119,6 +119,18 @@ static void print_stats(uint64_t now, bool final)
 	uint64_t t = now - start_ns;
 
 	h->plat->lock(h->plat->ctx);
+	{
+		struct vh_host_mem_stats hm;
+
+		/* The host's frames: what page sharing saves shows here. */
+		vh_mem_host_stats(h, &hm);
+		vh_console_printf("vh: host t=%llu.%03llus frames=%llu free=%llu reserved=%llu "
+				  "shared_saved=%llu\n",
+				  (unsigned long long)(t / VH_NSEC_PER_SEC),
+				  (unsigned long long)(t % VH_NSEC_PER_SEC / VH_NSEC_PER_MSEC),
+				  (unsigned long long)hm.total, (unsigned long long)hm.free,
+				  (unsigned long long)hm.reserved, (unsigned long long)hm.shared_saved);
+	}
 	for (uint32_t i = 0; i < h->cfg.max_vms; i++) {
 		struct vh_vm *vm = h->vms[i];
 		struct vh_cpu_stats cs;

@@ -9,7 +9,9 @@
  * of strict VMs.  The deadline is the quantum, shortened by the limit
  * budget, the co-scheduling skew budget and the next timer.  A vCPU that
  * comes back early (kicked, or timer duty) simply carries on unless
- * something now beats it clearly.  See docs/scheduler.md. */
+ * something now beats it clearly.  Time the backend reports stolen by its
+ * host (vh_sched_steal) is charged as ready, not run.  See
+ * docs/scheduler.md. */
 #include "sched_internal.h"
 #include "vh/string.h"
 
@@ -529,6 +531,33 @@ out:
 	 * guest, or on the way out): its VM must not be freed meanwhile. */
 	pc->handed = pick.vcpu;
 	return pick;
+}
+
+void vh_sched_steal(struct vh_host *h, unsigned pcpu, uint64_t now, uint64_t stolen_ns)
+{
+	struct vh_pcpu_sched *pc;
+	struct vh_vcpu *v;
+
+	if (pcpu >= h->cfg.pcpus || !stolen_ns)
+		return;
+	pc = &h->sched.pcpus[pcpu];
+	v = pc->current;
+	/* Idle, or a gang member handed over that the backend has not
+	 * started yet: the backend's lost time was not this vCPU's. */
+	if (!v || pc->assigned == v)
+		return;
+	vh_sched_pcpu_account(pc, now);
+	vh_sched_charge_stolen(h, v, now, stolen_ns);
+	/* v is further behind than its siblings believed: a running leader
+	 * may now lead it by more than the skew threshold (and is kicked to
+	 * co-stop).  v's own budget only grew, so pcpu needs no kick (its
+	 * backend is usually about to call vh_sched_next anyway). */
+	if (vh_sched_is_relaxed(v->vm)) {
+		bool kicked = pc->kicked;
+		pc->kicked = true;
+		vh_sched_cosched_changed(h, v->vm, now);
+		pc->kicked = kicked;
+	}
 }
 
 void vh_sched_pcpus_stopped(struct vh_host *h)

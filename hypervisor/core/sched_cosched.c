@@ -16,7 +16,10 @@
  * When a waiting sibling appears or a running one stops, running leaders
  * whose budget shrank are kicked and re-planned, so the skew between any
  * two runnable vCPUs never exceeds the threshold (plus the time a kick
- * takes to land).  Costs are O(vCPUs of the VM) per event of that VM,
+ * takes to land).  Running siblings advance together, except when a
+ * backend's host steals time from one (vh_sched_steal): a leader ahead of
+ * a running sibling by more than the threshold (and the shortest slice)
+ * is held back too, and a steal report re-examines the VM.  Costs are O(vCPUs of the VM) per event of that VM,
  * never O(all vCPUs). */
 #include "sched_internal.h"
 
@@ -37,42 +40,68 @@ static bool waiting(const struct vh_vcpu *v)
 }
 
 /* The two smallest progress values among the waiting (runnable, not
- * running) vCPUs: each vCPU's constraint is the smallest one other than
- * itself, so every budget of an event comes from one O(vCPUs) pass. */
-struct laggards {
+ * running) vCPUs, and among the running ones: each vCPU's constraint is
+ * the smallest one other than itself, so every budget of an event comes
+ * from one O(vCPUs) pass. */
+struct lowest2 {
 	uint64_t min1, min2;
 	const struct vh_vcpu *who1;
 };
 
-static void find_laggards(struct vh_vm *vm, uint64_t now, struct laggards *l)
+struct laggards {
+	struct lowest2 wait, run;
+};
+
+static void lowest2_add(struct lowest2 *l, const struct vh_vcpu *v, uint64_t p)
 {
-	l->min1 = l->min2 = VH_SCHED_NEVER;
-	l->who1 = NULL;
-	for (uint32_t i = 0; i < vm->cfg.vcpus; i++) {
-		const struct vh_vcpu *v = &vm->vcpus[i];
-		uint64_t p;
-		if (!waiting(v))
-			continue;
-		p = vh_sched_progress(v, now);
-		if (p < l->min1) {
-			l->min2 = l->min1;
-			l->min1 = p;
-			l->who1 = v;
-		} else if (p < l->min2) {
-			l->min2 = p;
-		}
+	if (p < l->min1) {
+		l->min2 = l->min1;
+		l->min1 = p;
+		l->who1 = v;
+	} else if (p < l->min2) {
+		l->min2 = p;
 	}
 }
 
+static uint64_t lowest2_other(const struct lowest2 *l, const struct vh_vcpu *v)
+{
+	return l->who1 == v ? l->min2 : l->min1;
+}
+
+static void find_laggards(struct vh_vm *vm, uint64_t now, struct laggards *l)
+{
+	l->wait.min1 = l->wait.min2 = l->run.min1 = l->run.min2 = VH_SCHED_NEVER;
+	l->wait.who1 = l->run.who1 = NULL;
+	for (uint32_t i = 0; i < vm->cfg.vcpus; i++) {
+		const struct vh_vcpu *v = &vm->vcpus[i];
+		if (waiting(v))
+			lowest2_add(&l->wait, v, vh_sched_progress(v, now));
+		else if (v->sched.state == VH_SCHED_RUNNING)
+			lowest2_add(&l->run, v, vh_sched_progress(v, now));
+	}
+}
+
+/* How long v may run.  Against a waiting sibling: until it leads it by
+ * the threshold.  A running sibling advances with v, so it sets no
+ * deadline, and v may lead it by up to the threshold (what it led by when
+ * that sibling started); but one that fell further behind anyway (its
+ * pCPU's host took time from it: vh_sched_steal), by more than the
+ * shortest slice beyond the threshold, holds v back until it is within
+ * the threshold again. */
 static uint64_t budget_of(struct vh_host *h, const struct laggards *l, const struct vh_vcpu *v,
 			  uint64_t now)
 {
-	uint64_t pmin = l->who1 == v ? l->min2 : l->min1, p, limit;
+	uint64_t wmin = lowest2_other(&l->wait, v), rmin = lowest2_other(&l->run, v);
+	uint64_t skew = h->sched.params.cosched_skew_ns, p, limit;
 
-	if (pmin == VH_SCHED_NEVER)
+	if (wmin == VH_SCHED_NEVER && rmin == VH_SCHED_NEVER)
 		return VH_SCHED_NEVER;
 	p = vh_sched_progress(v, now);
-	limit = pmin + h->sched.params.cosched_skew_ns;
+	if (rmin != VH_SCHED_NEVER && p >= rmin + skew + vh_sched_min_slice(h))
+		return 0;
+	if (wmin == VH_SCHED_NEVER)
+		return VH_SCHED_NEVER;
+	limit = wmin + skew;
 	return p < limit ? limit - p : 0;
 }
 

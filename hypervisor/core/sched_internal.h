@@ -140,6 +140,8 @@ static inline uint64_t vh_sched_heap_key(const struct vh_sched_heap *q,
 void vh_sched_set_state(struct vh_vcpu *v, int state, uint64_t now);
 void vh_sched_pcpu_account(struct vh_pcpu_sched *pc, uint64_t now);
 void vh_sched_charge(struct vh_host *h, struct vh_vcpu *v, uint64_t now);
+/* The same, with `stolen` ns of that time taken by the host (ready time). */
+void vh_sched_charge_stolen(struct vh_host *h, struct vh_vcpu *v, uint64_t now, uint64_t stolen);
 uint64_t vh_sched_vtime_now(const struct vh_vcpu *v, uint64_t now);
 void vh_sched_vclock_update(struct vh_host *h);
 void vh_sched_clamp_lag(struct vh_host *h, struct vh_vcpu *v, uint64_t lag);

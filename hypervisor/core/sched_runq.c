@@ -74,9 +74,14 @@ static uint64_t credit_lead(const struct vh_host *h)
 	return 10 * h->sched.params.quantum_ns;
 }
 
-/* Charges v's run since its state began: counters, virtual time, guest
- * progress, the limit window and the reservation credit. */
-void vh_sched_charge(struct vh_host *h, struct vh_vcpu *v, uint64_t now)
+/* Charges v's time on its pCPU since its state began: counters, virtual
+ * time, guest progress, the limit window and the reservation credit.  Of
+ * that time, `stolen` ns (clamped to it) were taken by the host, not run
+ * by the vCPU (vh_sched_steal): they count as ready time, and advance
+ * neither the virtual time, nor the guest progress, nor the limit window,
+ * nor spend the reservation credit; the pCPU stays busy for them (it was
+ * the vCPU's, see vh_pcpu_sched.stolen_ns). */
+void vh_sched_charge_stolen(struct vh_host *h, struct vh_vcpu *v, uint64_t now, uint64_t stolen)
 {
 	struct vh_vcpu_sched *s = &v->sched;
 	struct vh_vm *vm = v->vm;
@@ -85,7 +90,14 @@ void vh_sched_charge(struct vh_host *h, struct vh_vcpu *v, uint64_t now)
 	if (s->state != VH_SCHED_RUNNING || now <= s->state_since)
 		return;
 	ran = now - s->state_since;
+	if (stolen > ran)
+		stolen = ran;
+	ran -= stolen;
 	s->stats.used_ns += ran;
+	s->stats.ready_ns += stolen;
+	s->stolen_ns += stolen;
+	if (s->pcpu >= 0)
+		h->sched.pcpus[s->pcpu].stolen_ns += stolen;
 	s->progress_ns += ran;
 	s->state_since = now;
 	delta = vh_sched_mul_shr32(vh_sched_umin(ran, VH_SCHED_MAX_CHARGE_NS), vm->sched.inv_weight);
@@ -105,6 +117,11 @@ void vh_sched_charge(struct vh_host *h, struct vh_vcpu *v, uint64_t now)
 		vh_sched_limit_commit(vm, v, until > now ? until - now : 0);
 	}
 	vh_sched_credit_charge(h, vm, ran, now);
+}
+
+void vh_sched_charge(struct vh_host *h, struct vh_vcpu *v, uint64_t now)
+{
+	vh_sched_charge_stolen(h, v, now, 0);
 }
 
 /* The queue's virtual clock: a monotonic lower bound of the runnable

@@ -213,6 +213,13 @@ struct vh_hosted_worker {
 	pthread_mutex_t idle_lock; /* idle waits sleep on idle_cond */
 	pthread_cond_t idle_cond;
 	uint64_t runs, exits;    /* KVM_RUN calls and exits handled (diagnostics) */
+	/* Steal time (worker.c), all under the host lock: the thread's CPU
+	 * clock, whether the thread runs (live) and holds a vCPU, the wall
+	 * and CPU clocks when its steal was last settled, and totals. */
+	clockid_t cpu_clock;
+	bool live, has_vcpu;
+	uint64_t acct_wall, acct_cpu;
+	uint64_t with_vcpu_ns, stolen_ns;
 };
 
 /* The signal that interrupts KVM_RUN (kicks and quantum timers). */
@@ -222,6 +229,10 @@ int vh_hosted_workers_start(struct vh_hosted *d, char *why, size_t whylen);
 void vh_hosted_workers_stop(struct vh_hosted *d);
 /* plat->kick. */
 void vh_hosted_worker_kick(struct vh_hosted *d, unsigned pcpu);
+/* Host lock held.  Tells the scheduler what Linux took so far from every
+ * worker that runs a vCPU (vh_sched_steal), so that its counters and
+ * co-scheduling see steal within a tick, not only at quantum ends. */
+void vh_hosted_workers_settle_steal(struct vh_hosted *d);
 
 /* ---- exits.c / guest_fault.c ------------------------------------------------------ */
 

@@ -1,6 +1,7 @@
 /* Periodic work that belongs to no pCPU: the memory manager's tick (active
  * sampling, the page-sharing scanner at its rate, balloon targets) every
- * few milliseconds, as vh/mem.h asks, and flushing partial console lines.
+ * few milliseconds, as vh/mem.h asks, the workers' steal time (worker.c)
+ * at the same tick, and flushing partial console lines.
  * A thread of its own, so the workers' quanta are not taxed unevenly. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,6 +24,7 @@ static void *housekeeping_main(void *arg)
 
 		pthread_mutex_unlock(&d->hk_lock);
 		vh_hosted_lock(d);
+		vh_hosted_workers_settle_steal(d);
 		vh_mem_tick(&d->host, now);
 		if (now >= next_flush) {
 			vh_hosted_vm_flush_consoles(d);

@@ -121,6 +121,11 @@ static void client_progress(struct vh_hosted_server *s, unsigned slot)
 			want(s, slot, EPOLLIN);
 			return;
 		}
+		/* Counters read now show what Linux took from running vCPUs so
+		 * far as ready time, not used (worker.c). */
+		vh_hosted_lock(s->d);
+		vh_hosted_workers_settle_steal(s->d);
+		vh_hosted_unlock(s->d);
 		vh_proto_dispatch(&s->d->host, c->in, total, c->out, sizeof(c->out), &c->out_len);
 		memmove(c->in, c->in + total, c->in_len - total);
 		c->in_len -= total;

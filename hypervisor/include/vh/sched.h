@@ -5,7 +5,8 @@
  * to run, run that vCPU until the returned deadline (or until it halts,
  * yields or the pCPU is kicked), then call vh_sched_next() again saying
  * why it stopped.  The scheduler decides which vCPU, on which pCPU, for how
- * long; the backend only performs the world switch. */
+ * long; the backend only performs the world switch (and, when its pCPUs
+ * are shared with others, says how much time they lost: vh_sched_steal). */
 #ifndef VH_SCHED_H
 #define VH_SCHED_H
 
@@ -74,6 +75,8 @@ struct vh_vcpu_sched {
 	uint64_t state_since;     /* when the current state (or run) began */
 	uint64_t progress_ns;     /* guest progress for co-scheduling skew */
 	uint64_t commit_ns;       /* run time promised to the limit window */
+	uint64_t stolen_ns;       /* time on a pCPU its host took (vh_sched_steal):
+				     counted in stats.ready_ns, not used_ns */
 	int state;                /* enum vh_sched_state */
 	int pcpu;                 /* where running, or -1 */
 	bool wake_pending;        /* woken while running: do not block */
@@ -136,6 +139,8 @@ struct vh_pcpu_sched {
 				       (not running a victim's or a backfill slice) */
 	bool kicked;                /* kicked, not yet back */
 	uint32_t idle_pos;          /* 1-based position in the idle set; 0: not idle */
+	uint64_t stolen_ns;         /* busy time its host took from the vCPUs it ran
+				       (vh_sched_steal): busy = their used + this */
 	struct vh_pcpu_stats stats;
 };
 
@@ -189,6 +194,23 @@ void vh_sched_set_controls(struct vh_host *h, struct vh_vm *vm, const struct vh_
  * VH_SCHED_HALTED, the absolute time of the guest's next timer, 0: none. */
 struct vh_sched_pick vh_sched_next(struct vh_host *h, unsigned pcpu, uint64_t now,
 				   struct vh_vcpu *prev, enum vh_sched_event why, uint64_t wake_at);
+/* Steal time.  A backend that shares its CPUs with someone else (the
+ * hosted daemon's worker threads, which Linux may deschedule, even inside
+ * KVM_RUN) reports how much of the wall time since its previous report
+ * (or the pCPU's last vh_sched_next) the pCPU did not actually run the
+ * vCPU it was given: stolen_ns.  Host lock held; right before
+ * vh_sched_next with the same `now`, and, if the backend likes, at any
+ * moment in between (vh-hosted also reports every 5 ms from another
+ * thread).  The stolen part of the vCPU's time is charged as ready time,
+ * not used: it advances neither the virtual time (a vCPU gets its share of
+ * the CPU that really ran it), nor the guest progress that co-scheduling
+ * compares (a relaxed VM's leaders are held back for it), nor the limit
+ * window, and spends no reservation credit.  It is clamped to the time
+ * since the vCPU was last charged, and ignored while the pCPU is idle or
+ * holds a gang member it has not been handed yet.  The pCPU counts it as
+ * busy (vh_pcpu_sched.stolen_ns says how much).  A backend that owns its
+ * CPUs (bare metal, the simulator) never calls it. */
+void vh_sched_steal(struct vh_host *h, unsigned pcpu, uint64_t now, uint64_t stolen_ns);
 /* True while a pCPU's backend may still hold one of vm's vCPUs: it was
  * handed out by vh_sched_next and that pCPU has not called again.  A VM
  * in use cannot be freed (vh_vm_undefine answers VH_E_BUSY). */

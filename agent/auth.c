@@ -35,6 +35,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "agent/fsutil.h"
 #include "agent/sd.h"
 
 #define COLLECTION    "tokens"
@@ -93,17 +94,6 @@ static long long mono_ns(void)
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static void to_hex(const unsigned char *b, size_t n, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hex[b[i] >> 4];
-		out[2 * i + 1] = hex[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -139,17 +129,7 @@ static bool id_valid(const char *s)
 
 static bool name_valid(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 63 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-'))
-			return false;
-	}
-	return true;
+	return vh_fs_name_ok(s, 63) && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
 }
 
 static bool b64url_char(char c)
@@ -302,8 +282,8 @@ static char *record_format(const struct token *t)
 
 	if (!o)
 		return NULL;
-	to_hex(t->salt, SALT_LEN, salt);
-	to_hex(t->hash, 32, hash);
+	vh_hex_encode(t->salt, SALT_LEN, salt);
+	vh_hex_encode(t->hash, 32, hash);
 	json_object_object_add(o, "format", json_object_new_int(RECORD_FORMAT));
 	json_object_object_add(o, "id", json_object_new_string(t->info.id));
 	json_object_object_add(o, "name", json_object_new_string(t->info.name));
@@ -547,7 +527,7 @@ int vh_auth_token_create(struct vh_auth *a, const char *name, enum vh_role role,
 	for (;;) {
 		if (random_bytes(idb, sizeof(idb)) < 0)
 			goto random_failed;
-		to_hex(idb, sizeof(idb), t.info.id);
+		vh_hex_encode(idb, sizeof(idb), t.info.id);
 		pthread_rwlock_rdlock(&a->lock);
 		long clash = find(a, t.info.id);
 		pthread_rwlock_unlock(&a->lock);

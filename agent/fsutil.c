@@ -122,33 +122,67 @@ bool vh_fs_is_temp_name(const char *name)
 	return strncmp(name, TEMP_PREFIX, strlen(TEMP_PREFIX)) == 0;
 }
 
-/* Creates ".tmp-<name>-<12 random hex>" exclusively in dirfd. */
-static int open_temp(int dirfd, const char *name, char *tmp, size_t cap)
+bool vh_fs_name_ok(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+void vh_hex_encode(const unsigned char *b, size_t n, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
 
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex[b[i] >> 4];
+		out[2 * i + 1] = hex[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+int vh_fs_create_unique(int dirfd, const char *prefix, size_t nrandom, char *name, size_t cap)
+{
+	size_t plen = strlen(prefix);
+
+	if (nrandom > 32 || plen + 2 * nrandom >= cap) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	for (int tries = 0; tries < 16; tries++) {
-		unsigned char r[6];
-		char suffix[13];
+		unsigned char r[32];
 		int fd;
 
-		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		if (getrandom(r, nrandom, 0) != (ssize_t)nrandom)
 			return -1;
-		for (size_t i = 0; i < sizeof(r); i++) {
-			suffix[2 * i] = hex[r[i] >> 4];
-			suffix[2 * i + 1] = hex[r[i] & 15];
-		}
-		suffix[12] = '\0';
-		if ((size_t)snprintf(tmp, cap, TEMP_PREFIX "%s-%s", name, suffix) >= cap) {
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		memcpy(name, prefix, plen);
+		vh_hex_encode(r, nrandom, name + plen);
+		fd =
+		    openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd >= 0 || errno != EEXIST)
 			return fd;
 	}
 	errno = EEXIST;
 	return -1;
+}
+
+/* Creates ".tmp-<name>-<12 random hex>" exclusively in dirfd. */
+static int open_temp(int dirfd, const char *name, char *tmp, size_t cap)
+{
+	char prefix[NAME_MAX + 1];
+
+	if ((size_t)snprintf(prefix, sizeof(prefix), TEMP_PREFIX "%s-", name) >= sizeof(prefix)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return vh_fs_create_unique(dirfd, prefix, 6, tmp, cap);
 }
 
 int vh_fs_write_atomic_at(int dirfd, const char *dirname, const char *name, const void *data,

@@ -1,7 +1,9 @@
 /* File-system helpers the libvhagent modules share (internal to
  * libvhagent): the crash-safe write (temporary file in the same folder,
  * write all, fsync, rename, fsync the folder), folder creation and
- * fsync, whole-file reads.  Errors are written to err as "what: why". */
+ * fsync, whole-file reads, files with fresh random names; and the
+ * lower-case hex those names, digests and token records are written in.
+ * Errors are written to err as "what: why". */
 #ifndef VH_AGENT_FSUTIL_H
 #define VH_AGENT_FSUTIL_H
 
@@ -30,6 +32,16 @@ int vh_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mo
 /* Reads a whole regular file (at most max bytes) into a malloc'd
  * NUL-terminated buffer.  0 or -1 with errno (EFBIG when over max). */
 int vh_fs_read_at(int dirfd, const char *name, size_t max, char **data, size_t *len);
+/* 1..max characters of A-Z a-z 0-9 . _ - (the names of records, images
+ * and tokens: never a path, nothing to quote). */
+bool vh_fs_name_ok(const char *s, size_t max);
+/* Creates "<prefix><2 * nrandom random hex digits>" exclusively in dirfd
+ * (write-only, mode 0600), trying up to 16 random names; the name goes to
+ * name (cap bytes).  nrandom is at most 32.  The fd, or -1 with errno
+ * (ENAMETOOLONG when the name does not fit in cap). */
+int vh_fs_create_unique(int dirfd, const char *prefix, size_t nrandom, char *name, size_t cap);
+/* Lower-case hex of n bytes: 2n digits and a NUL in out. */
+void vh_hex_encode(const unsigned char *b, size_t n, char *out);
 /* A temporary file name made by vh_fs_write_atomic_at. */
 bool vh_fs_is_temp_name(const char *name);
 

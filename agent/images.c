@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -59,28 +58,7 @@ struct vh_image_upload {
 
 static bool image_name_valid(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 63 || s[0] == '.')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-'))
-			return false;
-	}
-	return true;
-}
-
-static void to_hex(const unsigned char *b, size_t n, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hex[b[i] >> 4];
-		out[2 * i + 1] = hex[b[i] & 15];
-	}
-	out[2 * n] = '\0';
+	return vh_fs_name_ok(s, 63) && s[0] != '.';
 }
 
 /* 64 hex digits in either case, copied in lower case to out. */
@@ -200,7 +178,6 @@ enum vh_image_err vh_image_upload_begin(struct vh_images *im, const char *name,
 					char *err, size_t errlen)
 {
 	struct vh_image_upload *u;
-	unsigned char r[8];
 
 	*up = NULL;
 	if (!name || !image_name_valid(name))
@@ -224,15 +201,7 @@ enum vh_image_err vh_image_upload_begin(struct vh_images *im, const char *name,
 		free(u);
 		return fail(VH_IMAGE_EIO, err, errlen, "SHA-256 unavailable");
 	}
-	for (int tries = 0; u->fd < 0 && tries < 16; tries++) {
-		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
-			break;
-		strcpy(u->tmp, UPLOAD_PREFIX);
-		to_hex(r, sizeof(r), u->tmp + strlen(UPLOAD_PREFIX));
-		u->fd = openat(im->dirfd, u->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (u->fd < 0 && errno != EEXIST)
-			break;
-	}
+	u->fd = vh_fs_create_unique(im->dirfd, UPLOAD_PREFIX, 8, u->tmp, sizeof(u->tmp));
 	if (u->fd < 0) {
 		int e = errno;
 		EVP_MD_CTX_free(u->md);
@@ -336,7 +305,7 @@ static int hash_fd(int fd, char hex[65])
 	}
 	if (!EVP_DigestFinal_ex(c, md, &mdlen))
 		goto out;
-	to_hex(md, mdlen, hex);
+	vh_hex_encode(md, mdlen, hex);
 	rc = 0;
 out:
 	EVP_MD_CTX_free(c);
@@ -358,7 +327,7 @@ enum vh_image_err vh_image_upload_finish(struct vh_image_upload *up, struct vh_i
 		rc = fail(VH_IMAGE_EIO, err, errlen, "SHA-256 failed");
 		goto abort;
 	}
-	to_hex(md, mdlen, hex);
+	vh_hex_encode(md, mdlen, hex);
 	if (up->expect[0] && strcmp(hex, up->expect) != 0) {
 		rc = fail(VH_IMAGE_ECHECKSUM, err, errlen,
 			  "image %s: SHA-256 of the body is %s, not the %s given", up->name, hex,

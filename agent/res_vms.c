@@ -5,7 +5,6 @@
  * the hypervisor first and persisted second, and undone in the
  * hypervisor when persisting fails, so nothing is ever half-applied. */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -147,14 +146,9 @@ static int list_one(void *ctx, const struct vh_hv_entry *e)
 
 static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 {
-	char *end;
-	unsigned long long v;
+	uint64_t v;
 
-	if (!s || !*s || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v < min || v > max)
+	if (vh_api_parse_uint(s, min, max, &v))
 		return -1;
 	*out = (uint32_t)v;
 	return 0;

@@ -45,17 +45,7 @@ struct vh_store {
  * name. */
 static int name_valid(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n > KEY_MAX || s[0] == '.')
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-'))
-			return 0;
-	}
-	return strstr(s, CORRUPT_TAG) == NULL;
+	return vh_fs_name_ok(s, KEY_MAX) && s[0] != '.' && strstr(s, CORRUPT_TAG) == NULL;
 }
 
 static int check_names(const char *collection, const char *key, char *err, size_t errlen)

@@ -92,6 +92,26 @@ static int member(struct json_object *obj, const char *key, const char *field, b
 	return 0;
 }
 
+/* The same, for a member that must have one JSON type: *v is NULL when
+ * the member is absent; any other type fails ("FIELD: must be WHAT"). */
+static int typed_member(struct json_object *obj, const char *key, const char *field, bool required,
+			json_type type, const char *what, struct json_object **v,
+			struct vh_api_problem *p)
+{
+	bool present = false;
+
+	if (member(obj, key, field, required, v, &present, p))
+		return -1;
+	if (!present) {
+		*v = NULL;
+		return 0;
+	}
+	if (!json_object_is_type(*v, type))
+		return vh_api_fail(p, VH_API_INVALID_FIELD, field, "%s: must be %s, not %s", field,
+				   what, type_word(*v));
+	return 0;
+}
+
 int vh_api_get_u64(struct json_object *obj, const char *key, const char *field, uint64_t min,
 		   uint64_t max, bool required, uint64_t *out, struct vh_api_problem *p)
 {
@@ -128,15 +148,11 @@ int vh_api_get_string(struct json_object *obj, const char *key, const char *fiel
 		      bool required, const char **out, struct vh_api_problem *p)
 {
 	struct json_object *v;
-	bool present = false;
 
-	if (member(obj, key, field, required, &v, &present, p))
+	if (typed_member(obj, key, field, required, json_type_string, "a string", &v, p))
 		return -1;
-	if (!present)
+	if (!v)
 		return 0;
-	if (!json_object_is_type(v, json_type_string))
-		return vh_api_fail(p, VH_API_INVALID_FIELD, field, "%s: must be a string, not %s",
-				   field, type_word(v));
 	const char *s = json_object_get_string(v);
 	size_t n = (size_t)json_object_get_string_len(v);
 	if (strlen(s) != n)
@@ -152,15 +168,11 @@ int vh_api_get_bool(struct json_object *obj, const char *key, const char *field,
 		    bool *out, struct vh_api_problem *p)
 {
 	struct json_object *v;
-	bool present = false;
 
-	if (member(obj, key, field, required, &v, &present, p))
+	if (typed_member(obj, key, field, required, json_type_boolean, "true or false", &v, p))
 		return -1;
-	if (!present)
+	if (!v)
 		return 0;
-	if (!json_object_is_type(v, json_type_boolean))
-		return vh_api_fail(p, VH_API_INVALID_FIELD, field, "%s: must be true or false, not %s",
-				   field, type_word(v));
 	*out = json_object_get_boolean(v);
 	return 0;
 }

@@ -7,7 +7,9 @@
  *          decimal (1GHz = 1000MHz) and any case.
  * A fraction is fine when the result is whole: "1.5G" is 1536 MiB,
  * "1.5M" is refused, as is anything with a sign, a space or an exponent. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api_internal.h"
@@ -80,6 +82,21 @@ static int parse_scaled(const char *s, const struct unit *units, size_t nunits, 
 		return 0;
 	}
 	return -1;
+}
+
+int vh_api_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
 }
 
 int vh_api_parse_mib(const char *s, uint64_t *mib, struct vh_api_problem *p, const char *field)

@@ -184,6 +184,10 @@ const char *vh_api_exit_kind_name(unsigned kind); /* "cpuid", "io", …; NULL pa
 
 /* ---- units (vhctl flags) -------------------------------------------------- */
 
+/* A plain decimal number (digits only: no sign, space or unit) within
+ * min..max; 0, or -1 when it is not one (vhctl's counts, query
+ * parameters). */
+int vh_api_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* "512M", "2G", "512MiB", "1.5G", "4096K", plain "256" (= MiB) -> MiB,
  * rounding must be exact: "1.5M" is refused (not whole MiB). */
 int vh_api_parse_mib(const char *s, uint64_t *mib, struct vh_api_problem *p, const char *field);

@@ -176,7 +176,7 @@ static int stats(struct vhctl *c, int argc, char **argv, int minpos)
 	if (interval && vhctl_parse_seconds(interval, &secs))
 		return vhctl_usage_error(
 		    c, "--interval: \"%s\" is not a number of seconds (0.05 to 86400)", interval);
-	if (count && vhctl_parse_uint(count, 1, UINT32_MAX, &left))
+	if (count && vh_api_parse_uint(count, 1, UINT32_MAX, &left))
 		return vhctl_usage_error(c, "-n: \"%s\" is not a count from 1", count);
 	if (interval || count)
 		watch = true;

@@ -260,7 +260,7 @@ int vhctl_cmd_top(struct vhctl *c, int argc, char **argv)
 	if (delay && vhctl_parse_seconds(delay, &secs))
 		return vhctl_usage_error(c, "-d: \"%s\" is not a number of seconds (0.05 to 86400)",
 					 delay);
-	if (iters && vhctl_parse_uint(iters, 1, UINT32_MAX, &limit))
+	if (iters && vh_api_parse_uint(iters, 1, UINT32_MAX, &limit))
 		return vhctl_usage_error(c, "-n: \"%s\" is not a count from 1", iters);
 	tty = !batch && c->out == VHCTL_OUT_TABLE && isatty(STDOUT_FILENO);
 	if ((rc = take(c, &prev)))

@@ -257,7 +257,7 @@ static struct json_object *shares_json(const char *s)
 {
 	uint64_t v;
 
-	if (vhctl_parse_uint(s, 0, INT64_MAX, &v) == 0)
+	if (vh_api_parse_uint(s, 0, INT64_MAX, &v) == 0)
 		return json_object_new_int64((int64_t)v);
 	return json_object_new_string(s);
 }
@@ -365,7 +365,7 @@ static int build_vm(struct vhctl *c, const char *name, const struct create_args 
 	else if (!json_object_object_get_ex(vm, "name", NULL))
 		return vhctl_usage_error(c, "give the VM a NAME (or a \"name\" in --file)");
 	if (a->vcpus) {
-		if (vhctl_parse_uint(a->vcpus, 0, UINT32_MAX, &v))
+		if (vh_api_parse_uint(a->vcpus, 0, UINT32_MAX, &v))
 			return vhctl_usage_error(c, "--vcpus: \"%s\" is not a whole number",
 						 a->vcpus);
 		json_object_object_add(vm, "vcpus", json_object_new_uint64(v));

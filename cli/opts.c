@@ -187,21 +187,6 @@ int vhctl_parse(struct vhctl *c, int argc, char **argv, const struct vhctl_opt *
 	return n;
 }
 
-int vhctl_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!s || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 int vhctl_parse_seconds(const char *s, double *out)
 {
 	char *end;

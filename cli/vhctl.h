@@ -83,8 +83,6 @@ int vhctl_usage_error(struct vhctl *c, const char *fmt, ...) __attribute__((form
  * the command word in argv (argc when there is none), or
  * VHCTL_PARSE_ERROR. */
 int vhctl_parse_global(struct vhctl *c, int argc, char **argv);
-/* A whole non-negative integer in [min, max], or -1. */
-int vhctl_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* Seconds with an optional fraction ("2", "0.5") in [0.05, 86400], or -1. */
 int vhctl_parse_seconds(const char *s, double *out);
 

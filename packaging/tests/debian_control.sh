@@ -9,6 +9,7 @@
 # kernel is absent (a removed, not purged, package) or the entry is turned
 # off.  TAP.
 . "$top_srcdir/tests/harness/tap.sh"
+. "$top_srcdir/packaging/tests/grub-stubs.sh"
 set -u
 
 D=$top_srcdir/packaging/debian
@@ -96,23 +97,8 @@ else
 	[ $rc = 0 ] && [ -z "$out" ] && tap_ok "42_vh prints nothing with VH_GRUB_ENTRY=false" ||
 		tap_not_ok "42_vh prints nothing with VH_GRUB_ENTRY=false" "exit $rc" "$out"
 
-	# A whole entry: GRUB's device probing needs a real disk, so
-	# grub-mkconfig's hooks for it (grub_probe, grub_mkrelpath) stand in
-	# for /dev/sda1.
-	cat >"$RUN/grub-probe" <<'EOF2'
-#!/bin/sh
-for a; do
-	case $a in
-	--target=device) echo /dev/sda1 ;;
-	--target=partmap) echo msdos ;;
-	--target=fs) echo ext2 ;;
-	--target=fs_uuid) echo 0123-4567 ;;
-	--target=compatibility_hint|--target=bios_hints|--target=baremetal_hints) echo hd0,msdos1 ;;
-	esac
-done
-EOF2
-	printf '#!/bin/sh\necho "$1"\n' >"$RUN/grub-mkrelpath"
-	chmod +x "$RUN/grub-probe" "$RUN/grub-mkrelpath"
+	# A whole entry, with the stand-ins for GRUB's device probing.
+	grub_stubs "$RUN"
 	KERNEL=$top_builddir/hypervisor/arch/x86/vh.elf
 	GUEST=$top_builddir/tests/guests/spinner.elf
 	printf 'VH_CMDLINE="vm=a,kernel=0 vm=b,kernel=0,cpu.shares=2000"\nVH_MODULES="%s=x+y"\n' "$GUEST" >"$RUN/default"

@@ -12,6 +12,7 @@
 #   packaging/tests/packages.sh        (OUTDIR: $VH_PACKAGES_OUT or build/packages)
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/harness/tap.sh"
+. "$top/packaging/tests/grub-stubs.sh"
 set -u
 
 OUT=${VH_PACKAGES_OUT:-$top/build/packages}
@@ -184,22 +185,8 @@ if bash -c '. /usr/share/bash-completion/completions/vhctl && complete -p vhctl'
 else
 	tap_not_ok "bash completion for vhctl loads" "$T/compl.log"
 fi
-# GRUB's device probing needs a real disk: grub-mkconfig's hooks for it
-# (grub_probe, grub_mkrelpath) stand in for a plain /dev/sda1.
-cat >"$T/grub-probe" <<'EOF'
-#!/bin/sh
-for a; do
-	case $a in
-	--target=device) echo /dev/sda1 ;;
-	--target=partmap) echo msdos ;;
-	--target=fs) echo ext2 ;;
-	--target=fs_uuid) echo 0123-4567 ;;
-	--target=compatibility_hint|--target=bios_hints|--target=baremetal_hints) echo hd0,msdos1 ;;
-	esac
-done
-EOF
-printf '#!/bin/sh\necho "$1"\n' >"$T/grub-mkrelpath"
-chmod +x "$T/grub-probe" "$T/grub-mkrelpath"
+# GRUB's device probing needs a real disk: stand-ins for a plain /dev/sda1.
+grub_stubs "$T"
 if [ -f /usr/share/grub/grub-mkconfig_lib ]; then
 	grub_probe=$T/grub-probe grub_mkrelpath=$T/grub-mkrelpath /etc/grub.d/42_vh >"$T/grub.cfg" 2>"$T/grub.err"
 	rc=$?

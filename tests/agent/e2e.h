@@ -65,6 +65,9 @@ long e2e_call(struct e2e_resp *r, const char *method, const char *path, const ch
 /* Checks a problem+json reply: this status, stable code and (when not
  * NULL) field; prints the body when the status differs. */
 void e2e_expect_problem(struct e2e_resp *r, long status, const char *code, const char *field);
+/* e2e_call, then e2e_expect_problem on its reply (freed): a refusal. */
+void e2e_call_expect_problem(const char *method, const char *path, const char *body, long status,
+			     const char *code, const char *field);
 
 /* Fields of a JSON object by dotted path ("cpu.shares", "items.0.name"). */
 struct json_object *e2e_get(struct json_object *o, const char *path);

@@ -392,6 +392,16 @@ void e2e_expect_problem(struct e2e_resp *r, long status, const char *code, const
 		fprintf(stderr, "  body: %s\n", r->body ? r->body : "(none)");
 }
 
+void e2e_call_expect_problem(const char *method, const char *path, const char *body, long status,
+			     const char *code, const char *field)
+{
+	struct e2e_resp r;
+
+	e2e_call(&r, method, path, body);
+	e2e_expect_problem(&r, status, code, field);
+	e2e_resp_free(&r);
+}
+
 /* ---- JSON ---------------------------------------------------------------------------- */
 
 struct json_object *e2e_get(struct json_object *o, const char *path)

@@ -48,21 +48,13 @@ VH_TEST(power, declarative_and_idempotent)
 	power("pw1", "{\"state\":\"running\"}", 200, "running"); /* resumed, not rebooted */
 	VH_EXPECT_EQ(boot_generation("pw1"), 1);
 	/* Stopping powers the guest off: it needs force. */
-	{
-		struct e2e_resp r;
-		e2e_call(&r, "PUT", "/v1/vms/pw1/power", "{\"state\":\"stopped\"}");
-		e2e_expect_problem(&r, 409, "conflict", "force");
-		e2e_resp_free(&r);
-	}
+	e2e_call_expect_problem("PUT", "/v1/vms/pw1/power", "{\"state\":\"stopped\"}", 409,
+				"conflict", "force");
 	power("pw1", "{\"state\":\"stopped\",\"force\":true}", 200, "stopped");
 	power("pw1", "{\"state\":\"stopped\"}", 200, "stopped");
 	/* A stopped VM cannot be paused. */
-	{
-		struct e2e_resp r;
-		e2e_call(&r, "PUT", "/v1/vms/pw1/power", "{\"state\":\"paused\"}");
-		e2e_expect_problem(&r, 409, "conflict", "state");
-		e2e_resp_free(&r);
-	}
+	e2e_call_expect_problem("PUT", "/v1/vms/pw1/power", "{\"state\":\"paused\"}", 409,
+				"conflict", "state");
 	power("pw1", "{\"state\":\"running\"}", 200, "running");
 	VH_EXPECT_EQ(boot_generation("pw1"), 2);
 	e2e_destroy("pw1");
@@ -83,17 +75,14 @@ VH_TEST(power, bad_bodies)
 		{ "\"running\"", 422, "invalid_field", NULL },
 		{ "{\"state\":", 400, "bad_json", NULL },
 	};
-	struct e2e_resp r;
 
 	e2e_define("pw2", "");
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		e2e_call(&r, "PUT", "/v1/vms/pw2/power", cases[i].body);
-		e2e_expect_problem(&r, cases[i].status, cases[i].code, cases[i].field);
-		e2e_resp_free(&r);
+		e2e_call_expect_problem("PUT", "/v1/vms/pw2/power", cases[i].body, cases[i].status,
+					cases[i].code, cases[i].field);
 	}
-	e2e_call(&r, "PUT", "/v1/vms/nosuch/power", "{\"state\":\"running\"}");
-	e2e_expect_problem(&r, 404, "not_found", NULL);
-	e2e_resp_free(&r);
+	e2e_call_expect_problem("PUT", "/v1/vms/nosuch/power", "{\"state\":\"running\"}", 404,
+				"not_found", NULL);
 	VH_EXPECT_EQ(boot_generation("pw2"), 0);
 	e2e_destroy("pw2");
 }
@@ -121,9 +110,8 @@ VH_TEST(power, admission_control)
 	/* Defining is fine; powering on a reservation beyond the host's
 	 * capacity is refused with the shortfall, and nothing changes. */
 	e2e_define("adm1", "\"cpu\":{\"reservation_mhz\":1000000}");
-	e2e_call(&r, "PUT", "/v1/vms/adm1/power", "{\"state\":\"running\"}");
-	e2e_expect_problem(&r, 409, "admission", NULL);
-	e2e_resp_free(&r);
+	e2e_call_expect_problem("PUT", "/v1/vms/adm1/power", "{\"state\":\"running\"}", 409,
+				"admission", NULL);
 	VH_ASSERT_EQ(e2e_call(&r, "GET", "/v1/vms/adm1", NULL), 200L);
 	VH_EXPECT_STREQ(e2e_str(r.json, "state"), "defined");
 	e2e_resp_free(&r);
@@ -149,9 +137,8 @@ VH_TEST(controls, cpu_and_memory_at_run_time)
 	VH_EXPECT_EQ(e2e_int(r.json, "cpu.reservation_mhz"), 0);
 	e2e_resp_free(&r);
 	/* Admission-controlled on a running VM: refused, unchanged. */
-	e2e_call(&r, "PUT", "/v1/vms/ct1/cpu", "{\"reservation_mhz\":1000000}");
-	e2e_expect_problem(&r, 409, "admission", NULL);
-	e2e_resp_free(&r);
+	e2e_call_expect_problem("PUT", "/v1/vms/ct1/cpu", "{\"reservation_mhz\":1000000}", 409,
+				"admission", NULL);
 	e2e_call(&r, "PUT", "/v1/vms/ct1/memory", "{\"reservation_mib\":100000}");
 	VH_EXPECT(r.code == 409 || r.code == 422);
 	e2e_resp_free(&r);
@@ -165,12 +152,10 @@ VH_TEST(controls, cpu_and_memory_at_run_time)
 	VH_EXPECT_STREQ(e2e_str(r.json, "cpu.shares"), "low");
 	VH_EXPECT_STREQ(e2e_str(r.json, "memory.shares"), "high");
 	e2e_resp_free(&r);
-	e2e_call(&r, "PUT", "/v1/vms/ct1/cpu", "{\"shares\":\"low\",\"turbo\":true}");
-	e2e_expect_problem(&r, 422, "invalid_field", "cpu.turbo");
-	e2e_resp_free(&r);
-	e2e_call(&r, "PUT", "/v1/vms/ct1/memory", "{\"limit_mib\":\"lots\"}");
-	e2e_expect_problem(&r, 422, "invalid_field", "memory.limit_mib");
-	e2e_resp_free(&r);
+	e2e_call_expect_problem("PUT", "/v1/vms/ct1/cpu", "{\"shares\":\"low\",\"turbo\":true}",
+				422, "invalid_field", "cpu.turbo");
+	e2e_call_expect_problem("PUT", "/v1/vms/ct1/memory", "{\"limit_mib\":\"lots\"}", 422,
+				"invalid_field", "memory.limit_mib");
 	e2e_destroy("ct1");
 }
 
@@ -182,12 +167,10 @@ VH_TEST(controls, balloon)
 	VH_ASSERT_EQ(e2e_call(&r, "PUT", "/v1/vms/bl1/balloon", "{\"target_mib\":4}"), 200L);
 	VH_EXPECT_EQ(e2e_int(r.json, "balloon.target_mib"), 4);
 	e2e_resp_free(&r);
-	e2e_call(&r, "PUT", "/v1/vms/bl1/balloon", "{\"target_mib\":17}");
-	e2e_expect_problem(&r, 422, "invalid_field", "target_mib");
-	e2e_resp_free(&r);
-	e2e_call(&r, "PUT", "/v1/vms/bl1/balloon", "{\"target\":1}");
-	e2e_expect_problem(&r, 422, "invalid_field", "target");
-	e2e_resp_free(&r);
+	e2e_call_expect_problem("PUT", "/v1/vms/bl1/balloon", "{\"target_mib\":17}", 422,
+				"invalid_field", "target_mib");
+	e2e_call_expect_problem("PUT", "/v1/vms/bl1/balloon", "{\"target\":1}", 422,
+				"invalid_field", "target");
 	e2e_destroy("bl1");
 }
 
@@ -230,9 +213,7 @@ VH_TEST(stats, vm_and_all)
 	}
 	VH_EXPECT(found);
 	e2e_resp_free(&r);
-	e2e_call(&r, "GET", "/v1/vms/nosuch/stats", NULL);
-	e2e_expect_problem(&r, 404, "not_found", NULL);
-	e2e_resp_free(&r);
+	e2e_call_expect_problem("GET", "/v1/vms/nosuch/stats", NULL, 404, "not_found", NULL);
 	e2e_destroy("st1");
 }
 

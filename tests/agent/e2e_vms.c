@@ -97,9 +97,7 @@ VH_TEST(vms, malformed_json_is_400)
 
 	e2e_env();
 	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
-		e2e_call(&r, "POST", "/v1/vms", bodies[i]);
-		e2e_expect_problem(&r, 400, "bad_json", NULL);
-		e2e_resp_free(&r);
+		e2e_call_expect_problem("POST", "/v1/vms", bodies[i], 400, "bad_json", NULL);
 	}
 	/* An empty body is not a VM either. */
 	e2e_req(&r, E2E_UNIX, NULL, "POST", "/v1/vms", "", NULL);
@@ -144,18 +142,11 @@ VH_TEST(vms, invalid_fields_are_422_with_the_field)
 
 VH_TEST(vms, duplicate_name_is_409_and_unknown_is_404)
 {
-	struct e2e_resp r;
-
 	e2e_define("dup1", "");
-	e2e_call(&r, "POST", "/v1/vms", "{\"name\":\"dup1\"}");
-	e2e_expect_problem(&r, 409, "conflict", NULL);
-	e2e_resp_free(&r);
-	e2e_call(&r, "GET", "/v1/vms/nosuchvm", NULL);
-	e2e_expect_problem(&r, 404, "not_found", NULL);
-	e2e_resp_free(&r);
-	e2e_call(&r, "GET", "/v1/vms/00000000-0000-4000-8000-000000000001", NULL);
-	e2e_expect_problem(&r, 404, "not_found", NULL);
-	e2e_resp_free(&r);
+	e2e_call_expect_problem("POST", "/v1/vms", "{\"name\":\"dup1\"}", 409, "conflict", NULL);
+	e2e_call_expect_problem("GET", "/v1/vms/nosuchvm", NULL, 404, "not_found", NULL);
+	e2e_call_expect_problem("GET", "/v1/vms/00000000-0000-4000-8000-000000000001", NULL, 404,
+				"not_found", NULL);
 	e2e_destroy("dup1");
 }
 
@@ -206,18 +197,11 @@ VH_TEST(vms, list_filters_and_pages)
 	e2e_resp_free(&r);
 
 	/* Bad parameters name themselves. */
-	e2e_call(&r, "GET", "/v1/vms?state=asleep", NULL);
-	e2e_expect_problem(&r, 422, "invalid_field", "state");
-	e2e_resp_free(&r);
-	e2e_call(&r, "GET", "/v1/vms?limit=0", NULL);
-	e2e_expect_problem(&r, 422, "invalid_field", "limit");
-	e2e_resp_free(&r);
-	e2e_call(&r, "GET", "/v1/vms?limit=1001", NULL);
-	e2e_expect_problem(&r, 422, "invalid_field", "limit");
-	e2e_resp_free(&r);
-	e2e_call(&r, "GET", "/v1/vms?page_token=abc", NULL);
-	e2e_expect_problem(&r, 422, "invalid_field", "page_token");
-	e2e_resp_free(&r);
+	e2e_call_expect_problem("GET", "/v1/vms?state=asleep", NULL, 422, "invalid_field", "state");
+	e2e_call_expect_problem("GET", "/v1/vms?limit=0", NULL, 422, "invalid_field", "limit");
+	e2e_call_expect_problem("GET", "/v1/vms?limit=1001", NULL, 422, "invalid_field", "limit");
+	e2e_call_expect_problem("GET", "/v1/vms?page_token=abc", NULL, 422, "invalid_field",
+				"page_token");
 	for (int i = 0; i < 5; i++) {
 		snprintf(name, sizeof(name), "pg-%d", i);
 		e2e_destroy(name);
@@ -254,12 +238,10 @@ VH_TEST(vms, patch_with_etags)
 	e2e_resp_free(&r);
 
 	/* Unknown keys and bad values: 422 naming the field. */
-	e2e_call(&r, "PATCH", "/v1/vms/pt1", "{\"cpu\":{\"shares\":\"lots\"}}");
-	e2e_expect_problem(&r, 422, "invalid_field", "cpu.shares");
-	e2e_resp_free(&r);
-	e2e_call(&r, "PATCH", "/v1/vms/pt1", "{\"speed\":3}");
-	e2e_expect_problem(&r, 422, "invalid_field", "speed");
-	e2e_resp_free(&r);
+	e2e_call_expect_problem("PATCH", "/v1/vms/pt1", "{\"cpu\":{\"shares\":\"lots\"}}", 422,
+				"invalid_field", "cpu.shares");
+	e2e_call_expect_problem("PATCH", "/v1/vms/pt1", "{\"speed\":3}", 422, "invalid_field",
+				"speed");
 
 	/* Offline changes while it is not running: a rename keeps the uuid. */
 	VH_ASSERT_EQ(e2e_call(&r, "PATCH", "/v1/vms/pt1", "{\"name\":\"pt1b\",\"vcpus\":2}"), 200L);
@@ -277,9 +259,7 @@ VH_TEST(vms, patch_with_etags)
 	/* ... but not while it runs: 409, naming the field. */
 	VH_ASSERT_EQ(e2e_call(&r, "PUT", "/v1/vms/pt1b/power", "{\"state\":\"running\"}"), 200L);
 	e2e_resp_free(&r);
-	e2e_call(&r, "PATCH", "/v1/vms/pt1b", "{\"vcpus\":1}");
-	e2e_expect_problem(&r, 409, "conflict", "vcpus");
-	e2e_resp_free(&r);
+	e2e_call_expect_problem("PATCH", "/v1/vms/pt1b", "{\"vcpus\":1}", 409, "conflict", "vcpus");
 	e2e_resp_free(&g);
 	e2e_destroy("pt1b");
 }
@@ -345,15 +325,12 @@ VH_TEST(vms, delete_needs_force_while_running)
 	VH_ASSERT_EQ(e2e_call(&r, "PUT", "/v1/vms/del1/power", "{\"state\":\"running\"}"), 200L);
 	e2e_resp_free(&r);
 
-	e2e_call(&r, "DELETE", "/v1/vms/del1", NULL);
-	e2e_expect_problem(&r, 409, "conflict", "force");
-	e2e_resp_free(&r);
+	e2e_call_expect_problem("DELETE", "/v1/vms/del1", NULL, 409, "conflict", "force");
 	e2e_req(&r, E2E_UNIX, NULL, "DELETE", "/v1/vms/del1?force=true", NULL, h);
 	e2e_expect_problem(&r, 412, "precondition_failed", NULL);
 	e2e_resp_free(&r);
-	e2e_call(&r, "DELETE", "/v1/vms/del1?force=maybe", NULL);
-	e2e_expect_problem(&r, 422, "invalid_field", "force");
-	e2e_resp_free(&r);
+	e2e_call_expect_problem("DELETE", "/v1/vms/del1?force=maybe", NULL, 422, "invalid_field",
+				"force");
 
 	VH_EXPECT_EQ(e2e_call(&r, "DELETE", "/v1/vms/del1?force=true", NULL), 204L);
 	VH_EXPECT_EQ(r.len, (size_t)0);
@@ -362,9 +339,7 @@ VH_TEST(vms, delete_needs_force_while_running)
 	e2e_resp_free(&r);
 	snprintf(rec, sizeof(rec), "%s/vms/%s", env->state, uuid);
 	VH_EXPECT(access(rec, F_OK) != 0);
-	e2e_call(&r, "DELETE", "/v1/vms/del1", NULL);
-	e2e_expect_problem(&r, 404, "not_found", NULL);
-	e2e_resp_free(&r);
+	e2e_call_expect_problem("DELETE", "/v1/vms/del1", NULL, 404, "not_found", NULL);
 
 	/* A VM that is not running goes without force. */
 	e2e_define("del2", "");

@@ -1,22 +1,18 @@
 # Helpers for vhagent's shell tests (sourced after tap.sh): a private run
 # folder tests/agent/runs/<name> with a real vh-hosted (its --images is
 # the agent's <state>/images) and a real vhagent on a private unix socket
-# and a free TCP port, driven with curl.  Missing tools fail loudly.
+# and a free TCP port, driven with curl.  Missing tools fail loudly.  The
+# daemons start through tests/harness/agent-env.sh, which also sets
+# VH_HOSTED, VH_MSG, VHAGENT and GUESTS.
 set -u
 : "${top_srcdir:?run through make check}" "${top_builddir:?run through make check}"
+. "$top_srcdir/tests/harness/agent-env.sh"
 
-VH_HOSTED=$top_builddir/hypervisor/hosted/vh-hosted
-VH_MSG=$top_builddir/hypervisor/hosted/vh-msg
-VHAGENT=$top_builddir/agent/vhagent
-GUESTS=$top_builddir/tests/guests
 CURL=${CURL_BIN:-}
-PY=${SYSTEM_PYTHON3:-/usr/bin/python3}
+PY=$AGENT_ENV_PY
 
 agent_require() {
-	if [ ! -c /dev/kvm ] || [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-		echo "Bail out! /dev/kvm is missing or not read-writable: these tests need KVM"
-		exit 1
-	fi
+	agent_env_require_kvm "these tests need KVM"
 	if [ -z "$CURL" ] || [ ! -x "$CURL" ]; then
 		echo "Bail out! curl is missing (configure did not find it): install curl"
 		exit 1
@@ -25,12 +21,7 @@ agent_require() {
 		echo "Bail out! $PY is missing"
 		exit 1
 	fi
-	for f in "$VH_HOSTED" "$VH_MSG" "$VHAGENT" "$GUESTS/spinner.elf"; do
-		if [ ! -e "$f" ]; then
-			echo "Bail out! $f is not built"
-			exit 1
-		fi
-	done
+	agent_env_require_built "$VH_HOSTED" "$VH_MSG" "$VHAGENT" "$GUESTS/spinner.elf"
 }
 
 # agent_setup NAME: a fresh run folder; the test guests as images.
@@ -42,7 +33,7 @@ agent_setup() {
 	STATE=$RUN/state
 	HVSOCK=$RUN/vh.sock
 	ASOCK=$RUN/agent.sock
-	PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	PORT=$(agent_env_free_port)
 	HV_PID=
 	AGENT_PID=
 	export VH_SOCKET=$HVSOCK
@@ -60,49 +51,26 @@ agent_cleanup() {
 
 # hv_start: vh-hosted on $HVSOCK with <state>/images; waits until it answers.
 hv_start() {
-	"$VH_HOSTED" --socket "$HVSOCK" --images "$STATE/images" --log-dir "$RUN/logs" \
-		--memory 256M --pcpus 2 >>"$RUN/hv.log" 2>&1 &
-	HV_PID=$!
-	for _ in $(seq 1 200); do
-		"$VH_MSG" host >/dev/null 2>&1 && return 0
-		kill -0 "$HV_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "Bail out! vh-hosted did not come up"
-	sed 's/^/# /' "$RUN/hv.log"
-	exit 1
+	agent_env_hv_launch "$RUN/hv.log" "$HVSOCK" "$STATE/images" "$RUN/logs" 256M
+	HV_PID=$AGENT_ENV_HV_PID
+	agent_env_hv_wait "$RUN/hv.log" "$HV_PID" "$HVSOCK"
 }
 
 # hv_stop: SIGTERM (it stops every VM), wait.
 hv_stop() {
-	if [ -n "$HV_PID" ]; then
-		kill -TERM "$HV_PID" 2>/dev/null
-		wait "$HV_PID" 2>/dev/null
-		HV_PID=
-	fi
+	agent_env_stop HV_PID 2>/dev/null || :
 }
 
 # agent_launch [options...]: starts vhagent in the background (no wait).
 agent_launch() {
-	"$VHAGENT" --config /dev/null --state-dir "$STATE" --hypervisor-socket "$HVSOCK" \
-		--unix-socket "$ASOCK" --https-listen "127.0.0.1:$PORT" --socket-group "" "$@" \
-		>>"$RUN/agent.log" 2>&1 &
-	AGENT_PID=$!
+	agent_env_agent_launch "$RUN/agent.log" "$STATE" "$HVSOCK" "$ASOCK" "$PORT" "$@"
+	AGENT_PID=$AGENT_ENV_AGENT_PID
 }
 
 # agent_start [options...]: starts it and waits for /healthz.
 agent_start() {
 	agent_launch "$@"
-	for _ in $(seq 1 200); do
-		if "$CURL" -sf --unix-socket "$ASOCK" http://localhost/healthz >/dev/null 2>&1; then
-			return 0
-		fi
-		kill -0 "$AGENT_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "Bail out! vhagent did not come up"
-	sed 's/^/# /' "$RUN/agent.log"
-	exit 1
+	agent_env_agent_wait "$RUN/agent.log" "$AGENT_PID" "$ASOCK" /healthz
 }
 
 # agent_wait_ready: until /readyz says 200 (reconciled), at most 10 s.
@@ -117,21 +85,11 @@ agent_wait_ready() {
 # agent_stop: SIGTERM and wait; returns its exit status (0 expected:
 # under the sanitizers a leak makes it non-zero).
 agent_stop() {
-	local rc=0
-	if [ -n "$AGENT_PID" ]; then
-		kill -TERM "$AGENT_PID" 2>/dev/null
-		wait "$AGENT_PID" || rc=$?
-		AGENT_PID=
-	fi
-	return $rc
+	agent_env_stop AGENT_PID
 }
 
 agent_kill9() {
-	if [ -n "$AGENT_PID" ]; then
-		kill -KILL "$AGENT_PID" 2>/dev/null
-		wait "$AGENT_PID" 2>/dev/null
-		AGENT_PID=
-	fi
+	agent_env_stop AGENT_PID KILL 2>/dev/null || :
 }
 
 # api METHOD PATH [curl options...]: over the unix socket (root: admin);

@@ -1,9 +1,34 @@
-# Shell helpers that run vh-hosted + vhagent pairs from this build tree,
-# for shell tests that drive the real stack (sourced after tap.sh).  Each
-# pair stands for one host: its own hypervisor socket, agent unix socket,
-# HTTPS port on 127.0.0.1, state folder and logs, under the run folder the
-# test chooses.  Everything started here is stopped at exit.
+# Shell helpers that start the daemons of this build tree for the shell
+# tests that drive the real stack (sourced after tap.sh): the one way the
+# tests start vh-hosted and vhagent.  tests/kvm/lib.sh (vh-hosted alone)
+# and tests/agent/lib.sh (one pair, driven with curl) are built on the
+# daemon helpers; a test that stands for several hosts starts named pairs.
 #
+# The daemons (each waits until it answers, or says Bail out! with its log;
+# in messages, $AGENT_ENV_LABEL comes first):
+#   agent_env_require_kvm WHY         /dev/kvm read-writable (or Bail out! ... WHY)
+#   agent_env_require_built FILE...   each FILE is there (or Bail out!)
+#   agent_env_free_port               a TCP port on 127.0.0.1 free right now
+#   agent_env_hv_launch LOG SOCK IMAGES LOGDIR MEMORY [vh-hosted options...]
+#                                     $VH_HOSTED in the background (no wait),
+#                                     its output appended to LOG; its pid in
+#                                     $AGENT_ENV_HV_PID
+#   agent_env_hv_wait LOG PID SOCK    until it answers on SOCK (vh-msg host)
+#   agent_env_agent_launch LOG STATE HV_SOCK SOCK PORT [vhagent options...]
+#                                     $VHAGENT in the background (no wait), its
+#                                     output appended to LOG; its pid in
+#                                     $AGENT_ENV_AGENT_PID
+#   agent_env_agent_wait LOG PID SOCK PATH
+#                                     until GET PATH answers 200 on SOCK
+#   agent_env_stop VAR [SIGNAL]       the daemon whose pid is in $VAR, if any:
+#                                     SIGNAL (TERM), wait, VAR emptied; returns
+#                                     its exit status
+# (A caller keeps the pid it is given before it waits, so that its clean-up
+# at exit stops a daemon that never came up.)
+#
+# Named pairs, each one host: its own hypervisor socket, agent unix
+# socket, HTTPS port on 127.0.0.1, state folder and logs, under the run
+# folder the test chooses.  Everything started here is stopped at exit.
 #   agent_env_require                 the binaries, /dev/kvm, curl (or Bail out!)
 #   agent_pair_start NAME RUN [MEM]   start a pair; sets NAME_sock, NAME_hv_sock,
 #                                     NAME_port, NAME_url, NAME_cacert, NAME_token
@@ -14,23 +39,96 @@
 #   agent_put_image NAME FILE         PUT /v1/images/<basename> from FILE
 : "${top_srcdir:?run through make check}" "${top_builddir:?run through make check}"
 
-AGENT_ENV_HOSTED=$top_builddir/hypervisor/hosted/vh-hosted
-AGENT_ENV_AGENT=$top_builddir/agent/vhagent
+VH_HOSTED=$top_builddir/hypervisor/hosted/vh-hosted
+VH_MSG=$top_builddir/hypervisor/hosted/vh-msg
+VHAGENT=$top_builddir/agent/vhagent
+GUESTS=$top_builddir/tests/guests
+AGENT_ENV_CURL=${CURL_BIN:-curl}
+AGENT_ENV_PY=${SYSTEM_PYTHON3:-/usr/bin/python3}
+AGENT_ENV_LABEL=
+AGENT_ENV_HV_PID=
+AGENT_ENV_AGENT_PID=
 AGENT_ENV_PIDS=()
 
-agent_env_require() {
-	local f
+agent_env_require_kvm() { # WHY
 	if [ ! -c /dev/kvm ] || [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-		echo "Bail out! /dev/kvm is missing or not read-writable: vh-hosted needs KVM"
+		echo "Bail out! /dev/kvm is missing or not read-writable: $1"
 		exit 1
 	fi
-	for f in "$AGENT_ENV_HOSTED" "$AGENT_ENV_AGENT"; do
-		if [ ! -x "$f" ]; then
+}
+
+agent_env_require_built() { # FILE...
+	local f
+	for f in "$@"; do
+		if [ ! -e "$f" ]; then
 			echo "Bail out! $f is not built"
 			exit 1
 		fi
 	done
-	if ! command -v curl >/dev/null; then
+}
+
+agent_env_free_port() {
+	"$AGENT_ENV_PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+agent_env_hv_launch() { # LOG SOCK IMAGES LOGDIR MEMORY [vh-hosted options...]
+	local log=$1 sock=$2 images=$3 logdir=$4 mem=$5
+	shift 5
+	"$VH_HOSTED" --socket "$sock" --images "$images" --log-dir "$logdir" \
+		--memory "$mem" --pcpus 2 "$@" >>"$log" 2>&1 &
+	AGENT_ENV_HV_PID=$!
+}
+
+agent_env_hv_wait() { # LOG PID SOCK
+	local log=$1 pid=$2 sock=$3
+	for _ in $(seq 1 200); do
+		VH_SOCKET=$sock "$VH_MSG" host >/dev/null 2>&1 && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "Bail out! ${AGENT_ENV_LABEL}vh-hosted did not come up"
+	sed 's/^/# /' "$log"
+	exit 1
+}
+
+agent_env_agent_launch() { # LOG STATE HV_SOCK SOCK PORT [vhagent options...]
+	local log=$1 state=$2 hv_sock=$3 sock=$4 port=$5
+	shift 5
+	"$VHAGENT" --config /dev/null --state-dir "$state" --hypervisor-socket "$hv_sock" \
+		--unix-socket "$sock" --https-listen "127.0.0.1:$port" --socket-group "" "$@" \
+		>>"$log" 2>&1 &
+	AGENT_ENV_AGENT_PID=$!
+}
+
+agent_env_agent_wait() { # LOG PID SOCK PATH
+	local log=$1 pid=$2 sock=$3 path=$4
+	for _ in $(seq 1 200); do
+		if [ "$("$AGENT_ENV_CURL" -s -o /dev/null -w '%{http_code}' --unix-socket "$sock" \
+			"http://localhost$path")" = 200 ]; then
+			return 0
+		fi
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "Bail out! ${AGENT_ENV_LABEL}vhagent did not come up ($path)"
+	sed 's/^/# /' "$log"
+	exit 1
+}
+
+agent_env_stop() { # VAR [SIGNAL]
+	local pid=${!1} rc=0
+	if [ -n "$pid" ]; then
+		kill -"${2:-TERM}" "$pid" 2>/dev/null
+		wait "$pid" || rc=$?
+		printf -v "$1" '%s' ''
+	fi
+	return $rc
+}
+
+agent_env_require() {
+	agent_env_require_kvm "vh-hosted needs KVM"
+	agent_env_require_built "$VH_HOSTED" "$VH_MSG" "$VHAGENT"
+	if ! command -v "$AGENT_ENV_CURL" >/dev/null; then
 		echo "Bail out! curl is missing (Debian package curl, see packaging/debian-packages.txt)"
 		exit 1
 	fi
@@ -50,63 +148,25 @@ agent_env_cleanup() {
 	AGENT_ENV_PIDS=()
 }
 
-# A TCP port on 127.0.0.1 free right now.
-agent_env_free_port() {
-	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-_agent_env_unix_up() { # SOCKET
-	/usr/bin/python3 - "$1" <<'EOF' 2>/dev/null
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-EOF
-}
-
 agent_pair_start() { # NAME RUN [MEMORY]
-	local name=$1 run=$2 mem=${3:-256M} hv_pid agent_pid port token i
+	local name=$1 run=$2 mem=${3:-256M} port token
+	local AGENT_ENV_LABEL="$name: "
 	rm -rf "$run"
 	mkdir -p "$run/state/images" "$run/logs"
 	port=$(agent_env_free_port)
-	token=$("$AGENT_ENV_AGENT" --config /dev/null --state-dir "$run/state" \
+	token=$("$VHAGENT" --config /dev/null --state-dir "$run/state" \
 		token create "$name-admin" --role admin 2>>"$run/tokens.log")
 	if [ -z "$token" ]; then
 		echo "Bail out! $name: vhagent token create failed"
 		sed 's/^/# /' "$run/tokens.log"
 		exit 1
 	fi
-	"$AGENT_ENV_HOSTED" --socket "$run/vh.sock" --images "$run/state/images" --log-dir "$run/logs" \
-		--memory "$mem" --pcpus 2 >"$run/hv.log" 2>&1 &
-	hv_pid=$!
-	AGENT_ENV_PIDS+=("$hv_pid")
-	for i in $(seq 1 200); do
-		_agent_env_unix_up "$run/vh.sock" && break
-		kill -0 "$hv_pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	if ! _agent_env_unix_up "$run/vh.sock"; then
-		echo "Bail out! $name: vh-hosted did not come up"
-		sed 's/^/# /' "$run/hv.log"
-		exit 1
-	fi
-	"$AGENT_ENV_AGENT" --config /dev/null --state-dir "$run/state" \
-		--hypervisor-socket "$run/vh.sock" --unix-socket "$run/agent.sock" \
-		--https-listen "127.0.0.1:$port" --socket-group "" >"$run/agent.log" 2>&1 &
-	agent_pid=$!
-	AGENT_ENV_PIDS+=("$agent_pid")
-	for i in $(seq 1 200); do
-		if [ -S "$run/agent.sock" ] &&
-			[ "$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$run/agent.sock" http://vh/readyz)" = 200 ]; then
-			break
-		fi
-		kill -0 "$agent_pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	if [ "$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$run/agent.sock" http://vh/readyz)" != 200 ]; then
-		echo "Bail out! $name: vhagent did not become ready"
-		sed 's/^/# /' "$run/agent.log"
-		exit 1
-	fi
+	agent_env_hv_launch "$run/hv.log" "$run/vh.sock" "$run/state/images" "$run/logs" "$mem"
+	AGENT_ENV_PIDS+=("$AGENT_ENV_HV_PID")
+	agent_env_hv_wait "$run/hv.log" "$AGENT_ENV_HV_PID" "$run/vh.sock"
+	agent_env_agent_launch "$run/agent.log" "$run/state" "$run/vh.sock" "$run/agent.sock" "$port"
+	AGENT_ENV_PIDS+=("$AGENT_ENV_AGENT_PID")
+	agent_env_agent_wait "$run/agent.log" "$AGENT_ENV_AGENT_PID" "$run/agent.sock" /readyz
 	printf -v "${name}_sock" '%s' "$run/agent.sock"
 	printf -v "${name}_hv_sock" '%s' "$run/vh.sock"
 	printf -v "${name}_port" '%s' "$port"
@@ -114,7 +174,7 @@ agent_pair_start() { # NAME RUN [MEMORY]
 	printf -v "${name}_cacert" '%s' "$run/state/tls/cert.pem"
 	printf -v "${name}_token" '%s' "$token"
 	printf -v "${name}_state" '%s' "$run/state"
-	printf -v "${name}_pids" '%s' "$hv_pid $agent_pid"
+	printf -v "${name}_pids" '%s' "$AGENT_ENV_HV_PID $AGENT_ENV_AGENT_PID"
 }
 
 agent_pair_stop() { # NAME
@@ -131,10 +191,10 @@ agent_api() { # NAME METHOD PATH [BODY]
 	local sock_var="${1}_sock" out
 	out=$(mktemp)
 	if [ $# -ge 4 ]; then
-		API_CODE=$(curl -s -o "$out" -w '%{http_code}' --unix-socket "${!sock_var}" -X "$2" \
+		API_CODE=$("$AGENT_ENV_CURL" -s -o "$out" -w '%{http_code}' --unix-socket "${!sock_var}" -X "$2" \
 			-H 'Content-Type: application/json' --data-binary "$4" "http://vh$3")
 	else
-		API_CODE=$(curl -s -o "$out" -w '%{http_code}' --unix-socket "${!sock_var}" -X "$2" "http://vh$3")
+		API_CODE=$("$AGENT_ENV_CURL" -s -o "$out" -w '%{http_code}' --unix-socket "${!sock_var}" -X "$2" "http://vh$3")
 	fi
 	API_BODY=$(cat "$out")
 	rm -f "$out"
@@ -142,6 +202,6 @@ agent_api() { # NAME METHOD PATH [BODY]
 
 agent_put_image() { # NAME FILE
 	local sock_var="${1}_sock"
-	API_CODE=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "${!sock_var}" \
+	API_CODE=$("$AGENT_ENV_CURL" -s -o /dev/null -w '%{http_code}' --unix-socket "${!sock_var}" \
 		-T "$2" "http://vh/v1/images/$(basename "$2")")
 }

@@ -5,22 +5,13 @@
 # not an option (see docs/ARCHITECTURE.md, Tests).
 set -u
 : "${top_srcdir:?run through make check}" "${top_builddir:?run through make check}"
-
-VH_HOSTED=$top_builddir/hypervisor/hosted/vh-hosted
-VH_MSG=$top_builddir/hypervisor/hosted/vh-msg
-GUESTS=$top_builddir/tests/guests
+# The daemon starts through tests/harness/agent-env.sh, which also sets
+# VH_HOSTED (read at each start: a test may wrap it), VH_MSG and GUESTS.
+. "$top_srcdir/tests/harness/agent-env.sh"
 
 kvm_require() {
-	if [ ! -c /dev/kvm ] || [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-		echo "Bail out! /dev/kvm is missing or not read-writable: the hosted tests need KVM"
-		exit 1
-	fi
-	for f in "$VH_HOSTED" "$VH_MSG"; do
-		if [ ! -x "$f" ]; then
-			echo "Bail out! $f is not built"
-			exit 1
-		fi
-	done
+	agent_env_require_kvm "the hosted tests need KVM"
+	agent_env_require_built "$VH_HOSTED" "$VH_MSG"
 }
 
 # kvm_setup NAME: a fresh run directory with the test guests as images.
@@ -37,34 +28,18 @@ kvm_setup() {
 	trap kvm_cleanup EXIT
 }
 
-# kvm_start [vh-hosted options...]: starts the daemon, waits until it answers.
+# kvm_start [vh-hosted options...]: starts the daemon (a fresh
+# daemon.log), waits until it answers.
 kvm_start() {
-	"$VH_HOSTED" --socket "$SOCK" --images "$RUN/images" --log-dir "$RUN/logs" \
-		--memory 256M --pcpus 2 "$@" >"$RUN/daemon.log" 2>&1 &
-	DAEMON_PID=$!
-	for _ in $(seq 1 200); do
-		if "$VH_MSG" host >/dev/null 2>&1; then
-			return 0
-		fi
-		if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
-			break
-		fi
-		sleep 0.05
-	done
-	echo "Bail out! vh-hosted did not come up"
-	sed 's/^/# /' "$RUN/daemon.log"
-	exit 1
+	: >"$RUN/daemon.log"
+	agent_env_hv_launch "$RUN/daemon.log" "$SOCK" "$RUN/images" "$RUN/logs" 256M "$@"
+	DAEMON_PID=$AGENT_ENV_HV_PID
+	agent_env_hv_wait "$RUN/daemon.log" "$DAEMON_PID" "$SOCK"
 }
 
 # kvm_stop: SIGTERM, wait; returns the daemon's exit status.
 kvm_stop() {
-	local rc=0
-	if [ -n "$DAEMON_PID" ]; then
-		kill -TERM "$DAEMON_PID" 2>/dev/null
-		wait "$DAEMON_PID" || rc=$?
-		DAEMON_PID=
-	fi
-	return $rc
+	agent_env_stop DAEMON_PID
 }
 
 kvm_cleanup() {

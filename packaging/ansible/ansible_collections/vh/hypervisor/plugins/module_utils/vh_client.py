@@ -225,3 +225,24 @@ def client_from_module(module):
         module.fail_json(msg=e.message(), error=e.as_dict())
     except (OSError, ssl.SSLError) as e:
         module.fail_json(msg='cannot set up TLS: %s' % e)
+
+
+def module_args(argument_spec):
+    """AnsibleModule's arguments for a module of the collection: its own
+    options, then the connection options; check mode supported."""
+    spec = dict(argument_spec)
+    spec.update(CONNECTION_ARGS)
+    return dict(argument_spec=spec, supports_check_mode=True, mutually_exclusive=CONNECTION_EXCLUSIVE)
+
+
+def run_module(module, run):
+    """Connects to the agent, calls run(module, client) and exits with the
+    dict it returns; an error answer of the agent fails the task."""
+    client = client_from_module(module)
+    try:
+        result = run(module, client)
+    except VhApiError as e:
+        module.fail_json(msg=e.message(), error=e.as_dict())
+    finally:
+        client.close()
+    module.exit_json(**result)

@@ -55,26 +55,18 @@ stats:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.vh.hypervisor.plugins.module_utils.vh_client import (
-    CONNECTION_ARGS, CONNECTION_EXCLUSIVE, VhApiError, client_from_module)
+from ansible_collections.vh.hypervisor.plugins.module_utils.vh_client import module_args, run_module
+
+
+def run(module, client):
+    result = dict(changed=False, host=client.get('/v1/host'))
+    if module.params['stats']:
+        result['stats'] = client.get('/v1/stats')
+    return result
 
 
 def main():
-    argument_spec = dict(stats=dict(type='bool', default=False))
-    argument_spec.update(CONNECTION_ARGS)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           mutually_exclusive=CONNECTION_EXCLUSIVE)
-    client = client_from_module(module)
-    result = dict(changed=False)
-    try:
-        result['host'] = client.get('/v1/host')
-        if module.params['stats']:
-            result['stats'] = client.get('/v1/stats')
-    except VhApiError as e:
-        module.fail_json(msg=e.message(), error=e.as_dict())
-    finally:
-        client.close()
-    module.exit_json(**result)
+    run_module(AnsibleModule(**module_args(dict(stats=dict(type='bool', default=False)))), run)
 
 
 if __name__ == '__main__':

@@ -210,8 +210,7 @@ error:
 import copy
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.vh.hypervisor.plugins.module_utils.vh_client import (
-    CONNECTION_ARGS, CONNECTION_EXCLUSIVE, VhApiError, VhClient, client_from_module)
+from ansible_collections.vh.hypervisor.plugins.module_utils.vh_client import VhClient, module_args, run_module
 
 # Members that change only while the VM is off (the API answers 409 for
 # them while it runs or is paused).
@@ -267,6 +266,20 @@ def _json_value(v):
     return None if v is UNLIMITED else v
 
 
+def _controls(c, what, unit):
+    """The members of the cpu or memory option (what) that are given: shares,
+    reservation_<unit> and limit_<unit>."""
+    sub = {}
+    if c.get('shares') is not None:
+        sub['shares'] = _shares(c['shares'], what + '.shares')
+    reservation, limit = 'reservation_' + unit, 'limit_' + unit
+    if c.get(reservation) is not None:
+        sub[reservation] = c[reservation]
+    if c.get(limit) is not None:
+        sub[limit] = _limit(c[limit], what + '.' + limit)
+    return sub
+
+
 def desired_from_params(p):
     """The members the task manages, in the API's terms (UNLIMITED for a
     null limit)."""
@@ -276,28 +289,11 @@ def desired_from_params(p):
             want[k] = p[k]
     if p['devices'] is not None:
         want['devices'] = list(p['devices'])
-    if p['cpu'] is not None:
-        c = p['cpu']
-        sub = {}
-        if c.get('shares') is not None:
-            sub['shares'] = _shares(c['shares'], 'cpu.shares')
-        if c.get('reservation_mhz') is not None:
-            sub['reservation_mhz'] = c['reservation_mhz']
-        if c.get('limit_mhz') is not None:
-            sub['limit_mhz'] = _limit(c['limit_mhz'], 'cpu.limit_mhz')
-        if sub:
-            want['cpu'] = sub
-    if p['memory'] is not None:
-        m = p['memory']
-        sub = {}
-        if m.get('shares') is not None:
-            sub['shares'] = _shares(m['shares'], 'memory.shares')
-        if m.get('reservation_mib') is not None:
-            sub['reservation_mib'] = m['reservation_mib']
-        if m.get('limit_mib') is not None:
-            sub['limit_mib'] = _limit(m['limit_mib'], 'memory.limit_mib')
-        if sub:
-            want['memory'] = sub
+    for what, unit in (('cpu', 'mhz'), ('memory', 'mib')):
+        if p[what] is not None:
+            sub = _controls(p[what], what, unit)
+            if sub:
+                want[what] = sub
     if p['boot'] is not None:
         b = p['boot']
         sub = {}
@@ -519,17 +515,7 @@ def main():
         devices=dict(type='list', elements='str', choices=['uart16550', 'debug_exit', 'fw_cfg', 'balloon']),
         balloon=dict(type='dict', options=dict(target_mib=dict(type='int'))),
     )
-    argument_spec.update(CONNECTION_ARGS)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           mutually_exclusive=CONNECTION_EXCLUSIVE)
-    client = client_from_module(module)
-    try:
-        result = run(module, client)
-    except VhApiError as e:
-        module.fail_json(msg=e.message(), error=e.as_dict())
-    finally:
-        client.close()
-    module.exit_json(**result)
+    run_module(AnsibleModule(**module_args(argument_spec)), run)
 
 
 if __name__ == '__main__':

@@ -84,8 +84,7 @@ vms:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.vh.hypervisor.plugins.module_utils.vh_client import (
-    CONNECTION_ARGS, CONNECTION_EXCLUSIVE, VhApiError, VhClient, client_from_module)
+from ansible_collections.vh.hypervisor.plugins.module_utils.vh_client import VhClient, module_args, run_module
 
 
 def run(module, client):
@@ -111,17 +110,7 @@ def main():
         name_prefix=dict(type='str'),
         stats=dict(type='bool', default=False),
     )
-    argument_spec.update(CONNECTION_ARGS)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           mutually_exclusive=CONNECTION_EXCLUSIVE)
-    client = client_from_module(module)
-    try:
-        result = run(module, client)
-    except VhApiError as e:
-        module.fail_json(msg=e.message(), error=e.as_dict())
-    finally:
-        client.close()
-    module.exit_json(**result)
+    run_module(AnsibleModule(**module_args(argument_spec)), run)
 
 
 if __name__ == '__main__':

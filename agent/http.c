@@ -16,9 +16,10 @@
  * last call: the handler runs and the response is queued.  Responses are
  * queued on that last call, never the first, because libmicrohttpd
  * 0.9.75 closes the connection after a response queued on the first
- * call (no keep-alive: 4-5x slower); only a refusal of a request whose
- * body is still coming is queued at once (the connection then closes,
- * which is what we want for an oversized upload). */
+ * call (no keep-alive: 4-5x slower); only a refusal of a body over the
+ * limit or of unknown length is queued at once, with "Connection: close"
+ * (the connection then closes, which is what we want for an oversized
+ * upload). */
 #define _GNU_SOURCE
 #include "agent/http.h"
 
@@ -677,10 +678,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
 		r->t0_ns = mono_ns();
 		*req_cls = r;
 		begin(c, r, url, method);
-		/* A refusal while a body is still to come goes out now (and
-		 * the connection closes); any other waits for the last call. */
-		if (r->status && has_body(r, &declared, &known))
+		/* A refusal of a body larger than a JSON body may be (an
+		 * image, an oversized or unknown-length body) goes out now
+		 * and the connection closes, said in the response so that a
+		 * client never sends its next request on a connection the
+		 * agent is closing.  A small body is read and dropped and the
+		 * refusal waits for the last call: the connection stays. */
+		if (r->status && has_body(r, &declared, &known) &&
+		    (!known || declared > atomic_load(&vh_agent->max_body_bytes))) {
+			vh_reply_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 			return queue(r);
+		}
 		return MHD_YES;
 	}
 	if (r->queued) {

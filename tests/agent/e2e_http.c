@@ -38,9 +38,7 @@ VH_TEST(http, not_found_and_method_not_allowed)
 	VH_EXPECT(e2e_str(r.json, "type") != NULL && e2e_str(r.json, "title") != NULL &&
 		  e2e_str(r.json, "detail") != NULL);
 	e2e_resp_free(&r);
-	e2e_call(&r, "GET", "/v1/vms/", NULL);
-	e2e_expect_problem(&r, 404, "not_found", NULL);
-	e2e_resp_free(&r);
+	e2e_call_expect_problem("GET", "/v1/vms/", NULL, 404, "not_found", NULL);
 	e2e_call(&r, "DELETE", "/v1/host", NULL);
 	e2e_expect_problem(&r, 405, "method_not_allowed", NULL);
 	VH_EXPECT_STREQ(r.allow, "GET, HEAD");
@@ -72,9 +70,7 @@ VH_TEST(http, body_limits_and_media_type)
 	body[0] = '{';
 	body[big - 1] = '}';
 	body[big] = '\0';
-	e2e_call(&r, "POST", "/v1/vms", body);
-	e2e_expect_problem(&r, 413, "too_large", NULL);
-	e2e_resp_free(&r);
+	e2e_call_expect_problem("POST", "/v1/vms", body, 413, "too_large", NULL);
 	/* Without a Content-Length (chunked) the limit holds as the body
 	 * arrives, and the refusal comes at its end. */
 	{
@@ -133,8 +129,17 @@ static size_t discard(char *p, size_t size, size_t n, void *ctx)
 
 VH_TEST(http, keep_alive_connections_are_reused)
 {
-	static const char *const paths[] = { "/v1/host", "/v1/host",    "/v1/vms/nosuch",
-					     "/v1/host", "/v1/nothing", "/healthz" };
+	static const struct {
+		const char *method, *path, *body;
+	} reqs[] = {
+		{ "GET", "/v1/host", NULL },	    { "GET", "/v1/host", NULL },
+		{ "GET", "/v1/vms/nosuch", NULL },  { "GET", "/v1/host", NULL },
+		{ "GET", "/v1/nothing", NULL },	    { "GET", "/healthz", NULL },
+		/* Refusals of small bodies: read, dropped, connection kept. */
+		{ "PUT", "/v1/vms", "{}" },	    { "OPTIONS", "/v1/vms/x", NULL },
+		{ "POST", "/v1/vms", "{\"x\":1}" }, { "POST", "/v1/host", "{}" },
+		{ "GET", "/v1/host", NULL },
+	};
 	const struct e2e_env *env = e2e_env();
 	CURL *h = curl_easy_init();
 
@@ -143,15 +148,23 @@ VH_TEST(http, keep_alive_connections_are_reused)
 	 * must leave the connection open. */
 	curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, env->agent_sock);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
-	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
 		char url[128];
 		long connects = -1;
 
-		snprintf(url, sizeof(url), "http://localhost%s", paths[i]);
+		snprintf(url, sizeof(url), "http://localhost%s", reqs[i].path);
 		curl_easy_setopt(h, CURLOPT_URL, url);
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, reqs[i].method);
+		curl_easy_setopt(h, CURLOPT_NOBODY, 0L);
+		if (reqs[i].body)
+			curl_easy_setopt(h, CURLOPT_POSTFIELDS, reqs[i].body);
+		else
+			curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
 		VH_ASSERT_EQ((int)curl_easy_perform(h), (int)CURLE_OK);
 		curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
 		VH_EXPECT_EQ(connects, i == 0 ? 1L : 0L);
+		if (connects != (i == 0 ? 1L : 0L))
+			fprintf(stderr, "  request %zu: %s %s\n", i, reqs[i].method, reqs[i].path);
 	}
 	curl_easy_cleanup(h);
 }
@@ -430,9 +443,7 @@ VH_TEST(images, upload_verify_list_delete)
 	e2e_req(&r, E2E_UNIX, NULL, "PUT", path, data, octet);
 	e2e_expect_problem(&r, 422, "checksum_mismatch", NULL);
 	e2e_resp_free(&r);
-	e2e_call(&r, "GET", "/v1/images/blob3.bin", NULL);
-	e2e_expect_problem(&r, 404, "not_found", NULL);
-	e2e_resp_free(&r);
+	e2e_call_expect_problem("GET", "/v1/images/blob3.bin", NULL, 404, "not_found", NULL);
 	e2e_req(&r, E2E_UNIX, NULL, "PUT", "/v1/images/blob4.bin?sha256=xyz", data, octet);
 	e2e_expect_problem(&r, 422, "invalid_field", "sha256");
 	e2e_resp_free(&r);
@@ -465,9 +476,7 @@ VH_TEST(images, upload_verify_list_delete)
 	e2e_resp_free(&r);
 	VH_EXPECT_EQ(e2e_call(&r, "DELETE", "/v1/images/blob2.bin", NULL), 204L);
 	e2e_resp_free(&r);
-	e2e_call(&r, "DELETE", "/v1/images/blob2.bin", NULL);
-	e2e_expect_problem(&r, 404, "not_found", NULL);
-	e2e_resp_free(&r);
+	e2e_call_expect_problem("DELETE", "/v1/images/blob2.bin", NULL, 404, "not_found", NULL);
 }
 
 VH_TEST(images, too_large_is_413)
@@ -485,7 +494,5 @@ VH_TEST(images, too_large_is_413)
 	e2e_expect_problem(&r, 413, "too_large", NULL);
 	e2e_resp_free(&r);
 	free(big);
-	e2e_call(&r, "GET", "/v1/images/big.bin", NULL);
-	e2e_expect_problem(&r, 404, "not_found", NULL);
-	e2e_resp_free(&r);
+	e2e_call_expect_problem("GET", "/v1/images/big.bin", NULL, 404, "not_found", NULL);
 }

@@ -77,7 +77,10 @@ void vh_res_tokens_create(struct vh_req *r)
 			      "role: \"%s\" is not viewer, operator or admin", role);
 	} else if (vh_auth_token_create(vh_agent->auth, name, rl, &info, secret, sizeof(secret),
 					err, sizeof(err))) {
-		vh_reply_fail(r, VH_API_INTERNAL, "", "cannot create the token: %s", err);
+		if (errno == EEXIST)
+			vh_reply_fail(r, VH_API_CONFLICT, "name", "%s", err);
+		else
+			vh_reply_fail(r, VH_API_INTERNAL, "", "cannot create the token: %s", err);
 	} else {
 		vh_log(VH_LOG_INFO, "token %s (%s, %s) created by %s", info.id, info.name,
 		       vh_role_name(rl), r->principal);

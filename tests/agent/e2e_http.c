@@ -386,6 +386,10 @@ VH_TEST(auth, admin_makes_and_revokes_tokens)
 		"{\"name\":\"x\",\"role\":\"root\"}", NULL);
 	e2e_expect_problem(&r, 422, "invalid_field", "role");
 	e2e_resp_free(&r);
+	e2e_req(&r, E2E_HTTPS, env->admin_token, "POST", "/v1/tokens",
+		"{\"name\":\"made-by-api\",\"role\":\"admin\"}", NULL);
+	e2e_expect_problem(&r, 409, "conflict", "name");
+	e2e_resp_free(&r);
 	/* Revoked: refused from now on. */
 	VH_EXPECT_EQ(e2e_req(&r, E2E_HTTPS, env->admin_token, "DELETE", path, NULL, NULL), 204L);
 	e2e_resp_free(&r);

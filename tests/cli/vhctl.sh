@@ -352,6 +352,8 @@ OPERATOR=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["token"
 vc 2 "token create with a bad role" token create x --role god
 err "the role field is named" 'field role\)'
 vc 2 "token create without --role" token create x
+vc 4 "token create with a name taken: exit 4 (conflict)" token create viewer1 --role admin
+err "the taken name has its code and field" '\(code conflict, field name\)'
 vc 0 "token list" token list
 out "token list shows the viewer" '^[0-9a-f]+ +viewer1 +viewer +'
 vc 0 "token list -o json" -o json token list

@@ -26,7 +26,7 @@ static char hv_path[108];
 static unsigned hv_timeout_ms = 10000;
 static pthread_key_t hv_key;
 static pthread_once_t hv_once = PTHREAD_ONCE_INIT;
-static atomic_uint_fast64_t n_calls, n_errors, n_failures, n_connects, n_breaks;
+static atomic_uint_fast64_t n_calls, n_errors, n_failures, n_connects, n_breaks, n_writes;
 
 static void conn_free(void *v)
 {
@@ -56,6 +56,7 @@ void vh_hv_counters(struct vh_hv_counters *c)
 	c->errors = atomic_load(&n_errors);
 	c->failures = atomic_load(&n_failures);
 	c->connects = atomic_load(&n_connects);
+	vh_hv_list_counters(&c->list_walks, &c->list_requests);
 }
 
 static struct hv_conn *conn_get(void)
@@ -206,7 +207,7 @@ static int unavailable(struct vh_api_problem *p, const char *why)
 	return vh_api_fail(p, VH_API_UNAVAILABLE, "", "the hypervisor is unreachable: %s", why);
 }
 
-int vh_hv_call(struct vh_proto_request *req, struct vh_proto_reply *r, struct vh_api_problem *p)
+static int call(struct vh_proto_request *req, struct vh_proto_reply *r, struct vh_api_problem *p)
 {
 	struct hv_conn *c = conn_get();
 	struct vh_error err = { 0 };
@@ -267,6 +268,22 @@ int vh_hv_call(struct vh_proto_request *req, struct vh_proto_reply *r, struct vh
 		return 0;
 	}
 	return unavailable(p, why);
+}
+
+int vh_hv_call(struct vh_proto_request *req, struct vh_proto_reply *r, struct vh_api_problem *p)
+{
+	int rc = call(req, r, p);
+
+	/* Counted once the outcome is known, whatever it was: a request that
+	 * failed or could not be answered may still have changed something. */
+	if (!read_only(req->type))
+		atomic_fetch_add(&n_writes, 1);
+	return rc;
+}
+
+uint64_t vh_hv_writes(void)
+{
+	return atomic_load(&n_writes) + atomic_load(&n_breaks);
 }
 
 void vh_hv_request(struct vh_proto_request *req, uint16_t type, const struct vh_proto_vm_ref *vm)

@@ -66,13 +66,24 @@ int vh_hv_each_summary(uint32_t start_id, uint32_t max_entries, vh_hv_summary_fn
 		       uint32_t *next_id, struct vh_api_problem *p);
 int vh_hv_each_stats(vh_hv_stats_fn fn, void *ctx, struct vh_api_problem *p);
 
+/* Requests that may have changed something in the hypervisor (every
+ * type but the read-only ones, counted once answered or failed) plus
+ * broken connections (a restarted hypervisor): a snapshot taken when
+ * this was n is stale once it is not. */
+uint64_t vh_hv_writes(void);
+
 /* Every VM's summary as one snapshot (hvlist.c), for listings.  A
- * snapshot is read from the hypervisor after the call began, so it is as
- * fresh as a VM_LIST walk of the caller's own; but concurrent callers
- * share one walk: a caller that arrives while a walk is running waits
- * for the next one, which serves everyone waiting.  Under load the
- * hypervisor then walks its VM table once per round, not once per
- * request.  Entries are in id order. */
+ * snapshot reflects every change this agent made before the call began
+ * (vh_hv_writes) and everything else that happened in the hypervisor
+ * until at most VH_HV_LIST_MAX_AGE_NS before the call began (a VM that
+ * crashed, a balloon target the memory manager moved, a VM another
+ * client of the hypervisor changed).  Callers within that window share
+ * one snapshot; a caller that needs a newer one shares a walk: if none
+ * is running it runs one, if one is running it waits for the next,
+ * which serves everyone waiting.  Under load the hypervisor then walks
+ * its VM table at most about once per window, not once per request.
+ * Entries are in id order. */
+#define VH_HV_LIST_MAX_AGE_NS 1000000ull
 struct vh_hv_list {
 	uint32_t n;
 	const uint8_t *wire; /* n wire summaries, 184 bytes each */
@@ -94,7 +105,10 @@ struct vh_hv_counters {
 	uint64_t errors;   /* of which the hypervisor refused */
 	uint64_t failures; /* transport failures (unreachable, timeout, garbage) */
 	uint64_t connects; /* connections made, all threads */
+	uint64_t list_walks;    /* VM_LIST walks for listings (hvlist.c) */
+	uint64_t list_requests; /* listings served, shared walks included */
 };
 void vh_hv_counters(struct vh_hv_counters *c);
+void vh_hv_list_counters(uint64_t *walks, uint64_t *requests);
 
 #endif

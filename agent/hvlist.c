@@ -1,15 +1,20 @@
 /* Shared VM_LIST walks for listings (see vh_hv_list_get in hvconn.h).
  *
- * Rounds: a caller needs a walk that starts after it arrived.  If none is
- * running it runs one itself (and whoever arrives meanwhile waits for the
- * next); if one is running, that one started too early, so it waits for
- * the round after it, which the first of the waiters runs.  Each round's
- * snapshot is reference-counted: readers keep it while they build their
- * responses, and the last one frees it. */
+ * A caller may use the last walk's snapshot when that walk began after
+ * every change this agent had made by the time the caller arrived
+ * (vh_hv_writes) and at most VH_HV_LIST_MAX_AGE_NS before it arrived.
+ * Otherwise it needs a new walk: if none is running it runs one itself;
+ * if one is running it waits for it and judges its outcome the same way
+ * (a walk that began too early serves others, not it).  Each snapshot is
+ * reference-counted: readers keep it while they build their responses,
+ * and the last one frees it.  Without the window every listing under
+ * load cost a hypervisor round trip shared by a few callers at most;
+ * with it the hypervisor sees about one walk per window. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent/hvconn.h"
 
@@ -21,11 +26,22 @@ struct snap {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t done = PTHREAD_COND_INITIALIZER;
-static uint64_t rounds_done; /* walks finished */
 static bool running;         /* a walk is in progress */
+static bool have_latest;     /* a walk finished (its outcome is below) */
 static struct snap *latest;  /* the last walk's snapshot (one reference held here) */
 static int latest_rc;        /* and its outcome */
 static struct vh_api_problem latest_problem;
+static uint64_t latest_t0;     /* when it began (CLOCK_MONOTONIC ns) */
+static uint64_t latest_writes; /* vh_hv_writes() when it began */
+static atomic_uint_fast64_t n_walks, n_requests;
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 struct collect {
 	uint8_t *buf;
@@ -88,32 +104,46 @@ static struct snap *walk(int *rc, struct vh_api_problem *p)
 	return s;
 }
 
+/* Whether the last walk serves a caller that arrived at `arrived` when
+ * vh_hv_writes() was `writes`. */
+static bool latest_serves(uint64_t arrived, uint64_t writes)
+{
+	return have_latest && latest_writes >= writes &&
+	       (latest_t0 >= arrived || arrived - latest_t0 <= VH_HV_LIST_MAX_AGE_NS);
+}
+
 int vh_hv_list_get(const struct vh_hv_list **out, struct vh_api_problem *p)
 {
-	uint64_t need;
+	uint64_t writes = vh_hv_writes(), arrived = mono_ns();
 	struct snap *s;
 	int rc;
 
+	atomic_fetch_add(&n_requests, 1);
 	pthread_mutex_lock(&lock);
-	/* The round that starts next is the first one that started after
-	 * we arrived: the one after the running one, or a new one now. */
-	need = rounds_done + (running ? 2 : 1);
-	while (rounds_done < need) {
+	while (!latest_serves(arrived, writes)) {
+		uint64_t t0, w0;
+
 		if (running) {
 			pthread_cond_wait(&done, &lock);
 			continue;
 		}
 		running = true;
 		pthread_mutex_unlock(&lock);
+		/* The changes counted before the walk began are in it. */
+		w0 = vh_hv_writes();
+		t0 = mono_ns();
 		s = walk(&rc, p);
+		atomic_fetch_add(&n_walks, 1);
 		pthread_mutex_lock(&lock);
 		snap_put(latest);
 		latest = s;
 		latest_rc = rc;
 		if (rc)
 			latest_problem = *p;
+		latest_t0 = t0;
+		latest_writes = w0;
+		have_latest = true;
 		running = false;
-		rounds_done++;
 		pthread_cond_broadcast(&done);
 	}
 	rc = latest_rc;
@@ -137,4 +167,10 @@ void vh_hv_list_put(const struct vh_hv_list *l)
 void vh_hv_list_entry(const struct vh_hv_list *l, uint32_t i, struct vh_hv_entry *e)
 {
 	vh_hv_entry_of(l->wire + (size_t)i * sizeof(struct vh_wire_vm_summary), e);
+}
+
+void vh_hv_list_counters(uint64_t *walks, uint64_t *requests)
+{
+	*walks = atomic_load(&n_walks);
+	*requests = atomic_load(&n_requests);
 }

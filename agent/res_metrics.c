@@ -166,6 +166,12 @@ static void agent_metrics(struct out *o, bool hv_up)
 	family(o, "vh_agent_hypervisor_connections_total", "counter",
 	       "Connections made to the hypervisor's socket.");
 	put(o, "vh_agent_hypervisor_connections_total %llu\n", (unsigned long long)hc.connects);
+	family(o, "vh_agent_vm_list_walks_total", "counter",
+	       "VM_LIST walks of the hypervisor for listings; listings within a millisecond "
+	       "of one walk share it.");
+	put(o, "vh_agent_vm_list_walks_total %llu\n", (unsigned long long)hc.list_walks);
+	family(o, "vh_agent_vm_listings_total", "counter", "VM listings served.");
+	put(o, "vh_agent_vm_listings_total %llu\n", (unsigned long long)hc.list_requests);
 	family(o, "vh_agent_hypervisor_up", "gauge",
 	       "Whether the hypervisor answered this scrape (1) or not (0).");
 	put(o, "vh_agent_hypervisor_up %d\n", hv_up ? 1 : 0);

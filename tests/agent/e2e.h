@@ -79,5 +79,9 @@ int64_t e2e_int(struct json_object *o, const char *path);     /* INT64_MIN when 
 void e2e_define(const char *name, const char *extra);
 /* Deletes a VM whatever its state (test clean-up). */
 void e2e_destroy(const char *name);
+/* vh-msg ARGS against the test's hypervisor, past the agent: its exit status. */
+int e2e_vh_msg(const char *args);
+/* The value of an unlabelled /metrics sample (-1 when absent). */
+double e2e_metric(const char *name);
 
 #endif

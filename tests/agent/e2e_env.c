@@ -449,6 +449,35 @@ void e2e_define(const char *name, const char *extra)
 	e2e_resp_free(&r);
 }
 
+int e2e_vh_msg(const char *args)
+{
+	char cmd[2048];
+	int st;
+
+	e2e_env();
+	snprintf(cmd, sizeof(cmd), "'%s/hypervisor/hosted/vh-msg' --socket '%s' %s >/dev/null 2>&1",
+		 builddir(), env.hv_sock, args);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+double e2e_metric(const char *name)
+{
+	struct e2e_resp r;
+	double v = -1;
+	size_t n = strlen(name);
+
+	if (e2e_call(&r, "GET", "/metrics", NULL) == 200 && r.body) {
+		for (const char *l = r.body; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+			if (strncmp(l, name, n) == 0 && l[n] == ' ') {
+				v = strtod(l + n + 1, NULL);
+				break;
+			}
+	}
+	e2e_resp_free(&r);
+	return v;
+}
+
 void e2e_destroy(const char *name)
 {
 	struct e2e_resp r;

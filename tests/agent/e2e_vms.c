@@ -3,9 +3,11 @@
  * stable code and field. */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "e2e.h"
@@ -206,6 +208,111 @@ VH_TEST(vms, list_filters_and_pages)
 		snprintf(name, sizeof(name), "pg-%d", i);
 		e2e_destroy(name);
 	}
+}
+
+/* Listings share one hypervisor walk for up to a millisecond
+ * (VH_HV_LIST_MAX_AGE_NS), but never across a change this agent made:
+ * with another client listing all the time (so that there is always a
+ * fresh shared walk), every change shows in the very next listing. */
+static atomic_bool lister_stop;
+
+static void *lister(void *arg)
+{
+	struct e2e_resp r;
+
+	(void)arg;
+	while (!atomic_load(&lister_stop)) {
+		e2e_call(&r, "GET", "/v1/vms", NULL);
+		e2e_resp_free(&r);
+	}
+	e2e_thread_done();
+	return NULL;
+}
+
+static size_t listed(const char *query)
+{
+	struct e2e_resp r;
+	char path[160];
+	size_t n = (size_t)-1;
+
+	snprintf(path, sizeof(path), "/v1/vms?%s", query);
+	if (e2e_call(&r, "GET", path, NULL) == 200)
+		n = json_object_array_length(e2e_get(r.json, "items"));
+	e2e_resp_free(&r);
+	return n;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+VH_TEST(vms, listings_share_walks_and_see_every_change)
+{
+	struct e2e_resp r;
+	char name[32], q[96], path[160];
+	pthread_t t[2];
+	double walks0, lists0, walks1, lists1;
+	uint64_t t0, ms;
+
+	e2e_env();
+	atomic_store(&lister_stop, false);
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, lister, NULL);
+	for (int i = 0; i < 15; i++) {
+		snprintf(name, sizeof(name), "lw-%02d", i);
+		snprintf(q, sizeof(q), "name_prefix=%s", name);
+		e2e_define(name, "");
+		VH_EXPECT_EQ(listed(q), (size_t)1);
+		snprintf(path, sizeof(path), "/v1/vms/%s/power", name);
+		VH_EXPECT_EQ(e2e_call(&r, "PUT", path, "{\"state\":\"running\"}"), 200L);
+		e2e_resp_free(&r);
+		snprintf(q, sizeof(q), "name_prefix=%s&state=running", name);
+		VH_EXPECT_EQ(listed(q), (size_t)1);
+		/* Pause and resume: quick changes, nothing persisted. */
+		for (int k = 0; k < 8; k++) {
+			const char *to = k % 2 ? "running" : "paused";
+
+			snprintf(q, sizeof(q), "{\"state\":\"%s\"}", to);
+			VH_EXPECT_EQ(e2e_call(&r, "PUT", path, q), 200L);
+			e2e_resp_free(&r);
+			snprintf(q, sizeof(q), "name_prefix=%s&state=%s", name, to);
+			VH_EXPECT_EQ(listed(q), (size_t)1);
+		}
+		e2e_destroy(name);
+		snprintf(q, sizeof(q), "name_prefix=%s", name);
+		VH_EXPECT_EQ(listed(q), (size_t)0);
+	}
+	/* A change made past the agent shows once the window has passed. */
+	e2e_define("lw-hv", "");
+	VH_ASSERT_EQ(e2e_call(&r, "PUT", "/v1/vms/lw-hv/power", "{\"state\":\"running\"}"), 200L);
+	e2e_resp_free(&r);
+	VH_ASSERT_EQ(e2e_vh_msg("pause lw-hv"), 0);
+	usleep(2000);
+	VH_EXPECT_EQ(listed("name_prefix=lw-hv&state=paused"), (size_t)1);
+	atomic_store(&lister_stop, true);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	e2e_destroy("lw-hv");
+
+	/* Back-to-back listings without changes: at most about one walk a
+	 * millisecond, however many listings. */
+	walks0 = e2e_metric("vh_agent_vm_list_walks_total");
+	lists0 = e2e_metric("vh_agent_vm_listings_total");
+	t0 = mono_ms();
+	for (int i = 0; i < 200; i++)
+		VH_ASSERT(listed("limit=5") != (size_t)-1);
+	ms = mono_ms() - t0;
+	walks1 = e2e_metric("vh_agent_vm_list_walks_total");
+	lists1 = e2e_metric("vh_agent_vm_listings_total");
+	VH_EXPECT_EQ(lists1 - lists0, 200.0);
+	VH_EXPECT_LE(walks1 - walks0, (double)ms + 2);
+	VH_EXPECT(walks1 - walks0 >= 1);
+	fprintf(stderr, "  200 listings in %llu ms took %.0f walks\n", (unsigned long long)ms,
+		walks1 - walks0);
 }
 
 VH_TEST(vms, patch_with_etags)

@@ -208,6 +208,7 @@ struct vh_hosted_worker {
 	pid_t tid;
 	timer_t timer;           /* the quantum's deadline: a signal to this thread */
 	bool timer_ok;
+	uint64_t armed_at;       /* the timer's absolute deadline, UINT64_MAX: disarmed */
 	atomic_bool kicked;      /* plat->kick since the last vh_sched_next */
 	atomic_bool in_guest;    /* between its kick check and KVM_RUN's return */
 	pthread_mutex_t idle_lock; /* idle waits sleep on idle_cond */

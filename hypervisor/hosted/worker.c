@@ -57,12 +57,20 @@ static void on_kick_signal(int sig)
 		r->immediate_exit = 1;
 }
 
+/* Sets the deadline timer.  An exit handled inside a quantum usually
+ * leaves the deadline as it was: a timer still armed for the same time,
+ * not yet due, is left alone (timer_settime is a system call per exit,
+ * a tenth of an I/O exit's round trip).  One that is due may have fired
+ * already and is set again, which fires it at once, as before. */
 static void arm(struct vh_hosted_worker *w, uint64_t at)
 {
 	struct itimerspec its = { 0 };
 
 	if (!w->timer_ok)
 		return;
+	if (at == w->armed_at && (at == UINT64_MAX || vh_hosted_now() < at))
+		return;
+	w->armed_at = at;
 	if (at != UINT64_MAX) {
 		its.it_value.tv_sec = (time_t)(at / 1000000000ull);
 		its.it_value.tv_nsec = (long)(at % 1000000000ull);
@@ -323,6 +331,7 @@ static void *worker_main(void *arg)
 	sev.sigev_signo = VH_HOSTED_SIG_KICK;
 	sev.sigev_notify_thread_id = w->tid;
 	w->timer_ok = timer_create(CLOCK_MONOTONIC, &sev, &w->timer) == 0;
+	w->armed_at = UINT64_MAX; /* a new timer is disarmed */
 	if (!w->timer_ok)
 		vh_hosted_log(d, "worker %u: timer_create: %s (quanta end only at exits)", w->index,
 			      strerror(errno));

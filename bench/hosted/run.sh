@@ -12,7 +12,8 @@
 #           frequency, measured here against CLOCK_MONOTONIC
 #   rate:   VMs started per second, one after another and 100 at once
 #   idle:   resident memory of the daemon per idle VM (100 halted VMs
-#           next to 100 others, see vh_bench.c)
+#           next to 100 others, see vh_bench.c), and what the kernel
+#           holds for each (KVM's VM and vCPU state, host-wide counters)
 # The I/O round trip also gives its range over the runs; both comparisons
 # give the ratio.
 set -eu -o pipefail
@@ -76,8 +77,25 @@ q_start=$(for i in $(seq "$runs"); do qemu exit0.elf; done | median)
 many=$(for i in $(seq "$runs"); do "$bench" many 100 exit0.elf | awk '{print $2}'; done | median)
 # The first idle run in a daemon that has not held 2x100 VMs grows
 # malloc's arenas as well: a median here too.
-idle=$(for i in $(seq "$runs"); do "$bench" idle 100 idle.elf "$pid" | awk '{print $2}'; done | median)
-awk -v vs="$vh_start" -v qs="$q_start" -v vi="$vh_io" -v qi="$q_io" -v mhz="$mhz" -v m="$many" -v idle="$idle" \
+for i in $(seq "$runs"); do "$bench" idle 100 idle.elf "$pid"; done >"$work/idle.out"
+idle=$(awk '$1 == "idle_rss_kib_per_vm" {print $2}' "$work/idle.out" | median)
+kidle=$(awk '$1 == "idle_kernel_kib_per_vm" {print $2}' "$work/idle.out" | median)
+# The peer: one QEMU process with the same idle guest, its RssAnon +
+# RssFile once the guest has halted (guest RAM is anonymous memory of
+# the process, so the few pages SeaBIOS and the guest touched count too).
+qemu_idle() {
+	local q rss
+	qemu-system-x86_64 -enable-kvm -m 8 -nographic -no-reboot -kernel "$work/images/idle.elf" \
+		-serial none -monitor none -display none >/dev/null 2>&1 &
+	q=$!
+	sleep "$1"
+	rss=$(awk '/^RssAnon:|^RssFile:/ {v += $2} END {print v}' "/proc/$q/status" 2>/dev/null)
+	kill "$q" 2>/dev/null
+	wait "$q" 2>/dev/null
+	echo "${rss:-0}"
+}
+qidle=$(for i in 1 2 3; do qemu_idle 8; done | median)
+awk -v vs="$vh_start" -v qs="$q_start" -v vi="$vh_io" -v qi="$q_io" -v mhz="$mhz" -v m="$many" -v idle="$idle" -v kidle="$kidle" -v qidle="$qidle" \
 	-v runs="$runs" -v exits="$exits" -v vr="$vh_io_range" -v qr="$q_io_range" 'BEGIN {
 	split(vr, v, " "); split(qr, q, " ")
 	printf "medians of %d runs (vh-hosted and QEMU/KVM in the same run)\n", runs
@@ -87,4 +105,6 @@ awk -v vs="$vh_start" -v qs="$q_start" -v vi="$vh_io" -v qi="$q_io" -v mhz="$mhz
 	printf "  %.0f and %.0f ticks per exit; runs from %.2f to %.2f us (vh-hosted), %.2f to %.2f us (qemu)\n", vi, qi, v[1] / mhz, v[2] / mhz, q[1] / mhz, q[2] / mhz
 	printf "VMs started per second:   one after another %.0f, 100 at once %.0f\n", 1e6 / vs, m
 	printf "daemon RSS per idle VM:   %.1f KiB\n", idle
+	printf "kernel memory per idle VM: %.1f KiB (slab, vmalloc, per-CPU, page tables, stacks; host-wide)\n", kidle
+	printf "overhead per idle VM:     %.1f KiB   qemu process RSS with the same idle guest %.0f KiB (median of 3)\n", idle + kidle, qidle
 }'

@@ -8,7 +8,8 @@
  *   many N IMAGE           N VMs started at once (requests back to back),
  *                          until all stopped: VMs per second
  *   idle N IMAGE PID       RSS of PID per idle VM (KiB): what N more
- *                          add to N running
+ *                          add to N running; and the kernel's memory
+ *                          per idle VM (host-wide counters)
  *   tsc                    the host's TSC frequency (MHz), measured
  *                          against CLOCK_MONOTONIC (no daemon needed)
  * Output lines are "key value" for the script. */
@@ -222,6 +223,29 @@ static long rss_kib(const char *pid)
 	return v;
 }
 
+/* The kernel's side of the VMs, host-wide: what KVM allocates per VM and
+ * vCPU (slab objects, the VM's vmalloc'd structure, per-CPU data, the
+ * shadow or EPT tables, the thread's stack) shows in these /proc/meminfo
+ * counters.  Host-wide, so other activity on the host adds noise; 100
+ * VMs make it small beside their sum. */
+static long kernel_kib(void)
+{
+	static const char *const keys[] = { "SUnreclaim:",	"KernelStack:", "PageTables:",
+					    "SecPageTables:", "VmallocUsed:", "Percpu:" };
+	char line[256];
+	long v = 0;
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		die("no /proc/meminfo");
+	while (fgets(line, sizeof(line), f))
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			if (!strncmp(line, keys[k], strlen(keys[k])))
+				v += strtol(line + strlen(keys[k]), NULL, 10);
+	fclose(f);
+	return v;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -294,11 +318,12 @@ int main(int argc, char **argv)
 		 * once) serves the first N, so only the second N show what a
 		 * VM adds; a before/after of N alone depended on what the runs
 		 * before had left. */
-		long before = 0, after;
+		long before = 0, after, kbefore = 0, kafter;
 		for (int i = 0; i < 2 * n; i++) {
 			if (i == n) {
 				usleep(500000);
 				before = rss_kib(argv[4]);
+				kbefore = kernel_kib();
 			}
 			snprintf(name, sizeof(name), "idle%d", i);
 			define(name, argv[3]);
@@ -306,7 +331,9 @@ int main(int argc, char **argv)
 		}
 		usleep(500000);
 		after = rss_kib(argv[4]);
+		kafter = kernel_kib();
 		printf("idle_rss_kib_per_vm %.1f\n", (double)(after - before) / n);
+		printf("idle_kernel_kib_per_vm %.1f\n", (double)(kafter - kbefore) / n);
 		for (int i = 0; i < 2 * n; i++) {
 			snprintf(name, sizeof(name), "idle%d", i);
 			simple(VH_PROTO_VM_STOP, name);

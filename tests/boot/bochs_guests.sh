@@ -5,7 +5,8 @@
 #    in CPUID; its 2-vCPU VM, strictly co-scheduled beside a spinner,
 #    shows co-stop time in the stats line;
 #  - the balloon guest inflates to its target (mem.limit) and deflates,
-#    and the stats line follows the balloon;
+#    and the stats line follows the balloon; the frames of the pages it
+#    gives go back to the host, and a ballooned page it touches reads 0;
 #  - two memory touchers with the same content write their pages twice,
 #    verify every word, go idle, and their pages end up shared;
 #  - three touchers (two alike) each complete a pass: the sharing scanner
@@ -26,7 +27,7 @@ mkdir -p "$runs"
 fast=(--ips 50000000 --cpus 2 --timeout 60)
 spin="$g/spinner.elf=iters=0 report=20 work=20000"
 
-tap_plan 16
+tap_plan 18
 
 con() { tr -d '\r' < "$runs/$1/console.log" 2>/dev/null; }
 # The last stats line's value of FIELD for VM in run DIR, units dropped.
@@ -42,8 +43,8 @@ bg_run guests-smp --kernel "$kernel" \
 	--cmdline "vm=s,kernel=0,mem=8M,vcpus=2,cosched=strict vm=x,kernel=1,mem=4M runtime=3s stats=100ms" \
 	--module "$g/smp.elf=spin=1200" --module "$spin"
 bg_run guests-balloon --kernel "$kernel" \
-	--cmdline "vm=b,kernel=0,mem=16M,mem.limit=8 stats=250ms until=done" \
-	--module "$g/balloon.elf=rounds=12 release=7"
+	--cmdline "vm=b,kernel=0,mem=16M,mem.limit=8 stats=50ms until=done" \
+	--module "$g/balloon.elf=rounds=12 fill=1024 start=3 touch=1 release=8"
 wait
 
 # 1. SMP start through the APIC model; co-stop of a 2-vCPU VM.
@@ -85,21 +86,48 @@ else
 		"$(con $run | grep '^s|\|^vh: stats .* vm=s ' | tail -20)"
 fi
 
-# 2. Balloon: inflate to configured - limit, then deflate.
+# 2. Balloon: the guest writes 1024 pages of its pool, holds nothing in
+# its balloon for 2 rounds, then inflates to configured - limit (2048
+# pages, the 1024 it wrote first) from round 3, touches the last page it
+# gave (it must read 0, not the marker it wrote there: the frame went
+# back), takes that page back and gives it again in round 4, and deflates
+# everything from round 8.
 run=guests-balloon
 tap_check "balloon: the run ends when the guest stops, status 0" grep -q '^run-bochs: PASS' "$runs/$run.out"
-if con $run | grep -q '^b| balloon: round 3 target 2048 held 2048$' &&
-	con $run | grep -q '^b| balloon: round 7 target 0 held 0$' && con $run | grep -q '^vh: vm b exit code 1$'; then
+if con $run | grep -q '^b| balloon: filled 1024 pages$' &&
+	con $run | grep -q '^b| balloon: round 3 target 2048 held 2047$' &&
+	con $run | grep -q '^b| balloon: round 4 target 2048 held 2048$' &&
+	con $run | grep -q '^b| balloon: round 8 target 0 held 0$' && con $run | grep -q '^vh: vm b exit code 1$'; then
 	tap_ok "balloon: the guest inflates to its target (16 MiB - limit 8 MiB = 2048 pages) and deflates"
 else
 	tap_not_ok "balloon: the guest inflates to its target (16 MiB - limit 8 MiB = 2048 pages) and deflates" \
 		"$(con $run | grep '^b|')"
 fi
-bal=$(con $run | sed -n 's/^vh: stats .* vm=b state=running .* balloon=\([0-9]*\) .*/\1/p' | tr '\n' ' ')
-if [[ " $bal" =~ \ 2048\ .*\ 0\ $ ]]; then
-	tap_ok "balloon: the stats line shows 2048 balloon pages, then 0 after the deflate ($bal)"
+bal=$(con $run | sed -n 's/^vh: stats .* vm=b state=running .* balloon=\([0-9]*\) .*/\1/p' | uniq | tr '\n' ' ')
+if [[ " $bal" =~ ^\ 0\ (.*\ )?2048\ (.*\ )?0\ $ ]]; then
+	tap_ok "balloon: the stats line shows 0 balloon pages, 2048 while inflated, 0 after the deflate ($bal)"
 else
-	tap_not_ok "balloon: the stats line shows 2048 balloon pages, then 0 after the deflate (got '$bal')"
+	tap_not_ok "balloon: the stats line shows 0, 2048, then 0 balloon pages (got '$bal')"
+fi
+# The host's free frames and the VM's granted frames on the last stats
+# tick before the inflating round and the first one after it.
+read -r free0 free1 granted0 granted1 < <(con $run | awk '
+	/^vh: host / { for (i = 1; i <= NF; i++) if ($i ~ /^free=/) free = substr($i, 6) }
+	/^vh: stats .* vm=b / { for (i = 1; i <= NF; i++) if ($i ~ /^granted=/) granted = substr($i, 9)
+		if (after && !done) { f1 = free; g1 = granted; done = 1 } }
+	/^b\| balloon: round 2 target 0 held 0$/ { f0 = free; g0 = granted }
+	/^b\| balloon: round 3 target 2048 held 2047$/ { after = 1 }
+	END { print f0 + 0, f1 + 0, g0 + 0, g1 + 0 }')
+if [ "$free0" -gt 0 ] && [ $((free1 - free0)) -ge 1000 ] && [ $((granted0 - granted1)) -ge 1000 ]; then
+	tap_ok "balloon: inflating returns the written pages' frames to the host (free $free0 -> $free1, VM granted $granted0 -> $granted1)"
+else
+	tap_not_ok "balloon: inflating returns the written pages' frames to the host (free '$free0' -> '$free1', granted '$granted0' -> '$granted1')" \
+		"$(con $run | grep '^b|\|^vh: host\|^vh: stats' | head -40)"
+fi
+if con $run | grep -q '^b| balloon: ballooned page gfn 0x[0-9a-f]* reads 0x00000000 (marker 0x5a17ab1e before the inflate)$'; then
+	tap_ok "balloon: the guest can no longer reach a ballooned page's frame (it reads 0, not what it wrote before the inflate)"
+else
+	tap_not_ok "balloon: the guest can no longer reach a ballooned page's frame" "$(con $run | grep '^b| balloon: ballooned')"
 fi
 
 touch="$g/toucher.elf=size=2M seed=7 passes=2 idle=1"

@@ -3,12 +3,25 @@
  * hypercalls, reporting each round.  Under a hypervisor that is not vh
  * (QEMU) it says so and passes: there is nothing to balloon.  Command line:
  *   rounds=R   target checks (default 3); between them it spins and yields
- *   touch=1    after inflating, touch one ballooned page (breaks the
- *              balloon promise on purpose: vh counts it as a balloon touch)
+ *   fill=N     first write to N pages of the pool (so that they have
+ *              frames for the balloon to give back)
+ *   start=R    keep no pages in the balloon before round R
+ *   spin=N     PAUSE loops between rounds (default 1000000)
+ *   wait=1     after the spin, yield until the target differs from what
+ *              the balloon holds (the host drives the rounds; the last
+ *              round does not wait)
+ *   touch=1    in the first round that inflates, write a marker to the
+ *              last page it will give, and once it is in the balloon read
+ *              it and write it (breaks the balloon promise on purpose: vh
+ *              counts a balloon touch, and the page must read 0, not the
+ *              marker: its frame went back to the host); the guest then
+ *              takes that page back from its balloon
  *   release=R  from round R on, keep no pages in the balloon whatever the
  *              target (a driver being unloaded deflates everything)
- * Output: "balloon: info ...", "balloon: round R target T held H",
- * "balloon: done"; exits GUEST_PASS, or GUEST_FAIL on a hypercall error. */
+ * Output: "balloon: info ...", "balloon: filled N pages", "balloon:
+ * ballooned page gfn G reads X (marker M before the inflate)", "balloon:
+ * round R target T held H", "balloon: done"; exits GUEST_PASS, or
+ * GUEST_FAIL on a hypercall error. */
 #include "lib/runtime.h"
 
 const char guest_name[] = "balloon";
@@ -56,8 +69,11 @@ static long deflate(uint32_t want)
 unsigned guest_main(void)
 {
 	uint32_t rounds = arg_u32("rounds", 3), touch = arg_u32("touch", 0);
-	uint32_t release = arg_u32("release", 0);
+	uint32_t release = arg_u32("release", 0), fill = arg_u32("fill", 0);
+	uint32_t start = arg_u32("start", 0), touched = 0, spin = arg_u32("spin", 1000000);
+	uint32_t wait = arg_u32("wait", 0);
 	uint32_t first_gfn = free_start / PAGE_SIZE, pool;
+	const uint32_t marker = 0x5a17ab1e;
 	long r;
 
 	if (!vh_present) {
@@ -77,16 +93,28 @@ unsigned guest_main(void)
 	printf("balloon: info abi %u vm %u vcpus %u memory %u pages; features 0x%x pool %u pages\n",
 	       info.abi_version, info.vm_id, info.vcpu_count, (uint32_t)info.memory_pages,
 	       vh_features, pool);
+	if (fill > pool)
+		fill = pool;
+	for (uint32_t i = 0; i < fill; i++)
+		*(volatile uint32_t *)((first_gfn + i) * PAGE_SIZE) = 0xf111ed00u + i;
+	if (fill)
+		printf("balloon: filled %u pages\n", fill);
 	for (uint32_t round = 1; round <= rounds; round++) {
 		long target = hypercall(VH_HC_BALLOON_TARGET, 0, 0, 0, 0);
+		volatile uint32_t *mark = NULL;
+
 		if (target < 0) {
 			printf("balloon: target failed: %d\n", (int)target);
 			return GUEST_FAIL;
 		}
 		if ((uint32_t)target > pool)
 			target = pool;
-		if (release && round >= release)
+		if ((release && round >= release) || round < start)
 			target = 0;
+		if (touch && !touched && (uint32_t)target > nheld) {
+			mark = (volatile uint32_t *)((first_gfn + (uint32_t)target - 1) * PAGE_SIZE);
+			*mark = marker;
+		}
 		while (nheld < (uint32_t)target) {
 			if ((r = inflate(first_gfn, (uint32_t)target - nheld)) <= 0)
 				break;
@@ -99,14 +127,28 @@ unsigned guest_main(void)
 			printf("balloon: round %u: hypercall failed: %d\n", round, (int)r);
 			return GUEST_FAIL;
 		}
-		printf("balloon: round %u target %u held %u\n", round, (uint32_t)target, nheld);
-		if (touch && nheld) {
-			printf("balloon: touching ballooned page gfn 0x%x\n", held[0]);
-			*(volatile uint32_t *)(held[0] * PAGE_SIZE) = 0x600df00d;
+		if (mark && nheld == (uint32_t)target &&
+		    held[nheld - 1] * PAGE_SIZE == (uint32_t)(uintptr_t)mark) {
+			uint32_t seen = *mark;
+
+			printf("balloon: ballooned page gfn 0x%x reads 0x%08x (marker 0x%08x before "
+			       "the inflate)\n",
+			       held[nheld - 1], seen, marker);
+			*mark = 0x600df00d;
+			nheld--; /* touched: it is the guest's again */
+			touched = 1;
 		}
-		for (uint32_t i = 0; i < 1000000; i++)
+		printf("balloon: round %u target %u held %u\n", round, (uint32_t)target, nheld);
+		for (uint32_t i = 0; i < spin; i++)
 			cpu_relax();
 		hypercall(VH_HC_YIELD, 0, 0, 0, 0);
+		while (wait && round < rounds) {
+			long t = hypercall(VH_HC_BALLOON_TARGET, 0, 0, 0, 0);
+
+			if (t < 0 || (uint32_t)(t > (long)pool ? (long)pool : t) != nheld)
+				break;
+			hypercall(VH_HC_YIELD, 0, 0, 0, 0);
+		}
 	}
 	printf("balloon: done\n");
 	return GUEST_PASS;

@@ -8,7 +8,7 @@
 
 kvm_require
 kvm_setup memory
-tap_plan 7
+tap_plan 8
 kvm_start --scan-rate 50000
 
 shmem() { awk '/^RssShmem:/ {print $2}' "/proc/$DAEMON_PID/status"; }
@@ -42,22 +42,40 @@ else
 	tap_not_ok "stopped VMs' frames go back to Linux" "pool RSS $base -> $held -> $after KiB"
 fi
 
-# Balloon: the operator asks for 4 MiB; the guest's driver inflates to it.
-"$VH_MSG" define bal kernel=balloon.elf memory=16 devices=uart,debug-exit,fw-cfg,balloon "cmdline=rounds=3" >/dev/null
-"$VH_MSG" balloon bal 4 >/dev/null
+# Balloon, driven by the operator's requests (wait=1: the guest's driver
+# goes to its next round when its target changes): it writes 1024 pages
+# of its pool and holds nothing while no balloon is asked for; asked for
+# 4 MiB, it gives those 1024 pages, touches the last one it gave (it must
+# read 0, not the marker it wrote: the frame went back to the host), takes
+# it back and gives it again; asked for none, it deflates and ends.
+"$VH_MSG" define bal kernel=balloon.elf memory=16 devices=uart,debug-exit,fw-cfg,balloon \
+	"cmdline=rounds=4 fill=1024 touch=1 wait=1 spin=0" >/dev/null
 "$VH_MSG" start bal >/dev/null
-wait_console bal '^balloon: round 1 ' 60
+wait_console bal '^balloon: round 1 target 0 held 0$' 60
+rss0=$(shmem) granted0=$(stat_of bal mem.granted_pages)
+"$VH_MSG" balloon bal 4 >/dev/null
+wait_console bal '^balloon: round 3 target 1024 held 1024$' 60
+rss1=$(shmem) granted1=$(stat_of bal mem.granted_pages)
 OUT=$("$VH_MSG" stats bal)
 if [ "$(field mem.balloon_pages)" = 1024 ]; then
 	tap_ok "the guest's balloon holds the 1024 pages asked for (mem.balloon_pages)"
 else
 	tap_not_ok "the guest's balloon holds the 1024 pages asked for" "$OUT" "$(console bal)"
 fi
-tap_grep "balloon: the driver saw target 1024 and held it" '^balloon: round 1 target 1024 held 1024$' "$RUN/logs/bal.log"
-if "$VH_MSG" wait bal stopped 60 >/dev/null && console bal | grep -q '^balloon: done$'; then
-	tap_ok "balloon guest completes its rounds"
+if [ $((rss0 - rss1)) -ge 3600 ] && [ $((granted0 - granted1)) -ge 1000 ]; then
+	tap_ok "balloon: the frames of the pages it gave go back to Linux (pool RSS $rss0 -> $rss1 KiB, granted $granted0 -> $granted1 pages)"
 else
-	tap_not_ok "balloon guest completes its rounds" "$(console bal)"
+	tap_not_ok "balloon: the frames of the pages it gave go back to Linux" \
+		"pool RSS $rss0 -> $rss1 KiB, granted $granted0 -> $granted1 pages" "$(console bal)"
+fi
+tap_grep "balloon: a ballooned page reads 0, not what the guest wrote there before the inflate" \
+	'^balloon: ballooned page gfn 0x[0-9a-f]* reads 0x00000000 \(marker 0x5a17ab1e before the inflate\)$' "$RUN/logs/bal.log"
+"$VH_MSG" balloon bal 0 >/dev/null
+if "$VH_MSG" wait bal stopped 60 >/dev/null && console bal | grep -q '^balloon: done$' &&
+	console bal | grep -q '^balloon: round 4 target 0 held 0$'; then
+	tap_ok "balloon guest deflates when asked for none and completes its rounds"
+else
+	tap_not_ok "balloon guest deflates when asked for none and completes its rounds" "$(console bal)"
 fi
 kvm_stop
 rc=$?

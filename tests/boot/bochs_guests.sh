@@ -26,8 +26,11 @@ runs=$top_builddir/tests/boot/runs
 mkdir -p "$runs"
 fast=(--ips 50000000 --cpus 2 --timeout 60)
 spin="$g/spinner.elf=iters=0 report=20 work=20000"
+# Finer progress reports for the shares run (every 5 units of about 550
+# the slowest spinner does there: the last report is exact to 1%).
+spin4="$g/spinner.elf=iters=0 report=5 work=20000"
 
-tap_plan 18
+tap_plan 19
 
 con() { tr -d '\r' < "$runs/$1/console.log" 2>/dev/null; }
 # The last stats line's value of FIELD for VM in run DIR, units dropped.
@@ -136,7 +139,7 @@ bg_run guests-share --kernel "$kernel" \
 	--module "$touch" --module "$touch" --module "$touch" --module "$touch"
 bg_run guests-shares4 --kernel "$kernel" \
 	--cmdline "vm=a,kernel=0,mem=4M,cpu.shares=1000 vm=b,kernel=1,mem=4M,cpu.shares=1000 vm=c,kernel=2,mem=4M,cpu.shares=2000 vm=d,kernel=3,mem=4M,cpu.shares=4000 runtime=5s" \
-	--module "$spin" --module "$spin" --module "$spin" --module "$spin"
+	--module "$spin4" --module "$spin4" --module "$spin4" --module "$spin4"
 wait
 
 # 3. Page sharing between VMs with identical content.
@@ -173,6 +176,20 @@ if [ -n "$ua" ] && [ -n "$ub" ] && [ -n "$uc" ] && [ -n "$ud" ] &&
 else
 	tap_not_ok "shares: cpu.shares 1000:1000:2000:4000 give used time 1:1:2:4 within 5% (got '$ua' '$ub' '$uc' '$ud')" \
 		"$(con $run | grep '^vh: stats' | tail -4)"
+fi
+
+prog() { con "$1" | sed -n "s/^$2| spinner: progress \([0-9]*\)$/\1/p" | tail -1; }
+pa=$(prog $run a) pb=$(prog $run b) pc=$(prog $run c) pd=$(prog $run d)
+if [ -n "$pa" ] && [ -n "$pb" ] && [ -n "$pc" ] && [ -n "$pd" ] &&
+	awk -v a="$pa" -v b="$pb" -v c="$pc" -v d="$pd" 'BEGIN {
+		u = (a + b + c + d) / 8; ok = u > 0
+		split(a " " b " " c " " d, x, " "); split("1 1 2 4", w, " ")
+		for (i = 1; i <= 4; i++) if (x[i] / (u * w[i]) < 0.95 || x[i] / (u * w[i]) > 1.05) ok = 0
+		exit !ok }'; then
+	tap_ok "shares: the guests' own progress follows 1:1:2:4 within 5% ($pa : $pb : $pc : $pd units)"
+else
+	tap_not_ok "shares: the guests' own progress follows 1:1:2:4 within 5% (got '$pa' '$pb' '$pc' '$pd')" \
+		"$(con $run | grep '| spinner: progress' | tail -8)"
 fi
 
 # 5. Three touchers, two alike: the sharing scanner must not starve them

@@ -8,8 +8,10 @@
  *              by REP OUTSB, forwards and (DF set) backwards, and the
  *              fw_cfg signature and 300 bytes of an empty port read by
  *              REP INSB
- * Output: "spinner: progress U" lines, then "spinner: done U units
- * checksum X"; exits with GUEST_PASS. */
+ * Output: under vh, "spinner: cpuid leaf 1 ecx X: vmx smx x2apic
+ * tsc-deadline hidden|shown, hypervisor bit set|clear"; "spinner:
+ * progress U" lines, then "spinner: done U units checksum X"; exits with
+ * GUEST_PASS. */
 #include "lib/runtime.h"
 
 const char guest_name[] = "spinner";
@@ -61,6 +63,17 @@ unsigned guest_main(void)
 		report = 1;
 	if (arg_u32("strio", 0))
 		string_io();
+	if (vh_present) {
+		/* What vh does not virtualise must not be offered: VMX, SMX,
+		 * x2APIC and TSC-deadline mode hidden, the hypervisor bit set. */
+		uint32_t r[4], shown;
+
+		cpuid(1, 0, r);
+		shown = r[2] & ((1u << 5) | (1u << 6) | (1u << 21) | (1u << 24));
+		printf("spinner: cpuid leaf 1 ecx 0x%08x: vmx smx x2apic tsc-deadline %s, "
+		       "hypervisor bit %s\n",
+		       r[2], shown ? "shown" : "hidden", (r[2] >> 31) ? "set" : "clear");
+	}
 	printf("spinner: iters %u report %u work %u\n", iters, report, work);
 	for (unit = 1; iters == 0 || unit <= iters; unit++) {
 		/* A dependent chain the compiler cannot fold away. */

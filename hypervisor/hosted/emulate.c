@@ -2,7 +2,8 @@
  * guest cannot do without.  Measured on the PVM-based /dev/kvm of the
  * development machines (docs/hosted.md): a 32-bit protected-mode IRET
  * fails KVM's emulator, and every interrupt or exception handler of a
- * 32-bit guest ends with one.  vh-hosted completes it here: the
+ * 32-bit guest ends with one; so does XGETBV, which every kernel that
+ * uses XSAVE runs (vh-hosted answers it from KVM_GET_XCRS).  vh-hosted completes it here: the
  * same-privilege return of protected mode and the real-mode return, read
  * from the guest's stack through the core (so memory rules hold).
  * Anything else (a return to another privilege level, to virtual-8086
@@ -117,4 +118,30 @@ bool vh_hosted_emulate_iret(struct vh_hosted_exit *x, struct kvm_regs *r, struct
 			   : (r->rsp & ~0xffffull) | (uint16_t)sp;
 	sr->cs = cs;
 	return ioctl(x->hv->fd, KVM_SET_SREGS, sr) == 0 && ioctl(x->hv->fd, KVM_SET_REGS, r) == 0;
+}
+
+#define CR4_OSXSAVE (1u << 18)
+
+bool vh_hosted_emulate_xgetbv(struct vh_hosted_exit *x, struct kvm_regs *r,
+			      const struct kvm_sregs *sr)
+{
+	struct kvm_xcrs xcrs;
+
+	/* Without CR4.OSXSAVE it is #UD, and only XCR0 is answered here
+	 * (ECX 1, XINUSE, needs the hardware's view): both left to the
+	 * caller, which stops the guest with the instruction named. */
+	if (!(sr->cr4 & CR4_OSXSAVE) || (uint32_t)r->rcx != 0)
+		return false;
+	memset(&xcrs, 0, sizeof(xcrs));
+	if (ioctl(x->hv->fd, KVM_GET_XCRS, &xcrs) < 0)
+		return false;
+	for (uint32_t i = 0; i < xcrs.nr_xcrs && i < KVM_MAX_XCRS; i++) {
+		if (xcrs.xcrs[i].xcr != 0)
+			continue;
+		r->rax = (uint32_t)xcrs.xcrs[i].value;
+		r->rdx = (uint32_t)(xcrs.xcrs[i].value >> 32);
+		r->rip += 3;
+		return ioctl(x->hv->fd, KVM_SET_REGS, r) == 0;
+	}
+	return false;
 }

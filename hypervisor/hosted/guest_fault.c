@@ -175,6 +175,15 @@ enum vh_hosted_next vh_hosted_fetch_fault(struct vh_hosted_exit *x)
 		vh_vm_crash(h, x->vm, why);
 		return VH_HOSTED_PREEMPT;
 	}
+	if (ninsn >= 3 && insn[0] == 0x0f && insn[1] == 0x01 && insn[2] == 0xd0) {
+		x->vcpu->exits[VH_EXIT_OTHER]++;
+		if (vh_hosted_emulate_xgetbv(x, &r, &sr))
+			return VH_HOSTED_CONTINUE;
+		snprintf(why, sizeof(why), "vCPU %u: XGETBV at %#llx (ECX %#x) that vh-hosted cannot complete",
+			 hv->index, (unsigned long long)lin, (unsigned)(uint32_t)r.rcx);
+		vh_vm_crash(h, x->vm, why);
+		return VH_HOSTED_PREEMPT;
+	}
 	/* 3. Its memory operands, writable, so KVM can run it natively. */
 	nops = vh_hosted_decode_operands(insn, ninsn, &r, &sr, ops);
 	for (int i = 0; i < nops; i++) {

@@ -23,7 +23,7 @@ runs=$top_builddir/tests/boot/runs
 mkdir -p "$runs"
 fast=(--ips 50000000 --timeout 60)
 
-tap_plan 18
+tap_plan 19
 
 con() { tr -d '\r' < "$1/console.log" 2>/dev/null; }
 
@@ -107,6 +107,15 @@ if con "$dir" | grep -q '^evil| hostile: step 3: wrmsr 0xc0000080: #GP$' &&
 	tap_ok "forbidden MSRs raise #GP, unclaimed ports and addresses read all ones"
 else
 	tap_not_ok "forbidden MSRs raise #GP, unclaimed ports and addresses read all ones" "$(con "$dir" | grep '^evil|' | tail -12)"
+fi
+if con "$dir" | grep -q '^evil| hostile: step 3: cr4.vmxe: #GP$' &&
+	con "$dir" | grep -q '^evil| hostile: step 3: xsetbv 0x3: accepted, xcr0 reads 0x3$' &&
+	con "$dir" | grep -q '^evil| hostile: step 3: xsetbv 0x2: #GP, xcr0 reads 0x3$' &&
+	con "$dir" | grep -q '^vh: exits vm=evil .*cr_access=[1-9][0-9]* xsetbv=2 '; then
+	tap_ok "CR4.VMXE and an invalid XCR0 raise #GP, a valid XCR0 is taken (CR and XSETBV exits counted)"
+else
+	tap_not_ok "CR4.VMXE and an invalid XCR0 raise #GP, a valid XCR0 is taken" \
+		"$(con "$dir" | grep '^evil| hostile: step 3\|^vh: exits vm=evil')"
 fi
 tap_grep "the triple fault crashes that VM only" '^vh: VM "evil" crashed: triple fault' "$dir/console.log"
 gu=$(con "$dir" | sed -n 's/^vh: stats t=2\.[0-9]*s vm=good state=running used=\([0-9]*\)ms.*/\1/p' | tail -1)

@@ -5,7 +5,10 @@
  *      counts; each must come back as an error
  *   2. wild I/O ports: writes and reads where no device is
  *   3. forbidden MSRs: VMX capability and control MSRs, reserved EFER
- *      bits; a #GP is caught and reported
+ *      bits; under vh, control registers and XCR0: CR4.VMXE (vh keeps
+ *      VMX to itself), then, where CPUID offers XSAVE, a valid XCR0
+ *      (x87|SSE, read back with XGETBV) and an invalid one (SSE without
+ *      x87); each #GP is caught and reported
  *   4. writes outside its memory
  *   5. a triple fault (IDT limit 0, then an exception)
  * The machine should end at step 5: QEMU with -no-reboot exits 0; vh
@@ -16,16 +19,26 @@ const char guest_name[] = "hostile";
 
 static volatile uint32_t gp_faults;
 
-/* #GP from rdmsr (0f 32) or wrmsr (0f 30): count it and skip the
- * instruction. */
-static bool msr_fault(struct guest_frame *f)
+/* #GP from the instructions step 3 tries: rdmsr (0f 32), wrmsr (0f 30),
+ * mov to a control register (0f 22 modrm) or xsetbv (0f 01 d1).  Counts
+ * it and skips the instruction. */
+static bool gp_fault(struct guest_frame *f)
 {
 	const uint8_t *ip = (const uint8_t *)f->eip;
+	uint32_t len = 0;
 
-	if (f->vector != 13 || ip[0] != 0x0f || (ip[1] != 0x32 && ip[1] != 0x30))
+	if (f->vector != 13 || ip[0] != 0x0f)
+		return false;
+	if (ip[1] == 0x32 || ip[1] == 0x30)
+		len = 2;
+	else if (ip[1] == 0x22 && (ip[2] & 0xc0) == 0xc0)
+		len = 3;
+	else if (ip[1] == 0x01 && ip[2] == 0xd1)
+		len = 3;
+	if (!len)
 		return false;
 	gp_faults++;
-	f->eip += 2;
+	f->eip += len;
 	return true;
 }
 
@@ -37,6 +50,46 @@ static void __attribute__((format(__printf__, 1, 2))) announce(const char *fmt, 
 	guest_vprintf(fmt, ap);
 	va_end(ap);
 	console_flush();
+}
+
+#define CR4_VMXE (1u << 13)
+#define CR4_OSXSAVE (1u << 18)
+
+/* Step 3, control registers and XCR0. */
+static void control_registers(void)
+{
+	uint32_t cr4, before, r[4], lo, hi;
+
+	if (!vh_present) {
+		/* What a plain QEMU makes of these is not vh's business. */
+		announce("hostile: step 3: no vh: control registers left alone\n");
+		return;
+	}
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	announce("hostile: step 3: cr4 |= vmxe\n");
+	before = gp_faults;
+	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4 | CR4_VMXE));
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	printf("hostile: step 3: cr4.vmxe: %s\n",
+	       gp_faults != before ? "#GP" : (cr4 & CR4_VMXE) ? "set" : "ignored");
+	cpuid(1, 0, r);
+	if (!(r[2] & (1u << 26))) {
+		printf("hostile: step 3: no xsave\n");
+		return;
+	}
+	__asm__ volatile("mov %0, %%cr4" : : "r"((cr4 & ~CR4_VMXE) | CR4_OSXSAVE));
+	announce("hostile: step 3: xsetbv 0x3\n");
+	before = gp_faults;
+	__asm__ volatile("xsetbv" : : "c"(0), "a"(3), "d"(0));
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	printf("hostile: step 3: xsetbv 0x3: %s, xcr0 reads 0x%x\n",
+	       gp_faults != before ? "#GP" : "accepted", hi ? 0xffffffffu : lo);
+	announce("hostile: step 3: xsetbv 0x2\n");
+	before = gp_faults;
+	__asm__ volatile("xsetbv" : : "c"(0), "a"(2), "d"(0));
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	printf("hostile: step 3: xsetbv 0x2: %s, xcr0 reads 0x%x\n",
+	       gp_faults != before ? "#GP" : "accepted", hi ? 0xffffffffu : lo);
 }
 
 static void bad_hypercalls(void)
@@ -68,7 +121,7 @@ unsigned guest_main(void)
 	static const uint32_t msrs_read[] = { 0x480, 0x48d, 0xdeadbeef };
 	uint32_t lo, hi;
 
-	trap_hook = msr_fault;
+	trap_hook = gp_fault;
 	if (vh_present)
 		bad_hypercalls();
 	else
@@ -98,6 +151,7 @@ unsigned guest_main(void)
 		__asm__ volatile("wrmsr" : : "c"(0xc0000080u), "a"(0xfffff000u), "d"(0xffffffffu));
 		printf("hostile: step 3: wrmsr 0xc0000080: %s\n", gp_faults != before ? "#GP" : "accepted");
 	}
+	control_registers();
 
 	{
 		/* Past the end of RAM, and high in the 32-bit address space. */

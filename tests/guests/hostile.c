@@ -55,10 +55,22 @@ static void __attribute__((format(__printf__, 1, 2))) announce(const char *fmt, 
 #define CR4_VMXE (1u << 13)
 #define CR4_OSXSAVE (1u << 18)
 
+/* XSETBV of XCR0 = v, then what XGETBV reads. */
+static void try_xsetbv(uint32_t v)
+{
+	uint32_t before = gp_faults, lo, hi;
+
+	announce("hostile: step 3: xsetbv 0x%x\n", v);
+	__asm__ volatile("xsetbv" : : "c"(0), "a"(v), "d"(0));
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	printf("hostile: step 3: xsetbv 0x%x: %s, xcr0 reads 0x%x\n", v,
+	       gp_faults != before ? "#GP" : "accepted", hi ? 0xffffffffu : lo);
+}
+
 /* Step 3, control registers and XCR0. */
 static void control_registers(void)
 {
-	uint32_t cr4, before, r[4], lo, hi;
+	uint32_t cr4, before, r[4];
 
 	if (!vh_present) {
 		/* What a plain QEMU makes of these is not vh's business. */
@@ -78,18 +90,8 @@ static void control_registers(void)
 		return;
 	}
 	__asm__ volatile("mov %0, %%cr4" : : "r"((cr4 & ~CR4_VMXE) | CR4_OSXSAVE));
-	announce("hostile: step 3: xsetbv 0x3\n");
-	before = gp_faults;
-	__asm__ volatile("xsetbv" : : "c"(0), "a"(3), "d"(0));
-	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-	printf("hostile: step 3: xsetbv 0x3: %s, xcr0 reads 0x%x\n",
-	       gp_faults != before ? "#GP" : "accepted", hi ? 0xffffffffu : lo);
-	announce("hostile: step 3: xsetbv 0x2\n");
-	before = gp_faults;
-	__asm__ volatile("xsetbv" : : "c"(0), "a"(2), "d"(0));
-	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-	printf("hostile: step 3: xsetbv 0x2: %s, xcr0 reads 0x%x\n",
-	       gp_faults != before ? "#GP" : "accepted", hi ? 0xffffffffu : lo);
+	try_xsetbv(3); /* x87 | SSE */
+	try_xsetbv(2); /* SSE without x87: invalid */
 }
 
 static void bad_hypercalls(void)

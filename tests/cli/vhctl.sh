@@ -317,9 +317,12 @@ out "top rows: id, name, vCPUs, percentages, state" '^ *[0-9]+ +web3 +1 +[0-9.]+
 vc 0 "top without a terminal is batch mode" top -n 1 -d 0.3
 out "batch mode prints the header" '%RDY +%CSTP +%WAIT'
 vc 0 "top -o json -n 2 -d 0.5" -o json top -n 2 -d 0.5
-jsl "top json: the spinning VMs use CPU, the stopped one none" 2 '
+# A spinner is running or ready all the time; how much of that it runs
+# depends on what else the host runs meanwhile (time Linux takes from
+# vh-hosted's workers counts as ready, not used).
+jsl "top json: the spinning VM runs or waits to run all the time, the stopped one uses nothing" 2 '
 all({v["vm"] for v in x["vms"]} == {"web1", "web2", "web3"} for x in L) and
-all(v["used_pct"] > 5 for x in L for v in x["vms"] if v["vm"] == "web3") and
+all(v["used_pct"] > 0 and v["used_pct"] + v["ready_pct"] > 90 for x in L for v in x["vms"] if v["vm"] == "web3") and
 all(v["used_pct"] <= 100 * v["vcpus"] + 10 for x in L for v in x["vms"]) and
 all(v["used_pct"] == 0 for x in L for v in x["vms"] if v["vm"] == "web2") and
 all(v["ready_pct"] is not None and v["costop_pct"] is not None for x in L for v in x["vms"])'

@@ -36,6 +36,9 @@ void vh_machine_stop(int status)
 	 * guests: an NMI reaches them whatever they do. */
 	vh_apic_stop_others();
 
+	/* A stopped CPU may hold the console lock: as in a panic, wait for
+	 * it only briefly, and write out what is pending before the verdict. */
+	vh_console_panic_mode();
 	vh_console_printf("vh: stop status=%d\n", status);
 	vh_serial_drain();
 

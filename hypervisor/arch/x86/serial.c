@@ -20,6 +20,8 @@
 /* A hung or absent UART must not hang the kernel: give up after this many
  * polls and drop the byte. */
 #define UART_POLL_LIMIT 1000000
+/* The 16550's transmit FIFO (enabled in vh_serial_init). */
+#define UART_FIFO 16
 
 void vh_serial_init(void)
 {
@@ -39,6 +41,24 @@ static void serial_put(uint8_t c)
 			break;
 	}
 	outb(COM1 + UART_THR, c);
+}
+
+size_t vh_serial_write_ready(const char *s, size_t n)
+{
+	size_t used = 0, room = UART_FIFO;
+
+	/* THRE with the FIFO on: the transmit FIFO is empty. */
+	if (!(inb(COM1 + UART_LSR) & LSR_THRE))
+		return 0;
+	while (used < n && room >= 2) {
+		if (s[used] == '\n') {
+			outb(COM1 + UART_THR, '\r');
+			room--;
+		}
+		outb(COM1 + UART_THR, (uint8_t)s[used++]);
+		room--;
+	}
+	return used;
 }
 
 void vh_serial_write(const char *s, size_t n)

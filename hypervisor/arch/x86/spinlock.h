@@ -26,6 +26,16 @@ static inline void vh_spin_unlock(struct vh_spinlock *l)
 	__atomic_store_n(&l->owner, l->owner + 1, __ATOMIC_RELEASE);
 }
 
+/* Takes the lock only if it is free now (no ticket is drawn otherwise). */
+static inline bool vh_spin_trylock(struct vh_spinlock *l)
+{
+	uint32_t owner = __atomic_load_n(&l->owner, __ATOMIC_ACQUIRE);
+	uint32_t expect = owner;
+
+	return __atomic_compare_exchange_n(&l->next, &expect, owner + 1, false, __ATOMIC_ACQUIRE,
+					   __ATOMIC_RELAXED);
+}
+
 /* Bounded attempt, for the panic path: a CPU that died holding the lock
  * must not silence the report. */
 static inline bool vh_spin_lock_bounded(struct vh_spinlock *l, uint64_t spins)

@@ -169,27 +169,25 @@ fi
 # 4. Four spinners, shares 1:1:2:4, on two CPUs.
 run=guests-shares4
 tap_check "shares: four spinner VMs run for 5 s, status 0" grep -q '^run-bochs: PASS' "$runs/$run.out"
+# within5 A B C D: the four values are 1:1:2:4 within 5% each.
+within5() {
+	[ -n "$1" ] && [ -n "$2" ] && [ -n "$3" ] && [ -n "$4" ] &&
+		awk -v a="$1" -v b="$2" -v c="$3" -v d="$4" 'BEGIN {
+			u = (a + b + c + d) / 8; ok = u > 0
+			split(a " " b " " c " " d, x, " "); split("1 1 2 4", w, " ")
+			for (i = 1; i <= 4; i++) if (x[i] / (u * w[i]) < 0.95 || x[i] / (u * w[i]) > 1.05) ok = 0
+			exit !ok }'
+}
 ua=$(field $run a used) ub=$(field $run b used) uc=$(field $run c used) ud=$(field $run d used)
-if [ -n "$ua" ] && [ -n "$ub" ] && [ -n "$uc" ] && [ -n "$ud" ] &&
-	awk -v a="$ua" -v b="$ub" -v c="$uc" -v d="$ud" 'BEGIN {
-		u = (a + b + c + d) / 8; ok = u > 0
-		split(a " " b " " c " " d, x, " "); split("1 1 2 4", w, " ")
-		for (i = 1; i <= 4; i++) if (x[i] / (u * w[i]) < 0.95 || x[i] / (u * w[i]) > 1.05) ok = 0
-		exit !ok }'; then
+if within5 "$ua" "$ub" "$uc" "$ud"; then
 	tap_ok "shares: cpu.shares 1000:1000:2000:4000 give used time 1:1:2:4 within 5% ($ua : $ub : $uc : $ud ms)"
 else
 	tap_not_ok "shares: cpu.shares 1000:1000:2000:4000 give used time 1:1:2:4 within 5% (got '$ua' '$ub' '$uc' '$ud')" \
 		"$(con $run | grep '^vh: stats' | tail -4)"
 fi
-
 prog() { con "$1" | sed -n "s/^$2| spinner: progress \([0-9]*\)$/\1/p" | tail -1; }
 pa=$(prog $run a) pb=$(prog $run b) pc=$(prog $run c) pd=$(prog $run d)
-if [ -n "$pa" ] && [ -n "$pb" ] && [ -n "$pc" ] && [ -n "$pd" ] &&
-	awk -v a="$pa" -v b="$pb" -v c="$pc" -v d="$pd" 'BEGIN {
-		u = (a + b + c + d) / 8; ok = u > 0
-		split(a " " b " " c " " d, x, " "); split("1 1 2 4", w, " ")
-		for (i = 1; i <= 4; i++) if (x[i] / (u * w[i]) < 0.95 || x[i] / (u * w[i]) > 1.05) ok = 0
-		exit !ok }'; then
+if within5 "$pa" "$pb" "$pc" "$pd"; then
 	tap_ok "shares: the guests' own progress follows 1:1:2:4 within 5% ($pa : $pb : $pc : $pd units)"
 else
 	tap_not_ok "shares: the guests' own progress follows 1:1:2:4 within 5% (got '$pa' '$pb' '$pc' '$pd')" \

@@ -9,7 +9,7 @@
 # kernel is absent (a removed, not purged, package) or the entry is turned
 # off.  TAP.
 . "$top_srcdir/tests/harness/tap.sh"
-. "$top_srcdir/packaging/tests/grub-stubs.sh"
+. "$top_srcdir/packaging/tests/grub-standins.sh"
 set -u
 
 D=$top_srcdir/packaging/debian
@@ -98,7 +98,7 @@ else
 		tap_not_ok "42_vh prints nothing with VH_GRUB_ENTRY=false" "exit $rc" "$out"
 
 	# A whole entry, with the stand-ins for GRUB's device probing.
-	grub_stubs "$RUN"
+	grub_standins "$RUN"
 	KERNEL=$top_builddir/hypervisor/arch/x86/vh.elf
 	GUEST=$top_builddir/tests/guests/spinner.elf
 	printf 'VH_CMDLINE="vm=a,kernel=0 vm=b,kernel=0,cpu.shares=2000"\nVH_MODULES="%s=x+y"\n' "$GUEST" >"$RUN/default"

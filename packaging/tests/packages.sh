@@ -12,7 +12,7 @@
 #   packaging/tests/packages.sh        (OUTDIR: $VH_PACKAGES_OUT or build/packages)
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/harness/tap.sh"
-. "$top/packaging/tests/grub-stubs.sh"
+. "$top/packaging/tests/grub-standins.sh"
 set -u
 
 OUT=${VH_PACKAGES_OUT:-$top/build/packages}
@@ -186,7 +186,7 @@ else
 	tap_not_ok "bash completion for vhctl loads" "$T/compl.log"
 fi
 # GRUB's device probing needs a real disk: stand-ins for a plain /dev/sda1.
-grub_stubs "$T"
+grub_standins "$T"
 if [ -f /usr/share/grub/grub-mkconfig_lib ]; then
 	grub_probe=$T/grub-probe grub_mkrelpath=$T/grub-mkrelpath /etc/grub.d/42_vh >"$T/grub.cfg" 2>"$T/grub.err"
 	rc=$?

@@ -21,7 +21,7 @@ static volatile uint32_t gp_faults;
 
 /* #GP from the instructions step 3 tries: rdmsr (0f 32), wrmsr (0f 30),
  * mov to a control register (0f 22 modrm) or xsetbv (0f 01 d1).  Counts
- * it and skips the instruction. */
+ * it and steps over the instruction. */
 static bool gp_fault(struct guest_frame *f)
 {
 	const uint8_t *ip = (const uint8_t *)f->eip;

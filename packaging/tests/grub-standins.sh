@@ -1,8 +1,8 @@
-# grub_stubs DIR: grub-probe and grub-mkrelpath in DIR, standing in for
+# grub_standins DIR: grub-probe and grub-mkrelpath in DIR, standing in for
 # grub-mkconfig's hooks (grub_probe, grub_mkrelpath): GRUB's device probing
 # needs a real disk, and these answer for a plain /dev/sda1.  Sourced by
 # packaging/tests/debian_control.sh and packaging/tests/packages.sh.
-grub_stubs() {
+grub_standins() {
 	cat >"$1/grub-probe" <<'EOF'
 #!/bin/sh
 for a; do

@@ -27,12 +27,9 @@ static struct skew_watch run_skew(enum vh_cosched_mode mode, struct vh_cpu_stats
 {
 	struct sched_env e;
 	struct skew_watch w = { 0 };
-	struct vh_sched_params p;
-	struct vh_error err;
 
 	sched_env_init(&e, 3, 1000);
-	vh_sched_params_default(&p);
-	VH_ASSERT_EQ(vh_sched_set_params(&e.h, &p, &err), VH_OK);
+	sched_env_production(&e);
 	w.e = &e;
 	w.vm = sched_env_vm(&e, "smp", &(struct vm_spec){ .vcpus = 4, .cosched = mode });
 	sched_env_vm(&e, "a", &(struct vm_spec){ .shares = 1500 });
@@ -174,12 +171,9 @@ static void barrier_run(enum vh_cosched_mode mode, uint64_t *barriers, uint64_t 
 	struct vh_sim_vcpu_stats st;
 
 	static const uint32_t shares[] = { 500, 1300, 2900 };
-	struct vh_sched_params p;
-	struct vh_error err;
 
 	sched_env_init(&e, 4, 1000);
-	vh_sched_params_default(&p);
-	VH_ASSERT_EQ(vh_sched_set_params(&e.h, &p, &err), VH_OK);
+	sched_env_production(&e);
 	vm = sched_env_vm(&e, "smp", &(struct vm_spec){ .vcpus = 4, .cosched = mode,
 							.kind = VH_SIM_WL_SMP,
 							.run_ns = 200 * VH_NSEC_PER_USEC });
@@ -297,12 +291,9 @@ static struct steal_skew steal_skew_run(bool report, uint64_t tick, struct vh_cp
 	struct sched_env e;
 	struct steal_sim ss;
 	struct steal_skew w = { 0 };
-	struct vh_sched_params p;
-	struct vh_error err;
 
 	sched_env_init(&e, 2, 1000);
-	vh_sched_params_default(&p);
-	VH_ASSERT_EQ(vh_sched_set_params(&e.h, &p, &err), VH_OK);
+	sched_env_production(&e);
 	steal_sim_init(&ss, &e, report);
 	ss.tick_ns = tick;
 	ss.pat[0] = (struct steal_pattern){ .run_ns = 13 * MS / 2, .lost_ns = 7 * MS / 2 };

@@ -336,13 +336,10 @@ static double steal_reservation(bool report)
 	struct sched_env e;
 	struct steal_sim ss;
 	struct vh_vm *resv;
-	struct vh_sched_params p;
-	struct vh_error err;
 	double got;
 
 	sched_env_init(&e, 1, 1000);
-	vh_sched_params_default(&p);
-	VH_ASSERT_EQ(vh_sched_set_params(&e.h, &p, &err), VH_OK);
+	sched_env_production(&e);
 	steal_sim_init(&ss, &e, report);
 	ss.pat[0] = (struct steal_pattern){ .run_ns = 7 * MS, .lost_ns = 3 * MS };
 	resv = sched_env_vm(&e, "reserved", &(struct vm_spec){ .shares = 1000, .reservation_mhz = 500 });

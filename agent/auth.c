@@ -86,14 +86,6 @@ enum vh_role vh_role_from_name(const char *name)
 	return VH_ROLE_NONE;
 }
 
-static long long mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -388,7 +380,7 @@ static bool folder_changed(struct vh_auth *a)
 /* At most once a second, and by one thread at a time. */
 static void maybe_refresh(struct vh_auth *a)
 {
-	long long now = mono_ns();
+	long long now = (long long)vh_mono_ns();
 	char err[256];
 
 	if (now < atomic_load_explicit(&a->next_look_ns, memory_order_relaxed))
@@ -419,7 +411,7 @@ struct vh_auth *vh_auth_open(struct vh_store *store, char *err, size_t errlen)
 		vh_auth_close(a);
 		return NULL;
 	}
-	atomic_store(&a->next_look_ns, mono_ns() + RECHECK_NS);
+	atomic_store(&a->next_look_ns, (long long)vh_mono_ns() + RECHECK_NS);
 	return a;
 }
 

@@ -1,4 +1,5 @@
-/* File-system helpers shared by the libvhagent modules (agent/fsutil.h). */
+/* File-system helpers shared by the libvhagent modules, and their clock
+ * (agent/fsutil.h). */
 #define _GNU_SOURCE
 #include "agent/fsutil.h"
 
@@ -11,7 +12,16 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+uint64_t vh_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 #define TEMP_PREFIX ".tmp-"
 

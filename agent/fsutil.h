@@ -2,8 +2,9 @@
  * libvhagent): the crash-safe write (temporary file in the same folder,
  * write all, fsync, rename, fsync the folder), folder creation and
  * fsync, whole-file reads, files with fresh random names; and the
- * lower-case hex those names, digests and token records are written in.
- * Errors are written to err as "what: why". */
+ * lower-case hex those names, digests and token records are written in;
+ * and the monotonic clock the agent times things with.  Errors are
+ * written to err as "what: why". */
 #ifndef VH_AGENT_FSUTIL_H
 #define VH_AGENT_FSUTIL_H
 
@@ -11,6 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t vh_mono_ns(void);
 
 /* write(2) until done, retrying EINTR; 0 or -1 with errno. */
 int vh_fs_write_all(int fd, const void *buf, size_t len);

@@ -46,6 +46,7 @@
 #include <openssl/sha.h>
 
 #include "agent/agent.h"
+#include "agent/fsutil.h"
 #include "agent/idempotency.h"
 #include "agent/resources.h"
 #include "agent/router.h"
@@ -91,14 +92,6 @@ struct conn {
 	char peer_principal[80];
 	struct vh_req req;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- responses ------------------------------------------------------------ */
 
@@ -642,7 +635,7 @@ static enum MHD_Result queue(struct vh_req *r)
 	ret = MHD_queue_response(r->mhd, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
 	r->queued = true;
-	vh_metrics_http_request(r->method, r->status, mono_ns() - r->t0_ns);
+	vh_metrics_http_request(r->method, r->status, vh_mono_ns() - r->t0_ns);
 	if (r->status >= 500)
 		vh_log(VH_LOG_WARNING, "%s %s -> %d (%s)", vh_method_name(r->method), r->path,
 		       r->status, r->principal);
@@ -675,7 +668,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
 			return MHD_NO;
 		r = &c->req;
 		req_reset(r, mc);
-		r->t0_ns = mono_ns();
+		r->t0_ns = vh_mono_ns();
 		*req_cls = r;
 		begin(c, r, url, method);
 		/* A refusal of a body larger than a JSON body may be (an

@@ -14,8 +14,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "agent/fsutil.h"
 #include "agent/hvconn.h"
 
 struct snap {
@@ -34,14 +34,6 @@ static struct vh_api_problem latest_problem;
 static uint64_t latest_t0;     /* when it began (CLOCK_MONOTONIC ns) */
 static uint64_t latest_writes; /* vh_hv_writes() when it began */
 static atomic_uint_fast64_t n_walks, n_requests;
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 struct collect {
 	uint8_t *buf;
@@ -114,7 +106,7 @@ static bool latest_serves(uint64_t arrived, uint64_t writes)
 
 int vh_hv_list_get(const struct vh_hv_list **out, struct vh_api_problem *p)
 {
-	uint64_t writes = vh_hv_writes(), arrived = mono_ns();
+	uint64_t writes = vh_hv_writes(), arrived = vh_mono_ns();
 	struct snap *s;
 	int rc;
 
@@ -131,7 +123,7 @@ int vh_hv_list_get(const struct vh_hv_list **out, struct vh_api_problem *p)
 		pthread_mutex_unlock(&lock);
 		/* The changes counted before the walk began are in it. */
 		w0 = vh_hv_writes();
-		t0 = mono_ns();
+		t0 = vh_mono_ns();
 		s = walk(&rc, p);
 		atomic_fetch_add(&n_walks, 1);
 		pthread_mutex_lock(&lock);

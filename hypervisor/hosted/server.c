@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -76,6 +77,17 @@ static void want(struct vh_hosted_server *s, unsigned slot, uint32_t events)
 	epoll_ctl(s->epoll_fd, EPOLL_CTL_MOD, s->clients[slot]->fd, &ev);
 }
 
+/* Requests whose replies carry run and ready time (a whole frame,
+ * checked by vh_proto_frame_len). */
+static bool reads_cpu_counters(const uint8_t *msg)
+{
+	size_t at = offsetof(struct vh_wire_header, type);
+	uint16_t type = (uint16_t)(msg[at] | msg[at + 1] << 8);
+
+	return type == VH_PROTO_HOST_STATS || type == VH_PROTO_VM_STATS ||
+	       type == VH_PROTO_VM_STATS_ALL;
+}
+
 /* Answers every whole request buffered, as long as replies go out at
  * once; leaves the client waiting for EPOLLOUT or more input. */
 static void client_progress(struct vh_hosted_server *s, unsigned slot)
@@ -123,9 +135,11 @@ static void client_progress(struct vh_hosted_server *s, unsigned slot)
 		}
 		/* Counters read now show what Linux took from running vCPUs so
 		 * far as ready time, not used (worker.c). */
-		vh_hosted_lock(s->d);
-		vh_hosted_workers_settle_steal(s->d);
-		vh_hosted_unlock(s->d);
+		if (reads_cpu_counters(c->in)) {
+			vh_hosted_lock(s->d);
+			vh_hosted_workers_settle_steal(s->d);
+			vh_hosted_unlock(s->d);
+		}
 		vh_proto_dispatch(&s->d->host, c->in, total, c->out, sizeof(c->out), &c->out_len);
 		memmove(c->in, c->in + total, c->in_len - total);
 		c->in_len -= total;

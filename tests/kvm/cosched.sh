@@ -24,7 +24,8 @@ SAMPLE_S=3
 # Skew bound for relaxed: 2 x 3 ms (the median and a sample may lie on
 # opposite sides of zero skew) plus 4 ms for what Linux takes from a
 # worker inside KVM_RUN on a loaded host before vh-hosted sees it (it
-# settles steal time every 5 ms and at every request, see docs/hosted.md).
+# settles steal time every 5 ms and at every stats request, see
+# docs/hosted.md).
 BOUND_NS=10000000
 
 for v in s1 s2; do

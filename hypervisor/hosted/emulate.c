@@ -2,12 +2,13 @@
  * guest cannot do without.  Measured on the PVM-based /dev/kvm of the
  * development machines (docs/hosted.md): a 32-bit protected-mode IRET
  * fails KVM's emulator, and every interrupt or exception handler of a
- * 32-bit guest ends with one; so does XGETBV, which every kernel that
- * uses XSAVE runs (vh-hosted answers it from KVM_GET_XCRS).  vh-hosted completes it here: the
- * same-privilege return of protected mode and the real-mode return, read
- * from the guest's stack through the core (so memory rules hold).
- * Anything else (a return to another privilege level, to virtual-8086
- * mode, a task return) is left to the caller, which stops the guest. */
+ * 32-bit guest ends with one; vh-hosted completes the same-privilege
+ * return of protected mode and the real-mode return, read from the
+ * guest's stack through the core (so memory rules hold).  XGETBV, which
+ * every kernel that uses XSAVE runs, fails too: answered from
+ * KVM_GET_XCRS.  Anything else (a return to another privilege level, to
+ * virtual-8086 mode, a task return; XGETBV of another register) is left to
+ * the caller, which stops the guest. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/kvm.h>
@@ -123,7 +124,7 @@ bool vh_hosted_emulate_iret(struct vh_hosted_exit *x, struct kvm_regs *r, struct
 #define CR4_OSXSAVE (1u << 18)
 
 bool vh_hosted_emulate_xgetbv(struct vh_hosted_exit *x, struct kvm_regs *r,
-			      const struct kvm_sregs *sr)
+			      struct kvm_sregs *sr)
 {
 	struct kvm_xcrs xcrs;
 

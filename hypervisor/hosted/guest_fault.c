@@ -140,6 +140,18 @@ static bool fault_linear(struct vh_hosted_exit *x, const struct kvm_sregs *sr, u
 	return true;
 }
 
+/* What this host's KVM reports as an emulation failure and vh-hosted
+ * completes itself (emulate.c), by opcode bytes. */
+static const struct completed_insn {
+	uint8_t bytes[3];
+	size_t len;
+	const char *name;
+	bool (*complete)(struct vh_hosted_exit *x, struct kvm_regs *r, struct kvm_sregs *sr);
+} completed[] = {
+	{ { 0xcf }, 1, "IRET", vh_hosted_emulate_iret },
+	{ { 0x0f, 0x01, 0xd0 }, 3, "XGETBV", vh_hosted_emulate_xgetbv },
+};
+
 enum vh_hosted_next vh_hosted_fetch_fault(struct vh_hosted_exit *x)
 {
 	struct vh_host *h = &x->w->d->host;
@@ -166,21 +178,15 @@ enum vh_hosted_next vh_hosted_fetch_fault(struct vh_hosted_exit *x)
 	while (ninsn < sizeof(insn) && vh_hosted_read_linear(x, &sr, lin + ninsn, &insn[ninsn], 1) == 0)
 		ninsn++;
 	/* 2. One this host's KVM cannot emulate at all. */
-	if (ninsn && insn[0] == 0xcf) {
+	for (size_t i = 0; i < sizeof(completed) / sizeof(completed[0]); i++) {
+		const struct completed_insn *c = &completed[i];
+		if (ninsn < c->len || memcmp(insn, c->bytes, c->len) != 0)
+			continue;
 		x->vcpu->exits[VH_EXIT_OTHER]++;
-		if (vh_hosted_emulate_iret(x, &r, &sr))
+		if (c->complete(x, &r, &sr))
 			return VH_HOSTED_CONTINUE;
-		snprintf(why, sizeof(why), "vCPU %u: IRET at %#llx that vh-hosted cannot complete",
-			 hv->index, (unsigned long long)lin);
-		vh_vm_crash(h, x->vm, why);
-		return VH_HOSTED_PREEMPT;
-	}
-	if (ninsn >= 3 && insn[0] == 0x0f && insn[1] == 0x01 && insn[2] == 0xd0) {
-		x->vcpu->exits[VH_EXIT_OTHER]++;
-		if (vh_hosted_emulate_xgetbv(x, &r, &sr))
-			return VH_HOSTED_CONTINUE;
-		snprintf(why, sizeof(why), "vCPU %u: XGETBV at %#llx (ECX %#x) that vh-hosted cannot complete",
-			 hv->index, (unsigned long long)lin, (unsigned)(uint32_t)r.rcx);
+		snprintf(why, sizeof(why), "vCPU %u: %s at %#llx (ECX %#x) that vh-hosted cannot complete",
+			 hv->index, c->name, (unsigned long long)lin, (unsigned)(uint32_t)r.rcx);
 		vh_vm_crash(h, x->vm, why);
 		return VH_HOSTED_PREEMPT;
 	}

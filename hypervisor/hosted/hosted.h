@@ -270,7 +270,7 @@ struct kvm_sregs;
 bool vh_hosted_emulate_iret(struct vh_hosted_exit *x, struct kvm_regs *r, struct kvm_sregs *sr);
 /* XGETBV of XCR0 (0f 01 d0), from KVM_GET_XCRS; false: not completed. */
 bool vh_hosted_emulate_xgetbv(struct vh_hosted_exit *x, struct kvm_regs *r,
-			      const struct kvm_sregs *sr);
+			      struct kvm_sregs *sr);
 /* Reads guest-linear memory through the core, translating with the
  * guest's paging; 0 or -1. */
 int vh_hosted_read_linear(struct vh_hosted_exit *x, const struct kvm_sregs *sr, uint64_t lin,

@@ -19,8 +19,8 @@
  * takes to land).  Running siblings advance together, except when a
  * backend's host steals time from one (vh_sched_steal): a leader ahead of
  * a running sibling by more than the threshold (and the shortest slice)
- * is held back too, and a steal report re-examines the VM.  Costs are O(vCPUs of the VM) per event of that VM,
- * never O(all vCPUs). */
+ * is held back too, and a steal report re-examines the VM.  Costs are
+ * O(vCPUs of the VM) per event of that VM, never O(all vCPUs). */
 #include "sched_internal.h"
 
 uint64_t vh_sched_progress(const struct vh_vcpu *v, uint64_t now)

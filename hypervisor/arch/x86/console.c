@@ -36,16 +36,24 @@ static bool lock(void)
 	return true;
 }
 
+/* Lock held.  The pending bytes up to the ring's end: their count, and
+ * where they start. */
+static size_t pending_run(const char **at)
+{
+	size_t from = (size_t)(ring_tail % RING_SIZE), n = (size_t)(ring_head - ring_tail);
+
+	*at = &ring[from];
+	return n < RING_SIZE - from ? n : RING_SIZE - from;
+}
+
 /* Lock held.  Sends what is pending, waiting for the UART. */
 static void drain_locked(void)
 {
 	while (ring_tail != ring_head) {
-		size_t at = (size_t)(ring_tail % RING_SIZE);
-		size_t n = (size_t)(ring_head - ring_tail);
+		const char *at;
+		size_t n = pending_run(&at);
 
-		if (n > RING_SIZE - at)
-			n = RING_SIZE - at; /* up to the ring's end */
-		vh_serial_write(&ring[at], n);
+		vh_serial_write(at, n);
 		ring_tail += n;
 	}
 }
@@ -116,12 +124,10 @@ void vh_console_pump(void)
 	if (!vh_spin_trylock(&console_lock))
 		return;
 	if (ring_tail != ring_head) {
-		size_t at = (size_t)(ring_tail % RING_SIZE);
-		size_t n = (size_t)(ring_head - ring_tail);
+		const char *at;
+		size_t n = pending_run(&at);
 
-		if (n > RING_SIZE - at)
-			n = RING_SIZE - at;
-		ring_tail += vh_serial_write_ready(&ring[at], n);
+		ring_tail += vh_serial_write_ready(at, n);
 	}
 	vh_spin_unlock(&console_lock);
 }

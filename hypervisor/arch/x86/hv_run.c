@@ -239,7 +239,7 @@ void vh_hv_housekeeping(struct vh_cpu *c, uint64_t now)
 		if (next_stats <= now)
 			next_stats = now + stats_ns;
 	}
-	if (now >= next_pump) {
+	if (now >= next_pump && vh_console_pending()) {
 		vh_console_pump();
 		next_pump = now + CONSOLE_PUMP_NS;
 	}

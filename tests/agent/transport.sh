@@ -176,7 +176,7 @@ stop
 start b "$RUN/b" --tls-cert "$RUN/rsa.pem" --tls-key "$RUN/rsa.key" --tls-priorities 'NORMAL:-VERS-ALL:+VERS-TLS1.3'
 tls_try refuse "tls_priorities set to TLS 1.3 only: TLS 1.2 GCM" -tls1_2 -cipher 'ECDHE-RSA-AES128-GCM-SHA256'
 stop
-if "$VHAGENT" --config /dev/null --state-dir "$RUN/b" --hypervisor-socket "$RUN/no-hypervisor.sock" \
+if timeout 10 "$VHAGENT" --config /dev/null --state-dir "$RUN/b" --hypervisor-socket "$RUN/no-hypervisor.sock" \
 	--unix-socket none --https-listen "127.0.0.1:$PORT" --tls-priorities 'NORMAL:+NO-SUCH' \
 	>"$RUN/bad.log" 2>&1; then
 	tap_not_ok "a tls_priorities GnuTLS refuses: the agent does not start" "$RUN/bad.log"

@@ -25,6 +25,7 @@ enum kind {
 	K_PATH_OPT,  /* path or "" */
 	K_SOCKET,    /* unix socket path (fits sun_path) or "none" */
 	K_GROUP,     /* group name or "" */
+	K_TEXT,      /* non-empty printable text */
 	K_LISTEN,    /* listen address or "none" */
 	K_LISTEN_LO, /* the same, loopback only */
 	K_UINT,
@@ -57,9 +58,12 @@ static const struct key keys[] = {
 	STR(tls_cert, K_PATH_OPT),
 	STR(tls_key, K_PATH_OPT),
 	STR(tls_client_ca, K_PATH_OPT),
+	STR(tls_priorities, K_TEXT),
 	NUM(threads, K_UINT, 1, 256),
 	NUM(max_connections, K_UINT, 1, 65536),
 	NUM(connection_timeout_s, K_UINT, 1, 3600),
+	NUM(request_header_timeout_s, K_UINT, 1, 3600),
+	NUM(max_connections_per_ip, K_UINT, 0, 65536),
 	NUM(max_body_bytes, K_SIZE, 1024, 1ull << 30),
 	NUM(max_image_bytes, K_SIZE, 1, 1ull << 40),
 	NUM(log_level, K_LEVEL, 0, 0),
@@ -76,7 +80,12 @@ void vh_agent_config_defaults(struct vh_agent_config *c)
 	snprintf(c->http_listen, sizeof(c->http_listen), "none");
 	c->threads = 4;
 	c->max_connections = 256;
+	snprintf(c->tls_priorities, sizeof(c->tls_priorities), "%s", VH_TLS_PRIORITIES_DEFAULT);
 	c->connection_timeout_s = 10;
+	c->request_header_timeout_s = 10;
+	/* So that a handful of addresses cannot hold every one of the
+	 * default 256 slots. */
+	c->max_connections_per_ip = 32;
 	c->max_body_bytes = 1048576;
 	c->max_image_bytes = 1073741824;
 	c->log_level = 6; /* VH_LOG_INFO */
@@ -241,10 +250,13 @@ static int apply(struct vh_agent_config *c, const struct key *k, const char *v, 
 	case K_PATH_OPT:
 	case K_SOCKET:
 	case K_GROUP:
+	case K_TEXT:
 		if (!printable(v))
 			return fail(err, errlen, "%s: control characters in the value", k->name);
 		if (k->kind == K_PATH && !*v)
 			return fail(err, errlen, "%s: a path is needed", k->name);
+		if (k->kind == K_TEXT && !*v)
+			return fail(err, errlen, "%s: a value is needed", k->name);
 		if (k->kind == K_SOCKET && !*v)
 			return fail(err, errlen, "%s: a socket path or none is needed", k->name);
 		if (strlen(v) >= k->cap)

@@ -21,13 +21,23 @@ struct vh_agent_config {
 	char tls_cert[256];         /* tls_cert = "" -> <state>/tls/cert.pem, made at first start */
 	char tls_key[256];          /* tls_key = "" -> <state>/tls/key.pem */
 	char tls_client_ca[256];    /* tls_client_ca = "" (set: client certificates are checked) */
+	char tls_priorities[256];   /* tls_priorities = VH_TLS_PRIORITIES_DEFAULT (GnuTLS syntax) */
 	unsigned threads;           /* threads = 4 (MHD thread pool) */
 	unsigned max_connections;   /* max_connections = 256 */
 	unsigned connection_timeout_s; /* connection_timeout_s = 10 */
+	unsigned request_header_timeout_s; /* request_header_timeout_s = 10 */
+	unsigned max_connections_per_ip; /* max_connections_per_ip = 32 (TCP; 0 = no limit) */
 	uint64_t max_body_bytes;    /* max_body_bytes = 1048576 (JSON bodies) (live) */
 	uint64_t max_image_bytes;   /* max_image_bytes = 1073741824 (live) */
 	int log_level;              /* log_level = info | debug | warning | err (live) */
 };
+
+/* TLS 1.2 and 1.3 only; AEAD ciphers (AES-GCM, ChaCha20-Poly1305) only,
+ * so no CBC and no SHA-1 MAC; ECDHE key exchange only (forward secrecy,
+ * no RSA key transport; TLS 1.3 is (EC)DHE by design). */
+#define VH_TLS_PRIORITIES_DEFAULT                                                                 \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"       \
+	"+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
 
 void vh_agent_config_defaults(struct vh_agent_config *c);
 /* Reads path into c (over what c holds).  A missing file is an error

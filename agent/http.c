@@ -47,6 +47,7 @@
 
 #include "agent/agent.h"
 #include "agent/fsutil.h"
+#include "agent/hdr_deadline.h"
 #include "agent/idempotency.h"
 #include "agent/resources.h"
 #include "agent/router.h"
@@ -56,7 +57,6 @@
 /* Bounds the request line and headers of one connection (libmicrohttpd
  * answers 431 beyond it); bodies are read in pieces and do not count. */
 #define CONN_MEMORY_LIMIT (64u * 1024u)
-#define PER_IP_LIMIT      64u
 #define IDEM_MAX_KEYS     10000u
 #define IDEM_TTL_S        (24u * 3600u)
 /* Body buffers up to this size stay with the connection for the next
@@ -90,6 +90,7 @@ struct conn {
 	enum vh_role peer_role; /* unix socket: from SO_PEERCRED; TLS: from a client certificate */
 	bool cert_bad;          /* a client certificate that did not verify */
 	char peer_principal[80];
+	struct vh_hdr_watch hdr; /* the request-header deadline */
 	struct vh_req req;
 };
 
@@ -666,6 +667,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
 
 		if (!c)
 			return MHD_NO;
+		vh_hdr_deadline_done(&c->hdr);
 		r = &c->req;
 		req_reset(r, mc);
 		r->t0_ns = vh_mono_ns();
@@ -709,10 +711,14 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	struct vh_req *r = *req_cls;
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn *c = ci ? ci->socket_context : NULL;
 
 	(void)cls;
-	(void)mc;
 	(void)toe;
+	if (c) /* a keep-alive connection's next request starts its clock now */
+		vh_hdr_deadline_rearm(&c->hdr);
 	if (!r)
 		return;
 	if (r->stream && r->route && r->route->stream_abort)
@@ -730,15 +736,20 @@ static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_co
 {
 	struct listener *l = cls;
 
-	(void)mc;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
 		struct conn *c = calloc(1, sizeof(*c));
-		if (c)
+		if (c) {
 			c->l = l;
+			vh_hdr_deadline_add(&c->hdr, ci ? ci->connect_fd : -1);
+		}
 		*socket_context = c;
 	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
 		struct conn *c = *socket_context;
 		if (c) {
+			/* Before libmicrohttpd closes the fd (it may be reused). */
+			vh_hdr_deadline_remove(&c->hdr);
 			reply_clear(&c->req);
 			free(c->req.body);
 			free(c);
@@ -879,25 +890,49 @@ static int tcp_listen(const char *what, const char *spec, bool loopback_only, ch
 	return fd;
 }
 
+/* A priority string GnuTLS refuses is a start-up error naming where it
+ * goes wrong, rather than libmicrohttpd's bare refusal to start. */
+static int tls_priorities_check(const char *prio, char *err, size_t errlen)
+{
+	gnutls_priority_t p;
+	const char *at = NULL;
+	int rc = gnutls_priority_init(&p, prio, &at);
+
+	if (rc != GNUTLS_E_SUCCESS) {
+		snprintf(err, errlen, "tls_priorities \"%.120s\": %s at \"%.40s\"", prio,
+			 gnutls_strerror(rc), at ? at : "");
+		return -1;
+	}
+	gnutls_priority_deinit(p);
+	return 0;
+}
+
 static int daemon_start(struct listener *l, const struct vh_agent_config *cfg, char *err,
 			size_t errlen)
 {
-	unsigned flags =
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+	/* Not MHD_USE_TURBO: with it, libmicrohttpd 0.9.75 leaves a connection
+	 * it timed out in CLOSE-WAIT once the client closes, its worker
+	 * spinning on it for good. */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	unsigned threads = cfg->threads ? cfg->threads : 4;
-	struct MHD_OptionItem tls_ops[5];
+	struct MHD_OptionItem tls_ops[6];
 	int n = 0;
 
 	if (l->kind == L_HTTPS) {
+		if (tls_priorities_check(cfg->tls_priorities, err, errlen))
+			return -1;
 		flags |= MHD_USE_TLS;
+		tls_ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0,
+							(void *)cfg->tls_priorities };
 		tls_ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, l->key_pem };
 		tls_ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, l->cert_pem };
 		if (l->ca_pem)
 			tls_ops[n++] =
 			    (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0, l->ca_pem };
 	}
-	tls_ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-						l->kind == L_UNIX ? 0 : PER_IP_LIMIT, NULL };
+	tls_ops[n++] =
+	    (struct MHD_OptionItem){ MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				     l->kind == L_UNIX ? 0 : cfg->max_connections_per_ip, NULL };
 	tls_ops[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 
 	l->d = MHD_start_daemon(
@@ -956,7 +991,10 @@ static int tls_material(struct listener *l, const struct vh_agent_config *cfg, c
 	}
 	vh_tls_fingerprint(cert, fp, sizeof(fp));
 	vh_log(VH_LOG_INFO, "TLS certificate %s%s (SHA-256 %s)", cert,
-	       made == 1 ? ", made now (self-signed)" : "", fp);
+	       made == 1   ? ", made now (self-signed)"
+	       : made == 2 ? ", renewed now (it was within 30 days of its end)"
+			   : "",
+	       fp);
 	return 0;
 }
 
@@ -978,6 +1016,10 @@ int vh_http_start(const struct vh_agent_config *cfg, char *err, size_t errlen)
 	if (!(vh_agent->idem = vh_idem_new(IDEM_MAX_KEYS, IDEM_TTL_S))) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
+	}
+	if (vh_hdr_deadline_start(cfg->request_header_timeout_s)) {
+		snprintf(err, errlen, "could not start the request-header deadline thread");
+		goto fail;
 	}
 	/* Sockets systemd passed us first (socket activation), then our own. */
 	if ((fd = sd_fd("unix")) >= 0 ||
@@ -1060,6 +1102,7 @@ void vh_http_stop(void)
 		l->key_pem = l->cert_pem = l->ca_pem = NULL;
 	}
 	nlisteners = 0;
+	vh_hdr_deadline_stop();
 	vh_idem_free(vh_agent->idem);
 	vh_agent->idem = NULL;
 }

@@ -57,9 +57,10 @@ static void usage(FILE *f)
 		"\n"
 		"The vh REST agent (api/openapi.yaml).  KEY is any setting of the configuration\n"
 		"file (docs/agent.md): state_dir, hypervisor_socket, unix_socket, socket_group,\n"
-		"https_listen, http_listen, tls_cert, tls_key, tls_client_ca, threads,\n"
-		"max_connections, connection_timeout_s, max_body_bytes, max_image_bytes,\n"
-		"log_level; --state-dir DIR is --set state_dir=DIR.\n"
+		"https_listen, http_listen, tls_cert, tls_key, tls_client_ca, tls_priorities,\n"
+		"threads, max_connections, max_connections_per_ip, connection_timeout_s,\n"
+		"request_header_timeout_s, max_body_bytes, max_image_bytes, log_level;\n"
+		"--state-dir DIR is --set state_dir=DIR.\n"
 		"--routes prints the route table (\"METHOD PATH\" lines).\n");
 }
 
@@ -249,11 +250,14 @@ static void reload(const struct cmdline *cl)
 		const char *key;
 		size_t off, len;
 	} restart_only[] = {
+/* clang-format off */
 #define F(k) { #k, offsetof(struct vh_agent_config, k), sizeof(((struct vh_agent_config *)0)->k) }
 		F(state_dir),     F(hypervisor_socket), F(unix_socket),     F(socket_group),
 		F(https_listen),  F(http_listen),       F(tls_cert),        F(tls_key),
 		F(tls_client_ca), F(threads),           F(max_connections), F(connection_timeout_s),
+		F(tls_priorities), F(request_header_timeout_s), F(max_connections_per_ip),
 #undef F
+		/* clang-format on */
 	};
 
 	vh_sd_reloading();

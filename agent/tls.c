@@ -1,21 +1,29 @@
 /* TLS material (agent/tls.h): an ECDSA P-256 key and a self-signed X.509v3
  * certificate, made with the OpenSSL 3 EVP API and written as PEM.
  *
- * The certificate is its own trust anchor: clients pin it with
- * `curl --cacert cert.pem`.  It therefore carries basicConstraints
- * CA:TRUE (critical) with keyUsage keyCertSign besides digitalSignature,
- * since verifiers (OpenSSL, GnuTLS, Go) accept a self-signed anchor that
- * way; extendedKeyUsage serverAuth and the subjectAltName entries
- * (localhost, 127.0.0.1, ::1, the host name) let hostname checks pass.
- * The key is written (0600) before the certificate, each atomically, so a
- * crash leaves at worst a key without a certificate, which the next start
- * replaces. */
+ * The certificate is a leaf that clients pin as their trust anchor
+ * (`curl --cacert cert.pem`): basicConstraints CA:FALSE, keyUsage
+ * digitalSignature, extendedKeyUsage serverAuth, subjectAltName
+ * localhost, 127.0.0.1, ::1 and the host name.  It must not be a CA: a
+ * client that trusts it would otherwise trust any certificate signed
+ * with the agent's key.  OpenSSL 3 (curl, vhctl, Python's ssl, strict
+ * mode included), and GnuTLS accept a self-signed leaf found among the
+ * trusted certificates as its own anchor.  It is valid for a year and
+ * made anew, with the same key, at a start within 30 days of its end.
+ *
+ * What the agent made is told apart from what an operator put in its
+ * place by a marker file beside the certificate holding the SHA-256 of
+ * the public key the agent made: a certificate whose key is another is
+ * never touched.  Order of writing, each atomically: the key (0600), the
+ * marker, the certificate, so a crash leaves at worst a key without a
+ * certificate, which the next start replaces. */
 #define _GNU_SOURCE
 #include "agent/tls.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +41,10 @@
 
 #include "agent/fsutil.h"
 
-#define VALID_DAYS (10 * 365 + 3)
+#define VALID_DAYS 365
+#define RENEW_DAYS 30
 #define PEM_MAX    (1u << 20)
+#define MARKER     "agent-made"
 
 static void ssl_error(char *err, size_t errlen, const char *what)
 {
@@ -111,8 +121,11 @@ static X509 *make_cert(EVP_PKEY *key, char *err, size_t errlen)
 		goto fail;
 	snprintf(san, sizeof(san), "DNS:localhost,IP:127.0.0.1,IP:::1%s%s",
 		 have_host ? ",DNS:" : "", have_host ? host : "");
-	if (!add_ext(cert, NID_basic_constraints, "critical,CA:TRUE") ||
-	    !add_ext(cert, NID_key_usage, "critical,digitalSignature,keyCertSign") ||
+	if (!add_ext(cert, NID_basic_constraints, "critical,CA:FALSE") ||
+	    !add_ext(cert, NID_key_usage,
+		     EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA
+			 ? "critical,digitalSignature,keyEncipherment"
+			 : "critical,digitalSignature") ||
 	    !add_ext(cert, NID_ext_key_usage, "serverAuth") ||
 	    !add_ext(cert, NID_subject_key_identifier, "hash") ||
 	    !add_ext(cert, NID_authority_key_identifier, "keyid:always") ||
@@ -160,17 +173,133 @@ static int make_parent(const char *path, char *err, size_t errlen)
 	return vh_fs_mkdir_p(dir, 0700, err, errlen);
 }
 
-int vh_tls_ensure_self_signed(const char *cert_path, const char *key_path, char *err, size_t errlen)
+/* Writes obj as PEM (through write) atomically to path with mode. */
+static int write_pem(const char *path, mode_t mode, int (*write)(BIO *, const void *),
+		     const void *obj, char *err, size_t errlen)
 {
-	EVP_PKEY *key = NULL;
-	X509 *cert = NULL;
-	BIO *kb = NULL, *cb = NULL;
+	BIO *b = BIO_new(BIO_s_mem());
 	const char *data;
 	size_t len;
 	int rc = -1;
 
+	if (!b || !write(b, obj)) {
+		ssl_error(err, errlen, "writing PEM");
+		goto out;
+	}
+	if (bio_text(b, &data, &len) == 0 &&
+	    vh_fs_write_atomic(path, data, len, mode, err, errlen) == 0)
+		rc = 0;
+out:
+	BIO_free(b);
+	return rc;
+}
+
+/* PKCS#8 "PRIVATE KEY", which GnuTLS and OpenSSL both load. */
+static int pem_key(BIO *b, const void *key)
+{
+	return PEM_write_bio_PrivateKey(b, (EVP_PKEY *)key, NULL, NULL, 0, NULL, NULL);
+}
+
+static int pem_cert(BIO *b, const void *cert)
+{
+	return PEM_write_bio_X509(b, (X509 *)cert);
+}
+
+/* The marker's path: "agent-made" beside the certificate. */
+static void marker_path(const char *cert_path, char *out, size_t cap)
+{
+	const char *slash = strrchr(cert_path, '/');
+	int n = slash ? (int)(slash - cert_path) : 0;
+
+	snprintf(out, cap, "%.*s%s" MARKER, n, cert_path, slash ? "/" : "");
+}
+
+/* The marker's text for a public key: "sha256:<hex of its DER>\n". */
+static int key_mark(EVP_PKEY *key, char *out, size_t cap)
+{
+	unsigned char *der = NULL, md[32];
+	int n = i2d_PUBKEY(key, &der);
+	int ok = n > 0 && EVP_Digest(der, (size_t)n, md, NULL, EVP_sha256(), NULL) && cap >= 73;
+
+	OPENSSL_free(der);
+	if (!ok)
+		return -1;
+	memcpy(out, "sha256:", 7);
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 7 + 2 * i, cap - 7 - 2 * (size_t)i, "%02x", md[i]);
+	out[71] = '\n';
+	out[72] = '\0';
+	return 0;
+}
+
+/* Whether the agent made cert (the marker names its public key). */
+static bool agent_made(const char *cert_path, X509 *cert)
+{
+	char path[PATH_MAX], want[80], *have = NULL;
+	size_t len;
+	bool made;
+
+	marker_path(cert_path, path, sizeof(path));
+	if (key_mark(X509_get0_pubkey(cert), want, sizeof(want)) < 0 ||
+	    vh_fs_read_at(AT_FDCWD, path, 4096, &have, &len) < 0)
+		return false;
+	made = strcmp(have, want) == 0;
+	free(have);
+	return made;
+}
+
+static X509 *read_cert(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	X509 *cert = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+
+	if (f)
+		fclose(f);
+	return cert;
+}
+
+/* A certificate the agent made, within RENEW_DAYS of its end: a new one
+ * for the same key.  Returns 2 when renewed, 0 when left alone. */
+static int renew(const char *cert_path, const char *key_path, char *err, size_t errlen)
+{
+	X509 *old = read_cert(cert_path), *cert = NULL;
+	EVP_PKEY *key = NULL;
+	FILE *f;
+	int days = 0, secs = 0, rc = 0;
+
+	ERR_clear_error();
+	if (!old || !agent_made(cert_path, old) ||
+	    !ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(old)) || days >= RENEW_DAYS)
+		goto out;
+	rc = -1;
+	f = fopen(key_path, "re");
+	key = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+	if (f)
+		fclose(f);
+	if (!key || X509_check_private_key(old, key) != 1) {
+		ssl_error(err, errlen, "renewing the certificate: its key");
+		goto out;
+	}
+	cert = make_cert(key, err, errlen);
+	if (cert && write_pem(cert_path, 0644, pem_cert, cert, err, errlen) == 0)
+		rc = 2;
+out:
+	ERR_clear_error();
+	X509_free(cert);
+	X509_free(old);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
+int vh_tls_ensure_self_signed(const char *cert_path, const char *key_path, char *err, size_t errlen)
+{
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	char marker[PATH_MAX], mark[80];
+	int rc = -1;
+
 	if (access(cert_path, F_OK) == 0 && access(key_path, F_OK) == 0)
-		return 0;
+		return renew(cert_path, key_path, err, errlen);
 	if (make_parent(key_path, err, errlen) < 0 || make_parent(cert_path, err, errlen) < 0)
 		return -1;
 	key = EVP_EC_gen("P-256");
@@ -181,24 +310,17 @@ int vh_tls_ensure_self_signed(const char *cert_path, const char *key_path, char 
 	cert = make_cert(key, err, errlen);
 	if (!cert)
 		goto out;
-	kb = BIO_new(BIO_s_mem());
-	cb = BIO_new(BIO_s_mem());
-	/* PKCS#8 "PRIVATE KEY", which GnuTLS and OpenSSL both load. */
-	if (!kb || !cb || !PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL, NULL) ||
-	    !PEM_write_bio_X509(cb, cert)) {
-		ssl_error(err, errlen, "writing PEM");
+	marker_path(cert_path, marker, sizeof(marker));
+	if (key_mark(key, mark, sizeof(mark)) < 0) {
+		ssl_error(err, errlen, "hashing the public key");
 		goto out;
 	}
-	if (bio_text(kb, &data, &len) < 0 ||
-	    vh_fs_write_atomic(key_path, data, len, 0600, err, errlen) < 0)
-		goto out;
-	if (bio_text(cb, &data, &len) < 0 ||
-	    vh_fs_write_atomic(cert_path, data, len, 0644, err, errlen) < 0)
+	if (write_pem(key_path, 0600, pem_key, key, err, errlen) < 0 ||
+	    vh_fs_write_atomic(marker, mark, strlen(mark), 0644, err, errlen) < 0 ||
+	    write_pem(cert_path, 0644, pem_cert, cert, err, errlen) < 0)
 		goto out;
 	rc = 1;
 out:
-	BIO_free(kb);
-	BIO_free(cb);
 	X509_free(cert);
 	EVP_PKEY_free(key);
 	return rc;

@@ -31,6 +31,12 @@ VH_TEST(config, defaults)
 	VH_EXPECT_EQ(c.threads, 4u);
 	VH_EXPECT_EQ(c.max_connections, 256u);
 	VH_EXPECT_EQ(c.connection_timeout_s, 10u);
+	VH_EXPECT_EQ(c.request_header_timeout_s, 10u);
+	VH_EXPECT_EQ(c.max_connections_per_ip, 32u);
+	/* A few addresses cannot hold every slot. */
+	VH_EXPECT_LE(c.max_connections_per_ip * 5, c.max_connections - 64);
+	VH_EXPECT_STREQ(c.tls_priorities, VH_TLS_PRIORITIES_DEFAULT);
+	VH_EXPECT(strstr(c.tls_priorities, "-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2") != NULL);
 	VH_EXPECT_EQ(c.max_body_bytes, (uint64_t)1048576);
 	VH_EXPECT_EQ(c.max_image_bytes, (uint64_t)1073741824);
 	VH_EXPECT_EQ(c.log_level, 6);
@@ -56,6 +62,9 @@ VH_TEST(config, every_key)
 	SET("threads", "8");
 	SET("max_connections", "1000");
 	SET("connection_timeout_s", "30");
+	SET("request_header_timeout_s", "5");
+	SET("max_connections_per_ip", "0");
+	SET("tls_priorities", "SECURE256:-VERS-ALL:+VERS-TLS1.3");
 	SET("max_body_bytes", "64K");
 	SET("max_image_bytes", "2G");
 	SET("log_level", "debug");
@@ -71,6 +80,9 @@ VH_TEST(config, every_key)
 	VH_EXPECT_EQ(c.threads, 8u);
 	VH_EXPECT_EQ(c.max_connections, 1000u);
 	VH_EXPECT_EQ(c.connection_timeout_s, 30u);
+	VH_EXPECT_EQ(c.request_header_timeout_s, 5u);
+	VH_EXPECT_EQ(c.max_connections_per_ip, 0u);
+	VH_EXPECT_STREQ(c.tls_priorities, "SECURE256:-VERS-ALL:+VERS-TLS1.3");
 	VH_EXPECT_EQ(c.max_body_bytes, (uint64_t)65536);
 	VH_EXPECT_EQ(c.max_image_bytes, (uint64_t)2 << 30);
 	VH_EXPECT_EQ(c.log_level, 7);
@@ -136,6 +148,10 @@ VH_TEST(config, bad_values_name_the_key_and_change_nothing)
 		{ "threads", "99999999999999999999999", "not a number" },
 		{ "max_connections", "0", "out of range" },
 		{ "connection_timeout_s", "3601", "out of range" },
+		{ "request_header_timeout_s", "0", "out of range 1..3600" },
+		{ "max_connections_per_ip", "65537", "out of range" },
+		{ "tls_priorities", "", "a value is needed" },
+		{ "tls_priorities", "NORMAL\x01", "control characters" },
 		{ "max_body_bytes", "100", "out of range 1024.." },
 		{ "max_body_bytes", "2G", "out of range" },
 		{ "max_body_bytes", "1T", "not a size" },

@@ -1,6 +1,8 @@
 /* TLS material (agent/tls.h): the key and self-signed certificate are made
- * once, the key is private and matches, the certificate verifies as its
- * own anchor for localhost, 127.0.0.1 and ::1, and a real handshake works:
+ * once, the key is private and matches, the certificate is a leaf (not a
+ * CA) valid for a year that verifies as its own anchor for localhost,
+ * 127.0.0.1 and ::1, it is renewed near its end only when the agent made
+ * it, and a real handshake works:
  * libmicrohttpd (GnuTLS) serves with them and libcurl (OpenSSL) pinning
  * the certificate with CURLOPT_CAINFO, as `curl --cacert` does, accepts
  * it, while an unpinned client and a wrong host name are refused. */
@@ -94,7 +96,7 @@ VH_TEST(tls, ensure_makes_once)
 	/* No temporary files left beside them. */
 	char tdir[4096];
 	snprintf(tdir, sizeof(tdir), "%s/tls", m.dir);
-	VH_EXPECT_EQ(at_count(tdir, ""), 2);
+	VH_EXPECT_EQ(at_count(tdir, ""), 3); /* key, certificate, agent-made marker */
 	/* An unwritable place is an error with a reason. */
 	err[0] = '\0';
 	VH_EXPECT_EQ(vh_tls_ensure_self_signed("/proc/vh-no/cert.pem", "/proc/vh-no/key.pem", err,
@@ -125,12 +127,20 @@ VH_TEST(tls, key_matches_and_certificate_is_its_own_anchor)
 	VH_EXPECT_STREQ(group, "prime256v1");
 	VH_EXPECT_EQ(X509_get_version(cert), (long)X509_VERSION_3);
 
-	/* Valid now and for about ten years. */
+	/* Valid now and for about a year. */
 	int days = 0, secs = 0;
 	VH_ASSERT_EQ(ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(cert)), 1);
-	VH_EXPECT_GT(days, 3640);
-	VH_EXPECT_LT(days, 3660);
+	VH_EXPECT_GE(days, 364);
+	VH_EXPECT_LE(days, 366);
 	VH_EXPECT_LT(X509_cmp_current_time(X509_get0_notBefore(cert)), 0);
+
+	/* A leaf: not a CA (a client pinning it must not trust what its key
+	 * signs), signing for TLS servers only. */
+	VH_EXPECT_EQ(X509_check_ca(cert), 0);
+	VH_EXPECT(X509_get_extension_flags(cert) & EXFLAG_BCONS);
+	VH_EXPECT_EQ(X509_get_key_usage(cert), (uint32_t)KU_DIGITAL_SIGNATURE);
+	VH_EXPECT_EQ(X509_get_extended_key_usage(cert), (uint32_t)XKU_SSL_SERVER);
+	VH_EXPECT_EQ(X509_self_signed(cert, 1), 1);
 
 	/* Verified with itself as the only trust anchor, for each name, as
 	 * `openssl verify -CAfile cert.pem cert.pem` with -verify_hostname /
@@ -173,6 +183,121 @@ VH_TEST(tls, key_matches_and_certificate_is_its_own_anchor)
 		VH_EXPECT_EQ(X509_check_host(cert, host, 0, 0, NULL), 1);
 	EVP_PKEY_free(key);
 	X509_free(cert);
+	drop(&m);
+}
+
+static EVP_PKEY *load_key(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	EVP_PKEY *k = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+
+	if (f)
+		fclose(f);
+	return k;
+}
+
+/* As `openssl req -x509 -days 1 -key KEY` would: a self-signed
+ * certificate for key that ends in a day, written to path. */
+static int write_short_cert(const char *path, EVP_PKEY *key)
+{
+	X509 *c = X509_new();
+	FILE *f;
+	int ok = c && X509_set_version(c, X509_VERSION_3) &&
+		 ASN1_INTEGER_set(X509_get_serialNumber(c), 7) &&
+		 X509_gmtime_adj(X509_getm_notBefore(c), 0) &&
+		 X509_gmtime_adj(X509_getm_notAfter(c), 24 * 3600) && X509_set_pubkey(c, key) &&
+		 X509_NAME_add_entry_by_txt(X509_get_subject_name(c), "CN", MBSTRING_ASC,
+					    (const unsigned char *)"localhost", -1, -1, 0) &&
+		 X509_set_issuer_name(c, X509_get_subject_name(c)) &&
+		 X509_sign(c, key, EVP_sha256());
+
+	f = ok ? fopen(path, "we") : NULL;
+	ok = f && PEM_write_X509(f, c);
+	if (f)
+		fclose(f);
+	X509_free(c);
+	return ok ? 0 : -1;
+}
+
+static int days_left(const char *cert_path)
+{
+	X509 *c = load_cert(cert_path);
+	int days = -1, secs = 0;
+
+	if (c)
+		ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(c));
+	X509_free(c);
+	return days;
+}
+
+VH_TEST(tls, renews_only_its_own_certificate_near_its_end)
+{
+	struct material m;
+	char err[256];
+
+	VH_ASSERT_EQ(make(&m, "tls-renew"), 1);
+	/* Far from its end: left alone. */
+	char *c0 = at_read_file(m.cert, NULL);
+	VH_EXPECT_EQ(vh_tls_ensure_self_signed(m.cert, m.key, err, sizeof(err)), 0);
+	char *c1 = at_read_file(m.cert, NULL);
+	VH_EXPECT_STREQ(c0, c1);
+	free(c0);
+	free(c1);
+
+	/* Its own key, a day left: a new year-long leaf for the same key. */
+	EVP_PKEY *key = load_key(m.key);
+	VH_ASSERT(key != NULL);
+	VH_ASSERT_EQ(write_short_cert(m.cert, key), 0);
+	VH_ASSERT_LE(days_left(m.cert), 1);
+	char *k0 = at_read_file(m.key, NULL);
+	int rc = vh_tls_ensure_self_signed(m.cert, m.key, err, sizeof(err));
+	if (rc != 2)
+		VH_FAIL("renewal: %d (%s), want 2", rc, err);
+	VH_EXPECT_GE(days_left(m.cert), 364);
+	X509 *cert = load_cert(m.cert);
+	VH_ASSERT(cert != NULL);
+	VH_EXPECT_EQ(X509_check_private_key(cert, key), 1);
+	VH_EXPECT_EQ(X509_check_ca(cert), 0);
+	X509_free(cert);
+	char *k1 = at_read_file(m.key, NULL);
+	VH_EXPECT_STREQ(k0, k1); /* the key stays: pins of it still hold */
+	free(k1);
+
+	/* No marker: it may be an operator's, near its end or not. */
+	char marker[4200];
+	snprintf(marker, sizeof(marker), "%s/tls/agent-made", m.dir);
+	VH_ASSERT_EQ(write_short_cert(m.cert, key), 0);
+	char *mk = at_read_file(marker, NULL);
+	VH_ASSERT(mk != NULL);
+	VH_ASSERT_EQ(unlink(marker), 0);
+	c0 = at_read_file(m.cert, NULL);
+	VH_EXPECT_EQ(vh_tls_ensure_self_signed(m.cert, m.key, err, sizeof(err)), 0);
+	c1 = at_read_file(m.cert, NULL);
+	VH_EXPECT_STREQ(c0, c1);
+	free(c1);
+
+	/* The marker names the agent's key, but an operator put a
+	 * certificate for another key there: never touched. */
+	VH_ASSERT_EQ(at_write_file(marker, mk, strlen(mk)), 0);
+	EVP_PKEY *other = EVP_EC_gen("P-256");
+	VH_ASSERT(other != NULL);
+	VH_ASSERT_EQ(write_short_cert(m.cert, other), 0);
+	FILE *f = fopen(m.key, "we");
+	VH_ASSERT(f != NULL);
+	VH_EXPECT_EQ(PEM_write_PrivateKey(f, other, NULL, NULL, 0, NULL, NULL), 1);
+	fclose(f);
+	free(c0);
+	c0 = at_read_file(m.cert, NULL);
+	VH_EXPECT_EQ(vh_tls_ensure_self_signed(m.cert, m.key, err, sizeof(err)), 0);
+	c1 = at_read_file(m.cert, NULL);
+	VH_EXPECT_STREQ(c0, c1);
+	VH_EXPECT_LE(days_left(m.cert), 1);
+	free(c0);
+	free(c1);
+	free(k0);
+	free(mk);
+	EVP_PKEY_free(other);
+	EVP_PKEY_free(key);
 	drop(&m);
 }
 

@@ -5,7 +5,10 @@
  *      counts; each must come back as an error
  *   2. wild I/O ports: writes and reads where no device is
  *   3. forbidden MSRs: VMX capability and control MSRs, reserved EFER
- *      bits; under vh, control registers and XCR0: CR4.VMXE (vh keeps
+ *      bits; every MSR the CPU model lets a guest write, with a reserved
+ *      bit set (or a non-canonical address, an invalid memory type):
+ *      each must raise #GP, and a valid value must be taken and read
+ *      back; under vh, control registers and XCR0: CR4.VMXE (vh keeps
  *      VMX to itself), then, where CPUID offers XSAVE, a valid XCR0
  *      (x87|SSE, read back with XGETBV) and an invalid one (SSE without
  *      x87); each #GP is caught and reported
@@ -94,6 +97,83 @@ static void control_registers(void)
 	try_xsetbv(2); /* SSE without x87: invalid */
 }
 
+static bool try_wrmsr(uint32_t msr, uint64_t v)
+{
+	uint32_t before = gp_faults;
+
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+	return gp_faults == before;
+}
+
+static uint64_t read_msr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* Step 3, the writable MSRs: a value hardware refuses with #GP, then a
+ * valid one read back (where the MSR keeps what is written), then the
+ * value it had.  One line each and a count the tests check. */
+static void msr_reserved_bits(void)
+{
+	static const struct {
+		uint32_t msr;
+		uint64_t bad, good;
+		bool keeps; /* reads back what was written */
+	} cases[] = {
+		{ 0x1b, 0, 0, false }, /* APIC base: bad = current | bit 0 */
+		{ 0x174, 1ull << 32, 0x10, true },
+		{ 0x175, 0x0000800000000000ull, 0x1000, true },
+		{ 0x176, 0xffff7fffffff0000ull, 0x2000, true },
+		{ 0x17a, 1ull << 4, 0, false },
+		{ 0x1a0, 1ull << 1, 1, false },
+		{ 0x277, 0x0007040600070402ull, 0x0007040600070406ull, true },
+		{ 0x2ff, 0xc02, 0xc06, false },
+		{ 0x2ff, 1ull << 12, 0xc06, false },
+		{ 0xc0000080, 1ull << 1, 0, false },
+		{ 0xc0000081, 0, 0x0023001000000000ull, true },
+		{ 0xc0000082, 0x0000800000000000ull, 0xffffffff81000000ull, true },
+		{ 0xc0000083, 0x8000000000000000ull, 0xffffffff81000040ull, true },
+		{ 0xc0000084, 1ull << 32, 0x47700, true },
+		{ 0xc0000100, 0x0001000000000000ull, 0x12345000, true },
+		{ 0xc0000101, 0x00ff000000000000ull, 0x12346000, true },
+		{ 0xc0000102, 0xfff0000000000000ull, 0xffff800000001000ull, true },
+		{ 0xc0000103, 0x500000005ull, 0x12345678, true },
+	};
+	unsigned ok = 0, wrong = 0;
+
+	for (uint32_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t msr = cases[i].msr;
+		uint64_t old = read_msr(msr), bad = cases[i].bad, back = 0;
+		bool gp = true, took = true, same = true;
+
+		if (msr == 0x1b)
+			bad = old | 1;
+		announce("hostile: step 3: msr 0x%x reserved 0x%x:%08x\n", msr, (uint32_t)(bad >> 32),
+			 (uint32_t)bad);
+		if (bad)
+			gp = !try_wrmsr(msr, bad);
+		if (msr == 0x1b || msr == 0xc0000080) {
+			took = try_wrmsr(msr, old); /* the value it has is valid */
+		} else {
+			took = try_wrmsr(msr, cases[i].good);
+			back = read_msr(msr);
+			same = !cases[i].keeps || back == cases[i].good;
+			try_wrmsr(msr, old);
+		}
+		printf("hostile: step 3: msr 0x%x: reserved %s, valid %s%s\n", msr,
+		       !bad ? "none" : gp ? "#GP" : "accepted", took ? "taken" : "#GP",
+		       same ? "" : ", reads back something else");
+		if (gp && took && same)
+			ok++;
+		else
+			wrong++;
+	}
+	printf("hostile: step 3: msr checks: %u as hardware, %u not\n", ok, wrong);
+}
+
 static void bad_hypercalls(void)
 {
 	static const struct { uint32_t nr, a1, a2; } calls[] = {
@@ -153,6 +233,7 @@ unsigned guest_main(void)
 		__asm__ volatile("wrmsr" : : "c"(0xc0000080u), "a"(0xfffff000u), "d"(0xffffffffu));
 		printf("hostile: step 3: wrmsr 0xc0000080: %s\n", gp_faults != before ? "#GP" : "accepted");
 	}
+	msr_reserved_bits();
 	control_registers();
 
 	{

@@ -192,6 +192,8 @@ static enum vh_hosted_next (*const handlers[])(struct vh_hosted_exit *) = {
 	[KVM_EXIT_FAIL_ENTRY] = exit_fail_entry,
 	[KVM_EXIT_INTERNAL_ERROR] = exit_internal,
 	[KVM_EXIT_SYSTEM_EVENT] = exit_system_event,
+	[KVM_EXIT_X86_RDMSR] = vh_hosted_msr_exit,
+	[KVM_EXIT_X86_WRMSR] = vh_hosted_msr_exit,
 };
 
 enum vh_hosted_next vh_hosted_handle_exit(struct vh_hosted_exit *x)

@@ -47,6 +47,7 @@ static enum vh_hosted_next hypercall(struct vh_hosted_exit *x)
 	struct kvm_sregs sr;
 	struct vh_hypercall_regs hr;
 	enum vh_hc_action act;
+	unsigned cpl;
 	bool wide;
 
 	count(x, VH_EXIT_HYPERCALL);
@@ -56,7 +57,10 @@ static enum vh_hosted_next hypercall(struct vh_hosted_exit *x)
 	/* Outside long mode the guest passes 32-bit values. */
 	wide = sr.cs.l && (sr.efer & (1u << 10));
 #define ARG(v) (wide ? (v) : (uint32_t)(v))
-	hr = (struct vh_hypercall_regs){ ARG(r.rax), ARG(r.rbx), ARG(r.rcx), ARG(r.rdx), ARG(r.rsi) };
+	/* CPL as VMX reads it (SS.DPL); 0 in real mode, 3 in virtual-8086. */
+	cpl = !(sr.cr0 & 1) ? 0 : (r.rflags & (1u << 17)) ? 3 : sr.ss.dpl;
+	hr = (struct vh_hypercall_regs){ ARG(r.rax), ARG(r.rbx), ARG(r.rcx), ARG(r.rdx), ARG(r.rsi),
+					 .cpl = cpl };
 #undef ARG
 	act = vh_hypercall(&x->w->d->host, x->vm, x->vcpu, &hr);
 	r.rax = wide ? hr.rax : (uint32_t)hr.rax;

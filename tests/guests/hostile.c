@@ -3,7 +3,8 @@
  * it, so a log shows how far it got:
  *   1. bad hypercalls (vh only): unknown numbers, wild addresses, huge
  *      counts; each must come back as an error
- *   2. wild I/O ports: writes and reads where no device is
+ *   2. wild I/O ports: writes and reads where no device is; REP INSB
+ *      into a read-only page (paging on, CR0.WP): #PF, the page intact
  *   3. forbidden MSRs: VMX capability and control MSRs, reserved EFER
  *      bits; every MSR the CPU model lets a guest write, with a reserved
  *      bit set (or a non-canonical address, an invalid memory type):
@@ -20,7 +21,7 @@
 
 const char guest_name[] = "hostile";
 
-static volatile uint32_t gp_faults;
+static volatile uint32_t gp_faults, page_faults, last_pf_error, last_cr2;
 
 /* #GP from the instructions step 3 tries: rdmsr (0f 32), wrmsr (0f 30),
  * mov to a control register (0f 22 modrm) or xsetbv (0f 01 d1).  Counts
@@ -30,6 +31,15 @@ static bool gp_fault(struct guest_frame *f)
 	const uint8_t *ip = (const uint8_t *)f->eip;
 	uint32_t len = 0;
 
+	/* INS (6c, 6d; after REP f3) into a page it may not write. */
+	if (f->vector == 14 && (ip[0] == 0xf3 ? ip[1] : ip[0]) >= 0x6c &&
+	    (ip[0] == 0xf3 ? ip[1] : ip[0]) <= 0x6d) {
+		page_faults++;
+		last_pf_error = f->error;
+		__asm__ volatile("mov %%cr2, %0" : "=r"(last_cr2));
+		f->eip += ip[0] == 0xf3 ? 2 : 1;
+		return true;
+	}
 	if (f->vector != 13 || ip[0] != 0x0f)
 		return false;
 	if (ip[1] == 0x32 || ip[1] == 0x30)
@@ -174,6 +184,51 @@ static void msr_reserved_bits(void)
 	printf("hostile: step 3: msr checks: %u as hardware, %u not\n", ok, wrong);
 }
 
+#define PTE_P 0x1u
+#define PTE_RW 0x2u
+#define PTE_PS 0x80u
+#define CR0_PG (1u << 31)
+#define CR0_WP (1u << 16)
+#define CR4_PSE (1u << 4)
+
+/* Step 2b: with paging on and CR0.WP set, REP INSB from an empty port
+ * into a read-only page must raise #PF (present, write: error 3, CR2 the
+ * page) and leave the page as it was.  vh emulates INS itself, so its
+ * page walk must honour R/W as the CPU would. */
+static void ins_read_only(void)
+{
+	uint32_t *pd = (uint32_t *)free_start, *pt = pd + 1024;
+	volatile uint8_t *ro = (volatile uint8_t *)(free_start + 2 * PAGE_SIZE);
+	uint32_t cr0, cr4, before = page_faults, intact = 1;
+
+	for (uint32_t i = 0; i < 1024; i++)
+		pt[i] = (i * PAGE_SIZE) | PTE_P | PTE_RW;
+	for (uint32_t i = 1; i < 1024; i++)
+		pd[i] = (i << 22) | PTE_P | PTE_RW | PTE_PS;
+	pd[0] = (uint32_t)pt | PTE_P | PTE_RW;
+	for (uint32_t i = 0; i < PAGE_SIZE; i++)
+		ro[i] = 0x5a;
+	pt[(uint32_t)ro >> 12] &= ~PTE_RW;
+	announce("hostile: step 2: rep insb into a read-only page at 0x%x\n", (uint32_t)ro);
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4 | CR4_PSE));
+	__asm__ volatile("mov %0, %%cr3" : : "r"(pd));
+	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+	__asm__ volatile("mov %0, %%cr0" : : "r"(cr0 | CR0_PG | CR0_WP) : "memory");
+	__asm__ volatile("cld; rep insb"
+			 : "+D"(ro), "+c"((uint32_t){ 16 })
+			 : "d"(0x300)
+			 : "memory");
+	__asm__ volatile("mov %0, %%cr0" : : "r"(cr0) : "memory");
+	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4));
+	ro = (volatile uint8_t *)(free_start + 2 * PAGE_SIZE);
+	for (uint32_t i = 0; i < PAGE_SIZE; i++)
+		intact &= ro[i] == 0x5a;
+	printf("hostile: step 2: rep insb into a read-only page: %s error 0x%x cr2 %s, page %s\n",
+	       page_faults != before ? "#PF" : "no fault", last_pf_error,
+	       last_cr2 == (uint32_t)ro ? "right" : "wrong", intact ? "intact" : "written");
+}
+
 static void bad_hypercalls(void)
 {
 	static const struct { uint32_t nr, a1, a2; } calls[] = {
@@ -215,6 +270,8 @@ unsigned guest_main(void)
 		outl(ports[i] & ~3u, 0xdeadbeef);
 		printf("hostile: step 2: port 0x%x reads 0x%x\n", ports[i], inb(ports[i]));
 	}
+
+	ins_read_only();
 
 	for (uint32_t i = 0; i < sizeof(msrs_read) / sizeof(msrs_read[0]); i++) {
 		uint32_t before = gp_faults;

@@ -139,7 +139,7 @@ enum vh_hc_action vh_hypercall(struct vh_host *h, struct vh_vm *vm, struct vh_vc
 	int64_t r;
 
 	vm->guest.hypercalls++;
-	if (vm->state != VH_VM_RUNNING)
+	if (vm->state != VH_VM_RUNNING || regs->cpl != 0)
 		r = err_of(VH_HC_EPERM);
 	else if (regs->rax < VH_HC_COUNT_ && calls[regs->rax])
 		r = calls[regs->rax](&c);

@@ -47,6 +47,7 @@ static enum vh_hosted_next hypercall(struct vh_hosted_exit *x)
 	struct kvm_sregs sr;
 	struct vh_hypercall_regs hr;
 	enum vh_hc_action act;
+	unsigned cpl;
 	bool wide;
 
 	count(x, VH_EXIT_HYPERCALL);
@@ -56,7 +57,10 @@ static enum vh_hosted_next hypercall(struct vh_hosted_exit *x)
 	/* Outside long mode the guest passes 32-bit values. */
 	wide = sr.cs.l && (sr.efer & (1u << 10));
 #define ARG(v) (wide ? (v) : (uint32_t)(v))
-	hr = (struct vh_hypercall_regs){ ARG(r.rax), ARG(r.rbx), ARG(r.rcx), ARG(r.rdx), ARG(r.rsi) };
+	/* CPL as VMX reads it (SS.DPL); 0 in real mode, 3 in virtual-8086. */
+	cpl = !(sr.cr0 & 1) ? 0 : (r.rflags & (1u << 17)) ? 3 : sr.ss.dpl;
+	hr = (struct vh_hypercall_regs){ ARG(r.rax), ARG(r.rbx), ARG(r.rcx), ARG(r.rdx), ARG(r.rsi),
+					 .cpl = cpl };
 #undef ARG
 	act = vh_hypercall(&x->w->d->host, x->vm, x->vcpu, &hr);
 	r.rax = wide ? hr.rax : (uint32_t)hr.rax;
@@ -192,6 +196,8 @@ static enum vh_hosted_next (*const handlers[])(struct vh_hosted_exit *) = {
 	[KVM_EXIT_FAIL_ENTRY] = exit_fail_entry,
 	[KVM_EXIT_INTERNAL_ERROR] = exit_internal,
 	[KVM_EXIT_SYSTEM_EVENT] = exit_system_event,
+	[KVM_EXIT_X86_RDMSR] = vh_hosted_msr_exit,
+	[KVM_EXIT_X86_WRMSR] = vh_hosted_msr_exit,
 };
 
 enum vh_hosted_next vh_hosted_handle_exit(struct vh_hosted_exit *x)

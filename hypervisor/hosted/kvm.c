@@ -122,8 +122,15 @@ int vh_hosted_kvm_create_vm(struct vh_hosted_kvm *k, char *why, size_t whylen)
 	do
 		fd = ioctl(k->fd, KVM_CREATE_VM, 0);
 	while (fd < 0 && errno == EINTR);
-	if (fd < 0)
+	if (fd < 0) {
 		snprintf(why, whylen, "KVM_CREATE_VM: %s", strerror(errno));
+		return fd;
+	}
+	/* The guest's MSR writes checked as on bare metal (msr.c). */
+	if (vh_hosted_msr_filter(fd, why, whylen) < 0) {
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 

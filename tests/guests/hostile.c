@@ -3,9 +3,13 @@
  * it, so a log shows how far it got:
  *   1. bad hypercalls (vh only): unknown numbers, wild addresses, huge
  *      counts; each must come back as an error
- *   2. wild I/O ports: writes and reads where no device is
+ *   2. wild I/O ports: writes and reads where no device is; REP INSB
+ *      into a read-only page (paging on, CR0.WP): #PF, the page intact
  *   3. forbidden MSRs: VMX capability and control MSRs, reserved EFER
- *      bits; under vh, control registers and XCR0: CR4.VMXE (vh keeps
+ *      bits; every MSR the CPU model lets a guest write, with a reserved
+ *      bit set (or a non-canonical address, an invalid memory type):
+ *      each must raise #GP, and a valid value must be taken and read
+ *      back; under vh, control registers and XCR0: CR4.VMXE (vh keeps
  *      VMX to itself), then, where CPUID offers XSAVE, a valid XCR0
  *      (x87|SSE, read back with XGETBV) and an invalid one (SSE without
  *      x87); each #GP is caught and reported
@@ -17,7 +21,7 @@
 
 const char guest_name[] = "hostile";
 
-static volatile uint32_t gp_faults;
+static volatile uint32_t gp_faults, page_faults, last_pf_error, last_cr2;
 
 /* #GP from the instructions step 3 tries: rdmsr (0f 32), wrmsr (0f 30),
  * mov to a control register (0f 22 modrm) or xsetbv (0f 01 d1).  Counts
@@ -27,6 +31,15 @@ static bool gp_fault(struct guest_frame *f)
 	const uint8_t *ip = (const uint8_t *)f->eip;
 	uint32_t len = 0;
 
+	/* INS (6c, 6d; after REP f3) into a page it may not write. */
+	if (f->vector == 14 && (ip[0] == 0xf3 ? ip[1] : ip[0]) >= 0x6c &&
+	    (ip[0] == 0xf3 ? ip[1] : ip[0]) <= 0x6d) {
+		page_faults++;
+		last_pf_error = f->error;
+		__asm__ volatile("mov %%cr2, %0" : "=r"(last_cr2));
+		f->eip += ip[0] == 0xf3 ? 2 : 1;
+		return true;
+	}
 	if (f->vector != 13 || ip[0] != 0x0f)
 		return false;
 	if (ip[1] == 0x32 || ip[1] == 0x30)
@@ -94,6 +107,128 @@ static void control_registers(void)
 	try_xsetbv(2); /* SSE without x87: invalid */
 }
 
+static bool try_wrmsr(uint32_t msr, uint64_t v)
+{
+	uint32_t before = gp_faults;
+
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+	return gp_faults == before;
+}
+
+static uint64_t read_msr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* Step 3, the writable MSRs: a value hardware refuses with #GP, then a
+ * valid one read back (where the MSR keeps what is written), then the
+ * value it had.  One line each and a count the tests check. */
+static void msr_reserved_bits(void)
+{
+	static const struct {
+		uint32_t msr;
+		uint64_t bad, good;
+		bool keeps; /* reads back what was written */
+	} cases[] = {
+		{ 0x1b, 0, 0, false }, /* APIC base: bad = current | bit 0 */
+		{ 0x174, 1ull << 32, 0x10, true },
+		{ 0x175, 0x0000800000000000ull, 0x1000, true },
+		{ 0x176, 0xffff7fffffff0000ull, 0x2000, true },
+		{ 0x17a, 1ull << 4, 0, false },
+		{ 0x1a0, 1ull << 1, 1, false },
+		{ 0x277, 0x0007040600070402ull, 0x0007040600070406ull, true },
+		{ 0x2ff, 0xc02, 0xc06, false },
+		{ 0x2ff, 1ull << 12, 0xc06, false },
+		{ 0xc0000080, 1ull << 1, 0, false },
+		{ 0xc0000081, 0, 0x0023001000000000ull, true },
+		{ 0xc0000082, 0x0000800000000000ull, 0xffffffff81000000ull, true },
+		{ 0xc0000083, 0x8000000000000000ull, 0xffffffff81000040ull, true },
+		{ 0xc0000084, 1ull << 32, 0x47700, true },
+		{ 0xc0000100, 0x0001000000000000ull, 0x12345000, true },
+		{ 0xc0000101, 0x00ff000000000000ull, 0x12346000, true },
+		{ 0xc0000102, 0xfff0000000000000ull, 0xffff800000001000ull, true },
+		{ 0xc0000103, 0x500000005ull, 0x12345678, true },
+	};
+	unsigned ok = 0, wrong = 0;
+
+	for (uint32_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t msr = cases[i].msr;
+		uint64_t old = read_msr(msr), bad = cases[i].bad, back = 0;
+		bool gp = true, took = true, same = true;
+
+		if (msr == 0x1b)
+			bad = old | 1;
+		announce("hostile: step 3: msr 0x%x reserved 0x%x:%08x\n", msr, (uint32_t)(bad >> 32),
+			 (uint32_t)bad);
+		if (bad)
+			gp = !try_wrmsr(msr, bad);
+		if (msr == 0x1b || msr == 0xc0000080) {
+			took = try_wrmsr(msr, old); /* the value it has is valid */
+		} else {
+			took = try_wrmsr(msr, cases[i].good);
+			back = read_msr(msr);
+			same = !cases[i].keeps || back == cases[i].good;
+			try_wrmsr(msr, old);
+		}
+		printf("hostile: step 3: msr 0x%x: reserved %s, valid %s%s\n", msr,
+		       !bad ? "none" : gp ? "#GP" : "accepted", took ? "taken" : "#GP",
+		       same ? "" : ", reads back something else");
+		if (gp && took && same)
+			ok++;
+		else
+			wrong++;
+	}
+	printf("hostile: step 3: msr checks: %u as hardware, %u not\n", ok, wrong);
+}
+
+#define PTE_P 0x1u
+#define PTE_RW 0x2u
+#define PTE_PS 0x80u
+#define CR0_PG (1u << 31)
+#define CR0_WP (1u << 16)
+#define CR4_PSE (1u << 4)
+
+/* Step 2b: with paging on and CR0.WP set, REP INSB from an empty port
+ * into a read-only page must raise #PF (present, write: error 3, CR2 the
+ * page) and leave the page as it was.  vh emulates INS itself, so its
+ * page walk must honour R/W as the CPU would. */
+static void ins_read_only(void)
+{
+	uint32_t *pd = (uint32_t *)free_start, *pt = pd + 1024;
+	volatile uint8_t *ro = (volatile uint8_t *)(free_start + 2 * PAGE_SIZE);
+	uint32_t cr0, cr4, before = page_faults, intact = 1;
+
+	for (uint32_t i = 0; i < 1024; i++)
+		pt[i] = (i * PAGE_SIZE) | PTE_P | PTE_RW;
+	for (uint32_t i = 1; i < 1024; i++)
+		pd[i] = (i << 22) | PTE_P | PTE_RW | PTE_PS;
+	pd[0] = (uint32_t)pt | PTE_P | PTE_RW;
+	for (uint32_t i = 0; i < PAGE_SIZE; i++)
+		ro[i] = 0x5a;
+	pt[(uint32_t)ro >> 12] &= ~PTE_RW;
+	announce("hostile: step 2: rep insb into a read-only page at 0x%x\n", (uint32_t)ro);
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4 | CR4_PSE));
+	__asm__ volatile("mov %0, %%cr3" : : "r"(pd));
+	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+	__asm__ volatile("mov %0, %%cr0" : : "r"(cr0 | CR0_PG | CR0_WP) : "memory");
+	__asm__ volatile("cld; rep insb"
+			 : "+D"(ro), "+c"((uint32_t){ 16 })
+			 : "d"(0x300)
+			 : "memory");
+	__asm__ volatile("mov %0, %%cr0" : : "r"(cr0) : "memory");
+	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4));
+	ro = (volatile uint8_t *)(free_start + 2 * PAGE_SIZE);
+	for (uint32_t i = 0; i < PAGE_SIZE; i++)
+		intact &= ro[i] == 0x5a;
+	printf("hostile: step 2: rep insb into a read-only page: %s error 0x%x cr2 %s, page %s\n",
+	       page_faults != before ? "#PF" : "no fault", last_pf_error,
+	       last_cr2 == (uint32_t)ro ? "right" : "wrong", intact ? "intact" : "written");
+}
+
 static void bad_hypercalls(void)
 {
 	static const struct { uint32_t nr, a1, a2; } calls[] = {
@@ -136,6 +271,8 @@ unsigned guest_main(void)
 		printf("hostile: step 2: port 0x%x reads 0x%x\n", ports[i], inb(ports[i]));
 	}
 
+	ins_read_only();
+
 	for (uint32_t i = 0; i < sizeof(msrs_read) / sizeof(msrs_read[0]); i++) {
 		uint32_t before = gp_faults;
 		announce("hostile: step 3: rdmsr 0x%x\n", msrs_read[i]);
@@ -153,6 +290,7 @@ unsigned guest_main(void)
 		__asm__ volatile("wrmsr" : : "c"(0xc0000080u), "a"(0xfffff000u), "d"(0xffffffffu));
 		printf("hostile: step 3: wrmsr 0xc0000080: %s\n", gp_faults != before ? "#GP" : "accepted");
 	}
+	msr_reserved_bits();
 	control_registers();
 
 	{

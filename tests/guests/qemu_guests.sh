@@ -77,8 +77,10 @@ run irq 1 "irq: APIC timer (one-shot, periodic, HLT), self-IPI after STI and beh
 run hostile 0 "hostile: announces every step, survives wild I/O, MSRs and stray writes, ends in a triple fault" \
 	--kernel "$guests/hostile.elf" \
 	--expect '^hostile: step 2: port 0xbeef reads 0x[0-9a-f]+$' \
+	--expect '^hostile: step 2: rep insb into a read-only page: #PF error 0x3 cr2 right, page intact$' \
 	--expect '^hostile: step 3: rdmsr 0x480(: #GP| = 0x[0-9a-f]+)$' \
 	--expect '^hostile: step 3: wrmsr 0xc0000080: (#GP|accepted)$' \
+	--expect '^hostile: step 3: msr checks: [0-9]+ as hardware, [0-9]+ not$' \
 	--expect '^hostile: step 4: 0xe0000000 reads' \
 	--expect '^hostile: step 5: triple fault$'
 if tr -d '\r' < "$runs/hostile/console.log" | grep -q 'still running after the triple fault'; then

@@ -8,7 +8,7 @@
 
 kvm_require
 kvm_setup guests
-tap_plan 13
+tap_plan 14
 kvm_start
 
 # boot NAME WANT-STATE SECONDS define-args...: define, start, wait.
@@ -60,6 +60,12 @@ if grep -q '^hostile: step 3: cr4.vmxe: #GP$' <<<"$hcon" &&
 else
 	tap_not_ok "hostile: CR4.VMXE and an invalid XCR0 raise #GP; XGETBV reads the XCR0 it set" \
 		"$(grep 'step 3' <<<"$hcon")"
+fi
+if grep -q '^hostile: step 3: msr checks: 18 as hardware, 0 not$' <<<"$hcon"; then
+	tap_ok "hostile: every MSR a guest may write refuses reserved bits with #GP, as on bare metal"
+else
+	tap_not_ok "hostile: every MSR a guest may write refuses reserved bits with #GP, as on bare metal" \
+		"$(grep 'step 3: msr' <<<"$hcon")"
 fi
 u1=$(stat_of s1 cpu.used_ns); u2=$(stat_of s2 cpu.used_ns)
 sleep 1

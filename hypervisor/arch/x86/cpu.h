@@ -129,6 +129,35 @@ static inline void wrmsr(uint32_t msr, uint64_t v)
 	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
 }
 
+/* The exception fixup table (.vh_extable, trap.c): an instruction that
+ * may fault on a value the kernel cannot vouch for names the address to
+ * resume at, and vh_trap() sends it there instead of panicking. */
+struct vh_extable_entry {
+	uint64_t insn, fixup;
+};
+
+/* WRMSR of a value that came from a guest: 0, or -1 when the CPU refused
+ * it with #GP (caught through the fixup table). */
+static inline int wrmsr_safe(uint32_t msr, uint64_t v)
+{
+	int err = 0;
+
+	__asm__ volatile("1: wrmsr\n"
+			 "2:\n"
+			 ".pushsection .vh_extable, \"a\"\n"
+			 ".balign 8\n"
+			 ".quad 1b, 3f\n"
+			 ".popsection\n"
+			 ".pushsection .text.vh_fixup, \"ax\"\n"
+			 "3: movl $-1, %0\n"
+			 "jmp 2b\n"
+			 ".popsection\n"
+			 : "+r"(err)
+			 : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))
+			 : "memory");
+	return err;
+}
+
 static inline uint64_t rdtsc(void)
 {
 	uint32_t lo, hi;

@@ -1,7 +1,6 @@
 /* Hypercalls, by VMCALL or by a 4-byte write to VH_HC_PORT: the guest's
- * registers go to the core's vh_hypercall(), which validates everything.
- * Only the guest kernel (CPL 0) may call: a guest's user programs must
- * not reach the hypervisor behind its kernel's back. */
+ * registers and privilege level go to the core's vh_hypercall(), which
+ * validates everything and refuses a caller outside CPL 0. */
 #include <stdint.h>
 
 #include "exit.h"
@@ -19,17 +18,13 @@ static inline __attribute__((always_inline)) enum vh_exit_action hypercall(struc
 	uint64_t m = vh_exit_guest_long_mode() ? ~0ull : 0xffffffffull;
 	struct vh_hypercall_regs r = {
 		.rax = vv->regs.rax & m, .rbx = vv->regs.rbx & m, .rcx = vv->regs.rcx & m,
-		.rdx = vv->regs.rdx & m, .rsi = vv->regs.rsi & m,
+		.rdx = vv->regs.rdx & m, .rsi = vv->regs.rsi & m, .cpl = vh_exit_guest_cpl(),
 	};
-	enum vh_hc_action a = VH_HC_RESUME;
+	enum vh_hc_action a;
 
-	if (VH_UNLIKELY(vh_exit_guest_cpl() != 0)) {
-		r.rax = (uint64_t)-(int64_t)VH_HC_EPERM;
-	} else {
-		vh_spin_lock(&vh_host_lock);
-		a = vh_hypercall(x->h, x->vm, x->vcpu, &r);
-		vh_spin_unlock(&vh_host_lock);
-	}
+	vh_spin_lock(&vh_host_lock);
+	a = vh_hypercall(x->h, x->vm, x->vcpu, &r);
+	vh_spin_unlock(&vh_host_lock);
 	vv->regs.rax = r.rax & m;
 	return a == VH_HC_YIELDED ? VH_EXIT_YIELD : VH_EXIT_RESUME;
 }

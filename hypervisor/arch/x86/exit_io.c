@@ -25,22 +25,22 @@
 #define IO_REP (1u << 5)
 #define RFLAGS_DF (1u << 10)
 #define VH_EXC_PF 14
-#define PF_ERR_WRITE 0x2u
-#define PF_ERR_USER 0x4u
 /* Elements moved per exit: a long REP resumes where it stopped (RIP is
  * left on the instruction), so interrupts and the scheduler's quantum
  * are never held up for more than this many device accesses, as a CPU
  * takes interrupts between iterations. */
 #define IO_STRING_BATCH 256u
 
-/* Where copying one element to or from guest memory failed. */
+/* Where copying one element to or from guest memory failed
+ * (IO_MEM_NOT_MAPPED: the guest's #PF, from its page tables or rights). */
 enum io_mem_result { IO_MEM_OK, IO_MEM_NOT_MAPPED, IO_MEM_OUTSIDE, IO_MEM_NO_FRAME };
 
 /* Copies size bytes between buf and guest-linear lin, page by page (an
  * element may straddle two pages).  *fault_lin names the first byte that
  * failed.  The caller holds the host lock. */
 static enum io_mem_result copy_linear(struct vh_exit *x, uint64_t lin, uint8_t *buf,
-				      unsigned size, bool to_guest, uint64_t *fault_lin)
+				      unsigned size, bool to_guest, uint64_t *fault_lin,
+				      uint32_t *pf_error)
 {
 	for (unsigned done = 0; done < size;) {
 		unsigned chunk = 4096u - (unsigned)((lin + done) & 0xfff);
@@ -51,8 +51,18 @@ static enum io_mem_result copy_linear(struct vh_exit *x, uint64_t lin, uint8_t *
 		if (chunk > size - done)
 			chunk = size - done;
 		*fault_lin = lin + done;
-		if (!vh_mmio_translate(x, lin + done, &gpa))
+		/* With the guest's own rights: INS cannot write a read-only
+		 * or (from CPL 3) a supervisor page, nor OUTS read one. */
+		switch (vh_mmio_walk(x, lin + done, to_guest ? VH_WALK_WRITE : 0, &gpa, pf_error)) {
+		case VH_WALK_OK:
+			break;
+		case VH_WALK_FAULT:
 			return IO_MEM_NOT_MAPPED;
+		case VH_WALK_NO_TABLES:
+			*pf_error = (to_guest ? VH_PF_WRITE : 0) |
+				    (vh_exit_guest_cpl() == 3 ? VH_PF_USER : 0);
+			return IO_MEM_NOT_MAPPED;
+		}
 		rc = to_guest ? vh_mem_guest_write(x->h, x->vm, gpa, buf + done, chunk, &err)
 			      : vh_mem_guest_read(x->h, x->vm, gpa, buf + done, chunk, &err);
 		if (rc == VH_E_NOMEM)
@@ -97,6 +107,7 @@ static __attribute__((noinline)) enum vh_exit_action string_io(struct vh_exit *x
 	enum vh_io_result r = VH_IO_HANDLED;
 	enum io_mem_result m = IO_MEM_OK;
 	uint64_t fault_lin = 0;
+	uint32_t pf_error = 0;
 
 	if (!bits)
 		return vh_exit_crash(x, "string I/O with a reserved address size");
@@ -109,7 +120,7 @@ static __attribute__((noinline)) enum vh_exit_action string_io(struct vh_exit *x
 		if (!vh_exit_guest_long_mode())
 			lin &= 0xffffffffull; /* linear addresses wrap at 4 GiB */
 		if (!in) {
-			if ((m = copy_linear(x, lin, buf, size, false, &fault_lin)) != IO_MEM_OK)
+			if ((m = copy_linear(x, lin, buf, size, false, &fault_lin, &pf_error)) != IO_MEM_OK)
 				break;
 			for (unsigned i = 0; i < size; i++)
 				value |= (uint32_t)buf[i] << (8 * i);
@@ -122,7 +133,7 @@ static __attribute__((noinline)) enum vh_exit_action string_io(struct vh_exit *x
 		if (in) {
 			for (unsigned i = 0; i < size; i++)
 				buf[i] = (uint8_t)(value >> (8 * i));
-			if ((m = copy_linear(x, lin, buf, size, true, &fault_lin)) != IO_MEM_OK)
+			if ((m = copy_linear(x, lin, buf, size, true, &fault_lin, &pf_error)) != IO_MEM_OK)
 				break; /* the port was read: as on a CPU, that value is lost */
 		}
 		*idx = addr_step(*idx, step, bits);
@@ -135,10 +146,9 @@ static __attribute__((noinline)) enum vh_exit_action string_io(struct vh_exit *x
 	case IO_MEM_OK:
 		break;
 	case IO_MEM_NOT_MAPPED:
-		/* The guest's own page tables lack the buffer: its #PF. */
+		/* The guest's own page tables refuse the buffer: its #PF. */
 		vv->regs.cr2 = fault_lin;
-		vh_exit_inject_exception(vv, VH_EXC_PF, true,
-					 (in ? PF_ERR_WRITE : 0) | (vh_exit_guest_cpl() == 3 ? PF_ERR_USER : 0));
+		vh_exit_inject_exception(vv, VH_EXC_PF, true, pf_error);
 		return VH_EXIT_RESUME;
 	case IO_MEM_NO_FRAME:
 		/* No host frame now: the instruction repeats after a

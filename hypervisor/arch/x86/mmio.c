@@ -18,8 +18,6 @@
 #include "vmx_vcpu.h"
 
 #define MAX_INSN 15
-#define PTE_P 0x1ull
-#define PTE_PS 0x80ull
 
 bool vh_mmio_decode(const uint8_t *b, unsigned n, unsigned code_size, struct vh_mmio_insn *o)
 {
@@ -131,56 +129,48 @@ bool vh_mmio_decode(const uint8_t *b, unsigned n, unsigned code_size, struct vh_
 	return true;
 }
 
-/* Guest-linear to guest-physical through the guest's page tables (none,
- * 32-bit, PAE or 4-level).  Only presence is checked: the CPU already
- * fetched this instruction, vh just reads it again. */
-bool vh_mmio_translate(struct vh_exit *x, uint64_t lin, uint64_t *gpa)
+static int read_table(void *ctx, uint64_t gpa, void *buf, unsigned size)
 {
-	uint64_t cr0 = vh_exit_guest_cr0(), cr4 = vh_exit_guest_cr4();
-	uint64_t cr3 = vh_vmread(VMCS_GUEST_CR3);
-	bool lma = vh_exit_guest_long_mode();
+	struct vh_exit *x = ctx;
 	struct vh_error err;
 
-	if (!(cr0 & CR0_PG)) {
-		*gpa = lma ? lin : (lin & 0xffffffffull);
-		return true;
-	}
-	if (!(cr4 & CR4_PAE)) {
-		uint32_t pde, pte;
-		if (vh_mem_guest_read(x->h, x->vm, (cr3 & ~0xfffull) + ((lin >> 22) & 0x3ff) * 4, &pde, 4, &err) ||
-		    !(pde & PTE_P))
-			return false;
-		if ((pde & PTE_PS) && (cr4 & CR4_PSE)) {
-			*gpa = ((uint64_t)pde & 0xffc00000u) | (lin & 0x3fffff);
-			return true;
-		}
-		if (vh_mem_guest_read(x->h, x->vm, (pde & ~0xfffu) + ((lin >> 12) & 0x3ff) * 4, &pte, 4, &err) ||
-		    !(pte & PTE_P))
-			return false;
-		*gpa = (pte & ~0xfffu) | (lin & 0xfff);
-		return true;
-	}
-	int levels = lma ? 4 : 3;
-	uint64_t table = lma ? (cr3 & 0x000ffffffffff000ull) : (cr3 & 0xffffffe0ull);
-	for (int l = levels - 1; l >= 0; l--) {
-		unsigned shift = 12 + 9 * l;
-		uint64_t idx = l == 2 && !lma ? (lin >> 30) & 3 : (lin >> shift) & 0x1ff;
-		uint64_t e;
-		if (vh_mem_guest_read(x->h, x->vm, table + idx * 8, &e, 8, &err) || !(e & PTE_P))
-			return false;
-		uint64_t addr = e & 0x000ffffffffff000ull;
-		if (l > 0 && l < 3 && (e & PTE_PS) && (lma || l == 1)) {
-			uint64_t mask = (1ull << shift) - 1;
-			*gpa = (addr & ~mask) | (lin & mask);
-			return true;
-		}
-		if (l == 0) {
-			*gpa = addr | (lin & 0xfff);
-			return true;
-		}
-		table = addr;
-	}
-	return false;
+	return vh_mem_guest_read(x->h, x->vm, gpa, buf, size, &err) == VH_OK ? 0 : -1;
+}
+
+/* The guest's physical address width, as its CPUID reports the host's. */
+static unsigned maxphyaddr(void)
+{
+	uint32_t a, b, c, d;
+
+	if (cpuid_max_ext() < 0x80000008u)
+		return 36;
+	cpuid(0x80000008u, 0, &a, &b, &c, &d);
+	return a & 0xff;
+}
+
+enum vh_walk_result vh_mmio_walk(struct vh_exit *x, uint64_t lin, unsigned access, uint64_t *gpa,
+				 uint32_t *pf_error)
+{
+	struct vh_walk w = {
+		.cr0 = vh_exit_guest_cr0(),
+		.cr3 = vh_vmread(VMCS_GUEST_CR3),
+		.cr4 = vh_exit_guest_cr4(),
+		.efer = vh_vmread(VMCS_GUEST_EFER),
+		.rflags = vh_vmread(VMCS_GUEST_RFLAGS),
+		.cpl = vh_exit_guest_cpl(),
+		.maxphyaddr = maxphyaddr(),
+		.read = read_table,
+		.ctx = x,
+	};
+
+	return vh_walk_translate(&w, lin, access, gpa, pf_error);
+}
+
+bool vh_mmio_translate(struct vh_exit *x, uint64_t lin, uint64_t *gpa)
+{
+	uint32_t pf_error;
+
+	return vh_mmio_walk(x, lin, VH_WALK_NO_PERMS, gpa, &pf_error) == VH_WALK_OK;
 }
 
 static unsigned fetch(struct vh_exit *x, uint8_t *bytes)

@@ -18,9 +18,11 @@
 #define STUB_SIZE 16
 #define VEC_NMI 2
 #define VEC_DF 8
+#define VEC_GP 13
 #define VEC_MC 18
 
 extern const uint8_t vh_trap_stubs[];
+extern const struct vh_extable_entry __vh_extable_start[], __vh_extable_end[];
 
 static vh_irq_handler irq_handlers[VH_IDT_VECTORS];
 
@@ -111,12 +113,27 @@ static void report_frame(const struct vh_trap_frame *f)
 	backtrace(f->rbp);
 }
 
+/* An exception at an instruction listed in the fixup table (wrmsr_safe
+ * on a guest's value) resumes at its fixup, which reports the failure. */
+static bool fixup(struct vh_trap_frame *f)
+{
+	for (const struct vh_extable_entry *e = __vh_extable_start; e < __vh_extable_end; e++) {
+		if (e->insn == f->rip) {
+			f->rip = e->fixup;
+			return true;
+		}
+	}
+	return false;
+}
+
 void vh_trap(struct vh_trap_frame *f)
 {
 	if (f->vector >= NUM_EXCEPTIONS) {
 		vh_irq_dispatch((unsigned)f->vector);
 		return;
 	}
+	if (f->vector == VEC_GP && fixup(f))
+		return;
 	/* Another CPU is stopping the machine and sent us this NMI. */
 	if (f->vector == VEC_NMI && vh_machine_stopping())
 		cpu_halt_forever();

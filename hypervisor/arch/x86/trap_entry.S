@@ -30,8 +30,8 @@ trap_common:
 	andq $-16, %rsp
 	call vh_trap
 	movq %rbx, %rsp
-	/* Exceptions never return (vh_trap stops the machine); interrupts
-	 * come back here. */
+	/* Interrupts come back here, and an exception the fixup table
+	 * (.vh_extable) catches; any other exception stops the machine. */
 	popq %r15
 	popq %r14
 	popq %r13

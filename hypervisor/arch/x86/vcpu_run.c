@@ -44,16 +44,6 @@ static void unlock(struct vh_host *h)
 	h->plat->unlock(h->plat->ctx);
 }
 
-static void load_msrs(const struct vh_vmx_vcpu *vv)
-{
-	wrmsr(MSR_IA32_STAR, vv->star);
-	wrmsr(MSR_IA32_LSTAR, vv->lstar);
-	wrmsr(MSR_IA32_CSTAR, vv->cstar);
-	wrmsr(MSR_IA32_FMASK, vv->fmask);
-	wrmsr(MSR_IA32_KERNEL_GS_BASE, vv->kernel_gs_base);
-	wrmsr(MSR_IA32_TSC_AUX, vv->tsc_aux);
-}
-
 static bool acquire(struct vh_cpu *c, struct vh_vmx_vcpu *vv, struct vh_bmvm *b)
 {
 	bool fresh = !vv->vmcs_ready;
@@ -71,7 +61,9 @@ static bool acquire(struct vh_cpu *c, struct vh_vmx_vcpu *vv, struct vh_bmvm *b)
 	vv->cpu = (int)c->index;
 	c->vmx->loaded = vv->vcpu;
 	vh_fpu_load(vv);
-	load_msrs(vv);
+	/* The guest's values were checked on WRMSR; a refusal here is
+	 * the guest's loss (the MSR reads 0), never the host's. */
+	(void)vh_exit_load_msrs(vv);
 	return true;
 }
 

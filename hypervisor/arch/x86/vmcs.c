@@ -189,7 +189,8 @@ static void reset_soft_state(struct vh_vmx_vcpu *vv)
 	struct vh_guest_regs zero = { 0 };
 
 	vv->regs = zero;
-	vv->star = vv->lstar = vv->cstar = vv->fmask = vv->kernel_gs_base = vv->tsc_aux = 0;
+	for (unsigned i = 0; i < VH_MSR_RULES_MAX; i++)
+		vv->msr_copy[i] = 0;
 	for (int i = 0; i < 4; i++)
 		vv->dr[i] = 0;
 	vv->dr6 = 0xffff0ff0;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "vh/compiler.h"
+#include "vh/msr.h"
 
 struct vh_vcpu;
 struct vh_vm;
@@ -36,8 +37,9 @@ struct vh_vmx_vcpu {
 	uint64_t xcr0;
 	uint32_t booted_generation; /* vm->boot_generation it was set up for */
 	bool started;         /* the vCPU's state is set up (boot or SIPI) */
-	/* MSRs the VMCS does not switch: loaded on the CPU with the vCPU. */
-	uint64_t star, lstar, cstar, fmask, kernel_gs_base, tsc_aux;
+	/* MSRs the VMCS does not switch (VH_MSR_LOADED in vh/msr.h), by
+	 * rule index: loaded on the CPU with the vCPU (exit_msr.c). */
+	uint64_t msr_copy[VH_MSR_RULES_MAX];
 	/* Debug registers: kept, not loaded (guests get no hardware
 	 * breakpoints: DR7 in the VMCS stays 0x400). */
 	uint64_t dr[4], dr6, dr7;

@@ -10,7 +10,8 @@
  *                     EBX = feature bits (VH_HC_FEAT_*),
  *                     ECX = the hypercall port (VH_HC_PORT), EDX = 0.
  *
- * Calling (both forms use the same registers)
+ * Calling (both forms use the same registers; only at CPL 0: a call
+ * from user mode gets -VH_HC_EPERM on every backend)
  *   RAX = call number, RBX, RCX, RDX, RSI = arguments;
  *   result in RAX: >= 0 success, negative = -VH_HC_E*.
  *   Other registers are preserved.
@@ -85,9 +86,12 @@ struct vh_vcpu;
 
 /* The guest's registers at the call; the backend reads them from the
  * VMCS / KVM_GET_REGS (zero-extended from 32 bits outside long mode) and
- * writes rax back. */
+ * writes rax back.  cpl is the caller's privilege level (SS.DPL): only
+ * the guest kernel (CPL 0) may call, whatever the form, so a guest's user
+ * programs cannot reach the hypervisor behind its kernel's back. */
 struct vh_hypercall_regs {
 	uint64_t rax, rbx, rcx, rdx, rsi;
+	unsigned cpl;
 };
 
 /* What the backend does after the call (RAX is set either way). */
@@ -97,7 +101,8 @@ enum vh_hc_action {
 };
 
 /* Runs one hypercall for vcpu of vm (a running VM), host lock held.
- * Every argument is validated; a bad one gets a negative RAX, never more. */
+ * Every argument is validated; a bad one gets a negative RAX, never more.
+ * A call from CPL > 0 gets -VH_HC_EPERM and does nothing. */
 enum vh_hc_action vh_hypercall(struct vh_host *h, struct vh_vm *vm, struct vh_vcpu *vcpu,
 			       struct vh_hypercall_regs *regs);
 

@@ -85,6 +85,22 @@ static struct json_object *exits_json(const uint64_t *exits)
 	return o;
 }
 
+/* What the guest wrote to its console this run and how much of it the
+ * hypervisor discarded over the VM's console budget. */
+static struct json_object *console_json(const struct vh_proto_vm_stats *st)
+{
+	struct json_object *o = json_object_new_object();
+	bool ok = o != NULL;
+
+	ok = ok && vh_api_add(o, "bytes", json_object_new_uint64(st->console_bytes));
+	ok = ok && vh_api_add(o, "dropped_bytes", json_object_new_uint64(st->console_dropped));
+	if (!ok) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
 static struct json_object *vcpus_json(const struct vh_proto_vcpu_stats *v, uint32_t n)
 {
 	struct json_object *a = json_object_new_array();
@@ -126,6 +142,7 @@ struct json_object *vh_api_vm_stats_to_json(const struct vh_proto_vm_summary *s,
 	ok = ok && vh_api_add(o, "cpu", cpu_stats_json(&st->cpu));
 	ok = ok && vh_api_add(o, "memory", mem_stats_json(&st->mem));
 	ok = ok && vh_api_add(o, "exits", exits_json(st->exits));
+	ok = ok && vh_api_add(o, "console", console_json(st));
 	if (ok && vcpus)
 		ok = vh_api_add(o, "vcpus", vcpus_json(vcpus, nvcpus));
 	if (!ok) {

@@ -4,7 +4,11 @@
  * allocated at the VM's first console byte, so a VM that prints nothing
  * costs nothing; stream positions count every byte since the VM was
  * defined, across power cycles, so a client that polls from the last
- * total it saw gets each byte once and can tell when it fell behind. */
+ * total it saw gets each byte once and can tell when it fell behind.
+ *
+ * Every console byte of every backend enters here, so this is where the
+ * VM's console budget (vh/console.h) applies: bytes over it are counted
+ * and discarded before they cost memory, log space or a write. */
 #include "vh/host.h"
 #include "vh/platform.h"
 #include "vh/string.h"
@@ -13,7 +17,13 @@
 void vh_vm_console_write(struct vh_host *h, struct vh_vm *vm, const char *bytes, size_t n)
 {
 	struct vh_console_tail *t = &vm->console;
+	size_t ok;
 
+	vm->guest.console_bytes += n;
+	ok = vh_console_budget_take(&t->budget, h->cfg.console_rate, h->cfg.console_burst,
+				    h->plat->now_ns(h->plat->ctx), n);
+	vm->guest.console_dropped += n - ok;
+	n = ok;
 	if (!n)
 		return;
 	if (!t->ring) {

@@ -45,6 +45,12 @@ static int validate_config(const struct vh_host_config *c, struct vh_error *err)
 	if (c->max_vms > VH_HOST_MAX_VMS)
 		return vh_error_set(err, VH_E_INVAL, "host.max_vms: %u above %u", c->max_vms,
 				    VH_HOST_MAX_VMS);
+	if (c->console_rate > VH_CONSOLE_RATE_MAX)
+		return vh_error_set(err, VH_E_INVAL, "host.console_rate: %llu bytes/s above %llu",
+				    (unsigned long long)c->console_rate, VH_CONSOLE_RATE_MAX);
+	if (c->console_burst > VH_CONSOLE_BURST_MAX)
+		return vh_error_set(err, VH_E_INVAL, "host.console_burst: %llu bytes above %llu",
+				    (unsigned long long)c->console_burst, VH_CONSOLE_BURST_MAX);
 	return VH_OK;
 }
 
@@ -59,6 +65,10 @@ int vh_host_init(struct vh_host *h, const struct vh_host_config *cfg,
 	h->cfg = *cfg;
 	if (!h->cfg.max_vms)
 		h->cfg.max_vms = VH_HOST_MAX_VMS;
+	if (!h->cfg.console_rate)
+		h->cfg.console_rate = VH_CONSOLE_RATE_DEFAULT;
+	if (!h->cfg.console_burst)
+		h->cfg.console_burst = VH_CONSOLE_BURST_DEFAULT;
 	h->plat = plat;
 	h->next_vm_id = 1;
 	h->vms = plat->alloc(plat->ctx, sizeof(*h->vms) * h->cfg.max_vms);

@@ -47,7 +47,6 @@ static int64_t hc_console_write(struct hc_call *c)
 		size_t n = len - done < sizeof(buf) ? (size_t)(len - done) : sizeof(buf);
 		if (vh_mem_guest_read(c->h, c->vm, gpa + done, buf, n, NULL))
 			return done ? (int64_t)done : err_of(VH_HC_EFAULT);
-		c->vm->guest.console_bytes += n;
 		vh_vm_console_write(c->h, c->vm, buf, n);
 		done += n;
 	}

@@ -831,6 +831,8 @@ void vh_proto_put_vm_stats(void *p, const struct vh_proto_vm_stats *s)
 	W64(m, vh_wire_mem_stats, overhead_pages, s->mem.overhead);
 	for (uint32_t i = 0; i < VH_PROTO_EXIT_SLOTS; i++)
 		put64(WAT(p, vh_wire_vm_stats, exits) + 8 * i, s->exits[i]);
+	W64(p, vh_wire_vm_stats, console_bytes, s->console_bytes);
+	W64(p, vh_wire_vm_stats, console_dropped, s->console_dropped);
 }
 
 static void get_vm_stats(const uint8_t *p, struct vh_proto_vm_stats *s)
@@ -849,6 +851,8 @@ static void get_vm_stats(const uint8_t *p, struct vh_proto_vm_stats *s)
 	s->mem.overhead = R64(m, vh_wire_mem_stats, overhead_pages);
 	for (uint32_t i = 0; i < VH_PROTO_EXIT_SLOTS; i++)
 		s->exits[i] = get64(WATC(p, vh_wire_vm_stats, exits) + 8 * i);
+	s->console_bytes = R64(p, vh_wire_vm_stats, console_bytes);
+	s->console_dropped = R64(p, vh_wire_vm_stats, console_dropped);
 }
 
 void vh_proto_put_vm_stats_reply(void *p, uint64_t now_ns, uint32_t nvcpus,

@@ -77,6 +77,8 @@ static void vm_stats(struct dctx *c, struct vh_vm *vm, struct vh_proto_vm_stats 
 	s->state = (uint32_t)vm->state;
 	vh_sched_vm_stats(c->h, vm, c->now, &s->cpu);
 	vh_mem_vm_stats(c->h, vm, &s->mem);
+	s->console_bytes = vm->guest.console_bytes;
+	s->console_dropped = vm->guest.console_dropped;
 	for (uint32_t i = 0; i < vm->cfg.vcpus; i++) {
 		for (uint32_t k = 0; k < VH_EXIT_KIND_COUNT; k++)
 			s->exits[k] += vm->vcpus[i].exits[k];

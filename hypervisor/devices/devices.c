@@ -100,7 +100,6 @@ void vh_dev_console(struct vh_host *h, struct vh_vm *vm, const char *bytes, size
 {
 	if (!n)
 		return;
-	vm->guest.console_bytes += n;
 	vm->devices->console_mid_line = bytes[n - 1] != '\n';
 	vh_vm_console_write(h, vm, bytes, n);
 }

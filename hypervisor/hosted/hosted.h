@@ -45,6 +45,12 @@ struct kvm_run;
 
 /* ---- options.c ----------------------------------------------------------- */
 
+/* How much disk a VM's console log may hold (--console-log-max, -keep). */
+struct vh_hosted_log_limits {
+	uint64_t max_bytes; /* per file, at least 1 */
+	uint32_t keep;      /* rotated files kept: <vm>.log.1 .. <vm>.log.<keep> */
+};
+
 struct vh_hosted_options {
 	unsigned pcpus;            /* worker threads; default: host CPUs */
 	uint64_t memory_bytes;     /* the frame pool; default: half of RAM */
@@ -56,6 +62,10 @@ struct vh_hosted_options {
 	const char *socket_path;   /* default /run/vh/vh.sock */
 	const char *images_dir;    /* default /var/lib/vh/images */
 	const char *log_dir;       /* per-VM console logs; default /var/log/vh */
+	/* Console logs per VM (default 16 MiB x (1 + 4)) and the console
+	 * budget (bytes/s, bytes; 0: the core's defaults). */
+	struct vh_hosted_log_limits log_limits;
+	uint64_t console_rate, console_burst;
 	const char *pid_file;      /* optional */
 	bool verbose;
 };
@@ -123,14 +133,23 @@ int vh_hosted_kvm_set_sipi_state(int vcpu_fd, uint8_t vector);
 
 struct vh_hosted_console {
 	int fd;            /* the VM's log file; -1 if it could not be opened */
+	uint64_t size;     /* bytes in it */
+	struct vh_hosted_log_limits lim;
+	char base[4096];   /* its path, <dir>/<vm>.log; "" when too long */
 	char buf[4096];    /* bytes not yet written (flushed at newline or full) */
 	size_t len;
 };
 
-void vh_hosted_console_open(struct vh_hosted_console *c, const char *dir, const char *vm_name);
+void vh_hosted_console_open(struct vh_hosted_console *c, const char *dir, const char *vm_name,
+			    const struct vh_hosted_log_limits *lim);
 void vh_hosted_console_write(struct vh_hosted_console *c, const char *bytes, size_t n);
 void vh_hosted_console_flush(struct vh_hosted_console *c);
 void vh_hosted_console_close(struct vh_hosted_console *c);
+/* Closes the file, dropping what is still buffered. */
+void vh_hosted_console_discard(struct vh_hosted_console *c);
+/* Deletes <dir>/<vm>.log and its rotated files (the VM was undefined). */
+void vh_hosted_console_remove(const char *dir, const char *vm_name,
+			      const struct vh_hosted_log_limits *lim);
 
 /* ---- images.c ---------------------------------------------------------------- */
 

@@ -53,6 +53,8 @@ static int host_init(struct vh_hosted *d, char *why, size_t whylen)
 		 * comes from the C heap and is reported as overhead. */
 		.overhead_bytes = 0,
 		.max_vms = d->opt.max_vms,
+		.console_rate = d->opt.console_rate,
+		.console_burst = d->opt.console_burst,
 	};
 	struct vh_error err = { 0 };
 

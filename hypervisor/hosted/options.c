@@ -9,33 +9,43 @@
 #include <unistd.h>
 
 #include "hosted.h"
+#include "vh/console.h"
 #include "vh/version.h"
 
 #define DEFAULT_SOCKET "/run/vh/vh.sock"
 #define DEFAULT_IMAGES "/var/lib/vh/images"
 #define DEFAULT_LOGS "/var/log/vh"
+#define DEFAULT_LOG_MAX  (16ull << 20)
+#define DEFAULT_LOG_KEEP 4u
+#define MAX_LOG_KEEP     100u
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: vh-hosted [options]\n"
-		"Runs the vh core as a Linux daemon on /dev/kvm; speaks the control\n"
-		"protocol (docs/protocol.md) on a unix socket.\n"
-		"\n"
-		"  --pcpus N           worker threads standing for pCPUs (default: host CPUs)\n"
-		"  --memory SIZE       host memory given to vh, e.g. 512M, 4G (default: half of RAM)\n"
-		"  --mhz N             nominal MHz per pCPU (default: from /proc/cpuinfo)\n"
-		"  --max-vms N         VMs the host may hold (default 1024)\n"
-		"  --quantum-us N      scheduler quantum (default 10000)\n"
-		"  --scan-rate N       page-sharing scan, pages per second (0: off; default 12800)\n"
-		"  --sample-period-ms N  active-memory sampling period (default 30000)\n"
-		"  --socket PATH       control socket (default " DEFAULT_SOCKET ")\n"
-		"  --images DIR        guest images by name (default " DEFAULT_IMAGES ")\n"
-		"  --log-dir DIR       per-VM console logs (default " DEFAULT_LOGS ")\n"
-		"  --pid-file PATH     write the daemon's pid there\n"
-		"  -v, --verbose       log more\n"
-		"  -h, --help          this text\n"
-		"  --version           print the version\n");
+	fprintf(
+	    f,
+	    "usage: vh-hosted [options]\n"
+	    "Runs the vh core as a Linux daemon on /dev/kvm; speaks the control\n"
+	    "protocol (docs/protocol.md) on a unix socket.\n"
+	    "\n"
+	    "  --pcpus N           worker threads standing for pCPUs (default: host CPUs)\n"
+	    "  --memory SIZE       host memory given to vh, e.g. 512M, 4G (default: half of RAM)\n"
+	    "  --mhz N             nominal MHz per pCPU (default: from /proc/cpuinfo)\n"
+	    "  --max-vms N         VMs the host may hold (default 1024)\n"
+	    "  --quantum-us N      scheduler quantum (default 10000)\n"
+	    "  --scan-rate N       page-sharing scan, pages per second (0: off; default 12800)\n"
+	    "  --sample-period-ms N  active-memory sampling period (default 30000)\n"
+	    "  --socket PATH       control socket (default " DEFAULT_SOCKET ")\n"
+	    "  --images DIR        guest images by name (default " DEFAULT_IMAGES ")\n"
+	    "  --log-dir DIR       per-VM console logs (default " DEFAULT_LOGS ")\n"
+	    "  --console-log-max SIZE  a console log's size before it rotates (default 16M)\n"
+	    "  --console-log-keep N    rotated logs kept per VM, <vm>.log.1..N (default 4)\n"
+	    "  --console-rate SIZE     console bytes per second a VM may write, sustained\n"
+	    "                          (default 64K; more is dropped and counted)\n"
+	    "  --console-burst SIZE    console bytes a VM may write at once (default 256K)\n"
+	    "  --pid-file PATH     write the daemon's pid there\n"
+	    "  -v, --verbose       log more\n"
+	    "  -h, --help          this text\n"
+	    "  --version           print the version\n");
 }
 
 bool vh_hosted_parse_size(const char *s, uint64_t *out)
@@ -105,8 +115,24 @@ static uint32_t host_mhz(void)
 
 int vh_hosted_parse_options(int argc, char **argv, struct vh_hosted_options *o)
 {
-	enum { O_PCPUS = 256, O_MEMORY, O_MHZ, O_MAXVMS, O_QUANTUM, O_SCAN, O_SAMPLE, O_SOCKET,
-	       O_IMAGES, O_LOGDIR, O_PIDFILE, O_VERSION };
+	enum {
+		O_PCPUS = 256,
+		O_MEMORY,
+		O_MHZ,
+		O_MAXVMS,
+		O_QUANTUM,
+		O_SCAN,
+		O_SAMPLE,
+		O_SOCKET,
+		O_IMAGES,
+		O_LOGDIR,
+		O_LOGMAX,
+		O_LOGKEEP,
+		O_CRATE,
+		O_CBURST,
+		O_PIDFILE,
+		O_VERSION
+	};
 	static const struct option opts[] = {
 		{ "pcpus", required_argument, NULL, O_PCPUS },
 		{ "memory", required_argument, NULL, O_MEMORY },
@@ -118,6 +144,10 @@ int vh_hosted_parse_options(int argc, char **argv, struct vh_hosted_options *o)
 		{ "socket", required_argument, NULL, O_SOCKET },
 		{ "images", required_argument, NULL, O_IMAGES },
 		{ "log-dir", required_argument, NULL, O_LOGDIR },
+		{ "console-log-max", required_argument, NULL, O_LOGMAX },
+		{ "console-log-keep", required_argument, NULL, O_LOGKEEP },
+		{ "console-rate", required_argument, NULL, O_CRATE },
+		{ "console-burst", required_argument, NULL, O_CBURST },
 		{ "pid-file", required_argument, NULL, O_PIDFILE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -139,6 +169,8 @@ int vh_hosted_parse_options(int argc, char **argv, struct vh_hosted_options *o)
 	o->socket_path = DEFAULT_SOCKET;
 	o->images_dir = DEFAULT_IMAGES;
 	o->log_dir = DEFAULT_LOGS;
+	o->log_limits.max_bytes = DEFAULT_LOG_MAX;
+	o->log_limits.keep = DEFAULT_LOG_KEEP;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		const char *bad = NULL;
@@ -181,6 +213,26 @@ int vh_hosted_parse_options(int argc, char **argv, struct vh_hosted_options *o)
 		case O_SOCKET: o->socket_path = optarg; break;
 		case O_IMAGES: o->images_dir = optarg; break;
 		case O_LOGDIR: o->log_dir = optarg; break;
+		case O_LOGMAX:
+			if (!vh_hosted_parse_size(optarg, &v) || v < 4096 || v > (1ull << 40))
+				bad = "--console-log-max: a size from 4K to 1T";
+			o->log_limits.max_bytes = v;
+			break;
+		case O_LOGKEEP:
+			if (!parse_u64(optarg, 0, MAX_LOG_KEEP, &v))
+				bad = "--console-log-keep: a number from 0 to 100";
+			o->log_limits.keep = (uint32_t)v;
+			break;
+		case O_CRATE:
+			if (!vh_hosted_parse_size(optarg, &v) || !v || v > VH_CONSOLE_RATE_MAX)
+				bad = "--console-rate: bytes per second from 1 to 1G";
+			o->console_rate = v;
+			break;
+		case O_CBURST:
+			if (!vh_hosted_parse_size(optarg, &v) || !v || v > VH_CONSOLE_BURST_MAX)
+				bad = "--console-burst: a size from 1 to 4G";
+			o->console_burst = v;
+			break;
 		case O_PIDFILE: o->pid_file = optarg; break;
 		case 'v': o->verbose = true; break;
 		case 'h': usage(stdout); return 2;

@@ -249,6 +249,8 @@ static void print_stats(const char *p, const struct vh_proto_vm_stats *s)
 	printf("%smem.overhead_pages: %" PRIu64 "\n", p, s->mem.overhead);
 	for (unsigned k = 0; k < VH_EXIT_KIND_COUNT && k < VH_PROTO_EXIT_SLOTS; k++)
 		printf("%sexits.%s: %" PRIu64 "\n", p, vh_exit_kind_name(k), s->exits[k]);
+	printf("%sconsole.bytes: %" PRIu64 "\n", p, s->console_bytes);
+	printf("%sconsole.dropped: %" PRIu64 "\n", p, s->console_dropped);
 }
 
 static int print_reply(const struct vh_proto_reply *r)

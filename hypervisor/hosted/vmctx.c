@@ -83,7 +83,7 @@ struct vh_hosted_vm *vh_hosted_vm_get(struct vh_hosted *d, struct vh_vm *vm)
 		if (hv->fd < 0)
 			goto fail;
 	}
-	vh_hosted_console_open(&hvm->console, d->opt.log_dir, vm->cfg.name);
+	vh_hosted_console_open(&hvm->console, d->opt.log_dir, vm->cfg.name, &d->opt.log_limits);
 	hvm->next = d->vms;
 	d->vms = hvm;
 	vm->backend = hvm;
@@ -109,6 +109,13 @@ void vh_hosted_vm_gone(struct vh_hosted *d, struct vh_vm *vm)
 {
 	struct vh_hosted_vm *hvm = vm->backend, **pp;
 
+	/* A deleted VM takes its console logs along; a daemon shutting down
+	 * (which undefines every VM) keeps them. */
+	if (!atomic_load(&d->stopping)) {
+		if (hvm)
+			vh_hosted_console_discard(&hvm->console);
+		vh_hosted_console_remove(d->opt.log_dir, vm->cfg.name, &d->opt.log_limits);
+	}
 	if (!hvm)
 		return;
 	for (pp = &d->vms; *pp; pp = &(*pp)->next) {

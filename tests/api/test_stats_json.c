@@ -34,6 +34,8 @@ static struct vh_proto_vm_stats sample_stats(void)
 					.balloon = 512, .swapped = 3, .overhead = 10 };
 	for (unsigned k = 0; k < VH_EXIT_KIND_COUNT; k++)
 		st.exits[k] = 100 + k;
+	st.console_bytes = 70000;
+	st.console_dropped = 65000;
 	return st;
 }
 
@@ -73,6 +75,8 @@ VH_TEST(stats_json, vm_stats)
 	}
 	VH_ASSERT(json_object_object_get_ex(exits, "io", &x));
 	VH_ASSERT(json_object_object_get_ex(exits, "ept_violation", &x));
+	VH_ASSERT(json_object_object_get_ex(j, "console", &x));
+	VH_EXPECT_STREQ(api_str(x), "{\"bytes\":70000,\"dropped_bytes\":65000}");
 	VH_ASSERT(json_object_object_get_ex(j, "vcpus", &vcpus));
 	VH_EXPECT_STREQ(api_str(vcpus),
 			"[{\"index\":0,\"cpu\":{\"used_ms\":3,\"ready_ms\":0,\"costop_ms\":0,"

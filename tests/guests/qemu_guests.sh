@@ -13,7 +13,7 @@ guests=$top_builddir/tests/guests
 runs=$top_builddir/tests/guests/runs
 mkdir -p "$runs"
 
-tap_plan 12
+tap_plan 13
 
 # run NAME EXIT DESC [run-qemu options...]: one guest run, one TAP line.
 run() {
@@ -34,6 +34,11 @@ run spinner 1 "spinner: reports progress and exits after iters from its command 
 	--expect '^spinner: progress 5$' --expect '^spinner: progress 20$' \
 	--expect '^spinner: done 20 units checksum [0-9a-f]+$'
 # The string I/O lines vh's Bochs test expects, checked against QEMU.
+run spinner-flood 1 "spinner: flood=SIZE writes SIZE bytes of console lines (the UART without vh)" \
+	--kernel "$guests/spinner.elf" --cmdline "iters=1 work=10 flood=8K" \
+	--expect '^spinner: flood 5678901234' --expect '^spinner: flooded 8 KiB$' \
+	--expect '^spinner: done 1 units checksum [0-9a-f]+$'
+
 run spinner-strio 1 "spinner: REP OUTSB/INSB (strio=1) behave on QEMU as bochs_vmx.sh expects of vh" \
 	--kernel "$guests/spinner.elf" --cmdline "iters=1 work=10 strio=1" \
 	--expect '^spinner: rep outsb forwards$' --expect '^spinner: std rep outsb backwards$' \

@@ -8,6 +8,10 @@
  *              by REP OUTSB, forwards and (DF set) backwards, and the
  *              fw_cfg signature and 300 bytes of an empty port read by
  *              REP INSB
+ *   flood=SIZE first write SIZE bytes of console lines as fast as it can:
+ *              4 KiB a console hypercall under vh, else through the UART
+ *              (a guest that would fill the host's disk; the hosted
+ *              console tests bound it)
  * Output: under vh, "spinner: cpuid leaf 1 ecx X: vmx smx x2apic
  * tsc-deadline hidden|shown, hypervisor bit set|clear"; "spinner:
  * progress U" lines, then "spinner: done U units checksum X"; exits with
@@ -53,6 +57,30 @@ static void string_io(void)
 	       (uint32_t)sizeof(big), ones, n);
 }
 
+/* 64-byte "spinner: flood 5678901234...\n" lines, 4 KiB at a time, until
+ * `total` bytes are out; then "spinner: flooded N KiB". */
+static void flood(uint64_t total)
+{
+	static char chunk[4096];
+	uint64_t sent = 0;
+
+	while (sent < total) {
+		uint32_t n =
+		    total - sent < sizeof(chunk) ? (uint32_t)(total - sent) : sizeof(chunk);
+		for (uint32_t i = 0, j = 0; i < n; i++, j = i % 64)
+			chunk[i] = j == 63 || i == n - 1 ? '\n'
+				   : j < 15              ? "spinner: flood "[j]
+							 : (char)('0' + j % 10);
+		if (vh_present)
+			hypercall(VH_HC_CONSOLE_WRITE, (uint32_t)chunk, n, 0, 0);
+		else
+			for (uint32_t i = 0; i < n; i++)
+				putchar_com1(chunk[i]);
+		sent += n;
+	}
+	printf("spinner: flooded %u KiB\n", (uint32_t)(total >> 10));
+}
+
 unsigned guest_main(void)
 {
 	uint32_t iters = arg_u32("iters", 100), report = arg_u32("report", 10);
@@ -63,6 +91,8 @@ unsigned guest_main(void)
 		report = 1;
 	if (arg_u32("strio", 0))
 		string_io();
+	if (arg_size("flood", 0))
+		flood(arg_size("flood", 0));
 	if (vh_present) {
 		/* What vh does not virtualise must not be offered: VMX, SMX,
 		 * x2APIC and TSC-deadline mode hidden, the hypervisor bit set. */

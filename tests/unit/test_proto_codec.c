@@ -419,6 +419,8 @@ static void sample_vm_stats(struct vh_proto_vm_stats *s, uint32_t id)
 	s->mem = (struct vh_mem_stats){ 6, 7, 8, 9, 10, 11, 12 };
 	for (uint32_t i = 0; i < VH_PROTO_EXIT_SLOTS; i++)
 		s->exits[i] = 100 + i + id;
+	s->console_bytes = (1ull << 33) + id;
+	s->console_dropped = (1ull << 32) + id;
 }
 
 static void expect_vm_stats_eq(const struct vh_proto_vm_stats *a, const struct vh_proto_vm_stats *b)
@@ -428,6 +430,8 @@ static void expect_vm_stats_eq(const struct vh_proto_vm_stats *a, const struct v
 	VH_EXPECT_MEMEQ(&a->cpu, &b->cpu, sizeof(a->cpu));
 	VH_EXPECT_MEMEQ(&a->mem, &b->mem, sizeof(a->mem));
 	VH_EXPECT_MEMEQ(a->exits, b->exits, sizeof(a->exits));
+	VH_EXPECT_EQ(a->console_bytes, b->console_bytes);
+	VH_EXPECT_EQ(a->console_dropped, b->console_dropped);
 }
 
 VH_TEST(proto_codec, error_reply_round_trips)
@@ -544,9 +548,9 @@ VH_TEST(proto_codec, vm_replies_round_trip)
 	for (uint32_t i = 0; i < 2; i++) {
 		vs.index = i;
 		vs.cpu = (struct vh_cpu_stats){ 10 * i, 20 * i, 30 * i, 40 * i, 50 * i + 1 };
-		vh_proto_put_vcpu_stats(buf + 32 + 248 + 48 * i, &vs);
+		vh_proto_put_vcpu_stats(buf + 32 + 264 + 48 * i, &vs);
 	}
-	decode_reply_ok(reply_frame(VH_PROTO_VM_STATS, 0, 248 + 2 * 48), &r);
+	decode_reply_ok(reply_frame(VH_PROTO_VM_STATS, 0, 264 + 2 * 48), &r);
 	VH_EXPECT_EQ(r.u.vm_stats.now_ns, 555ull);
 	expect_vm_stats_eq(&r.u.vm_stats.vm, &st);
 	VH_ASSERT_EQ(r.nentries, 2u);
@@ -575,9 +579,9 @@ VH_TEST(proto_codec, vm_replies_round_trip)
 	vh_proto_put_page_reply(buf + 32, &pg);
 	for (uint32_t i = 0; i < 2; i++) {
 		sample_vm_stats(&st, 4 + i);
-		vh_proto_put_vm_stats(buf + 32 + 24 + 232 * i, &st);
+		vh_proto_put_vm_stats(buf + 32 + 24 + 248 * i, &st);
 	}
-	decode_reply_ok(reply_frame(VH_PROTO_VM_STATS_ALL, 0, 24 + 2 * 232), &r);
+	decode_reply_ok(reply_frame(VH_PROTO_VM_STATS_ALL, 0, 24 + 2 * 248), &r);
 	VH_ASSERT_EQ(vh_proto_reply_vm_stats(&r, 1, &gst), VH_OK);
 	expect_vm_stats_eq(&gst, &st);
 	VH_EXPECT_EQ(vh_proto_reply_vm_stats(&r, 2, &gst), VH_E_INVAL);
@@ -634,7 +638,7 @@ VH_TEST(proto_codec, client_refuses_malformed_replies)
 	struct vh_proto_vm_stats st;
 	sample_vm_stats(&st, 1);
 	vh_proto_put_vm_stats_reply(buf + 32, 0, 65, &st);
-	len = reply_frame(VH_PROTO_VM_STATS, 0, 248 + 65 * 48);
+	len = reply_frame(VH_PROTO_VM_STATS, 0, 264 + 65 * 48);
 	VH_EXPECT_EQ(vh_proto_decode_reply(buf, len, &r, &err), VH_E_PROTO);
 	/* Truncated header, wrong version. */
 	VH_EXPECT_EQ(vh_proto_decode_reply(buf, 20, &r, &err), VH_E_PROTO);

@@ -670,7 +670,7 @@ VH_TEST(proto_dispatch, stats_all_pages_carry_each_vms_counters)
 	run_pcpu0(f, 2000000);
 	VH_EXPECT_EQ(walk(f, VH_PROTO_VM_STATS_ALL, 0, ids, &n), 1u);
 	VH_EXPECT_EQ(n, 40u);
-	/* 8 KiB holds (8192 - 56) / 232 = 35 of them. */
+	/* 8 KiB holds (8192 - 56) / 248 = 32 of them. */
 	f->reply_cap = VH_PROTO_REPLY_MIN;
 	VH_EXPECT_EQ(walk(f, VH_PROTO_VM_STATS_ALL, 0, ids, &n), 2u);
 	VH_EXPECT_EQ(n, 40u);

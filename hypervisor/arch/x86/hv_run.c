@@ -160,15 +160,17 @@ static void print_stats(uint64_t now, bool final)
 			vh_snprintf(skew, sizeof(skew), " skew=%lluus",
 				    (unsigned long long)(vh_sched_vm_skew(h, vm, now) /
 							 VH_NSEC_PER_USEC));
-		vh_console_printf("vh: stats t=%llu.%03llus vm=%s state=%s used=%sms ready=%sms "
-				  "costop=%sms wait=%sms granted=%llu consumed=%llu shared=%llu "
-				  "balloon=%llu exits=%llu%s\n",
-				  (unsigned long long)(t / VH_NSEC_PER_SEC),
-				  (unsigned long long)(t % VH_NSEC_PER_SEC / VH_NSEC_PER_MSEC), vm->cfg.name,
-				  vh_vm_state_name(vm->state), used, ready, costop, wait,
-				  (unsigned long long)mst.granted, (unsigned long long)mst.consumed,
-				  (unsigned long long)mst.shared, (unsigned long long)mst.balloon,
-				  (unsigned long long)total, skew);
+		vh_console_printf(
+		    "vh: stats t=%llu.%03llus vm=%s state=%s used=%sms ready=%sms "
+		    "costop=%sms wait=%sms granted=%llu consumed=%llu shared=%llu "
+		    "balloon=%llu console=%llu console_dropped=%llu exits=%llu%s\n",
+		    (unsigned long long)(t / VH_NSEC_PER_SEC),
+		    (unsigned long long)(t % VH_NSEC_PER_SEC / VH_NSEC_PER_MSEC), vm->cfg.name,
+		    vh_vm_state_name(vm->state), used, ready, costop, wait,
+		    (unsigned long long)mst.granted, (unsigned long long)mst.consumed,
+		    (unsigned long long)mst.shared, (unsigned long long)mst.balloon,
+		    (unsigned long long)vm->guest.console_bytes,
+		    (unsigned long long)vm->guest.console_dropped, (unsigned long long)total, skew);
 		if (final) {
 			char line[400];
 			size_t len = 0;

@@ -24,6 +24,9 @@ struct vh_host_config {
 	uint64_t memory_bytes;   /* host memory given to the core, in frames */
 	uint64_t overhead_bytes; /* the hypervisor's own, kept out of admission */
 	uint32_t max_vms;        /* 0: VH_HOST_MAX_VMS */
+	/* Each VM's console budget (vh/console.h); 0: the defaults. */
+	uint64_t console_rate;  /* bytes per second, sustained */
+	uint64_t console_burst; /* bytes at once */
 };
 
 struct vh_host {

@@ -252,6 +252,8 @@ struct vh_wire_vm_stats {
 	struct vh_wire_cpu_stats cpu;         /*   8: sum over the vCPUs */
 	struct vh_wire_mem_stats mem;         /*  48 */
 	uint64_t exits[VH_PROTO_EXIT_SLOTS];  /* 104: sum over the vCPUs */
+	uint64_t console_bytes;               /* 232: written by the guest this run */
+	uint64_t console_dropped;             /* 240: of them, over the console budget */
 };
 
 struct vh_wire_vcpu_stats {
@@ -376,11 +378,12 @@ VH_WIRE_CHECK_(vh_wire_vm_info, 3152);
 VH_WIRE_AT_(vh_wire_vm_info, config, 184);
 VH_WIRE_CHECK_(vh_wire_cpu_stats, 40);
 VH_WIRE_CHECK_(vh_wire_mem_stats, 56);
-VH_WIRE_CHECK_(vh_wire_vm_stats, 232);
+VH_WIRE_CHECK_(vh_wire_vm_stats, 248);
 VH_WIRE_AT_(vh_wire_vm_stats, mem, 48);
 VH_WIRE_AT_(vh_wire_vm_stats, exits, 104);
+VH_WIRE_AT_(vh_wire_vm_stats, console_dropped, 240);
 VH_WIRE_CHECK_(vh_wire_vcpu_stats, 48);
-VH_WIRE_CHECK_(vh_wire_vm_stats_reply, 248);
+VH_WIRE_CHECK_(vh_wire_vm_stats_reply, 264);
 VH_WIRE_CHECK_(vh_wire_page_reply, 24);
 VH_WIRE_CHECK_(vh_wire_pcpu_stats, 16);
 VH_WIRE_CHECK_(vh_wire_host_stats, 104);
@@ -489,6 +492,7 @@ struct vh_proto_vm_stats {
 	struct vh_cpu_stats cpu;
 	struct vh_mem_stats mem;
 	uint64_t exits[VH_PROTO_EXIT_SLOTS];
+	uint64_t console_bytes, console_dropped;
 };
 
 struct vh_proto_vcpu_stats {

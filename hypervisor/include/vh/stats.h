@@ -43,6 +43,7 @@ struct vh_guest_stats {
 	bool exited;             /* the guest wrote isa-debug-exit */
 	uint32_t exit_code;      /* then: (value << 1) | 1, as QEMU exits */
 	uint64_t console_bytes;  /* UART and console hypercall output */
+	uint64_t console_dropped; /* of them, over the console budget: discarded */
 	uint64_t io_unhandled;   /* port and MMIO accesses no device took */
 	uint64_t hypercalls;     /* calls made */
 	uint64_t hypercall_errors; /* of them, answered with an error */

@@ -4,6 +4,7 @@
 #ifndef VH_VM_H
 #define VH_VM_H
 
+#include "vh/console.h"
 #include "vh/error.h"
 #include "vh/mem.h"
 #include "vh/resource.h"
@@ -91,6 +92,7 @@ struct vh_console_tail {
 	uint64_t total; /* bytes written since the VM was defined */
 	uint64_t since; /* the stream position the ring starts at */
 	char *ring;     /* allocated at the first byte; NULL before */
+	struct vh_console_budget budget; /* what the guest may still write */
 };
 
 struct vh_vm {
@@ -146,7 +148,9 @@ int vh_vm_set_balloon(struct vh_host *h, struct vh_vm *vm, uint64_t target_mib,
 		      struct vh_error *err);
 
 /* Console output of the guest (UART, console hypercall), under the host
- * lock: kept in the VM's tail and passed to plat->console. */
+ * lock: counted in vm->guest.console_bytes; what the host's console budget
+ * (vh/console.h) admits is kept in the VM's tail and passed to
+ * plat->console, the rest is counted in vm->guest.console_dropped. */
 void vh_vm_console_write(struct vh_host *h, struct vh_vm *vm, const char *bytes, size_t n);
 /* Copies up to cap bytes of the console stream from position `from`, or
  * from the oldest byte still held if that is later (*first says where the

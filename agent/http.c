@@ -992,7 +992,7 @@ static int tls_material(struct listener *l, const struct vh_agent_config *cfg, c
 	vh_tls_fingerprint(cert, fp, sizeof(fp));
 	vh_log(VH_LOG_INFO, "TLS certificate %s%s (SHA-256 %s)", cert,
 	       made == 1   ? ", made now (self-signed)"
-	       : made == 2 ? ", renewed now (it was within 30 days of its end)"
+	       : made == 2 ? ", made anew for the same key (near its end, or an older agent's CA)"
 			   : "",
 	       fp);
 	return 0;

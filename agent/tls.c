@@ -248,6 +248,45 @@ static bool agent_made(const char *cert_path, X509 *cert)
 	return made;
 }
 
+/* Agents before the leaf certificate made a ten-year CA (CA:TRUE,
+ * keyCertSign) and wrote no marker.  Such a certificate is recognised by
+ * every mark of how they made it: self-issued, subject exactly O=vh plus
+ * a CN, a CA with keyCertSign, valid for exactly LEGACY_SPAN seconds.  It
+ * is replaced by a leaf for the same key at the next start, so an upgrade
+ * closes the door it left open (a client that pinned it as its anchor
+ * would trust anything signed with the agent's key). */
+#define LEGACY_SPAN ((10L * 365 + 3) * 24 * 3600 + 3600)
+
+static bool made_by_older_agent(X509 *cert)
+{
+	X509_NAME *subj = X509_get_subject_name(cert);
+	X509_NAME_ENTRY *o = X509_NAME_entry_count(subj) == 2 ? X509_NAME_get_entry(subj, 0) : NULL;
+	ASN1_STRING *ov = o ? X509_NAME_ENTRY_get_data(o) : NULL;
+	int days = 0, secs = 0;
+
+	return ov && OBJ_obj2nid(X509_NAME_ENTRY_get_object(o)) == NID_organizationName &&
+	       ASN1_STRING_length(ov) == 2 && memcmp(ASN1_STRING_get0_data(ov), "vh", 2) == 0 &&
+	       OBJ_obj2nid(X509_NAME_ENTRY_get_object(X509_NAME_get_entry(subj, 1))) ==
+		   NID_commonName &&
+	       X509_NAME_cmp(subj, X509_get_issuer_name(cert)) == 0 && X509_check_ca(cert) == 1 &&
+	       (X509_get_key_usage(cert) & KU_KEY_CERT_SIGN) &&
+	       ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(cert), X509_get0_notAfter(cert)) &&
+	       (long)days * 24 * 3600 + secs == LEGACY_SPAN;
+}
+
+/* Writes the marker naming key as the agent's own. */
+static int write_marker(const char *cert_path, EVP_PKEY *key, char *err, size_t errlen)
+{
+	char path[PATH_MAX], mark[80];
+
+	marker_path(cert_path, path, sizeof(path));
+	if (key_mark(key, mark, sizeof(mark)) < 0) {
+		ssl_error(err, errlen, "hashing the public key");
+		return -1;
+	}
+	return vh_fs_write_atomic(path, mark, strlen(mark), 0644, err, errlen) < 0 ? -1 : 0;
+}
+
 static X509 *read_cert(const char *path)
 {
 	FILE *f = fopen(path, "re");
@@ -267,9 +306,15 @@ static int renew(const char *cert_path, const char *key_path, char *err, size_t 
 	FILE *f;
 	int days = 0, secs = 0, rc = 0;
 
+	bool legacy;
+
 	ERR_clear_error();
-	if (!old || !agent_made(cert_path, old) ||
-	    !ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(old)) || days >= RENEW_DAYS)
+	if (!old)
+		goto out;
+	legacy = !agent_made(cert_path, old) && made_by_older_agent(old);
+	if (!legacy &&
+	    (!agent_made(cert_path, old) ||
+	     !ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(old)) || days >= RENEW_DAYS))
 		goto out;
 	rc = -1;
 	f = fopen(key_path, "re");
@@ -281,7 +326,8 @@ static int renew(const char *cert_path, const char *key_path, char *err, size_t 
 		goto out;
 	}
 	cert = make_cert(key, err, errlen);
-	if (cert && write_pem(cert_path, 0644, pem_cert, cert, err, errlen) == 0)
+	if (cert && (!legacy || write_marker(cert_path, key, err, errlen) == 0) &&
+	    write_pem(cert_path, 0644, pem_cert, cert, err, errlen) == 0)
 		rc = 2;
 out:
 	ERR_clear_error();
@@ -295,7 +341,6 @@ int vh_tls_ensure_self_signed(const char *cert_path, const char *key_path, char 
 {
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
-	char marker[PATH_MAX], mark[80];
 	int rc = -1;
 
 	if (access(cert_path, F_OK) == 0 && access(key_path, F_OK) == 0)
@@ -310,13 +355,8 @@ int vh_tls_ensure_self_signed(const char *cert_path, const char *key_path, char 
 	cert = make_cert(key, err, errlen);
 	if (!cert)
 		goto out;
-	marker_path(cert_path, marker, sizeof(marker));
-	if (key_mark(key, mark, sizeof(mark)) < 0) {
-		ssl_error(err, errlen, "hashing the public key");
-		goto out;
-	}
 	if (write_pem(key_path, 0600, pem_key, key, err, errlen) < 0 ||
-	    vh_fs_write_atomic(marker, mark, strlen(mark), 0644, err, errlen) < 0 ||
+	    write_marker(cert_path, key, err, errlen) < 0 ||
 	    write_pem(cert_path, 0644, pem_cert, cert, err, errlen) < 0)
 		goto out;
 	rc = 1;

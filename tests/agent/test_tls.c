@@ -230,6 +230,85 @@ static int days_left(const char *cert_path)
 	return days;
 }
 
+/* A certificate in the shape agents before the leaf made: O=vh, CN, a
+ * ten-year CA with keyCertSign, self-issued; span in seconds. */
+static int write_old_agent_cert(const char *path, EVP_PKEY *key, long span)
+{
+	X509 *c = X509_new();
+	X509_NAME *n = c ? X509_get_subject_name(c) : NULL;
+	X509V3_CTX ctx;
+	X509_EXTENSION *bc = NULL, *ku = NULL;
+	FILE *f;
+	int ok = n && X509_set_version(c, X509_VERSION_3) &&
+		 ASN1_INTEGER_set(X509_get_serialNumber(c), 9) &&
+		 X509_gmtime_adj(X509_getm_notBefore(c), -3600) &&
+		 X509_gmtime_adj(X509_getm_notAfter(c), span - 3600) && X509_set_pubkey(c, key) &&
+		 X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC, (const unsigned char *)"vh", -1,
+					    -1, 0) &&
+		 X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"localhost",
+					    -1, -1, 0) &&
+		 X509_set_issuer_name(c, n);
+
+	if (ok) {
+		X509V3_set_ctx(&ctx, c, c, NULL, NULL, 0);
+		bc = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints, "critical,CA:TRUE");
+		ku = X509V3_EXT_conf_nid(NULL, &ctx, NID_key_usage,
+					 "critical,digitalSignature,keyCertSign");
+		ok = bc && ku && X509_add_ext(c, bc, -1) && X509_add_ext(c, ku, -1) &&
+		     X509_sign(c, key, EVP_sha256());
+	}
+	X509_EXTENSION_free(bc);
+	X509_EXTENSION_free(ku);
+	f = ok ? fopen(path, "we") : NULL;
+	ok = f && PEM_write_X509(f, c);
+	if (f)
+		fclose(f);
+	X509_free(c);
+	return ok ? 0 : -1;
+}
+
+VH_TEST(tls, an_older_agents_ca_certificate_becomes_a_leaf_for_the_same_key)
+{
+	const long old_span = (10L * 365 + 3) * 24 * 3600 + 3600;
+	struct material m;
+	char err[256], marker[4200];
+
+	VH_ASSERT_EQ(make(&m, "tls-legacy"), 1);
+	snprintf(marker, sizeof(marker), "%s/tls/agent-made", m.dir);
+	EVP_PKEY *key = load_key(m.key);
+	VH_ASSERT(key != NULL);
+
+	/* An operator's self-signed CA of another span: never touched. */
+	VH_ASSERT_EQ(unlink(marker), 0);
+	VH_ASSERT_EQ(write_old_agent_cert(m.cert, key, old_span - 24 * 3600), 0);
+	char *c0 = at_read_file(m.cert, NULL);
+	VH_EXPECT_EQ(vh_tls_ensure_self_signed(m.cert, m.key, err, sizeof(err)), 0);
+	char *c1 = at_read_file(m.cert, NULL);
+	VH_EXPECT_STREQ(c0, c1);
+	free(c0);
+	free(c1);
+
+	/* What an older agent made, with no marker: replaced by a leaf. */
+	VH_ASSERT_EQ(write_old_agent_cert(m.cert, key, old_span), 0);
+	X509 *cert = load_cert(m.cert);
+	VH_ASSERT(cert != NULL);
+	VH_EXPECT_EQ(X509_check_ca(cert), 1);
+	X509_free(cert);
+	int rc = vh_tls_ensure_self_signed(m.cert, m.key, err, sizeof(err));
+	if (rc != 2)
+		VH_FAIL("replacing the older agent's CA: %d (%s), want 2", rc, err);
+	cert = load_cert(m.cert);
+	VH_ASSERT(cert != NULL);
+	VH_EXPECT_EQ(X509_check_ca(cert), 0);
+	VH_EXPECT_EQ(X509_check_private_key(cert, key), 1);
+	X509_free(cert);
+	VH_EXPECT_EQ(access(marker, F_OK), 0);
+	/* Now the agent's own: left alone until near its end. */
+	VH_EXPECT_EQ(vh_tls_ensure_self_signed(m.cert, m.key, err, sizeof(err)), 0);
+	EVP_PKEY_free(key);
+	drop(&m);
+}
+
 VH_TEST(tls, renews_only_its_own_certificate_near_its_end)
 {
 	struct material m;

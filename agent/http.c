@@ -41,11 +41,11 @@
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <openssl/sha.h>
 
 #include "agent/agent.h"
+#include "agent/certrole.h"
 #include "agent/fsutil.h"
 #include "agent/idempotency.h"
 #include "agent/resources.h"
@@ -88,7 +88,8 @@ struct conn {
 	struct listener *l;
 	bool peer_done;
 	enum vh_role peer_role; /* unix socket: from SO_PEERCRED; TLS: from a client certificate */
-	bool cert_bad;          /* a client certificate that did not verify */
+	enum vh_api_code cert_refused; /* a client certificate that grants nothing (certrole.h) */
+	char cert_why[200];
 	char peer_principal[80];
 	struct vh_req req;
 };
@@ -276,9 +277,10 @@ static void peer_unix(struct conn *c, struct MHD_Connection *mc)
 }
 
 /* TLS with tls_client_ca set: a client certificate that verifies
- * against that CA grants the role its subject's OU names (viewer,
- * operator or admin), operator when the OU names none.  A certificate
- * that does not verify is refused (401) even with a token. */
+ * against that CA grants the one role its subject's OUs name, if it is
+ * a clientAuth certificate (agent/certrole.h).  A certificate that does
+ * not verify or grants nothing is refused (401 or 403) even with a
+ * token. */
 static void peer_cert(struct conn *c, struct MHD_Connection *mc)
 {
 	const union MHD_ConnectionInfo *ci =
@@ -286,10 +288,7 @@ static void peer_cert(struct conn *c, struct MHD_Connection *mc)
 	gnutls_session_t s;
 	const gnutls_datum_t *certs;
 	unsigned int ncerts = 0, status = 0;
-	gnutls_x509_crt_t crt;
-	char cn[64] = "", ou[32] = "";
-	size_t cnlen = sizeof(cn), oulen = sizeof(ou);
-	enum vh_role role;
+	char cn[64];
 
 	c->peer_role = VH_ROLE_NONE;
 	if (!ci || !ci->tls_session)
@@ -299,20 +298,14 @@ static void peer_cert(struct conn *c, struct MHD_Connection *mc)
 	if (!certs || ncerts == 0)
 		return; /* none presented: tokens decide */
 	if (gnutls_certificate_verify_peers2(s, &status) != GNUTLS_E_SUCCESS || status != 0) {
-		c->cert_bad = true;
+		c->cert_refused = VH_API_UNAUTHORIZED;
+		snprintf(c->cert_why, sizeof(c->cert_why), "the client certificate did not verify");
 		return;
 	}
-	if (gnutls_x509_crt_init(&crt) != GNUTLS_E_SUCCESS)
-		return;
-	if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) == GNUTLS_E_SUCCESS) {
-		gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, cn, &cnlen);
-		gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_ORGANIZATIONAL_UNIT_NAME, 0, 0,
-					      ou, &oulen);
-		role = vh_role_from_name(ou);
-		c->peer_role = role != VH_ROLE_NONE ? role : VH_ROLE_OPERATOR;
+	c->cert_refused = vh_cert_role(&certs[0], &c->peer_role, cn, sizeof(cn), c->cert_why,
+				       sizeof(c->cert_why));
+	if (c->cert_refused == VH_API_OK)
 		snprintf(c->peer_principal, sizeof(c->peer_principal), "cert:%.60s", cn);
-	}
-	gnutls_x509_crt_deinit(crt);
 }
 
 /* Sets r->role and r->principal; replies 401 and returns -1 when the
@@ -328,8 +321,8 @@ static int authenticate(struct conn *c, struct vh_req *r)
 		else if (c->l->kind == L_HTTPS && c->l->client_ca)
 			peer_cert(c, r->mhd);
 	}
-	if (c->cert_bad) {
-		vh_reply_fail(r, VH_API_UNAUTHORIZED, "", "the client certificate did not verify");
+	if (c->cert_refused != VH_API_OK) {
+		vh_reply_fail(r, c->cert_refused, "", "%s", c->cert_why);
 		return -1;
 	}
 	r->role = c->peer_role;

@@ -57,7 +57,7 @@
  * answers 431 beyond it); bodies are read in pieces and do not count. */
 #define CONN_MEMORY_LIMIT (64u * 1024u)
 #define PER_IP_LIMIT      64u
-#define IDEM_MAX_KEYS     10000u
+#define IDEM_MAX_KEYS     1000u /* per caller */
 #define IDEM_TTL_S        (24u * 3600u)
 /* Body buffers up to this size stay with the connection for the next
  * request on it; larger ones are freed after their request. */
@@ -543,10 +543,10 @@ static bool idem_start(struct vh_req *r)
 		}
 	}
 	snprintf(r->idem_key, sizeof(r->idem_key), "%s", key);
-	snprintf(r->idem_scope, sizeof(r->idem_scope), "%s POST %.120s", r->principal, r->path);
+	snprintf(r->idem_scope, sizeof(r->idem_scope), "POST %.200s", r->path);
 	SHA256((const unsigned char *)(r->body ? r->body : ""), r->body_len, digest);
-	switch (
-	    vh_idem_begin(vh_agent->idem, r->idem_scope, r->idem_key, digest, time(NULL), &resp)) {
+	switch (vh_idem_begin(vh_agent->idem, r->principal, r->idem_scope, r->idem_key, digest,
+			      time(NULL), &resp)) {
 	case VH_IDEM_NEW: r->idem_owner = true; return false;
 	case VH_IDEM_REPLAY:
 		/* The stored type is one of ours: map it back to the static
@@ -583,7 +583,7 @@ static void idem_end(struct vh_req *r)
 		return;
 	r->idem_owner = false;
 	if (r->status >= 500 || r->status == 0) {
-		vh_idem_cancel(vh_agent->idem, r->idem_scope, r->idem_key);
+		vh_idem_cancel(vh_agent->idem, r->principal, r->idem_scope, r->idem_key);
 		return;
 	}
 	resp.status = r->status;
@@ -597,7 +597,8 @@ static void idem_end(struct vh_req *r)
 	}
 	resp.body = r->resp;
 	resp.len = r->resp_len;
-	vh_idem_finish(vh_agent->idem, r->idem_scope, r->idem_key, &resp, time(NULL));
+	vh_idem_finish(vh_agent->idem, r->principal, r->idem_scope, r->idem_key, &resp,
+		       time(NULL));
 }
 
 static void dispatch(struct vh_req *r)
@@ -711,7 +712,7 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 	if (r->stream && r->route && r->route->stream_abort)
 		r->route->stream_abort(r);
 	if (r->idem_owner) {
-		vh_idem_cancel(vh_agent->idem, r->idem_scope, r->idem_key);
+		vh_idem_cancel(vh_agent->idem, r->principal, r->idem_scope, r->idem_key);
 		r->idem_owner = false;
 	}
 	reply_clear(r);

@@ -529,6 +529,18 @@ static bool idem_start(struct vh_req *r)
 
 	if (r->method != VH_M_POST || !key)
 		return false;
+	if (r->route->idem_refused) {
+		/* Its response holds a secret, shown once and kept nowhere, so
+		 * not in the replay cache either.  A retry needs no key there:
+		 * names are unique, so a repeated create gets 409. */
+		vh_reply_fail(
+		    r, VH_API_BAD_REQUEST, "Idempotency-Key",
+		    "Idempotency-Key is not accepted on %.40s: its response holds a secret "
+		    "that is never kept, so it cannot be replayed; retry without the key "
+		    "(a name is unique: 409 if the first went through)",
+		    r->route->pattern);
+		return true;
+	}
 	n = strlen(key);
 	if (n == 0 || n >= sizeof(r->idem_key)) {
 		vh_reply_fail(r, VH_API_INVALID_FIELD, "Idempotency-Key",
@@ -597,8 +609,7 @@ static void idem_end(struct vh_req *r)
 	}
 	resp.body = r->resp;
 	resp.len = r->resp_len;
-	vh_idem_finish(vh_agent->idem, r->principal, r->idem_scope, r->idem_key, &resp,
-		       time(NULL));
+	vh_idem_finish(vh_agent->idem, r->principal, r->idem_scope, r->idem_key, &resp, time(NULL));
 }
 
 static void dispatch(struct vh_req *r)

@@ -390,6 +390,21 @@ VH_TEST(auth, admin_makes_and_revokes_tokens)
 		"{\"name\":\"made-by-api\",\"role\":\"admin\"}", NULL);
 	e2e_expect_problem(&r, 409, "conflict", "name");
 	e2e_resp_free(&r);
+	/* An Idempotency-Key would keep the secret for a replay: refused
+	 * (400), twice, with no token made and no secret in either answer. */
+	for (int i = 0; i < 2; i++) {
+		const char *idem[] = { "Idempotency-Key: tok-key-1", NULL };
+		e2e_req(&r, E2E_HTTPS, env->admin_token, "POST", "/v1/tokens",
+			"{\"name\":\"idem-token\",\"role\":\"admin\"}", idem);
+		e2e_expect_problem(&r, 400, "bad_request", "Idempotency-Key");
+		VH_EXPECT(e2e_str(r.json, "token") == NULL);
+		VH_EXPECT_STREQ(r.replayed, "");
+		e2e_resp_free(&r);
+	}
+	VH_ASSERT_EQ(e2e_req(&r, E2E_HTTPS, env->admin_token, "GET", "/v1/tokens", NULL, NULL),
+		     200L);
+	VH_EXPECT(strstr(r.body, "idem-token") == NULL);
+	e2e_resp_free(&r);
 	/* Revoked: refused from now on. */
 	VH_EXPECT_EQ(e2e_req(&r, E2E_HTTPS, env->admin_token, "DELETE", path, NULL, NULL), 204L);
 	e2e_resp_free(&r);

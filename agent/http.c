@@ -62,8 +62,8 @@
 /* Body buffers up to this size stay with the connection for the next
  * request on it; larger ones are freed after their request. */
 #define BODY_KEEP 16384u
-/* How far past its limit a refused body is still read (to answer it)
- * before the connection is cut. */
+/* A refused body read this far past its limit is still read to its end
+ * (to answer it), but the answer then closes the connection. */
 #define DISCARD_SLACK (1024u * 1024u)
 
 enum listener_kind { L_UNIX, L_HTTPS, L_HTTP };
@@ -697,12 +697,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
 		body_chunk(r, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		/* A body refused midway (over the limit without a
-		 * Content-Length, a failed upload) is read and dropped so the
-		 * refusal goes out at its end: libmicrohttpd 0.9.75 takes no
-		 * response while a body is arriving.  One that goes on far
-		 * past the limit is cut off. */
+		 * Content-Length, a failed upload) is read to its end and
+		 * dropped, so the refusal goes out then: libmicrohttpd 0.9.75
+		 * takes no response while a body is arriving, and cutting the
+		 * connection would leave the client a reset instead of its
+		 * 413.  Dropping keeps no memory, and only a request that
+		 * passed the credential and role checks gets here (a refusal
+		 * at the headers of a body of unknown or excessive length goes
+		 * out at once and closes).  One that went far past the limit
+		 * is answered with "Connection: close". */
 		if (r->status && r->body_seen > body_limit(r) + DISCARD_SLACK)
-			return MHD_NO;
+			vh_reply_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 		return MHD_YES;
 	}
 	if (!r->status)

@@ -48,6 +48,7 @@
 #include "agent/certrole.h"
 #include "agent/fsutil.h"
 #include "agent/idempotency.h"
+#include "agent/media.h"
 #include "agent/resources.h"
 #include "agent/router.h"
 #include "agent/sd.h"
@@ -367,19 +368,6 @@ static enum vh_method method_of(const char *m)
 	return VH_M_OTHER;
 }
 
-static bool json_media(const char *ct)
-{
-	size_t n;
-
-	if (!ct)
-		return false;
-	while (*ct == ' ')
-		ct++;
-	n = strcspn(ct, "; ");
-	return (n == 16 && strncasecmp(ct, "application/json", 16) == 0) ||
-	       (n == 28 && strncasecmp(ct, "application/merge-patch+json", 28) == 0);
-}
-
 /* Whether a body follows the headers (Content-Length > 0 or chunked). */
 static bool has_body(struct vh_req *r, uint64_t *declared, bool *known)
 {
@@ -440,9 +428,9 @@ static int body_append(struct vh_req *r, const char *data, size_t n)
 static void begin(struct conn *c, struct vh_req *r, const char *url, const char *method)
 {
 	char allow[64];
+	const char *need;
 	uint64_t declared;
 	bool known;
-	bool body = has_body(r, &declared, &known);
 
 	r->method = method_of(method);
 	r->path = url;
@@ -471,18 +459,21 @@ static void begin(struct conn *c, struct vh_req *r, const char *url, const char 
 			    vh_role_name(r->route->min_role), r->principal, vh_role_name(r->role));
 		return;
 	}
+	if ((need = vh_media_required(r->method, r->route->body,
+				      vh_req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE)))) {
+		vh_reply_fail(r, VH_API_UNSUPPORTED_MEDIA, "Content-Type",
+			      "%s %.100s needs Content-Type: %s, with or without a body (a type no "
+			      "browser sends cross-site without a CORS preflight)",
+			      vh_method_name(r->method), r->route->pattern, need);
+		return;
+	}
 	if (r->route->body == VH_BODY_JSON) {
 		uint64_t max = atomic_load(&vh_agent->max_body_bytes);
 
-		if (known && declared > max) {
+		if (has_body(r, &declared, &known) && known && declared > max) {
 			vh_reply_fail(r, VH_API_TOO_LARGE, "",
 				      "the body (%llu bytes) is over the limit of %llu bytes",
 				      (unsigned long long)declared, (unsigned long long)max);
-			return;
-		}
-		if (body && !json_media(vh_req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE))) {
-			vh_reply_fail(r, VH_API_UNSUPPORTED_MEDIA, "",
-				      "the body must be application/json");
 			return;
 		}
 	} else if (r->route->body == VH_BODY_STREAM) {

@@ -68,6 +68,24 @@ tap_grep "memory in bytes" '^vh_vm_memory_granted_bytes\{vm="m1",uuid="[0-9a-f-]
 tap_grep "the host" '^vh_host_cpu_capacity_hertz [1-9][0-9]*$' "$RUN/metrics.txt"
 tap_grep "the agent's own requests by code and method" '^vh_agent_http_requests_total\{method="PUT",code="200"\} [1-9]' "$RUN/metrics.txt"
 
+# ---- state-changing requests need application/json --------------------------------
+# A browser sends these cross-site without a preflight: no type, text/plain, a form.
+for ct in '' 'text/plain' 'application/x-www-form-urlencoded'; do
+	CODE=$("$CURL" -s -o "$RUN/body" -w '%{http_code}' --unix-socket "$ASOCK" -X POST \
+		-H "Content-Type:$ct" ${ct:+-d x=1} http://localhost/v1/vms/m1/reset)
+	BODY=$(cat "$RUN/body")
+	check "POST /v1/vms/m1/reset with Content-Type '$ct': 415 naming application/json" \
+		test "$CODE" = 415 -a "$(json "j['field']")" = Content-Type -a "$(json "'application/json' in j['detail']")" = True
+done
+CODE=$("$CURL" -s -o "$RUN/body" -w '%{http_code}' --unix-socket "$ASOCK" -X DELETE http://localhost/v1/vms/m1)
+BODY=$(cat "$RUN/body")
+check "DELETE without a Content-Type: 415, and the VM stays" test "$CODE" = 415
+CODE=$("$CURL" -s -o "$RUN/body" -w '%{http_code}' --unix-socket "$ASOCK" -T "$SPIN" http://localhost/v1/images/plain.elf)
+BODY=$(cat "$RUN/body")
+check "curl -T without Content-Type: application/octet-stream: 415" test "$CODE" = 415 -a ! -e "$STATE/images/plain.elf"
+api POST /v1/vms/m1/reset
+check "with application/json and no body: reset (200)" test "$CODE" = 200 -a "$(json "j['boot_generation']")" = 2
+
 # ---- HTTPS and tokens -------------------------------------------------------------------
 check "a key and a self-signed certificate were made at first start (key mode 0600)" \
 	test -s "$STATE/tls/cert.pem" -a "$(stat -c %a "$STATE/tls/key.pem")" = 600

@@ -41,14 +41,15 @@
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <openssl/sha.h>
 
 #include "agent/agent.h"
+#include "agent/certrole.h"
 #include "agent/fsutil.h"
 #include "agent/hdr_deadline.h"
 #include "agent/idempotency.h"
+#include "agent/media.h"
 #include "agent/resources.h"
 #include "agent/router.h"
 #include "agent/sd.h"
@@ -57,13 +58,13 @@
 /* Bounds the request line and headers of one connection (libmicrohttpd
  * answers 431 beyond it); bodies are read in pieces and do not count. */
 #define CONN_MEMORY_LIMIT (64u * 1024u)
-#define IDEM_MAX_KEYS     10000u
+#define IDEM_MAX_KEYS     1000u /* per caller */
 #define IDEM_TTL_S        (24u * 3600u)
 /* Body buffers up to this size stay with the connection for the next
  * request on it; larger ones are freed after their request. */
 #define BODY_KEEP 16384u
-/* How far past its limit a refused body is still read (to answer it)
- * before the connection is cut. */
+/* A refused body read this far past its limit is still read to its end
+ * (to answer it), but the answer then closes the connection. */
 #define DISCARD_SLACK (1024u * 1024u)
 
 enum listener_kind { L_UNIX, L_HTTPS, L_HTTP };
@@ -88,7 +89,8 @@ struct conn {
 	struct listener *l;
 	bool peer_done;
 	enum vh_role peer_role; /* unix socket: from SO_PEERCRED; TLS: from a client certificate */
-	bool cert_bad;          /* a client certificate that did not verify */
+	enum vh_api_code cert_refused; /* a client certificate that grants nothing (certrole.h) */
+	char cert_why[200];
 	char peer_principal[80];
 	struct vh_hdr_watch hdr; /* the request-header deadline */
 	struct vh_req req;
@@ -277,9 +279,10 @@ static void peer_unix(struct conn *c, struct MHD_Connection *mc)
 }
 
 /* TLS with tls_client_ca set: a client certificate that verifies
- * against that CA grants the role its subject's OU names (viewer,
- * operator or admin), operator when the OU names none.  A certificate
- * that does not verify is refused (401) even with a token. */
+ * against that CA grants the one role its subject's OUs name, if it is
+ * a clientAuth certificate (agent/certrole.h).  A certificate that does
+ * not verify or grants nothing is refused (401 or 403) even with a
+ * token. */
 static void peer_cert(struct conn *c, struct MHD_Connection *mc)
 {
 	const union MHD_ConnectionInfo *ci =
@@ -287,10 +290,7 @@ static void peer_cert(struct conn *c, struct MHD_Connection *mc)
 	gnutls_session_t s;
 	const gnutls_datum_t *certs;
 	unsigned int ncerts = 0, status = 0;
-	gnutls_x509_crt_t crt;
-	char cn[64] = "", ou[32] = "";
-	size_t cnlen = sizeof(cn), oulen = sizeof(ou);
-	enum vh_role role;
+	char cn[64];
 
 	c->peer_role = VH_ROLE_NONE;
 	if (!ci || !ci->tls_session)
@@ -300,20 +300,14 @@ static void peer_cert(struct conn *c, struct MHD_Connection *mc)
 	if (!certs || ncerts == 0)
 		return; /* none presented: tokens decide */
 	if (gnutls_certificate_verify_peers2(s, &status) != GNUTLS_E_SUCCESS || status != 0) {
-		c->cert_bad = true;
+		c->cert_refused = VH_API_UNAUTHORIZED;
+		snprintf(c->cert_why, sizeof(c->cert_why), "the client certificate did not verify");
 		return;
 	}
-	if (gnutls_x509_crt_init(&crt) != GNUTLS_E_SUCCESS)
-		return;
-	if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) == GNUTLS_E_SUCCESS) {
-		gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, cn, &cnlen);
-		gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_ORGANIZATIONAL_UNIT_NAME, 0, 0,
-					      ou, &oulen);
-		role = vh_role_from_name(ou);
-		c->peer_role = role != VH_ROLE_NONE ? role : VH_ROLE_OPERATOR;
+	c->cert_refused = vh_cert_role(&certs[0], &c->peer_role, cn, sizeof(cn), c->cert_why,
+				       sizeof(c->cert_why));
+	if (c->cert_refused == VH_API_OK)
 		snprintf(c->peer_principal, sizeof(c->peer_principal), "cert:%.60s", cn);
-	}
-	gnutls_x509_crt_deinit(crt);
 }
 
 /* Sets r->role and r->principal; replies 401 and returns -1 when the
@@ -329,8 +323,8 @@ static int authenticate(struct conn *c, struct vh_req *r)
 		else if (c->l->kind == L_HTTPS && c->l->client_ca)
 			peer_cert(c, r->mhd);
 	}
-	if (c->cert_bad) {
-		vh_reply_fail(r, VH_API_UNAUTHORIZED, "", "the client certificate did not verify");
+	if (c->cert_refused != VH_API_OK) {
+		vh_reply_fail(r, c->cert_refused, "", "%s", c->cert_why);
 		return -1;
 	}
 	r->role = c->peer_role;
@@ -373,19 +367,6 @@ static enum vh_method method_of(const char *m)
 		if (strcmp(m, t[i].name) == 0)
 			return t[i].m;
 	return VH_M_OTHER;
-}
-
-static bool json_media(const char *ct)
-{
-	size_t n;
-
-	if (!ct)
-		return false;
-	while (*ct == ' ')
-		ct++;
-	n = strcspn(ct, "; ");
-	return (n == 16 && strncasecmp(ct, "application/json", 16) == 0) ||
-	       (n == 28 && strncasecmp(ct, "application/merge-patch+json", 28) == 0);
 }
 
 /* Whether a body follows the headers (Content-Length > 0 or chunked). */
@@ -448,9 +429,9 @@ static int body_append(struct vh_req *r, const char *data, size_t n)
 static void begin(struct conn *c, struct vh_req *r, const char *url, const char *method)
 {
 	char allow[64];
+	const char *need;
 	uint64_t declared;
 	bool known;
-	bool body = has_body(r, &declared, &known);
 
 	r->method = method_of(method);
 	r->path = url;
@@ -479,18 +460,21 @@ static void begin(struct conn *c, struct vh_req *r, const char *url, const char 
 			    vh_role_name(r->route->min_role), r->principal, vh_role_name(r->role));
 		return;
 	}
+	if ((need = vh_media_required(r->method, r->route->body,
+				      vh_req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE)))) {
+		vh_reply_fail(r, VH_API_UNSUPPORTED_MEDIA, "Content-Type",
+			      "%s %.100s needs Content-Type: %s, with or without a body (a type no "
+			      "browser sends cross-site without a CORS preflight)",
+			      vh_method_name(r->method), r->route->pattern, need);
+		return;
+	}
 	if (r->route->body == VH_BODY_JSON) {
 		uint64_t max = atomic_load(&vh_agent->max_body_bytes);
 
-		if (known && declared > max) {
+		if (has_body(r, &declared, &known) && known && declared > max) {
 			vh_reply_fail(r, VH_API_TOO_LARGE, "",
 				      "the body (%llu bytes) is over the limit of %llu bytes",
 				      (unsigned long long)declared, (unsigned long long)max);
-			return;
-		}
-		if (body && !json_media(vh_req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE))) {
-			vh_reply_fail(r, VH_API_UNSUPPORTED_MEDIA, "",
-				      "the body must be application/json");
 			return;
 		}
 	} else if (r->route->body == VH_BODY_STREAM) {
@@ -537,6 +521,18 @@ static bool idem_start(struct vh_req *r)
 
 	if (r->method != VH_M_POST || !key)
 		return false;
+	if (r->route->idem_refused) {
+		/* Its response holds a secret, shown once and kept nowhere, so
+		 * not in the replay cache either.  A retry needs no key there:
+		 * names are unique, so a repeated create gets 409. */
+		vh_reply_fail(
+		    r, VH_API_BAD_REQUEST, "Idempotency-Key",
+		    "Idempotency-Key is not accepted on %.40s: its response holds a secret "
+		    "that is never kept, so it cannot be replayed; retry without the key "
+		    "(a name is unique: 409 if the first went through)",
+		    r->route->pattern);
+		return true;
+	}
 	n = strlen(key);
 	if (n == 0 || n >= sizeof(r->idem_key)) {
 		vh_reply_fail(r, VH_API_INVALID_FIELD, "Idempotency-Key",
@@ -551,10 +547,10 @@ static bool idem_start(struct vh_req *r)
 		}
 	}
 	snprintf(r->idem_key, sizeof(r->idem_key), "%s", key);
-	snprintf(r->idem_scope, sizeof(r->idem_scope), "%s POST %.120s", r->principal, r->path);
+	snprintf(r->idem_scope, sizeof(r->idem_scope), "POST %.200s", r->path);
 	SHA256((const unsigned char *)(r->body ? r->body : ""), r->body_len, digest);
-	switch (
-	    vh_idem_begin(vh_agent->idem, r->idem_scope, r->idem_key, digest, time(NULL), &resp)) {
+	switch (vh_idem_begin(vh_agent->idem, r->principal, r->idem_scope, r->idem_key, digest,
+			      time(NULL), &resp)) {
 	case VH_IDEM_NEW: r->idem_owner = true; return false;
 	case VH_IDEM_REPLAY:
 		/* The stored type is one of ours: map it back to the static
@@ -591,7 +587,7 @@ static void idem_end(struct vh_req *r)
 		return;
 	r->idem_owner = false;
 	if (r->status >= 500 || r->status == 0) {
-		vh_idem_cancel(vh_agent->idem, r->idem_scope, r->idem_key);
+		vh_idem_cancel(vh_agent->idem, r->principal, r->idem_scope, r->idem_key);
 		return;
 	}
 	resp.status = r->status;
@@ -605,7 +601,7 @@ static void idem_end(struct vh_req *r)
 	}
 	resp.body = r->resp;
 	resp.len = r->resp_len;
-	vh_idem_finish(vh_agent->idem, r->idem_scope, r->idem_key, &resp, time(NULL));
+	vh_idem_finish(vh_agent->idem, r->principal, r->idem_scope, r->idem_key, &resp, time(NULL));
 }
 
 static void dispatch(struct vh_req *r)
@@ -694,12 +690,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
 		body_chunk(r, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		/* A body refused midway (over the limit without a
-		 * Content-Length, a failed upload) is read and dropped so the
-		 * refusal goes out at its end: libmicrohttpd 0.9.75 takes no
-		 * response while a body is arriving.  One that goes on far
-		 * past the limit is cut off. */
+		 * Content-Length, a failed upload) is read to its end and
+		 * dropped, so the refusal goes out then: libmicrohttpd 0.9.75
+		 * takes no response while a body is arriving, and cutting the
+		 * connection would leave the client a reset instead of its
+		 * 413.  Dropping keeps no memory, and only a request that
+		 * passed the credential and role checks gets here (a refusal
+		 * at the headers of a body of unknown or excessive length goes
+		 * out at once and closes).  One that went far past the limit
+		 * is answered with "Connection: close". */
 		if (r->status && r->body_seen > body_limit(r) + DISCARD_SLACK)
-			return MHD_NO;
+			vh_reply_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 		return MHD_YES;
 	}
 	if (!r->status)
@@ -724,7 +725,7 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 	if (r->stream && r->route && r->route->stream_abort)
 		r->route->stream_abort(r);
 	if (r->idem_owner) {
-		vh_idem_cancel(vh_agent->idem, r->idem_scope, r->idem_key);
+		vh_idem_cancel(vh_agent->idem, r->principal, r->idem_scope, r->idem_key);
 		r->idem_owner = false;
 	}
 	reply_clear(r);

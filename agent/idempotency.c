@@ -1,6 +1,9 @@
-/* Idempotency keys (see idempotency.h): a chained hash table for lookup
- * and a list in insertion order for expiry, both under one mutex (the
- * work under it is a few compares and copies). */
+/* Idempotency keys (see idempotency.h): a chained hash table for lookup,
+ * a list of every key in insertion order for expiry, and a list per
+ * caller for its bound, all under one mutex (the work under it is a few
+ * compares and copies).  The bound is per caller so that one caller's
+ * flood of keys evicts only its own: a retry by anyone else still finds
+ * its first response. */
 #include "agent/idempotency.h"
 
 #include <pthread.h>
@@ -8,12 +11,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BUCKETS 4096u
+#define BUCKETS        4096u
+#define CALLER_BUCKETS 256u
+
+struct caller {
+	struct caller *hnext;
+	struct entry *oldest, *newest; /* its keys, oldest first */
+	size_t count;
+	char name[];
+};
 
 struct entry {
-	struct entry *hnext;         /* bucket chain */
-	struct entry *older, *newer; /* age list */
-	char *id;                    /* scope "\n" key */
+	struct entry *hnext;             /* bucket chain */
+	struct entry *older, *newer;     /* every key, by age */
+	struct entry *c_older, *c_newer; /* the caller's keys, by age */
+	struct caller *caller;
+	char *id; /* caller "\n" scope "\n" key */
 	uint8_t digest[32];
 	time_t created;
 	bool done;
@@ -23,8 +36,9 @@ struct entry {
 struct vh_idem {
 	pthread_mutex_t lock;
 	struct entry *buckets[BUCKETS];
+	struct caller *callers[CALLER_BUCKETS];
 	struct entry *oldest, *newest;
-	size_t count, max;
+	size_t count, max; /* max: per caller */
 	unsigned ttl;
 };
 
@@ -37,34 +51,66 @@ static uint64_t hash(const char *s)
 	return h;
 }
 
-static char *make_id(const char *scope, const char *key)
+static char *make_id(const char *caller, const char *scope, const char *key)
 {
-	size_t a = strlen(scope), b = strlen(key);
-	char *id = malloc(a + b + 2);
+	size_t a = strlen(caller), b = strlen(scope), c = strlen(key);
+	char *id = malloc(a + b + c + 3);
 
 	if (id) {
-		memcpy(id, scope, a);
+		memcpy(id, caller, a);
 		id[a] = '\n';
-		memcpy(id + a + 1, key, b + 1);
+		memcpy(id + a + 1, scope, b);
+		id[a + 1 + b] = '\n';
+		memcpy(id + a + b + 2, key, c + 1);
 	}
 	return id;
 }
 
-struct vh_idem *vh_idem_new(size_t max_keys, unsigned ttl_s)
+struct vh_idem *vh_idem_new(size_t max_keys_per_caller, unsigned ttl_s)
 {
 	struct vh_idem *t = calloc(1, sizeof(*t));
 
 	if (!t)
 		return NULL;
 	pthread_mutex_init(&t->lock, NULL);
-	t->max = max_keys ? max_keys : 1;
+	t->max = max_keys_per_caller ? max_keys_per_caller : 1;
 	t->ttl = ttl_s;
 	return t;
+}
+
+static struct caller *caller_get(struct vh_idem *t, const char *name, bool make)
+{
+	struct caller **pp = &t->callers[hash(name) % CALLER_BUCKETS];
+	struct caller *c;
+	size_t n = strlen(name);
+
+	for (c = *pp; c; c = c->hnext)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	if (!make || !(c = calloc(1, sizeof(*c) + n + 1)))
+		return NULL;
+	memcpy(c->name, name, n + 1);
+	c->hnext = *pp;
+	*pp = c;
+	return c;
+}
+
+/* A caller goes with its last key. */
+static void caller_drop(struct vh_idem *t, struct caller *c)
+{
+	struct caller **pp = &t->callers[hash(c->name) % CALLER_BUCKETS];
+
+	while (*pp && *pp != c)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = c->hnext;
+	free(c);
 }
 
 static void unlink_entry(struct vh_idem *t, struct entry *e)
 {
 	struct entry **pp = &t->buckets[hash(e->id) % BUCKETS];
+	struct caller *c = e->caller;
 
 	while (*pp && *pp != e)
 		pp = &(*pp)->hnext;
@@ -78,7 +124,17 @@ static void unlink_entry(struct vh_idem *t, struct entry *e)
 		e->newer->older = e->older;
 	else
 		t->newest = e->older;
+	if (e->c_older)
+		e->c_older->c_newer = e->c_newer;
+	else
+		c->oldest = e->c_newer;
+	if (e->c_newer)
+		e->c_newer->c_older = e->c_older;
+	else
+		c->newest = e->c_older;
 	t->count--;
+	if (--c->count == 0)
+		caller_drop(t, c);
 	free(e->resp.body);
 	free(e->id);
 	free(e);
@@ -102,20 +158,39 @@ static struct entry *find(struct vh_idem *t, const char *id)
 	return NULL;
 }
 
-/* Drops expired entries, then the oldest finished ones while over the
- * bound (an entry still running is never dropped: its owner finishes it). */
+/* Drops the expired finished entries of every caller (an entry still
+ * running is never dropped: its owner finishes it). */
 static void expire(struct vh_idem *t, time_t now)
 {
 	struct entry *e = t->oldest;
 
 	while (e) {
 		struct entry *next = e->newer;
-		bool old = now - e->created >= (time_t)t->ttl;
 
-		if (e->done && (old || t->count >= t->max))
-			unlink_entry(t, e);
-		else if (!old && t->count < t->max)
+		if (now - e->created < (time_t)t->ttl)
 			break;
+		if (e->done)
+			unlink_entry(t, e);
+		e = next;
+	}
+}
+
+/* Makes room for one more key of caller c: its own oldest finished
+ * entries go, nobody else's. */
+static void make_room(struct vh_idem *t, struct caller *c)
+{
+	struct entry *e = c->oldest;
+
+	while (e && c->count >= t->max) {
+		struct entry *next = e->c_newer;
+
+		if (e->done) {
+			if (c->count == 1) {
+				unlink_entry(t, e); /* frees c too */
+				return;
+			}
+			unlink_entry(t, e);
+		}
 		e = next;
 	}
 }
@@ -133,12 +208,37 @@ static int copy_resp(struct vh_idem_response *dst, const struct vh_idem_response
 	return 0;
 }
 
-enum vh_idem_state vh_idem_begin(struct vh_idem *t, const char *scope, const char *key,
-				 const uint8_t digest[32], time_t now, struct vh_idem_response *out)
+static void link_entry(struct vh_idem *t, struct caller *c, struct entry *e)
+{
+	uint64_t h = hash(e->id) % BUCKETS;
+
+	e->caller = c;
+	e->hnext = t->buckets[h];
+	t->buckets[h] = e;
+	e->older = t->newest;
+	if (t->newest)
+		t->newest->newer = e;
+	else
+		t->oldest = e;
+	t->newest = e;
+	e->c_older = c->newest;
+	if (c->newest)
+		c->newest->c_newer = e;
+	else
+		c->oldest = e;
+	c->newest = e;
+	t->count++;
+	c->count++;
+}
+
+enum vh_idem_state vh_idem_begin(struct vh_idem *t, const char *caller, const char *scope,
+				 const char *key, const uint8_t digest[32], time_t now,
+				 struct vh_idem_response *out)
 {
 	enum vh_idem_state st = VH_IDEM_NEW;
-	char *id = make_id(scope, key);
+	char *id = make_id(caller, scope, key);
 	struct entry *e;
+	struct caller *c;
 
 	if (!id)
 		return VH_IDEM_BUSY;
@@ -155,33 +255,31 @@ enum vh_idem_state vh_idem_begin(struct vh_idem *t, const char *scope, const cha
 		else
 			st = VH_IDEM_BUSY;
 		free(id);
-	} else if ((e = calloc(1, sizeof(*e)))) {
-		uint64_t h = hash(id) % BUCKETS;
-
-		e->id = id;
-		memcpy(e->digest, digest, 32);
-		e->created = now;
-		e->hnext = t->buckets[h];
-		t->buckets[h] = e;
-		e->older = t->newest;
-		if (t->newest)
-			t->newest->newer = e;
-		else
-			t->oldest = e;
-		t->newest = e;
-		t->count++;
 	} else {
-		free(id);
-		st = VH_IDEM_BUSY;
+		if ((c = caller_get(t, caller, false)))
+			make_room(t, c);
+		c = caller_get(t, caller, true);
+		e = c ? calloc(1, sizeof(*e)) : NULL;
+		if (e) {
+			e->id = id;
+			memcpy(e->digest, digest, 32);
+			e->created = now;
+			link_entry(t, c, e);
+		} else {
+			if (c && c->count == 0)
+				caller_drop(t, c);
+			free(id);
+			st = VH_IDEM_BUSY;
+		}
 	}
 	pthread_mutex_unlock(&t->lock);
 	return st;
 }
 
-void vh_idem_finish(struct vh_idem *t, const char *scope, const char *key,
+void vh_idem_finish(struct vh_idem *t, const char *caller, const char *scope, const char *key,
 		    const struct vh_idem_response *resp, time_t now)
 {
-	char *id = make_id(scope, key);
+	char *id = make_id(caller, scope, key);
 	struct entry *e;
 
 	if (!id)
@@ -200,9 +298,9 @@ void vh_idem_finish(struct vh_idem *t, const char *scope, const char *key,
 	free(id);
 }
 
-void vh_idem_cancel(struct vh_idem *t, const char *scope, const char *key)
+void vh_idem_cancel(struct vh_idem *t, const char *caller, const char *scope, const char *key)
 {
-	char *id = make_id(scope, key);
+	char *id = make_id(caller, scope, key);
 	struct entry *e;
 
 	if (!id)

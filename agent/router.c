@@ -18,32 +18,35 @@
 #define ADMIN    VH_ROLE_ADMIN
 #define NONE     VH_BODY_NONE
 #define JSON     VH_BODY_JSON
+#define KEYS     false /* Idempotency-Key taken (POST) */
+#define NO_KEYS  true  /* refused: the response holds a secret */
 
 static const struct vh_route routes[] = {
-	{ GET, "/healthz", OPEN, NONE, vh_res_healthz, NULL, NULL, NULL },
-	{ GET, "/readyz", OPEN, NONE, vh_res_readyz, NULL, NULL, NULL },
-	{ GET, "/metrics", VIEWER, NONE, vh_res_metrics, NULL, NULL, NULL },
-	{ GET, "/v1/host", VIEWER, NONE, vh_res_host_get, NULL, NULL, NULL },
-	{ GET, "/v1/stats", VIEWER, NONE, vh_res_stats, NULL, NULL, NULL },
-	{ GET, "/v1/vms", VIEWER, NONE, vh_res_vms_list, NULL, NULL, NULL },
-	{ POST, "/v1/vms", OPERATOR, JSON, vh_res_vms_create, NULL, NULL, NULL },
-	{ GET, "/v1/vms/{vm}", VIEWER, NONE, vh_res_vm_get, NULL, NULL, NULL },
-	{ PATCH, "/v1/vms/{vm}", OPERATOR, JSON, vh_res_vm_patch, NULL, NULL, NULL },
-	{ DELETE, "/v1/vms/{vm}", OPERATOR, NONE, vh_res_vm_delete, NULL, NULL, NULL },
-	{ PUT, "/v1/vms/{vm}/power", OPERATOR, JSON, vh_res_vm_power, NULL, NULL, NULL },
-	{ POST, "/v1/vms/{vm}/reset", OPERATOR, NONE, vh_res_vm_reset, NULL, NULL, NULL },
-	{ PUT, "/v1/vms/{vm}/cpu", OPERATOR, JSON, vh_res_vm_cpu, NULL, NULL, NULL },
-	{ PUT, "/v1/vms/{vm}/memory", OPERATOR, JSON, vh_res_vm_memory, NULL, NULL, NULL },
-	{ PUT, "/v1/vms/{vm}/balloon", OPERATOR, JSON, vh_res_vm_balloon, NULL, NULL, NULL },
-	{ GET, "/v1/vms/{vm}/stats", VIEWER, NONE, vh_res_vm_stats, NULL, NULL, NULL },
-	{ GET, "/v1/images", VIEWER, NONE, vh_res_images_list, NULL, NULL, NULL },
-	{ GET, "/v1/images/{name}", VIEWER, NONE, vh_res_image_get, NULL, NULL, NULL },
+	{ GET, "/healthz", OPEN, NONE, vh_res_healthz, NULL, NULL, NULL, KEYS },
+	{ GET, "/readyz", OPEN, NONE, vh_res_readyz, NULL, NULL, NULL, KEYS },
+	{ GET, "/metrics", VIEWER, NONE, vh_res_metrics, NULL, NULL, NULL, KEYS },
+	{ GET, "/v1/host", VIEWER, NONE, vh_res_host_get, NULL, NULL, NULL, KEYS },
+	{ GET, "/v1/stats", VIEWER, NONE, vh_res_stats, NULL, NULL, NULL, KEYS },
+	{ GET, "/v1/vms", VIEWER, NONE, vh_res_vms_list, NULL, NULL, NULL, KEYS },
+	{ POST, "/v1/vms", OPERATOR, JSON, vh_res_vms_create, NULL, NULL, NULL, KEYS },
+	{ GET, "/v1/vms/{vm}", VIEWER, NONE, vh_res_vm_get, NULL, NULL, NULL, KEYS },
+	{ PATCH, "/v1/vms/{vm}", OPERATOR, JSON, vh_res_vm_patch, NULL, NULL, NULL, KEYS },
+	{ DELETE, "/v1/vms/{vm}", OPERATOR, NONE, vh_res_vm_delete, NULL, NULL, NULL, KEYS },
+	{ PUT, "/v1/vms/{vm}/power", OPERATOR, JSON, vh_res_vm_power, NULL, NULL, NULL, KEYS },
+	{ POST, "/v1/vms/{vm}/reset", OPERATOR, NONE, vh_res_vm_reset, NULL, NULL, NULL, KEYS },
+	{ PUT, "/v1/vms/{vm}/cpu", OPERATOR, JSON, vh_res_vm_cpu, NULL, NULL, NULL, KEYS },
+	{ PUT, "/v1/vms/{vm}/memory", OPERATOR, JSON, vh_res_vm_memory, NULL, NULL, NULL, KEYS },
+	{ PUT, "/v1/vms/{vm}/balloon", OPERATOR, JSON, vh_res_vm_balloon, NULL, NULL, NULL, KEYS },
+	{ GET, "/v1/vms/{vm}/stats", VIEWER, NONE, vh_res_vm_stats, NULL, NULL, NULL, KEYS },
+	{ GET, "/v1/images", VIEWER, NONE, vh_res_images_list, NULL, NULL, NULL, KEYS },
+	{ GET, "/v1/images/{name}", VIEWER, NONE, vh_res_image_get, NULL, NULL, NULL, KEYS },
 	{ PUT, "/v1/images/{name}", OPERATOR, VH_BODY_STREAM, vh_res_image_put,
-	  vh_res_image_put_begin, vh_res_image_put_data, vh_res_image_put_abort },
-	{ DELETE, "/v1/images/{name}", OPERATOR, NONE, vh_res_image_delete, NULL, NULL, NULL },
-	{ GET, "/v1/tokens", ADMIN, NONE, vh_res_tokens_list, NULL, NULL, NULL },
-	{ POST, "/v1/tokens", ADMIN, JSON, vh_res_tokens_create, NULL, NULL, NULL },
-	{ DELETE, "/v1/tokens/{token}", ADMIN, NONE, vh_res_token_delete, NULL, NULL, NULL },
+	  vh_res_image_put_begin, vh_res_image_put_data, vh_res_image_put_abort, KEYS },
+	{ DELETE, "/v1/images/{name}", OPERATOR, NONE, vh_res_image_delete, NULL, NULL, NULL,
+	  KEYS },
+	{ GET, "/v1/tokens", ADMIN, NONE, vh_res_tokens_list, NULL, NULL, NULL, KEYS },
+	{ POST, "/v1/tokens", ADMIN, JSON, vh_res_tokens_create, NULL, NULL, NULL, NO_KEYS },
+	{ DELETE, "/v1/tokens/{token}", ADMIN, NONE, vh_res_token_delete, NULL, NULL, NULL, KEYS },
 };
 
 const char *vh_method_name(enum vh_method m)

@@ -5,6 +5,7 @@
 #ifndef VH_AGENT_ROUTER_H
 #define VH_AGENT_ROUTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -29,6 +30,9 @@ struct vh_route {
 	int (*stream_begin)(struct vh_req *r);
 	int (*stream_data)(struct vh_req *r, const char *data, size_t len);
 	void (*stream_abort)(struct vh_req *r);
+	/* Idempotency-Key refused (400): the response holds a secret that
+	 * must not be kept for a replay (POST /v1/tokens). */
+	bool idem_refused;
 };
 
 enum vh_route_match { VH_ROUTE_FOUND, VH_ROUTE_NO_PATH, VH_ROUTE_NO_METHOD };

@@ -30,6 +30,8 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-journal.h>
 
+#include "agent/logesc.h"
+
 void vh_sd_ready(const char *status)
 {
 	if (status)
@@ -159,21 +161,25 @@ static const char *level_name(enum vh_log_level l)
 	return "log";
 }
 
+/* Every message is escaped whole (agent/logesc.h): its arguments carry
+ * request paths, names and certificate subjects, and one control byte
+ * among them would forge a line in the log or the journal. */
 void vh_log(enum vh_log_level level, const char *fmt, ...)
 {
-	char buf[2048];
+	char raw[2048], buf[VH_LOG_ESCAPE_MAX(2048)];
 	va_list ap;
 
 	if ((int)level > atomic_load(&log_max))
 		return;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	vh_log_escape(raw, buf, sizeof(buf));
 	if (log_to_journal() && sd_journal_send("MESSAGE=%s", buf, "PRIORITY=%d", (int)level,
 						"SYSLOG_IDENTIFIER=vhagent", NULL) >= 0)
 		return;
 	/* One write per line, so threads do not interleave inside a line. */
-	char line[2200];
+	char line[sizeof(buf) + 32];
 	int n = snprintf(line, sizeof(line), "vhagent: %s: %s\n", level_name(level), buf);
 	if (n > 0) {
 		size_t len = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;

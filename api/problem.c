@@ -38,6 +38,7 @@ static const struct code_info codes[VH_API_CODE_COUNT] = {
 	[VH_API_IDEMPOTENCY_MISMATCH] = { "idempotency_mismatch", 422,
 					  "Idempotency key reused with a different request" },
 	[VH_API_TOO_MANY_REQUESTS] = { "too_many_requests", 429, "Too many requests" },
+	[VH_API_BAD_REQUEST] = { "bad_request", 400, "Bad request" },
 };
 
 static const struct code_info *info_of(enum vh_api_code code)

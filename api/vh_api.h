@@ -55,6 +55,7 @@ enum vh_api_code {
 	VH_API_INTERNAL,          /* 500 */
 	VH_API_IDEMPOTENCY_MISMATCH, /* 422 Idempotency-Key reused with another request */
 	VH_API_TOO_MANY_REQUESTS, /* 429 connection or request limit reached */
+	VH_API_BAD_REQUEST,       /* 400 a header or parameter this route does not take */
 	VH_API_CODE_COUNT
 };
 

@@ -362,8 +362,11 @@ int vhctl_request(struct vhctl *c, const char *method, const char *path, struct 
 		fprintf(stderr, "vhctl: out of memory\n");
 		return VHCTL_ERROR;
 	}
-	if (!(hdrs =
-		  setup(c, method, path, &x, errbuf, body ? "application/json" : NULL, if_match))) {
+	/* Every request that changes something says application/json, a
+	 * body-less one (reset, DELETE) too: the agent refuses any other
+	 * (415), so that no browser can send it cross-site. */
+	if (!(hdrs = setup(c, method, path, &x, errbuf,
+			   body || strcmp(method, "GET") ? "application/json" : NULL, if_match))) {
 		fprintf(stderr, "vhctl: out of memory\n");
 		return VHCTL_ERROR;
 	}
@@ -430,6 +433,7 @@ int vhctl_exit_of(enum vh_api_code code, long status)
 		[VH_API_INTERNAL] = VHCTL_ERROR,
 		[VH_API_IDEMPOTENCY_MISMATCH] = VHCTL_USAGE,
 		[VH_API_TOO_MANY_REQUESTS] = VHCTL_ERROR,
+		[VH_API_BAD_REQUEST] = VHCTL_USAGE,
 	};
 
 	if ((unsigned)code < VH_API_CODE_COUNT)

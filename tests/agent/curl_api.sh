@@ -68,6 +68,24 @@ tap_grep "memory in bytes" '^vh_vm_memory_granted_bytes\{vm="m1",uuid="[0-9a-f-]
 tap_grep "the host" '^vh_host_cpu_capacity_hertz [1-9][0-9]*$' "$RUN/metrics.txt"
 tap_grep "the agent's own requests by code and method" '^vh_agent_http_requests_total\{method="PUT",code="200"\} [1-9]' "$RUN/metrics.txt"
 
+# ---- state-changing requests need application/json --------------------------------
+# A browser sends these cross-site without a preflight: no type, text/plain, a form.
+for ct in '' 'text/plain' 'application/x-www-form-urlencoded'; do
+	CODE=$("$CURL" -s -o "$RUN/body" -w '%{http_code}' --unix-socket "$ASOCK" -X POST \
+		-H "Content-Type:$ct" ${ct:+-d x=1} http://localhost/v1/vms/m1/reset)
+	BODY=$(cat "$RUN/body")
+	check "POST /v1/vms/m1/reset with Content-Type '$ct': 415 naming application/json" \
+		test "$CODE" = 415 -a "$(json "j['field']")" = Content-Type -a "$(json "'application/json' in j['detail']")" = True
+done
+CODE=$("$CURL" -s -o "$RUN/body" -w '%{http_code}' --unix-socket "$ASOCK" -X DELETE http://localhost/v1/vms/m1)
+BODY=$(cat "$RUN/body")
+check "DELETE without a Content-Type: 415, and the VM stays" test "$CODE" = 415
+CODE=$("$CURL" -s -o "$RUN/body" -w '%{http_code}' --unix-socket "$ASOCK" -T "$SPIN" http://localhost/v1/images/plain.elf)
+BODY=$(cat "$RUN/body")
+check "curl -T without Content-Type: application/octet-stream: 415" test "$CODE" = 415 -a ! -e "$STATE/images/plain.elf"
+api POST /v1/vms/m1/reset
+check "with application/json and no body: reset (200)" test "$CODE" = 200 -a "$(json "j['boot_generation']")" = 2
+
 # ---- HTTPS and tokens -------------------------------------------------------------------
 check "a key and a self-signed certificate were made at first start (key mode 0600)" \
 	test -s "$STATE/tls/cert.pem" -a "$(stat -c %a "$STATE/tls/key.pem")" = 600
@@ -171,6 +189,17 @@ api GET /healthz
 check "/healthz: still 200 (the agent itself is fine)" test "$CODE" = 200
 api GET /v1/vms
 check "the API says 503 unavailable meanwhile" test "$CODE" = 503
+# A 503 is logged with its path: a percent-encoded newline in it must not
+# make a line of its own (log injection).
+api GET "/v1/vms/a%0Ainjected%20line%0D%0Avhagent:%20error:%20forged%1B%5B2J"
+check "a path with %0A, %0D and ESC while it is down: 503" test "$CODE" = 503
+if grep -aqE '^(injected line|vhagent: error: forged)' "$RUN/agent.log" || grep -aq $'\x1b' "$RUN/agent.log"; then
+	tap_not_ok "... and the log has no line the client forged, no raw control byte" "$(grep -a -A1 injected "$RUN/agent.log")"
+else
+	tap_ok "... and the log has no line the client forged, no raw control byte"
+fi
+tap_grep "... the request is logged, its control bytes as \\xNN" \
+	'GET /v1/vms/a\\x0ainjected line\\x0d\\x0avhagent: error: forged\\x1b\[2J -> 503' "$RUN/agent.log"
 hv_start
 check "/readyz: 200 again once it is back and reconciled" agent_wait_ready
 api GET /v1/vms/m1
@@ -218,29 +247,66 @@ kill -TERM $pid3
 wait $pid3
 
 # ---- client certificates --------------------------------------------------------------------
+# A CA may sign certificates for other purposes, and a subject may list
+# several OUs: only a clientAuth certificate whose OUs name exactly one
+# role gets in, with that role; no default role.
 agent_stop
 cd "$RUN" || exit 1
-mkcert() { # NAME OU CA: a key and a certificate signed by CA
+printf 'extendedKeyUsage = clientAuth\n' >client.ext
+printf 'extendedKeyUsage = serverAuth\n' >server.ext
+mkcert() { # NAME SUBJECT CA [EXTFILE]: a key and a certificate signed by CA
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" \
-		-subj "/CN=$1/OU=$2" -out "$1.csr" 2>/dev/null &&
+		-subj "$2" -out "$1.csr" 2>/dev/null &&
 		openssl x509 -req -in "$1.csr" -CA "$3.pem" -CAkey "$3.key" -CAcreateserial -days 1 \
-			-out "$1.pem" 2>/dev/null
+			${4:+-extfile "$4"} -out "$1.pem" 2>/dev/null
 }
 for ca in ca other-ca; do
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$ca.key" \
 		-subj "/CN=$ca" -days 1 -out "$ca.pem" 2>/dev/null
 done
-mkcert cviewer viewer ca && mkcert cadmin admin ca && mkcert crogue admin other-ca
+mkcert cviewer /CN=cviewer/OU=viewer ca client.ext && mkcert cadmin /CN=cadmin/OU=admin ca client.ext &&
+	mkcert crogue /CN=crogue/OU=admin other-ca client.ext &&
+	mkcert cnoeku /CN=cnoeku/OU=admin ca && mkcert cserver /CN=cserver/OU=admin ca server.ext &&
+	mkcert cxviewer /CN=cxviewer/OU=x/OU=viewer ca client.ext &&
+	mkcert ctwo /CN=ctwo/OU=viewer/OU=admin ca client.ext &&
+	mkcert cnoou /CN=cnoou ca client.ext && mkcert cxonly /CN=cxonly/OU=x ca client.ext ||
+	{ echo "Bail out! openssl could not make the test certificates"; exit 1; }
 cd - >/dev/null || exit 1
 agent_start --config "$RUN/agent.conf" --tls-client-ca "$RUN/ca.pem"
-tls GET /v1/vms --cert "$RUN/cviewer.pem" --key "$RUN/cviewer.key"
-check "a client certificate from the configured CA grants its OU's role (viewer reads)" test "$CODE" = 200
-tls POST /v1/vms --cert "$RUN/cviewer.pem" --key "$RUN/cviewer.key" -H 'Content-Type: application/json' -d '{"name":"c1"}'
+ctls() { # CERT METHOD PATH [curl...]: tls with that client certificate
+	local c=$1
+	shift
+	tls "$1" "$2" --cert "$RUN/$c.pem" --key "$RUN/$c.key" "${@:3}"
+}
+ctls cviewer GET /v1/vms
+check "a clientAuth certificate from the configured CA grants its OU's role (viewer reads)" test "$CODE" = 200
+ctls cviewer POST /v1/vms -H 'Content-Type: application/json' -d '{"name":"c1"}'
 check "... and only that role (viewer POST: 403)" test "$CODE" = 403
-tls POST /v1/vms --cert "$RUN/cadmin.pem" --key "$RUN/cadmin.key" -H 'Content-Type: application/json' -d '{"name":"c1"}'
+ctls cadmin POST /v1/vms -H 'Content-Type: application/json' -d '{"name":"c1"}'
 check "OU=admin may define" test "$CODE" = 201
-tls GET /v1/vms --cert "$RUN/crogue.pem" --key "$RUN/crogue.key"
+ctls crogue GET /v1/vms
 check "a certificate from another CA: refused" test "$CODE" = 401 -o "$CODE" = 000
+ctls cnoeku GET /v1/vms
+check "no extendedKeyUsage at all (OU=admin): 401 naming clientAuth" \
+	test "$CODE" = 401 -a "$(json "'clientAuth' in j['detail']")" = True
+ctls cserver GET /v1/vms
+check "extendedKeyUsage serverAuth only (OU=admin): 401 naming clientAuth" \
+	test "$CODE" = 401 -a "$(json "'clientAuth' in j['detail']")" = True
+ctls cxviewer GET /v1/vms
+check "OU=x, OU=viewer: every OU is read, viewer reads" test "$CODE" = 200
+ctls cxviewer POST /v1/vms -H 'Content-Type: application/json' -d '{"name":"c2"}'
+check "... and is a viewer only (POST: 403 naming the viewer role)" \
+	test "$CODE" = 403 -a "$(json "'has viewer' in j['detail']")" = True
+ctls ctwo GET /v1/vms
+check "OU=viewer, OU=admin: two roles, refused (403 forbidden naming both)" \
+	test "$CODE" = 403 -a "$(json "j['code']")" = forbidden -a "$(json "'viewer and admin' in j['detail']")" = True
+ctls ctwo GET /v1/vms -H "Authorization: Bearer $ADMIN"
+check "... even with an admin token" test "$CODE" = 403
+ctls cnoou GET /v1/vms
+check "no OU: no default role (403 forbidden, 'no role')" \
+	test "$CODE" = 403 -a "$(json "'no role' in j['detail']")" = True
+ctls cxonly GET /v1/vms
+check "OU=x only: no default role either (403)" test "$CODE" = 403
 tls GET /v1/vms -H "Authorization: Bearer $OPERATOR"
 check "without a certificate tokens still work" test "$CODE" = 200
 

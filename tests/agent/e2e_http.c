@@ -80,6 +80,28 @@ VH_TEST(http, body_limits_and_media_type)
 		e2e_resp_free(&r);
 	}
 	free(body);
+	/* Far past the limit (4 MiB chunked against 64 KiB): still a 413,
+	 * never a reset, over the unix socket and over HTTPS. */
+	big = 4u << 20;
+	body = malloc(big + 1);
+	VH_ASSERT(body != NULL);
+	memset(body, ' ', big);
+	body[0] = '{';
+	body[big - 1] = '}';
+	body[big] = '\0';
+	{
+		const struct e2e_env *env = e2e_env();
+		const char *chunked[] = { "Transfer-Encoding: chunked", NULL };
+		VH_EXPECT_EQ(e2e_req(&r, E2E_UNIX, NULL, "POST", "/v1/vms", body, chunked), 413L);
+		e2e_expect_problem(&r, 413, "too_large", NULL);
+		e2e_resp_free(&r);
+		VH_EXPECT_EQ(
+		    e2e_req(&r, E2E_HTTPS, env->operator_token, "POST", "/v1/vms", body, chunked),
+		    413L);
+		e2e_expect_problem(&r, 413, "too_large", NULL);
+		e2e_resp_free(&r);
+	}
+	free(body);
 	e2e_req(&r, E2E_UNIX, NULL, "POST", "/v1/vms", "{\"name\":\"mt1\"}", octet);
 	e2e_expect_problem(&r, 415, "unsupported_media_type", NULL);
 	e2e_resp_free(&r);
@@ -95,6 +117,68 @@ VH_TEST(http, body_limits_and_media_type)
 		e2e_resp_free(&r);
 		e2e_destroy("mt2");
 	}
+}
+
+/* What a browser sends cross-site without a preflight (no body, or
+ * text/plain or a form encoding) is refused on every state-changing
+ * route with 415, before anything happens; application/json passes. */
+VH_TEST(http, state_changing_requests_need_json)
+{
+	static const struct {
+		const char *method, *path, *ctype, *body;
+	} simple[] = {
+		{ "POST", "/v1/vms/ct1/reset", "Content-Type:", NULL },
+		{ "POST", "/v1/vms/ct1/reset", "Content-Type: text/plain", "{}" },
+		{ "POST", "/v1/vms/ct1/reset", "Content-Type: application/x-www-form-urlencoded",
+		  "a=b" },
+		{ "POST", "/v1/vms/ct1/reset", "Content-Type: multipart/form-data; boundary=x",
+		  "--x--" },
+		{ "POST", "/v1/vms", "Content-Type: text/plain",
+		  "{\"name\":\"ct2\",\"memory_mib\":16}" },
+		{ "PUT", "/v1/vms/ct1/cpu", "Content-Type: text/plain", "{\"shares\":\"low\"}" },
+		{ "PATCH", "/v1/vms/ct1", "Content-Type:", "{\"cpu\":{\"shares\":\"low\"}}" },
+		{ "DELETE", "/v1/vms/ct1", "Content-Type:", NULL },
+		{ "DELETE", "/v1/vms/ct1?force=true", "Content-Type: text/plain", NULL },
+		{ "PUT", "/v1/images/ct.elf", "Content-Type: text/plain",
+		  "\x7f"
+		  "ELF" },
+	};
+	struct e2e_resp r;
+
+	e2e_env();
+	e2e_define("ct1", "");
+	VH_ASSERT_EQ(e2e_call(&r, "PUT", "/v1/vms/ct1/power", "{\"state\":\"running\"}"), 200L);
+	e2e_resp_free(&r);
+	for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++) {
+		const char *h[] = { simple[i].ctype, NULL };
+
+		e2e_req(&r, E2E_UNIX, NULL, simple[i].method, simple[i].path, simple[i].body, h);
+		e2e_expect_problem(&r, 415, "unsupported_media_type", "Content-Type");
+		if (r.code != 415)
+			fprintf(stderr, "  request %zu: %s %s (%s)\n", i, simple[i].method,
+				simple[i].path, simple[i].ctype);
+		e2e_resp_free(&r);
+	}
+	/* Nothing happened: still running, never reset, shares unchanged,
+	 * nothing defined, no image. */
+	VH_ASSERT_EQ(e2e_call(&r, "GET", "/v1/vms/ct1", NULL), 200L);
+	VH_EXPECT_STREQ(e2e_str(r.json, "state"), "running");
+	VH_EXPECT_EQ(e2e_int(r.json, "boot_generation"), 1);
+	VH_EXPECT_STREQ(e2e_str(r.json, "cpu.shares"), "normal");
+	e2e_resp_free(&r);
+	VH_EXPECT_EQ(e2e_call(&r, "GET", "/v1/vms/ct2", NULL), 404L);
+	e2e_resp_free(&r);
+	VH_EXPECT_EQ(e2e_call(&r, "GET", "/v1/images/ct.elf", NULL), 404L);
+	e2e_resp_free(&r);
+	/* A body-less POST with application/json goes through. */
+	{
+		const char *json[] = { "Content-Type: application/json", NULL };
+		VH_EXPECT_EQ(e2e_req(&r, E2E_UNIX, NULL, "POST", "/v1/vms/ct1/reset", NULL, json),
+			     200L);
+		VH_EXPECT_EQ(e2e_int(r.json, "boot_generation"), 2);
+		e2e_resp_free(&r);
+	}
+	e2e_destroy("ct1");
 }
 
 VH_TEST(http, oversized_headers_are_refused)
@@ -132,12 +216,17 @@ VH_TEST(http, keep_alive_connections_are_reused)
 	static const struct {
 		const char *method, *path, *body;
 	} reqs[] = {
-		{ "GET", "/v1/host", NULL },	    { "GET", "/v1/host", NULL },
-		{ "GET", "/v1/vms/nosuch", NULL },  { "GET", "/v1/host", NULL },
-		{ "GET", "/v1/nothing", NULL },	    { "GET", "/healthz", NULL },
+		{ "GET", "/v1/host", NULL },
+		{ "GET", "/v1/host", NULL },
+		{ "GET", "/v1/vms/nosuch", NULL },
+		{ "GET", "/v1/host", NULL },
+		{ "GET", "/v1/nothing", NULL },
+		{ "GET", "/healthz", NULL },
 		/* Refusals of small bodies: read, dropped, connection kept. */
-		{ "PUT", "/v1/vms", "{}" },	    { "OPTIONS", "/v1/vms/x", NULL },
-		{ "POST", "/v1/vms", "{\"x\":1}" }, { "POST", "/v1/host", "{}" },
+		{ "PUT", "/v1/vms", "{}" },
+		{ "OPTIONS", "/v1/vms/x", NULL },
+		{ "POST", "/v1/vms", "{\"x\":1}" },
+		{ "POST", "/v1/host", "{}" },
 		{ "GET", "/v1/host", NULL },
 	};
 	const struct e2e_env *env = e2e_env();
@@ -389,6 +478,21 @@ VH_TEST(auth, admin_makes_and_revokes_tokens)
 	e2e_req(&r, E2E_HTTPS, env->admin_token, "POST", "/v1/tokens",
 		"{\"name\":\"made-by-api\",\"role\":\"admin\"}", NULL);
 	e2e_expect_problem(&r, 409, "conflict", "name");
+	e2e_resp_free(&r);
+	/* An Idempotency-Key would keep the secret for a replay: refused
+	 * (400), twice, with no token made and no secret in either answer. */
+	for (int i = 0; i < 2; i++) {
+		const char *idem[] = { "Idempotency-Key: tok-key-1", NULL };
+		e2e_req(&r, E2E_HTTPS, env->admin_token, "POST", "/v1/tokens",
+			"{\"name\":\"idem-token\",\"role\":\"admin\"}", idem);
+		e2e_expect_problem(&r, 400, "bad_request", "Idempotency-Key");
+		VH_EXPECT(e2e_str(r.json, "token") == NULL);
+		VH_EXPECT_STREQ(r.replayed, "");
+		e2e_resp_free(&r);
+	}
+	VH_ASSERT_EQ(e2e_req(&r, E2E_HTTPS, env->admin_token, "GET", "/v1/tokens", NULL, NULL),
+		     200L);
+	VH_EXPECT(strstr(r.body, "idem-token") == NULL);
 	e2e_resp_free(&r);
 	/* Revoked: refused from now on. */
 	VH_EXPECT_EQ(e2e_req(&r, E2E_HTTPS, env->admin_token, "DELETE", path, NULL, NULL), 204L);

@@ -93,11 +93,14 @@ agent_kill9() {
 }
 
 # api METHOD PATH [curl options...]: over the unix socket (root: admin);
-# sets CODE and BODY (the body is also in $RUN/body).
+# sets CODE and BODY (the body is also in $RUN/body).  POST, PUT, PATCH
+# and DELETE get the Content-Type the agent requires (application/json,
+# application/octet-stream with -T) unless the options name one.
 api() {
 	local m=$1 p=$2
 	shift 2
-	CODE=$("$CURL" -s -o "$RUN/body" -w '%{http_code}' --unix-socket "$ASOCK" -X "$m" "$@" "http://localhost$p")
+	CODE=$("$CURL" -s -o "$RUN/body" -w '%{http_code}' --unix-socket "$ASOCK" -X "$m" \
+		$(agent_env_content_type "$m" "$@") "$@" "http://localhost$p")
 	BODY=$(cat "$RUN/body")
 }
 
@@ -105,8 +108,8 @@ api() {
 tls() {
 	local m=$1 p=$2
 	shift 2
-	CODE=$("$CURL" -s -o "$RUN/body" -w '%{http_code}' --cacert "$STATE/tls/cert.pem" -X "$m" "$@" \
-		"https://localhost:$PORT$p")
+	CODE=$("$CURL" -s -o "$RUN/body" -w '%{http_code}' --cacert "$STATE/tls/cert.pem" -X "$m" \
+		$(agent_env_content_type "$m" "$@") "$@" "https://localhost:$PORT$p")
 	BODY=$(cat "$RUN/body")
 }
 

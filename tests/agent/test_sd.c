@@ -235,6 +235,7 @@ static int log_plain_child(void *arg)
 	vh_log_set_level(VH_LOG_ERR);
 	vh_log(VH_LOG_WARNING, "hidden at err");
 	vh_log(VH_LOG_ERR, "still shown");
+	vh_log(VH_LOG_ERR, "GET %s -> 503", "/v1/vms/a\nvhagent: error: forged");
 	return 0;
 }
 
@@ -246,7 +247,8 @@ VH_TEST(sd, log_to_stderr_with_levels)
 	VH_EXPECT_STREQ(out, "vhagent: info: hello 1\n"
 			     "vhagent: error: bad thing: why\n"
 			     "vhagent: debug: now shown\n"
-			     "vhagent: error: still shown\n");
+			     "vhagent: error: still shown\n"
+			     "vhagent: error: GET /v1/vms/a\\x0avhagent: error: forged -> 503\n");
 }
 
 /* A private /run with a journal socket of our own (see the top). */

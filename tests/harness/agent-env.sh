@@ -187,6 +187,23 @@ agent_pair_stop() { # NAME
 	done
 }
 
+# agent_env_content_type METHOD [curl options...]: the -H option naming
+# the Content-Type vhagent requires of a state-changing request (with or
+# without a body), as words for a curl command line; nothing for GET and
+# HEAD or when the options name one already.
+agent_env_content_type() {
+	local m=$1 a type=application/json
+	shift
+	case $m in POST | PUT | PATCH | DELETE) ;; *) return 0 ;; esac
+	for a in "$@"; do
+		case $a in
+		[Cc]ontent-[Tt]ype:*) return 0 ;;
+		-T | --upload-file) type=application/octet-stream ;;
+		esac
+	done
+	printf '%s\n' -H "Content-Type:$type"
+}
+
 agent_api() { # NAME METHOD PATH [BODY]
 	local sock_var="${1}_sock" out
 	out=$(mktemp)
@@ -194,7 +211,8 @@ agent_api() { # NAME METHOD PATH [BODY]
 		API_CODE=$("$AGENT_ENV_CURL" -s -o "$out" -w '%{http_code}' --unix-socket "${!sock_var}" -X "$2" \
 			-H 'Content-Type: application/json' --data-binary "$4" "http://vh$3")
 	else
-		API_CODE=$("$AGENT_ENV_CURL" -s -o "$out" -w '%{http_code}' --unix-socket "${!sock_var}" -X "$2" "http://vh$3")
+		API_CODE=$("$AGENT_ENV_CURL" -s -o "$out" -w '%{http_code}' --unix-socket "${!sock_var}" -X "$2" \
+			$(agent_env_content_type "$2") "http://vh$3")
 	fi
 	API_BODY=$(cat "$out")
 	rm -f "$out"
@@ -203,5 +221,5 @@ agent_api() { # NAME METHOD PATH [BODY]
 agent_put_image() { # NAME FILE
 	local sock_var="${1}_sock"
 	API_CODE=$("$AGENT_ENV_CURL" -s -o /dev/null -w '%{http_code}' --unix-socket "${!sock_var}" \
-		-T "$2" "http://vh/v1/images/$(basename "$2")")
+		-H 'Content-Type: application/octet-stream' -T "$2" "http://vh/v1/images/$(basename "$2")")
 }

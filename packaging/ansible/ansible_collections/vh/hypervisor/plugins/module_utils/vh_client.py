@@ -141,6 +141,10 @@ class VhClient:
         data = None
         if body is not None:
             data = json.dumps(body, separators=(',', ':')).encode('utf-8')
+        if body is not None or method not in ('GET', 'HEAD'):
+            # A request that changes something names its type even with
+            # no body: the agent refuses it otherwise (415), so that no
+            # browser can send it cross-site.
             hdrs['Content-Type'] = content_type
         if headers:
             hdrs.update(headers)

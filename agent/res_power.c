@@ -16,8 +16,8 @@
 
 enum step { NOTHING, START, STOP, PAUSE, RESUME, REFUSE };
 
-/* [current state][wanted] -> operation.  Wanted: running, stopped, paused. */
-static const enum step steps[VH_VM_STATE_COUNT][3] = {
+/* [current state][wanted] -> operation. */
+static const enum step steps[VH_VM_STATE_COUNT][VH_API_POWER_COUNT] = {
 	[VH_VM_DEFINED] = { START, NOTHING, REFUSE }, [VH_VM_RUNNING] = { NOTHING, STOP, PAUSE },
 	[VH_VM_PAUSED] = { RESUME, STOP, NOTHING },   [VH_VM_STOPPED] = { START, NOTHING, REFUSE },
 	[VH_VM_CRASHED] = { START, NOTHING, REFUSE }, /* crashed is powered off already */
@@ -29,16 +29,6 @@ static const uint16_t step_type[] = {
 	[PAUSE] = VH_PROTO_VM_PAUSE,
 	[RESUME] = VH_PROTO_VM_RESUME,
 };
-
-static int wanted_index(const char *s)
-{
-	static const char *const names[3] = { "running", "stopped", "paused" };
-
-	for (int i = 0; i < 3; i++)
-		if (strcmp(s, names[i]) == 0)
-			return i;
-	return -1;
-}
 
 static int act(const struct vh_proto_vm_info *info, uint16_t type, struct vh_api_problem *p)
 {
@@ -72,29 +62,18 @@ static void finish(struct vh_req *r, const struct vh_proto_vm_info *before)
 
 void vh_res_vm_power(struct vh_req *r)
 {
-	static const char *const keys[] = { "state", "force", NULL };
 	struct json_object *body = vh_req_json(r);
 	struct vh_proto_vm_info info;
 	struct vh_api_problem p = { 0 };
-	const char *state = NULL;
-	bool force = false;
+	struct vh_api_power want;
 	pthread_mutex_t *lock;
 	enum step step;
-	int want;
 
 	if (!body)
 		return;
-	if (vh_api_only_keys(body, "", keys, &p) ||
-	    vh_api_get_string(body, "state", "state", 16, true, &state, &p) ||
-	    vh_api_get_bool(body, "force", "force", false, &force, &p)) {
+	if (vh_api_power_from_json(body, &want, &p)) {
 		json_object_put(body);
 		vh_reply_problem(r, &p);
-		return;
-	}
-	if ((want = wanted_index(state)) < 0) {
-		vh_reply_fail(r, VH_API_INVALID_FIELD, "state",
-			      "state: \"%s\" is not one of running, stopped, paused", state);
-		json_object_put(body);
 		return;
 	}
 	json_object_put(body);
@@ -102,13 +81,13 @@ void vh_res_vm_power(struct vh_req *r)
 		return;
 	if (vh_vmu_if_match(r, &info))
 		goto out;
-	step = info.summary.state < VH_VM_STATE_COUNT ? steps[info.summary.state][want] : REFUSE;
+	step = info.summary.state < VH_VM_STATE_COUNT ? steps[info.summary.state][want.state] : REFUSE;
 	if (step == REFUSE) {
 		vh_reply_fail(r, VH_API_CONFLICT, "state", "VM \"%s\" is %s: it cannot be paused",
 			      info.summary.name, vh_api_state_name(info.summary.state));
 		goto out;
 	}
-	if (step == STOP && !force &&
+	if (step == STOP && !want.force &&
 	    (info.summary.state == VH_VM_RUNNING || info.summary.state == VH_VM_PAUSED)) {
 		vh_reply_fail(
 		    r, VH_API_CONFLICT, "force",

@@ -53,30 +53,23 @@ void vh_res_tokens_list(struct vh_req *r)
 
 void vh_res_tokens_create(struct vh_req *r)
 {
-	static const char *const keys[] = { "name", "role", NULL };
 	struct json_object *body = vh_req_json(r), *o;
 	struct vh_api_problem p = { 0 };
+	struct vh_api_token_request want;
 	struct vh_token_info info;
-	const char *name = NULL, *role = NULL;
 	char secret[128], err[256], loc[64];
 	enum vh_role rl;
 
 	if (!body)
 		return;
-	if (vh_api_only_keys(body, "", keys, &p) ||
-	    vh_api_get_string(body, "name", "name", 63, true, &name, &p) ||
-	    vh_api_get_string(body, "role", "role", 16, true, &role, &p)) {
+	if (vh_api_token_request_from_json(body, &want, &p)) {
 		json_object_put(body);
 		vh_reply_problem(r, &p);
 		return;
 	}
-	if (!vh_api_name_valid(name)) {
-		vh_reply_fail(r, VH_API_INVALID_FIELD, "name", "name: 1-63 of A-Z a-z 0-9 . _ -");
-	} else if ((rl = vh_role_from_name(role)) == VH_ROLE_NONE) {
-		vh_reply_fail(r, VH_API_INVALID_FIELD, "role",
-			      "role: \"%s\" is not viewer, operator or admin", role);
-	} else if (vh_auth_token_create(vh_agent->auth, name, rl, &info, secret, sizeof(secret),
-					err, sizeof(err))) {
+	rl = vh_role_from_name(want.role);
+	if (vh_auth_token_create(vh_agent->auth, want.name, rl, &info, secret, sizeof(secret), err,
+				 sizeof(err))) {
 		if (errno == EEXIST)
 			vh_reply_fail(r, VH_API_CONFLICT, "name", "%s", err);
 		else

@@ -164,6 +164,31 @@ void vh_api_vm_ref(const char *segment, struct vh_proto_vm_ref *ref);
 bool vh_api_name_valid(const char *name);
 bool vh_api_image_name_valid(const char *name); /* same charset, 1..63, uuids allowed */
 
+/* ---- other request bodies ----------------------------------------------- */
+
+/* PUT /v1/vms/{vm}/power: {"state":"running"|"stopped"|"paused",
+ * "force":bool (optional, false)}. */
+enum vh_api_power_state {
+	VH_API_POWER_RUNNING,
+	VH_API_POWER_STOPPED,
+	VH_API_POWER_PAUSED,
+	VH_API_POWER_COUNT
+};
+struct vh_api_power {
+	enum vh_api_power_state state;
+	bool force;
+};
+int vh_api_power_from_json(struct json_object *obj, struct vh_api_power *out,
+			   struct vh_api_problem *p);
+/* POST /v1/tokens: {"name": a name as vh_api_name_valid, "role":
+ * "viewer"|"operator"|"admin"}; out gets both, NUL-terminated. */
+struct vh_api_token_request {
+	char name[64];
+	char role[16];
+};
+int vh_api_token_request_from_json(struct json_object *obj, struct vh_api_token_request *out,
+				   struct vh_api_problem *p);
+
 /* ---- stats and host ------------------------------------------------------ */
 
 /* GET /v1/vms/{vm}/stats: {"vm":name,"uuid":…,"id":N,"state":…,

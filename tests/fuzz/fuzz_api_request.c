@@ -5,7 +5,9 @@
  *   - a request body for vh_api_parse, then (when it parses) for
  *     vh_api_vm_from_json (POST /v1/vms), vh_api_vm_patch (PATCH, on a
  *     stopped and on a running VM), vh_api_cpu_from_json and
- *     vh_api_mem_from_json (PUT .../cpu, .../memory), shares;
+ *     vh_api_mem_from_json (PUT .../cpu, .../memory), shares,
+ *     vh_api_power_from_json (PUT .../power) and
+ *     vh_api_token_request_from_json (POST /v1/tokens);
  *   - a path segment or flag value (its first 200 bytes as a C string)
  *     for vh_api_vm_ref, the name and uuid checks and the unit parsers;
  *   - a hypervisor error reply (code, field, reason from the bytes) for
@@ -273,6 +275,33 @@ static void check_proto_error(const uint8_t *data, size_t size)
 	check_problem(&p, all, sizeof(all) / sizeof(all[0]), "from_proto_error");
 }
 
+/* The power and token bodies: an accepted one is within its enums and
+ * names a valid token name; a refusal names a field. */
+static void check_small_bodies(struct json_object *body)
+{
+	struct vh_api_power pw = { .state = VH_API_POWER_COUNT };
+	struct vh_api_token_request tk;
+	struct vh_api_problem p;
+
+	memset(&p, 0, sizeof(p));
+	if (vh_api_power_from_json(body, &pw, &p) == 0) {
+		if ((unsigned)pw.state >= VH_API_POWER_COUNT)
+			die("power: accepted state %d out of range", (int)pw.state);
+	} else {
+		check_problem(&p, field_codes, 2, "power");
+	}
+	memset(&p, 0, sizeof(p));
+	memset(&tk, 0xa5, sizeof(tk));
+	if (vh_api_token_request_from_json(body, &tk, &p) == 0) {
+		if (!memchr(tk.name, 0, sizeof(tk.name)) || !vh_api_name_valid(tk.name) ||
+		    (strcmp(tk.role, "viewer") && strcmp(tk.role, "operator") &&
+		     strcmp(tk.role, "admin")))
+			die("token: accepted a bad name or role");
+	} else {
+		check_problem(&p, field_codes, 2, "token");
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct json_object *o = NULL;
@@ -285,6 +314,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_patch(o, false);
 		check_patch(o, true);
 		check_controls(o);
+		check_small_bodies(o);
 		json_object_put(o);
 	} else {
 		if (o)

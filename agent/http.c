@@ -759,12 +759,50 @@ static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_co
 	}
 }
 
+/* libmicrohttpd logs once per event, and some events are the client's to
+ * cause as often as it likes ("Server reached connection limit" for every
+ * refused connection, about 90 lines a second under a connection flood):
+ * at most LOG_BURST of its lines are logged in each LOG_WINDOW_NS, and
+ * the number held back is logged with the first line of a later window,
+ * so a flood costs the journal a few lines, not a line per connection. */
+#define LOG_BURST     20u
+#define LOG_WINDOW_NS (10ull * 1000000000ull)
+
+static struct {
+	pthread_mutex_t lock;
+	uint64_t window_start;
+	unsigned in_window;
+	unsigned long held_back;
+} mhd_log = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
 static void on_log(void *cls, const char *fmt, va_list ap)
 {
 	char buf[512];
 	size_t n;
+	uint64_t now = vh_mono_ns();
+	unsigned long held = 0;
+	bool emit;
 
 	(void)cls;
+	pthread_mutex_lock(&mhd_log.lock);
+	if (now - mhd_log.window_start >= LOG_WINDOW_NS) {
+		mhd_log.window_start = now;
+		mhd_log.in_window = 0;
+	}
+	emit = mhd_log.in_window < LOG_BURST;
+	if (emit) {
+		mhd_log.in_window++;
+		held = mhd_log.held_back;
+		mhd_log.held_back = 0;
+	} else {
+		mhd_log.held_back++;
+	}
+	pthread_mutex_unlock(&mhd_log.lock);
+	if (!emit)
+		return;
+	if (held)
+		vh_log(VH_LOG_WARNING, "libmicrohttpd: %lu messages held back (more than %u in %llu s)",
+		       held, LOG_BURST, LOG_WINDOW_NS / 1000000000ull);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	n = strlen(buf);
 	while (n && buf[n - 1] == '\n')

@@ -801,8 +801,9 @@ static void on_log(void *cls, const char *fmt, va_list ap)
 	if (!emit)
 		return;
 	if (held)
-		vh_log(VH_LOG_WARNING, "libmicrohttpd: %lu messages held back (more than %u in %llu s)",
-		       held, LOG_BURST, LOG_WINDOW_NS / 1000000000ull);
+		vh_log(VH_LOG_WARNING,
+		       "libmicrohttpd: %lu messages held back (more than %u in %llu s)", held,
+		       LOG_BURST, LOG_WINDOW_NS / 1000000000ull);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	n = strlen(buf);
 	while (n && buf[n - 1] == '\n')

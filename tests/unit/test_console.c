@@ -85,7 +85,7 @@ VH_TEST(console_budget, a_flooding_guest_is_cut_and_counted_on_every_path)
 {
 	struct mem_env e;
 	struct vh_vm *vm = console_env(&e, 1000, 1000);
-	struct vh_hypercall_regs r = { VH_HC_CONSOLE_WRITE, 0x1000, 4096, 0, 0 };
+	struct vh_hypercall_regs r = { VH_HC_CONSOLE_WRITE, 0x1000, 4096, 0, 0, 0 };
 	char buf[VH_CONSOLE_TAIL_BYTES];
 	uint64_t first;
 

@@ -11,6 +11,7 @@
  *   kvm.c          /dev/kvm: capabilities, VM and vCPU fds, CPUID, registers
  *   vmctx.c        the backend's per-VM state and its lifetime
  *   images.c       guest images by name from the image directory
+ *   image_load.c   a VM's image into its memory, without stalling the host
  *   console.c      guest console output to a log file per VM
  *   worker.c       one thread per pCPU: the scheduler loop, timers, kicks
  *   exits.c        KVM exit reasons, table-driven
@@ -185,7 +186,8 @@ struct vh_hosted_vm {
 	struct vh_vm *vm;          /* valid while !gone (host lock) */
 	bool gone;                 /* the core undefined it (host lock) */
 	uint32_t refs;             /* core link + workers using it (host lock) */
-	uint32_t loaded_generation; /* boot generation the image was loaded for */
+	uint32_t loaded_generation;  /* boot generation the image was loaded for (host lock) */
+	struct vh_hosted_load *load; /* the image load under way, or NULL (host lock) */
 	struct vh_boot_state boot; /* what the loader said (mode 0: no kernel) */
 	int vm_fd;
 	struct vh_hosted_guest_mem mem;
@@ -210,11 +212,34 @@ enum vh_hosted_prepare {
 	VH_HOSTED_PREPARE_PARKED, /* not startable (AP awaiting its SIPI, no
 				     kernel): block it in the scheduler */
 	VH_HOSTED_PREPARE_FAILED, /* the VM was crashed (the reason is logged) */
+	VH_HOSTED_PREPARE_LOAD,   /* this worker loads the image: vh_hosted_load_run() */
+	VH_HOSTED_PREPARE_WAIT,   /* another worker loads it: try again shortly */
 };
 /* Brings the VM's guest up to its boot generation before one of its vCPUs
  * runs: loads the image (once per generation), resets this vCPU's
  * registers, starts an AP at its SIPI.  Host lock held. */
 enum vh_hosted_prepare vh_hosted_vm_prepare(struct vh_hosted_vm *hvm, struct vh_hosted_vcpu *hv);
+/* ---- image_load.c ---------------------------------------------------------------- */
+
+/* Hold the host lock at most about this long per batch of a load. */
+#define VH_HOSTED_LOAD_HOLD_NS 1000000ull
+
+struct vh_hosted_load;
+struct vh_hosted_worker;
+/* Host lock held, the VM's image not loaded for its boot generation:
+ * LOAD when the caller is now the one to load it (hvm->load, marked
+ * busy), WAIT while another worker does, FAILED (VM crashed) without
+ * memory. */
+enum vh_hosted_prepare vh_hosted_load_begin(struct vh_hosted_vm *hvm);
+/* Without the host lock, after LOAD, holding a reference on hvm: reads,
+ * plans and copies until done, failed (VM crashed), stale (dropped), the
+ * VM paused, or the quantum (until) over or w kicked (kept for the
+ * vCPU's next pick).  Returns what the worker tells the scheduler. */
+enum vh_hosted_next vh_hosted_load_run(struct vh_hosted_worker *w, struct vh_hosted_vm *hvm,
+				       struct vh_hosted_load *l, uint64_t until);
+/* Frees a load that no worker works on (NULL: nothing). */
+void vh_hosted_load_free(struct vh_hosted_load *l);
+
 /* Flushes every VM's console (host lock held). */
 void vh_hosted_vm_flush_consoles(struct vh_hosted *d);
 
@@ -327,6 +352,7 @@ struct vh_hosted {
 	struct vh_platform plat;
 	struct vh_host host;
 	pthread_mutex_t lock;        /* the host lock */
+	atomic_uint lock_waiters;    /* threads blocked in vh_hosted_lock */
 	struct vh_hosted_frames frames;
 	struct vh_hosted_kvm kvm;
 	struct vh_hosted_vm *vms;    /* backend VM states (host lock) */

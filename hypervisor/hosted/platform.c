@@ -38,7 +38,13 @@ void vh_hosted_log(struct vh_hosted *d, const char *fmt, ...)
 
 void vh_hosted_lock(struct vh_hosted *d)
 {
+	/* Counted when it has to wait, so that a long job that takes the
+	 * lock in batches (image_load.c) can let the waiters in first. */
+	if (pthread_mutex_trylock(&d->lock) == 0)
+		return;
+	atomic_fetch_add(&d->lock_waiters, 1);
 	pthread_mutex_lock(&d->lock);
+	atomic_fetch_sub(&d->lock_waiters, 1);
 }
 
 void vh_hosted_unlock(struct vh_hosted *d)

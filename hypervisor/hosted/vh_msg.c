@@ -50,6 +50,9 @@ static void usage(FILE *f)
 		"                              FROM (default 0: the oldest held) on, raw to stdout;\n"
 		"                              \"console: first F len L total T\" to stderr\n"
 		"  wait VM STATE [SECONDS]     poll until the VM is in STATE\n"
+		"  latency SECONDS [GAP_MS]    HOST_STATS every GAP_MS (default 10) for SECONDS,\n"
+		"                              each on its own connection; prints how long the\n"
+		"                              replies took (requests, p50_us, p99_us, max_us)\n"
 		"  raw FILE|- [--no-wait] [--hold S]  send bytes as they are; print every reply\n"
 		"                              (--no-wait: hang up at once, as a dying client;\n"
 		"                              --hold: keep the connection S seconds first)\n"
@@ -538,6 +541,65 @@ static int simple(uint16_t type, const char *vm)
 	return print_reply(&r);
 }
 
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* What a client waits for an answer while the daemon is busy (a large
+ * image loading, many VMs): the round trip of HOST_STATS, connect to
+ * reply, measured here so that no process start-up is counted. */
+static int cmd_latency(int argc, char **argv)
+{
+	uint64_t secs, gap_ms = 10, end, n = 0, cap, *lat;
+	int rc = 0;
+
+	if (argc < 1 || argc > 2 || !parse_u64(argv[0], &secs) || secs == 0 || secs > 3600 ||
+	    (argc == 2 && (!parse_u64(argv[1], &gap_ms) || gap_ms > 60000))) {
+		usage(stderr);
+		return 2;
+	}
+	cap = secs * 1000 / (gap_ms ? gap_ms : 1) + 1;
+	if (!(lat = calloc(cap, sizeof(*lat)))) {
+		fprintf(stderr, "vh-msg: out of memory\n");
+		return 2;
+	}
+	end = mono_us() + secs * 1000000u;
+	while (n < cap && mono_us() < end) {
+		struct vh_proto_request req = { .type = VH_PROTO_HOST_STATS };
+		struct vh_proto_reply r;
+		uint64_t t0 = mono_us();
+		if (transact(&req, &r) || r.hdr.status != VH_OK) {
+			rc = 2;
+			break;
+		}
+		lat[n++] = mono_us() - t0;
+		if (gap_ms) {
+			struct timespec ts = { (time_t)(gap_ms / 1000), (long)(gap_ms % 1000) * 1000000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+	qsort(lat, n, sizeof(*lat), cmp_u64);
+	printf("requests: %" PRIu64 "\n", n);
+	if (n) {
+		printf("p50_us: %" PRIu64 "\n", lat[n / 2]);
+		printf("p99_us: %" PRIu64 "\n", lat[n * 99 / 100]);
+		printf("max_us: %" PRIu64 "\n", lat[n - 1]);
+	}
+	free(lat);
+	return rc;
+}
+
 static int paged(uint16_t type)
 {
 	uint32_t start = 0;
@@ -844,6 +906,8 @@ int main(int argc, char **argv)
 		return cmd_balloon(argc, argv);
 	if (!strcmp(cmd, "wait"))
 		return cmd_wait(argc, argv);
+	if (!strcmp(cmd, "latency"))
+		return cmd_latency(argc, argv);
 	if (!strcmp(cmd, "console"))
 		return cmd_console(argc, argv);
 	if (!strcmp(cmd, "raw"))

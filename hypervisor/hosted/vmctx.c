@@ -7,8 +7,9 @@
  * reference frees the state.
  *
  * Booting follows the core's boot generation: when it moves (start,
- * reset) the image is loaded again, once, and every vCPU gets its power-on
- * registers before it next runs. */
+ * reset) the image is loaded again, once (image_load.c, mostly without the
+ * host lock), and every vCPU gets its power-on registers before it next
+ * runs. */
 #define _GNU_SOURCE
 #include <linux/kvm.h>
 #include <stdio.h>
@@ -37,6 +38,7 @@ static void free_hvm(struct vh_hosted_vm *hvm)
 	free(hvm->vcpus);
 	if (hvm->vm_fd >= 0)
 		close(hvm->vm_fd);
+	vh_hosted_load_free(hvm->load); /* not busy: no worker holds hvm */
 	vh_hosted_guest_mem_fini(&hvm->mem);
 	vh_hosted_console_close(&hvm->console);
 	free(hvm);
@@ -137,67 +139,6 @@ void vh_hosted_vm_flush_consoles(struct vh_hosted *d)
 		vh_hosted_console_flush(&hvm->console);
 }
 
-/* How an image name says what it is: Multiboot unless its suffix names a
- * raw binary (docs/hosted.md). */
-static void image_kind(const char *name, struct vh_loader_args *a)
-{
-	size_t n = strlen(name);
-
-	if ((n > 4 && (!strcmp(name + n - 4, ".bin") || !strcmp(name + n - 4, ".raw")))) {
-		a->kind = VH_IMAGE_RAW_REAL;
-		a->load_addr = 0x7c00;
-	} else if (n > 5 && !strcmp(name + n - 5, ".flat")) {
-		a->kind = VH_IMAGE_RAW_PROT32;
-		a->load_addr = 0x100000;
-	} else {
-		a->kind = VH_IMAGE_AUTO;
-	}
-}
-
-/* Loads the VM's kernel and modules for its current boot generation. */
-static int load_image(struct vh_hosted_vm *hvm)
-{
-	struct vh_hosted *d = hvm->d;
-	struct vh_vm *vm = hvm->vm;
-	const struct vh_boot_config *b = &vm->cfg.boot;
-	struct vh_loader_module mods[VH_BOOT_MAX_MODULES];
-	void *bufs[VH_BOOT_MAX_MODULES + 1] = { 0 };
-	struct vh_loader_args a = { 0 };
-	char why[256], cmdline[VH_BOOT_PATH_MAX + VH_BOOT_CMDLINE_MAX + 2];
-	uint64_t max = vm->cfg.memory_mib * VH_MIB;
-	struct vh_error err = { 0 };
-	int rc = -1;
-
-	image_kind(b->kernel, &a);
-	if (vh_hosted_image_read(d->opt.images_dir, b->kernel, max, &bufs[0], &a.len, why,
-				 sizeof(why)))
-		goto out;
-	a.image = bufs[0];
-	for (uint32_t i = 0; i < b->nmodules && i < VH_BOOT_MAX_MODULES; i++) {
-		if (vh_hosted_image_read(d->opt.images_dir, b->modules[i].image, max, &bufs[i + 1],
-					 &mods[i].len, why, sizeof(why)))
-			goto out;
-		mods[i].bytes = bufs[i + 1];
-		mods[i].args = b->modules[i].args;
-	}
-	a.modules = mods;
-	a.nmodules = b->nmodules;
-	/* As GRUB and QEMU pass it: the image name, then the arguments. */
-	snprintf(cmdline, sizeof(cmdline), "%s%s%s", b->kernel, b->cmdline[0] ? " " : "", b->cmdline);
-	a.cmdline = cmdline;
-	if (vh_loader_load(&d->host, vm, &a, &hvm->boot, &err)) {
-		snprintf(why, sizeof(why), "loading \"%s\": %s", b->kernel, err.reason);
-		goto out;
-	}
-	rc = 0;
-out:
-	for (size_t i = 0; i <= VH_BOOT_MAX_MODULES; i++)
-		free(bufs[i]);
-	if (rc)
-		vh_vm_crash(&d->host, vm, why);
-	return rc;
-}
-
 enum vh_hosted_prepare vh_hosted_vm_prepare(struct vh_hosted_vm *hvm, struct vh_hosted_vcpu *hv)
 {
 	struct vh_hosted *d = hvm->d;
@@ -207,9 +148,11 @@ enum vh_hosted_prepare vh_hosted_vm_prepare(struct vh_hosted_vm *hvm, struct vh_
 	int rc;
 
 	if (hvm->loaded_generation != vm->boot_generation) {
+		/* Nothing of the previous generation's boot state survives,
+		 * and no vCPU runs until this generation's image is in. */
 		memset(&hvm->boot, 0, sizeof(hvm->boot));
-		if (vm->cfg.boot.kernel[0] && load_image(hvm))
-			return VH_HOSTED_PREPARE_FAILED;
+		if (vm->cfg.boot.kernel[0])
+			return vh_hosted_load_begin(hvm);
 		hvm->loaded_generation = vm->boot_generation;
 	}
 	if (hv->generation != vm->boot_generation) {

@@ -188,6 +188,18 @@ static enum vh_hosted_next run_vcpu(struct vh_hosted_worker *w, struct vh_hosted
 	case VH_HOSTED_PREPARE_PARKED:
 		vh_hosted_unlock(d);
 		return VH_HOSTED_HALT;
+	case VH_HOSTED_PREPARE_LOAD: {
+		/* The load is this vCPU's work, mostly without the lock. */
+		struct vh_hosted_load *l = hvm->load;
+		vh_hosted_unlock(d);
+		return vh_hosted_load_run(w, hvm, l, until);
+	}
+	case VH_HOSTED_PREPARE_WAIT:
+		/* Another worker loads the image: look again in a
+		 * millisecond, halted meanwhile. */
+		*wake_at = vh_hosted_now() + 1000000;
+		vh_hosted_unlock(d);
+		return VH_HOSTED_HALT;
 	case VH_HOSTED_PREPARE_RUN:
 		break;
 	}

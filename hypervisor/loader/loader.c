@@ -1,7 +1,10 @@
-/* vh_loader_load: plans a load (every range checked against the image,
- * guest memory and the other ranges), then writes it through the core's
- * guest-memory accessors, then describes the boot vCPU's state.  The
- * split means a malformed image is refused before guest memory changes. */
+/* vh_loader_prepare plans a load (every range checked against the image,
+ * guest memory and the other ranges) into a list of copies and the boot
+ * vCPU's state; vh_loader_write writes the list through the core's
+ * guest-memory accessors, in as many steps as the backend wants.  The
+ * split means a malformed image is refused before guest memory changes,
+ * and that a backend can plan without its host lock and write in bounded
+ * pieces (vh_loader_load does both at once). */
 #include "loader_internal.h"
 #include "vh/host.h"
 #include "vh/mem.h"
@@ -45,18 +48,19 @@ int vh_plan_add(struct vh_load_plan *plan, size_t image_len, uint64_t addr, uint
 	return VH_OK;
 }
 
-int vh_plan_check(const struct vh_load_plan *plan, const struct vh_vm *vm, struct vh_error *err)
+int vh_plan_check(const struct vh_load_plan *plan, uint64_t mem_bytes, struct vh_error *err)
 {
 	bool entry_ok = false;
 
 	for (uint32_t i = 0; i < plan->nseg; i++) {
 		const struct vh_load_segment *s = &plan->seg[i];
-		if (!vh_mem_guest_range_ok(vm, s->addr, s->memsz))
-			return vh_error_set(err, VH_E_INVAL,
-					    "image: segment %u at %#llx + %#llx is outside the VM's %llu MiB "
-					    "of memory",
-					    i, (unsigned long long)s->addr, (unsigned long long)s->memsz,
-					    (unsigned long long)vm->cfg.memory_mib);
+		if (!vh_load_fits(mem_bytes, s->addr, s->memsz))
+			return vh_error_set(
+			    err, VH_E_INVAL,
+			    "image: segment %u at %#llx + %#llx is outside the VM's %llu MiB "
+			    "of memory",
+			    i, (unsigned long long)s->addr, (unsigned long long)s->memsz,
+			    (unsigned long long)(mem_bytes / VH_MIB));
 		if (plan->entry >= s->addr && plan->entry - s->addr < s->memsz)
 			entry_ok = true;
 	}
@@ -70,33 +74,67 @@ int vh_plan_check(const struct vh_load_plan *plan, const struct vh_vm *vm, struc
 	return VH_OK;
 }
 
-/* Zeros for bss, in bounded chunks (no large stack buffer). */
-static int write_zeros(struct vh_host *h, struct vh_vm *vm, uint64_t gpa, uint64_t n,
-		       struct vh_error *err)
+int vh_job_add(struct vh_loader_job *job, uint64_t gpa, enum vh_loader_src kind, const void *src,
+	       uint64_t len, struct vh_error *err)
 {
-	static const uint8_t zeros[512];
-	int rc;
-
-	while (n) {
-		size_t k = n < sizeof(zeros) ? (size_t)n : sizeof(zeros);
-		if ((rc = vh_mem_guest_write(h, vm, gpa, zeros, k, err)))
-			return rc;
-		gpa += k;
-		n -= k;
-	}
+	if (!len)
+		return VH_OK;
+	if (job->ncopies == VH_LOADER_MAX_COPIES)
+		return vh_error_set(err, VH_E_INTERNAL, "image: more than %u ranges to write",
+				    VH_LOADER_MAX_COPIES);
+	job->copy[job->ncopies++] = (struct vh_loader_copy){ gpa, len, kind, src };
+	job->total += len;
 	return VH_OK;
 }
 
-int vh_plan_write(struct vh_host *h, struct vh_vm *vm, const uint8_t *image,
-		  const struct vh_load_plan *plan, struct vh_error *err)
+int vh_job_add_segments(struct vh_loader_job *job, const uint8_t *image,
+			const struct vh_load_plan *plan, struct vh_error *err)
 {
 	int rc;
 
 	for (uint32_t i = 0; i < plan->nseg; i++) {
 		const struct vh_load_segment *s = &plan->seg[i];
-		if ((rc = vh_mem_guest_write(h, vm, s->addr, image + s->offset, s->filesz, err)) ||
-		    (rc = write_zeros(h, vm, s->addr + s->filesz, s->memsz - s->filesz, err)))
+		if ((rc = vh_job_add(job, s->addr, VH_LOADER_SRC_BYTES, image + s->offset,
+				     s->filesz, err)) ||
+		    (rc = vh_job_add(job, s->addr + s->filesz, VH_LOADER_SRC_ZEROS, NULL,
+				     s->memsz - s->filesz, err)))
 			return rc;
+	}
+	return VH_OK;
+}
+
+int vh_loader_write(struct vh_host *h, struct vh_vm *vm, struct vh_loader_job *job, uint64_t max,
+		    struct vh_error *err)
+{
+	/* Zeros for bss in bounded pieces: no large stack buffer. */
+	static const uint8_t zeros[512];
+	int rc;
+
+	while (job->next < job->ncopies && max) {
+		const struct vh_loader_copy *c = &job->copy[job->next];
+		uint64_t n = c->len - job->offset;
+		const uint8_t *src;
+
+		if (n > max)
+			n = max;
+		switch (c->kind) {
+		case VH_LOADER_SRC_ZEROS:
+			if (n > sizeof(zeros))
+				n = sizeof(zeros);
+			src = zeros;
+			break;
+		case VH_LOADER_SRC_AREA: src = job->area + job->offset; break;
+		default: src = (const uint8_t *)c->src + job->offset; break;
+		}
+		if ((rc = vh_mem_guest_write(h, vm, c->gpa + job->offset, src, (size_t)n, err)))
+			return rc;
+		job->offset += n;
+		job->written += n;
+		max -= n;
+		if (job->offset == c->len) {
+			job->next++;
+			job->offset = 0;
+		}
 	}
 	return VH_OK;
 }
@@ -139,18 +177,19 @@ static void boot_state_real(struct vh_boot_state *s, uint64_t addr)
 
 /* ---- raw binaries -------------------------------------------------------------- */
 
-static int raw_load(struct vh_host *h, struct vh_vm *vm, const struct vh_loader_args *a,
-		    struct vh_boot_state *out, struct vh_error *err)
+static int raw_plan(uint64_t mem_bytes, const struct vh_loader_args *a, struct vh_loader_job *job,
+		    struct vh_error *err)
 {
+	struct vh_boot_state *out = &job->boot;
 	int rc;
 
 	if (a->len == 0)
 		return vh_error_set(err, VH_E_INVAL, "image: empty");
-	if (!vh_mem_guest_range_ok(vm, a->load_addr, a->len))
-		return vh_error_set(err, VH_E_INVAL,
-				    "image: %zu bytes at %#llx do not fit in the VM's %llu MiB of memory",
-				    a->len, (unsigned long long)a->load_addr,
-				    (unsigned long long)vm->cfg.memory_mib);
+	if (!vh_load_fits(mem_bytes, a->load_addr, a->len))
+		return vh_error_set(
+		    err, VH_E_INVAL,
+		    "image: %zu bytes at %#llx do not fit in the VM's %llu MiB of memory", a->len,
+		    (unsigned long long)a->load_addr, (unsigned long long)(mem_bytes / VH_MIB));
 	if (a->kind == VH_IMAGE_RAW_REAL && a->load_addr >= 0x100000)
 		return vh_error_set(err, VH_E_INVAL,
 				    "image: a real-mode entry at %#llx is above 1 MiB",
@@ -160,7 +199,7 @@ static int raw_load(struct vh_host *h, struct vh_vm *vm, const struct vh_loader_
 				    (unsigned long long)a->load_addr);
 	if (a->nmodules)
 		return vh_error_set(err, VH_E_INVAL, "modules: a raw binary takes none");
-	if ((rc = vh_mem_guest_write(h, vm, a->load_addr, a->image, a->len, err)))
+	if ((rc = vh_job_add(job, a->load_addr, VH_LOADER_SRC_BYTES, a->image, a->len, err)))
 		return rc;
 	if (a->kind == VH_IMAGE_RAW_REAL) {
 		boot_state_real(out, a->load_addr);
@@ -180,31 +219,43 @@ static int raw_load(struct vh_host *h, struct vh_vm *vm, const struct vh_loader_
 	return VH_OK;
 }
 
+int vh_loader_prepare(uint64_t mem_bytes, const struct vh_loader_args *args,
+		      struct vh_loader_job *job, struct vh_error *err)
+{
+	int rc;
+
+	vh_memset(job, 0, sizeof(*job));
+	if (!args || !args->image)
+		return vh_error_set(err, VH_E_INVAL, "image: none given");
+	switch (args->kind) {
+	case VH_IMAGE_AUTO:
+	case VH_IMAGE_MULTIBOOT: rc = vh_multiboot_plan(mem_bytes, args, job, err); break;
+	case VH_IMAGE_RAW_REAL:
+	case VH_IMAGE_RAW_PROT32: rc = raw_plan(mem_bytes, args, job, err); break;
+	default:
+		rc = vh_error_set(err, VH_E_INVAL, "image: unknown kind %d", (int)args->kind);
+		break;
+	}
+	if (rc)
+		vh_memset(job, 0, sizeof(*job));
+	return rc;
+}
+
 int vh_loader_load(struct vh_host *h, struct vh_vm *vm, const struct vh_loader_args *args,
 		   struct vh_boot_state *out, struct vh_error *err)
 {
+	struct vh_loader_job job;
 	int rc;
 
 	vh_memset(out, 0, sizeof(*out));
 	if (!args || !args->image)
 		return vh_error_set(err, VH_E_INVAL, "image: none given");
 	if (!vm->mem.started)
-		return vh_error_set(err, VH_E_STATE, "VM \"%s\" is not powered on: load after start",
-				    vm->cfg.name);
-	switch (args->kind) {
-	case VH_IMAGE_AUTO:
-	case VH_IMAGE_MULTIBOOT:
-		rc = vh_multiboot_load(h, vm, args, out, err);
-		break;
-	case VH_IMAGE_RAW_REAL:
-	case VH_IMAGE_RAW_PROT32:
-		rc = raw_load(h, vm, args, out, err);
-		break;
-	default:
-		rc = vh_error_set(err, VH_E_INVAL, "image: unknown kind %d", (int)args->kind);
-		break;
-	}
-	if (rc)
-		vh_memset(out, 0, sizeof(*out));
-	return rc;
+		return vh_error_set(err, VH_E_STATE,
+				    "VM \"%s\" is not powered on: load after start", vm->cfg.name);
+	if ((rc = vh_loader_prepare(vm->mem.pages * VH_PAGE_SIZE, args, &job, err)) ||
+	    (rc = vh_loader_write(h, vm, &job, UINT64_MAX, err)))
+		return rc;
+	*out = job.boot;
+	return VH_OK;
 }

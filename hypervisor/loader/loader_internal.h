@@ -1,6 +1,7 @@
 /* Internals of the guest loaders (hypervisor/loader/):
  *
- *   loader.c     vh_loader_load: checks, then copies; boot states
+ *   loader.c     vh_loader_prepare / _write / _load: checks, then the list
+ *                of copies, then writing it; boot states
  *   multiboot.c  Multiboot 1 header, ELF32/ELF64 and a.out-kludge
  *                images, the information block
  *   elf.c        ELF program headers -> a list of segments
@@ -46,16 +47,27 @@ int vh_elf_plan(const uint8_t *image, size_t len, struct vh_load_plan *plan, str
 int vh_plan_add(struct vh_load_plan *plan, size_t image_len, uint64_t addr, uint64_t offset,
 		uint64_t filesz, uint64_t memsz, struct vh_error *err);
 
-/* Checks every planned range against guest memory and the entry point
- * against the segments. */
-int vh_plan_check(const struct vh_load_plan *plan, const struct vh_vm *vm, struct vh_error *err);
+/* Does [gpa, gpa + len) lie in a guest memory of mem bytes?  (No sum
+ * that can overflow, as vh_mem_guest_range_ok.) */
+static inline bool vh_load_fits(uint64_t mem, uint64_t gpa, uint64_t len)
+{
+	return gpa <= mem && len <= mem - gpa;
+}
 
-/* Writes the planned segments (file bytes, then zeros). */
-int vh_plan_write(struct vh_host *h, struct vh_vm *vm, const uint8_t *image,
-		  const struct vh_load_plan *plan, struct vh_error *err);
+/* Checks every planned range against a guest memory of mem_bytes and the
+ * entry point against the segments. */
+int vh_plan_check(const struct vh_load_plan *plan, uint64_t mem_bytes, struct vh_error *err);
 
-int vh_multiboot_load(struct vh_host *h, struct vh_vm *vm, const struct vh_loader_args *args,
-		      struct vh_boot_state *out, struct vh_error *err);
+/* Appends a range to write (none when len is 0). */
+int vh_job_add(struct vh_loader_job *job, uint64_t gpa, enum vh_loader_src kind, const void *src,
+	       uint64_t len, struct vh_error *err);
+/* Appends the planned segments: file bytes, then zeros. */
+int vh_job_add_segments(struct vh_loader_job *job, const uint8_t *image,
+			const struct vh_load_plan *plan, struct vh_error *err);
+
+/* A Multiboot image into job (copies and the boot state). */
+int vh_multiboot_plan(uint64_t mem_bytes, const struct vh_loader_args *args,
+		      struct vh_loader_job *job, struct vh_error *err);
 
 /* Little-endian reads from an image (callers have bounds-checked). */
 static inline uint16_t vh_ld16(const uint8_t *p)

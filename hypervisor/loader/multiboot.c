@@ -8,7 +8,6 @@
  * the modules.  Entry: 32-bit protected mode, paging and interrupts off,
  * EAX = 0x2BADB002, EBX = the info block. */
 #include "loader_internal.h"
-#include "vh/mem.h"
 #include "vh/string.h"
 #include "vh/vm.h"
 
@@ -143,7 +142,7 @@ static int string_len(const char *s, const char *what, uint64_t *out, struct vh_
 /* Places the modules and the information area after the image and checks
  * that everything fits below both the VM's memory size and 4 GiB (the
  * info block's fields are 32 bits). */
-static int layout(const struct vh_vm *vm, const struct vh_loader_args *a,
+static int layout(uint64_t mem_bytes, const struct vh_loader_args *a,
 		  const struct vh_load_plan *plan, struct mb_layout *l, struct vh_error *err)
 {
 	uint64_t cursor = plan->image_end, strings = 3; /* "vh" */
@@ -163,23 +162,25 @@ static int layout(const struct vh_vm *vm, const struct vh_loader_args *a,
 			return rc;
 		strings += l->args_len[i] + 1;
 		l->mod_start[i] = align_page(cursor);
-		if (!vh_mem_guest_range_ok(vm, l->mod_start[i], m->len) ||
+		if (!vh_load_fits(mem_bytes, l->mod_start[i], m->len) ||
 		    l->mod_start[i] + m->len > UINT32_MAX)
-			return vh_error_set(err, VH_E_INVAL,
-					    "modules[%u]: %zu bytes at %#llx do not fit in the VM's %llu MiB "
-					    "of memory",
-					    i, m->len, (unsigned long long)l->mod_start[i],
-					    (unsigned long long)vm->cfg.memory_mib);
+			return vh_error_set(
+			    err, VH_E_INVAL,
+			    "modules[%u]: %zu bytes at %#llx do not fit in the VM's %llu MiB "
+			    "of memory",
+			    i, m->len, (unsigned long long)l->mod_start[i],
+			    (unsigned long long)(mem_bytes / VH_MIB));
 		cursor = l->mod_start[i] + m->len;
 	}
 	l->area = align_page(cursor);
 	l->area_size = AREA_STRINGS + strings;
-	if (!vh_mem_guest_range_ok(vm, l->area, l->area_size) || l->area + l->area_size > UINT32_MAX)
-		return vh_error_set(err, VH_E_INVAL,
-				    "image: no room for the multiboot information (%llu bytes at %#llx) "
-				    "in the VM's %llu MiB of memory",
-				    (unsigned long long)l->area_size, (unsigned long long)l->area,
-				    (unsigned long long)vm->cfg.memory_mib);
+	if (!vh_load_fits(mem_bytes, l->area, l->area_size) || l->area + l->area_size > UINT32_MAX)
+		return vh_error_set(
+		    err, VH_E_INVAL,
+		    "image: no room for the multiboot information (%llu bytes at %#llx) "
+		    "in the VM's %llu MiB of memory",
+		    (unsigned long long)l->area_size, (unsigned long long)l->area,
+		    (unsigned long long)(mem_bytes / VH_MIB));
 	return VH_OK;
 }
 
@@ -220,18 +221,19 @@ static uint32_t memory_map(uint8_t *p, uint64_t bytes)
 	return n;
 }
 
-static int write_area(struct vh_host *h, struct vh_vm *vm, const struct vh_loader_args *a,
-		      const struct mb_layout *l, struct vh_error *err)
+/* The information area: its fixed part built in job->area, the strings
+ * written from where they are (each with its NUL). */
+static int plan_area(uint64_t bytes, const struct vh_loader_args *a, const struct mb_layout *l,
+		     struct vh_loader_job *job, struct vh_error *err)
 {
-	uint8_t fixed[AREA_STRINGS];
+	uint8_t *fixed = job->area;
 	uint8_t *info = fixed + AREA_INFO;
-	uint64_t bytes = vm->mem.pages * VH_PAGE_SIZE, s = l->area + AREA_STRINGS;
+	uint64_t s = l->area + AREA_STRINGS;
 	uint32_t nmmap;
 	int rc;
 
-	vh_memset(fixed, 0, sizeof(fixed));
-	st32(info + 0, MBI_MEMORY | MBI_CMDLINE | MBI_MMAP | MBI_LOADER_NAME |
-			       (a->nmodules ? MBI_MODS : 0));
+	st32(info + 0,
+	     MBI_MEMORY | MBI_CMDLINE | MBI_MMAP | MBI_LOADER_NAME | (a->nmodules ? MBI_MODS : 0));
 	st32(info + 4, (uint32_t)((bytes < LOW_RAM_END ? bytes : LOW_RAM_END) / 1024));
 	st32(info + 8, (uint32_t)(bytes > 0x100000 ? (bytes - 0x100000) / 1024 : 0));
 	/* Flat 4 GiB code and data descriptors, accessed bits set to match
@@ -242,12 +244,12 @@ static int write_area(struct vh_host *h, struct vh_vm *vm, const struct vh_loade
 	st32(info + 44, nmmap * MMAP_ENTRY);
 	st32(info + 48, (uint32_t)(l->area + AREA_MMAP));
 	/* The strings: boot loader name, command line, module strings. */
-	if ((rc = vh_mem_guest_write(h, vm, s, "vh", 3, err)))
+	if ((rc = vh_job_add(job, s, VH_LOADER_SRC_BYTES, "vh", 3, err)))
 		return rc;
 	st32(info + 64, (uint32_t)s);
 	s += 3;
-	if ((rc = vh_mem_guest_write(h, vm, s, a->cmdline ? a->cmdline : "", l->cmdline_len, err)) ||
-	    (rc = vh_mem_guest_write(h, vm, s + l->cmdline_len, "", 1, err)))
+	if ((rc = vh_job_add(job, s, VH_LOADER_SRC_BYTES, a->cmdline ? a->cmdline : "",
+			     l->cmdline_len + 1, err)))
 		return rc;
 	st32(info + 16, (uint32_t)s);
 	s += l->cmdline_len + 1;
@@ -259,18 +261,20 @@ static int write_area(struct vh_host *h, struct vh_vm *vm, const struct vh_loade
 		st32(mod + 0, (uint32_t)l->mod_start[i]);
 		st32(mod + 4, (uint32_t)(l->mod_start[i] + a->modules[i].len));
 		st32(mod + 8, (uint32_t)s);
-		if ((rc = vh_mem_guest_write(h, vm, s, args, l->args_len[i], err)) ||
-		    (rc = vh_mem_guest_write(h, vm, s + l->args_len[i], "", 1, err)))
+		if ((rc = vh_job_add(job, s, VH_LOADER_SRC_BYTES, args, l->args_len[i] + 1, err)))
 			return rc;
 		s += l->args_len[i] + 1;
 	}
-	return vh_mem_guest_write(h, vm, l->area, fixed, sizeof(fixed), err);
+	return vh_job_add(job, l->area, VH_LOADER_SRC_AREA, NULL, AREA_STRINGS, err);
 }
 
-int vh_multiboot_load(struct vh_host *h, struct vh_vm *vm, const struct vh_loader_args *a,
-		      struct vh_boot_state *out, struct vh_error *err)
+_Static_assert(AREA_STRINGS == VH_LOADER_AREA_BYTES, "the information area's fixed part");
+
+int vh_multiboot_plan(uint64_t mem_bytes, const struct vh_loader_args *a, struct vh_loader_job *job,
+		      struct vh_error *err)
 {
 	const uint8_t *image = a->image;
+	struct vh_boot_state *out = &job->boot;
 	struct vh_load_plan plan;
 	struct mb_header mh = { 0 };
 	struct mb_layout l;
@@ -285,19 +289,20 @@ int vh_multiboot_load(struct vh_host *h, struct vh_vm *vm, const struct vh_loade
 				    "image: Multiboot header requires features vh lacks (flags %#x)",
 				    mh.flags & 0xffffu & ~MB_FLAGS_UNDERSTOOD);
 	rc = (mh.flags & MB_FLAG_AOUT_KLUDGE) ? aout_plan(&mh, a->len, &plan, err)
-					       : vh_elf_plan(image, a->len, &plan, err);
-	if (rc || (rc = vh_plan_check(&plan, vm, err)) || (rc = layout(vm, a, &plan, &l, err)))
+					      : vh_elf_plan(image, a->len, &plan, err);
+	if (rc || (rc = vh_plan_check(&plan, mem_bytes, err)) ||
+	    (rc = layout(mem_bytes, a, &plan, &l, err)))
 		return rc;
-	/* Everything is checked: from here on only the host refusing memory
-	 * can fail. */
-	if ((rc = vh_plan_write(h, vm, image, &plan, err)))
+	/* The copies, in the order they were always written: the image, the
+	 * modules, the information area. */
+	if ((rc = vh_job_add_segments(job, image, &plan, err)))
 		return rc;
 	for (uint32_t i = 0; i < a->nmodules; i++) {
-		if ((rc = vh_mem_guest_write(h, vm, l.mod_start[i], a->modules[i].bytes,
-					     a->modules[i].len, err)))
+		if ((rc = vh_job_add(job, l.mod_start[i], VH_LOADER_SRC_BYTES, a->modules[i].bytes,
+				     a->modules[i].len, err)))
 			return rc;
 	}
-	if ((rc = write_area(h, vm, a, &l, err)))
+	if ((rc = plan_area(mem_bytes, a, &l, job, err)))
 		return rc;
 	vh_boot_state_prot32(out);
 	out->rip = plan.entry;

@@ -207,6 +207,54 @@ VH_TEST(loader, elf32_segments_at_physical_addresses_with_info_block)
 	mem_env_fini(&e.m);
 }
 
+/* vh_loader_prepare writes nothing; vh_loader_write in pieces of at most
+ * 777 bytes (what a backend does to bound its lock holds) leaves guest
+ * memory and the boot state exactly as one vh_loader_load. */
+VH_TEST(loader, a_job_written_in_small_pieces_equals_one_load)
+{
+	static uint8_t whole[16 * 1024 * 1024], pieces[16 * 1024 * 1024];
+	struct loader_env e1, e2;
+	struct image im;
+	struct seg s[2] = {
+		{ 0x100000, 0x100000, 0x1800, 0x1800, 0xaa },
+		{ 0x200000, 0x200000, 0x1000, 0x3000, 0xbb },
+	};
+	struct vh_loader_module mods[1] = { { "MODULE-ONE", 10, "initrd.img root=x" } };
+	struct vh_loader_args a = {
+		.kind = VH_IMAGE_MULTIBOOT, .cmdline = "guest.elf a=1", .modules = mods, .nmodules = 1,
+	};
+	static struct vh_loader_job job;
+	uint64_t before;
+	uint32_t calls = 0;
+
+	loader_env_init(&e1, 16);
+	loader_env_init(&e2, 16);
+	elf_image(&im, false, 0x100010, s, 2);
+	a.image = im.b;
+	a.len = im.len;
+	if (vh_loader_load(&e1.m.h, e1.vm, &a, &e1.bs, &e1.err))
+		VH_FAIL("load: %s", e1.err.reason);
+	if (vh_loader_prepare(16 * VH_MIB, &a, &job, &e2.err))
+		VH_FAIL("prepare: %s", e2.err.reason);
+	VH_EXPECT(!vh_loader_done(&job));
+	VH_EXPECT_EQ(rd32(&e2, 0x100000), 0u); /* planned, not written */
+	while (!vh_loader_done(&job)) {
+		before = job.written;
+		VH_ASSERT_EQ(vh_loader_write(&e2.m.h, e2.vm, &job, 777, &e2.err), VH_OK);
+		VH_ASSERT_GT(job.written, before);
+		VH_ASSERT_LE(job.written - before, 777ull);
+		VH_ASSERT_LT(++calls, 100000u);
+	}
+	VH_EXPECT_EQ(job.written, job.total);
+	VH_EXPECT_GE(calls, (uint32_t)(job.total / 777));
+	VH_EXPECT_MEMEQ(&job.boot, &e1.bs, sizeof(job.boot));
+	VH_ASSERT_EQ(vh_mem_guest_read(&e1.m.h, e1.vm, 0, whole, sizeof(whole), NULL), VH_OK);
+	VH_ASSERT_EQ(vh_mem_guest_read(&e2.m.h, e2.vm, 0, pieces, sizeof(pieces), NULL), VH_OK);
+	VH_EXPECT_MEMEQ(whole, pieces, sizeof(whole));
+	mem_env_fini(&e1.m);
+	mem_env_fini(&e2.m);
+}
+
 VH_TEST(loader, elf64_images_load_like_qemu_cannot)
 {
 	struct loader_env e;

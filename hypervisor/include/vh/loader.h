@@ -89,6 +89,55 @@ struct vh_loader_args {
 /* The header must lie within the first 8 KiB, 4-byte aligned. */
 #define VH_MULTIBOOT_SEARCH 8192u
 
+/* A load split in two: vh_loader_prepare() checks everything and lists
+ * every byte range to write (it needs only the size of the VM's memory,
+ * so a backend may call it without its host lock); vh_loader_write()
+ * writes the list through the core, as much of it per call as the caller
+ * allows, so that a backend can hold its host lock for bounded times
+ * while a large image goes in.  The job points into the caller's image,
+ * module and string buffers: they must outlive it. */
+#define VH_LOADER_MAX_COPIES 64  /* segments and bss, modules, strings, info */
+#define VH_LOADER_AREA_BYTES 376 /* the fixed part of the multiboot information */
+
+enum vh_loader_src {
+	VH_LOADER_SRC_BYTES = 0, /* from src */
+	VH_LOADER_SRC_ZEROS = 1, /* zeros (bss) */
+	VH_LOADER_SRC_AREA = 2,  /* from the job's own area[] */
+};
+
+struct vh_loader_copy {
+	uint64_t gpa;
+	uint64_t len;
+	enum vh_loader_src kind;
+	const void *src; /* VH_LOADER_SRC_BYTES only */
+};
+
+struct vh_loader_job {
+	struct vh_loader_copy copy[VH_LOADER_MAX_COPIES];
+	uint32_t ncopies;
+	uint64_t total;                     /* bytes of all copies */
+	uint8_t area[VH_LOADER_AREA_BYTES]; /* multiboot information block, GDT, ... */
+	struct vh_boot_state boot;          /* valid once every copy is written */
+	/* Progress of vh_loader_write(): copy[next] has offset bytes done. */
+	uint32_t next;
+	uint64_t offset, written;
+};
+
+/* Checks the image against a guest memory of mem_bytes and fills *job
+ * (nothing written yet).  The errors are those of vh_loader_load(). */
+int vh_loader_prepare(uint64_t mem_bytes, const struct vh_loader_args *args,
+		      struct vh_loader_job *job, struct vh_error *err);
+/* Writes at most max bytes of the job into vm, from where the previous
+ * call stopped.  The VM must be running with the memory size the job was
+ * prepared for.  An error (the host refused memory, the VM is not
+ * running) leaves the job unfinished: the backend must not run the VM. */
+int vh_loader_write(struct vh_host *h, struct vh_vm *vm, struct vh_loader_job *job, uint64_t max,
+		    struct vh_error *err);
+static inline bool vh_loader_done(const struct vh_loader_job *job)
+{
+	return job->next == job->ncopies;
+}
+
 /* Loads the image into vm (which must be running: memory is its own
  * only while powered on) and fills *out.  Call it after vh_vm_start() or
  * vh_vm_reset(), before the boot vCPU first runs.  Every check (headers,

@@ -1,0 +1,238 @@
+/* Loading a VM's kernel and modules without stalling the host.  A large
+ * image (hundreds of MiB) takes a long time to read and to copy into
+ * guest memory; done under the host lock it would stop every VM's exits,
+ * the scheduler and every control request for as long.  So:
+ *
+ *   - the files are read and the load is planned (vh_loader_prepare)
+ *     without the host lock: that needs only names copied from the VM's
+ *     config and the size of its memory;
+ *   - the copy into guest memory goes through the core (the memory
+ *     manager owns every frame) and takes the host lock, but in batches
+ *     of at most VH_HOSTED_LOAD_HOLD_NS, with the lock dropped between
+ *     them (and handed to any thread waiting for it);
+ *   - the load runs on the worker that picked one of the VM's vCPUs, as
+ *     that vCPU's time: it stops at the end of the quantum or at a kick
+ *     and goes on at the vCPU's next pick (the job stays in hvm->load).
+ *
+ * Every batch first checks, under the lock, that the load is still
+ * wanted: the VM not undefined (hvm->gone), still running, and still in
+ * the boot generation the load began for.  Otherwise the job is dropped
+ * (buffers freed, nothing written for a stale generation) and nothing
+ * runs: the VM's vCPUs wait (VH_HOSTED_PREPARE_WAIT) until the load of
+ * the current generation finished, so a half-loaded VM never runs. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hosted.h"
+#include "vh/error.h"
+#include "vh/vm.h"
+
+struct vh_hosted_load {
+	uint32_t generation;
+	bool busy;     /* a worker works on it, mostly unlocked (host lock) */
+	bool prepared; /* files read, job planned (only the busy worker) */
+	uint64_t mem_bytes;
+	struct vh_boot_config boot; /* the names, copied under the lock */
+	char cmdline[VH_BOOT_PATH_MAX + VH_BOOT_CMDLINE_MAX + 2];
+	void *bufs[VH_BOOT_MAX_MODULES + 1];
+	struct vh_loader_module mods[VH_BOOT_MAX_MODULES];
+	struct vh_loader_job job;
+};
+
+/* A batch writes this much at a time, then checks the clock. */
+#define LOAD_STEP_BYTES (64u * 1024u)
+
+static struct vh_hosted_load *load_new(struct vh_hosted_vm *hvm)
+{
+	struct vh_hosted_load *l = calloc(1, sizeof(*l));
+	const struct vh_vm *vm = hvm->vm;
+
+	if (!l)
+		return NULL;
+	l->generation = vm->boot_generation;
+	l->mem_bytes = vm->mem.pages * VH_PAGE_SIZE;
+	l->boot = vm->cfg.boot;
+	if (l->boot.nmodules > VH_BOOT_MAX_MODULES)
+		l->boot.nmodules = VH_BOOT_MAX_MODULES;
+	return l;
+}
+
+void vh_hosted_load_free(struct vh_hosted_load *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i <= VH_BOOT_MAX_MODULES; i++)
+		free(l->bufs[i]);
+	free(l);
+}
+
+/* Host lock held.  Is the load still the one the VM waits for?  Paused
+ * counts: the load goes on when the VM runs again. */
+static bool wanted(const struct vh_hosted_vm *hvm, const struct vh_hosted_load *l)
+{
+	return !hvm->gone && (hvm->vm->state == VH_VM_RUNNING || hvm->vm->state == VH_VM_PAUSED) &&
+	       hvm->vm->boot_generation == l->generation;
+}
+
+/* Host lock held.  The job is finished, failed or stale: gone with its
+ * buffers. */
+static void drop(struct vh_hosted_vm *hvm, struct vh_hosted_load *l)
+{
+	if (hvm->load == l)
+		hvm->load = NULL;
+	vh_hosted_load_free(l);
+}
+
+enum vh_hosted_prepare vh_hosted_load_begin(struct vh_hosted_vm *hvm)
+{
+	struct vh_vm *vm = hvm->vm;
+	struct vh_hosted_load *l = hvm->load;
+
+	/* A load for an earlier generation that no worker holds: stale. */
+	if (l && l->generation != vm->boot_generation && !l->busy) {
+		drop(hvm, l);
+		l = NULL;
+	}
+	/* Another worker loads (or will notice its load is stale): wait. */
+	if (l && (l->busy || l->generation != vm->boot_generation))
+		return VH_HOSTED_PREPARE_WAIT;
+	if (!l) {
+		if (!(l = load_new(hvm))) {
+			vh_vm_crash(&hvm->d->host, vm, "out of memory for its image load");
+			return VH_HOSTED_PREPARE_FAILED;
+		}
+		hvm->load = l;
+	}
+	l->busy = true;
+	return VH_HOSTED_PREPARE_LOAD;
+}
+
+/* How an image name says what it is: Multiboot unless its suffix names a
+ * raw binary (docs/hosted.md). */
+static void image_kind(const char *name, struct vh_loader_args *a)
+{
+	size_t n = strlen(name);
+
+	if ((n > 4 && (!strcmp(name + n - 4, ".bin") || !strcmp(name + n - 4, ".raw")))) {
+		a->kind = VH_IMAGE_RAW_REAL;
+		a->load_addr = 0x7c00;
+	} else if (n > 5 && !strcmp(name + n - 5, ".flat")) {
+		a->kind = VH_IMAGE_RAW_PROT32;
+		a->load_addr = 0x100000;
+	} else {
+		a->kind = VH_IMAGE_AUTO;
+	}
+}
+
+/* No host lock: reads the files and plans the load.  0, or -1 with why. */
+static int prepare(const struct vh_hosted *d, struct vh_hosted_load *l, char *why, size_t whylen)
+{
+	const struct vh_boot_config *b = &l->boot;
+	struct vh_loader_args a = { 0 };
+	struct vh_error err = { 0 };
+
+	image_kind(b->kernel, &a);
+	if (vh_hosted_image_read(d->opt.images_dir, b->kernel, l->mem_bytes, &l->bufs[0], &a.len,
+				 why, whylen))
+		return -1;
+	a.image = l->bufs[0];
+	for (uint32_t i = 0; i < b->nmodules; i++) {
+		if (vh_hosted_image_read(d->opt.images_dir, b->modules[i].image, l->mem_bytes,
+					 &l->bufs[i + 1], &l->mods[i].len, why, whylen))
+			return -1;
+		l->mods[i].bytes = l->bufs[i + 1];
+		l->mods[i].args = b->modules[i].args;
+	}
+	a.modules = l->mods;
+	a.nmodules = b->nmodules;
+	/* As GRUB and QEMU pass it: the image name, then the arguments. */
+	snprintf(l->cmdline, sizeof(l->cmdline), "%s%s%s", b->kernel, b->cmdline[0] ? " " : "",
+		 b->cmdline);
+	a.cmdline = l->cmdline;
+	if (vh_loader_prepare(l->mem_bytes, &a, &l->job, &err)) {
+		snprintf(why, whylen, "loading \"%s\": %s", b->kernel, err.reason);
+		return -1;
+	}
+	return 0;
+}
+
+/* Lets a thread that waits for the host lock have it before the next
+ * batch: an unlocked mutex is otherwise taken again at once by the thread
+ * that just released it, while the woken waiter is still being scheduled.
+ * Bounded, so that constant lock traffic only slows the load. */
+static void let_waiters_in(struct vh_hosted *d)
+{
+	const struct timespec pause = { 0, 20000 };
+
+	for (int i = 0; i < 50 && atomic_load(&d->lock_waiters); i++)
+		nanosleep(&pause, NULL);
+}
+
+enum vh_hosted_next vh_hosted_load_run(struct vh_hosted_worker *w, struct vh_hosted_vm *hvm,
+				       struct vh_hosted_load *l, uint64_t until)
+{
+	struct vh_hosted *d = hvm->d;
+	char why[320];
+
+	if (!l->prepared) {
+		int rc = prepare(d, l, why, sizeof(why));
+		vh_hosted_lock(d);
+		if (rc || !wanted(hvm, l)) {
+			if (rc && wanted(hvm, l))
+				vh_vm_crash(&d->host, hvm->vm, why);
+			drop(hvm, l);
+			vh_hosted_unlock(d);
+			return VH_HOSTED_PREEMPT;
+		}
+		l->prepared = true;
+		vh_hosted_unlock(d);
+	}
+	for (;;) {
+		struct vh_error err = { 0 };
+		uint64_t t0;
+		int rc = VH_OK;
+
+		vh_hosted_lock(d);
+		if (!wanted(hvm, l)) {
+			drop(hvm, l);
+			vh_hosted_unlock(d);
+			return VH_HOSTED_PREEMPT;
+		}
+		if (hvm->vm->state != VH_VM_RUNNING)
+			goto pause;
+		t0 = vh_hosted_now();
+		do {
+			rc = vh_loader_write(&d->host, hvm->vm, &l->job, LOAD_STEP_BYTES, &err);
+		} while (!rc && !vh_loader_done(&l->job) &&
+			 vh_hosted_now() - t0 < VH_HOSTED_LOAD_HOLD_NS);
+		if (rc) {
+			snprintf(why, sizeof(why), "loading \"%s\": %s", l->boot.kernel,
+				 err.reason);
+			vh_vm_crash(&d->host, hvm->vm, why);
+			drop(hvm, l);
+			vh_hosted_unlock(d);
+			return VH_HOSTED_PREEMPT;
+		}
+		if (vh_loader_done(&l->job)) {
+			hvm->boot = l->job.boot;
+			hvm->loaded_generation = l->generation;
+			drop(hvm, l);
+			vh_hosted_unlock(d);
+			return VH_HOSTED_PREEMPT;
+		}
+		if (atomic_load(&w->kicked) || atomic_load(&d->stopping) ||
+		    vh_hosted_now() >= until)
+			goto pause;
+		vh_hosted_unlock(d);
+		let_waiters_in(d);
+	}
+pause:
+	/* Host lock held: the quantum is over, or the VM paused; the job
+	 * waits for the vCPU's next pick. */
+	l->busy = false;
+	vh_hosted_unlock(d);
+	return VH_HOSTED_PREEMPT;
+}

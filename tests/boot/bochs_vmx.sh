@@ -23,7 +23,7 @@ runs=$top_builddir/tests/boot/runs
 mkdir -p "$runs"
 fast=(--ips 50000000 --timeout 60)
 
-tap_plan 21
+tap_plan 23
 
 con() { tr -d '\r' < "$1/console.log" 2>/dev/null; }
 
@@ -129,6 +129,18 @@ fi
 # R/W with CR0.WP as the CPU would.
 tap_grep "REP INSB into a read-only guest page raises #PF (error 3, CR2) and writes nothing" \
 	'^evil\| hostile: step 2: rep insb into a read-only page: #PF error 0x3 cr2 right, page intact$' "$dir/console.log"
+# String I/O at guest-physical addresses that are not RAM is unclaimed
+# MMIO (vh once stopped the VM: "ins ... outside its memory"); INS past
+# ES's limit is the guest's #GP(0) at the first element outside it.
+if con "$dir" | grep -q '^evil| hostile: step 4: rep insb outside memory: edi +16 ecx 0$' &&
+	con "$dir" | grep -q '^evil| hostile: step 4: rep outsb outside memory: esi +16 ecx 0$'; then
+	tap_ok "REP INSB and REP OUTSB with the buffer outside guest memory complete as MMIO to nothing"
+else
+	tap_not_ok "REP INSB and REP OUTSB with the buffer outside guest memory complete as MMIO to nothing" \
+		"$(con "$dir" | grep '^evil| hostile: step 4\|crashed')"
+fi
+tap_grep "REP INSB past ES's limit raises #GP(0) at the first element outside (EDI, ECX as the CPU leaves them)" \
+	"^evil\| hostile: step 4: rep insb past ES's limit: #GP error 0x0 edi 0x1000 ecx 8, below the limit written, above it intact$" "$dir/console.log"
 tap_grep "the triple fault crashes that VM only" '^vh: VM "evil" crashed: triple fault' "$dir/console.log"
 gu=$(con "$dir" | sed -n 's/^vh: stats t=2\.[0-9]*s vm=good state=running used=\([0-9]*\)ms.*/\1/p' | tail -1)
 if [ -n "$gu" ] && [ "$gu" -gt 1800 ]; then

@@ -13,7 +13,12 @@
  *      VMX to itself), then, where CPUID offers XSAVE, a valid XCR0
  *      (x87|SSE, read back with XGETBV) and an invalid one (SSE without
  *      x87); each #GP is caught and reported
- *   4. writes outside its memory
+ *   4. writes outside its memory; REP INSB and REP OUTSB with the buffer
+ *      outside its memory (unclaimed MMIO: writes dropped, reads all ones,
+ *      the VM runs on) and REP INSB past ES's limit (a small segment of
+ *      its own): #GP(0) at the first element outside, the ones before
+ *      written, EDI and ECX where the CPU leaves them (QEMU's TCG checks
+ *      no segment limits: there the line says "no fault")
  *   5. a triple fault (IDT limit 0, then an exception)
  * The machine should end at step 5: QEMU with -no-reboot exits 0; vh
  * marks the VM crashed.  Reaching the end is a failure (GUEST_FAIL). */
@@ -22,6 +27,7 @@
 const char guest_name[] = "hostile";
 
 static volatile uint32_t gp_faults, page_faults, last_pf_error, last_cr2;
+static volatile uint32_t ins_gp_faults, ins_gp_error, ins_gp_edi, ins_gp_ecx;
 
 /* #GP from the instructions step 3 tries: rdmsr (0f 32), wrmsr (0f 30),
  * mov to a control register (0f 22 modrm) or xsetbv (0f 01 d1).  Counts
@@ -31,12 +37,20 @@ static bool gp_fault(struct guest_frame *f)
 	const uint8_t *ip = (const uint8_t *)f->eip;
 	uint32_t len = 0;
 
-	/* INS (6c, 6d; after REP f3) into a page it may not write. */
-	if (f->vector == 14 && (ip[0] == 0xf3 ? ip[1] : ip[0]) >= 0x6c &&
+	/* INS (6c, 6d; after REP f3) into a page it may not write, or past
+	 * its segment's limit. */
+	if ((f->vector == 14 || f->vector == 13) && (ip[0] == 0xf3 ? ip[1] : ip[0]) >= 0x6c &&
 	    (ip[0] == 0xf3 ? ip[1] : ip[0]) <= 0x6d) {
-		page_faults++;
-		last_pf_error = f->error;
-		__asm__ volatile("mov %%cr2, %0" : "=r"(last_cr2));
+		if (f->vector == 14) {
+			page_faults++;
+			last_pf_error = f->error;
+			__asm__ volatile("mov %%cr2, %0" : "=r"(last_cr2));
+		} else {
+			ins_gp_faults++;
+			ins_gp_error = f->error;
+			ins_gp_edi = f->edi;
+			ins_gp_ecx = f->ecx;
+		}
 		f->eip += ip[0] == 0xf3 ? 2 : 1;
 		return true;
 	}
@@ -229,6 +243,61 @@ static void ins_read_only(void)
 	       last_cr2 == (uint32_t)ro ? "right" : "wrong", intact ? "intact" : "written");
 }
 
+/* Step 4b: string I/O whose buffer is not RAM is an MMIO access to
+ * nothing (vh once stopped the VM instead), and one past ES's limit is a
+ * #GP(0) before the first element outside it (the I/O exit comes before
+ * the CPU's own segment checks: vh must make them). */
+static void string_io_outside(void)
+{
+	/* The runtime's flat code and data, and data based at 0 with a
+	 * 4 KiB limit (byte granularity, 32-bit, read/write). */
+	static uint64_t gdt[4] = { 0, 0x00cf9b000000ffffull, 0x00cf93000000ffffull,
+				   0x0040930000000fffull };
+	struct __attribute__((packed)) {
+		uint16_t limit;
+		uint32_t base;
+	} d = { sizeof(gdt) - 1, (uint32_t)gdt };
+	uint32_t di = 0xe0000000u, cx = 16, before;
+	uint32_t edge_at = 0xff8;
+	volatile uint8_t *edge;
+	uint8_t saved[16];
+
+	__asm__("" : "+r"(edge_at)); /* a plain address, not an object the compiler knows */
+	edge = (volatile uint8_t *)edge_at;
+
+	announce("hostile: step 4: rep insb to 0x%x, outside its memory\n", di);
+	__asm__ volatile("cld; rep insb" : "+D"(di), "+c"(cx) : "d"(0x300) : "memory");
+	printf("hostile: step 4: rep insb outside memory: edi +%u ecx %u\n", di - 0xe0000000u, cx);
+	{
+		uint32_t si = 0xe0000000u;
+		cx = 16;
+		announce("hostile: step 4: rep outsb from 0x%x, outside its memory\n", si);
+		__asm__ volatile("cld; rep outsb" : "+S"(si), "+c"(cx) : "d"(0x300) : "memory");
+		printf("hostile: step 4: rep outsb outside memory: esi +%u ecx %u\n", si - 0xe0000000u, cx);
+	}
+	for (uint32_t i = 0; i < 16; i++) {
+		saved[i] = edge[i];
+		edge[i] = 0x5a;
+	}
+	announce("hostile: step 4: rep insb past ES's limit 0xfff\n");
+	__asm__ volatile("lgdt %0" : : "m"(d));
+	before = ins_gp_faults;
+	di = 0xff8;
+	cx = 16;
+	__asm__ volatile("movw $0x18, %%ax\n\tmovw %%ax, %%es\n\t"
+			 "cld; rep insb\n\t"
+			 "movw $0x10, %%ax\n\tmovw %%ax, %%es"
+			 : "+D"(di), "+c"(cx)
+			 : "d"(0x300)
+			 : "eax", "memory");
+	printf("hostile: step 4: rep insb past ES's limit: %s error 0x%x edi 0x%x ecx %u, "
+	       "below the limit %s, above it %s\n",
+	       ins_gp_faults != before ? "#GP" : "no fault", ins_gp_error, ins_gp_edi, ins_gp_ecx,
+	       edge[7] == 0xff ? "written" : "not written", edge[8] == 0x5a ? "intact" : "written");
+	for (uint32_t i = 0; i < 16; i++)
+		edge[i] = saved[i];
+}
+
 static void bad_hypercalls(void)
 {
 	static const struct { uint32_t nr, a1, a2; } calls[] = {
@@ -303,6 +372,8 @@ unsigned guest_main(void)
 			printf("hostile: step 4: 0x%x reads 0x%x\n", targets[i], *p);
 		}
 	}
+
+	string_io_outside();
 
 	announce("hostile: step 5: triple fault\n");
 	idt_clear();

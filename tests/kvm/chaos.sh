@@ -11,7 +11,11 @@
 . "$top_srcdir/tests/kvm/lib.sh"
 
 # The regression set: seeds that once found something, and a few more.
-SEEDS="1 2 3"
+# 2 and 545573514: a valid IRET from ring 0 to ring 3 that this host's
+# KVM reports as an emulation failure stopped the VM (vh-hosted completed
+# only returns to the same privilege level).
+# Replay one by hand: VH_CHAOS_SEEDS="N" make check TESTS=tests/kvm/chaos.sh
+SEEDS=${VH_CHAOS_SEEDS:-1 2 3 545573514}
 RANDOM_SEED=$(( (RANDOM << 15) | RANDOM ))
 SECONDS_EACH=4
 
@@ -25,13 +29,17 @@ kvm_start --pcpus 1
 crashes=0 worst=
 for seed in "$@"; do
 	vm=c$seed
-	"$VH_MSG" define $vm kernel=chaos.elf memory=8 "cmdline=seed=$seed report=2000" >/dev/null
-	u0=$(stat_of spin cpu.used_ns) n0=$("$VH_MSG" host-stats | sed -n 's/^now_ns: //p')
+	"$VH_MSG" define $vm kernel=chaos.elf memory=8 "cmdline=seed=$seed report=200" >/dev/null
+	u0=$(stat_of spin cpu.used_ns)
 	"$VH_MSG" start $vm >/dev/null
+	c0=$(stat_of $vm cpu.used_ns)
 	sleep $SECONDS_EACH
-	u1=$(stat_of spin cpu.used_ns) n1=$("$VH_MSG" host-stats | sed -n 's/^now_ns: //p')
+	u1=$(stat_of spin cpu.used_ns) c1=$(stat_of $vm cpu.used_ns)
 	state=$("$VH_MSG" get $vm 2>/dev/null | sed -n 's/^state: //p')
-	share=$(awk -v u="$((u1 - u0))" -v n="$((n1 - n0))" 'BEGIN { printf "%.3f", u / n }')
+	# The spinner's part of the time the pCPU ran the two VMs: what
+	# Linux takes from the worker thread on a loaded host counts for
+	# neither (the daemon charges it as ready time).
+	share=$(awk -v u="$((u1 - u0))" -v c="$((c1 - c0))" 'BEGIN { printf "%.3f", (u + c > 0 ? u / (u + c) : 0) }')
 	last=$(console $vm | grep '^chaos: round' | tail -1)
 	desc="seed $seed: the daemon stays up; the spinner keeps $share of the pCPU (want >= 0.45); VM $state; ${last:-no round reported}"
 	why=
@@ -42,7 +50,7 @@ for seed in "$@"; do
 	running | stopped) ;;
 	crashed)
 		crashes=$((crashes + 1))
-		reason=$(grep -i "$vm\|vm $((crashes))" "$RUN/daemon.log" | grep -i 'crash\|triple' | tail -1)
+		reason=$(grep -a "VM \"$vm\" crashed" "$RUN/daemon.log" | tail -1)
 		desc="$desc ($reason)"
 		printf '%s\n' "$reason" | grep -q 'triple-faulted' || why="$why; crashed, not by a triple fault"
 		;;

@@ -1,11 +1,17 @@
 /* Port I/O: the hypercall port first, then the VM's device models; a port
  * no device claims reads all ones and swallows writes, as on a PC with
  * nothing there.  String I/O (INS/OUTS, with or without REP) is emulated
- * element by element against the device models, the buffer reached
- * through the guest's page tables; the hypercall port takes only the
- * single-value form (a string of hypercalls means nothing). */
+ * element by element against the device models, each element checked
+ * against its segment first (the I/O exit comes before the CPU's own
+ * segment checks: vh makes them, #GP(0) or #SS(0) for the guest), the
+ * buffer reached through the guest's page tables; a buffer element at a
+ * guest-physical address that is not RAM is an MMIO access (the device
+ * models, else writes dropped and reads all ones), as on a PC.  The
+ * hypercall port takes only the single-value form (a string of
+ * hypercalls means nothing). */
 #include <stdint.h>
 
+#include "cpu.h"
 #include "exit.h"
 #include "mmio.h"
 #include "platform.h"
@@ -14,6 +20,7 @@
 #include "vh/devices.h"
 #include "vh/host.h"
 #include "vh/hypercall.h"
+#include "vh/segment.h"
 #include "vh/vm.h"
 #include "vmcs_fields.h"
 #include "vmx_insn.h"
@@ -24,7 +31,6 @@
 #define IO_STRING (1u << 4)
 #define IO_REP (1u << 5)
 #define RFLAGS_DF (1u << 10)
-#define VH_EXC_PF 14
 /* Elements moved per exit: a long REP resumes where it stopped (RIP is
  * left on the instruction), so interrupts and the scheduler's quantum
  * are never held up for more than this many device accesses, as a CPU
@@ -32,8 +38,26 @@
 #define IO_STRING_BATCH 256u
 
 /* Where copying one element to or from guest memory failed
- * (IO_MEM_NOT_MAPPED: the guest's #PF, from its page tables or rights). */
-enum io_mem_result { IO_MEM_OK, IO_MEM_NOT_MAPPED, IO_MEM_OUTSIDE, IO_MEM_NO_FRAME };
+ * (IO_MEM_NOT_MAPPED: the guest's #PF, from its page tables or rights;
+ * IO_MEM_FAILED: guest RAM vh could not reach, an internal error). */
+enum io_mem_result { IO_MEM_OK, IO_MEM_NOT_MAPPED, IO_MEM_FAILED, IO_MEM_NO_FRAME };
+
+/* Part of an element at a guest-physical address that is not RAM: what
+ * the CPU's access would do there, through the device models (the local
+ * APIC); unclaimed, a write is dropped and a read gives all ones. */
+static void mmio_part(struct vh_exit *x, uint64_t gpa, uint8_t *buf, unsigned len, bool write)
+{
+	uint64_t value = 0;
+
+	for (unsigned i = 0; write && i < len; i++)
+		value |= (uint64_t)buf[i] << (8 * i);
+	if (vh_devices_mmio(x->h, x->vm, x->vcpu, gpa, len, write, &value) == VH_IO_UNHANDLED) {
+		x->vm->guest.io_unhandled++;
+		value = ~0ull;
+	}
+	for (unsigned i = 0; !write && i < len; i++)
+		buf[i] = (uint8_t)(value >> (8 * i));
+}
 
 /* Copies size bytes between buf and guest-linear lin, page by page (an
  * element may straddle two pages).  *fault_lin names the first byte that
@@ -63,12 +87,17 @@ static enum io_mem_result copy_linear(struct vh_exit *x, uint64_t lin, uint8_t *
 				    (vh_exit_guest_cpl() == 3 ? VH_PF_USER : 0);
 			return IO_MEM_NOT_MAPPED;
 		}
+		if (!vh_mem_guest_range_ok(x->vm, gpa, chunk)) {
+			mmio_part(x, gpa, buf + done, chunk, to_guest);
+			done += chunk;
+			continue;
+		}
 		rc = to_guest ? vh_mem_guest_write(x->h, x->vm, gpa, buf + done, chunk, &err)
 			      : vh_mem_guest_read(x->h, x->vm, gpa, buf + done, chunk, &err);
 		if (rc == VH_E_NOMEM)
 			return IO_MEM_NO_FRAME;
 		if (rc != VH_OK)
-			return IO_MEM_OUTSIDE;
+			return IO_MEM_FAILED;
 		done += chunk;
 	}
 	return IO_MEM_OK;
@@ -84,6 +113,29 @@ static uint64_t addr_step(uint64_t reg, int64_t delta, unsigned bits)
 	if (bits == 32)
 		return (reg + (uint64_t)delta) & 0xffffffffull;
 	return reg + (uint64_t)delta;
+}
+
+/* The segment of a string I/O element (INS: ES; OUTS: DS or the
+ * prefix's, from the exit's instruction information), from the VMCS. */
+static void io_segment(bool in, struct vh_seg *seg, bool *is_ss)
+{
+	/* ES, CS, SS, DS, FS, GS: their VMCS fields are 2 apart. */
+	unsigned n = in ? 0 : (unsigned)(vh_vmread(VMCS_EXIT_INSN_INFO) >> 15) & 7;
+
+	if (n > 5)
+		n = 3;
+	*is_ss = n == 2;
+	vh_seg_from_vmx((uint16_t)vh_vmread(VMCS_GUEST_ES_SEL + 2 * n),
+			vh_vmread(VMCS_GUEST_ES_BASE + 2 * n),
+			(uint32_t)vh_vmread(VMCS_GUEST_ES_LIMIT + 2 * n),
+			(uint32_t)vh_vmread(VMCS_GUEST_ES_AR + 2 * n), seg);
+	if (!(vh_exit_guest_cr0() & CR0_PE)) {
+		/* Real mode: the limit checks only (a writable data segment
+		 * whatever a VMCS holds for it). */
+		seg->type = 3;
+		seg->s = seg->present = true;
+		seg->unusable = false;
+	}
 }
 
 /* INS (port -> ES:rDI) and OUTS (DS:rSI or the override -> port).  The
@@ -108,16 +160,24 @@ static __attribute__((noinline)) enum vh_exit_action string_io(struct vh_exit *x
 	enum io_mem_result m = IO_MEM_OK;
 	uint64_t fault_lin = 0;
 	uint32_t pf_error = 0;
+	bool long_mode = vh_exit_guest_long_mode(), seg_ok = true, is_ss = false;
+	struct vh_seg seg;
 
 	if (!bits)
 		return vh_exit_crash(x, "string I/O with a reserved address size");
+	io_segment(in, &seg, &is_ss);
 	x->h->plat->lock(x->h->plat->ctx);
 	for (unsigned n = 0; count && n < IO_STRING_BATCH && r != VH_IO_STOPPED; n++) {
 		uint64_t lin = base + (*idx & amask);
 		uint32_t value = 0;
 		uint8_t buf[4];
 
-		if (!vh_exit_guest_long_mode())
+		/* Outside 64-bit mode the element must lie within its
+		 * segment, with the segment's rights, before the port is
+		 * touched (the CPU checks before the access). */
+		if (!long_mode && !(seg_ok = vh_seg_access_ok(&seg, *idx & amask, size, in)))
+			break;
+		if (!long_mode)
 			lin &= 0xffffffffull; /* linear addresses wrap at 4 GiB */
 		if (!in) {
 			if ((m = copy_linear(x, lin, buf, size, false, &fault_lin, &pf_error)) != IO_MEM_OK)
@@ -142,6 +202,10 @@ static __attribute__((noinline)) enum vh_exit_action string_io(struct vh_exit *x
 		count--;
 	}
 	x->h->plat->unlock(x->h->plat->ctx);
+	if (!seg_ok) {
+		vh_exit_inject_exception(vv, is_ss ? VH_EXC_SS : VH_EXC_GP, true, 0);
+		return VH_EXIT_RESUME;
+	}
 	switch (m) {
 	case IO_MEM_OK:
 		break;
@@ -154,8 +218,8 @@ static __attribute__((noinline)) enum vh_exit_action string_io(struct vh_exit *x
 		/* No host frame now: the instruction repeats after a
 		 * scheduler round, from the element that failed. */
 		return VH_EXIT_YIELD;
-	case IO_MEM_OUTSIDE:
-		return vh_exit_crash(x, "%s on port %#x with its buffer at %#llx, outside its memory",
+	case IO_MEM_FAILED:
+		return vh_exit_crash(x, "%s on port %#x: vh could not reach its buffer at %#llx",
 				     in ? "ins" : "outs", port, (unsigned long long)fault_lin);
 	}
 	if (r == VH_IO_STOPPED)

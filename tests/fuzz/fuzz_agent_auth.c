@@ -25,21 +25,10 @@
 #include "agent/sd.h"
 #include "agent/store.h"
 
+#define FUZZ_NAME "fuzz_agent_auth"
+#include "fuzz.h"
+
 #define FUZZ_KEY "00000000"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-__attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "fuzz_agent_auth: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	abort();
-}
 
 static char dir[64];
 static char record[128];

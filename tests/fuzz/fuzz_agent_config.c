@@ -23,19 +23,8 @@
 #include "agent/config.h"
 #include "agent/sd.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-__attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "fuzz_agent_config: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	abort();
-}
+#define FUZZ_NAME "fuzz_agent_config"
+#include "fuzz.h"
 
 static char dir[64];
 static char path[96];

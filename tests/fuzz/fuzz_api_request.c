@@ -28,19 +28,8 @@
 
 #include "api/vh_api.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-__attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "fuzz_api_request: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	abort();
-}
+#define FUZZ_NAME "fuzz_api_request"
+#include "fuzz.h"
 
 /* Serializes o as the agent would send it: it must parse back strictly. */
 static struct json_object *reparse(struct json_object *o, const char *what)

@@ -32,22 +32,11 @@
 #include "vh/mem.h"
 #include "vh/vm.h"
 
+#define FUZZ_NAME "fuzz_loader"
+#include "fuzz.h"
+
 #define MIB (1024ull * 1024ull)
 #define SIM_MEMORY (12 * MIB)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-__attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "fuzz_loader: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	abort();
-}
 
 /* One platform for every input (allocating and poisoning the arena per
  * input would cost more than the load); its bookkeeping is reset and the

@@ -33,22 +33,11 @@
 #include "vh/proto.h"
 #include "vh/vm.h"
 
+#define FUZZ_NAME "fuzz_proto"
+#include "fuzz.h"
+
 #define FUZZ_MAX_VMS 8
 #define MIB (1024ull * 1024ull)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-__attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "fuzz_proto: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	abort();
-}
 
 static struct vh_vm *define(struct vh_host *h, const char *name, uint32_t vcpus, uint64_t mib,
 			    uint64_t res_mhz, uint64_t res_mib, enum vh_cosched_mode mode)

@@ -103,8 +103,8 @@ static int visit(void *ctx, const struct vh_token_info *t)
 {
 	unsigned *n = ctx;
 
-	if (!hex8(t->id) || !token_name_ok(t->name) || t->role < VH_ROLE_VIEWER || t->role > VH_ROLE_ADMIN ||
-	    t->created < 0)
+	if (!hex8(t->id) || !token_name_ok(t->name) || t->role < VH_ROLE_VIEWER ||
+	    t->role > VH_ROLE_ADMIN || t->created < 0)
 		die("token \"%.9s\" listed with a bad id, name, role or time", t->id);
 	if (strcmp(t->id, good.id) && strcmp(t->id, FUZZ_KEY))
 		die("token %s listed, from no record", t->id);

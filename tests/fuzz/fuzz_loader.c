@@ -35,7 +35,7 @@
 #define FUZZ_NAME "fuzz_loader"
 #include "fuzz.h"
 
-#define MIB (1024ull * 1024ull)
+#define MIB        (1024ull * 1024ull)
 #define SIM_MEMORY (12 * MIB)
 
 /* One platform for every input (allocating and poisoning the arena per
@@ -121,9 +121,10 @@ static void check_refused(const struct vh_boot_state *bs, const struct vh_error 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const enum vh_image_kind kinds[4] = { VH_IMAGE_AUTO, VH_IMAGE_MULTIBOOT,
-						      VH_IMAGE_RAW_REAL, VH_IMAGE_RAW_PROT32 };
-	struct vh_host_config hc = { .pcpus = 1, .mhz_per_pcpu = 1000, .memory_bytes = SIM_MEMORY,
-				     .max_vms = 2 };
+						     VH_IMAGE_RAW_REAL, VH_IMAGE_RAW_PROT32 };
+	struct vh_host_config hc = {
+		.pcpus = 1, .mhz_per_pcpu = 1000, .memory_bytes = SIM_MEMORY, .max_vms = 2
+	};
 	struct vh_loader_module mods[3];
 	char margs[3][64];
 	char cmdline[65];

@@ -60,6 +60,7 @@ static const struct key keys[] = {
 	NUM(threads, K_UINT, 1, 256),
 	NUM(max_connections, K_UINT, 1, 65536),
 	NUM(connection_timeout_s, K_UINT, 1, 3600),
+	NUM(hypervisor_timeout_ms, K_UINT, 100, 600000),
 	NUM(max_body_bytes, K_SIZE, 1024, 1ull << 30),
 	NUM(max_image_bytes, K_SIZE, 1, 1ull << 40),
 	NUM(log_level, K_LEVEL, 0, 0),
@@ -77,6 +78,7 @@ void vh_agent_config_defaults(struct vh_agent_config *c)
 	c->threads = 4;
 	c->max_connections = 256;
 	c->connection_timeout_s = 10;
+	c->hypervisor_timeout_ms = 10000;
 	c->max_body_bytes = 1048576;
 	c->max_image_bytes = 1073741824;
 	c->log_level = 6; /* VH_LOG_INFO */

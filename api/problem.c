@@ -38,6 +38,8 @@ static const struct code_info codes[VH_API_CODE_COUNT] = {
 	[VH_API_IDEMPOTENCY_MISMATCH] = { "idempotency_mismatch", 422,
 					  "Idempotency key reused with a different request" },
 	[VH_API_TOO_MANY_REQUESTS] = { "too_many_requests", 429, "Too many requests" },
+	[VH_API_INSUFFICIENT_STORAGE] = { "insufficient_storage", 507, "Insufficient storage" },
+	[VH_API_TIMEOUT] = { "hypervisor_timeout", 504, "The hypervisor did not answer in time" },
 };
 
 static const struct code_info *info_of(enum vh_api_code code)

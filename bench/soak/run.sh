@@ -23,16 +23,8 @@ if grep -q '^SANITIZER_FLAGS = .*-fsanitize' "$build/Makefile"; then
 	echo "soak: $build is a sanitizer build: ASan's quarantine is turned off for the daemons" >&2
 	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0"
 fi
-work=$(mktemp -d /tmp/vh-soak.XXXXXX)
-hv_pid=
-agent_pid=
-stop() {
-	[ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null
-	[ -n "$hv_pid" ] && kill "$hv_pid" 2>/dev/null && wait "$hv_pid" 2>/dev/null
-	agent_pid=
-	hv_pid=
-}
-trap 'stop; rm -rf "$work"' EXIT
+. "$src/bench/daemons.sh"
+bench_daemons_init vh-soak
 mkdir -p "$work/state/images" "$work/logs"
 "$build/hypervisor/hosted/vh-hosted" --socket "$work/vh.sock" --images "$work/state/images" \
 	--log-dir "$work/logs" --memory 512M --pcpus 2 >"$work/hv.log" 2>&1 &

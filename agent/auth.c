@@ -484,7 +484,7 @@ int vh_auth_token_create(struct vh_auth *a, const char *name, enum vh_role role,
 	char secret[SECRET_CHARS + 1];
 	struct token t = { 0 };
 	char *rec;
-	int fd, rc;
+	int fd, rc, e;
 
 	if (!name || !name_valid(name)) {
 		snprintf(err, errlen, "bad token name \"%.80s\": 1..63 of A-Z a-z 0-9 . _ -",
@@ -541,10 +541,13 @@ int vh_auth_token_create(struct vh_auth *a, const char *name, enum vh_role role,
 		return -1;
 	}
 	rc = vh_store_put(a->store, COLLECTION, t.info.id, rec, strlen(rec), err, errlen);
+	e = errno; /* the caller tells a full disk (507) from other faults */
 	free(rec);
 	edit_end(a, fd);
-	if (rc < 0)
+	if (rc < 0) {
+		errno = e;
 		return -1;
+	}
 	snprintf(secret_out, cap, "vh_%s_%s", t.info.id, secret);
 	if (info)
 		*info = t.info;

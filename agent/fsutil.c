@@ -132,6 +132,11 @@ bool vh_fs_is_temp_name(const char *name)
 	return strncmp(name, TEMP_PREFIX, strlen(TEMP_PREFIX)) == 0;
 }
 
+bool vh_fs_is_full(int e)
+{
+	return e == ENOSPC || e == EDQUOT;
+}
+
 bool vh_fs_name_ok(const char *s, size_t max)
 {
 	size_t n = strlen(s);

@@ -48,5 +48,9 @@ int vh_fs_create_unique(int dirfd, const char *prefix, size_t nrandom, char *nam
 void vh_hex_encode(const unsigned char *b, size_t n, char *out);
 /* A temporary file name made by vh_fs_write_atomic_at. */
 bool vh_fs_is_temp_name(const char *name);
+/* errno says the file system is full (no blocks or inodes left, or the
+ * quota is spent): the client's request was fine, retry once space is
+ * freed (507, not 500). */
+bool vh_fs_is_full(int e);
 
 #endif

@@ -175,6 +175,9 @@ void vh_reply_problem(struct vh_req *r, const struct vh_api_problem *p)
 	vh_reply_raw(r, status, "application/problem+json", s, s ? strlen(s) : 0);
 	if (p->code == VH_API_UNAUTHORIZED)
 		vh_reply_header(r, "WWW-Authenticate", "Bearer realm=\"vh\"");
+	/* Transient: the hypervisor restarting, a reconcile pass due. */
+	if (p->code == VH_API_UNAVAILABLE || p->code == VH_API_BUSY)
+		vh_reply_header(r, "Retry-After", "1");
 }
 
 void vh_reply_fail(struct vh_req *r, enum vh_api_code code, const char *field, const char *fmt, ...)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +22,8 @@ struct hv_conn {
 	uint64_t next_id;
 	uint8_t buf[VH_PROTO_MAX_MSG];
 };
+
+#define HV_TIMEOUT (-2) /* the deadline passed: 504, not 503 */
 
 static char hv_path[108];
 static unsigned hv_timeout_ms = 10000;
@@ -93,28 +96,6 @@ uint64_t vh_hv_generation(void)
 	return atomic_load(&n_breaks);
 }
 
-static int conn_open(struct hv_conn *c, char *why, size_t whylen)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(hv_path) >= sizeof(sa.sun_path)) {
-		snprintf(why, whylen, "hypervisor socket path too long");
-		return -1;
-	}
-	memcpy(sa.sun_path, hv_path, strlen(hv_path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		snprintf(why, whylen, "%s: %s", hv_path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	c->fd = fd;
-	atomic_fetch_add(&n_connects, 1);
-	return 0;
-}
-
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -123,14 +104,62 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* 0 sent; -1 the peer is gone (nothing was delivered or it does not
- * matter: the stream is dead). */
+static void set_send_timeout(int fd, int64_t ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/* 0 connected, -1 failed, HV_TIMEOUT when the deadline passed first.  A
+ * stopped hypervisor (SIGSTOP, a debugger, a stall) accepts nothing:
+ * once its listen backlog is full, connect() blocks until it accepts
+ * again.  SO_SNDTIMEO bounds that wait (a unix stream connect honours
+ * it) and, reset to the whole timeout, every later send. */
+static int conn_open(struct hv_conn *c, int64_t deadline, char *why, size_t whylen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int64_t left;
+	int fd;
+
+	if (strlen(hv_path) >= sizeof(sa.sun_path)) {
+		snprintf(why, whylen, "hypervisor socket path too long");
+		return -1;
+	}
+	memcpy(sa.sun_path, hv_path, strlen(hv_path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	left = deadline - now_ms();
+	if (fd >= 0)
+		set_send_timeout(fd, left > 0 ? left : 1);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno, timedout = e == EAGAIN || e == EINPROGRESS;
+
+		if (timedout)
+			snprintf(why, whylen, "%s: not accepting connections within %u ms", hv_path,
+				 hv_timeout_ms);
+		else
+			snprintf(why, whylen, "%s: %s", hv_path, strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return timedout ? HV_TIMEOUT : -1;
+	}
+	set_send_timeout(fd, hv_timeout_ms);
+	c->fd = fd;
+	atomic_fetch_add(&n_connects, 1);
+	return 0;
+}
+
+/* 0 sent; HV_TIMEOUT the peer read nothing for the whole timeout; -1
+ * the peer is gone (nothing was delivered or it does not matter: the
+ * stream is dead). */
 static int send_all(int fd, const uint8_t *p, size_t len)
 {
 	while (len) {
 		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EAGAIN)
+			return HV_TIMEOUT;
 		if (n <= 0)
 			return -1;
 		p += n;
@@ -140,11 +169,11 @@ static int send_all(int fd, const uint8_t *p, size_t len)
 }
 
 /* Reads one whole message into c->buf.  Returns its length, 0 when the
- * peer closed before any byte, -1 on error, timeout or garbage. */
-static ssize_t recv_msg(struct hv_conn *c, char *why, size_t whylen)
+ * peer closed before any byte, HV_TIMEOUT when the deadline passed, -1
+ * on error or garbage. */
+static ssize_t recv_msg(struct hv_conn *c, int64_t deadline, char *why, size_t whylen)
 {
 	size_t have = 0, want = VH_PROTO_HEADER_SIZE;
-	int64_t deadline = now_ms() + hv_timeout_ms;
 
 	while (have < want) {
 		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
@@ -154,7 +183,7 @@ static ssize_t recv_msg(struct hv_conn *c, char *why, size_t whylen)
 
 		if (left <= 0) {
 			snprintf(why, whylen, "no reply within %u ms", hv_timeout_ms);
-			return -1;
+			return HV_TIMEOUT;
 		}
 		pr = poll(&pfd, 1, (int)left);
 		if (pr < 0 && errno == EINTR)
@@ -207,6 +236,17 @@ static int unavailable(struct vh_api_problem *p, const char *why)
 	return vh_api_fail(p, VH_API_UNAVAILABLE, "", "the hypervisor is unreachable: %s", why);
 }
 
+/* The hypervisor is there but did not answer in time (stopped, stalled):
+ * 504, and the request may still be acted on when it wakes. */
+static int timed_out(struct vh_api_problem *p, const char *why)
+{
+	atomic_fetch_add(&n_failures, 1);
+	return vh_api_fail(p, VH_API_TIMEOUT, "",
+			   "the hypervisor did not answer in time (%s): the request may still "
+			   "take effect; read the state again",
+			   why);
+}
+
 static int call(struct vh_proto_request *req, struct vh_proto_reply *r, struct vh_api_problem *p)
 {
 	struct hv_conn *c = conn_get();
@@ -214,6 +254,7 @@ static int call(struct vh_proto_request *req, struct vh_proto_reply *r, struct v
 	char why[160] = "";
 	size_t len = 0;
 	uint8_t msg[4096]; /* every request fits: the largest, VM_DEFINE, is 3000 bytes */
+	int64_t deadline = now_ms() + hv_timeout_ms; /* connect, send and reply together */
 
 	memset(&r->hdr, 0, sizeof(r->hdr));
 	if (!c)
@@ -226,10 +267,17 @@ static int call(struct vh_proto_request *req, struct vh_proto_reply *r, struct v
 	for (int attempt = 0; attempt < 2; attempt++) {
 		bool fresh = c->fd < 0;
 		ssize_t got;
+		int rc;
 
-		if (fresh && conn_open(c, why, sizeof(why)) < 0)
-			return unavailable(p, why);
-		if (send_all(c->fd, msg, len) < 0) {
+		if (fresh && (rc = conn_open(c, deadline, why, sizeof(why))) < 0)
+			return rc == HV_TIMEOUT ? timed_out(p, why) : unavailable(p, why);
+		if ((rc = send_all(c->fd, msg, len)) == HV_TIMEOUT) {
+			snprintf(why, sizeof(why), "the request not read within %u ms",
+				 hv_timeout_ms);
+			conn_close(c);
+			return timed_out(p, why);
+		}
+		if (rc < 0) {
 			/* A peer that went away makes send fail at once: the
 			 * request was not read, so sending it again is safe. */
 			snprintf(why, sizeof(why), "send: %s", strerror(errno));
@@ -238,7 +286,7 @@ static int call(struct vh_proto_request *req, struct vh_proto_reply *r, struct v
 				return unavailable(p, why);
 			continue;
 		}
-		got = recv_msg(c, why, sizeof(why));
+		got = recv_msg(c, deadline, why, sizeof(why));
 		if (got == 0) {
 			snprintf(why, sizeof(why), "the hypervisor closed the connection");
 			conn_close(c);
@@ -247,8 +295,10 @@ static int call(struct vh_proto_request *req, struct vh_proto_reply *r, struct v
 			continue;
 		}
 		if (got < 0) {
+			/* Closed, so a late reply can never be read as the
+			 * answer to a later request. */
 			conn_close(c);
-			return unavailable(p, why);
+			return got == HV_TIMEOUT ? timed_out(p, why) : unavailable(p, why);
 		}
 		if (vh_proto_decode_reply(c->buf, (size_t)got, r, &err) != VH_OK) {
 			conn_close(c);

@@ -19,13 +19,18 @@
 #include "api/vh_api.h"
 #include "vh/proto.h"
 
-/* The hypervisor's socket (copied); call before any thread calls. */
+/* The hypervisor's socket (copied) and how long one request may take,
+ * connecting included (hypervisor_timeout_ms); call before any thread
+ * calls. */
 void vh_hv_init(const char *socket_path, unsigned timeout_ms);
 
 /* Sends req (its request_id is set here) and decodes the reply into *r.
  * Returns 0 on success.  -1 when the hypervisor answered an error (p
  * gets it, mapped by vh_api_from_proto_error; r->hdr.status is set) or
- * could not be reached (VH_API_UNAVAILABLE, r->hdr.status is 0).  The
+ * could not be reached (VH_API_UNAVAILABLE, r->hdr.status is 0) or did
+ * not answer within the timeout (VH_API_TIMEOUT: the request may still
+ * be acted on; the connection is closed, so its late reply is never
+ * taken for another's).  The
  * reply's arrays (r->entries) live in this thread's buffer until its
  * next call. */
 int vh_hv_call(struct vh_proto_request *req, struct vh_proto_reply *r, struct vh_api_problem *p);

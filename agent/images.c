@@ -92,6 +92,13 @@ static enum vh_image_err fail(enum vh_image_err e, char *err, size_t errlen, con
 	return e;
 }
 
+/* A failed write, fsync or rename: a full file system is the caller's
+ * to wait out (507), anything else is ours (500). */
+static enum vh_image_err io_err(int e)
+{
+	return vh_fs_is_full(e) ? VH_IMAGE_ENOSPC : VH_IMAGE_EIO;
+}
+
 /* Leftovers of uploads a crash interrupted: only the agent uploads, and
  * it opens the folder once at start, so none of them is live. */
 static void remove_stale_uploads(struct vh_images *im)
@@ -206,8 +213,8 @@ enum vh_image_err vh_image_upload_begin(struct vh_images *im, const char *name,
 		int e = errno;
 		EVP_MD_CTX_free(u->md);
 		free(u);
-		return fail(VH_IMAGE_EIO, err, errlen, "%s: cannot create an upload file: %s",
-			    im->dir, strerror(e));
+		return fail(io_err(e), err, errlen, "%s: cannot create an upload file: %s", im->dir,
+			    strerror(e));
 	}
 	*up = u;
 	return VH_IMAGE_OK;
@@ -225,7 +232,7 @@ enum vh_image_err vh_image_upload_write(struct vh_image_upload *up, const void *
 	if (!EVP_DigestUpdate(up->md, buf, len))
 		return fail(VH_IMAGE_EIO, err, errlen, "SHA-256 failed");
 	if (vh_fs_write_all(up->fd, buf, len) < 0)
-		return fail(VH_IMAGE_EIO, err, errlen, "%s/%s: write: %s", up->im->dir, up->tmp,
+		return fail(io_err(errno), err, errlen, "%s/%s: write: %s", up->im->dir, up->tmp,
 			    strerror(errno));
 	up->size += len;
 	return VH_IMAGE_OK;
@@ -335,15 +342,15 @@ enum vh_image_err vh_image_upload_finish(struct vh_image_upload *up, struct vh_i
 		goto abort;
 	}
 	if (fchmod(up->fd, 0644) < 0 || fsync(up->fd) < 0 || fstat(up->fd, &st) < 0) {
-		rc =
-		    fail(VH_IMAGE_EIO, err, errlen, "%s/%s: %s", im->dir, up->tmp, strerror(errno));
+		rc = fail(io_err(errno), err, errlen, "%s/%s: %s", im->dir, up->tmp,
+			  strerror(errno));
 		goto abort;
 	}
 	pthread_mutex_lock(&im->lock);
 	existed = faccessat(im->dirfd, up->name, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 	if (renameat(im->dirfd, up->tmp, im->dirfd, up->name) < 0) {
 		pthread_mutex_unlock(&im->lock);
-		rc = fail(VH_IMAGE_EIO, err, errlen, "%s/%s: rename: %s", im->dir, up->name,
+		rc = fail(io_err(errno), err, errlen, "%s/%s: rename: %s", im->dir, up->name,
 			  strerror(errno));
 		goto abort;
 	}
@@ -351,7 +358,7 @@ enum vh_image_err vh_image_upload_finish(struct vh_image_upload *up, struct vh_i
 	up->fd = -1;
 	if (vh_fs_fsync_dirfd(im->dirfd) < 0) {
 		pthread_mutex_unlock(&im->lock);
-		rc = fail(VH_IMAGE_EIO, err, errlen, "%s: fsync: %s", im->dir, strerror(errno));
+		rc = fail(io_err(errno), err, errlen, "%s: fsync: %s", im->dir, strerror(errno));
 		goto abort;
 	}
 	/* A failed meta write costs only a re-hash at the next listing. */

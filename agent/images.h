@@ -24,11 +24,12 @@ struct vh_image_info {
 /* Outcomes the HTTP layer maps to problems. */
 enum vh_image_err {
 	VH_IMAGE_OK = 0,
-	VH_IMAGE_EINVAL,   /* bad name or digest syntax */
+	VH_IMAGE_EINVAL, /* bad name or digest syntax */
 	VH_IMAGE_ENOENT,
-	VH_IMAGE_ETOOBIG,  /* over max_bytes */
-	VH_IMAGE_ECHECKSUM,/* digest mismatch */
+	VH_IMAGE_ETOOBIG,   /* over max_bytes */
+	VH_IMAGE_ECHECKSUM, /* digest mismatch */
 	VH_IMAGE_EIO,
+	VH_IMAGE_ENOSPC, /* the images folder's file system is full */
 };
 
 struct vh_images *vh_images_open(const char *dir, uint64_t max_bytes, char *err, size_t errlen);

@@ -59,8 +59,8 @@ static void usage(FILE *f)
 		"file (docs/agent.md): state_dir, hypervisor_socket, unix_socket, socket_group,\n"
 		"https_listen, http_listen, tls_cert, tls_key, tls_client_ca, tls_priorities,\n"
 		"threads, max_connections, max_connections_per_ip, connection_timeout_s,\n"
-		"request_header_timeout_s, max_body_bytes, max_image_bytes, log_level;\n"
-		"--state-dir DIR is --set state_dir=DIR.\n"
+		"request_header_timeout_s, hypervisor_timeout_ms, max_body_bytes,\n"
+		"max_image_bytes, log_level; --state-dir DIR is --set state_dir=DIR.\n"
 		"--routes prints the route table (\"METHOD PATH\" lines).\n");
 }
 
@@ -252,10 +252,11 @@ static void reload(const struct cmdline *cl)
 	} restart_only[] = {
 /* clang-format off */
 #define F(k) { #k, offsetof(struct vh_agent_config, k), sizeof(((struct vh_agent_config *)0)->k) }
-		F(state_dir),     F(hypervisor_socket), F(unix_socket),     F(socket_group),
-		F(https_listen),  F(http_listen),       F(tls_cert),        F(tls_key),
-		F(tls_client_ca), F(threads),           F(max_connections), F(connection_timeout_s),
+		F(state_dir),      F(hypervisor_socket), F(unix_socket),     F(socket_group),
+		F(https_listen),   F(http_listen),       F(tls_cert),        F(tls_key),
+		F(tls_client_ca),  F(threads),           F(max_connections), F(connection_timeout_s),
 		F(tls_priorities), F(request_header_timeout_s), F(max_connections_per_ip),
+		F(hypervisor_timeout_ms),
 #undef F
 		/* clang-format on */
 	};
@@ -374,7 +375,7 @@ static int serve(const struct cmdline *cl)
 		vh_log(VH_LOG_ERR, "%s", err);
 		return 1;
 	}
-	vh_hv_init(cfg->hypervisor_socket, 10000);
+	vh_hv_init(cfg->hypervisor_socket, cfg->hypervisor_timeout_ms);
 	/* Reconcile before serving when the hypervisor is there, so the
 	 * first request already sees every definition. */
 	maybe_reconcile(&warned);

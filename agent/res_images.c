@@ -44,9 +44,12 @@ static int name_ok(struct vh_req *r)
 static void image_problem(struct vh_req *r, enum vh_image_err e, const char *err)
 {
 	static const enum vh_api_code codes[] = {
-		[VH_IMAGE_EINVAL] = VH_API_INVALID_FIELD, [VH_IMAGE_ENOENT] = VH_API_NOT_FOUND,
-		[VH_IMAGE_ETOOBIG] = VH_API_TOO_LARGE,    [VH_IMAGE_ECHECKSUM] = VH_API_CHECKSUM,
+		[VH_IMAGE_EINVAL] = VH_API_INVALID_FIELD,
+		[VH_IMAGE_ENOENT] = VH_API_NOT_FOUND,
+		[VH_IMAGE_ETOOBIG] = VH_API_TOO_LARGE,
+		[VH_IMAGE_ECHECKSUM] = VH_API_CHECKSUM,
 		[VH_IMAGE_EIO] = VH_API_INTERNAL,
+		[VH_IMAGE_ENOSPC] = VH_API_INSUFFICIENT_STORAGE,
 	};
 	enum vh_api_code code =
 	    (unsigned)e < sizeof(codes) / sizeof(codes[0]) && codes[e] ? codes[e] : VH_API_INTERNAL;

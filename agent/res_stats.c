@@ -68,7 +68,7 @@ void vh_res_vm_stats(struct vh_req *r)
 	vh_hv_request(&req, VH_PROTO_VM_STATS, NULL);
 	vh_vmu_ref_of(r, &req.vm);
 	if (vh_hv_call(&req, &rep, &p)) {
-		vh_reply_problem(r, &p);
+		vh_vmu_read_problem(r, &p);
 		return;
 	}
 	st = rep.u.vm_stats.vm;

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "agent/agent.h"
+#include "agent/fsutil.h"
 #include "agent/resources.h"
 
 static struct json_object *token_json(const struct vh_token_info *t)
@@ -72,6 +73,10 @@ void vh_res_tokens_create(struct vh_req *r)
 				 sizeof(err))) {
 		if (errno == EEXIST)
 			vh_reply_fail(r, VH_API_CONFLICT, "name", "%s", err);
+		else if (vh_fs_is_full(errno))
+			vh_reply_fail(r, VH_API_INSUFFICIENT_STORAGE, "",
+				      "cannot create the token: the state folder is full (%s)",
+				      err);
 		else
 			vh_reply_fail(r, VH_API_INTERNAL, "", "cannot create the token: %s", err);
 	} else {

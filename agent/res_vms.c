@@ -204,6 +204,11 @@ void vh_res_vms_list(struct vh_req *r)
 		vh_reply_problem(r, &p);
 		return;
 	}
+	if (vh_vmu_read_ready(r)) {
+		vh_hv_list_put(all);
+		free(w.buf);
+		return;
+	}
 	/* Entries are in id order: the first at or after the token. */
 	for (lo = 0, hi = all->n; lo < hi;) {
 		uint32_t mid = lo + (hi - lo) / 2;
@@ -400,7 +405,7 @@ void vh_res_vm_get(struct vh_req *r)
 
 	vh_vmu_ref_of(r, &ref);
 	if (vh_hv_vm_get(&ref, &info, &p)) {
-		vh_reply_problem(r, &p);
+		vh_vmu_read_problem(r, &p);
 		return;
 	}
 	vh_vmu_reply(r, 200, &info);

@@ -75,10 +75,19 @@ void vh_vmu_etag(const struct vh_proto_vm_info *info, char out[24]);
 int vh_vmu_if_match(struct vh_req *r, const struct vh_proto_vm_info *info);
 /* Replies status with the VM resource and its ETag. */
 void vh_vmu_reply(struct vh_req *r, int status, const struct vh_proto_vm_info *info);
+/* A read's problem reply.  A VM the hypervisor does not know, while the
+ * agent has not reconciled with it (it restarted and lost definitions
+ * the next pass gives back), is 503 busy with Retry-After, not 404.
+ * Call it after the read: the read is what notices the restart. */
+void vh_vmu_read_problem(struct vh_req *r, const struct vh_api_problem *p);
+/* Whether a read may answer now: 0, or -1 after that 503 reply (for
+ * listings, which would miss the VMs not yet defined again). */
+int vh_vmu_read_ready(struct vh_req *r);
 /* The operator's balloon target in MiB from a summary. */
 uint64_t vh_vmu_balloon_mib(const struct vh_proto_vm_summary *s);
 /* Persists the VM's record ({"format":1,"vm":…,"power":…}) from what the
- * hypervisor reports.  0 or -1 with p set (VH_API_INTERNAL). */
+ * hypervisor reports.  0 or -1 with p set (VH_API_INSUFFICIENT_STORAGE
+ * when the state folder is full, else VH_API_INTERNAL). */
 int vh_vmu_persist(const struct vh_proto_vm_info *info, struct vh_api_problem *p);
 /* Locks the VM named by the request for a mutation: resolves it
  * (VM_GET), takes the reconcile lock for reading and the VM's mutation

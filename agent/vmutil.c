@@ -1,5 +1,6 @@
 /* What the VM resources share: references from the path, ETags, the
  * persisted record, and the per-VM mutation locks. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <time.h>
 
 #include "agent/agent.h"
+#include "agent/fsutil.h"
 #include "agent/hvconn.h"
 #include "agent/resources.h"
 
@@ -116,7 +118,7 @@ int vh_vmu_persist(const struct vh_proto_vm_info *info, struct vh_api_problem *p
 	char uuid[37], err[256];
 	const char *text;
 	size_t len = 0;
-	int rc;
+	int rc, e;
 
 	if (!rec || !vm) {
 		json_object_put(rec);
@@ -129,7 +131,14 @@ int vh_vmu_persist(const struct vh_proto_vm_info *info, struct vh_api_problem *p
 	text = json_object_to_json_string_length(rec, JSON_C_TO_STRING_PLAIN, &len);
 	vh_api_uuid_format(info->config.uuid, uuid);
 	rc = vh_store_put(vh_agent->store, "vms", uuid, text, len, err, sizeof(err));
+	e = errno;
 	json_object_put(rec);
+	if (rc && vh_fs_is_full(e))
+		return vh_api_fail(
+		    p, VH_API_INSUFFICIENT_STORAGE, "",
+		    "cannot persist VM %s: the state folder is full (%s): free space "
+		    "and try again",
+		    uuid, err);
 	if (rc)
 		return vh_api_fail(p, VH_API_INTERNAL, "", "cannot persist VM %s: %s", uuid, err);
 	return 0;
@@ -142,8 +151,19 @@ static int not_ready(struct vh_req *r)
 	vh_reply_fail(
 	    r, VH_API_BUSY, "",
 	    "the agent has not reconciled its definitions with the hypervisor yet: try again");
-	vh_reply_header(r, "Retry-After", "1");
 	return -1;
+}
+
+int vh_vmu_read_ready(struct vh_req *r)
+{
+	return not_ready(r);
+}
+
+void vh_vmu_read_problem(struct vh_req *r, const struct vh_api_problem *p)
+{
+	if (p->code == VH_API_NOT_FOUND && not_ready(r))
+		return;
+	vh_reply_problem(r, p);
 }
 
 pthread_mutex_t *vh_vmu_lock_new(struct vh_req *r, const uint8_t uuid[16])

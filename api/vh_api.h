@@ -35,27 +35,29 @@
 /* Stable machine-readable codes: clients switch on these, never on text. */
 enum vh_api_code {
 	VH_API_OK = 0,
-	VH_API_BAD_JSON,          /* 400 malformed JSON, trailing data, duplicate key */
-	VH_API_INVALID_FIELD,     /* 422 wrong type, out of range, unknown field */
-	VH_API_MISSING_FIELD,     /* 422 required field absent */
-	VH_API_NOT_FOUND,         /* 404 no such VM, image, token or route */
-	VH_API_METHOD_NOT_ALLOWED,/* 405 */
-	VH_API_CONFLICT,          /* 409 name taken, image in use, wrong state */
-	VH_API_ADMISSION,         /* 409 reservations would exceed capacity */
-	VH_API_PRECONDITION,      /* 412 If-Match did not match the ETag */
+	VH_API_BAD_JSON,              /* 400 malformed JSON, trailing data, duplicate key */
+	VH_API_INVALID_FIELD,         /* 422 wrong type, out of range, unknown field */
+	VH_API_MISSING_FIELD,         /* 422 required field absent */
+	VH_API_NOT_FOUND,             /* 404 no such VM, image, token or route */
+	VH_API_METHOD_NOT_ALLOWED,    /* 405 */
+	VH_API_CONFLICT,              /* 409 name taken, image in use, wrong state */
+	VH_API_ADMISSION,             /* 409 reservations would exceed capacity */
+	VH_API_PRECONDITION,          /* 412 If-Match did not match the ETag */
 	VH_API_PRECONDITION_REQUIRED, /* 428 (not used unless configured) */
-	VH_API_TOO_LARGE,         /* 413 body over the limit */
-	VH_API_UNSUPPORTED_MEDIA, /* 415 not application/json */
-	VH_API_UNAUTHORIZED,      /* 401 no or unknown credentials */
-	VH_API_FORBIDDEN,         /* 403 role too weak */
-	VH_API_LIMIT,             /* 409 a hard limit (VM count, vCPUs) */
-	VH_API_BUSY,              /* 503 try again */
-	VH_API_UNAVAILABLE,       /* 503 the hypervisor is unreachable */
-	VH_API_CHECKSUM,          /* 422 image SHA-256 mismatch */
-	VH_API_INTERNAL,          /* 500 */
-	VH_API_IDEMPOTENCY_MISMATCH, /* 422 Idempotency-Key reused with another request */
-	VH_API_TOO_MANY_REQUESTS, /* 429 connection or request limit reached */
-	VH_API_BAD_REQUEST,       /* 400 a header or parameter this route does not take */
+	VH_API_TOO_LARGE,             /* 413 body over the limit */
+	VH_API_UNSUPPORTED_MEDIA,     /* 415 not application/json */
+	VH_API_UNAUTHORIZED,          /* 401 no or unknown credentials */
+	VH_API_FORBIDDEN,             /* 403 role too weak */
+	VH_API_LIMIT,                 /* 409 a hard limit (VM count, vCPUs) */
+	VH_API_BUSY,                  /* 503 try again */
+	VH_API_UNAVAILABLE,           /* 503 the hypervisor is unreachable */
+	VH_API_CHECKSUM,              /* 422 image SHA-256 mismatch */
+	VH_API_INTERNAL,              /* 500 */
+	VH_API_IDEMPOTENCY_MISMATCH,  /* 422 Idempotency-Key reused with another request */
+	VH_API_TOO_MANY_REQUESTS,     /* 429 connection or request limit reached */
+	VH_API_BAD_REQUEST,           /* 400 a header or parameter this route does not take */
+	VH_API_INSUFFICIENT_STORAGE,  /* 507 the state folder's file system is full */
+	VH_API_TIMEOUT,               /* 504 the hypervisor did not answer in time */
 	VH_API_CODE_COUNT
 };
 

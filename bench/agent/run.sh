@@ -24,16 +24,8 @@ command -v wrk >/dev/null || { echo "run.sh: wrk is missing (package wrk)" >&2; 
 if grep -q '^SANITIZER_FLAGS = .*-fsanitize' "$build/Makefile"; then
 	echo "run.sh: warning: $build is a sanitizer build; the figures will not be representative" >&2
 fi
-work=$(mktemp -d /tmp/vh-agent-bench.XXXXXX)
-hv_pid=
-agent_pid=
-stop() {
-	[ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null
-	[ -n "$hv_pid" ] && kill "$hv_pid" 2>/dev/null && wait "$hv_pid" 2>/dev/null
-	agent_pid=
-	hv_pid=
-}
-trap 'stop; rm -rf "$work"' EXIT
+. "$src/bench/daemons.sh"
+bench_daemons_init vh-agent-bench
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 

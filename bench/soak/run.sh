@@ -43,6 +43,7 @@ for _ in $(seq 100); do
 done
 # The guest goes in as an image through the API, as an operator would.
 code=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$work/agent.sock" \
+	-H 'Content-Type: application/octet-stream' \
 	-T "$build/tests/guests/spinner.elf" http://x/v1/images/spinner.elf)
 [ "$code" = 201 ] || { echo "soak: the image upload answered $code" >&2; cat "$work/agent.log" >&2; exit 1; }
 echo "soak: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), $seconds s, $workers workers"

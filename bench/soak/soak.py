@@ -48,7 +48,9 @@ class Client:
 
     def request(self, method, url, route, body=None, ctype="application/json"):
         headers = {}
-        if body is not None:
+        if method != "GET":
+            # Every state-changing request names its media type, a
+            # body-less one too (the agent refuses it otherwise: 415).
             headers["Content-Type"] = ctype
         for attempt in range(2):
             if self.conn is None:

@@ -236,15 +236,93 @@ static int unavailable(struct vh_api_problem *p, const char *why)
 	return vh_api_fail(p, VH_API_UNAVAILABLE, "", "the hypervisor is unreachable: %s", why);
 }
 
+/* The stall gate.  libmicrohttpd's pool threads each serve their
+ * connections one request at a time, so behind a request waiting out
+ * hypervisor_timeout_ms on a stopped hypervisor the requests queued on
+ * the same thread would each wait it out again: a client could wait a
+ * multiple of the timeout.  Once a request times out the hypervisor is
+ * marked stalled; until it answers again every request gets its 504 at
+ * once, and one prober thread (started by the timeout, gone once the
+ * hypervisor answers or is gone) keeps asking it HOST_INFO, so requests
+ * flow again as soon as it wakes.  No client waits much longer than the
+ * timeout, and none waits on a hypervisor already known not to answer. */
+#define PROBE_GAP_MS 100
+
+static atomic_int_fast64_t stalled_since_ms; /* 0: answering */
+static atomic_bool prober_running;
+static __thread bool is_prober;
+
+static int call(struct vh_proto_request *req, struct vh_proto_reply *r, struct vh_api_problem *p);
+
+static void *prober_main(void *arg)
+{
+	struct vh_proto_request req;
+	struct vh_proto_reply r;
+	struct vh_api_problem p;
+	int rc;
+
+	(void)arg;
+	is_prober = true;
+	do {
+		struct timespec gap = { 0, PROBE_GAP_MS * 1000000L };
+
+		vh_hv_request(&req, VH_PROTO_HOST_INFO, NULL);
+		memset(&p, 0, sizeof(p));
+		rc = call(&req, &r, &p);
+		if (rc != 0 && p.code == VH_API_TIMEOUT)
+			nanosleep(&gap, NULL);
+	} while (rc != 0 && p.code == VH_API_TIMEOUT);
+	/* Answered (or gone: a refused connect is quick, 503, no gate). */
+	atomic_store(&stalled_since_ms, 0);
+	atomic_store(&prober_running, false);
+	return NULL;
+}
+
+static void stalled(void)
+{
+	int_fast64_t none = 0;
+	bool idle = false;
+	pthread_attr_t a;
+	pthread_t t;
+
+	atomic_compare_exchange_strong(&stalled_since_ms, &none, now_ms());
+	if (is_prober || !atomic_compare_exchange_strong(&prober_running, &idle, true))
+		return;
+	if (pthread_attr_init(&a) != 0)
+		goto fail;
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &a, prober_main, NULL) != 0) {
+		pthread_attr_destroy(&a);
+		goto fail;
+	}
+	pthread_attr_destroy(&a);
+	return;
+fail:
+	/* No prober: leave the gate open so requests find out themselves. */
+	atomic_store(&stalled_since_ms, 0);
+	atomic_store(&prober_running, false);
+}
+
 /* The hypervisor is there but did not answer in time (stopped, stalled):
  * 504, and the request may still be acted on when it wakes. */
 static int timed_out(struct vh_api_problem *p, const char *why)
 {
 	atomic_fetch_add(&n_failures, 1);
+	stalled();
 	return vh_api_fail(p, VH_API_TIMEOUT, "",
 			   "the hypervisor did not answer in time (%s): the request may still "
 			   "take effect; read the state again",
 			   why);
+}
+
+/* While the gate is closed: 504 at once, the request not sent. */
+static int gate_closed(struct vh_api_problem *p, int64_t since)
+{
+	atomic_fetch_add(&n_failures, 1);
+	return vh_api_fail(p, VH_API_TIMEOUT, "",
+			   "the hypervisor has not answered for %lld ms (the request was not "
+			   "sent; vhagent keeps asking it): try again",
+			   (long long)(now_ms() - since));
 }
 
 static int call(struct vh_proto_request *req, struct vh_proto_reply *r, struct vh_api_problem *p)
@@ -256,7 +334,11 @@ static int call(struct vh_proto_request *req, struct vh_proto_reply *r, struct v
 	uint8_t msg[4096]; /* every request fits: the largest, VM_DEFINE, is 3000 bytes */
 	int64_t deadline = now_ms() + hv_timeout_ms; /* connect, send and reply together */
 
+	int64_t since = atomic_load(&stalled_since_ms);
+
 	memset(&r->hdr, 0, sizeof(r->hdr));
+	if (since && !is_prober)
+		return gate_closed(p, since);
 	if (!c)
 		return unavailable(p, "out of memory");
 	req->request_id = ++c->next_id;

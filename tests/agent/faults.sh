@@ -182,12 +182,18 @@ done
 for j in $pids; do wait "$j"; done
 ms=$((($(date +%s%N) - t0) / 1000000))
 codes=$(cat "$RUN"/stop-*.code | tr '\n' ' ')
-check "vh-hosted stopped: 4 concurrent reads end with 504 (${codes}in $ms ms)" \
-	test "$codes" = "504 504 504 504 " -a "$ms" -lt 4000
+# Each ends within about the timeout (1000 ms), also those queued behind
+# another on one of libmicrohttpd's threads: once one request has timed
+# out the agent answers the rest at once (hvconn.c, the stall gate).
+check "vh-hosted stopped: 4 concurrent reads end with 504 within the timeout (${codes}in $ms ms)" \
+	test "$codes" = "504 504 504 504 " -a "$ms" -lt 1600
 BODY=$(cat "$RUN/stop-ok1")
 check "... a hypervisor_timeout problem" test "$(json "j['code']")" = hypervisor_timeout
+t0=$(date +%s%N)
 api GET /v1/host
-check "... and the next one too" test "$CODE" = 504
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "... and the next one too, at once while it is still stopped ($ms ms)" \
+	test "$CODE" = 504 -a "$ms" -lt 500
 kill -CONT "$HV_PID"
 check "SIGCONT: the agent is ready again" agent_wait_ready
 bad=

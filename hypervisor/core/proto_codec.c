@@ -880,7 +880,7 @@ int vh_proto_decode_reply(const void *buf, size_t len, struct vh_proto_reply *r,
 {
 	const uint8_t *p = (const uint8_t *)buf + VH_PROTO_HEADER_SIZE;
 	const struct vh_proto_msg *m;
-	uint32_t plen, count;
+	uint32_t plen, count, max;
 	int rc;
 
 	vh_memset(r, 0, sizeof(*r));
@@ -935,9 +935,8 @@ int vh_proto_decode_reply(const void *buf, size_t len, struct vh_proto_reply *r,
 		r->u.page.count = count = R32(p, vh_wire_page_reply, count);
 		r->u.page.next_id = R32(p, vh_wire_page_reply, next_id);
 		r->u.page.now_ns = R64(p, vh_wire_page_reply, now_ns);
-		return reply_array(r, p, plen, m, count,
-				   (VH_PROTO_MAX_PAYLOAD - m->reply_size) / m->reply_entry_size, "page",
-				   err);
+		max = (VH_PROTO_MAX_PAYLOAD - m->reply_size) / m->reply_entry_size;
+		return reply_array(r, p, plen, m, count, max, "page", err);
 	case VH_PROTO_REPLY_CONSOLE: {
 		struct vh_proto_console_reply *c = &r->u.console;
 		c->total = R64(p, vh_wire_console_reply, total);

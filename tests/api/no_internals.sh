@@ -40,7 +40,8 @@ for s in vh_sched_next vh_mem_fault vh_devices_io vh_loader_prepare vh_vm_define
 	grep -qx "$s" "$work/forbidden" || missing="$missing $s"
 done
 if [ -z "$missing" ] && [ "$(wc -l <"$work/forbidden")" -ge 100 ]; then
-	tap_ok "$(wc -l <"$work/forbidden") hypervisor-internal symbols, the scheduler's, memory manager's, devices' and loaders' among them"
+	n=$(wc -l <"$work/forbidden")
+	tap_ok "$n hypervisor-internal symbols (scheduler, memory manager, devices, loaders)"
 else
 	tap_not_ok "the hypervisor-internal symbols are read from the build" \
 		"missing:$missing" "found $(wc -l <"$work/forbidden") in $core and its objects"
@@ -59,7 +60,8 @@ for bin in agent/vhagent cli/vhctl; do
 	else
 		tap_not_ok "$bin: links the protocol library" "vh_error_set missing"
 	fi
-	awk 'NF >= 3 { print $3 }' "$work/syms" | sort -u | comm -12 - "$work/forbidden" >"$work/hits"
+	awk 'NF >= 3 { print $3 }' "$work/syms" | sort -u |
+		comm -12 - "$work/forbidden" >"$work/hits"
 	if [ -s "$work/hits" ]; then
 		tap_not_ok "$bin: no hypervisor internals ($(wc -l <"$work/hits") found)" \
 			"$(head -40 "$work/hits")"

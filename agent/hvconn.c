@@ -213,21 +213,13 @@ static ssize_t recv_msg(struct hv_conn *c, int64_t deadline, char *why, size_t w
 	return (ssize_t)have;
 }
 
-/* Requests that only read: safe to send again when a reused connection
- * died without a byte of reply (we cannot tell whether it was acted on,
- * and for these it does not matter). */
+/* Requests that only read (VH_PROTO_MSG_READ_ONLY in
+ * vh/proto_messages.h): safe to send again when a reused connection died
+ * without a byte of reply (we cannot tell whether it was acted on, and for
+ * these it does not matter). */
 static bool read_only(uint16_t type)
 {
-	switch (type) {
-	case VH_PROTO_HOST_INFO:
-	case VH_PROTO_HOST_STATS:
-	case VH_PROTO_VM_LIST:
-	case VH_PROTO_VM_GET:
-	case VH_PROTO_VM_STATS:
-	case VH_PROTO_VM_STATS_ALL:
-	case VH_PROTO_VM_CONSOLE: return true;
-	default: return false;
-	}
+	return vh_proto_msg_has(type, VH_PROTO_MSG_READ_ONLY);
 }
 
 static int unavailable(struct vh_api_problem *p, const char *why)

@@ -123,35 +123,6 @@ static int get_str(const uint8_t *p, size_t cap, char *dst, bool required, const
 	return VH_OK;
 }
 
-/* ---- names ------------------------------------------------------------------- */
-
-static const char *const type_names[VH_PROTO_TYPE_COUNT] = {
-	[VH_PROTO_HOST_INFO] = "host_info",
-	[VH_PROTO_HOST_STATS] = "host_stats",
-	[VH_PROTO_VM_LIST] = "vm_list",
-	[VH_PROTO_VM_DEFINE] = "vm_define",
-	[VH_PROTO_VM_UNDEFINE] = "vm_undefine",
-	[VH_PROTO_VM_GET] = "vm_get",
-	[VH_PROTO_VM_START] = "vm_start",
-	[VH_PROTO_VM_STOP] = "vm_stop",
-	[VH_PROTO_VM_PAUSE] = "vm_pause",
-	[VH_PROTO_VM_RESUME] = "vm_resume",
-	[VH_PROTO_VM_RESET] = "vm_reset",
-	[VH_PROTO_VM_SET_CPU] = "vm_set_cpu",
-	[VH_PROTO_VM_SET_MEM] = "vm_set_mem",
-	[VH_PROTO_VM_SET_BALLOON] = "vm_set_balloon",
-	[VH_PROTO_VM_STATS] = "vm_stats",
-	[VH_PROTO_VM_STATS_ALL] = "vm_stats_all",
-	[VH_PROTO_VM_CONSOLE] = "vm_console",
-};
-
-const char *vh_proto_type_name(uint32_t type)
-{
-	if (type < VH_PROTO_TYPE_COUNT && type_names[type])
-		return type_names[type];
-	return "unknown";
-}
-
 /* ---- header ------------------------------------------------------------------ */
 
 void vh_proto_put_header(void *p, const struct vh_proto_header *h)
@@ -568,47 +539,28 @@ static int dec_page(const uint8_t *p, struct vh_proto_request *r, struct vh_erro
 	return VH_OK;
 }
 
-/* Per request type: the payload sizes the header may announce (every
- * request layout is fixed today, so min == max; a later version may grow a
- * layout at its end and raise max) and the payload codec. */
-struct req_layout {
-	uint32_t min, max;
+/* Per request layout (vh/proto_messages.h), its payload codec; the
+ * message table gives each type its layout and size. */
+struct req_codec {
 	void (*enc)(uint8_t *p, const struct vh_proto_request *r);
 	int (*dec)(const uint8_t *p, struct vh_proto_request *r, struct vh_error *err);
 };
 
-#define FIXED(size) (size), (size)
-static const struct req_layout req_layouts[VH_PROTO_TYPE_COUNT] = {
-	[VH_PROTO_HOST_INFO] = { FIXED(0), enc_none, dec_none },
-	[VH_PROTO_HOST_STATS] = { FIXED(0), enc_none, dec_none },
-	[VH_PROTO_VM_LIST] = { FIXED(sizeof(struct vh_wire_page_req)), enc_page, dec_page },
-	[VH_PROTO_VM_DEFINE] = { FIXED(sizeof(struct vh_wire_vm_config)), enc_define, dec_define },
-	[VH_PROTO_VM_UNDEFINE] = { FIXED(sizeof(struct vh_wire_vm_ref)), enc_ref, dec_ref },
-	[VH_PROTO_VM_GET] = { FIXED(sizeof(struct vh_wire_vm_ref)), enc_ref, dec_ref },
-	[VH_PROTO_VM_START] = { FIXED(sizeof(struct vh_wire_vm_ref)), enc_ref, dec_ref },
-	[VH_PROTO_VM_STOP] = { FIXED(sizeof(struct vh_wire_vm_ref)), enc_ref, dec_ref },
-	[VH_PROTO_VM_PAUSE] = { FIXED(sizeof(struct vh_wire_vm_ref)), enc_ref, dec_ref },
-	[VH_PROTO_VM_RESUME] = { FIXED(sizeof(struct vh_wire_vm_ref)), enc_ref, dec_ref },
-	[VH_PROTO_VM_RESET] = { FIXED(sizeof(struct vh_wire_vm_ref)), enc_ref, dec_ref },
-	[VH_PROTO_VM_SET_CPU] = { FIXED(sizeof(struct vh_wire_set_cpu)), enc_set_cpu, dec_set_cpu },
-	[VH_PROTO_VM_SET_MEM] = { FIXED(sizeof(struct vh_wire_set_mem)), enc_set_mem, dec_set_mem },
-	[VH_PROTO_VM_SET_BALLOON] = { FIXED(sizeof(struct vh_wire_set_balloon)), enc_set_balloon,
-				      dec_set_balloon },
-	[VH_PROTO_VM_STATS] = { FIXED(sizeof(struct vh_wire_vm_ref)), enc_ref, dec_ref },
-	[VH_PROTO_VM_STATS_ALL] = { FIXED(sizeof(struct vh_wire_page_req)), enc_page, dec_page },
-	[VH_PROTO_VM_CONSOLE] = { FIXED(sizeof(struct vh_wire_console_req)), enc_console,
-				  dec_console },
+static const struct req_codec req_codecs[VH_PROTO_REQ_LAYOUT_COUNT] = {
+	[VH_PROTO_REQ_NONE] = { enc_none, dec_none },
+	[VH_PROTO_REQ_PAGE] = { enc_page, dec_page },
+	[VH_PROTO_REQ_VM_CONFIG] = { enc_define, dec_define },
+	[VH_PROTO_REQ_VM_REF] = { enc_ref, dec_ref },
+	[VH_PROTO_REQ_SET_CPU] = { enc_set_cpu, dec_set_cpu },
+	[VH_PROTO_REQ_SET_MEM] = { enc_set_mem, dec_set_mem },
+	[VH_PROTO_REQ_SET_BALLOON] = { enc_set_balloon, dec_set_balloon },
+	[VH_PROTO_REQ_CONSOLE] = { enc_console, dec_console },
 };
-
-static const struct req_layout *req_layout(uint32_t type)
-{
-	return type < VH_PROTO_TYPE_COUNT && req_layouts[type].enc ? &req_layouts[type] : NULL;
-}
 
 int vh_proto_encode_request(const struct vh_proto_request *req, void *buf, size_t cap,
 			    size_t *len, struct vh_error *err)
 {
-	const struct req_layout *l = req_layout(req->type);
+	const struct vh_proto_msg *m = vh_proto_msg(req->type);
 	struct vh_proto_header h = {
 		.magic = VH_PROTO_MAGIC,
 		.version = VH_PROTO_VERSION,
@@ -617,22 +569,22 @@ int vh_proto_encode_request(const struct vh_proto_request *req, void *buf, size_
 	};
 
 	*len = 0;
-	if (!l)
+	if (!m)
 		return field_err(err, VH_E_INVAL, "type", "unknown message type %u", req->type);
-	if (cap < VH_PROTO_HEADER_SIZE + l->max)
+	if (cap < VH_PROTO_HEADER_SIZE + m->request_size)
 		return vh_error_set(err, VH_E_LIMIT, "buffer: %zu bytes, a %s request needs %u", cap,
-				    vh_proto_type_name(req->type), VH_PROTO_HEADER_SIZE + l->max);
-	h.payload_len = l->max;
+				    m->name, VH_PROTO_HEADER_SIZE + m->request_size);
+	h.payload_len = m->request_size;
 	vh_proto_put_header(buf, &h);
-	l->enc((uint8_t *)buf + VH_PROTO_HEADER_SIZE, req);
-	*len = VH_PROTO_HEADER_SIZE + l->max;
+	req_codecs[m->request].enc((uint8_t *)buf + VH_PROTO_HEADER_SIZE, req);
+	*len = VH_PROTO_HEADER_SIZE + m->request_size;
 	return VH_OK;
 }
 
 int vh_proto_decode_request(const void *buf, size_t len, struct vh_proto_request *req,
 			    struct vh_error *err)
 {
-	const struct req_layout *l;
+	const struct vh_proto_msg *m;
 	struct vh_proto_header h;
 	int rc;
 
@@ -647,18 +599,14 @@ int vh_proto_decode_request(const void *buf, size_t len, struct vh_proto_request
 	if (h.status)
 		return field_err(err, VH_E_PROTO, "header.status", "%u, must be 0 in a request",
 				 h.status);
-	if (!(l = req_layout(h.type)))
+	if (!(m = vh_proto_msg(h.type)))
 		return field_err(err, VH_E_PROTO, "header.type", "unknown message type %u", h.type);
-	if (h.payload_len < l->min || h.payload_len > l->max) {
-		if (l->min == l->max)
-			return field_err(err, VH_E_PROTO, "header.payload_len",
-					 "%u, a %s request has %u", h.payload_len,
-					 vh_proto_type_name(h.type), l->min);
-		return field_err(err, VH_E_PROTO, "header.payload_len",
-				 "%u, a %s request has %u..%u", h.payload_len,
-				 vh_proto_type_name(h.type), l->min, l->max);
-	}
-	return l->dec((const uint8_t *)buf + VH_PROTO_HEADER_SIZE, req, err);
+	/* Every request layout is fixed today; a later version may grow one at
+	 * its end and accept a range here. */
+	if (h.payload_len != m->request_size)
+		return field_err(err, VH_E_PROTO, "header.payload_len", "%u, a %s request has %u",
+				 h.payload_len, m->name, m->request_size);
+	return req_codecs[m->request].dec((const uint8_t *)buf + VH_PROTO_HEADER_SIZE, req, err);
 }
 
 /* ---- reply records ------------------------------------------------------------ */
@@ -912,11 +860,27 @@ static int fixed_len(uint32_t len, uint32_t want, uint32_t type, struct vh_error
 			 vh_proto_type_name(type), want);
 }
 
+/* The array after a reply's fixed part: count entries, bounded, exactly
+ * filling the payload; left in the buffer for vh_proto_reply_*(). */
+static int reply_array(struct vh_proto_reply *r, const uint8_t *p, uint32_t plen,
+		       const struct vh_proto_msg *m, uint32_t count, uint32_t max_count,
+		       const char *what, struct vh_error *err)
+{
+	int rc = check_array(plen, m->reply_size, count, max_count, m->reply_entry_size, what, err);
+
+	if (rc)
+		return rc;
+	r->entries = p + m->reply_size;
+	r->nentries = count;
+	return VH_OK;
+}
+
 int vh_proto_decode_reply(const void *buf, size_t len, struct vh_proto_reply *r,
 			  struct vh_error *err)
 {
 	const uint8_t *p = (const uint8_t *)buf + VH_PROTO_HEADER_SIZE;
-	uint32_t plen, count;
+	const struct vh_proto_msg *m;
+	uint32_t plen, count, max;
 	int rc;
 
 	vh_memset(r, 0, sizeof(*r));
@@ -937,83 +901,48 @@ int vh_proto_decode_reply(const void *buf, size_t len, struct vh_proto_reply *r,
 		return get_str(WATC(p, vh_wire_error, reason), VH_ERROR_REASON_MAX, e->reason, false,
 			       "error.reason", err);
 	}
-	switch (r->hdr.type) {
-	case VH_PROTO_HOST_INFO:
-		if ((rc = fixed_len(plen, sizeof(struct vh_wire_host_info), r->hdr.type, err)))
-			return rc;
-		return get_host_info(p, &r->u.host_info, err);
-	case VH_PROTO_HOST_STATS:
-		if (plen < sizeof(struct vh_wire_host_stats))
-			return fixed_len(plen, sizeof(struct vh_wire_host_stats), r->hdr.type, err);
-		get_host_stats(p, &r->u.host_stats);
-		count = r->u.host_stats.pcpus;
-		if ((rc = check_array(plen, sizeof(struct vh_wire_host_stats), count,
-				      VH_HOST_MAX_PCPUS, sizeof(struct vh_wire_pcpu_stats), "pcpus",
-				      err)))
-			return rc;
-		r->entries = p + sizeof(struct vh_wire_host_stats);
-		r->nentries = count;
+	if (!(m = vh_proto_msg(r->hdr.type)))
+		return field_err(err, VH_E_PROTO, "header.type", "unknown message type %u",
+				 r->hdr.type);
+	/* The fixed part first; a reply with an array is checked against its
+	 * count below. */
+	if (m->reply_entry_size ? plen < m->reply_size : plen != m->reply_size)
+		return fixed_len(plen, m->reply_size, r->hdr.type, err);
+	switch (m->reply) {
+	case VH_PROTO_REPLY_NONE:
 		return VH_OK;
-	case VH_PROTO_VM_DEFINE:
-	case VH_PROTO_VM_GET:
-		if ((rc = fixed_len(plen, sizeof(struct vh_wire_vm_info), r->hdr.type, err)) ||
-		    (rc = get_vm_summary(WATC(p, vh_wire_vm_info, summary), &r->u.vm_info.summary,
+	case VH_PROTO_REPLY_HOST_INFO:
+		return get_host_info(p, &r->u.host_info, err);
+	case VH_PROTO_REPLY_VM_INFO:
+		if ((rc = get_vm_summary(WATC(p, vh_wire_vm_info, summary), &r->u.vm_info.summary,
 					 err)))
 			return rc;
 		return get_vm_config(WATC(p, vh_wire_vm_info, config), &r->u.vm_info.config, err);
-	case VH_PROTO_VM_UNDEFINE:
-		return fixed_len(plen, 0, r->hdr.type, err);
-	case VH_PROTO_VM_START:
-	case VH_PROTO_VM_STOP:
-	case VH_PROTO_VM_PAUSE:
-	case VH_PROTO_VM_RESUME:
-	case VH_PROTO_VM_RESET:
-	case VH_PROTO_VM_SET_CPU:
-	case VH_PROTO_VM_SET_MEM:
-	case VH_PROTO_VM_SET_BALLOON:
-		if ((rc = fixed_len(plen, sizeof(struct vh_wire_vm_summary), r->hdr.type, err)))
-			return rc;
+	case VH_PROTO_REPLY_VM_SUMMARY:
 		return get_vm_summary(p, &r->u.vm, err);
-	case VH_PROTO_VM_STATS:
-		if (plen < sizeof(struct vh_wire_vm_stats_reply))
-			return fixed_len(plen, sizeof(struct vh_wire_vm_stats_reply), r->hdr.type, err);
+	case VH_PROTO_REPLY_HOST_STATS:
+		get_host_stats(p, &r->u.host_stats);
+		count = r->u.host_stats.pcpus;
+		return reply_array(r, p, plen, m, count, VH_HOST_MAX_PCPUS, "pcpus", err);
+	case VH_PROTO_REPLY_VM_STATS:
 		r->u.vm_stats.now_ns = R64(p, vh_wire_vm_stats_reply, now_ns);
 		get_vm_stats(WATC(p, vh_wire_vm_stats_reply, vm), &r->u.vm_stats.vm);
 		count = R32(p, vh_wire_vm_stats_reply, nvcpus);
-		if ((rc = check_array(plen, sizeof(struct vh_wire_vm_stats_reply), count,
-				      VH_VM_MAX_VCPUS, sizeof(struct vh_wire_vcpu_stats), "vcpus",
-				      err)))
-			return rc;
-		r->entries = p + sizeof(struct vh_wire_vm_stats_reply);
-		r->nentries = count;
-		return VH_OK;
-	case VH_PROTO_VM_LIST:
-	case VH_PROTO_VM_STATS_ALL: {
-		uint32_t esize = r->hdr.type == VH_PROTO_VM_LIST ? sizeof(struct vh_wire_vm_summary)
-								 : sizeof(struct vh_wire_vm_stats);
-		if (plen < sizeof(struct vh_wire_page_reply))
-			return fixed_len(plen, sizeof(struct vh_wire_page_reply), r->hdr.type, err);
+		return reply_array(r, p, plen, m, count, VH_VM_MAX_VCPUS, "vcpus", err);
+	case VH_PROTO_REPLY_VM_LIST:
+	case VH_PROTO_REPLY_VM_STATS_ALL:
 		r->u.page.total = R32(p, vh_wire_page_reply, total);
 		r->u.page.count = count = R32(p, vh_wire_page_reply, count);
 		r->u.page.next_id = R32(p, vh_wire_page_reply, next_id);
 		r->u.page.now_ns = R64(p, vh_wire_page_reply, now_ns);
-		if ((rc = check_array(plen, sizeof(struct vh_wire_page_reply), count,
-				      (VH_PROTO_MAX_PAYLOAD - sizeof(struct vh_wire_page_reply)) / esize,
-				      esize, "page", err)))
-			return rc;
-		r->entries = p + sizeof(struct vh_wire_page_reply);
-		r->nentries = count;
-		return VH_OK;
-	}
-	case VH_PROTO_VM_CONSOLE: {
+		max = (VH_PROTO_MAX_PAYLOAD - m->reply_size) / m->reply_entry_size;
+		return reply_array(r, p, plen, m, count, max, "page", err);
+	case VH_PROTO_REPLY_CONSOLE: {
 		struct vh_proto_console_reply *c = &r->u.console;
-		if (plen < sizeof(struct vh_wire_console_reply))
-			return fixed_len(plen, sizeof(struct vh_wire_console_reply), r->hdr.type, err);
 		c->total = R64(p, vh_wire_console_reply, total);
 		c->first = R64(p, vh_wire_console_reply, first);
 		c->len = R32(p, vh_wire_console_reply, len);
-		if ((rc = check_array(plen, sizeof(struct vh_wire_console_reply), c->len,
-				      VH_PROTO_MAX_PAYLOAD - sizeof(struct vh_wire_console_reply), 1,
+		if ((rc = reply_array(r, p, plen, m, c->len, VH_PROTO_MAX_PAYLOAD - m->reply_size,
 				      "console.len", err)))
 			return rc;
 		if (c->first > c->total || c->total - c->first < c->len)
@@ -1021,14 +950,12 @@ int vh_proto_decode_reply(const void *buf, size_t len, struct vh_proto_reply *r,
 					 "%llu + %u bytes run past the total %llu",
 					 (unsigned long long)c->first, c->len,
 					 (unsigned long long)c->total);
-		r->entries = p + sizeof(struct vh_wire_console_reply);
-		r->nentries = c->len;
 		return VH_OK;
 	}
-	default:
-		return field_err(err, VH_E_PROTO, "header.type", "unknown message type %u",
-				 r->hdr.type);
+	case VH_PROTO_REPLY_LAYOUT_COUNT:
+		break;
 	}
+	return field_err(err, VH_E_INTERNAL, "header.type", "%s has no reply codec", m->name);
 }
 
 static int entry_check(const struct vh_proto_reply *r, uint16_t type, uint32_t i)

@@ -95,13 +95,12 @@ static void put_vm_stats(struct dctx *c, struct vh_vm *vm)
 
 /* ---- handlers ------------------------------------------------------------- */
 
-typedef int (*vm_op_fn)(struct vh_host *h, struct vh_vm *vm, struct vh_error *err);
+/* One handler per message, named do_<name> after its row in
+ * vh/proto_messages.h; vm is the VM the request addresses (resolved before
+ * the handler runs), NULL for requests that address none. */
+typedef int (*handler_fn)(struct dctx *c, struct vh_vm *vm, struct vh_error *err);
 
-/* vm is the VM the request addresses (NULL for requests that address
- * none); op is the VM API call of a lifecycle entry. */
-typedef int (*handler_fn)(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_error *err);
-
-static int do_host_info(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_error *err)
+static int do_host_info(struct dctx *c, struct vh_vm *vm, struct vh_error *err)
 {
 	struct vh_host *h = c->h;
 	struct vh_proto_host_info hi = {
@@ -124,14 +123,13 @@ static int do_host_info(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh
 	};
 
 	(void)vm;
-	(void)op;
 	(void)err;
 	vh_strlcpy(hi.vh_version, vh_version(), sizeof(hi.vh_version));
 	vh_proto_put_host_info(take(c, sizeof(struct vh_wire_host_info)), &hi);
 	return VH_OK;
 }
 
-static int do_host_stats(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_error *err)
+static int do_host_stats(struct dctx *c, struct vh_vm *vm, struct vh_error *err)
 {
 	struct vh_host *h = c->h;
 	struct vh_proto_host_stats hs = {
@@ -146,7 +144,6 @@ static int do_host_stats(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct v
 	uint8_t *fixed = take(c, sizeof(struct vh_wire_host_stats));
 
 	(void)vm;
-	(void)op;
 	(void)err;
 	for (uint32_t i = 0; i < h->cfg.max_vms; i++) {
 		const struct vh_vm *v = h->vms[i];
@@ -203,26 +200,23 @@ static int do_page(struct dctx *c, size_t esize, void (*put)(struct dctx *, stru
 	return VH_OK;
 }
 
-static int do_list(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_error *err)
+static int do_vm_list(struct dctx *c, struct vh_vm *vm, struct vh_error *err)
 {
 	(void)vm;
-	(void)op;
 	(void)err;
 	return do_page(c, sizeof(struct vh_wire_vm_summary), put_summary);
 }
 
-static int do_stats_all(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_error *err)
+static int do_vm_stats_all(struct dctx *c, struct vh_vm *vm, struct vh_error *err)
 {
 	(void)vm;
-	(void)op;
 	(void)err;
 	return do_page(c, sizeof(struct vh_wire_vm_stats), put_vm_stats);
 }
 
-static int do_define(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_error *err)
+static int do_vm_define(struct dctx *c, struct vh_vm *vm, struct vh_error *err)
 {
 	(void)vm;
-	(void)op;
 	if (vh_vm_config_validate(&c->req->u.define, err))
 		return err->code;
 	vm = vh_vm_define(c->h, &c->req->u.define, err);
@@ -232,21 +226,21 @@ static int do_define(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_er
 	return VH_OK;
 }
 
-static int do_undefine(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_error *err)
+static int do_vm_undefine(struct dctx *c, struct vh_vm *vm, struct vh_error *err)
 {
-	(void)op;
 	return vh_vm_undefine(c->h, vm, err);
 }
 
-static int do_get(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_error *err)
+static int do_vm_get(struct dctx *c, struct vh_vm *vm, struct vh_error *err)
 {
-	(void)op;
 	(void)err;
 	put_info(c, vm);
 	return VH_OK;
 }
 
-static int do_lifecycle(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_error *err)
+/* Lifecycle requests: the VM API call, then the VM's summary. */
+static int lifecycle(struct dctx *c, struct vh_vm *vm, struct vh_error *err,
+		     int (*op)(struct vh_host *h, struct vh_vm *vm, struct vh_error *err))
 {
 	int rc = op(c->h, vm, err);
 
@@ -256,45 +250,53 @@ static int do_lifecycle(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh
 	return VH_OK;
 }
 
-static int do_set_cpu(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_error *err)
+#define LIFECYCLE(name)                                                               \
+	static int do_vm_##name(struct dctx *c, struct vh_vm *vm, struct vh_error *err) \
+	{                                                                             \
+		return lifecycle(c, vm, err, vh_vm_##name);                           \
+	}
+LIFECYCLE(start)
+LIFECYCLE(stop)
+LIFECYCLE(pause)
+LIFECYCLE(resume)
+LIFECYCLE(reset)
+#undef LIFECYCLE
+
+static int do_vm_set_cpu(struct dctx *c, struct vh_vm *vm, struct vh_error *err)
 {
 	int rc = vh_vm_set_cpu(c->h, vm, &c->req->u.cpu, err);
 
-	(void)op;
 	if (rc)
 		return rc;
 	put_summary(c, vm);
 	return VH_OK;
 }
 
-static int do_set_mem(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_error *err)
+static int do_vm_set_mem(struct dctx *c, struct vh_vm *vm, struct vh_error *err)
 {
 	int rc = vh_vm_set_mem(c->h, vm, &c->req->u.mem, err);
 
-	(void)op;
 	if (rc)
 		return rc;
 	put_summary(c, vm);
 	return VH_OK;
 }
 
-static int do_set_balloon(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_error *err)
+static int do_vm_set_balloon(struct dctx *c, struct vh_vm *vm, struct vh_error *err)
 {
 	int rc = vh_vm_set_balloon(c->h, vm, c->req->u.balloon_target_mib, err);
 
-	(void)op;
 	if (rc)
 		return rc;
 	put_summary(c, vm);
 	return VH_OK;
 }
 
-static int do_vm_stats(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_error *err)
+static int do_vm_stats(struct dctx *c, struct vh_vm *vm, struct vh_error *err)
 {
 	uint8_t *p = take(c, sizeof(struct vh_wire_vm_stats_reply));
 	struct vh_proto_vm_stats s;
 
-	(void)op;
 	(void)err;
 	vm_stats(c, vm, &s);
 	vh_proto_put_vm_stats_reply(p, c->now, vm->cfg.vcpus, &s);
@@ -308,14 +310,13 @@ static int do_vm_stats(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_
 
 /* VM_CONSOLE: the held bytes from `from` on, as many as max_bytes allow
  * (all of them fit VH_PROTO_REPLY_MIN: proto.h checks). */
-static int do_console(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_error *err)
+static int do_vm_console(struct dctx *c, struct vh_vm *vm, struct vh_error *err)
 {
 	const struct vh_proto_console_req *rq = &c->req->u.console;
 	struct vh_proto_console_reply cr = { .total = vm->console.total };
 	uint8_t *fixed;
 	size_t cap = VH_CONSOLE_TAIL_BYTES;
 
-	(void)op;
 	if (rq->from > cr.total)
 		return vh_error_set(err, VH_E_INVAL,
 				    "from: %llu is past the %llu bytes the console has written",
@@ -329,31 +330,13 @@ static int do_console(struct dctx *c, struct vh_vm *vm, vm_op_fn op, struct vh_e
 	return VH_OK;
 }
 
-/* The dispatch table: by message type, the handler, whether the request
- * addresses a VM (resolved before the handler runs) and, for lifecycle
- * requests, the VM API call.  Payload sizes live in the codec's table. */
-static const struct {
-	handler_fn fn;
-	bool addresses_vm;
-	vm_op_fn op;
-} ops[VH_PROTO_TYPE_COUNT] = {
-	[VH_PROTO_HOST_INFO] = { do_host_info, false, NULL },
-	[VH_PROTO_HOST_STATS] = { do_host_stats, false, NULL },
-	[VH_PROTO_VM_LIST] = { do_list, false, NULL },
-	[VH_PROTO_VM_DEFINE] = { do_define, false, NULL },
-	[VH_PROTO_VM_UNDEFINE] = { do_undefine, true, NULL },
-	[VH_PROTO_VM_GET] = { do_get, true, NULL },
-	[VH_PROTO_VM_START] = { do_lifecycle, true, vh_vm_start },
-	[VH_PROTO_VM_STOP] = { do_lifecycle, true, vh_vm_stop },
-	[VH_PROTO_VM_PAUSE] = { do_lifecycle, true, vh_vm_pause },
-	[VH_PROTO_VM_RESUME] = { do_lifecycle, true, vh_vm_resume },
-	[VH_PROTO_VM_RESET] = { do_lifecycle, true, vh_vm_reset },
-	[VH_PROTO_VM_SET_CPU] = { do_set_cpu, true, NULL },
-	[VH_PROTO_VM_SET_MEM] = { do_set_mem, true, NULL },
-	[VH_PROTO_VM_SET_BALLOON] = { do_set_balloon, true, NULL },
-	[VH_PROTO_VM_STATS] = { do_vm_stats, true, NULL },
-	[VH_PROTO_VM_STATS_ALL] = { do_stats_all, false, NULL },
-	[VH_PROTO_VM_CONSOLE] = { do_console, true, NULL },
+/* The dispatch table: each row of vh/proto_messages.h bound to its
+ * handler do_<name>.  Whether the VM is resolved first is the row's
+ * VH_PROTO_MSG_VM; payload sizes and layouts are the codec's. */
+static const handler_fn handlers[VH_PROTO_TYPE_COUNT] = {
+#define HANDLER(type, value, name, request, reply, flags) [VH_PROTO_##type] = do_##name,
+	VH_PROTO_MESSAGES(HANDLER)
+#undef HANDLER
 };
 
 static struct vh_vm *resolve(struct vh_host *h, const struct vh_proto_vm_ref *r,
@@ -430,10 +413,10 @@ int vh_proto_dispatch(struct vh_host *h, const void *req, size_t req_len, void *
 		struct vh_vm *vm = NULL;
 		h->plat->lock(h->plat->ctx);
 		c.now = h->plat->now_ns(h->plat->ctx);
-		if (ops[rq.type].addresses_vm && !(vm = resolve(h, &rq.vm, &err)))
+		if (vh_proto_msg_has(rq.type, VH_PROTO_MSG_VM) && !(vm = resolve(h, &rq.vm, &err)))
 			rc = err.code;
 		else
-			rc = ops[rq.type].fn(&c, vm, ops[rq.type].op, &err);
+			rc = handlers[rq.type](&c, vm, &err);
 		h->plat->unlock(h->plat->ctx);
 	}
 	if (rc != VH_OK) {

@@ -77,15 +77,15 @@ static void want(struct vh_hosted_server *s, unsigned slot, uint32_t events)
 	epoll_ctl(s->epoll_fd, EPOLL_CTL_MOD, s->clients[slot]->fd, &ev);
 }
 
-/* Requests whose replies carry run and ready time (a whole frame,
+/* Requests whose replies carry run and ready time
+ * (VH_PROTO_MSG_CPU_COUNTERS in vh/proto_messages.h; a whole frame,
  * checked by vh_proto_frame_len). */
 static bool reads_cpu_counters(const uint8_t *msg)
 {
 	size_t at = offsetof(struct vh_wire_header, type);
 	uint16_t type = (uint16_t)(msg[at] | msg[at + 1] << 8);
 
-	return type == VH_PROTO_HOST_STATS || type == VH_PROTO_VM_STATS ||
-	       type == VH_PROTO_VM_STATS_ALL;
+	return vh_proto_msg_has(type, VH_PROTO_MSG_CPU_COUNTERS);
 }
 
 /* Answers every whole request buffered, as long as replies go out at

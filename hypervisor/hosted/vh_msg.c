@@ -30,6 +30,27 @@ static const char *sock_path = DEFAULT_SOCKET;
 static int timeout_ms = 10000;
 static uint64_t next_request_id = 1;
 
+/* Every message whose request is a VM reference alone is the command of
+ * its name without "vm_" ("vm_start": `vh-msg start VM`), so a new one
+ * needs nothing here. */
+static const char *vm_command_name(const struct vh_proto_msg *m)
+{
+	if (!m || m->request != VH_PROTO_REQ_VM_REF || strncmp(m->name, "vm_", 3))
+		return NULL;
+	return m->name + 3;
+}
+
+/* The type of the VM command cmd; 0 for none. */
+static uint16_t vm_command(const char *cmd)
+{
+	for (uint32_t t = 0; t < VH_PROTO_TYPE_COUNT; t++) {
+		const char *name = vm_command_name(vh_proto_msg(t));
+		if (name && !strcmp(name, cmd))
+			return (uint16_t)t;
+	}
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -42,7 +63,14 @@ static void usage(FILE *f)
 		"              [cosched=relaxed|strict|none] [uuid=UUID]\n"
 		"              [cpu-shares=low|normal|high|N] [cpu-res=MHz] [cpu-limit=MHz|unlimited]\n"
 		"              [mem-shares=low|normal|high|N] [mem-res=MiB] [mem-limit=MiB|unlimited]\n"
-		"  get|start|stop|pause|resume|reset|undefine|stats VM\n"
+		"  ");
+	for (uint32_t t = 0, n = 0; t < VH_PROTO_TYPE_COUNT; t++) {
+		const char *name = vm_command_name(vh_proto_msg(t));
+		if (name)
+			fprintf(f, "%s%s", n++ ? "|" : "", name);
+	}
+	fprintf(f,
+		" VM\n"
 		"  set-cpu VM [shares=..] [res=MHz] [limit=MHz|unlimited]   (others kept)\n"
 		"  set-mem VM [shares=..] [res=MiB] [limit=MiB|unlimited]   (others kept)\n"
 		"  balloon VM MiB\n"
@@ -265,8 +293,10 @@ static int print_reply(const struct vh_proto_reply *r)
 		printf("error.code: %s\n", vh_errcode_name(r->u.error.code));
 		return 1;
 	}
-	switch (r->hdr.type) {
-	case VH_PROTO_HOST_INFO: {
+	/* By the reply's layout (vh/proto_messages.h), so a new message with
+	 * a known layout prints without a change here. */
+	switch (vh_proto_msg(r->hdr.type)->reply) {
+	case VH_PROTO_REPLY_HOST_INFO: {
 		const struct vh_proto_host_info *h = &r->u.host_info;
 		printf("vh_version: %s\n", h->vh_version);
 		printf("protocol: %u..%u\n", h->version_min, h->version_max);
@@ -283,7 +313,7 @@ static int print_reply(const struct vh_proto_reply *r)
 		printf("max_memory_mib: %" PRIu64 "\n", h->max_memory_mib);
 		break;
 	}
-	case VH_PROTO_HOST_STATS: {
+	case VH_PROTO_REPLY_HOST_STATS: {
 		const struct vh_proto_host_stats *h = &r->u.host_stats;
 		printf("now_ns: %" PRIu64 "\n", h->now_ns);
 		printf("pcpus: %" PRIu32 "\n", h->pcpus);
@@ -305,8 +335,7 @@ static int print_reply(const struct vh_proto_reply *r)
 		}
 		break;
 	}
-	case VH_PROTO_VM_DEFINE:
-	case VH_PROTO_VM_GET: {
+	case VH_PROTO_REPLY_VM_INFO: {
 		const struct vh_vm_config *c = &r->u.vm_info.config;
 		print_summary(&r->u.vm_info.summary);
 		printf("boot.kernel: %s\n", c->boot.kernel);
@@ -318,10 +347,10 @@ static int print_reply(const struct vh_proto_reply *r)
 			printf("devices[%" PRIu32 "]: %" PRIu32 "\n", i, c->devices[i].type);
 		break;
 	}
-	case VH_PROTO_VM_UNDEFINE:
-		printf("undefined: yes\n");
+	case VH_PROTO_REPLY_NONE:
+		printf("%s: yes\n", r->hdr.type == VH_PROTO_VM_UNDEFINE ? "undefined" : "done");
 		break;
-	case VH_PROTO_VM_STATS:
+	case VH_PROTO_REPLY_VM_STATS:
 		printf("now_ns: %" PRIu64 "\n", r->u.vm_stats.now_ns);
 		print_stats("", &r->u.vm_stats.vm);
 		for (uint32_t i = 0; i < r->nentries; i++) {
@@ -333,11 +362,11 @@ static int print_reply(const struct vh_proto_reply *r)
 			print_cpu(p, &v.cpu);
 		}
 		break;
-	case VH_PROTO_VM_LIST:
-	case VH_PROTO_VM_STATS_ALL:
+	case VH_PROTO_REPLY_VM_LIST:
+	case VH_PROTO_REPLY_VM_STATS_ALL:
 		/* Printed page by page by the caller. */
 		break;
-	case VH_PROTO_VM_CONSOLE:
+	case VH_PROTO_REPLY_CONSOLE:
 		/* The bytes as they are, so scripts see exactly the guest's output;
 		 * where they sit in the stream goes to stderr. */
 		fwrite(r->entries, 1, r->nentries, stdout);
@@ -345,8 +374,10 @@ static int print_reply(const struct vh_proto_reply *r)
 		fprintf(stderr, "console: first %" PRIu64 " len %" PRIu32 " total %" PRIu64 "\n",
 			r->u.console.first, r->u.console.len, r->u.console.total);
 		break;
-	default:
+	case VH_PROTO_REPLY_VM_SUMMARY:
 		print_summary(&r->u.vm);
+		break;
+	case VH_PROTO_REPLY_LAYOUT_COUNT:
 		break;
 	}
 	return 0;
@@ -873,20 +904,13 @@ int main(int argc, char **argv)
 	cmd = argv[i++];
 	argc -= i;
 	argv += i;
-	static const struct { const char *name; uint16_t type; } vm_ops[] = {
-		{ "get", VH_PROTO_VM_GET }, { "start", VH_PROTO_VM_START },
-		{ "stop", VH_PROTO_VM_STOP }, { "pause", VH_PROTO_VM_PAUSE },
-		{ "resume", VH_PROTO_VM_RESUME }, { "reset", VH_PROTO_VM_RESET },
-		{ "undefine", VH_PROTO_VM_UNDEFINE }, { "stats", VH_PROTO_VM_STATS },
-	};
-	for (size_t k = 0; k < sizeof(vm_ops) / sizeof(vm_ops[0]); k++) {
-		if (!strcmp(cmd, vm_ops[k].name)) {
-			if (argc != 1) {
-				usage(stderr);
-				return 2;
-			}
-			return simple(vm_ops[k].type, argv[0]);
+	uint16_t vm_type = vm_command(cmd);
+	if (vm_type) {
+		if (argc != 1) {
+			usage(stderr);
+			return 2;
 		}
+		return simple(vm_type, argv[0]);
 	}
 	if (!strcmp(cmd, "host"))
 		return simple(VH_PROTO_HOST_INFO, NULL);

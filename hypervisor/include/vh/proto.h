@@ -52,27 +52,9 @@
  * enum's order; slots past VH_EXIT_KIND_COUNT are zero. */
 #define VH_PROTO_EXIT_SLOTS 16u
 
-/* Message types.  A reply carries the type of its request. */
-enum vh_proto_type {
-	VH_PROTO_HOST_INFO = 1,      /* capacity, limits, versions */
-	VH_PROTO_HOST_STATS = 2,     /* host counters and every pCPU's */
-	VH_PROTO_VM_LIST = 3,        /* paged VM summaries */
-	VH_PROTO_VM_DEFINE = 4,      /* full config -> vm_info */
-	VH_PROTO_VM_UNDEFINE = 5,    /* vm_ref -> empty payload */
-	VH_PROTO_VM_GET = 6,         /* vm_ref -> vm_info */
-	VH_PROTO_VM_START = 7,       /* vm_ref -> vm_summary */
-	VH_PROTO_VM_STOP = 8,
-	VH_PROTO_VM_PAUSE = 9,
-	VH_PROTO_VM_RESUME = 10,
-	VH_PROTO_VM_RESET = 11,
-	VH_PROTO_VM_SET_CPU = 12,    /* vm_ref + cpu controls -> vm_summary */
-	VH_PROTO_VM_SET_MEM = 13,    /* vm_ref + memory controls -> vm_summary */
-	VH_PROTO_VM_SET_BALLOON = 14,/* vm_ref + target MiB -> vm_summary */
-	VH_PROTO_VM_STATS = 15,      /* vm_ref -> VM counters and every vCPU's */
-	VH_PROTO_VM_STATS_ALL = 16,  /* paged VM counters */
-	VH_PROTO_VM_CONSOLE = 17,    /* console_req -> console_reply + the bytes */
-	VH_PROTO_TYPE_COUNT
-};
+/* Message types (enum vh_proto_type), their payload layouts and flags:
+ * one row each in vh/proto_messages.h. */
+#include "vh/proto_messages.h"
 
 /* How a request names a VM. */
 enum vh_proto_ref_kind {
@@ -542,6 +524,24 @@ struct vh_proto_reply {
 };
 
 /* ---- API ----------------------------------------------------------------- */
+
+/* One message as vh/proto_messages.h describes it, with the sizes its
+ * layouts have on the wire. */
+struct vh_proto_msg {
+	uint16_t type;                    /* enum vh_proto_type */
+	const char *name;                 /* "vm_define" */
+	enum vh_proto_req_layout request;
+	enum vh_proto_reply_layout reply;
+	uint32_t flags;                   /* VH_PROTO_MSG_* */
+	uint32_t request_size;            /* payload bytes of the request */
+	uint32_t reply_size;              /* the reply's fixed part */
+	uint32_t reply_entry_size;        /* bytes per array entry after it; 0: none */
+};
+
+/* The message of that type; NULL for a type no row describes. */
+const struct vh_proto_msg *vh_proto_msg(uint32_t type);
+/* Whether the type is known and carries every flag in `flags`. */
+bool vh_proto_msg_has(uint32_t type, uint32_t flags);
 
 /* Stable lower-case name of a message type ("vm_define"), "unknown"
  * otherwise. */

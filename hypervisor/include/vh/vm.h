@@ -75,6 +75,10 @@ struct vh_vm_config {
 void vh_vm_config_default(struct vh_vm_config *cfg);
 /* Checks every field; the reason names the first field at fault. */
 int vh_vm_config_validate(const struct vh_vm_config *cfg, struct vh_error *err);
+/* The controls' part of it, for VM_SET_CPU and VM_SET_MEM: shares,
+ * reservation against limit (and, for memory, against memory_mib). */
+int vh_vm_cpu_validate(const struct vh_cpu_controls *c, struct vh_error *err);
+int vh_vm_mem_validate(const struct vh_mem_controls *c, uint64_t memory_mib, struct vh_error *err);
 
 struct vh_vcpu {
 	struct vh_vm *vm;

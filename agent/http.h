@@ -1,7 +1,9 @@
 /* The HTTP side of vhagent (libmicrohttpd): the listeners (unix socket,
- * HTTPS, optional loopback HTTP), who a request comes from, its body,
- * and the response a handler builds.  Handlers (res_*.c) see only
- * struct vh_req and the vh_reply_* helpers below. */
+ * HTTPS, optional loopback HTTP; listen.c), who a request comes from
+ * (authn.c), its body and the request cycle (request.c), Idempotency-Key
+ * (idem_http.c), and the response a handler builds (reply.c); how they
+ * fit: http_internal.h.  Handlers (res_*.c) see only struct vh_req and
+ * the vh_req_* and vh_reply_* calls below. */
 #ifndef VH_AGENT_HTTP_H
 #define VH_AGENT_HTTP_H
 

@@ -98,6 +98,21 @@ void vh_hv_list_put(const struct vh_hv_list *l);
 /* Entry i as vh_hv_each_summary gives it. */
 void vh_hv_list_entry(const struct vh_hv_list *l, uint32_t i, struct vh_hv_entry *e);
 
+/* Reads several resources share (hvquery.c).  HOST_INFO and HOST_STATS;
+ * with npcpus, up to max_pcpus of the pCPUs' counters into pcpus (pcpus
+ * and npcpus may be NULL).  0 or -1 with p set. */
+int vh_hv_host_read(struct vh_proto_host_info *hi, struct vh_proto_host_stats *hs,
+		    struct vh_pcpu_stats *pcpus, uint32_t max_pcpus, uint32_t *npcpus,
+		    struct vh_api_problem *p);
+/* Every VM's summary and counters, matched by id, in id order (a VM
+ * defined or undefined between the two walks is left out).  *out is
+ * malloc'd. */
+struct vh_hv_vm_snap {
+	struct vh_proto_vm_summary s;
+	struct vh_proto_vm_stats st;
+};
+int vh_hv_vms_snapshot(struct vh_hv_vm_snap **out, size_t *n, struct vh_api_problem *p);
+
 /* Changes whenever a connection to the hypervisor broke.  A thread that
  * talks to a restarted hypervisor has seen its connection break first,
  * so what it cached from replies under an older generation (VM ids

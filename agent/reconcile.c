@@ -8,8 +8,8 @@
 
 #include "agent/agent.h"
 #include "agent/hvconn.h"
-#include "agent/resources.h"
 #include "agent/sd.h"
+#include "agent/vmutil.h"
 
 struct hv_vm {
 	uint8_t uuid[16];

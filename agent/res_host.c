@@ -5,23 +5,6 @@
 #include "agent/hvconn.h"
 #include "agent/resources.h"
 
-int vh_host_read(struct vh_proto_host_info *hi, struct vh_proto_host_stats *hs,
-		 struct vh_api_problem *p)
-{
-	struct vh_proto_request req;
-	struct vh_proto_reply rep;
-
-	vh_hv_request(&req, VH_PROTO_HOST_INFO, NULL);
-	if (vh_hv_call(&req, &rep, p))
-		return -1;
-	*hi = rep.u.host_info;
-	vh_hv_request(&req, VH_PROTO_HOST_STATS, NULL);
-	if (vh_hv_call(&req, &rep, p))
-		return -1;
-	*hs = rep.u.host_stats;
-	return 0;
-}
-
 void vh_res_host_get(struct vh_req *r)
 {
 	struct vh_proto_host_info hi;
@@ -29,7 +12,7 @@ void vh_res_host_get(struct vh_req *r)
 	struct vh_api_problem p;
 	struct json_object *o;
 
-	if (vh_host_read(&hi, &hs, &p)) {
+	if (vh_hv_host_read(&hi, &hs, NULL, 0, NULL, &p)) {
 		vh_reply_problem(r, &p);
 		return;
 	}

@@ -2,14 +2,14 @@
  * clean: HELP and TYPE for every family, base units, counters in
  * seconds with _total).  Families:
  *   vh_agent_*  the agent: HTTP requests by method and code, request
- *               duration, hypervisor calls, readiness;
+ *               duration (counted by metrics.c), hypervisor calls,
+ *               readiness;
  *   vh_host_*   HOST_INFO and HOST_STATS;
  *   vh_vm_*     every VM's counters (VM_STATS_ALL) labelled vm and uuid.
  * The hypervisor's families are left out while it is unreachable
  * (vh_agent_hypervisor_up says so). */
 #define _GNU_SOURCE
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,42 +17,8 @@
 #include "agent/agent.h"
 #include "agent/hvconn.h"
 #include "agent/idempotency.h"
+#include "agent/metrics.h"
 #include "agent/resources.h"
-
-/* ---- HTTP counters -------------------------------------------------------------- */
-
-static const int codes[] = { 200, 201, 204, 304, 400, 401, 403, 404, 405, 409,
-			     412, 413, 415, 422, 428, 431, 500, 503, 0 /* other */ };
-#define NCODES (sizeof(codes) / sizeof(codes[0]))
-static const double buckets[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-				  0.05,   0.1,   0.25,   0.5,   1,    2.5 };
-#define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
-
-static atomic_uint_fast64_t http_count[VH_M_COUNT][NCODES];
-static atomic_uint_fast64_t http_bucket[NBUCKETS];
-static atomic_uint_fast64_t http_total, http_ns;
-
-void vh_metrics_http_request(enum vh_method m, int status, uint64_t duration_ns)
-{
-	size_t c = NCODES - 1;
-	double s = (double)duration_ns / 1e9;
-
-	for (size_t i = 0; i + 1 < NCODES; i++)
-		if (codes[i] == status)
-			c = i;
-	if ((unsigned)m >= VH_M_COUNT)
-		m = VH_M_OTHER;
-	atomic_fetch_add_explicit(&http_count[m][c], 1, memory_order_relaxed);
-	/* Non-cumulative here; summed when printed. */
-	for (size_t b = 0; b < NBUCKETS; b++) {
-		if (s <= buckets[b]) {
-			atomic_fetch_add_explicit(&http_bucket[b], 1, memory_order_relaxed);
-			break;
-		}
-	}
-	atomic_fetch_add_explicit(&http_total, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&http_ns, duration_ns, memory_order_relaxed);
-}
 
 /* ---- output ------------------------------------------------------------------------ */
 
@@ -108,6 +74,7 @@ static void family(struct out *o, const char *name, const char *type, const char
 static void agent_metrics(struct out *o, bool hv_up)
 {
 	struct vh_hv_counters hc;
+	struct vh_metrics_http http;
 	uint64_t cum = 0;
 
 	family(o, "vh_agent_info", "gauge", "The agent's version (value 1).");
@@ -116,18 +83,19 @@ static void agent_metrics(struct out *o, bool hv_up)
 	       "When the agent started, seconds since the epoch.");
 	put(o, "vh_agent_start_time_seconds %lld\n", (long long)vh_agent->started);
 
+	vh_metrics_http_read(&http);
 	family(o, "vh_agent_http_requests_total", "counter",
 	       "HTTP requests answered, by method and status code.");
 	for (int m = 0; m < VH_M_COUNT; m++) {
-		for (size_t c = 0; c < NCODES; c++) {
-			uint64_t n = atomic_load_explicit(&http_count[m][c], memory_order_relaxed);
+		for (size_t c = 0; c < VH_METRICS_CODES; c++) {
+			uint64_t n = http.count[m][c];
 			if (!n)
 				continue;
-			if (codes[c])
+			if (vh_metrics_codes[c])
 				put(o,
 				    "vh_agent_http_requests_total{method=\"%s\",code=\"%d\"} "
 				    "%llu\n",
-				    vh_method_name((enum vh_method)m), codes[c],
+				    vh_method_name((enum vh_method)m), vh_metrics_codes[c],
 				    (unsigned long long)n);
 			else
 				put(o,
@@ -138,20 +106,16 @@ static void agent_metrics(struct out *o, bool hv_up)
 	}
 	family(o, "vh_agent_http_request_duration_seconds", "histogram",
 	       "Time from a request's headers to its queued response.");
-	for (size_t b = 0; b < NBUCKETS; b++) {
-		cum += atomic_load_explicit(&http_bucket[b], memory_order_relaxed);
+	for (size_t b = 0; b < VH_METRICS_BUCKETS; b++) {
+		cum += http.bucket[b];
 		put(o, "vh_agent_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
-		    buckets[b], (unsigned long long)cum);
+		    vh_metrics_buckets[b], (unsigned long long)cum);
 	}
-	{
-		uint64_t total = atomic_load(&http_total);
-		put(o, "vh_agent_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
-		    (unsigned long long)total);
-		put(o, "vh_agent_http_request_duration_seconds_sum %.9f\n",
-		    (double)atomic_load(&http_ns) / 1e9);
-		put(o, "vh_agent_http_request_duration_seconds_count %llu\n",
-		    (unsigned long long)total);
-	}
+	put(o, "vh_agent_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+	    (unsigned long long)http.total);
+	put(o, "vh_agent_http_request_duration_seconds_sum %.9f\n", (double)http.ns / 1e9);
+	put(o, "vh_agent_http_request_duration_seconds_count %llu\n",
+	    (unsigned long long)http.total);
 
 	vh_hv_counters(&hc);
 	family(o, "vh_agent_hypervisor_requests_total", "counter",
@@ -295,7 +259,7 @@ static const struct {
 	  "Power-ons and resets since the VM was defined." },
 };
 
-static void vm_value(struct out *o, const char *name, enum vfield f, const struct vh_vm_snap *v,
+static void vm_value(struct out *o, const char *name, enum vfield f, const struct vh_hv_vm_snap *v,
 		     const char *uuid)
 {
 	const struct vh_proto_vm_stats *st = &v->st;
@@ -322,7 +286,7 @@ static void vm_value(struct out *o, const char *name, enum vfield f, const struc
 	}
 }
 
-static void vm_metrics(struct out *o, const struct vh_vm_snap *v, size_t n)
+static void vm_metrics(struct out *o, const struct vh_hv_vm_snap *v, size_t n)
 {
 	char(*uuids)[37] = n ? malloc(n * sizeof(*uuids)) : NULL;
 
@@ -360,28 +324,14 @@ void vh_res_metrics(struct vh_req *r)
 	struct vh_proto_host_info hi = { 0 };
 	struct vh_proto_host_stats hs = { 0 };
 	struct vh_pcpu_stats pc[VH_HOST_MAX_PCPUS];
-	struct vh_proto_request req;
-	struct vh_proto_reply rep;
 	struct vh_api_problem p;
-	struct vh_vm_snap *v = NULL;
+	struct vh_hv_vm_snap *v = NULL;
 	uint32_t npc = 0;
 	size_t n = 0;
 	bool up;
 
-	vh_hv_request(&req, VH_PROTO_HOST_INFO, NULL);
-	up = vh_hv_call(&req, &rep, &p) == 0;
-	if (up) {
-		hi = rep.u.host_info;
-		vh_hv_request(&req, VH_PROTO_HOST_STATS, NULL);
-		up = vh_hv_call(&req, &rep, &p) == 0;
-	}
-	if (up) {
-		hs = rep.u.host_stats;
-		for (uint32_t i = 0; i < rep.nentries && npc < VH_HOST_MAX_PCPUS; i++)
-			if (vh_proto_reply_pcpu(&rep, i, &pc[npc]) == VH_OK)
-				npc++;
-		up = vh_vms_snapshot(&v, &n, &p) == 0;
-	}
+	up = vh_hv_host_read(&hi, &hs, pc, VH_HOST_MAX_PCPUS, &npc, &p) == 0 &&
+	     vh_hv_vms_snapshot(&v, &n, &p) == 0;
 	agent_metrics(&o, up);
 	if (up) {
 		host_metrics(&o, &hi, &hs, pc, npc);

@@ -84,79 +84,16 @@ void vh_res_vm_stats(struct vh_req *r)
 	vh_reply_json(r, 200, vh_api_vm_stats_to_json(&s, &st, vcpus, n));
 }
 
-struct snap_walk {
-	struct vh_vm_snap *v;
-	size_t n, cap, at;
-	bool oom;
-};
-
-static int snap_summary(void *ctx, const struct vh_hv_entry *e)
-{
-	struct snap_walk *w = ctx;
-
-	if (w->n == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 64;
-		struct vh_vm_snap *nv = realloc(w->v, cap * sizeof(*nv));
-
-		if (!nv) {
-			w->oom = true;
-			return VH_HV_STOP_AFTER;
-		}
-		w->v = nv;
-		w->cap = cap;
-	}
-	memset(&w->v[w->n], 0, sizeof(w->v[0])); /* st.id 0: no counters yet */
-	if (vh_hv_entry_decode(e, &w->v[w->n].s)) {
-		w->oom = true; /* cannot happen: the reply was checked */
-		return VH_HV_STOP_AFTER;
-	}
-	w->n++;
-	return 0;
-}
-
-/* Both walks are in id order: merge. */
-static int snap_stats(void *ctx, const struct vh_proto_vm_stats *st)
-{
-	struct snap_walk *w = ctx;
-
-	while (w->at < w->n && w->v[w->at].s.id < st->id)
-		w->at++;
-	if (w->at < w->n && w->v[w->at].s.id == st->id)
-		w->v[w->at].st = *st;
-	return 0;
-}
-
-int vh_vms_snapshot(struct vh_vm_snap **out, size_t *n, struct vh_api_problem *p)
-{
-	struct snap_walk w = { 0 };
-	size_t k = 0;
-
-	if (vh_hv_each_summary(0, 0, snap_summary, &w, NULL, p) < 0 || w.oom ||
-	    vh_hv_each_stats(snap_stats, &w, p) < 0) {
-		if (w.oom)
-			vh_api_fail(p, VH_API_INTERNAL, "", "out of memory");
-		free(w.v);
-		return -1;
-	}
-	/* Drop VMs undefined between the walks (no counters came). */
-	for (size_t i = 0; i < w.n; i++)
-		if (w.v[i].st.id == w.v[i].s.id)
-			w.v[k++] = w.v[i];
-	*out = w.v;
-	*n = k;
-	return 0;
-}
-
 void vh_res_stats(struct vh_req *r)
 {
 	struct vh_proto_host_info hi;
 	struct vh_proto_host_stats hs;
 	struct vh_api_problem p;
-	struct vh_vm_snap *v = NULL;
+	struct vh_hv_vm_snap *v = NULL;
 	struct json_object *o, *vms;
 	size_t n = 0;
 
-	if (vh_host_read(&hi, &hs, &p) || vh_vms_snapshot(&v, &n, &p)) {
+	if (vh_hv_host_read(&hi, &hs, NULL, 0, NULL, &p) || vh_hv_vms_snapshot(&v, &n, &p)) {
 		vh_reply_problem(r, &p);
 		return;
 	}

@@ -10,7 +10,7 @@
 #include "agent/agent.h"
 #include "agent/fsutil.h"
 #include "agent/hvconn.h"
-#include "agent/resources.h"
+#include "agent/vmutil.h"
 
 void vh_vmu_ref_of(struct vh_req *r, struct vh_proto_vm_ref *ref)
 {

@@ -212,7 +212,7 @@ fi
 stop
 tap_check "... and the agent stops cleanly afterwards (no leak under the sanitizers)" test $? = 0
 # libmicrohttpd logs each refused connection; a flood of them must cost
-# the log a few lines a window (http.c on_log), not one per connection.
+# the log a few lines a window (listen.c on_log), not one per connection.
 mhd_lines=$(grep -c 'libmicrohttpd: ' "$RUN/s.log")
 if [ "$mhd_lines" -le 60 ] && grep -q 'libmicrohttpd: [0-9]* messages held back' "$RUN/s.log"; then
 	tap_ok "the flood's libmicrohttpd messages are bounded in the log ($mhd_lines lines, the rest counted as held back)"

@@ -6,10 +6,10 @@
  * last call: the handler runs and the response is queued.  Responses are
  * queued on that last call, never the first, because libmicrohttpd
  * 0.9.75 closes the connection after a response queued on the first
- * call (no keep-alive: 4-5x slower); only a refusal of a body over the
- * limit or of unknown length is queued at once, with "Connection: close"
- * (the connection then closes, which is what we want for an oversized
- * upload). */
+ * call (no keep-alive: 4-5x slower); only a refusal of a body far over
+ * the limit, of unknown length, or from a client without credentials is
+ * queued at once, with "Connection: close" (the connection then closes,
+ * which is what we want for such an upload; see drain_first). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdatomic.h>
@@ -281,6 +281,21 @@ static uint64_t body_limit(const struct vh_req *r)
 		   : atomic_load(&vh_agent->max_body_bytes);
 }
 
+/* A body refused as too large at its headers, by a client whose
+ * credentials passed, that declares at most DISCARD_SLACK past the limit:
+ * read and dropped, and the 413 goes out at its end.  Answering at once
+ * and closing would race the client's writes: a client still sending
+ * when the connection closes gets a reset (EPIPE) and may never read
+ * its 413.  A body further past the limit, of unknown length, or from a
+ * client without credentials is not read: its refusal goes out at once
+ * (a client that sends Expect: 100-continue, as curl does past 1 MiB,
+ * reads it before sending a byte). */
+static bool drain_first(const struct vh_req *r, uint64_t declared, bool known)
+{
+	return r->status == 413 && r->route && r->role != VH_ROLE_NONE && known &&
+	       declared <= body_limit(r) + DISCARD_SLACK;
+}
+
 enum MHD_Result vh_http_on_request(void *cls, struct MHD_Connection *mc, const char *url,
 				   const char *method, const char *version, const char *upload_data,
 				   size_t *upload_data_size, void **req_cls)
@@ -311,7 +326,8 @@ enum MHD_Result vh_http_on_request(void *cls, struct MHD_Connection *mc, const c
 		 * agent is closing.  A small body is read and dropped and the
 		 * refusal waits for the last call: the connection stays. */
 		if (r->status && has_body(r, &declared, &known) &&
-		    (!known || declared > atomic_load(&vh_agent->max_body_bytes))) {
+		    (!known || declared > atomic_load(&vh_agent->max_body_bytes)) &&
+		    !drain_first(r, declared, known)) {
 			vh_reply_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 			return queue(r);
 		}

@@ -326,6 +326,10 @@ long e2e_req(struct e2e_resp *r, enum e2e_via via, const char *token, const char
 			curl_easy_setopt(handles[via], CURLOPT_CAINFO, e->cacert);
 	}
 	h = handles[via];
+	/* What went wrong, when a transfer fails, goes to the test's log. */
+	static __thread char errbuf[CURL_ERROR_SIZE];
+	errbuf[0] = 0;
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	if (via == E2E_UNIX)
 		snprintf(url, sizeof(url), "http://localhost%s", path);
 	else
@@ -364,10 +368,13 @@ long e2e_req(struct e2e_resp *r, enum e2e_via via, const char *token, const char
 		curl_easy_setopt(h, CURLOPT_HTTPGET, strcmp(method, "GET") == 0 ? 1L : 0L);
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	}
-	if (curl_easy_perform(h) == CURLE_OK)
+	CURLcode rc = curl_easy_perform(h);
+	if (rc == CURLE_OK) {
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->code);
-	else
+	} else {
+		printf("# %s %s: curl: %s (%s)\n", method, path, curl_easy_strerror(rc), errbuf);
 		drop_handles(); /* a fresh connection next time */
+	}
 	curl_slist_free_all(hl);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	if (r->body && (strstr(r->content_type, "json"))) {

@@ -604,3 +604,52 @@ VH_TEST(images, too_large_is_413)
 	free(big);
 	e2e_call_expect_problem("GET", "/v1/images/big.bin", NULL, 404, "not_found", NULL);
 }
+
+/* An upload a little over the limit is read to its end before its 413
+ * (closing while the client still sends would leave it a reset instead
+ * of its answer), and the connection stays; one far over the limit is
+ * refused at its headers and the connection closes. */
+VH_TEST(images, a_refused_upload_keeps_or_closes_its_connection)
+{
+	static const struct {
+		size_t size;
+		long connects_after; /* by the next request on the handle */
+	} cases[] = {
+		{ 1100000, 0 },           /* 50 KiB over the 1 MiB limit: drained, kept */
+		{ 1048576 + 3145728, 1 }, /* 3 MiB over: refused at once, closed */
+	};
+	const struct e2e_env *env = e2e_env();
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct curl_slist *hl =
+		    curl_slist_append(NULL, "Content-Type: application/octet-stream");
+		char *big = malloc(cases[i].size);
+		CURL *h = curl_easy_init();
+		long code = 0, connects = -1;
+
+		VH_ASSERT(big != NULL && h != NULL);
+		memset(big, 'x', cases[i].size);
+		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, env->agent_sock);
+		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+		curl_easy_setopt(h, CURLOPT_URL, "http://localhost/v1/images/big.bin");
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, big);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)cases[i].size);
+		VH_EXPECT_EQ((int)curl_easy_perform(h), (int)CURLE_OK);
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+		VH_EXPECT_EQ(code, 413L);
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+		curl_easy_setopt(h, CURLOPT_URL, "http://localhost/v1/images/big.bin");
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "GET");
+		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+		VH_EXPECT_EQ((int)curl_easy_perform(h), (int)CURLE_OK);
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+		VH_EXPECT_EQ(code, 404L);
+		curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
+		VH_EXPECT_EQ(connects, cases[i].connects_after);
+		curl_easy_cleanup(h);
+		curl_slist_free_all(hl);
+		free(big);
+	}
+}

@@ -181,7 +181,8 @@ void vh_api_from_vh_error(const struct vh_error *e, struct vh_api_problem *p)
 	for (;; n++) {
 		char ch = e->reason[n];
 		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			  (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '[' || ch == ']';
+			  (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '[' ||
+			  ch == ']';
 		if (!ok)
 			break;
 	}

@@ -96,7 +96,8 @@ static double run(enum workload w, uint64_t *scanned_out)
 				pattern(page, g * 8 + (uint64_t)i);
 			if (w == ZERO) {
 				uint64_t x;
-				r = vh_sim_guest_read(&sp, &h, vms[i], g << VH_PAGE_SHIFT, &x, sizeof(x));
+				r = vh_sim_guest_read(&sp, &h, vms[i], g << VH_PAGE_SHIFT, &x,
+						      sizeof(x));
 			} else {
 				r = vh_sim_guest_write(&sp, &h, vms[i], g << VH_PAGE_SHIFT, page,
 						       sizeof(page));
@@ -114,8 +115,9 @@ static double run(enum workload w, uint64_t *scanned_out)
 		for (int i = 0; i < nvms[w]; i++)
 			for (uint64_t g = 0; g < pages; g++) {
 				const uint64_t *p =
-					(const uint64_t *)(sp.arena + vh_sim_lookup(&sp, vms[i], g)->pfn *
-									VH_PAGE_SIZE);
+				    (const uint64_t *)(sp.arena +
+						       vh_sim_lookup(&sp, vms[i], g)->pfn *
+							   VH_PAGE_SIZE);
 				for (size_t k = 0; k < VH_PAGE_SIZE / 8; k++)
 					sum += p[k];
 			}

@@ -116,7 +116,8 @@ static int get_str(const uint8_t *p, size_t cap, char *dst, bool required, const
 		return field_err(err, VH_E_INVAL, field, "not NUL-terminated within its %zu bytes",
 				 cap);
 	if (!all_zero(p + n + 1, cap - n - 1))
-		return field_err(err, VH_E_INVAL, field, "bytes after the terminating NUL must be 0");
+		return field_err(err, VH_E_INVAL, field,
+				 "bytes after the terminating NUL must be 0");
 	if (required && n == 0)
 		return field_err(err, VH_E_INVAL, field, "must not be empty");
 	vh_memcpy(dst, p, cap);
@@ -256,8 +257,8 @@ static int get_vm_ref(const uint8_t *p, struct vh_proto_vm_ref *r, struct vh_err
 	r->kind = R32(p, vh_wire_vm_ref, kind);
 	r->id = R32(p, vh_wire_vm_ref, id);
 	if (r->kind < VH_PROTO_REF_ID || r->kind > VH_PROTO_REF_UUID)
-		return field_err(err, VH_E_INVAL, "vm.kind", "unknown kind %u (1: id, 2: name, 3: uuid)",
-				 r->kind);
+		return field_err(err, VH_E_INVAL, "vm.kind",
+				 "unknown kind %u (1: id, 2: name, 3: uuid)", r->kind);
 	if (r->kind == VH_PROTO_REF_ID && r->id == 0)
 		return field_err(err, VH_E_INVAL, "vm.id", "must not be 0 (VM ids start at 1)");
 	if (r->kind != VH_PROTO_REF_ID && r->id != 0)
@@ -304,8 +305,8 @@ static int get_shares(const uint8_t *p, struct vh_shares *s, const char *prefix,
 	}
 	if (level != VH_SHARES_CUSTOM && custom) {
 		vh_snprintf(field, sizeof(field), "%s.shares.custom", prefix);
-		return field_err(err, VH_E_INVAL, field, "must be 0 unless %s.shares.level is custom (3)",
-				 prefix);
+		return field_err(err, VH_E_INVAL, field,
+				 "must be 0 unless %s.shares.level is custom (3)", prefix);
 	}
 	s->level = (enum vh_shares_level)level;
 	s->custom = custom;
@@ -357,7 +358,8 @@ static int get_mem(const uint8_t *p, struct vh_mem_controls *c, struct vh_error 
 
 void vh_proto_put_vm_config(void *p, const struct vh_vm_config *c)
 {
-	uint32_t nmod = c->boot.nmodules < VH_BOOT_MAX_MODULES ? c->boot.nmodules : VH_BOOT_MAX_MODULES;
+	uint32_t nmod =
+	    c->boot.nmodules < VH_BOOT_MAX_MODULES ? c->boot.nmodules : VH_BOOT_MAX_MODULES;
 	uint32_t ndev = c->ndevices < VH_VM_MAX_DEVICES ? c->ndevices : VH_VM_MAX_DEVICES;
 
 	vh_memset(p, 0, sizeof(struct vh_wire_vm_config));
@@ -620,8 +622,9 @@ int vh_proto_encode_request(const struct vh_proto_request *req, void *buf, size_
 	if (!l)
 		return field_err(err, VH_E_INVAL, "type", "unknown message type %u", req->type);
 	if (cap < VH_PROTO_HEADER_SIZE + l->max)
-		return vh_error_set(err, VH_E_LIMIT, "buffer: %zu bytes, a %s request needs %u", cap,
-				    vh_proto_type_name(req->type), VH_PROTO_HEADER_SIZE + l->max);
+		return vh_error_set(err, VH_E_LIMIT, "buffer: %zu bytes, a %s request needs %u",
+				    cap, vh_proto_type_name(req->type),
+				    VH_PROTO_HEADER_SIZE + l->max);
 	h.payload_len = l->max;
 	vh_proto_put_header(buf, &h);
 	l->enc((uint8_t *)buf + VH_PROTO_HEADER_SIZE, req);
@@ -929,13 +932,14 @@ int vh_proto_decode_reply(const void *buf, size_t len, struct vh_proto_reply *r,
 			return rc;
 		e->code = R32(p, vh_wire_error, code);
 		if (e->code != r->hdr.status)
-			return field_err(err, VH_E_PROTO, "error.code", "%u differs from header.status %u",
-					 e->code, r->hdr.status);
-		if ((rc = get_str(WATC(p, vh_wire_error, field), VH_PROTO_FIELD_MAX, e->field, false,
-				  "error.field", err)))
+			return field_err(err, VH_E_PROTO, "error.code",
+					 "%u differs from header.status %u", e->code,
+					 r->hdr.status);
+		if ((rc = get_str(WATC(p, vh_wire_error, field), VH_PROTO_FIELD_MAX, e->field,
+				  false, "error.field", err)))
 			return rc;
-		return get_str(WATC(p, vh_wire_error, reason), VH_ERROR_REASON_MAX, e->reason, false,
-			       "error.reason", err);
+		return get_str(WATC(p, vh_wire_error, reason), VH_ERROR_REASON_MAX, e->reason,
+			       false, "error.reason", err);
 	}
 	switch (r->hdr.type) {
 	case VH_PROTO_HOST_INFO:
@@ -976,7 +980,8 @@ int vh_proto_decode_reply(const void *buf, size_t len, struct vh_proto_reply *r,
 		return get_vm_summary(p, &r->u.vm, err);
 	case VH_PROTO_VM_STATS:
 		if (plen < sizeof(struct vh_wire_vm_stats_reply))
-			return fixed_len(plen, sizeof(struct vh_wire_vm_stats_reply), r->hdr.type, err);
+			return fixed_len(plen, sizeof(struct vh_wire_vm_stats_reply), r->hdr.type,
+					 err);
 		r->u.vm_stats.now_ns = R64(p, vh_wire_vm_stats_reply, now_ns);
 		get_vm_stats(WATC(p, vh_wire_vm_stats_reply, vm), &r->u.vm_stats.vm);
 		count = R32(p, vh_wire_vm_stats_reply, nvcpus);
@@ -998,7 +1003,8 @@ int vh_proto_decode_reply(const void *buf, size_t len, struct vh_proto_reply *r,
 		r->u.page.next_id = R32(p, vh_wire_page_reply, next_id);
 		r->u.page.now_ns = R64(p, vh_wire_page_reply, now_ns);
 		if ((rc = check_array(plen, sizeof(struct vh_wire_page_reply), count,
-				      (VH_PROTO_MAX_PAYLOAD - sizeof(struct vh_wire_page_reply)) / esize,
+				      (VH_PROTO_MAX_PAYLOAD - sizeof(struct vh_wire_page_reply)) /
+					  esize,
 				      esize, "page", err)))
 			return rc;
 		r->entries = p + sizeof(struct vh_wire_page_reply);
@@ -1008,13 +1014,14 @@ int vh_proto_decode_reply(const void *buf, size_t len, struct vh_proto_reply *r,
 	case VH_PROTO_VM_CONSOLE: {
 		struct vh_proto_console_reply *c = &r->u.console;
 		if (plen < sizeof(struct vh_wire_console_reply))
-			return fixed_len(plen, sizeof(struct vh_wire_console_reply), r->hdr.type, err);
+			return fixed_len(plen, sizeof(struct vh_wire_console_reply), r->hdr.type,
+					 err);
 		c->total = R64(p, vh_wire_console_reply, total);
 		c->first = R64(p, vh_wire_console_reply, first);
 		c->len = R32(p, vh_wire_console_reply, len);
 		if ((rc = check_array(plen, sizeof(struct vh_wire_console_reply), c->len,
-				      VH_PROTO_MAX_PAYLOAD - sizeof(struct vh_wire_console_reply), 1,
-				      "console.len", err)))
+				      VH_PROTO_MAX_PAYLOAD - sizeof(struct vh_wire_console_reply),
+				      1, "console.len", err)))
 			return rc;
 		if (c->first > c->total || c->total - c->first < c->len)
 			return field_err(err, VH_E_PROTO, "console.first",

@@ -34,8 +34,9 @@ int vh_shares_validate(const struct vh_shares *s, const char *field, struct vh_e
 		return VH_OK;
 	case VH_SHARES_CUSTOM:
 		if (s->custom < VH_SHARES_CUSTOM_MIN || s->custom > VH_SHARES_CUSTOM_MAX)
-			return vh_error_set(err, VH_E_INVAL, "%s: custom shares %u outside %u..%u", field,
-					    s->custom, VH_SHARES_CUSTOM_MIN, VH_SHARES_CUSTOM_MAX);
+			return vh_error_set(err, VH_E_INVAL, "%s: custom shares %u outside %u..%u",
+					    field, s->custom, VH_SHARES_CUSTOM_MIN,
+					    VH_SHARES_CUSTOM_MAX);
 		return VH_OK;
 	}
 	return vh_error_set(err, VH_E_INVAL, "%s: unknown shares level %d", field, (int)s->level);

@@ -451,7 +451,8 @@ void vh_sched_gang_member_ready(struct vh_host *h, struct vh_vcpu *v, uint64_t n
 		break;
 	case VH_GANG_RUN:
 		if (s->nidle && vh_sched_before(now, vm->sched.gang_until))
-			start_member(h, vm, v, vh_sched_idle_take(h), now, vm->sched.gang_until, true);
+			start_member(h, vm, v, vh_sched_idle_take(h), now, vm->sched.gang_until,
+				     true);
 		else
 			vh_sched_gang_stop(h, vm, now);
 		break;

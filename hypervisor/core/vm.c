@@ -66,7 +66,8 @@ static int validate_cpu(const struct vh_cpu_controls *c, struct vh_error *err)
 	if (rc)
 		return rc;
 	if (c->limit_mhz != VH_UNLIMITED && c->limit_mhz == 0)
-		return vh_error_set(err, VH_E_INVAL, "cpu.limit_mhz: must be positive or unlimited");
+		return vh_error_set(err, VH_E_INVAL,
+				    "cpu.limit_mhz: must be positive or unlimited");
 	if (c->reservation_mhz > c->limit_mhz)
 		return vh_error_set(err, VH_E_INVAL,
 				    "cpu.reservation_mhz: %llu exceeds cpu.limit_mhz %llu",
@@ -82,12 +83,13 @@ static int validate_mem(const struct vh_mem_controls *c, uint64_t memory_mib, st
 	if (rc)
 		return rc;
 	if (c->reservation_mib > memory_mib)
-		return vh_error_set(err, VH_E_INVAL,
-				    "memory.reservation_mib: %llu exceeds the VM's memory (%llu MiB)",
-				    (unsigned long long)c->reservation_mib,
-				    (unsigned long long)memory_mib);
+		return vh_error_set(
+		    err, VH_E_INVAL,
+		    "memory.reservation_mib: %llu exceeds the VM's memory (%llu MiB)",
+		    (unsigned long long)c->reservation_mib, (unsigned long long)memory_mib);
 	if (c->limit_mib != VH_UNLIMITED && c->limit_mib == 0)
-		return vh_error_set(err, VH_E_INVAL, "memory.limit_mib: must be positive or unlimited");
+		return vh_error_set(err, VH_E_INVAL,
+				    "memory.limit_mib: must be positive or unlimited");
 	if (c->reservation_mib > c->limit_mib)
 		return vh_error_set(err, VH_E_INVAL,
 				    "memory.reservation_mib: %llu exceeds memory.limit_mib %llu",
@@ -104,10 +106,11 @@ int vh_vm_config_validate(const struct vh_vm_config *cfg, struct vh_error *err)
 		return rc;
 	for (const char *p = cfg->name; *p; p++) {
 		if (!name_char_ok(*p, p == cfg->name))
-			return vh_error_set(err, VH_E_INVAL,
-					    "name: \"%s\" must start with a letter or digit and hold only "
-					    "letters, digits, '-', '_' and '.'",
-					    cfg->name);
+			return vh_error_set(
+			    err, VH_E_INVAL,
+			    "name: \"%s\" must start with a letter or digit and hold only "
+			    "letters, digits, '-', '_' and '.'",
+			    cfg->name);
 	}
 	if (cfg->vcpus < 1 || cfg->vcpus > VH_VM_MAX_VCPUS)
 		return vh_error_set(err, VH_E_INVAL, "vcpus: %u outside 1..%u", cfg->vcpus,
@@ -116,26 +119,31 @@ int vh_vm_config_validate(const struct vh_vm_config *cfg, struct vh_error *err)
 		return vh_error_set(err, VH_E_INVAL, "memory_mib: %llu outside %u..%llu",
 				    (unsigned long long)cfg->memory_mib, VH_VM_MIN_MEMORY_MIB,
 				    (unsigned long long)VH_VM_MAX_MEMORY_MIB);
-	if ((rc = validate_cpu(&cfg->cpu, err)) || (rc = validate_mem(&cfg->mem, cfg->memory_mib, err)))
+	if ((rc = validate_cpu(&cfg->cpu, err)) ||
+	    (rc = validate_mem(&cfg->mem, cfg->memory_mib, err)))
 		return rc;
 	if (cfg->cosched != VH_COSCHED_RELAXED && cfg->cosched != VH_COSCHED_STRICT &&
 	    cfg->cosched != VH_COSCHED_NONE)
 		return vh_error_set(err, VH_E_INVAL, "cosched: unknown mode %d", (int)cfg->cosched);
-	if ((rc = check_string(cfg->boot.kernel, sizeof(cfg->boot.kernel), "boot.kernel", false, err)) ||
-	    (rc = check_string(cfg->boot.cmdline, sizeof(cfg->boot.cmdline), "boot.cmdline", false, err)))
+	if ((rc = check_string(cfg->boot.kernel, sizeof(cfg->boot.kernel), "boot.kernel", false,
+			       err)) ||
+	    (rc = check_string(cfg->boot.cmdline, sizeof(cfg->boot.cmdline), "boot.cmdline", false,
+			       err)))
 		return rc;
 	if (cfg->boot.nmodules > VH_BOOT_MAX_MODULES)
 		return vh_error_set(err, VH_E_INVAL, "boot.modules: %u modules, at most %u",
 				    cfg->boot.nmodules, VH_BOOT_MAX_MODULES);
 	for (uint32_t i = 0; i < cfg->boot.nmodules; i++) {
 		const struct vh_boot_module *m = &cfg->boot.modules[i];
-		if ((rc = check_string(m->image, sizeof(m->image), "boot.modules[].image", true, err)) ||
-		    (rc = check_string(m->args, sizeof(m->args), "boot.modules[].args", false, err)))
+		if ((rc = check_string(m->image, sizeof(m->image), "boot.modules[].image", true,
+				       err)) ||
+		    (rc =
+			 check_string(m->args, sizeof(m->args), "boot.modules[].args", false, err)))
 			return rc;
 	}
 	if (cfg->ndevices > VH_VM_MAX_DEVICES)
-		return vh_error_set(err, VH_E_INVAL, "devices: %u devices, at most %u", cfg->ndevices,
-				    VH_VM_MAX_DEVICES);
+		return vh_error_set(err, VH_E_INVAL, "devices: %u devices, at most %u",
+				    cfg->ndevices, VH_VM_MAX_DEVICES);
 	for (uint32_t i = 0; i < cfg->ndevices; i++) {
 		const struct vh_device_config *d = &cfg->devices[i];
 		if (d->type < 1 || d->type > VH_DEV_TYPE_MAX)
@@ -145,9 +153,9 @@ int vh_vm_config_validate(const struct vh_vm_config *cfg, struct vh_error *err)
 			return vh_error_set(err, VH_E_INVAL, "devices[%u].flags: must be 0", i);
 		for (uint32_t j = 0; j < i; j++) {
 			if (cfg->devices[j].type == d->type)
-				return vh_error_set(err, VH_E_INVAL,
-						    "devices[%u].type: device type %u appears twice", i,
-						    d->type);
+				return vh_error_set(
+				    err, VH_E_INVAL,
+				    "devices[%u].type: device type %u appears twice", i, d->type);
 		}
 	}
 	return VH_OK;
@@ -232,7 +240,8 @@ struct vh_vm *vh_vm_define(struct vh_host *h, const struct vh_vm_config *cfg, st
 	for (slot = 0; slot < h->cfg.max_vms && h->vms[slot]; slot++)
 		;
 	if (slot == h->cfg.max_vms) {
-		vh_error_set(err, VH_E_LIMIT, "the host holds its maximum of %u VMs", h->cfg.max_vms);
+		vh_error_set(err, VH_E_LIMIT, "the host holds its maximum of %u VMs",
+			     h->cfg.max_vms);
 		return NULL;
 	}
 	vm = h->plat->alloc(h->plat->ctx, sizeof(*vm));
@@ -295,8 +304,8 @@ int vh_vm_undefine(struct vh_host *h, struct vh_vm *vm, struct vh_error *err)
 	 * its vCPUs: freeing now would pull memory from under it. */
 	if (vh_sched_vm_in_use(h, vm, &pcpu))
 		return vh_error_set(err, VH_E_BUSY,
-				    "VM \"%s\" is still leaving pCPU %u: retry shortly", vm->cfg.name,
-				    pcpu);
+				    "VM \"%s\" is still leaving pCPU %u: retry shortly",
+				    vm->cfg.name, pcpu);
 	for (uint32_t i = 0; i < h->cfg.max_vms; i++) {
 		if (h->vms[i] == vm) {
 			h->vms[i] = NULL;
@@ -334,7 +343,10 @@ static const bool legal[VH_VM_STATE_COUNT][OP_COUNT] = {
 	[VH_VM_DEFINED] = { [OP_START] = true },
 	[VH_VM_STOPPED] = { [OP_START] = true },
 	[VH_VM_CRASHED] = { [OP_START] = true },
-	[VH_VM_RUNNING] = { [OP_STOP] = true, [OP_PAUSE] = true, [OP_RESET] = true, [OP_CRASH] = true },
+	[VH_VM_RUNNING] = { [OP_STOP] = true,
+			    [OP_PAUSE] = true,
+			    [OP_RESET] = true,
+			    [OP_CRASH] = true },
 	[VH_VM_PAUSED] = { [OP_STOP] = true, [OP_RESUME] = true, [OP_RESET] = true },
 };
 
@@ -360,19 +372,19 @@ static int admit(struct vh_host *h, const struct vh_vm *vm, uint64_t add_mhz, ui
 	uint64_t cpu_free = cpu_cap - h->reserved_mhz, mem_free = mem_cap - h->reserved_mib;
 
 	if (add_mhz > cpu_free)
-		return vh_error_set(err, VH_E_ADMISSION,
-				    "cpu.reservation_mhz: VM \"%s\" needs %llu MHz more but only %llu "
-				    "of %llu MHz are unreserved: short by %llu MHz",
-				    vm->cfg.name, (unsigned long long)add_mhz,
-				    (unsigned long long)cpu_free, (unsigned long long)cpu_cap,
-				    (unsigned long long)(add_mhz - cpu_free));
+		return vh_error_set(
+		    err, VH_E_ADMISSION,
+		    "cpu.reservation_mhz: VM \"%s\" needs %llu MHz more but only %llu "
+		    "of %llu MHz are unreserved: short by %llu MHz",
+		    vm->cfg.name, (unsigned long long)add_mhz, (unsigned long long)cpu_free,
+		    (unsigned long long)cpu_cap, (unsigned long long)(add_mhz - cpu_free));
 	if (add_mib > mem_free)
-		return vh_error_set(err, VH_E_ADMISSION,
-				    "memory.reservation_mib: VM \"%s\" needs %llu MiB more but only "
-				    "%llu of %llu MiB are unreserved: short by %llu MiB",
-				    vm->cfg.name, (unsigned long long)add_mib,
-				    (unsigned long long)mem_free, (unsigned long long)mem_cap,
-				    (unsigned long long)(add_mib - mem_free));
+		return vh_error_set(
+		    err, VH_E_ADMISSION,
+		    "memory.reservation_mib: VM \"%s\" needs %llu MiB more but only "
+		    "%llu of %llu MiB are unreserved: short by %llu MiB",
+		    vm->cfg.name, (unsigned long long)add_mib, (unsigned long long)mem_free,
+		    (unsigned long long)mem_cap, (unsigned long long)(add_mib - mem_free));
 	return VH_OK;
 }
 
@@ -489,7 +501,8 @@ int vh_vm_set_cpu(struct vh_host *h, struct vh_vm *vm, const struct vh_cpu_contr
 		return rc;
 	if (powered_on(vm)) {
 		uint64_t old = vm->cfg.cpu.reservation_mhz;
-		if (c->reservation_mhz > old && (rc = admit(h, vm, c->reservation_mhz - old, 0, err)))
+		if (c->reservation_mhz > old &&
+		    (rc = admit(h, vm, c->reservation_mhz - old, 0, err)))
 			return rc;
 		h->reserved_mhz = h->reserved_mhz - old + c->reservation_mhz;
 	}
@@ -507,7 +520,8 @@ int vh_vm_set_mem(struct vh_host *h, struct vh_vm *vm, const struct vh_mem_contr
 		return rc;
 	if (powered_on(vm)) {
 		uint64_t old = vm->cfg.mem.reservation_mib;
-		if (c->reservation_mib > old && (rc = admit(h, vm, 0, c->reservation_mib - old, err)))
+		if (c->reservation_mib > old &&
+		    (rc = admit(h, vm, 0, c->reservation_mib - old, err)))
 			return rc;
 	}
 	/* The memory manager takes or releases real frames; it may still
@@ -515,7 +529,8 @@ int vh_vm_set_mem(struct vh_host *h, struct vh_vm *vm, const struct vh_mem_contr
 	if ((rc = vh_mem_set_controls(h, vm, c, err)))
 		return rc;
 	if (powered_on(vm))
-		h->reserved_mib = h->reserved_mib - vm->cfg.mem.reservation_mib + c->reservation_mib;
+		h->reserved_mib =
+		    h->reserved_mib - vm->cfg.mem.reservation_mib + c->reservation_mib;
 	vm->cfg.mem = *c;
 	return VH_OK;
 }

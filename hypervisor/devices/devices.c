@@ -76,7 +76,8 @@ void vh_devices_destroy(struct vh_host *h, struct vh_vm *vm)
 {
 	if (!vm->devices)
 		return;
-	h->plat->free(h->plat->ctx, vm->devices->lapic, sizeof(*vm->devices->lapic) * vm->cfg.vcpus);
+	h->plat->free(h->plat->ctx, vm->devices->lapic,
+		      sizeof(*vm->devices->lapic) * vm->cfg.vcpus);
 	h->plat->free(h->plat->ctx, vm->devices, sizeof(*vm->devices));
 	vm->devices = NULL;
 }

@@ -161,7 +161,8 @@ static uint64_t natural_event(const struct sim_vcpu *u, uint64_t start)
 	case PH_SPIN:
 		if (u->svm->spin_limit == VH_SIM_SPIN_FOREVER)
 			return NEVER;
-		return start + (u->svm->spin_limit > u->spun_ns ? u->svm->spin_limit - u->spun_ns : 0);
+		return start +
+		       (u->svm->spin_limit > u->spun_ns ? u->svm->spin_limit - u->spun_ns : 0);
 	case PH_HALTED: return start;
 	}
 	return NEVER;

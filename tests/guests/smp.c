@@ -141,13 +141,15 @@ void ap_main(uint32_t cpu)
 	 * by either. */
 	cpuid(1, 0, r);
 	if (r[1] >> 24 != id) {
-		printf("smp: cpu %u: cpuid leaf 1 apic id %u, the apic says %u\n", cpu, r[1] >> 24, id);
+		printf("smp: cpu %u: cpuid leaf 1 apic id %u, the apic says %u\n", cpu, r[1] >> 24,
+		       id);
 		__atomic_add_fetch(&id_mismatch, 1, __ATOMIC_SEQ_CST);
 	}
 	if (max >= 0xb) {
 		cpuid(0xb, 0, r);
 		if (r[3] != id) {
-			printf("smp: cpu %u: cpuid leaf 0xb apic id %u, the apic says %u\n", cpu, r[3], id);
+			printf("smp: cpu %u: cpuid leaf 0xb apic id %u, the apic says %u\n", cpu,
+			       r[3], id);
 			__atomic_add_fetch(&id_mismatch, 1, __ATOMIC_SEQ_CST);
 		}
 	}

@@ -67,8 +67,8 @@ public:
 			std::printf("not ok %d - %s.%s # skipped, counted as a failure\n", count_,
 				    info.test_suite_name(), info.name());
 		} else {
-			std::printf("%s %d - %s.%s (%lld ms)\n", r->Passed() ? "ok" : "not ok", count_,
-				    info.test_suite_name(), info.name(),
+			std::printf("%s %d - %s.%s (%lld ms)\n", r->Passed() ? "ok" : "not ok",
+				    count_, info.test_suite_name(), info.name(),
 				    static_cast<long long>(r->elapsed_time()));
 		}
 		std::fflush(stdout);

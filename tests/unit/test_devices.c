@@ -285,7 +285,8 @@ VH_TEST(devices, unknown_ports_and_bad_sizes_are_unhandled)
 			     (port >= 0xf4 && port <= 0xf7) || (port >= 0x3f8 && port <= 0x3ff) ||
 			     port == 0x510 || port == 0x511;
 		v = 0;
-		enum vh_io_result r = vh_devices_io(&d.m.h, d.vm, NULL, (uint16_t)port, 1, false, &v);
+		enum vh_io_result r =
+		    vh_devices_io(&d.m.h, d.vm, NULL, (uint16_t)port, 1, false, &v);
 		if (known != (r == VH_IO_HANDLED))
 			VH_FAIL("port %#x: %d", port, (int)r);
 	}

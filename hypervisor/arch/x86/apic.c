@@ -192,7 +192,8 @@ void vh_apic_timer_oneshot(uint64_t ns)
 	if (ns / 1000000 > 0xffffffffull / timer_ticks_per_ms)
 		ticks = 0xffffffffull;
 	else
-		ticks = ns / 1000000 * timer_ticks_per_ms + (ns % 1000000) * timer_ticks_per_ms / 1000000;
+		ticks = ns / 1000000 * timer_ticks_per_ms +
+			(ns % 1000000) * timer_ticks_per_ms / 1000000;
 	if (ticks == 0)
 		ticks = 1;
 	if (ticks > 0xffffffffull)

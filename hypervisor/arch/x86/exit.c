@@ -113,10 +113,11 @@ enum vh_exit_action vh_exit_unexpected(struct vh_exit *x)
 
 void vh_exit_trace(struct vh_exit *x, const struct vh_exit_entry *e)
 {
-	vh_console_printf("vh: exit vm=%s vcpu=%u reason=%u (%s) qual=%#llx rip=%#llx "
-			  "rax=%#llx\n", x->vm->cfg.name, x->vcpu->index, x->reason, e->name,
-			  (unsigned long long)x->qual, (unsigned long long)vh_vmread(VMCS_GUEST_RIP),
-			  (unsigned long long)x->vv->regs.rax);
+	vh_console_printf(
+	    "vh: exit vm=%s vcpu=%u reason=%u (%s) qual=%#llx rip=%#llx "
+	    "rax=%#llx\n",
+	    x->vm->cfg.name, x->vcpu->index, x->reason, e->name, (unsigned long long)x->qual,
+	    (unsigned long long)vh_vmread(VMCS_GUEST_RIP), (unsigned long long)x->vv->regs.rax);
 }
 
 /* ---- small handlers ---- */

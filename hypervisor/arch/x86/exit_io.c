@@ -180,7 +180,8 @@ static __attribute__((noinline)) enum vh_exit_action string_io(struct vh_exit *x
 		if (!long_mode)
 			lin &= 0xffffffffull; /* linear addresses wrap at 4 GiB */
 		if (!in) {
-			if ((m = copy_linear(x, lin, buf, size, false, &fault_lin, &pf_error)) != IO_MEM_OK)
+			if ((m = copy_linear(x, lin, buf, size, false, &fault_lin, &pf_error)) !=
+			    IO_MEM_OK)
 				break;
 			for (unsigned i = 0; i < size; i++)
 				value |= (uint32_t)buf[i] << (8 * i);
@@ -193,7 +194,8 @@ static __attribute__((noinline)) enum vh_exit_action string_io(struct vh_exit *x
 		if (in) {
 			for (unsigned i = 0; i < size; i++)
 				buf[i] = (uint8_t)(value >> (8 * i));
-			if ((m = copy_linear(x, lin, buf, size, true, &fault_lin, &pf_error)) != IO_MEM_OK)
+			if ((m = copy_linear(x, lin, buf, size, true, &fault_lin, &pf_error)) !=
+			    IO_MEM_OK)
 				break; /* the port was read: as on a CPU, that value is lost */
 		}
 		*idx = addr_step(*idx, step, bits);

@@ -16,7 +16,10 @@ static inline void xsave(void *area)
 
 static inline void xrstor(const void *area)
 {
-	__asm__ volatile("xrstor (%0)" : : "r"(area), "a"(0xffffffffu), "d"(0xffffffffu) : "memory");
+	__asm__ volatile("xrstor (%0)"
+			 :
+			 : "r"(area), "a"(0xffffffffu), "d"(0xffffffffu)
+			 : "memory");
 }
 
 void vh_fpu_load(struct vh_vmx_vcpu *vv)

@@ -61,8 +61,8 @@ static void *k_frame_ptr(void *ctx, vh_pfn_t pfn)
 {
 	(void)ctx;
 	if (pfn >= vh_mem.nframes)
-		vh_panic("platform: frame %llu beyond the %llu host frames", (unsigned long long)pfn,
-			 (unsigned long long)vh_mem.nframes);
+		vh_panic("platform: frame %llu beyond the %llu host frames",
+			 (unsigned long long)pfn, (unsigned long long)vh_mem.nframes);
 	return (void *)(uintptr_t)vh_frame_phys(pfn);
 }
 

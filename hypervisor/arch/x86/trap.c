@@ -65,7 +65,8 @@ void vh_irq_dispatch(unsigned vector)
 		return;
 	/* Spurious APIC interrupts and the masked PICs' spurious IRQ 7/15
 	 * get no EOI: nothing is in service. */
-	if (vector == VH_VEC_SPURIOUS || (vector >= VH_VEC_PIC_BASE && vector < VH_VEC_PIC_BASE + 16))
+	if (vector == VH_VEC_SPURIOUS ||
+	    (vector >= VH_VEC_PIC_BASE && vector < VH_VEC_PIC_BASE + 16))
 		return;
 	if (irq_handlers[vector])
 		irq_handlers[vector](vector);

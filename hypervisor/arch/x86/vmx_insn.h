@@ -73,7 +73,10 @@ static inline void vh_invept_single(uint64_t eptp)
 {
 	struct vh_inv_desc d = { eptp, 0 };
 
-	__asm__ volatile("invept %0, %1" : : "m"(d), "r"((uint64_t)VH_INVEPT_SINGLE) : "cc", "memory");
+	__asm__ volatile("invept %0, %1"
+			 :
+			 : "m"(d), "r"((uint64_t)VH_INVEPT_SINGLE)
+			 : "cc", "memory");
 }
 
 static inline void vh_invept_all(void)
@@ -87,7 +90,10 @@ static inline void vh_invvpid_single(uint16_t vpid)
 {
 	struct vh_inv_desc d = { vpid, 0 };
 
-	__asm__ volatile("invvpid %0, %1" : : "m"(d), "r"((uint64_t)VH_INVVPID_SINGLE) : "cc", "memory");
+	__asm__ volatile("invvpid %0, %1"
+			 :
+			 : "m"(d), "r"((uint64_t)VH_INVVPID_SINGLE)
+			 : "cc", "memory");
 }
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vhagent's HTTP server on libmicrohttpd (see http.h).
  *
  * Listeners: the unix socket (mode 0660, the socket group; SO_PEERCRED

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The HTTP side of vhagent (libmicrohttpd): the listeners (unix socket,
  * HTTPS, optional loopback HTTP), who a request comes from, its body,
  * and the response a handler builds.  Handlers (res_*.c) see only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The control-protocol client (see hvconn.h): one connection per thread,
  * re-made when it breaks. */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vhagent: the REST control plane (docs/agent.md).
  *
  *   vhagent [--config FILE] [--set KEY=VALUE]... [--KEY VALUE]...

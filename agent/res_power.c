@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* PUT /v1/vms/{vm}/power ({"state":"running"|"stopped"|"paused","force":b})
  * and POST /v1/vms/{vm}/reset.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Resource controls as JSON: shares (a level or 1..1,000,000), and the
  * cpu and memory objects (shares, reservation, limit; a null limit is
  * unlimited).  The core's own vh_shares_validate has the last word. */

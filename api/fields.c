@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Field readers: the JSON type and range checked here, never trusted to
  * json-c (which clamps integers and converts types on request), and the
  * field named on every failure. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Strict JSON input.  json-c 0.16 in JSON_TOKENER_STRICT mode still lets
  * through NaN and Infinity, "1.", "-01", raw control characters in
  * strings, invalid UTF-8, clamps integers beyond 64 bits and lets the last

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* RFC 9457 problem details: stable codes, their HTTP statuses, and the
  * hypervisor's errors translated into the API's vocabulary.  Clients
  * switch on `code` (and `field`), never on the human text. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Statistics and the host as JSON, in ESX's vocabulary (cpu used, ready,
  * costop, wait; memory granted, consumed, active, shared, balloon,
  * swapped, overhead) so dashboards map one to one.  Times are whole

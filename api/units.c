@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Sizes and rates as people type them on vhctl's command line.  Rules:
  *   sizes: a decimal number, then an optional binary unit K, M, G or T,
  *          optionally followed by "B" or "iB" ("512M", "512MB", "512MiB");

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libvhapi: what vhagent and vhctl share about the REST API (api/openapi.yaml
  * is the contract): strict JSON input, the VM object and its validation
  * (naming the field at fault), the JSON forms of host, VM, stats and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The VM object to JSON (the resource, list entries, the persisted
  * definition), and the names that identify VMs: states, uuids, VM names,
  * image names and path segments. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The VM object from JSON: POST /v1/vms (a whole VM onto the defaults)
  * and PATCH /v1/vms/{vm} (an RFC 7396 merge patch onto the current
  * definition) are one merge: present members change, null restores a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Scheduler decision cost: the median time of one vh_sched_next() (charge
  * the previous vCPU, queue it again, pick the next) with 100, 1,000 and
  * 10,000 runnable CPU-bound vCPUs on 16 simulated pCPUs, each pCPU coming

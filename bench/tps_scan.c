@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Page-sharing scanner throughput: how many MiB of guest memory the TPS
  * scanner (hypervisor/core/mem/share.c) examines per second of one core,
  * on the simulated platform with real page contents.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vh-bench: drives vh-hosted through its control socket with the core's
  * codec and times what the issue asks for (bench/hosted/run.sh runs it):
  *   boot N IMAGE           define+start -> the VM stopped by the guest's

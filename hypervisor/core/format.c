@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A small printf for freestanding code: the kernel console, the core's
  * diagnostics and the stats lines all go through it.  Output goes to a
  * sink in pieces, so no buffer size limits what can be printed. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The host: capacity, the VM table, and set-up of the scheduler and the
  * memory manager over the platform the backend supplies. */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The control protocol's codec: requests and replies to and from bytes
  * (see vh/proto.h and docs/protocol.md).  Stateless and freestanding, so
  * the agent and vhctl link it as it is.

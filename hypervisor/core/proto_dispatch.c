@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The control protocol's hypervisor side: one request in, one reply out.
  *
  * The request is decoded and every wire field checked before the host

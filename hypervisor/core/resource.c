@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Share values with ESX's presets: CPU shares are per vCPU, memory shares
  * per MiB of configured memory; a custom value is the VM's total. */
 #include "vh/error.h"

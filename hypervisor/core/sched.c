@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The CPU scheduler's API: host and VM set-up, run-time controls, the
  * per-pCPU decision (vh_sched_next), wake-ups and counters.
  *

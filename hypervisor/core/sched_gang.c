@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Strict co-scheduling (ESX 2 style): a VM's runnable vCPUs run together
  * on distinct pCPUs, or none of them runs.  Halted vCPUs need no pCPU.
  *

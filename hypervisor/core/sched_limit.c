@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Limits: a VM never runs more than limit_mhz / mhz_per_pcpu of a pCPU's
  * time over any window of limit_window_ns, even alone on an idle host
  * (limits are not work-conserving).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Queueing: virtual time, the shares and reservation queues, the idle
  * pCPU set, kicks and preemption, and the per-state time counters.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* VM lifecycle and run-time controls.  Every change is validated and
  * admission-controlled before anything is touched, so a refused request
  * leaves the host exactly as it was. */

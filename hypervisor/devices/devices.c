@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Per-VM device state, the port dispatch table and the MMIO entry.  At define time the
  * VM's configured devices (vm->cfg.devices) and the ones every PC has
  * (the PIC mask registers) become a small sorted table of port ranges;

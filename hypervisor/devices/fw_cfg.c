@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* QEMU's fw_cfg, traditional I/O interface: a 16-bit write to 0x510
  * selects an item and rewinds it, each byte read from 0x511 returns the
  * next byte of it.  Guests written for QEMU read the CPU count and RAM

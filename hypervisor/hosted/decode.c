@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Where an instruction KVM failed to emulate touches memory.  On this
  * host KVM emulates accesses to guest pages that are not mapped writable
  * (first touch, shared, sampled) and reports them as MMIO, but it gives

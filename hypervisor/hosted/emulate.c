@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Instructions that KVM on this host reports as emulation failures but a
  * guest cannot do without.  Measured on the PVM-based /dev/kvm of the
  * development machines (docs/hosted.md): a 32-bit protected-mode IRET

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* KVM exit reasons, one handler each, dispatched through a table indexed
  * by the exit reason.  Every handler runs with the host lock held (the
  * device models and the core expect it) and answers what the run loop

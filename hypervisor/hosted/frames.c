@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The host frame pool: the memory given to vh (--memory) is one memfd,
  * mapped once into the daemon.  The core addresses frames by number
  * (frame_ptr = base + pfn * 4 KiB) and guest pages are further mappings of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Guest memory faults under KVM.  Guest pages are mapped one by one as
  * the core decides (guest_mem.c); an access to a page that is not mapped,
  * or a write to one mapped read-only (a shared page), cannot be completed

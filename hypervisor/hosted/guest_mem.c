@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A VM's guest-physical space under KVM.  Each VM gets a reserved range of
  * the daemon's address space as large as its memory (PROT_NONE,
  * MAP_NORESERVE: costs nothing) registered as its KVM memory slot(s).  The

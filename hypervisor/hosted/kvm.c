@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* /dev/kvm: what vh-hosted needs from it and nothing more.  KVM performs
  * the world switch only: no in-kernel interrupt controller (vh's own local
  * APIC model injects with KVM_INTERRUPT), HLT and every port exit come to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vh-hosted: the vh core as a Linux daemon on /dev/kvm.
  *
  * Start-up: options, the frame pool, /dev/kvm, the core's host, worker

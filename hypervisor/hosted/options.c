@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The command line of vh-hosted.  Defaults suit a developer machine: every
  * host CPU is a pCPU, half of RAM is the frame pool. */
 #include <errno.h>

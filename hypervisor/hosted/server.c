@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The control protocol (docs/protocol.md) on a unix stream socket.  One
  * thread, one epoll set, non-blocking sockets; each client has bounded
  * buffers (one request in, one reply out: VH_PROTO_MAX_MSG each), so a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vh-msg: sends control-protocol messages by hand, for debugging and
  * scripts.  Requests are built with the core's own encoder
  * (vh_proto_encode_request) and replies read with its decoder, so what it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The backend's state of a VM: its KVM VM and vCPU fds, the address range
  * of its guest memory, its console log.  Created when the core first needs
  * it (the first mapping of a guest page, or a worker picking one of its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Worker threads: each stands for one pCPU given to vh and runs the
  * scheduler's loop (docs/scheduler.md): ask vh_sched_next() what to run,
  * run that vCPU with KVM_RUN until the returned deadline, a halt, a yield

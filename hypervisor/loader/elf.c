@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ELF executables (32- and 64-bit, little-endian x86) as Multiboot boot
  * loaders read them: PT_LOAD segments go to their physical addresses
  * (p_paddr), since paging is off at entry.  Everything read from the file

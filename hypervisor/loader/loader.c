@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vh_loader_prepare plans a load (every range checked against the image,
  * guest memory and the other ranges) into a list of copies and the boot
  * vCPU's state; vh_loader_write writes the list through the core's

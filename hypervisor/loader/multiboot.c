@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Multiboot 1, as GRUB legacy and `qemu -kernel` boot it: the header in
  * the image's first 8 KiB, the image from its ELF program headers or from
  * the header's a.out-kludge address fields (flag 16), modules page-aligned

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vh-sim scenario parser (format: docs/vh-sim.md).  Line oriented:
  * a directive, then key=value words.  Strict: unknown directives, unknown
  * keys, duplicate keys and malformed values are errors naming the line. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Simulated pCPUs and vCPU workloads over the simulated platform (see
  * sim_cpu.h).  Each pCPU has one pending event: the end of what the
  * scheduler gave it, its vCPU's next workload event (halt, barrier), or a

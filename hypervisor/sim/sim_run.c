@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The vh-sim engine: a scenario's host and VMs on the real core, pCPUs and
  * workloads from sim_cpu.c, guest memory writes and a balloon driver per
  * VM, the scenario's changes at their times, and a JSON report. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* TLS material (agent/tls.h): the key and self-signed certificate are made
  * once, the key is private and matches, the certificate is a leaf (not a
  * CA) valid for a year that verifies as its own anchor for localhost,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Prints what libvhapi produces, one "SchemaName JSON" line each, for
  * tests/api/openapi_lint.sh to validate against api/openapi.yaml
  * (lint-openapi --instances): the contract and the library cannot drift

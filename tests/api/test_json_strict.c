@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vh_api_parse: exactly one strict JSON value, nothing json-c lets
  * through by default (trailing data, duplicate keys, NaN, clamped
  * integers, lax numbers, raw control characters, invalid UTF-8). */

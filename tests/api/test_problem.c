@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Problem details: codes, statuses, the JSON shape, and the hypervisor's
  * errors in the API's vocabulary. */
 #include "api_test.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Identifiers (uuids, names, path segments, states) and the VM resource
  * as JSON from the hypervisor's replies. */
 #include "api_test.h"

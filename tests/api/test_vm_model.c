@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The VM object from JSON: create with defaults, every member's errors
  * naming the field, merge patches, and the persisted form round-tripping
  * exactly. */

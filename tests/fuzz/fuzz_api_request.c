@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer harness for libvhapi: what vhagent does with a request body
  * and its path and query strings, before anything reaches the hypervisor.
  *

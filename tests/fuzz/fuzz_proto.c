@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer harness for the control-protocol dispatcher.
  *
  * Each input builds a fresh host on the simulated platform with three VMs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Balloon driver guest: asks vh for its balloon target and keeps that
  * many of its pages in the balloon, inflating and deflating through the
  * hypercalls, reporting each round.  Under a hypervisor that is not vh

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Chaos guest: hammers the hypervisor with what a buggy or hostile kernel
  * might do, at random, from a seed it prints first ("chaos: seed N"; the
  * command line's seed=N, else the TSC), so any run can be replayed:

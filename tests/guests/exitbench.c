@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Exit-cost benchmark: how many TSC ticks one VM-exit round trip costs,
  * for CPUID, I/O writes and a VMCALL.  Each kind runs a timed loop of
  * `iters` exiting instructions and the same loop with a NOP in their

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Hostile guest: does what a broken or malicious kernel would, one step
  * at a time, announcing each step (and flushing the UART) before trying
  * it, so a log shows how far it got:

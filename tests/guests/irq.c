@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Interrupt delivery through the local APIC while the guest makes only
  * exits that skip the hypervisor's APIC check (CPUID), and across the
  * ones that must not skip it (APIC writes, the interrupt window, HLT).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SMP guest: reads the CPU count from fw_cfg and starts the other CPUs
  * with INIT-SIPI-SIPI through the local APIC (xAPIC MMIO at 0xfee00000),
  * as a PC kernel does; each AP reports itself.  Runs under QEMU TCG with

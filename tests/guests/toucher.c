@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Memory toucher: fills a range of its memory with content that depends
  * only on the seed and the page's index in the range, so VMs started with
  * the same seed hold identical pages (what page sharing finds), then

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Google Test side of the C shim: registers every VH_TEST with gtest and,
 // when VH_TEST_FORMAT=tap (as make check sets it), reports each test case
 // as a TAP line so automake's tap-driver counts test cases, not programs.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* C side of the test shim: registration, failure formatting and the
  * longjmp that ends a test on a fatal check. */
 #include <math.h>

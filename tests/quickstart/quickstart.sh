@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # scripts/quickstart against this build, on private paths: its run, state
 # and log folders under tests/quickstart/runs and a free HTTPS port (the
 # VH_* variables), never /run/vh, /var/lib/vh or port 8443, and with

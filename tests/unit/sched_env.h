@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A host on the simulated platform with simulated pCPUs for the scheduler
  * tests: 1 ms quanta so that ten simulated seconds stay fast, small VMs
  * (the scheduler does not care about memory), and helpers that read CPU

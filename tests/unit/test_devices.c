@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The device models: every register a guest driver uses, and the edges
  * (DLAB, loopback, fw_cfg past the end, debug-exit codes, reset). */
 #include "mem_env.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vh_mem_guest_read/write: the hypervisor's way into guest memory obeys
  * the memory manager's page states exactly as a guest access would. */
 #include "mem_env.h"

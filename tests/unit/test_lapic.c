@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The local APIC model: registers, INIT-SIPI-SIPI start-up, IPIs,
  * interrupt priority and EOI, the timer in one-shot and periodic modes. */
 #include "mem_env.h"

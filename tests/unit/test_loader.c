@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The guest loaders: Multiboot ELF32, ELF64 and a.out-kludge images and
  * raw binaries into a VM on the simulated platform, the information block
  * read back from guest memory, and every malformed-image error. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Memory manager: frames, first touch, reservations, limits, balloon,
  * power cycles (hypervisor/core/mem/). */
 #include "mem_env.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reclaim: balloon targets from shares and the idle tax, refusing growth
  * beyond entitlement, the active-memory estimate (reclaim.c). */
 #include "mem_env.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Transparent page sharing on real page contents (share.c). */
 #include "mem_env.h"
 

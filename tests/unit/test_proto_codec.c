@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The control protocol's codec on its own: bytes at the offsets
  * docs/protocol.md gives, round trips of every request and reply, the
  * canonical encoding, and the client-side reply checks. */

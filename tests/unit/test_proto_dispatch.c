@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The dispatcher against a real host on the simulated platform: every
  * operation's success and failure paths, over the same bytes a transport
  * would carry. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vh-sim scenario parsing: quantities, directives, and errors that name
  * the line and the field. */
 #include <string.h>

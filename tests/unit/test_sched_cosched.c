@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Co-scheduling of multiprocessor VMs: relaxed (bounded skew, costop
  * counted) and strict (all runnable vCPUs together or none). */
 #include "sched_env.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Halted vCPUs, wake-ups, VM lifecycle under the scheduler, run-time
  * mode and parameter changes, and counters that add up. */
 #include "sched_env.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Limits over a sliding window (not work-conserving) and run-time
  * changes of shares, reservation and limit. */
 #include "sched_env.h"

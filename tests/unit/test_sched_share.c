@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Proportional share, reservations and work conservation: the numbers of
  * issue 3, asserted on the simulated platform (1 ms quanta). */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The vh-sim engine end to end: a scenario in, JSON out, driven through
  * the real core.  Figures are read back out of the JSON. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* xAPIC through its MMIO page.  x2APIC is not used: xAPIC works on every
  * CPU with VT-x and in every emulator we test on, and the register
  * accesses are off the hot path (one EOI per host interrupt, one ICR

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Privileged x86 instructions as inline functions, and the architectural
  * constants (MSRs, CR bits, CPUID bits) the kernel uses in more than one
  * file. */

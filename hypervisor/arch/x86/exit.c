@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The exit path's rare cases (the dispatcher itself is inline in exit.h:
  * count the exit, keep an event whose delivery it interrupted, call the
  * handler from the table) and the helpers handlers share (registers,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Port I/O: the hypercall port first, then the VM's device models; a port
  * no device claims reads all ones and swallows writes, as on a PC with
  * nothing there.  String I/O (INS/OUTS, with or without REP) is emulated

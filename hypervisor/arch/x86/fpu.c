@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* XSAVE/XRSTOR run with XCR0 set to every component the CPU supports, so
  * each switch saves and restores all of them: a guest that enables a
  * component later (XSETBV) never finds another guest's values there.

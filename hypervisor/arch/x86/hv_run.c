@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The VMs the command line defines, the CPU loops, and the clockwork CPU 0
  * keeps: the memory manager's periodic work, one stats line per VM every
  * period, and the end of a bounded run (tests). */

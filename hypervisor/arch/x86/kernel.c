@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vh_kernel_main: the bare-metal kernel's C entry, reached from boot.S in
  * long mode on the boot CPU.  Brings the machine up in dependency order:
  * console and exceptions, the loader's information, time, memory, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Supported: MOV r/m,r (88, 89), MOV r,r/m (8a, 8b), MOV with an absolute
  * address (a0-a3), MOV r/m,imm (c6 /0, c7 /0), MOVZX r,r/m8/16 (0f b6,
  * 0f b7), with operand-size, address-size, segment, LOCK and REX prefixes.

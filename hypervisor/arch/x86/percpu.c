@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Per-CPU descriptor tables.  Each CPU gets its own GDT (its TSS
  * descriptor differs), its own TSS (its own interrupt stacks for NMI,
  * double fault and machine check, so those land on a good stack even if

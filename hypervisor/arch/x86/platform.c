@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Frames are the RAM memlayout.c left for guests, numbered 0..N-1 across
  * its ranges and reached through the identity map; metadata comes from the
  * kernel heap; map() edits the VM's EPT tree and shoots down stale

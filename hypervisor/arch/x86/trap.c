@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The IDT, interrupt dispatch and the fatal-exception report: every
  * register, CR2 for page faults, and a frame-pointer backtrace, then every
  * CPU stops and the run fails with the cause on the console. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A vCPU's VMCS and FPU state live on a CPU only while that CPU runs it:
  * before every call to the scheduler the CPU releases what it ran (XSAVE,
  * VMCLEAR), so the scheduler may hand the vCPU to any CPU next, and a VM

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* VMCS layout choices (see docs/baremetal.md):
  *  - every control from vh_vmx_ctl(): the bits vh wants plus whatever the
  *    (TRUE_*) capability MSRs force to 1;

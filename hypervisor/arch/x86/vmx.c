@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Capability probing follows the SDM's rules for reading the MSRs: the
  * TRUE_* controls only when VMX_BASIC bit 55 says they exist, the
  * secondary controls only when the primary ones allow activating them,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* VMX instructions as inline functions.  Each reports failure (CF or ZF
  * set: VMfailInvalid / VMfailValid) as false; the caller reads the
  * VM-instruction error field for VMfailValid. */

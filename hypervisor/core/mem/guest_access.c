@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Hypervisor access to guest-physical memory (loaders, hypercalls, device
  * models).  It goes through the guest map and, where a guest access would
  * fault, through vh_mem_fault() itself, so every page-state rule (zeroed

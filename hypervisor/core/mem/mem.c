@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The memory manager's front: host set-up, VM lifecycle, run-time
  * controls, guest faults, charging frames to VMs, and the counters.
  *

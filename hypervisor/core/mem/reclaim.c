@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reclaim policy: who should give memory back when free memory runs low,
  * and the active-memory estimate that drives it (Waldspurger, OSDI 2002,
  * sections 5 and 6).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Transparent page sharing (Waldspurger, OSDI 2002, section 4).
  *
  * A background scanner walks every running VM's private pages at a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The control protocol: versioned binary messages between a client (the
  * agent, vhctl, tests) and the hypervisor core.  docs/protocol.md is the
  * normative description of the bytes; this header is its C form.

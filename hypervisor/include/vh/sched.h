@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The proportional-share CPU scheduler with co-scheduling
  * (hypervisor/core/sched*.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The test guests' runtime (see runtime.h).  Globals are fine here: a
  * guest is a whole little program, not hypervisor code. */
 #include "runtime.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The test guests' runtime: Multiboot entry, COM1 output, the command
  * line, CPUID detection of vh, hypercalls in both forms, fw_cfg,
  * isa-debug-exit, exception reporting.  Freestanding 32-bit code that

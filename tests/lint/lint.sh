@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # scripts/lint on the repository: every source file starts with an SPDX
 # line, no C line is wider than .clang-format's ColumnLimit, no include
-# cycle between folders.  Then each check against a small tree made here
+# cycle between folders, no document points at a path outside the
+# repository.  Then each check against a small tree made here
 # with one planted fault, so that a check that could not fail would show:
 # it must name the fault, and pass once the fault is gone (spdx --fix
 # adds the line in each file's own comment syntax, after a shebang).
@@ -15,7 +16,7 @@ RUN=$top_builddir/tests/lint/runs
 rm -rf "$RUN"
 mkdir -p "$RUN"
 
-tap_plan 9
+tap_plan 11
 
 # ---- the repository -----------------------------------------------------------------
 tap_check "every source file starts with an SPDX-License-Identifier line (scripts/spdx --fix adds it)" \
@@ -23,6 +24,7 @@ tap_check "every source file starts with an SPDX-License-Identifier line (script
 tap_check "no line of a C file is wider than .clang-format's ColumnLimit (tabs at TabWidth)" \
 	"$LINT" width
 tap_check "no include cycle between folders" "$LINT" includes
+tap_check "no document points outside the repository (links, \`paths\` to documents)" "$LINT" docs
 
 # ---- each check finds a planted fault -------------------------------------------------
 # fixture NAME: an empty tree with a .clang-format of ColumnLimit 40.
@@ -101,4 +103,26 @@ if [ $? = 1 ] && grep -q 'lint: includes: 1 problems' <<<"$out" && grep -q 'lint
 	tap_ok "scripts/lint without arguments runs every check and fails if any fails"
 else
 	tap_not_ok "scripts/lint runs every check" "$out"
+fi
+
+T=$(fixture docs)
+mkdir -p "$T/docs"
+printf '# ok\n' >"$T/README.md"
+cat >"$T/docs/guide.md" <<'EOT'
+See [the readme](../README.md#ok), `README.md`, `docs/guide.md`, <https://example.org/x.md>
+and `../../configure` in a build tree:
+
+```sh
+../../configure --enable-sanitizers
+```
+The facts are in `../shared/design.md`, [this one](/etc/design.md) and `shared/design.md`.
+EOT
+out=$(lint_in "$T" docs)
+if [ $? = 1 ] && [ "$(grep -c '^docs/guide.md:' <<<"$out")" = 3 ] &&
+	grep -qx 'docs/guide.md:7: ../shared/design.md: a path outside the repository' <<<"$out" &&
+	grep -qx 'docs/guide.md:7: /etc/design.md: an absolute path' <<<"$out" &&
+	grep -qx 'docs/guide.md:7: shared/design.md: no such file in the repository' <<<"$out"; then
+	tap_ok "docs: a path out of the repository, an absolute link and a missing document fail; links inside pass"
+else
+	tap_not_ok "docs: the three paths outside the repository fail, named" "$out"
 fi

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The agent's process-wide state (agent.h). */
 #include "agent/agent.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vhagent's process-wide state: the modules it opened at start and the
  * settings that SIGHUP may change while requests run.  One agent per
  * process; main.c fills it before any listener starts, so request

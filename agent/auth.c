@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Bearer tokens and roles (agent/auth.h).
  *
  * A token "vh_<id>_<secret>": id is 8 hex digits, the record's key in the

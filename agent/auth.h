@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Bearer tokens and roles.  A token is shown once, at creation:
  * "vh_<id>_<secret>" (id: 8 hex digits naming the record; secret: 32
  * random bytes from getrandom, base64url).  Only a random 16-byte salt and

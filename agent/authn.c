@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Who a request comes from (http_internal.h).  The unix socket's peer
  * (SO_PEERCRED) and a TLS client certificate are found once per
  * connection; a Bearer token, when the request carries one, decides

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vh_cert_role (see certrole.h). */
 #include "agent/certrole.h"
 

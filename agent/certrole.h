@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The role a client certificate grants (HTTPS with tls_client_ca), once
  * it has verified against that CA.  The CA alone is not enough: a CA
  * also signs certificates for other purposes, and a subject may list

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vhagent's configuration (agent/config.h): defaults, the file, --set.
  *
  * The file is "key = value" lines; blank lines and lines starting with

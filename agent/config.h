@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vhagent's configuration: defaults, then the file (default
  * /etc/vh/agent.conf, "key = value" lines, "#" comments), then the
  * command line.  Unknown keys and bad values are errors that name the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* File-system helpers shared by the libvhagent modules, and their clock
  * (agent/fsutil.h). */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* File-system helpers the libvhagent modules share (internal to
  * libvhagent): the crash-safe write (temporary file in the same folder,
  * write all, fsync, rename, fsync the folder), folder creation and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The request-header deadline (agent/hdr_deadline.h). */
 #define _GNU_SOURCE
 #include "agent/hdr_deadline.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A deadline for a request's headers (request_header_timeout_s).
  *
  * libmicrohttpd 0.9.75 restarts its idle timeout with every byte and has

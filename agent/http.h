@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The HTTP side of vhagent (libmicrohttpd): the listeners (unix socket,
  * HTTPS, optional loopback HTTP; listen.c), who a request comes from
  * (authn.c), its body and the request cycle (request.c), Idempotency-Key

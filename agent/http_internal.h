@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the transport's files share, and nothing else includes: the
  * listener and connection records and the calls between the files.
  *

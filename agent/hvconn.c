@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The control-protocol client (see hvconn.h): one connection per thread,
  * re-made when it breaks. */
 #define _GNU_SOURCE
@@ -490,7 +491,8 @@ int vh_hv_each_summary(uint32_t start_id, uint32_t max_entries, vh_hv_summary_fn
 			struct vh_hv_entry e;
 			int rc;
 
-			vh_hv_entry_of(r.entries + (size_t)i * sizeof(struct vh_wire_vm_summary), &e);
+			vh_hv_entry_of(r.entries + (size_t)i * sizeof(struct vh_wire_vm_summary),
+				       &e);
 			rc = fn(ctx, &e);
 
 			if (rc) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The control-protocol client: vhagent's only way to the hypervisor
  * (docs/protocol.md).  Requests are built and replies read with the
  * core's freestanding codec (vh_proto_encode_request,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared VM_LIST walks for listings (see vh_hv_list_get in hvconn.h).
  *
  * A caller may use the last walk's snapshot when that walk began after

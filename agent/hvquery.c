@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The hypervisor reads that several resources share (see hvconn.h):
  * the host's info and counters (GET /v1/host, /v1/stats, /metrics) and
  * every VM's summary and counters (GET /v1/stats, /metrics). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Idempotency-Key on POST (http_internal.h): the HTTP side of
  * idempotency.c's store.  The key is scoped by the caller and the path
  * and bound to a digest of the body; the first response is kept for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Idempotency keys (see idempotency.h): a chained hash table for lookup,
  * a list of every key in insertion order for expiry, and a list per
  * caller for its bound, all under one mutex (the work under it is a few

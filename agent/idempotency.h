@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Idempotency-Key for POST: the first response to a key is kept (in
  * memory, 24 hours) and replayed to a retry with the same key and the
  * same body; the same key with another body is refused (422), and a

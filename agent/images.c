@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Guest images (agent/images.h).
  *
  * An upload goes to ".upload-<random>" in the images folder (a dotted

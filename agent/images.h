@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Guest images under <state>/images/, the folder vh-hosted loads kernels
  * and modules from (its --images).  An upload streams into a temporary
  * file while a SHA-256 is computed, then is verified (when the client

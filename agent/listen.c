@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vhagent's listeners on libmicrohttpd (vh_http_start, http.h).
  *
  * The unix socket (mode 0660, the socket group; SO_PEERCRED says who

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vh_log_escape (see logesc.h). */
 #include "agent/logesc.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Escaping of what goes into the agent's log.  Request paths, methods,
  * header values, names and certificate subjects are the client's bytes;
  * written as they are, a "%0A" in a path forges a log line and an escape

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vhagent: the REST control plane (docs/agent.md).
  *
  *   vhagent [--config FILE] [--set KEY=VALUE]... [--KEY VALUE]...
@@ -252,10 +253,11 @@ static void reload(const struct cmdline *cl)
 	} restart_only[] = {
 /* clang-format off */
 #define F(k) { #k, offsetof(struct vh_agent_config, k), sizeof(((struct vh_agent_config *)0)->k) }
-		F(state_dir),      F(hypervisor_socket), F(unix_socket),     F(socket_group),
-		F(https_listen),   F(http_listen),       F(tls_cert),        F(tls_key),
-		F(tls_client_ca),  F(threads),           F(max_connections), F(connection_timeout_s),
-		F(tls_priorities), F(request_header_timeout_s), F(max_connections_per_ip),
+		F(state_dir),             F(hypervisor_socket),        F(unix_socket),
+		F(socket_group),          F(https_listen),             F(http_listen),
+		F(tls_cert),              F(tls_key),                  F(tls_client_ca),
+		F(threads),               F(max_connections),          F(connection_timeout_s),
+		F(tls_priorities),        F(request_header_timeout_s), F(max_connections_per_ip),
 		F(hypervisor_timeout_ms),
 #undef F
 		/* clang-format on */

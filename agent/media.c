@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The media type a request must name (see media.h). */
 #include "agent/media.h"
 

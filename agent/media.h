@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The media type a request must name.  A browser sends a "simple"
  * cross-site request (GET, HEAD or POST with text/plain, a form encoding
  * or no body at all) without asking first, and would attach a client

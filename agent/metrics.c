@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The transport's request counters (see metrics.h). */
 #include "agent/metrics.h"
 

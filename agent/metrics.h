@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The counters the transport keeps for /metrics: HTTP requests by
  * method and status code, and their durations as a histogram.
  * request.c counts each queued response; res_metrics.c only renders a

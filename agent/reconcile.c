@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reconciliation (see reconcile.h).  Runs under the reconcile lock held
  * for writing, so no create or delete is half done while it compares. */
 #include "agent/reconcile.h"

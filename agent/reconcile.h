@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reconciliation of the persisted VM definitions with what the
  * hypervisor runs, at start and whenever the hypervisor may have
  * restarted:

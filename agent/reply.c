@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The responses handlers build (http.h): one per request, replacing any
  * earlier one, held in struct vh_req until request.c queues it. */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The request cycle on libmicrohttpd (http_internal.h), and the request
  * data handlers read (http.h).
  *

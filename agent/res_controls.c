@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* PUT /v1/vms/{vm}/cpu, /memory and /balloon: run-time resource
  * controls.  PUT replaces the whole object (absent keys take their
  * defaults).  The hypervisor admission-controls a larger reservation on

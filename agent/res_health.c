@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* GET /healthz: the agent serves (200 while the process answers at all).
  * GET /readyz: the agent can do its job: the hypervisor answers
  * HOST_INFO and the persisted definitions have been reconciled with it;

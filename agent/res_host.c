@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* GET /v1/host: the hypervisor's HOST_INFO and HOST_STATS as one
  * resource (version, pCPUs, MHz, memory; reserved and free CPU and
  * memory). */

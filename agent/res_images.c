@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* /v1/images: guest images under <state>/images, the folder vh-hosted
  * loads kernels and modules from.  PUT streams the body (curl -T) into
  * agent/images.c, which hashes it as it comes and makes it visible only

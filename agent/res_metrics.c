@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* GET /metrics: Prometheus text format 0.0.4 (promtool check metrics
  * clean: HELP and TYPE for every family, base units, counters in
  * seconds with _total).  Families:

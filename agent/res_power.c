@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* PUT /v1/vms/{vm}/power ({"state":"running"|"stopped"|"paused","force":b})
  * and POST /v1/vms/{vm}/reset.
  *
@@ -81,7 +82,8 @@ void vh_res_vm_power(struct vh_req *r)
 		return;
 	if (vh_vmu_if_match(r, &info))
 		goto out;
-	step = info.summary.state < VH_VM_STATE_COUNT ? steps[info.summary.state][want.state] : REFUSE;
+	step =
+	    info.summary.state < VH_VM_STATE_COUNT ? steps[info.summary.state][want.state] : REFUSE;
 	if (step == REFUSE) {
 		vh_reply_fail(r, VH_API_CONFLICT, "state", "VM \"%s\" is %s: it cannot be paused",
 			      info.summary.name, vh_api_state_name(info.summary.state));

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* GET /v1/vms/{vm}/stats (VM_STATS: the VM's counters and each vCPU's)
  * and GET /v1/stats (HOST_STATS and every VM's counters, VM_STATS_ALL
  * page by page).  Names and uuids come from VM_LIST summaries, since the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* /v1/tokens (admin only): bearer tokens over the API, the same records
  * `vhagent token create|list|revoke` edits (agent/auth.h).  The secret
  * is in the creation response only; the agent keeps a salted hash. */

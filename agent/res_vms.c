@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* /v1/vms and /v1/vms/{vm}: list (filters, pages), define, read, patch,
  * delete.  The hypervisor is the truth about what exists and how it is
  * configured; the store keeps each definition so that a hypervisor that

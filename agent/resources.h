@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The resource handlers the route table (router.c) points at, one file
  * each: res_host.c, res_vms.c, res_power.c, res_controls.c, res_stats.c,
  * res_images.c, res_tokens.c, res_metrics.c, res_health.c.  Only the

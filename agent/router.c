@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The route table (see router.h).  api/openapi.yaml is the contract;
  * `vhagent --routes` prints this table so the contract's lint checks
  * that both list the same operations. */

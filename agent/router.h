@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The route table: method, path pattern ("/v1/vms/{vm}/power"), the
  * least role allowed, how the body is read, and the handler.  A path no
  * pattern matches is 404; a path that matches with another method is 405

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* systemd integration (agent/sd.h) through libsystemd.
  *
  * sd_notify and friends do nothing when NOTIFY_SOCKET is unset, so the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* systemd integration through libsystemd: readiness and status
  * (Type=notify: READY=1, STATUS=…, STOPPING=1, RELOADING=1), the
  * watchdog, socket activation, and logging to the journal with a stderr

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Crash-safe record store (agent/store.h).
  *
  * One file per record, written through vh_fs_write_atomic_at: temporary

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Crash-safe persistence of the agent's records under the state folder
  * (default /var/lib/vh): one file per record, written to a temporary
  * file, fsynced, renamed over the old one, and the folder fsynced, so a

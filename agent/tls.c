@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* TLS material (agent/tls.h): an ECDSA P-256 key and a self-signed X.509v3
  * certificate, made with the OpenSSL 3 EVP API and written as PEM.
  *

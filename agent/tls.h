@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* TLS material for the HTTPS listener.  libmicrohttpd does TLS through
  * GnuTLS; the key and certificate are made here with OpenSSL (PEM, which
  * GnuTLS loads).  At first start, when no certificate is configured, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the VM resources share: references from the path, ETags, the
  * persisted record, and the per-VM mutation locks. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the VM resources share (vmutil.c): references from the path,
  * ETags, If-Match, the persisted record, the per-VM mutation locks.
  * Below the handlers: reconcile.c persists records with it too. */

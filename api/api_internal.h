@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the files of libvhapi share and do not export through vh_api.h. */
 #ifndef VH_API_INTERNAL_H
 #define VH_API_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Resource controls as JSON: shares (a level or 1..1,000,000), and the
  * cpu and memory objects (shares, reservation, limit; a null limit is
  * unlimited).  The core's own vh_shares_validate has the last word. */
@@ -28,8 +29,8 @@ int vh_api_shares_from_json(struct json_object *v, const char *field, struct vh_
 		if (i == sizeof(level_names) / sizeof(level_names[0]) ||
 		    strlen(name) != (size_t)json_object_get_string_len(v))
 			return vh_api_fail(p, VH_API_INVALID_FIELD, field,
-					   "%s: must be low, normal, high or an integer %u..%u", field,
-					   VH_SHARES_CUSTOM_MIN, VH_SHARES_CUSTOM_MAX);
+					   "%s: must be low, normal, high or an integer %u..%u",
+					   field, VH_SHARES_CUSTOM_MIN, VH_SHARES_CUSTOM_MAX);
 		s.level = (enum vh_shares_level)i;
 	} else if (json_object_is_type(v, json_type_int)) {
 		uint64_t n;
@@ -90,8 +91,8 @@ static int merge_controls(struct json_object *obj, const char *prefix, const cha
 				   p))
 		return -1;
 	if (n.reservation > n.limit)
-		return vh_api_fail(p, VH_API_INVALID_FIELD, f_res, "%s: %llu exceeds %s %llu", f_res,
-				   (unsigned long long)n.reservation, f_lim,
+		return vh_api_fail(p, VH_API_INVALID_FIELD, f_res, "%s: %llu exceeds %s %llu",
+				   f_res, (unsigned long long)n.reservation, f_lim,
 				   (unsigned long long)n.limit);
 	*c = n;
 	return 0;

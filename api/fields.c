@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Field readers: the JSON type and range checked here, never trusted to
  * json-c (which clamps integers and converts types on request), and the
  * field named on every failure. */
@@ -66,13 +67,14 @@ int vh_api_read_u64(struct json_object *v, const char *field, uint64_t min, uint
 				   (unsigned long long)min, (unsigned long long)max);
 	int64_t s = json_object_get_int64(v);
 	if (s < 0)
-		return vh_api_fail(p, VH_API_INVALID_FIELD, field, "%s: %lld outside %llu..%llu", field,
-				   (long long)s, (unsigned long long)min, (unsigned long long)max);
+		return vh_api_fail(p, VH_API_INVALID_FIELD, field, "%s: %lld outside %llu..%llu",
+				   field, (long long)s, (unsigned long long)min,
+				   (unsigned long long)max);
 	/* Above INT64_MAX json-c holds the value as uint64: read it as such. */
 	uint64_t u = json_object_get_uint64(v);
 	if (u < min || u > max)
-		return vh_api_fail(p, VH_API_INVALID_FIELD, field, "%s: %llu outside %llu..%llu", field,
-				   (unsigned long long)u, (unsigned long long)min,
+		return vh_api_fail(p, VH_API_INVALID_FIELD, field, "%s: %llu outside %llu..%llu",
+				   field, (unsigned long long)u, (unsigned long long)min,
 				   (unsigned long long)max);
 	*out = u;
 	return 0;
@@ -156,10 +158,11 @@ int vh_api_get_string(struct json_object *obj, const char *key, const char *fiel
 	const char *s = json_object_get_string(v);
 	size_t n = (size_t)json_object_get_string_len(v);
 	if (strlen(s) != n)
-		return vh_api_fail(p, VH_API_INVALID_FIELD, field, "%s: must not contain NUL", field);
+		return vh_api_fail(p, VH_API_INVALID_FIELD, field, "%s: must not contain NUL",
+				   field);
 	if (n > max_len)
-		return vh_api_fail(p, VH_API_INVALID_FIELD, field, "%s: %zu bytes, at most %zu", field,
-				   n, max_len);
+		return vh_api_fail(p, VH_API_INVALID_FIELD, field, "%s: %zu bytes, at most %zu",
+				   field, n, max_len);
 	*out = s;
 	return 0;
 }
@@ -185,7 +188,8 @@ int vh_api_only_keys(struct json_object *obj, const char *prefix, const char *co
 	if (!json_object_is_type(obj, json_type_object)) {
 		if (!prefix || !prefix[0])
 			return vh_api_fail(p, VH_API_INVALID_FIELD, "",
-					   "the body must be a JSON object, not %s", type_word(obj));
+					   "the body must be a JSON object, not %s",
+					   type_word(obj));
 		vh_api_join_field(field, sizeof(field), prefix, "");
 		size_t n = strlen(field);
 		if (n && field[n - 1] == '.')
@@ -200,7 +204,8 @@ int vh_api_only_keys(struct json_object *obj, const char *prefix, const char *co
 			;
 		if (!keys[i]) {
 			vh_api_join_field(field, sizeof(field), prefix, k);
-			return vh_api_fail(p, VH_API_INVALID_FIELD, field, "%s: unknown field", field);
+			return vh_api_fail(p, VH_API_INVALID_FIELD, field, "%s: unknown field",
+					   field);
 		}
 	}
 	return 0;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Strict JSON input.  json-c 0.16 in JSON_TOKENER_STRICT mode still lets
  * through NaN and Infinity, "1.", "-01", raw control characters in
  * strings, invalid UTF-8, clamps integers beyond 64 bits and lets the last
@@ -119,15 +120,18 @@ static int scan_number(struct scan *s, size_t *i, struct vh_api_problem *p)
 	if (b[j] == '-')
 		neg = true, j++;
 	if (j >= s->end || !is_digit(b[j]))
-		return vh_api_fail(p, VH_API_BAD_JSON, "",
-				   "malformed JSON at byte %zu: not a JSON number (NaN and Infinity "
-				   "are not JSON)", at);
+		return vh_api_fail(
+		    p, VH_API_BAD_JSON, "",
+		    "malformed JSON at byte %zu: not a JSON number (NaN and Infinity "
+		    "are not JSON)",
+		    at);
 	digits = j;
 	if (b[j] == '0') {
 		j++;
 		if (j < s->end && is_digit(b[j]))
-			return vh_api_fail(p, VH_API_BAD_JSON, "",
-					   "malformed JSON at byte %zu: a number with a leading zero", at);
+			return vh_api_fail(
+			    p, VH_API_BAD_JSON, "",
+			    "malformed JSON at byte %zu: a number with a leading zero", at);
 	} else {
 		while (j < s->end && is_digit(b[j]))
 			j++;
@@ -136,8 +140,9 @@ static int scan_number(struct scan *s, size_t *i, struct vh_api_problem *p)
 	if (j < s->end && b[j] == '.') {
 		integer = false;
 		if (++j >= s->end || !is_digit(b[j]))
-			return vh_api_fail(p, VH_API_BAD_JSON, "",
-					   "malformed JSON at byte %zu: a digit must follow the '.'", at);
+			return vh_api_fail(
+			    p, VH_API_BAD_JSON, "",
+			    "malformed JSON at byte %zu: a digit must follow the '.'", at);
 		while (j < s->end && is_digit(b[j]))
 			j++;
 	}
@@ -147,9 +152,9 @@ static int scan_number(struct scan *s, size_t *i, struct vh_api_problem *p)
 		if (j < s->end && (b[j] == '+' || b[j] == '-'))
 			j++;
 		if (j >= s->end || !is_digit(b[j]))
-			return vh_api_fail(p, VH_API_BAD_JSON, "",
-					   "malformed JSON at byte %zu: a digit must follow the exponent",
-					   at);
+			return vh_api_fail(
+			    p, VH_API_BAD_JSON, "",
+			    "malformed JSON at byte %zu: a digit must follow the exponent", at);
 		while (j < s->end && is_digit(b[j]))
 			j++;
 	}
@@ -176,16 +181,20 @@ static int scan_string(struct scan *s, size_t *i, struct vh_api_problem *p)
 			/* json-c checked the escape; \u0000 would let "name\u0000x"
 			 * pass as "name" (json-c's keys are C strings). */
 			if (j + 5 < s->end && b[j + 1] == 'u' && !memcmp(b + j + 2, "0000", 4))
-				return vh_api_fail(p, VH_API_BAD_JSON, "",
-						   "malformed JSON at byte %zu: \\u0000 is not allowed "
-						   "in strings", j);
+				return vh_api_fail(
+				    p, VH_API_BAD_JSON, "",
+				    "malformed JSON at byte %zu: \\u0000 is not allowed "
+				    "in strings",
+				    j);
 			j += 2;
 			continue;
 		}
 		if (c < 0x20)
-			return vh_api_fail(p, VH_API_BAD_JSON, "",
-					   "malformed JSON at byte %zu: control character 0x%02x in a "
-					   "string (escape it)", j, c);
+			return vh_api_fail(
+			    p, VH_API_BAD_JSON, "",
+			    "malformed JSON at byte %zu: control character 0x%02x in a "
+			    "string (escape it)",
+			    j, c);
 		size_t n = vh_api_utf8_seq(b + j, s->end - j);
 		if (n == 0)
 			return vh_api_fail(p, VH_API_BAD_JSON, "",
@@ -233,8 +242,9 @@ static int scan(struct scan *s, struct vh_api_problem *p)
 		} else if ((n = literal_len(s, i))) {
 			i += n - 1;
 		} else if (c == 'N' || c == 'I') {
-			return vh_api_fail(p, VH_API_BAD_JSON, "",
-					   "malformed JSON at byte %zu: NaN and Infinity are not JSON", i);
+			return vh_api_fail(
+			    p, VH_API_BAD_JSON, "",
+			    "malformed JSON at byte %zu: NaN and Infinity are not JSON", i);
 		} else {
 			return vh_api_fail(p, VH_API_BAD_JSON, "",
 					   "malformed JSON at byte %zu: unexpected character", i);
@@ -283,8 +293,9 @@ static int walk(struct walk *w, struct json_object *o, struct vh_api_problem *p)
 	case json_type_double:
 		w->number++;
 		if (!isfinite(json_object_get_double(o)))
-			return vh_api_fail(p, VH_API_BAD_JSON, "",
-					   "malformed JSON: a number is beyond the range of a double");
+			return vh_api_fail(
+			    p, VH_API_BAD_JSON, "",
+			    "malformed JSON: a number is beyond the range of a double");
 		return 0;
 	default:
 		return 0;
@@ -329,15 +340,17 @@ static int name_duplicate(const unsigned char *b, size_t end, struct vh_api_prob
 			if (k < end && b[k] == ':' && depth > 0 && sets[depth - 1]) {
 				struct json_tokener *t = json_tokener_new();
 				struct json_object *key =
-					t ? json_tokener_parse_ex(t, (const char *)b + i, (int)(j + 1 - i))
-					  : NULL;
+				    t ? json_tokener_parse_ex(t, (const char *)b + i,
+							      (int)(j + 1 - i))
+				      : NULL;
 				const char *ks = key ? json_object_get_string(key) : NULL;
 				if (ks && json_object_object_get_ex(sets[depth - 1], ks, NULL)) {
 					char shown[48];
 					snprintf(shown, sizeof(shown), "%s", ks);
-					rc = vh_api_fail(p, VH_API_BAD_JSON, "",
-							 "malformed JSON at byte %zu: duplicate key \"%s\"", i,
-							 vh_api_utf8_clean(shown));
+					rc = vh_api_fail(
+					    p, VH_API_BAD_JSON, "",
+					    "malformed JSON at byte %zu: duplicate key \"%s\"", i,
+					    vh_api_utf8_clean(shown));
 				} else if (ks) {
 					json_object_object_add(sets[depth - 1], ks, NULL);
 				}
@@ -380,7 +393,8 @@ int vh_api_parse(const char *buf, size_t len, struct json_object **out, struct v
 	for (i = 0; i < len && is_ws(b[i]); i++)
 		;
 	if (i == len)
-		return vh_api_fail(p, VH_API_BAD_JSON, "", "the body is empty: a JSON value is required");
+		return vh_api_fail(p, VH_API_BAD_JSON, "",
+				   "the body is empty: a JSON value is required");
 	if (len > INT_MAX)
 		return vh_api_fail(p, VH_API_TOO_LARGE, "", "the body is over %d bytes", INT_MAX);
 	tok = json_tokener_new_ex(VH_API_MAX_DEPTH + 1);

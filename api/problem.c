@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* RFC 9457 problem details: stable codes, their HTTP statuses, and the
  * hypervisor's errors translated into the API's vocabulary.  Clients
  * switch on `code` (and `field`), never on the human text. */
@@ -181,7 +182,8 @@ void vh_api_from_vh_error(const struct vh_error *e, struct vh_api_problem *p)
 	for (;; n++) {
 		char ch = e->reason[n];
 		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			  (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '[' || ch == ']';
+			  (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '[' ||
+			  ch == ']';
 		if (!ok)
 			break;
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The small request bodies that are neither a VM nor its controls:
  * PUT /v1/vms/{vm}/power and POST /v1/tokens.  Here rather than in the
  * agent's handlers so that the request-body fuzz target reaches every

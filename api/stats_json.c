@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Statistics and the host as JSON, in ESX's vocabulary (cpu used, ready,
  * costop, wait; memory granted, consumed, active, shared, balloon,
  * swapped, overhead) so dashboards map one to one.  Times are whole
@@ -19,7 +20,8 @@ struct json_object *vh_api_mib_of_pages(uint64_t pages, uint64_t page_size)
 
 	/* Whole thousandths, rounded half up, in integers: a double would
 	 * print 0.00390625 as 0.0039062500000000002 with json-c's "%.17g". */
-	unsigned __int128 milli = ((unsigned __int128)pages * page_size * 1000 + VH_MIB / 2) / VH_MIB;
+	unsigned __int128 milli =
+	    ((unsigned __int128)pages * page_size * 1000 + VH_MIB / 2) / VH_MIB;
 	snprintf(s, sizeof(s), "%llu.%03u", (unsigned long long)(milli / 1000),
 		 (unsigned)(milli % 1000));
 	/* "256.000" -> "256.0", "0.500" -> "0.5": still a JSON fraction. */
@@ -125,7 +127,8 @@ static struct json_object *vcpus_json(const struct vh_proto_vcpu_stats *v, uint3
 
 struct json_object *vh_api_vm_stats_to_json(const struct vh_proto_vm_summary *s,
 					    const struct vh_proto_vm_stats *st,
-					    const struct vh_proto_vcpu_stats *vcpus, uint32_t nvcpus)
+					    const struct vh_proto_vcpu_stats *vcpus,
+					    uint32_t nvcpus)
 {
 	struct json_object *o = json_object_new_object();
 	bool ok = o != NULL;

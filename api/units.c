@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Sizes and rates as people type them on vhctl's command line.  Rules:
  *   sizes: a decimal number, then an optional binary unit K, M, G or T,
  *          optionally followed by "B" or "iB" ("512M", "512MB", "512MiB");
@@ -102,18 +103,20 @@ int vh_api_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 int vh_api_parse_mib(const char *s, uint64_t *mib, struct vh_api_problem *p, const char *field)
 {
 	if (parse_scaled(s, size_units, sizeof(size_units) / sizeof(size_units[0]), 1024, mib))
-		return vh_api_fail(p, VH_API_INVALID_FIELD, field,
-				   "%s: \"%.40s\" is not a whole number of MiB (e.g. 512M, 2G, 1.5G)",
-				   field, s ? s : "");
+		return vh_api_fail(
+		    p, VH_API_INVALID_FIELD, field,
+		    "%s: \"%.40s\" is not a whole number of MiB (e.g. 512M, 2G, 1.5G)", field,
+		    s ? s : "");
 	return 0;
 }
 
 int vh_api_parse_mhz(const char *s, uint64_t *mhz, struct vh_api_problem *p, const char *field)
 {
 	if (parse_scaled(s, rate_units, sizeof(rate_units) / sizeof(rate_units[0]), 1000000, mhz))
-		return vh_api_fail(p, VH_API_INVALID_FIELD, field,
-				   "%s: \"%.40s\" is not a whole number of MHz (e.g. 500MHz, 1.5GHz)",
-				   field, s ? s : "");
+		return vh_api_fail(
+		    p, VH_API_INVALID_FIELD, field,
+		    "%s: \"%.40s\" is not a whole number of MHz (e.g. 500MHz, 1.5GHz)", field,
+		    s ? s : "");
 	return 0;
 }
 

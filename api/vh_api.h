@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libvhapi: what vhagent and vhctl share about the REST API (api/openapi.yaml
  * is the contract): strict JSON input, the VM object and its validation
  * (naming the field at fault), the JSON forms of host, VM, stats and
@@ -203,7 +204,8 @@ int vh_api_token_request_from_json(struct json_object *obj, struct vh_api_token_
  * out); vcpus may be NULL with nvcpus 0 ("vcpus" is left out). */
 struct json_object *vh_api_vm_stats_to_json(const struct vh_proto_vm_summary *s,
 					    const struct vh_proto_vm_stats *st,
-					    const struct vh_proto_vcpu_stats *vcpus, uint32_t nvcpus);
+					    const struct vh_proto_vcpu_stats *vcpus,
+					    uint32_t nvcpus);
 /* GET /v1/host; hs may be NULL (the reserved, free and busy figures are
  * left out). */
 struct json_object *vh_api_host_to_json(const struct vh_proto_host_info *hi,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The VM object to JSON (the resource, list entries, the persisted
  * definition), and the names that identify VMs: states, uuids, VM names,
  * image names and path segments. */
@@ -80,7 +81,8 @@ static bool charset_ok(const char *s, size_t max_len)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		bool alnum =
+		    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 		if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
 			return false;
 	}
@@ -175,8 +177,9 @@ static struct json_object *balloon_json(uint64_t target_mib)
 
 	if (!o)
 		return NULL;
-	if (target_mib == UINT64_MAX ? json_object_object_add(o, "target_mib", NULL) != 0
-				     : !vh_api_add(o, "target_mib", json_object_new_uint64(target_mib))) {
+	if (target_mib == UINT64_MAX
+		? json_object_object_add(o, "target_mib", NULL) != 0
+		: !vh_api_add(o, "target_mib", json_object_new_uint64(target_mib))) {
 		json_object_put(o);
 		return NULL;
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The VM object from JSON: POST /v1/vms (a whole VM onto the defaults)
  * and PATCH /v1/vms/{vm} (an RFC 7396 merge patch onto the current
  * definition) are one merge: present members change, null restores a
@@ -40,8 +41,9 @@ const char *vh_api_cosched_name(uint32_t mode)
 
 const char *vh_api_device_name(uint32_t type)
 {
-	return type >= 1 && type < sizeof(device_names) / sizeof(device_names[0]) ? device_names[type]
-										   : NULL;
+	return type >= 1 && type < sizeof(device_names) / sizeof(device_names[0])
+		   ? device_names[type]
+		   : NULL;
 }
 
 static bool is_null(struct json_object *v)
@@ -162,8 +164,8 @@ static int set_devices(struct json_object *v, struct vh_vm_config *c, struct vh_
 	memset(d.devices, 0, sizeof(d.devices));
 	for (size_t i = 0; i < count; i++) {
 		struct json_object *e = json_object_array_get_idx(v, i);
-		const char *name = json_object_is_type(e, json_type_string) ? json_object_get_string(e)
-									    : NULL;
+		const char *name =
+		    json_object_is_type(e, json_type_string) ? json_object_get_string(e) : NULL;
 		uint32_t t;
 		snprintf(field, sizeof(field), "devices[%zu]", i);
 		for (t = 1; name && t < sizeof(device_names) / sizeof(device_names[0]); t++) {
@@ -172,7 +174,8 @@ static int set_devices(struct json_object *v, struct vh_vm_config *c, struct vh_
 		}
 		if (!name || t == sizeof(device_names) / sizeof(device_names[0]))
 			return vh_api_fail(p, VH_API_INVALID_FIELD, field,
-					   "%s: must be uart16550, debug_exit, fw_cfg or balloon", field);
+					   "%s: must be uart16550, debug_exit, fw_cfg or balloon",
+					   field);
 		for (size_t j = 0; j < i; j++) {
 			if (d.devices[j].type == t)
 				return vh_api_fail(p, VH_API_INVALID_FIELD, field,
@@ -251,15 +254,17 @@ static int set_uuid(struct json_object *obj, bool create, struct vh_vm_config *c
 		return 0;
 	if (is_null(v)) {
 		if (!create)
-			return vh_api_fail(p, VH_API_INVALID_FIELD, "uuid", "uuid: cannot be removed");
+			return vh_api_fail(p, VH_API_INVALID_FIELD, "uuid",
+					   "uuid: cannot be removed");
 		memset(c->uuid, 0, sizeof(c->uuid)); /* the hypervisor makes one */
 		return 0;
 	}
 	if (vh_api_get_string(obj, "uuid", "uuid", 36, true, &s, p))
 		return -1;
 	if (vh_api_uuid_parse(s, u) || !memcmp(u, nil, sizeof(nil)))
-		return vh_api_fail(p, VH_API_INVALID_FIELD, "uuid",
-				   "uuid: must be a uuid (8-4-4-4-12 hex digits), not the nil uuid");
+		return vh_api_fail(
+		    p, VH_API_INVALID_FIELD, "uuid",
+		    "uuid: must be a uuid (8-4-4-4-12 hex digits), not the nil uuid");
 	if (!create && memcmp(u, c->uuid, sizeof(u)))
 		return vh_api_fail(p, VH_API_INVALID_FIELD, "uuid", "uuid: cannot change");
 	memcpy(c->uuid, u, sizeof(u));
@@ -402,15 +407,18 @@ int vh_api_vm_patch(struct json_object *patch, bool running, struct vh_vm_config
 		return -1;
 	offline = offline_change(cfg, &c);
 	if (offline && running)
-		return vh_api_fail(p, VH_API_CONFLICT, offline,
-				   "%s: changes only while the VM is not running or paused: stop it "
-				   "first",
-				   offline);
+		return vh_api_fail(
+		    p, VH_API_CONFLICT, offline,
+		    "%s: changes only while the VM is not running or paused: stop it "
+		    "first",
+		    offline);
 	if (!shares_equal(&c.cpu.shares, &cfg->cpu.shares) ||
-	    c.cpu.reservation_mhz != cfg->cpu.reservation_mhz || c.cpu.limit_mhz != cfg->cpu.limit_mhz)
+	    c.cpu.reservation_mhz != cfg->cpu.reservation_mhz ||
+	    c.cpu.limit_mhz != cfg->cpu.limit_mhz)
 		w |= VH_API_PATCH_CPU;
 	if (!shares_equal(&c.mem.shares, &cfg->mem.shares) ||
-	    c.mem.reservation_mib != cfg->mem.reservation_mib || c.mem.limit_mib != cfg->mem.limit_mib)
+	    c.mem.reservation_mib != cfg->mem.reservation_mib ||
+	    c.mem.limit_mib != cfg->mem.limit_mib)
 		w |= VH_API_PATCH_MEM;
 	if (balloon != *balloon_target_mib)
 		w |= VH_API_PATCH_BALLOON;

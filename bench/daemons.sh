@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Sourced by the benchmarks that start their own vh-hosted and vhagent
 # (bench/agent/run.sh, bench/soak/run.sh): a private work folder under
 # /tmp (PREFIX given) in $work, the daemons' pids in $hv_pid and

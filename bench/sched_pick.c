@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Scheduler decision cost: the median time of one vh_sched_next() (charge
  * the previous vCPU, queue it again, pick the next) with 100, 1,000 and
  * 10,000 runnable CPU-bound vCPUs on 16 simulated pCPUs, each pCPU coming
@@ -89,7 +90,8 @@ static double run(unsigned nvcpus, enum vh_cosched_mode mode)
 	t1 = now_s();
 	for (unsigned p = 0; p < PCPUS; p++) {
 		if (!prev[p]) {
-			fprintf(stderr, "sched_pick: pCPU %u went idle with %u runnable vCPUs\n", p, nvcpus);
+			fprintf(stderr, "sched_pick: pCPU %u went idle with %u runnable vCPUs\n", p,
+				nvcpus);
 			exit(1);
 		}
 	}
@@ -118,8 +120,8 @@ static bool series(enum vh_cosched_mode mode, const char *name)
 		 * (10% allowed for timing noise). */
 		if (ratio > logr * 1.10)
 			ok = false;
-		printf("  %8u  %12.1f  %12.2f  %12.2f   (runs %.1f..%.1f)\n", sizes[s], med[s], ratio,
-		       logr, r[0], r[RUNS - 1]);
+		printf("  %8u  %12.1f  %12.2f  %12.2f   (runs %.1f..%.1f)\n", sizes[s], med[s],
+		       ratio, logr, r[0], r[RUNS - 1]);
 	}
 	printf("  growth within log n: %s\n", ok ? "yes" : "NO");
 	return ok;
@@ -143,8 +145,8 @@ int main(void)
 		}
 		fclose(f);
 	}
-	printf("sched_pick: %u simulated pCPUs, median of %d runs x %u decisions, %s\n", PCPUS, RUNS,
-	       PICKS, model);
+	printf("sched_pick: %u simulated pCPUs, median of %d runs x %u decisions, %s\n", PCPUS,
+	       RUNS, PICKS, model);
 	ok = series(VH_COSCHED_NONE, "none");
 	ok = series(VH_COSCHED_RELAXED, "relaxed") && ok;
 	return ok ? 0 : 1;

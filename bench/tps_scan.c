@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Page-sharing scanner throughput: how many MiB of guest memory the TPS
  * scanner (hypervisor/core/mem/share.c) examines per second of one core,
  * on the simulated platform with real page contents.
@@ -96,7 +97,8 @@ static double run(enum workload w, uint64_t *scanned_out)
 				pattern(page, g * 8 + (uint64_t)i);
 			if (w == ZERO) {
 				uint64_t x;
-				r = vh_sim_guest_read(&sp, &h, vms[i], g << VH_PAGE_SHIFT, &x, sizeof(x));
+				r = vh_sim_guest_read(&sp, &h, vms[i], g << VH_PAGE_SHIFT, &x,
+						      sizeof(x));
 			} else {
 				r = vh_sim_guest_write(&sp, &h, vms[i], g << VH_PAGE_SHIFT, page,
 						       sizeof(page));
@@ -114,8 +116,9 @@ static double run(enum workload w, uint64_t *scanned_out)
 		for (int i = 0; i < nvms[w]; i++)
 			for (uint64_t g = 0; g < pages; g++) {
 				const uint64_t *p =
-					(const uint64_t *)(sp.arena + vh_sim_lookup(&sp, vms[i], g)->pfn *
-									VH_PAGE_SIZE);
+				    (const uint64_t *)(sp.arena +
+						       vh_sim_lookup(&sp, vms[i], g)->pfn *
+							   VH_PAGE_SIZE);
 				for (size_t k = 0; k < VH_PAGE_SIZE / 8; k++)
 					sum += p[k];
 			}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The connection to vhagent: settings resolved in layers (config file,
  * then VH_URL/VH_TOKEN/VH_CACERT/VH_CERT/VH_KEY, then flags), one
  * libcurl handle reused for every request so that `top` and `--watch`

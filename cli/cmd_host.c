@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vhctl host: GET /v1/host as a short key/value listing (or the JSON). */
 #include "cli/vhctl.h"
 

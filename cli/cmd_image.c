@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vhctl image upload|list|rm.  An upload streams the file as the body
  * (as curl -T does) with its SHA-256, computed here first unless given,
  * so the agent keeps the image only when every byte arrived intact. */

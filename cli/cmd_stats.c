@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vhctl stats [NAME] [--watch]: the counters as the API gives them
  * (milliseconds since power-on, MiB now).  The live view is in
  * cmd_top.c; the refresh loop and its signal and key handling are here,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vhctl token create|list|revoke: the agent's bearer tokens, through
  * /v1/tokens (admin only).  The secret exists in the create answer only:
  * the agent keeps a salted hash, so it is printed once, on a line of its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vhctl top: a live per-VM view in the manner of esxtop.  Each
  * iteration takes GET /v1/stats (and the VM list, for the vCPU counts)
  * and divides the growth of each VM's used, ready, costop and wait

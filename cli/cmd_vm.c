@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vhctl vm: list, create, show, power (start, stop, pause, resume as
  * PUT /power, which is declarative), reset and delete.  The run-time
  * controls are in cmd_vm_res.c, `vm edit` in cmd_vm_edit.c. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vhctl vm edit NAME, like kubectl edit: the VM's JSON in $VISUAL or
  * $EDITOR, then an RFC 7396 merge patch of what changed, sent with
  * If-Match the ETag that was read, so an edit never overwrites a change

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vhctl vm cpu|mem|balloon: the run-time resource controls.  PUT
  * /v1/vms/{vm}/cpu replaces the whole object, but people name only what
  * they change (`--shares high`), so vhctl reads the VM, changes the named

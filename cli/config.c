@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ~/.config/vh/config: "key = value" lines (url, token, cacert, cert,
  * key), "#" comments, blank lines.  It is the lowest layer: VH_URL,
  * VH_TOKEN, VH_CACERT, VH_CERT, VH_KEY override it and flags override

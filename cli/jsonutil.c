@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reading the agent's JSON by dotted path, and printing JSON for
  * scripts (-o json): pretty for one document, one compact line each for
  * a stream of them (--watch, top), so `while read` loops work. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Command-line options: each command lists its own in a table, and the
  * global ones (--url, --token, --cacert, --cert, --key, -o, -h) are
  * accepted anywhere, so `vhctl vm list -o json` and `vhctl -o json vm

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Aligned tables, the default output: columns as wide as their widest
  * cell, two spaces apart, numbers right-aligned; the last column is not
  * padded, so lines carry no trailing blanks.  Widths count characters,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vhctl: main, the global options and the command table.  Commands form
  * a tree (vm -> list, create, ...) walked by one dispatcher, so help,
  * unknown-command errors and the usage line of each command come from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vhctl: the operator's command line for vhagent's REST API
  * (api/openapi.yaml).  What the command files share: the connection and
  * its settings (client.c), the option parser (opts.c), aligned tables

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # vhagent benchmarks (not run by make check).  Usage:
 #   bench/agent/run.sh BUILD-DIR [RUNS]
 # BUILD-DIR is a release build (configure without --enable-sanitizers).

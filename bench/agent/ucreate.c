@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ucreate: POST /v1/vms N times, one after another, over one keep-alive
  * libcurl connection to the agent's unix socket, and print the total
  * time.  Every response must be 201 (else exit 1).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* uload: an HTTP/1.1 load generator for a unix socket (wrk cannot
  * connect to one).  N keep-alive connections, one request in flight on
  * each (no pipelining), for D seconds, from one epoll thread; prints

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The bare-metal kernel's VM-exit round trip, in host instructions, for a
 # CPUID, an I/O write (to the UART, and to a port no device claims) and a
 # VMCALL (not run by make check; `make bench` runs it).  Boots vh in Bochs with one VM of one vCPU on one CPU, running

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Reads `nm -n vh.elf` (text symbols: "ADDRESS NAME"), then the trace the
 # Bochs debugger printed between the exitbench guest's magic breakpoints
 # (exit_trace.sh), and counts the hypervisor's instructions of each round

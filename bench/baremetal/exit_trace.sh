@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Where the instructions of one VM-exit round trip go: the Bochs debugger
 # traces one exit of each kind exit_cost.sh measures (CPUID, OUT to the
 # UART, OUT to port 0x80, VMCALL) made by tests/guests/exitbench.elf

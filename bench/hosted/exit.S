@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The bench guest: a Multiboot 1 image, the same for vh and QEMU.
  *   (default)  writes isa-debug-exit first thing: start-up to the first
  *              I/O exit.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # vh-hosted benchmarks against QEMU/KVM on the same guest images (not run
 # by make check).  Medians of RUNS runs (default 5), peers measured in the
 # same run.  Usage: bench/hosted/run.sh BUILD-DIR [RUNS]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vh-bench: drives vh-hosted through its control socket with the core's
  * codec and times what the issue asks for (bench/hosted/run.sh runs it):
  *   boot N IMAGE           define+start -> the VM stopped by the guest's
@@ -78,7 +79,8 @@ static uint32_t call(struct vh_proto_request *rq, struct vh_proto_reply *r)
 	send_req(rq);
 	recv_reply(r);
 	if (r->hdr.status)
-		fprintf(stderr, "vh-bench: %s: %s\n", vh_proto_type_name(rq->type), r->u.error.reason);
+		fprintf(stderr, "vh-bench: %s: %s\n", vh_proto_type_name(rq->type),
+			r->u.error.reason);
 	return r->hdr.status;
 }
 
@@ -258,7 +260,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc < 4 || !sock)
-		die("usage: VH_SOCKET=path vh-bench boot|guest|many|idle N IMAGE [PID] | vh-bench tsc");
+		die("usage: VH_SOCKET=path vh-bench boot|guest|many|idle N IMAGE [PID] | vh-bench "
+		    "tsc");
 	n = atoi(argv[2]);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

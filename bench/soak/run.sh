@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Soak of vh-hosted and vhagent (bench/README.md, "Soak"; run by make
 # bench, never by make check: tests/agent/soak.sh is its one-minute form).
 #   bench/soak/run.sh BUILD-DIR [SECONDS [WORKERS [soak.py options...]]]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Soak driver for vhagent and vh-hosted (bench/README.md, "Soak").
 
 VMs are created, started, stopped and deleted in a loop through the REST

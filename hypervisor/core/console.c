@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The tail of each VM's console output, kept by the core so that every
  * backend answers the protocol's VM_CONSOLE the same way (the backends'
  * own sinks, a log file or a serial port, are write-only).  The ring is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The console token bucket (vh/console.h).  Credit is kept in
  * byte-nanoseconds: a refill is elapsed_ns * rate with no division, so a
  * guest writing a byte every few nanoseconds still earns its rate exactly,

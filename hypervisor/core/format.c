@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A small printf for freestanding code: the kernel console, the core's
  * diagnostics and the stats lines all go through it.  Output goes to a
  * sink in pieces, so no buffer size limits what can be printed. */
@@ -7,7 +8,16 @@
 #include "vh/format.h"
 #include "vh/string.h"
 
-enum vh_length { LEN_INT, LEN_CHAR, LEN_SHORT, LEN_LONG, LEN_LLONG, LEN_SIZE, LEN_INTMAX, LEN_PTRDIFF };
+enum vh_length {
+	LEN_INT,
+	LEN_CHAR,
+	LEN_SHORT,
+	LEN_LONG,
+	LEN_LLONG,
+	LEN_SIZE,
+	LEN_INTMAX,
+	LEN_PTRDIFF
+};
 
 struct vh_spec {
 	bool left, zero, plus, space, alt;
@@ -214,10 +224,18 @@ size_t vh_vformat(vh_format_sink sink, void *ctx, const char *fmt, va_list ap_in
 			format_unsigned(&o, &sp, mag, 10, false, sign);
 			break;
 		}
-		case 'u': format_unsigned(&o, &sp, fetch_unsigned(&ap, sp.length), 10, false, ""); break;
-		case 'x': format_unsigned(&o, &sp, fetch_unsigned(&ap, sp.length), 16, false, ""); break;
-		case 'X': format_unsigned(&o, &sp, fetch_unsigned(&ap, sp.length), 16, true, ""); break;
-		case 'o': format_unsigned(&o, &sp, fetch_unsigned(&ap, sp.length), 8, false, ""); break;
+		case 'u':
+			format_unsigned(&o, &sp, fetch_unsigned(&ap, sp.length), 10, false, "");
+			break;
+		case 'x':
+			format_unsigned(&o, &sp, fetch_unsigned(&ap, sp.length), 16, false, "");
+			break;
+		case 'X':
+			format_unsigned(&o, &sp, fetch_unsigned(&ap, sp.length), 16, true, "");
+			break;
+		case 'o':
+			format_unsigned(&o, &sp, fetch_unsigned(&ap, sp.length), 8, false, "");
+			break;
 		case 'p': {
 			uintptr_t v = (uintptr_t)va_arg(ap, void *);
 			sp.alt = true;

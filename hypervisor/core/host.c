@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The host: capacity, the VM table, and set-up of the scheduler and the
  * memory manager over the platform the backend supplies. */
 #include <stdarg.h>
@@ -34,14 +35,15 @@ static int validate_config(const struct vh_host_config *c, struct vh_error *err)
 		return vh_error_set(err, VH_E_INVAL, "host.mhz_per_pcpu: %u outside 1..100000",
 				    c->mhz_per_pcpu);
 	if (c->memory_bytes < VH_MIB || c->memory_bytes % VH_PAGE_SIZE)
-		return vh_error_set(err, VH_E_INVAL,
-				    "host.memory_bytes: %llu is not a multiple of 4 KiB of at least 1 MiB",
-				    (unsigned long long)c->memory_bytes);
+		return vh_error_set(
+		    err, VH_E_INVAL,
+		    "host.memory_bytes: %llu is not a multiple of 4 KiB of at least 1 MiB",
+		    (unsigned long long)c->memory_bytes);
 	if (c->overhead_bytes >= c->memory_bytes)
-		return vh_error_set(err, VH_E_INVAL,
-				    "host.overhead_bytes: %llu leaves no memory for VMs (host has %llu)",
-				    (unsigned long long)c->overhead_bytes,
-				    (unsigned long long)c->memory_bytes);
+		return vh_error_set(
+		    err, VH_E_INVAL,
+		    "host.overhead_bytes: %llu leaves no memory for VMs (host has %llu)",
+		    (unsigned long long)c->overhead_bytes, (unsigned long long)c->memory_bytes);
 	if (c->max_vms > VH_HOST_MAX_VMS)
 		return vh_error_set(err, VH_E_INVAL, "host.max_vms: %u above %u", c->max_vms,
 				    VH_HOST_MAX_VMS);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Hypercall dispatch: the guest ABI of vh/hypercall.h.  A guest can put
  * anything in its registers, so every call validates every argument before
  * acting: ranges must lie inside guest memory, counts within the per-call

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The guest-visible MSR table (vh/msr.h).  Reserved bits are those the SDM
  * (vol. 4, architectural MSRs; vol. 2, WRMSR) says raise #GP when set, so
  * a guest sees what hardware would do, and no value that would fault a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The guest page walk (vh/pagewalk.h), after the SDM's "Access Rights"
  * and "Page-Fault Exceptions" (vol. 3A, 4.6, 4.7). */
 #include "vh/pagewalk.h"

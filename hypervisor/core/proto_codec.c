@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The control protocol's codec: requests and replies to and from bytes
  * (see vh/proto.h and docs/protocol.md).  Stateless and freestanding, so
  * the agent and vhctl link it as it is.
@@ -116,7 +117,8 @@ static int get_str(const uint8_t *p, size_t cap, char *dst, bool required, const
 		return field_err(err, VH_E_INVAL, field, "not NUL-terminated within its %zu bytes",
 				 cap);
 	if (!all_zero(p + n + 1, cap - n - 1))
-		return field_err(err, VH_E_INVAL, field, "bytes after the terminating NUL must be 0");
+		return field_err(err, VH_E_INVAL, field,
+				 "bytes after the terminating NUL must be 0");
 	if (required && n == 0)
 		return field_err(err, VH_E_INVAL, field, "must not be empty");
 	vh_memcpy(dst, p, cap);
@@ -227,8 +229,8 @@ static int get_vm_ref(const uint8_t *p, struct vh_proto_vm_ref *r, struct vh_err
 	r->kind = R32(p, vh_wire_vm_ref, kind);
 	r->id = R32(p, vh_wire_vm_ref, id);
 	if (r->kind < VH_PROTO_REF_ID || r->kind > VH_PROTO_REF_UUID)
-		return field_err(err, VH_E_INVAL, "vm.kind", "unknown kind %u (1: id, 2: name, 3: uuid)",
-				 r->kind);
+		return field_err(err, VH_E_INVAL, "vm.kind",
+				 "unknown kind %u (1: id, 2: name, 3: uuid)", r->kind);
 	if (r->kind == VH_PROTO_REF_ID && r->id == 0)
 		return field_err(err, VH_E_INVAL, "vm.id", "must not be 0 (VM ids start at 1)");
 	if (r->kind != VH_PROTO_REF_ID && r->id != 0)
@@ -275,8 +277,8 @@ static int get_shares(const uint8_t *p, struct vh_shares *s, const char *prefix,
 	}
 	if (level != VH_SHARES_CUSTOM && custom) {
 		vh_snprintf(field, sizeof(field), "%s.shares.custom", prefix);
-		return field_err(err, VH_E_INVAL, field, "must be 0 unless %s.shares.level is custom (3)",
-				 prefix);
+		return field_err(err, VH_E_INVAL, field,
+				 "must be 0 unless %s.shares.level is custom (3)", prefix);
 	}
 	s->level = (enum vh_shares_level)level;
 	s->custom = custom;
@@ -328,7 +330,8 @@ static int get_mem(const uint8_t *p, struct vh_mem_controls *c, struct vh_error 
 
 void vh_proto_put_vm_config(void *p, const struct vh_vm_config *c)
 {
-	uint32_t nmod = c->boot.nmodules < VH_BOOT_MAX_MODULES ? c->boot.nmodules : VH_BOOT_MAX_MODULES;
+	uint32_t nmod =
+	    c->boot.nmodules < VH_BOOT_MAX_MODULES ? c->boot.nmodules : VH_BOOT_MAX_MODULES;
 	uint32_t ndev = c->ndevices < VH_VM_MAX_DEVICES ? c->ndevices : VH_VM_MAX_DEVICES;
 
 	vh_memset(p, 0, sizeof(struct vh_wire_vm_config));
@@ -572,8 +575,8 @@ int vh_proto_encode_request(const struct vh_proto_request *req, void *buf, size_
 	if (!m)
 		return field_err(err, VH_E_INVAL, "type", "unknown message type %u", req->type);
 	if (cap < VH_PROTO_HEADER_SIZE + m->request_size)
-		return vh_error_set(err, VH_E_LIMIT, "buffer: %zu bytes, a %s request needs %u", cap,
-				    m->name, VH_PROTO_HEADER_SIZE + m->request_size);
+		return vh_error_set(err, VH_E_LIMIT, "buffer: %zu bytes, a %s request needs %u",
+				    cap, m->name, VH_PROTO_HEADER_SIZE + m->request_size);
 	h.payload_len = m->request_size;
 	vh_proto_put_header(buf, &h);
 	req_codecs[m->request].enc((uint8_t *)buf + VH_PROTO_HEADER_SIZE, req);
@@ -893,13 +896,14 @@ int vh_proto_decode_reply(const void *buf, size_t len, struct vh_proto_reply *r,
 			return rc;
 		e->code = R32(p, vh_wire_error, code);
 		if (e->code != r->hdr.status)
-			return field_err(err, VH_E_PROTO, "error.code", "%u differs from header.status %u",
-					 e->code, r->hdr.status);
-		if ((rc = get_str(WATC(p, vh_wire_error, field), VH_PROTO_FIELD_MAX, e->field, false,
-				  "error.field", err)))
+			return field_err(err, VH_E_PROTO, "error.code",
+					 "%u differs from header.status %u", e->code,
+					 r->hdr.status);
+		if ((rc = get_str(WATC(p, vh_wire_error, field), VH_PROTO_FIELD_MAX, e->field,
+				  false, "error.field", err)))
 			return rc;
-		return get_str(WATC(p, vh_wire_error, reason), VH_ERROR_REASON_MAX, e->reason, false,
-			       "error.reason", err);
+		return get_str(WATC(p, vh_wire_error, reason), VH_ERROR_REASON_MAX, e->reason,
+			       false, "error.reason", err);
 	}
 	if (!(m = vh_proto_msg(r->hdr.type)))
 		return field_err(err, VH_E_PROTO, "header.type", "unknown message type %u",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The control protocol's hypervisor side: one request in, one reply out.
  *
  * The request is decoded and every wire field checked before the host
@@ -359,8 +360,8 @@ static struct vh_vm *resolve(struct vh_host *h, const struct vh_proto_vm_ref *r,
 			vh_error_set(err, VH_E_NOENT,
 				     "vm.uuid: no VM with uuid %02x%02x%02x%02x-%02x%02x-%02x%02x-"
 				     "%02x%02x-%02x%02x%02x%02x%02x%02x",
-				     u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10],
-				     u[11], u[12], u[13], u[14], u[15]);
+				     u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
+				     u[10], u[11], u[12], u[13], u[14], u[15]);
 		break;
 	default: /* refused by the decoder */
 		vh_error_set(err, VH_E_INTERNAL, "vm.kind: %u slipped past the decoder", r->kind);
@@ -379,7 +380,8 @@ static void field_of(const char *reason, char *field, size_t cap)
 	for (;; n++) {
 		char ch = reason[n];
 		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			  (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '[' || ch == ']';
+			  (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '[' ||
+			  ch == ']';
 		if (!ok)
 			break;
 	}
@@ -405,7 +407,8 @@ int vh_proto_dispatch(struct vh_host *h, const void *req, size_t req_len, void *
 	*reply_len = 0;
 	if (reply_cap < VH_PROTO_REPLY_MIN)
 		return VH_E_INVAL;
-	c.room = (reply_cap < VH_PROTO_MAX_MSG ? reply_cap : VH_PROTO_MAX_MSG) - VH_PROTO_HEADER_SIZE;
+	c.room =
+	    (reply_cap < VH_PROTO_MAX_MSG ? reply_cap : VH_PROTO_MAX_MSG) - VH_PROTO_HEADER_SIZE;
 	rc = vh_proto_decode_request(req, req_len, &rq, &err);
 	hdr.type = rq.type;
 	hdr.request_id = rq.request_id;

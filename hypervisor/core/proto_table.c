@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The message table: vh/proto_messages.h's rows with the wire sizes of
  * their layouts.  Part of libvhproto.a, so clients read it too. */
 #include "vh/proto.h"

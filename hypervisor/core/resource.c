@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Share values with ESX's presets: CPU shares are per vCPU, memory shares
  * per MiB of configured memory; a custom value is the VM's total. */
 #include "vh/error.h"
@@ -34,8 +35,9 @@ int vh_shares_validate(const struct vh_shares *s, const char *field, struct vh_e
 		return VH_OK;
 	case VH_SHARES_CUSTOM:
 		if (s->custom < VH_SHARES_CUSTOM_MIN || s->custom > VH_SHARES_CUSTOM_MAX)
-			return vh_error_set(err, VH_E_INVAL, "%s: custom shares %u outside %u..%u", field,
-					    s->custom, VH_SHARES_CUSTOM_MIN, VH_SHARES_CUSTOM_MAX);
+			return vh_error_set(err, VH_E_INVAL, "%s: custom shares %u outside %u..%u",
+					    field, s->custom, VH_SHARES_CUSTOM_MIN,
+					    VH_SHARES_CUSTOM_MAX);
 		return VH_OK;
 	}
 	return vh_error_set(err, VH_E_INVAL, "%s: unknown shares level %d", field, (int)s->level);

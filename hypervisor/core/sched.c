@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The CPU scheduler's API: host and VM set-up, run-time controls, the
  * per-pCPU decision (vh_sched_next), wake-ups and counters.
  *
@@ -28,10 +29,12 @@ static int validate_params(const struct vh_sched_params *p, struct vh_error *err
 		return vh_error_set(err, VH_E_INVAL, "sched.quantum_ns: %llu outside 10 us..1 s",
 				    (unsigned long long)p->quantum_ns);
 	if (p->cosched_skew_ns < 10 * VH_NSEC_PER_USEC || p->cosched_skew_ns > VH_NSEC_PER_SEC)
-		return vh_error_set(err, VH_E_INVAL, "sched.cosched_skew_ns: %llu outside 10 us..1 s",
+		return vh_error_set(err, VH_E_INVAL,
+				    "sched.cosched_skew_ns: %llu outside 10 us..1 s",
 				    (unsigned long long)p->cosched_skew_ns);
 	if (p->limit_window_ns < VH_NSEC_PER_MSEC || p->limit_window_ns > 3600 * VH_NSEC_PER_SEC)
-		return vh_error_set(err, VH_E_INVAL, "sched.limit_window_ns: %llu outside 1 ms..1 h",
+		return vh_error_set(err, VH_E_INVAL,
+				    "sched.limit_window_ns: %llu outside 1 ms..1 h",
 				    (unsigned long long)p->limit_window_ns);
 	return VH_OK;
 }
@@ -126,8 +129,10 @@ static enum vh_cosched_mode effective_mode(struct vh_host *h, struct vh_vm *vm,
 		return VH_COSCHED_NONE; /* a gang of one is a single vCPU */
 	if (vm->cfg.vcpus > h->cfg.pcpus) {
 		if (!vm->sched.strict_warned)
-			vh_host_log(h, "VM \"%s\": strict co-scheduling needs %u pCPUs, the host has "
-				    "%u: scheduled relaxed", vm->cfg.name, vm->cfg.vcpus, h->cfg.pcpus);
+			vh_host_log(h,
+				    "VM \"%s\": strict co-scheduling needs %u pCPUs, the host has "
+				    "%u: scheduled relaxed",
+				    vm->cfg.name, vm->cfg.vcpus, h->cfg.pcpus);
 		vm->sched.strict_warned = true;
 		return VH_COSCHED_RELAXED;
 	}
@@ -337,8 +342,8 @@ static struct vh_sched_pick dispatch(struct vh_host *h, unsigned p, struct vh_vc
 
 /* The previous vCPU leaves p: halted (blocks unless a wake-up is pending
  * or its timer already passed) or queued again. */
-static void put_prev(struct vh_host *h, struct vh_vcpu *v, enum vh_sched_event why, uint64_t wake_at,
-		     uint64_t now)
+static void put_prev(struct vh_host *h, struct vh_vcpu *v, enum vh_sched_event why,
+		     uint64_t wake_at, uint64_t now)
 {
 	struct vh_vm *vm = v->vm;
 	bool blocks = why == VH_SCHED_HALTED && !v->sched.wake_pending &&
@@ -356,7 +361,8 @@ static void put_prev(struct vh_host *h, struct vh_vcpu *v, enum vh_sched_event w
 		v->sched.wake_at = wake_at;
 		if (wake_at)
 			vh_sched_timer_arm(h, &v->sched.tnode, wake_at);
-	} else if (why == VH_SCHED_YIELDED && vh_sched_cosched_budget(h, v, now) >= vh_sched_min_slice(h)) {
+	} else if (why == VH_SCHED_YIELDED &&
+		   vh_sched_cosched_budget(h, v, now) >= vh_sched_min_slice(h)) {
 		/* A yield (a PAUSE loop: it waits for something another vCPU
 		 * holds) goes behind the head of the queue, so that someone else
 		 * runs first; it costs at most its lead on that head. */
@@ -602,7 +608,8 @@ void vh_sched_wake(struct vh_host *h, struct vh_vcpu *v, uint64_t now)
 
 /* ---- counters ------------------------------------------------------------ */
 
-void vh_sched_vcpu_stats(struct vh_host *h, struct vh_vcpu *v, uint64_t now, struct vh_cpu_stats *out)
+void vh_sched_vcpu_stats(struct vh_host *h, struct vh_vcpu *v, uint64_t now,
+			 struct vh_cpu_stats *out)
 {
 	const struct vh_vcpu_sched *s = &v->sched;
 	uint64_t d = now > s->state_since ? now - s->state_since : 0;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Relaxed co-scheduling of a multiprocessor VM (ESX 3+ style).
  *
  * A guest expects its vCPUs to advance together: a spinlock holder that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Strict co-scheduling (ESX 2 style): a VM's runnable vCPUs run together
  * on distinct pCPUs, or none of them runs.  Halted vCPUs need no pCPU.
  *
@@ -451,7 +452,8 @@ void vh_sched_gang_member_ready(struct vh_host *h, struct vh_vcpu *v, uint64_t n
 		break;
 	case VH_GANG_RUN:
 		if (s->nidle && vh_sched_before(now, vm->sched.gang_until))
-			start_member(h, vm, v, vh_sched_idle_take(h), now, vm->sched.gang_until, true);
+			start_member(h, vm, v, vh_sched_idle_take(h), now, vm->sched.gang_until,
+				     true);
 		else
 			vh_sched_gang_stop(h, vm, now);
 		break;

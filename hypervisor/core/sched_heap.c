@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Indexed binary min-heaps: the run queues (keyed by virtual time) and
  * the timer queue (keyed by absolute time).  Each node records its slot,
  * so removal and re-keying of any node is O(log n), and each slot keeps

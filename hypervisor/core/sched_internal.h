@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internals shared by the scheduler's files (hypervisor/core/sched*.c).
  * Not part of the core's API: only sched*.c include this.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Limits: a VM never runs more than limit_mhz / mhz_per_pcpu of a pCPU's
  * time over any window of limit_window_ns, even alone on an idle host
  * (limits are not work-conserving).
@@ -138,8 +139,10 @@ uint64_t vh_sched_limit_avail(struct vh_host *h, struct vh_vm *vm, uint64_t now)
 static uint64_t unthrottle_at(struct vh_host *h, struct vh_vm *vm)
 {
 	struct vh_vm_sched *s = &vm->sched;
-	uint64_t sl = slot_ns(h), want = s->window_used_ns + s->committed_ns + vh_sched_min_slice(h);
-	uint64_t oldest = s->window_slot >= VH_SCHED_LIMIT_SLOTS ? s->window_slot - VH_SCHED_LIMIT_SLOTS : 0;
+	uint64_t sl = slot_ns(h),
+		 want = s->window_used_ns + s->committed_ns + vh_sched_min_slice(h);
+	uint64_t oldest =
+	    s->window_slot >= VH_SCHED_LIMIT_SLOTS ? s->window_slot - VH_SCHED_LIMIT_SLOTS : 0;
 	uint64_t need, freed = 0;
 
 	if (want <= s->limit_budget_ns)

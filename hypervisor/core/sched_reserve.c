@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reservations: a VM reserving R MHz is owed R / mhz_per_pcpu of a pCPU's
  * time, whatever the shares of the others.  The debt is kept as credit:
  * it accrues at the reserved rate, running spends it, and while it is

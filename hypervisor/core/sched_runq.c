@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Queueing: virtual time, the shares and reservation queues, the idle
  * pCPU set, kicks and preemption, and the per-state time counters.
  *
@@ -100,7 +101,8 @@ void vh_sched_charge_stolen(struct vh_host *h, struct vh_vcpu *v, uint64_t now, 
 		h->sched.pcpus[s->pcpu].stolen_ns += stolen;
 	s->progress_ns += ran;
 	s->state_since = now;
-	delta = vh_sched_mul_shr32(vh_sched_umin(ran, VH_SCHED_MAX_CHARGE_NS), vm->sched.inv_weight);
+	delta =
+	    vh_sched_mul_shr32(vh_sched_umin(ran, VH_SCHED_MAX_CHARGE_NS), vm->sched.inv_weight);
 	if (s->on_credit) {
 		uint64_t cap = h->sched.vclock + credit_lead(h);
 		if (!vh_sched_before(s->vtime + delta, cap)) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Time-driven events: a halted vCPU's wake_at, the end of a VM's limit
  * throttling, a reservation's credit turning positive.  One heap keyed by
  * absolute time; expired entries are handled whenever a pCPU enters the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Segment descriptors and their checks (vh/segment.h). */
 #include "vh/segment.h"
 

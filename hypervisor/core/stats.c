@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "vh/stats.h"
 
 static const char *const exit_kind_names[VH_EXIT_KIND_COUNT] = {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Byte and string primitives for freestanding code.  Simple loops on
  * purpose: the hot copies (guest pages) use word-sized paths; everything
  * else is small. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* VM lifecycle and run-time controls.  Every change is validated and
  * admission-controlled before anything is touched, so a refused request
  * leaves the host exactly as it was. */
@@ -91,7 +92,8 @@ struct vh_vm *vh_vm_define(struct vh_host *h, const struct vh_vm_config *cfg, st
 	for (slot = 0; slot < h->cfg.max_vms && h->vms[slot]; slot++)
 		;
 	if (slot == h->cfg.max_vms) {
-		vh_error_set(err, VH_E_LIMIT, "the host holds its maximum of %u VMs", h->cfg.max_vms);
+		vh_error_set(err, VH_E_LIMIT, "the host holds its maximum of %u VMs",
+			     h->cfg.max_vms);
 		return NULL;
 	}
 	vm = h->plat->alloc(h->plat->ctx, sizeof(*vm));
@@ -154,8 +156,8 @@ int vh_vm_undefine(struct vh_host *h, struct vh_vm *vm, struct vh_error *err)
 	 * its vCPUs: freeing now would pull memory from under it. */
 	if (vh_sched_vm_in_use(h, vm, &pcpu))
 		return vh_error_set(err, VH_E_BUSY,
-				    "VM \"%s\" is still leaving pCPU %u: retry shortly", vm->cfg.name,
-				    pcpu);
+				    "VM \"%s\" is still leaving pCPU %u: retry shortly",
+				    vm->cfg.name, pcpu);
 	for (uint32_t i = 0; i < h->cfg.max_vms; i++) {
 		if (h->vms[i] == vm) {
 			h->vms[i] = NULL;
@@ -193,7 +195,10 @@ static const bool legal[VH_VM_STATE_COUNT][OP_COUNT] = {
 	[VH_VM_DEFINED] = { [OP_START] = true },
 	[VH_VM_STOPPED] = { [OP_START] = true },
 	[VH_VM_CRASHED] = { [OP_START] = true },
-	[VH_VM_RUNNING] = { [OP_STOP] = true, [OP_PAUSE] = true, [OP_RESET] = true, [OP_CRASH] = true },
+	[VH_VM_RUNNING] = { [OP_STOP] = true,
+			    [OP_PAUSE] = true,
+			    [OP_RESET] = true,
+			    [OP_CRASH] = true },
 	[VH_VM_PAUSED] = { [OP_STOP] = true, [OP_RESUME] = true, [OP_RESET] = true },
 };
 
@@ -219,19 +224,19 @@ static int admit(struct vh_host *h, const struct vh_vm *vm, uint64_t add_mhz, ui
 	uint64_t cpu_free = cpu_cap - h->reserved_mhz, mem_free = mem_cap - h->reserved_mib;
 
 	if (add_mhz > cpu_free)
-		return vh_error_set(err, VH_E_ADMISSION,
-				    "cpu.reservation_mhz: VM \"%s\" needs %llu MHz more but only %llu "
-				    "of %llu MHz are unreserved: short by %llu MHz",
-				    vm->cfg.name, (unsigned long long)add_mhz,
-				    (unsigned long long)cpu_free, (unsigned long long)cpu_cap,
-				    (unsigned long long)(add_mhz - cpu_free));
+		return vh_error_set(
+		    err, VH_E_ADMISSION,
+		    "cpu.reservation_mhz: VM \"%s\" needs %llu MHz more but only %llu "
+		    "of %llu MHz are unreserved: short by %llu MHz",
+		    vm->cfg.name, (unsigned long long)add_mhz, (unsigned long long)cpu_free,
+		    (unsigned long long)cpu_cap, (unsigned long long)(add_mhz - cpu_free));
 	if (add_mib > mem_free)
-		return vh_error_set(err, VH_E_ADMISSION,
-				    "memory.reservation_mib: VM \"%s\" needs %llu MiB more but only "
-				    "%llu of %llu MiB are unreserved: short by %llu MiB",
-				    vm->cfg.name, (unsigned long long)add_mib,
-				    (unsigned long long)mem_free, (unsigned long long)mem_cap,
-				    (unsigned long long)(add_mib - mem_free));
+		return vh_error_set(
+		    err, VH_E_ADMISSION,
+		    "memory.reservation_mib: VM \"%s\" needs %llu MiB more but only "
+		    "%llu of %llu MiB are unreserved: short by %llu MiB",
+		    vm->cfg.name, (unsigned long long)add_mib, (unsigned long long)mem_free,
+		    (unsigned long long)mem_cap, (unsigned long long)(add_mib - mem_free));
 	return VH_OK;
 }
 
@@ -348,7 +353,8 @@ int vh_vm_set_cpu(struct vh_host *h, struct vh_vm *vm, const struct vh_cpu_contr
 		return rc;
 	if (powered_on(vm)) {
 		uint64_t old = vm->cfg.cpu.reservation_mhz;
-		if (c->reservation_mhz > old && (rc = admit(h, vm, c->reservation_mhz - old, 0, err)))
+		if (c->reservation_mhz > old &&
+		    (rc = admit(h, vm, c->reservation_mhz - old, 0, err)))
 			return rc;
 		h->reserved_mhz = h->reserved_mhz - old + c->reservation_mhz;
 	}
@@ -366,7 +372,8 @@ int vh_vm_set_mem(struct vh_host *h, struct vh_vm *vm, const struct vh_mem_contr
 		return rc;
 	if (powered_on(vm)) {
 		uint64_t old = vm->cfg.mem.reservation_mib;
-		if (c->reservation_mib > old && (rc = admit(h, vm, 0, c->reservation_mib - old, err)))
+		if (c->reservation_mib > old &&
+		    (rc = admit(h, vm, 0, c->reservation_mib - old, err)))
 			return rc;
 	}
 	/* The memory manager takes or releases real frames; it may still
@@ -374,7 +381,8 @@ int vh_vm_set_mem(struct vh_host *h, struct vh_vm *vm, const struct vh_mem_contr
 	if ((rc = vh_mem_set_controls(h, vm, c, err)))
 		return rc;
 	if (powered_on(vm))
-		h->reserved_mib = h->reserved_mib - vm->cfg.mem.reservation_mib + c->reservation_mib;
+		h->reserved_mib =
+		    h->reserved_mib - vm->cfg.mem.reservation_mib + c->reservation_mib;
 	vm->cfg.mem = *c;
 	return VH_OK;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A VM's configuration: the defaults and the value checks every door
  * applies before a VM is defined (the dispatcher, and the agent and vhctl
  * before they send anything), and the names of the VM states clients print.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* QEMU's isa-debug-exit device (-device isa-debug-exit,iobase=0xf4,
  * iosize=4): a guest writes v and QEMU exits with status (v << 1) | 1, so a
  * test guest reports its verdict with one instruction and any exit status

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internals of the device models (hypervisor/devices/): each device's
  * state and its port handler, and the per-VM dispatch table that maps
  * port ranges to them (devices.c). */

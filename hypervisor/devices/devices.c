@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Per-VM device state, the port dispatch table and the MMIO entry.  At define time the
  * VM's configured devices (vm->cfg.devices) and the ones every PC has
  * (the PIC mask registers) become a small sorted table of port ranges;
@@ -76,7 +77,8 @@ void vh_devices_destroy(struct vh_host *h, struct vh_vm *vm)
 {
 	if (!vm->devices)
 		return;
-	h->plat->free(h->plat->ctx, vm->devices->lapic, sizeof(*vm->devices->lapic) * vm->cfg.vcpus);
+	h->plat->free(h->plat->ctx, vm->devices->lapic,
+		      sizeof(*vm->devices->lapic) * vm->cfg.vcpus);
 	h->plat->free(h->plat->ctx, vm->devices, sizeof(*vm->devices));
 	vm->devices = NULL;
 }

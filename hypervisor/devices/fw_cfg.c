@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* QEMU's fw_cfg, traditional I/O interface: a 16-bit write to 0x510
  * selects an item and rewinds it, each byte read from 0x511 returns the
  * next byte of it.  Guests written for QEMU read the CPU count and RAM
@@ -61,7 +62,8 @@ enum vh_io_result vh_fw_cfg_io(void *fw_cfg, const struct vh_dev_access *a)
 	if (a->offset == 0) {
 		/* Selector: writes select (1 or 2 bytes wide), reads see 0. */
 		if (a->is_write) {
-			f->selector = (uint16_t)(a->size == 1 ? (*a->value & 0xff) : (*a->value & 0xffff));
+			f->selector =
+			    (uint16_t)(a->size == 1 ? (*a->value & 0xff) : (*a->value & 0xffff));
 			f->offset = 0;
 		} else {
 			*a->value = 0;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The local APIC (xAPIC), one per vCPU, at guest-physical 0xfee00000:
  * what a guest kernel needs to start its APs (INIT-SIPI-SIPI), send IPIs,
  * take and acknowledge interrupts, and run the APIC timer.  The backend

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The two 8259A PICs, as far as a guest that does not use them needs:
  * kernels written for a PC remap and mask them at boot (ICW1..ICW4, then
  * OCW1 = 0xff) even when they will use the APIC.  vh wires no interrupts

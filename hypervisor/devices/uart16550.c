@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A 16550A UART on COM1: the registers a guest's serial driver programs
  * (Linux's 8250 driver, GRUB, small kernels' putc loops).  Output goes to
  * the platform's console at once, byte by byte, so nothing is lost when

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Guest console output (UART, console hypercall): one log file per VM,
  * <log-dir>/<vm name>.log, appended across power cycles.  Bytes are
  * buffered and written at each newline or when the buffer fills, so a

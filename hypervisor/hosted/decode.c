@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Where an instruction KVM failed to emulate touches memory.  On this
  * host KVM emulates accesses to guest pages that are not mapped writable
  * (first touch, shared, sampled) and reports them as MMIO, but it gives
@@ -18,7 +19,8 @@
 /* One-byte opcodes with a ModRM byte (bit set), from the SDM's opcode
  * map: the ALU r/m forms 00-3b, 62 63 69 6b, 80-8f, c0 c1 c4-c7, d0-d3,
  * d8-df (x87), f6 f7 fe ff. */
-static const uint32_t modrm_1byte[8] = { 0x0f0f0f0f, 0x0f0f0f0f, 0x00000000, 0x00000a0c, 0x0000ffff, 0x00000000, 0xff0f00f3, 0xc0c00000 };
+static const uint32_t modrm_1byte[8] = { 0x0f0f0f0f, 0x0f0f0f0f, 0x00000000, 0x00000a0c,
+					 0x0000ffff, 0x00000000, 0xff0f00f3, 0xc0c00000 };
 
 static bool has_modrm_1byte(uint8_t op)
 {
@@ -70,9 +72,11 @@ int vh_hosted_decode_operands(const uint8_t *b, size_t len, const struct kvm_reg
 		return 0;
 	op = b[i++];
 	/* String instructions: DS:rSI and/or ES:rDI. */
-	if ((op >= 0xa4 && op <= 0xa7) || (op >= 0xaa && op <= 0xaf) || (op >= 0x6c && op <= 0x6f)) {
+	if ((op >= 0xa4 && op <= 0xa7) || (op >= 0xaa && op <= 0xaf) ||
+	    (op >= 0x6c && op <= 0x6f)) {
 		uint64_t mask = asz == 64 ? ~0ull : asz == 32 ? 0xffffffffull : 0xffffull;
-		bool src = !(op == 0xaa || op == 0xab || op == 0xae || op == 0xaf || op == 0x6c || op == 0x6d);
+		bool src = !(op == 0xaa || op == 0xab || op == 0xae || op == 0xaf || op == 0x6c ||
+			     op == 0x6d);
 		bool dst = !(op == 0xac || op == 0xad || op == 0x6e || op == 0x6f);
 		if (src)
 			lin[n++] = seg_of(sr, segp, false)->base + (r->rsi & mask);
@@ -101,8 +105,12 @@ int vh_hosted_decode_operands(const uint8_t *b, size_t len, const struct kvm_reg
 		if (mod == 3)
 			return 0; /* a register operand */
 		if (asz == 16) {
-			static const uint8_t base16[8] = { 3, 3, 5, 5, 6, 7, 5, 3 }; /* bx bx bp bp si di bp bx */
-			static const int8_t index16[8] = { 6, 7, 6, 7, -1, -1, -1, -1 }; /* si di si di */
+			static const uint8_t base16[8] = {
+				3, 3, 5, 5, 6, 7, 5, 3
+			}; /* bx bx bp bp si di bp bx */
+			static const int8_t index16[8] = {
+				6, 7, 6, 7, -1, -1, -1, -1
+			}; /* si di si di */
 			if (mod == 0 && rm == 6) {
 				if (i + 2 > len)
 					return 0;
@@ -129,13 +137,15 @@ int vh_hosted_decode_operands(const uint8_t *b, size_t len, const struct kvm_reg
 				if (i >= len)
 					return 0;
 				s = b[i++];
-				unsigned idx = ((s >> 3) & 7) | (rex & 2 ? 8 : 0), base = (s & 7) | (rex & 1 ? 8 : 0);
+				unsigned idx = ((s >> 3) & 7) | (rex & 2 ? 8 : 0),
+					 base = (s & 7) | (rex & 1 ? 8 : 0);
 				if (idx != 4)
 					ea += reg(r, idx) << (s >> 6);
 				if ((s & 7) == 5 && mod == 0) {
 					if (i + 4 > len)
 						return 0;
-					disp = (int32_t)(b[i] | b[i + 1] << 8 | b[i + 2] << 16 | (uint32_t)b[i + 3] << 24);
+					disp = (int32_t)(b[i] | b[i + 1] << 8 | b[i + 2] << 16 |
+							 (uint32_t)b[i + 3] << 24);
 					i += 4;
 				} else {
 					ea += reg(r, base);
@@ -144,7 +154,8 @@ int vh_hosted_decode_operands(const uint8_t *b, size_t len, const struct kvm_reg
 			} else if (rm == 5 && mod == 0) {
 				if (i + 4 > len)
 					return 0;
-				disp = (int32_t)(b[i] | b[i + 1] << 8 | b[i + 2] << 16 | (uint32_t)b[i + 3] << 24);
+				disp = (int32_t)(b[i] | b[i + 1] << 8 | b[i + 2] << 16 |
+						 (uint32_t)b[i + 3] << 24);
 				i += 4;
 				riprel = lm;
 			} else {
@@ -154,7 +165,8 @@ int vh_hosted_decode_operands(const uint8_t *b, size_t len, const struct kvm_reg
 			if (mod == 1 && i < len)
 				disp = (int8_t)b[i++];
 			else if (mod == 2 && i + 4 <= len) {
-				disp = (int32_t)(b[i] | b[i + 1] << 8 | b[i + 2] << 16 | (uint32_t)b[i + 3] << 24);
+				disp = (int32_t)(b[i] | b[i + 1] << 8 | b[i + 2] << 16 |
+						 (uint32_t)b[i + 3] << 24);
 				i += 4;
 			}
 			ea += (uint64_t)disp;
@@ -166,7 +178,8 @@ int vh_hosted_decode_operands(const uint8_t *b, size_t len, const struct kvm_reg
 			if (asz == 32)
 				ea &= 0xffffffffull;
 		}
-		lin[n++] = (lm && segp != 0x64 && segp != 0x65 ? 0 : seg_of(sr, segp, ss)->base) + ea;
+		lin[n++] =
+		    (lm && segp != 0x64 && segp != 0x65 ? 0 : seg_of(sr, segp, ss)->base) + ea;
 	}
 	return n;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Instructions that KVM on this host reports as emulation failures but a
  * guest cannot do without.  Measured on the PVM-based /dev/kvm of the
  * development machines (docs/hosted.md): a 32-bit protected-mode IRET
@@ -108,7 +109,8 @@ static int read_as(struct vh_hosted_exit *x, const struct kvm_sregs *sr, uint64_
 		case VH_WALK_OK:
 			break;
 		case VH_WALK_FAULT:
-			*exc = (struct vh_exc){ .vector = VH_EXC_PF, .error = pf_error, .cr2 = lin };
+			*exc =
+			    (struct vh_exc){ .vector = VH_EXC_PF, .error = pf_error, .cr2 = lin };
 			return 1;
 		case VH_WALK_NO_TABLES:
 			return -1;
@@ -190,7 +192,8 @@ static uint32_t frame_word(const uint8_t *raw, unsigned i, bool wide)
 {
 	if (!wide)
 		return (uint32_t)(raw[2 * i] | raw[2 * i + 1] << 8);
-	return raw[4 * i] | raw[4 * i + 1] << 8 | raw[4 * i + 2] << 16 | (uint32_t)raw[4 * i + 3] << 24;
+	return raw[4 * i] | raw[4 * i + 1] << 8 | raw[4 * i + 2] << 16 |
+	       (uint32_t)raw[4 * i + 3] << 24;
 }
 
 /* Real mode, and protected mode back to the same or an outer privilege

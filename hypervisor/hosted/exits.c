@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* KVM exit reasons, one handler each, dispatched through a table indexed
  * by the exit reason.  Every handler runs with the host lock held (the
  * device models and the core expect it) and answers what the run loop
@@ -65,7 +66,8 @@ static enum vh_hosted_next hypercall(struct vh_hosted_exit *x)
 	act = vh_hypercall(&x->w->d->host, x->vm, x->vcpu, &hr);
 	r.rax = wide ? hr.rax : (uint32_t)hr.rax;
 	if (ioctl(x->hv->fd, KVM_SET_REGS, &r) < 0)
-		return crash(x, "hypercall: writing vCPU %u's RAX: %s", x->hv->index, strerror(errno));
+		return crash(x, "hypercall: writing vCPU %u's RAX: %s", x->hv->index,
+			     strerror(errno));
 	if (x->vm->state != VH_VM_RUNNING)
 		return VH_HOSTED_PREEMPT;
 	return act == VH_HC_YIELDED ? VH_HOSTED_YIELD : VH_HOSTED_CONTINUE;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The host frame pool: the memory given to vh (--memory) is one memfd,
  * mapped once into the daemon.  The core addresses frames by number
  * (frame_ptr = base + pfn * 4 KiB) and guest pages are further mappings of
@@ -32,7 +33,8 @@ int vh_hosted_frames_init(struct vh_hosted_frames *f, uint64_t bytes, char *why,
 	}
 	/* MAP_NORESERVE: the pool is overcommitted on purpose; the core
 	 * never hands out more frames than exist in it. */
-	f->base = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, f->memfd, 0);
+	f->base =
+	    mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, f->memfd, 0);
 	if (f->base == MAP_FAILED) {
 		f->base = NULL;
 		snprintf(why, whylen, "mmap of the frame pool (%llu bytes): %s",
@@ -61,7 +63,7 @@ void vh_hosted_frames_release(struct vh_hosted_frames *f, uint64_t pfn, uint64_t
 {
 	/* Called with the host lock held from the core's frame free; one
 	 * fallocate per freed buddy block (up to 2 MiB at once). */
-	if (fallocate(f->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)(pfn * VH_PAGE_SIZE),
-		      (off_t)(n * VH_PAGE_SIZE)) == 0)
+	if (fallocate(f->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      (off_t)(pfn * VH_PAGE_SIZE), (off_t)(n * VH_PAGE_SIZE)) == 0)
 		atomic_fetch_add(&f->punched, n);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Guest memory faults under KVM.  Guest pages are mapped one by one as
  * the core decides (guest_mem.c); an access to a page that is not mapped,
  * or a write to one mapped read-only (a shared page), cannot be completed
@@ -59,8 +60,9 @@ enum vh_hosted_next vh_hosted_mmio_exit(struct vh_hosted_exit *x)
 			x->vcpu->exits[VH_EXIT_EPT_VIOLATION]++;
 		fr = fault_range(x, gpa, len, write ? VH_MEM_WRITE : VH_MEM_READ);
 		if (fr == VH_FAULT_MAPPED) {
-			int rc = write ? vh_mem_guest_write(h, x->vm, gpa, run->mmio.data, len, &err)
-				       : vh_mem_guest_read(h, x->vm, gpa, run->mmio.data, len, &err);
+			int rc = write
+				     ? vh_mem_guest_write(h, x->vm, gpa, run->mmio.data, len, &err)
+				     : vh_mem_guest_read(h, x->vm, gpa, run->mmio.data, len, &err);
 			if (rc == VH_OK) {
 				x->hv->mmio_pending = false;
 				return VH_HOSTED_CONTINUE;
@@ -79,7 +81,8 @@ enum vh_hosted_next vh_hosted_mmio_exit(struct vh_hosted_exit *x)
 				x->hv->mmio_pending = true;
 				x->hv->nomem_since = x->now;
 			} else if (x->now - x->hv->nomem_since > 10 * 1000000000ull) {
-				vh_host_log(h, "VM \"%s\": vCPU %u refused memory for 10 s at %#llx",
+				vh_host_log(h,
+					    "VM \"%s\": vCPU %u refused memory for 10 s at %#llx",
 					    x->vm->cfg.name, x->hv->index, (unsigned long long)gpa);
 				x->hv->nomem_since = x->now;
 			}
@@ -165,7 +168,8 @@ enum vh_hosted_next vh_hosted_fetch_fault(struct vh_hosted_exit *x)
 	int nops;
 
 	if (ioctl(hv->fd, KVM_GET_REGS, &r) < 0 || ioctl(hv->fd, KVM_GET_SREGS, &sr) < 0) {
-		snprintf(why, sizeof(why), "vCPU %u: reading registers: %s", hv->index, strerror(errno));
+		snprintf(why, sizeof(why), "vCPU %u: reading registers: %s", hv->index,
+			 strerror(errno));
 		vh_vm_crash(h, x->vm, why);
 		return VH_HOSTED_PREEMPT;
 	}
@@ -175,7 +179,8 @@ enum vh_hosted_next vh_hosted_fetch_fault(struct vh_hosted_exit *x)
 	/* 1. The instruction's own pages (at most 15 bytes: maybe two). */
 	if (!fault_linear(x, &sr, lin, sizeof(insn), VH_MEM_EXEC))
 		goto nomem;
-	while (ninsn < sizeof(insn) && vh_hosted_read_linear(x, &sr, lin + ninsn, &insn[ninsn], 1) == 0)
+	while (ninsn < sizeof(insn) &&
+	       vh_hosted_read_linear(x, &sr, lin + ninsn, &insn[ninsn], 1) == 0)
 		ninsn++;
 	/* 2. One this host's KVM cannot emulate at all. */
 	for (size_t i = 0; i < sizeof(completed) / sizeof(completed[0]); i++) {
@@ -185,8 +190,9 @@ enum vh_hosted_next vh_hosted_fetch_fault(struct vh_hosted_exit *x)
 		x->vcpu->exits[VH_EXIT_OTHER]++;
 		if (c->complete(x, &r, &sr))
 			return VH_HOSTED_CONTINUE;
-		snprintf(why, sizeof(why), "vCPU %u: %s at %#llx (ECX %#x) that vh-hosted cannot complete",
-			 hv->index, c->name, (unsigned long long)lin, (unsigned)(uint32_t)r.rcx);
+		snprintf(why, sizeof(why),
+			 "vCPU %u: %s at %#llx (ECX %#x) that vh-hosted cannot complete", hv->index,
+			 c->name, (unsigned long long)lin, (unsigned)(uint32_t)r.rcx);
 		vh_vm_crash(h, x->vm, why);
 		return VH_HOSTED_PREEMPT;
 	}
@@ -199,9 +205,10 @@ enum vh_hosted_next vh_hosted_fetch_fault(struct vh_hosted_exit *x)
 	/* The same instruction failing again and again is one KVM cannot
 	 * run whatever the memory: the guest cannot go on. */
 	if (hv->fetch_rip == lin && ++hv->fetch_faults > 3) {
-		snprintf(why, sizeof(why),
-			 "vCPU %u: KVM cannot emulate the instruction at %#llx (%02x %02x %02x %02x)",
-			 hv->index, (unsigned long long)lin, insn[0], insn[1], insn[2], insn[3]);
+		snprintf(
+		    why, sizeof(why),
+		    "vCPU %u: KVM cannot emulate the instruction at %#llx (%02x %02x %02x %02x)",
+		    hv->index, (unsigned long long)lin, insn[0], insn[1], insn[2], insn[3]);
 		vh_vm_crash(h, x->vm, why);
 		return VH_HOSTED_PREEMPT;
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A VM's guest-physical space under KVM.  Each VM gets a reserved range of
  * the daemon's address space as large as its memory (PROT_NONE,
  * MAP_NORESERVE: costs nothing) registered as its KVM memory slot(s).  The
@@ -60,7 +61,8 @@ int vh_hosted_guest_mem_init(struct vh_hosted_guest_mem *g, int vm_fd, uint64_t 
 			.userspace_addr = (uint64_t)(uintptr_t)(g->base + slots[i].gpa),
 		};
 		if (ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
-			snprintf(why, whylen, "KVM_SET_USER_MEMORY_REGION (slot %u, %llu bytes): %s", i,
+			snprintf(why, whylen,
+				 "KVM_SET_USER_MEMORY_REGION (slot %u, %llu bytes): %s", i,
 				 (unsigned long long)slots[i].len, strerror(errno));
 			munmap(g->base, bytes);
 			g->base = NULL;
@@ -89,8 +91,8 @@ int vh_hosted_guest_mem_map(struct vh_hosted_guest_mem *g, const struct vh_hoste
 		return -EINVAL;
 	at = g->base + gfn * VH_PAGE_SIZE;
 	if (!prot) {
-		p = mmap(at, VH_PAGE_SIZE, PROT_NONE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-			 -1, 0);
+		p = mmap(at, VH_PAGE_SIZE, PROT_NONE,
+			 MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	} else {
 		int lp = PROT_READ | ((prot & VH_PROT_WRITE) ? PROT_WRITE : 0);
 		if (pfn >= f->bytes / VH_PAGE_SIZE)

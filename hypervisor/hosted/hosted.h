@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vh-hosted: the core on Linux /dev/kvm.  Internal interfaces between the
  * daemon's files (one concern each):
  *

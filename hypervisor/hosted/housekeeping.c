@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Periodic work that belongs to no pCPU: the memory manager's tick (active
  * sampling, the page-sharing scanner at its rate, balloon targets) every
  * few milliseconds, as vh/mem.h asks, the workers' steal time (worker.c)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Loading a VM's kernel and modules without stalling the host.  A large
  * image (hundreds of MiB) takes a long time to read and to copy into
  * guest memory; done under the host lock it would stop every VM's exits,

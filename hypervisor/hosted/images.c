@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Guest images by name: boot.kernel and boot.modules[i].image name files
  * in the image directory (--images).  A name is a plain file name: no
  * '/', not "." or "..", so a client cannot make the daemon (root) read

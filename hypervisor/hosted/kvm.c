@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* /dev/kvm: what vh-hosted needs from it and nothing more.  KVM performs
  * the world switch only: no in-kernel interrupt controller (vh's own local
  * APIC model injects with KVM_INTERRUPT), HLT and every port exit come to
@@ -59,12 +60,17 @@ static int build_cpuid(struct vh_hosted_kvm *k, char *why, size_t whylen)
 		}
 		c->entries[n++] = e;
 	}
-	for (uint32_t leaf = VH_CPUID_BASE; leaf <= VH_CPUID_MAX_LEAF && n < CPUID_MAX_ENTRIES; leaf++) {
+	for (uint32_t leaf = VH_CPUID_BASE; leaf <= VH_CPUID_MAX_LEAF && n < CPUID_MAX_ENTRIES;
+	     leaf++) {
 		uint32_t out[4];
 		if (!vh_hypercall_cpuid(leaf, VH_HC_FEAT_PORT, out))
 			continue;
 		c->entries[n++] = (struct kvm_cpuid_entry2){
-			.function = leaf, .eax = out[0], .ebx = out[1], .ecx = out[2], .edx = out[3],
+			.function = leaf,
+			.eax = out[0],
+			.ebx = out[1],
+			.ecx = out[2],
+			.edx = out[3],
 		};
 	}
 	c->nent = n;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vh-hosted: the vh core as a Linux daemon on /dev/kvm.
  *
  * Start-up: options, the frame pool, /dev/kvm, the core's host, worker
@@ -136,8 +137,8 @@ int main(int argc, char **argv)
 		goto fail;
 	if (d->opt.pid_file && write_pid_file(d->opt.pid_file))
 		vh_hosted_log(d, "pid file %s: %s", d->opt.pid_file, strerror(errno));
-	vh_hosted_log(d, "%s ready: %u pCPUs at %u MHz, %llu MiB, socket %s, images %s", vh_version(),
-		      d->opt.pcpus, d->opt.mhz_per_pcpu,
+	vh_hosted_log(d, "%s ready: %u pCPUs at %u MHz, %llu MiB, socket %s, images %s",
+		      vh_version(), d->opt.pcpus, d->opt.mhz_per_pcpu,
 		      (unsigned long long)(d->opt.memory_bytes >> 20), d->opt.socket_path,
 		      d->opt.images_dir);
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Guest MSR writes on vh-hosted, checked by the same table as bare metal
  * (vh/msr.h).  Measured on this host's KVM (PVM), a guest WRMSR of a
  * non-canonical SYSENTER_ESP/EIP is silently canonicalised, an invalid

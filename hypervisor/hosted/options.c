@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The command line of vh-hosted.  Defaults suit a developer machine: every
  * host CPU is a pCPU, half of RAM is the frame pool. */
 #include <errno.h>
@@ -163,7 +164,8 @@ int vh_hosted_parse_options(int argc, char **argv, struct vh_hosted_options *o)
 	o->pcpus = ncpu > 0 ? (unsigned)ncpu : 1;
 	/* Half of RAM in whole pages: an odd page count must not leave half
 	 * a page (the core takes only multiples of 4 KiB). */
-	o->memory_bytes = pages > 0 && psz > 0 ? (uint64_t)(pages / 2) * (uint64_t)psz : 256ull << 20;
+	o->memory_bytes =
+	    pages > 0 && psz > 0 ? (uint64_t)(pages / 2) * (uint64_t)psz : 256ull << 20;
 	o->mhz_per_pcpu = 0;
 	o->scan_pages_per_sec = UINT64_MAX;
 	o->socket_path = DEFAULT_SOCKET;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Who may use the control socket: root, the daemon's own user, and
  * members of group `vh`.  The socket file's mode (0660, group vh) is the
  * first gate; SO_PEERCRED is checked as well because file permissions do

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* struct vh_platform for the hosted daemon: the core's view of Linux.
  * Time is CLOCK_MONOTONIC, metadata comes from the C heap (counted as the
  * hypervisor's overhead), frames from the memfd pool, guest mappings are

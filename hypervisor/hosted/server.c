@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The control protocol (docs/protocol.md) on a unix stream socket.  One
  * thread, one epoll set, non-blocking sockets; each client has bounded
  * buffers (one request in, one reply out: VH_PROTO_MAX_MSG each), so a
@@ -123,8 +124,10 @@ static void client_progress(struct vh_hosted_server *s, unsigned slot)
 		frc = vh_proto_frame_len(c->in, c->in_len, &total, NULL);
 		if (frc != VH_OK) {
 			/* Out of step: answer the header's fault, then hang up. */
-			size_t hdr = c->in_len < VH_PROTO_HEADER_SIZE ? c->in_len : VH_PROTO_HEADER_SIZE;
-			vh_proto_dispatch(&s->d->host, c->in, hdr, c->out, sizeof(c->out), &c->out_len);
+			size_t hdr =
+			    c->in_len < VH_PROTO_HEADER_SIZE ? c->in_len : VH_PROTO_HEADER_SIZE;
+			vh_proto_dispatch(&s->d->host, c->in, hdr, c->out, sizeof(c->out),
+					  &c->out_len);
 			c->closing = true;
 			c->in_len = 0;
 			continue;
@@ -179,7 +182,8 @@ static void accept_clients(struct vh_hosted_server *s)
 		if (fd < 0)
 			return;
 		if (!vh_hosted_peer_allowed(fd, s->vh_gid, who, sizeof(who))) {
-			vh_hosted_log(s->d, "control socket: refused %s (not root or group vh)", who);
+			vh_hosted_log(s->d, "control socket: refused %s (not root or group vh)",
+				      who);
 			close(fd);
 			continue;
 		}

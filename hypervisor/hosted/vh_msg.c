@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vh-msg: sends control-protocol messages by hand, for debugging and
  * scripts.  Requests are built with the core's own encoder
  * (vh_proto_encode_request) and replies read with its decoder, so what it
@@ -53,38 +54,40 @@ static uint16_t vm_command(const char *cmd)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: vh-msg [--socket PATH] [--timeout SECONDS] COMMAND [ARGS]\n"
-		"Sends vh control-protocol messages (docs/protocol.md) and prints the replies.\n"
-		"\n"
-		"  host | host-stats | list | stats-all\n"
-		"  define NAME [vcpus=N] [memory=MiB] [kernel=IMAGE] [cmdline=TEXT]\n"
-		"              [module=IMAGE[:ARGS]]... [devices=uart,debug-exit,fw-cfg,balloon|none]\n"
-		"              [cosched=relaxed|strict|none] [uuid=UUID]\n"
-		"              [cpu-shares=low|normal|high|N] [cpu-res=MHz] [cpu-limit=MHz|unlimited]\n"
-		"              [mem-shares=low|normal|high|N] [mem-res=MiB] [mem-limit=MiB|unlimited]\n"
-		"  ");
+	fprintf(
+	    f,
+	    "usage: vh-msg [--socket PATH] [--timeout SECONDS] COMMAND [ARGS]\n"
+	    "Sends vh control-protocol messages (docs/protocol.md) and prints the replies.\n"
+	    "\n"
+	    "  host | host-stats | list | stats-all\n"
+	    "  define NAME [vcpus=N] [memory=MiB] [kernel=IMAGE] [cmdline=TEXT]\n"
+	    "              [module=IMAGE[:ARGS]]... [devices=uart,debug-exit,fw-cfg,balloon|none]\n"
+	    "              [cosched=relaxed|strict|none] [uuid=UUID]\n"
+	    "              [cpu-shares=low|normal|high|N] [cpu-res=MHz] [cpu-limit=MHz|unlimited]\n"
+	    "              [mem-shares=low|normal|high|N] [mem-res=MiB] [mem-limit=MiB|unlimited]\n"
+	    "  ");
 	for (uint32_t t = 0, n = 0; t < VH_PROTO_TYPE_COUNT; t++) {
 		const char *name = vm_command_name(vh_proto_msg(t));
 		if (name)
 			fprintf(f, "%s%s", n++ ? "|" : "", name);
 	}
-	fprintf(f,
-		" VM\n"
-		"  set-cpu VM [shares=..] [res=MHz] [limit=MHz|unlimited]   (others kept)\n"
-		"  set-mem VM [shares=..] [res=MiB] [limit=MiB|unlimited]   (others kept)\n"
-		"  balloon VM MiB\n"
-		"  console VM [FROM [MAX]]     the console bytes still held, from stream position\n"
-		"                              FROM (default 0: the oldest held) on, raw to stdout;\n"
-		"                              \"console: first F len L total T\" to stderr\n"
-		"  wait VM STATE [SECONDS]     poll until the VM is in STATE\n"
-		"  latency SECONDS [GAP_MS]    HOST_STATS every GAP_MS (default 10) for SECONDS,\n"
-		"                              each on its own connection; prints how long the\n"
-		"                              replies took (requests, p50_us, p99_us, max_us)\n"
-		"  raw FILE|- [--no-wait] [--hold S]  send bytes as they are; print every reply\n"
-		"                              (--no-wait: hang up at once, as a dying client;\n"
-		"                              --hold: keep the connection S seconds first)\n"
-		"VM is an id (digits), a UUID, or a name.\n");
+	fprintf(
+	    f,
+	    " VM\n"
+	    "  set-cpu VM [shares=..] [res=MHz] [limit=MHz|unlimited]   (others kept)\n"
+	    "  set-mem VM [shares=..] [res=MiB] [limit=MiB|unlimited]   (others kept)\n"
+	    "  balloon VM MiB\n"
+	    "  console VM [FROM [MAX]]     the console bytes still held, from stream position\n"
+	    "                              FROM (default 0: the oldest held) on, raw to stdout;\n"
+	    "                              \"console: first F len L total T\" to stderr\n"
+	    "  wait VM STATE [SECONDS]     poll until the VM is in STATE\n"
+	    "  latency SECONDS [GAP_MS]    HOST_STATS every GAP_MS (default 10) for SECONDS,\n"
+	    "                              each on its own connection; prints how long the\n"
+	    "                              replies took (requests, p50_us, p99_us, max_us)\n"
+	    "  raw FILE|- [--no-wait] [--hold S]  send bytes as they are; print every reply\n"
+	    "                              (--no-wait: hang up at once, as a dying client;\n"
+	    "                              --hold: keep the connection S seconds first)\n"
+	    "VM is an id (digits), a UUID, or a name.\n");
 }
 
 /* ---- transport ------------------------------------------------------------ */
@@ -287,7 +290,8 @@ static void print_stats(const char *p, const struct vh_proto_vm_stats *s)
 static int print_reply(const struct vh_proto_reply *r)
 {
 	if (r->hdr.status != VH_OK) {
-		fprintf(stderr, "error: %s: %s\n", vh_errcode_name(r->u.error.code), r->u.error.reason);
+		fprintf(stderr, "error: %s: %s\n", vh_errcode_name(r->u.error.code),
+			r->u.error.reason);
 		if (r->u.error.field[0])
 			printf("error.field: %s\n", r->u.error.field);
 		printf("error.code: %s\n", vh_errcode_name(r->u.error.code));
@@ -330,8 +334,8 @@ static int print_reply(const struct vh_proto_reply *r)
 		for (uint32_t i = 0; i < r->nentries; i++) {
 			struct vh_pcpu_stats p;
 			if (vh_proto_reply_pcpu(r, i, &p) == VH_OK)
-				printf("pcpu%" PRIu32 ": busy_ns %" PRIu64 " idle_ns %" PRIu64 "\n", i,
-				       p.busy_ns, p.idle_ns);
+				printf("pcpu%" PRIu32 ": busy_ns %" PRIu64 " idle_ns %" PRIu64 "\n",
+				       i, p.busy_ns, p.idle_ns);
 		}
 		break;
 	}
@@ -512,9 +516,11 @@ static int apply_setting(const char *arg, struct vh_vm_config *c, const char *pr
 	else if (!strcmp(key, "memory"))
 		ok = parse_u64(v, &c->memory_mib);
 	else if (!strcmp(key, "kernel"))
-		ok = snprintf(c->boot.kernel, sizeof(c->boot.kernel), "%s", v) < (int)sizeof(c->boot.kernel);
+		ok = snprintf(c->boot.kernel, sizeof(c->boot.kernel), "%s", v) <
+		     (int)sizeof(c->boot.kernel);
 	else if (!strcmp(key, "cmdline"))
-		ok = snprintf(c->boot.cmdline, sizeof(c->boot.cmdline), "%s", v) < (int)sizeof(c->boot.cmdline);
+		ok = snprintf(c->boot.cmdline, sizeof(c->boot.cmdline), "%s", v) <
+		     (int)sizeof(c->boot.cmdline);
 	else if (!strcmp(key, "module")) {
 		const char *colon = strchr(v, ':');
 		struct vh_boot_module *m;
@@ -616,7 +622,8 @@ static int cmd_latency(int argc, char **argv)
 		}
 		lat[n++] = mono_us() - t0;
 		if (gap_ms) {
-			struct timespec ts = { (time_t)(gap_ms / 1000), (long)(gap_ms % 1000) * 1000000 };
+			struct timespec ts = { (time_t)(gap_ms / 1000),
+					       (long)(gap_ms % 1000) * 1000000 };
 			nanosleep(&ts, NULL);
 		}
 	}
@@ -649,7 +656,8 @@ static int paged(uint16_t type)
 			if (type == VH_PROTO_VM_LIST) {
 				struct vh_proto_vm_summary s;
 				if (vh_proto_reply_vm_summary(&r, i, &s) == VH_OK)
-					printf("%sid: %" PRIu32 " name: %s state: %s vcpus: %" PRIu32
+					printf("%sid: %" PRIu32
+					       " name: %s state: %s vcpus: %" PRIu32
 					       " memory_mib: %" PRIu64 "\n",
 					       p, s.id, s.name, vh_vm_state_name(s.state), s.vcpus,
 					       s.memory_mib);
@@ -706,7 +714,8 @@ static int cmd_set(uint16_t type, int argc, char **argv)
 		return print_reply(&r);
 	c = r.u.vm_info.config;
 	for (int i = 1; i < argc; i++) {
-		if ((rc = apply_setting(argv[i], &c, type == VH_PROTO_VM_SET_CPU ? "cpu-" : "mem-")))
+		if ((rc =
+			 apply_setting(argv[i], &c, type == VH_PROTO_VM_SET_CPU ? "cpu-" : "mem-")))
 			return rc;
 	}
 	req.vm = get.vm;
@@ -776,8 +785,9 @@ static int cmd_wait(int argc, char **argv)
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		if ((uint64_t)(t.tv_sec - t0.tv_sec) >= secs) {
-			fprintf(stderr, "error: timeout: VM %s is %s, not %s, after %" PRIu64 " s\n",
-				argv[0], vh_vm_state_name(r.u.vm_info.summary.state), argv[1], secs);
+			fprintf(
+			    stderr, "error: timeout: VM %s is %s, not %s, after %" PRIu64 " s\n",
+			    argv[0], vh_vm_state_name(r.u.vm_info.summary.state), argv[1], secs);
 			return 1;
 		}
 		usleep(20000);
@@ -859,7 +869,8 @@ static int cmd_raw(int argc, char **argv)
 			continue;
 		}
 		printf("reply%u.type: %u\n", i, r.hdr.type);
-		printf("reply%u.status: %s\n", i, r.hdr.status ? vh_errcode_name(r.hdr.status) : "ok");
+		printf("reply%u.status: %s\n", i,
+		       r.hdr.status ? vh_errcode_name(r.hdr.status) : "ok");
 		if (r.hdr.status) {
 			printf("reply%u.field: %s\n", i, r.u.error.field);
 			printf("reply%u.reason: %s\n", i, r.u.error.reason);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The backend's state of a VM: its KVM VM and vCPU fds, the address range
  * of its guest memory, its console log.  Created when the core first needs
  * it (the first mapping of a guest page, or a worker picking one of its
@@ -81,7 +82,8 @@ struct vh_hosted_vm *vh_hosted_vm_get(struct vh_hosted *d, struct vh_vm *vm)
 		goto fail;
 	for (uint32_t i = 0; i < hvm->nvcpus; i++) {
 		struct vh_hosted_vcpu *hv = &hvm->vcpus[i];
-		hv->fd = vh_hosted_kvm_create_vcpu(&d->kvm, hvm->vm_fd, i, &hv->run, why, sizeof(why));
+		hv->fd =
+		    vh_hosted_kvm_create_vcpu(&d->kvm, hvm->vm_fd, i, &hv->run, why, sizeof(why));
 		if (hv->fd < 0)
 			goto fail;
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Worker threads: each stands for one pCPU given to vh and runs the
  * scheduler's loop (docs/scheduler.md): ask vh_sched_next() what to run,
  * run that vCPU with KVM_RUN until the returned deadline, a halt, a yield
@@ -225,7 +226,8 @@ static enum vh_hosted_next run_vcpu(struct vh_hosted_worker *w, struct vh_hosted
 		tls_run = run;
 		arm(w, deadline);
 		atomic_store(&w->in_guest, true);
-		if (atomic_load(&w->kicked) || atomic_load(&d->stopping) || vh_hosted_now() >= until) {
+		if (atomic_load(&w->kicked) || atomic_load(&d->stopping) ||
+		    vh_hosted_now() >= until) {
 			atomic_store(&w->in_guest, false);
 			next = VH_HOSTED_PREEMPT;
 			break;
@@ -451,9 +453,12 @@ void vh_hosted_workers_stop(struct vh_hosted *d)
 		struct vh_hosted_worker *w = &d->workers[i];
 		pthread_join(w->thread, NULL);
 		if (w->with_vcpu_ns)
-			vh_hosted_log(d, "pCPU %u: Linux took %.1f ms of its %.3f s with a vCPU (%.2f%%, "
-				      "charged as ready time)", i, w->stolen_ns / 1e6,
-				      w->with_vcpu_ns / 1e9, 100.0 * w->stolen_ns / w->with_vcpu_ns);
+			vh_hosted_log(
+			    d,
+			    "pCPU %u: Linux took %.1f ms of its %.3f s with a vCPU (%.2f%%, "
+			    "charged as ready time)",
+			    i, w->stolen_ns / 1e6, w->with_vcpu_ns / 1e9,
+			    100.0 * w->stolen_ns / w->with_vcpu_ns);
 	}
 	for (unsigned i = 0; i < d->opt.pcpus && d->workers; i++) {
 		pthread_mutex_destroy(&d->workers[i].idle_lock);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ELF executables (32- and 64-bit, little-endian x86) as Multiboot boot
  * loaders read them: PT_LOAD segments go to their physical addresses
  * (p_paddr), since paging is off at entry.  Everything read from the file
@@ -33,7 +34,8 @@ static int read_header(const uint8_t *p, size_t len, struct elf_hdr *eh, struct 
 	uint16_t type, machine;
 
 	if (len < 52)
-		return vh_error_set(err, VH_E_INVAL, "image: ELF header truncated (%zu bytes)", len);
+		return vh_error_set(err, VH_E_INVAL, "image: ELF header truncated (%zu bytes)",
+				    len);
 	if (p[0] != 0x7f || p[1] != 'E' || p[2] != 'L' || p[3] != 'F')
 		return vh_error_set(err, VH_E_INVAL, "image: not an ELF file");
 	if (p[EI_DATA] != ELFDATA2LSB)
@@ -42,11 +44,13 @@ static int read_header(const uint8_t *p, size_t len, struct elf_hdr *eh, struct 
 	if (!eh->is64 && p[EI_CLASS] != ELFCLASS32)
 		return vh_error_set(err, VH_E_INVAL, "image: unknown ELF class %u", p[EI_CLASS]);
 	if (eh->is64 && len < 64)
-		return vh_error_set(err, VH_E_INVAL, "image: ELF64 header truncated (%zu bytes)", len);
+		return vh_error_set(err, VH_E_INVAL, "image: ELF64 header truncated (%zu bytes)",
+				    len);
 	type = vh_ld16(p + 16);
 	machine = vh_ld16(p + 18);
 	if (type != ET_EXEC)
-		return vh_error_set(err, VH_E_INVAL, "image: ELF type %u is not an executable", type);
+		return vh_error_set(err, VH_E_INVAL, "image: ELF type %u is not an executable",
+				    type);
 	if (machine != (eh->is64 ? EM_X86_64 : EM_386))
 		return vh_error_set(err, VH_E_INVAL, "image: ELF machine %u is not x86", machine);
 	if (eh->is64) {
@@ -67,10 +71,11 @@ static int read_header(const uint8_t *p, size_t len, struct elf_hdr *eh, struct 
 		return vh_error_set(err, VH_E_INVAL, "image: ELF has no program headers");
 	/* phnum * phentsize fits easily in 64 bits (16-bit factors). */
 	if (eh->phoff > len || (uint64_t)eh->phnum * eh->phentsize > len - eh->phoff)
-		return vh_error_set(err, VH_E_INVAL,
-				    "image: ELF program headers (%u at offset %llu) run past the end "
-				    "of the %zu-byte image",
-				    eh->phnum, (unsigned long long)eh->phoff, len);
+		return vh_error_set(
+		    err, VH_E_INVAL,
+		    "image: ELF program headers (%u at offset %llu) run past the end "
+		    "of the %zu-byte image",
+		    eh->phnum, (unsigned long long)eh->phoff, len);
 	return VH_OK;
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vh_loader_prepare plans a load (every range checked against the image,
  * guest memory and the other ranges) into a list of copies and the boot
  * vCPU's state; vh_loader_write writes the list through the core's
@@ -20,18 +21,21 @@ int vh_plan_add(struct vh_load_plan *plan, size_t image_len, uint64_t addr, uint
 		return vh_error_set(err, VH_E_INVAL, "image: more than %u loadable segments",
 				    VH_LOAD_MAX_SEGMENTS);
 	if (filesz > memsz)
-		return vh_error_set(err, VH_E_INVAL,
-				    "image: segment %u has more file bytes (%llu) than memory (%llu)", n,
-				    (unsigned long long)filesz, (unsigned long long)memsz);
+		return vh_error_set(
+		    err, VH_E_INVAL,
+		    "image: segment %u has more file bytes (%llu) than memory (%llu)", n,
+		    (unsigned long long)filesz, (unsigned long long)memsz);
 	if (offset > image_len || filesz > image_len - offset)
-		return vh_error_set(err, VH_E_INVAL,
-				    "image: segment %u (file bytes %#llx + %#llx) runs past the end of "
-				    "the %zu-byte image",
-				    n, (unsigned long long)offset, (unsigned long long)filesz, image_len);
+		return vh_error_set(
+		    err, VH_E_INVAL,
+		    "image: segment %u (file bytes %#llx + %#llx) runs past the end of "
+		    "the %zu-byte image",
+		    n, (unsigned long long)offset, (unsigned long long)filesz, image_len);
 	if (addr + memsz < addr)
-		return vh_error_set(err, VH_E_INVAL,
-				    "image: segment %u at %#llx + %#llx overflows the address space", n,
-				    (unsigned long long)addr, (unsigned long long)memsz);
+		return vh_error_set(
+		    err, VH_E_INVAL,
+		    "image: segment %u at %#llx + %#llx overflows the address space", n,
+		    (unsigned long long)addr, (unsigned long long)memsz);
 	for (uint32_t i = 0; i < n; i++) {
 		const struct vh_load_segment *s = &plan->seg[i];
 		if (addr < s->addr + s->memsz && s->addr < addr + memsz)
@@ -170,7 +174,8 @@ static void boot_state_real(struct vh_boot_state *s, uint64_t addr)
 	s->mode = VH_BOOT_REAL;
 	s->cr0 = CR0_ET;
 	s->rflags = RFLAGS_FIXED;
-	s->cs = (struct vh_boot_segment){ (uint16_t)(addr >> 4), addr & ~0xfull, 0xffff, AR_CODE16 };
+	s->cs =
+	    (struct vh_boot_segment){ (uint16_t)(addr >> 4), addr & ~0xfull, 0xffff, AR_CODE16 };
 	s->rip = addr & 0xf;
 	s->ds = s->es = s->fs = s->gs = s->ss = data;
 }
@@ -195,7 +200,8 @@ static int raw_plan(uint64_t mem_bytes, const struct vh_loader_args *a, struct v
 				    "image: a real-mode entry at %#llx is above 1 MiB",
 				    (unsigned long long)a->load_addr);
 	if (a->kind == VH_IMAGE_RAW_PROT32 && a->load_addr > UINT32_MAX)
-		return vh_error_set(err, VH_E_INVAL, "image: a 32-bit entry at %#llx is above 4 GiB",
+		return vh_error_set(err, VH_E_INVAL,
+				    "image: a 32-bit entry at %#llx is above 4 GiB",
 				    (unsigned long long)a->load_addr);
 	if (a->nmodules)
 		return vh_error_set(err, VH_E_INVAL, "modules: a raw binary takes none");

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internals of the guest loaders (hypervisor/loader/):
  *
  *   loader.c     vh_loader_prepare / _write / _load: checks, then the list

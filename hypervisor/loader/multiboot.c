@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Multiboot 1, as GRUB legacy and `qemu -kernel` boot it: the header in
  * the image's first 8 KiB, the image from its ELF program headers or from
  * the header's a.out-kludge address fields (flag 16), modules page-aligned
@@ -57,9 +58,9 @@ static int find_header(const uint8_t *p, size_t len, struct mb_header *mh, struc
 		if (!(flags & MB_FLAG_AOUT_KLUDGE))
 			return VH_OK;
 		if (off + 32 > len)
-			return vh_error_set(err, VH_E_INVAL,
-					    "image: Multiboot header at %zu truncated (a.out fields missing)",
-					    off);
+			return vh_error_set(
+			    err, VH_E_INVAL,
+			    "image: Multiboot header at %zu truncated (a.out fields missing)", off);
 		mh->header_addr = vh_ld32(p + off + 12);
 		mh->load_addr = vh_ld32(p + off + 16);
 		mh->load_end_addr = vh_ld32(p + off + 20);
@@ -82,33 +83,35 @@ static int aout_plan(const struct mb_header *mh, size_t len, struct vh_load_plan
 				    "image: Multiboot load_addr %#x is above header_addr %#x",
 				    mh->load_addr, mh->header_addr);
 	if (mh->header_addr - mh->load_addr > mh->offset)
-		return vh_error_set(err, VH_E_INVAL,
-				    "image: Multiboot header_addr - load_addr (%#x) exceeds the header's "
-				    "file offset (%#x)",
-				    mh->header_addr - mh->load_addr, mh->offset);
+		return vh_error_set(
+		    err, VH_E_INVAL,
+		    "image: Multiboot header_addr - load_addr (%#x) exceeds the header's "
+		    "file offset (%#x)",
+		    mh->header_addr - mh->load_addr, mh->offset);
 	file_off = mh->offset - (mh->header_addr - mh->load_addr);
 	if (mh->load_end_addr == 0) {
 		load_size = len - file_off;
 	} else {
 		if (mh->load_end_addr < mh->load_addr)
-			return vh_error_set(err, VH_E_INVAL,
-					    "image: Multiboot load_end_addr %#x is below load_addr %#x",
-					    mh->load_end_addr, mh->load_addr);
+			return vh_error_set(
+			    err, VH_E_INVAL,
+			    "image: Multiboot load_end_addr %#x is below load_addr %#x",
+			    mh->load_end_addr, mh->load_addr);
 		load_size = mh->load_end_addr - mh->load_addr;
 		if (load_size > len - file_off)
-			return vh_error_set(err, VH_E_INVAL,
-					    "image: Multiboot load range needs %llu bytes from offset "
-					    "%llu but the image has %zu",
-					    (unsigned long long)load_size, (unsigned long long)file_off,
-					    len);
+			return vh_error_set(
+			    err, VH_E_INVAL,
+			    "image: Multiboot load range needs %llu bytes from offset "
+			    "%llu but the image has %zu",
+			    (unsigned long long)load_size, (unsigned long long)file_off, len);
 	}
 	mem_size = load_size;
 	if (mh->bss_end_addr) {
 		if (mh->bss_end_addr < mh->load_addr + load_size)
-			return vh_error_set(err, VH_E_INVAL,
-					    "image: Multiboot bss_end_addr %#x is below the loaded end %#llx",
-					    mh->bss_end_addr,
-					    (unsigned long long)(mh->load_addr + load_size));
+			return vh_error_set(
+			    err, VH_E_INVAL,
+			    "image: Multiboot bss_end_addr %#x is below the loaded end %#llx",
+			    mh->bss_end_addr, (unsigned long long)(mh->load_addr + load_size));
 		mem_size = mh->bss_end_addr - (uint64_t)mh->load_addr;
 	}
 	if (mem_size == 0)
@@ -134,7 +137,8 @@ static int string_len(const char *s, const char *what, uint64_t *out, struct vh_
 	size_t n = s ? vh_strnlen(s, STRING_MAX) : 0;
 
 	if (n == STRING_MAX)
-		return vh_error_set(err, VH_E_INVAL, "%s: longer than %u bytes", what, STRING_MAX - 1);
+		return vh_error_set(err, VH_E_INVAL, "%s: longer than %u bytes", what,
+				    STRING_MAX - 1);
 	*out = n;
 	return VH_OK;
 }
@@ -285,9 +289,10 @@ int vh_multiboot_plan(uint64_t mem_bytes, const struct vh_loader_args *a, struct
 	if ((rc = find_header(image, a->len, &mh, err)))
 		return rc;
 	if (mh.flags & 0xffffu & ~MB_FLAGS_UNDERSTOOD)
-		return vh_error_set(err, VH_E_INVAL,
-				    "image: Multiboot header requires features vh lacks (flags %#x)",
-				    mh.flags & 0xffffu & ~MB_FLAGS_UNDERSTOOD);
+		return vh_error_set(
+		    err, VH_E_INVAL,
+		    "image: Multiboot header requires features vh lacks (flags %#x)",
+		    mh.flags & 0xffffu & ~MB_FLAGS_UNDERSTOOD);
 	rc = (mh.flags & MB_FLAG_AOUT_KLUDGE) ? aout_plan(&mh, a->len, &plan, err)
 					      : vh_elf_plan(image, a->len, &plan, err);
 	if (rc || (rc = vh_plan_check(&plan, mem_bytes, err)) ||

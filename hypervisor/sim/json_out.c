@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -84,7 +85,10 @@ static void container_close(struct vh_json *j, char c, bool array)
 	fputc(c, j->f);
 }
 
-void vh_json_begin_object(struct vh_json *j, const char *key) { container_open(j, key, '{', false); }
+void vh_json_begin_object(struct vh_json *j, const char *key)
+{
+	container_open(j, key, '{', false);
+}
 void vh_json_end_object(struct vh_json *j) { container_close(j, '}', false); }
 void vh_json_begin_array(struct vh_json *j, const char *key) { container_open(j, key, '[', true); }
 void vh_json_end_array(struct vh_json *j) { container_close(j, ']', true); }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A small streaming JSON writer for vh-sim's reports: objects, arrays,
  * strings (escaped), integers and fixed-point numbers, indented two
  * spaces.  Nesting errors abort: they are programming errors. */

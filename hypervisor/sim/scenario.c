@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vh-sim scenario parser (format: docs/vh-sim.md).  Line oriented:
  * a directive, then key=value words.  Strict: unknown directives, unknown
  * keys, duplicate keys and malformed values are errors naming the line. */
@@ -220,12 +221,15 @@ static bool parse_cpu_keys(struct parser *p, struct kv *kvs, size_t n, struct vh
 
 	if ((v = TAKE("cpu.shares"))) {
 		if (!parse_shares(v, &c->shares))
-			return fail(p, "cpu.shares: \"%s\" is not low, normal, high or 1..1000000", v);
+			return fail(p, "cpu.shares: \"%s\" is not low, normal, high or 1..1000000",
+				    v);
 		set[0] = true;
 	}
 	if ((v = TAKE("cpu.reservation"))) {
 		if (!vh_sim_parse_mhz(v, &c->reservation_mhz))
-			return fail(p, "cpu.reservation: \"%s\" is not a frequency (500, 500MHz, 1.5GHz)", v);
+			return fail(
+			    p, "cpu.reservation: \"%s\" is not a frequency (500, 500MHz, 1.5GHz)",
+			    v);
 		set[1] = true;
 	}
 	if ((v = TAKE("cpu.limit"))) {
@@ -245,19 +249,24 @@ static bool parse_mem_keys(struct parser *p, struct kv *kvs, size_t n, struct vh
 
 	if ((v = TAKE("mem.shares"))) {
 		if (!parse_shares(v, &m->shares))
-			return fail(p, "mem.shares: \"%s\" is not low, normal, high or 1..1000000", v);
+			return fail(p, "mem.shares: \"%s\" is not low, normal, high or 1..1000000",
+				    v);
 		set[0] = true;
 	}
 	if ((v = TAKE("mem.reservation"))) {
 		if (!parse_mib(v, &m->reservation_mib))
-			return fail(p, "mem.reservation: \"%s\" is not a whole number of MiB (128M, 1G)", v);
+			return fail(
+			    p, "mem.reservation: \"%s\" is not a whole number of MiB (128M, 1G)",
+			    v);
 		set[1] = true;
 	}
 	if ((v = TAKE("mem.limit"))) {
 		if (strcmp(v, "unlimited") == 0)
 			m->limit_mib = VH_UNLIMITED;
 		else if (!parse_mib(v, &m->limit_mib))
-			return fail(p, "mem.limit: \"%s\" is not a whole number of MiB or \"unlimited\"", v);
+			return fail(
+			    p, "mem.limit: \"%s\" is not a whole number of MiB or \"unlimited\"",
+			    v);
 		set[2] = true;
 	}
 	return true;
@@ -287,7 +296,8 @@ static bool parse_workload_keys(struct parser *p, struct kv *kvs, size_t n, cons
 		return fail(p, "sleep: \"%s\" is not a positive duration (15ms)", v);
 	if ((v = TAKE("touch_rate"))) {
 		if (!parse_u64(v, 100000000, &w->touch_pages_per_sec))
-			return fail(p, "touch_rate: \"%s\" is not pages per second (0..100000000)", v);
+			return fail(p, "touch_rate: \"%s\" is not pages per second (0..100000000)",
+				    v);
 	}
 	if ((v = TAKE("touch"))) {
 		if (!parse_u64(v, 100, &u))
@@ -343,9 +353,11 @@ static bool d_sched(struct parser *p, struct kv *kvs, size_t n)
 
 	if ((v = TAKE("quantum")) && (!vh_sim_parse_duration(v, &s->quantum_ns) || !s->quantum_ns))
 		return fail(p, "quantum: \"%s\" is not a positive duration", v);
-	if ((v = TAKE("skew")) && (!vh_sim_parse_duration(v, &s->cosched_skew_ns) || !s->cosched_skew_ns))
+	if ((v = TAKE("skew")) &&
+	    (!vh_sim_parse_duration(v, &s->cosched_skew_ns) || !s->cosched_skew_ns))
 		return fail(p, "skew: \"%s\" is not a positive duration", v);
-	if ((v = TAKE("window")) && (!vh_sim_parse_duration(v, &s->limit_window_ns) || !s->limit_window_ns))
+	if ((v = TAKE("window")) &&
+	    (!vh_sim_parse_duration(v, &s->limit_window_ns) || !s->limit_window_ns))
 		return fail(p, "window: \"%s\" is not a positive duration", v);
 	return all_used(p, kvs, n, "sched");
 }
@@ -508,7 +520,9 @@ static bool d_at(struct parser *p, char **words, size_t nwords)
 			return false;
 		ev.kind = VH_SIM_EV_WORKLOAD;
 	} else {
-		return fail(p, "at: unknown action \"%s\" (start, stop, pause, resume, set, balloon, workload)",
+		return fail(p,
+			    "at: unknown action \"%s\" (start, stop, pause, resume, set, balloon, "
+			    "workload)",
 			    action);
 	}
 	if (!all_used(p, kvs, n, action))
@@ -556,8 +570,10 @@ static bool parse_line(struct parser *p, char *line)
 		if (n != 2)
 			return fail(p, "expected: %s VALUE", words[0]);
 		if (words[0][0] == 'd') {
-			if (!vh_sim_parse_duration(words[1], &p->sc->duration_ns) || !p->sc->duration_ns)
-				return fail(p, "duration: \"%s\" is not a positive duration", words[1]);
+			if (!vh_sim_parse_duration(words[1], &p->sc->duration_ns) ||
+			    !p->sc->duration_ns)
+				return fail(p, "duration: \"%s\" is not a positive duration",
+					    words[1]);
 			p->have_duration = true;
 		} else if (words[0][1] == 'a') {
 			if (!vh_sim_parse_duration(words[1], &p->sc->sample_interval_ns))
@@ -575,7 +591,8 @@ static bool parse_line(struct parser *p, char *line)
 		return d_sched(p, kvs, n - 1);
 	if (strcmp(words[0], "mem") == 0)
 		return d_mem(p, kvs, n - 1);
-	return fail(p, "unknown directive \"%s\" (host, sched, mem, vm, at, duration, sample, seed)",
+	return fail(p,
+		    "unknown directive \"%s\" (host, sched, mem, vm, at, duration, sample, seed)",
 		    words[0]);
 }
 
@@ -617,7 +634,8 @@ bool vh_sim_scenario_parse(const char *text, struct vh_sim_scenario *sc, char *e
 	}
 	for (size_t i = 0; i < sc->nevents; i++) {
 		if (sc->events[i].at_ns > sc->duration_ns) {
-			snprintf(err, errlen, "line %u: event at %llu ns is after the end (%llu ns)",
+			snprintf(err, errlen,
+				 "line %u: event at %llu ns is after the end (%llu ns)",
 				 sc->events[i].line, (unsigned long long)sc->events[i].at_ns,
 				 (unsigned long long)sc->duration_ns);
 			goto error;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vh-sim scenario files: a host, VMs with their controls and workload
  * models, changes at given times, and a duration.  The format is in
  * docs/vh-sim.md; parsing is strict and every error names the line. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Simulated pCPUs and vCPU workloads over the simulated platform (see
  * sim_cpu.h).  Each pCPU has one pending event: the end of what the
  * scheduler gave it, its vCPU's next workload event (halt, barrier), or a
@@ -161,7 +162,8 @@ static uint64_t natural_event(const struct sim_vcpu *u, uint64_t start)
 	case PH_SPIN:
 		if (u->svm->spin_limit == VH_SIM_SPIN_FOREVER)
 			return NEVER;
-		return start + (u->svm->spin_limit > u->spun_ns ? u->svm->spin_limit - u->spun_ns : 0);
+		return start +
+		       (u->svm->spin_limit > u->spun_ns ? u->svm->spin_limit - u->spun_ns : 0);
 	case PH_HALTED: return start;
 	}
 	return NEVER;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The simulated CPU side: pCPUs that run the scheduler's per-pCPU loop
  * (vh_sched_next) in deterministic event order over the simulated
  * platform's clock, and a workload model per vCPU, so that tests, the

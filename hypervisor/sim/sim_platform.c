@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The simulated platform (see sim_platform.h). */
 #include <stdio.h>
 #include <stdlib.h>

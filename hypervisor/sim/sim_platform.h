@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The simulated platform: a deterministic implementation of struct
  * vh_platform for unit tests, benchmarks and vh-sim.  Time only moves when
  * the caller advances it; memory is a host-side arena; guest mappings are

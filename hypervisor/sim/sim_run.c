@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The vh-sim engine: a scenario's host and VMs on the real core, pCPUs and
  * workloads from sim_cpu.c, guest memory writes and a balloon driver per
  * VM, the scenario's changes at their times, and a JSON report. */
@@ -316,7 +317,8 @@ static bool setup(struct run *r, char *err, size_t errlen)
 	struct vh_error verr;
 
 	if (!vh_sim_platform_init(&r->sp, sc->host.memory_bytes, sc->host.pcpus, sc->seed)) {
-		snprintf(err, errlen, "out of memory for %" PRIu64 " bytes of simulated host memory",
+		snprintf(err, errlen,
+			 "out of memory for %" PRIu64 " bytes of simulated host memory",
 			 sc->host.memory_bytes);
 		return false;
 	}
@@ -344,7 +346,8 @@ static bool setup(struct run *r, char *err, size_t errlen)
 		rv->vm = vh_vm_define(&r->h, &sc->vms[i].cfg, &verr);
 		r->sp.plat.unlock(&r->sp);
 		if (!rv->vm) {
-			snprintf(err, errlen, "vm \"%s\" refused: %s", sc->vms[i].cfg.name, verr.reason);
+			snprintf(err, errlen, "vm \"%s\" refused: %s", sc->vms[i].cfg.name,
+				 verr.reason);
 			return false;
 		}
 		if (!vh_sim_cpu_set_workload(r->cpu, rv->vm, &rv->workload)) {

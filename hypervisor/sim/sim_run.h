@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Runs a parsed scenario on the real core over the simulated platform and
  * reports per-VM and host counters as JSON (the engine behind vh-sim). */
 #ifndef VH_SIM_RUN_H

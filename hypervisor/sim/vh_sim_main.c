@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vh-sim: runs a scenario file on the real core over the simulated
  * platform and prints the counters as JSON (docs/vh-sim.md). */
 #include <errno.h>

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # packaging/debian against the rest of the tree, so there stays one list
 # and one version: Build-Depends are the [build] entries of
 # packaging/debian-packages.txt (less build-essential, which policy

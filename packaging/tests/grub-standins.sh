@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # grub_standins DIR: grub-probe and grub-mkrelpath in DIR, standing in for
 # grub-mkconfig's hooks (grub_probe, grub_mkrelpath): GRUB's device probing
 # needs a real disk, and these answer for a plain /dev/sda1.  Sourced by

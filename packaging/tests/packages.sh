@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The Debian packages, end to end on this machine (as root; run by
 # `scripts/check --packages`, which CI runs): they build from a clean
 # export with dpkg-buildpackage and lintian finds no error; apt installs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers for the libvhagent unit tests (agent_test.h). */
 #define _GNU_SOURCE
 #include "agent_test.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers for the libvhagent unit tests: private folders under the build
  * tree (the same file system the state folder would use, so fsync costs
  * are real), removed when a test passes. */

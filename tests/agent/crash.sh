@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Persistence and reconciliation, for real: kill -9 of the agent in the
 # middle of a stream of creates leaves no partial or corrupt record and
 # loses none that was acknowledged; a restarted agent adopts the VMs that

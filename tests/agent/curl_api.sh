@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # vhagent driven with curl against a real vh-hosted: images with curl -T
 # and a SHA-256, Prometheus metrics through promtool, HTTPS with the
 # self-signed certificate made at first start, bearer tokens made with

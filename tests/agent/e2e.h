@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* End-to-end tests of vhagent: a real vh-hosted on /dev/kvm and a real
  * agent (both from this build tree), driven over HTTP with libcurl.  No
  * mocks: what the tests see is what curl, vhctl and Ansible see.

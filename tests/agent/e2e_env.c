@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The e2e fixture (see e2e.h): processes, HTTP through libcurl, JSON. */
 #define _GNU_SOURCE
 #include "e2e.h"

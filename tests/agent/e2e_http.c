@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* HTTP conventions end to end: 404 and 405 with Allow, 413, 415, 431,
  * problem+json, HEAD, keep-alive, Idempotency-Key, slow and half-open
  * clients; credentials and roles over HTTPS; images. */

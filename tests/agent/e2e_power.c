@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Power (declarative, idempotent), reset, run-time controls with
  * admission control, balloon, statistics and the host, end to end. */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* /v1/vms end to end: define, read, list (filters, pages), patch (ETag,
  * If-Match, concurrent writers), delete; every refusal with its status,
  * stable code and field. */

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Faults the agent survives (docs/agent.md, "Faults"):
 #  - its state folder fills up (a 16 MiB ext4 file system on a loop
 #    device, mounted over <state>): creates, an offline PATCH, an image

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The agent's dependency arrows point down only (docs/agent.md, Files).
 # The route table (router.c) and the resource handlers (res_*.c) are the
 # top; every other file of agent/ (the transport, the protocol client and

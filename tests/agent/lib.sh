@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Helpers for vhagent's shell tests (sourced after tap.sh): a private run
 # folder tests/agent/runs/<name> with a real vh-hosted (its --images is
 # the agent's <state>/images) and a real vhagent on a private unix socket

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # vhagent under systemd's protocols, without systemd as PID 1:
 # systemd-socket-activate passes both listening sockets (FileDescriptorName
 # unix and https, as packaging/systemd's units do), and a notify socket

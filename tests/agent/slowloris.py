@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """A slowloris attack on vhagent for tests/agent/transport.sh.
 
 Holds --conns connections to the HTTPS port, spread over --sources

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The soak benchmark (bench/soak/soak.py) for a minute, as a test: three
 # workers create, start, read, stop and delete VMs through the REST API
 # while a poller reads the host, the counters and the listing; vh-hosted's

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The systemd units in packaging/systemd: `systemd-analyze verify` accepts
 # them with not a single warning (a unit that only parses with "ignoring"
 # lines fails here), they carry what the agent relies on (Type=notify,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Bearer tokens (agent/auth.h): create, check, revoke, list; wrong,
  * truncated and mixed tokens refused; what is stored; a second process
  * on the same state folder sees a new token within about a second. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vhagent's configuration (agent/config.h): defaults, every key, bad
  * values, unknown keys, file syntax with file:line in errors, listen
  * addresses, plain HTTP only on loopback, and a bad file changing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Idempotency keys: the first response is replayed, another body with
  * the same key is refused, a key in flight is busy, keys are scoped,
  * they expire and their number is bounded per caller. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Guest images (agent/images.h): streaming upload with SHA-256, replace,
  * digest mismatch and abort leave nothing, the size limit, name rules,
  * listing order, stat and delete, digests recomputed for stale or

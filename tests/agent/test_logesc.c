@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vh_log_escape and vh_log: a client's bytes never make a line of their
  * own in the log, and never reach a terminal as control bytes. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The route table: matching with path parameters, 404 against 405 with
  * Allow, HEAD as GET, the roles each operation needs, --routes. */
 #define _GNU_SOURCE

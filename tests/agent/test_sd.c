@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* systemd integration (agent/sd.h): notifications reach NOTIFY_SOCKET,
  * the watchdog interval is read, sockets passed with names are found,
  * and logs go to the journal or to stderr as documented.  The journal is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The crash-safe record store (agent/store.h): round trips, key rules,
  * the format version, listing order and leftovers, quarantine, threads,
  * and a child SIGKILLed at random instants while it writes: no record is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* TLS material (agent/tls.h): the key and self-signed certificate are made
  * once, the key is private and matches, the certificate is a leaf (not a
  * CA) valid for a year that verifies as its own anchor for localhost,
@@ -245,8 +246,8 @@ static int write_old_agent_cert(const char *path, EVP_PKEY *key, long span)
 		 X509_gmtime_adj(X509_getm_notAfter(c), span - 3600) && X509_set_pubkey(c, key) &&
 		 X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC, (const unsigned char *)"vh", -1,
 					    -1, 0) &&
-		 X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"localhost",
-					    -1, -1, 0) &&
+		 X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+					    (const unsigned char *)"localhost", -1, -1, 0) &&
 		 X509_set_issuer_name(c, n);
 
 	if (ok) {

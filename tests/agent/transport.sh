@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # vhagent's transport under attack, against agents with no hypervisor
 # behind them (/healthz answers without one; no /dev/kvm needed):
 # - idle connections timed out and then closed by the client leave no

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The Ansible collection vh.hypervisor (packaging/ansible) against the real
 # stack: two vh-hosted + vhagent pairs from this build stand for two hosts
 # (host1 reached over the agent's unix socket, host2 over HTTPS with a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Prints what libvhapi produces, one "SchemaName JSON" line each, for
  * tests/api/openapi_lint.sh to validate against api/openapi.yaml
  * (lint-openapi --instances): the contract and the library cannot drift
@@ -19,7 +20,8 @@ static void emit(const char *schema, struct json_object *o)
 		return;
 	}
 	printf("%s %s\n", schema,
-	       json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	       json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+						     JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
 
@@ -36,7 +38,8 @@ static void define(const char *body, struct vh_vm_config *c, uint64_t *balloon)
 	json_object_put(o);
 }
 
-static struct vh_proto_vm_info info_of(const struct vh_vm_config *c, uint32_t state, uint64_t balloon)
+static struct vh_proto_vm_info info_of(const struct vh_vm_config *c, uint32_t state,
+				       uint64_t balloon)
 {
 	struct vh_proto_vm_info i;
 
@@ -152,7 +155,8 @@ int main(void)
 		struct vh_api_problem p;
 		struct json_object *o = NULL;
 		struct vh_api_problem q;
-		vh_api_fail(&p, (enum vh_api_code)code, code % 2 ? "cpu.shares" : "", "detail %d", code);
+		vh_api_fail(&p, (enum vh_api_code)code, code % 2 ? "cpu.shares" : "", "detail %d",
+			    code);
 		char *text = vh_api_problem_json(&p, code % 3 ? "/v1/vms/web1" : NULL);
 		if (!text || vh_api_parse(text, strlen(text), &o, &q)) {
 			fprintf(stderr, "api_samples: problem %d does not read back\n", code);

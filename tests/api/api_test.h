@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by the libvhapi tests. */
 #ifndef VH_API_TEST_H
 #define VH_API_TEST_H

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # vhagent and vhctl link only the protocol library (libvhproto.a: codec,
 # message table, VM configuration checks, resource presets, errors and
 # string helpers), never the rest of the hypervisor (docs/ARCHITECTURE.md,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # api/openapi.yaml passes api/lint-openapi, and the lint catches each kind
 # of fault on purpose-broken copies (so it cannot pass silently), and its
 # --routes cross-check reports operations missing on either side.

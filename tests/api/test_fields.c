@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The field readers: types and ranges checked, the field named. */
 #include "api_test.h"
 

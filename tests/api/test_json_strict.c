@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vh_api_parse: exactly one strict JSON value, nothing json-c lets
  * through by default (trailing data, duplicate keys, NaN, clamped
  * integers, lax numbers, raw control characters, invalid UTF-8). */
@@ -10,12 +11,32 @@
 VH_TEST(json_strict, accepts_valid_documents)
 {
 	static const char *const ok[] = {
-		"{}", "[]", "{\"a\":1}", " \n\t{\"a\":[1,2,{\"b\":null}]}\r\n ", "1", "-0", "0",
-		"\"x\"", "true", "null", "-12.5e-3", "1E5", "0.5", "{\"a\":{\"a\":{\"a\":1}}}",
-		"{\"a\":1,\"b\":{\"a\":2}}", "[{\"k\":1},{\"k\":2}]",
-		"\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"", "\"\\ud83d\\ude00 \\u00e9 \\\" \\\\ \\/\"",
-		"18446744073709551615", "-9223372036854775808", "1E+2", "-0.0e-0", "[1e-400]", "0e0",
-		"{\"x\\\\\":1,\"x\":2}", "[\"\\\\u0000\"]",
+		"{}",
+		"[]",
+		"{\"a\":1}",
+		" \n\t{\"a\":[1,2,{\"b\":null}]}\r\n ",
+		"1",
+		"-0",
+		"0",
+		"\"x\"",
+		"true",
+		"null",
+		"-12.5e-3",
+		"1E5",
+		"0.5",
+		"{\"a\":{\"a\":{\"a\":1}}}",
+		"{\"a\":1,\"b\":{\"a\":2}}",
+		"[{\"k\":1},{\"k\":2}]",
+		"\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"",
+		"\"\\ud83d\\ude00 \\u00e9 \\\" \\\\ \\/\"",
+		"18446744073709551615",
+		"-9223372036854775808",
+		"1E+2",
+		"-0.0e-0",
+		"[1e-400]",
+		"0e0",
+		"{\"x\\\\\":1,\"x\":2}",
+		"[\"\\\\u0000\"]",
 	};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		struct vh_api_problem p;
@@ -101,7 +122,8 @@ VH_TEST(json_strict, refuses_what_json_c_lets_through)
 		VH_EXPECT(o == NULL);
 		EXPECT_PROBLEM(p, VH_API_BAD_JSON, "");
 		if (!strstr(p.detail, bad[i].why))
-			VH_FAIL("%s: detail \"%s\" lacks \"%s\"", bad[i].text, p.detail, bad[i].why);
+			VH_FAIL("%s: detail \"%s\" lacks \"%s\"", bad[i].text, p.detail,
+				bad[i].why);
 	}
 }
 
@@ -116,7 +138,8 @@ VH_TEST(json_strict, duplicate_key_names_its_offset)
 
 VH_TEST(json_strict, same_key_in_sibling_objects_is_fine)
 {
-	struct json_object *o = API_JSON("[{\"a\":1,\"b\":2},{\"a\":3,\"b\":4},{\"a\":{\"a\":{\"a\":5}}}]");
+	struct json_object *o =
+	    API_JSON("[{\"a\":1,\"b\":2},{\"a\":3,\"b\":4},{\"a\":{\"a\":{\"a\":5}}}]");
 
 	VH_EXPECT_EQ(json_object_array_length(o), (size_t)3);
 	json_object_put(o);
@@ -130,8 +153,10 @@ VH_TEST(json_strict, nesting_depth_is_sixteen)
 	struct json_object *o;
 	size_t n = 0;
 
-	snprintf(ok, sizeof(ok), "%.*s1%.*s", 16, "[[[[[[[[[[[[[[[[[[[[", 16, "]]]]]]]]]]]]]]]]]]]]");
-	snprintf(deep, sizeof(deep), "%.*s1%.*s", 17, "[[[[[[[[[[[[[[[[[[[[", 17, "]]]]]]]]]]]]]]]]]]]]");
+	snprintf(ok, sizeof(ok), "%.*s1%.*s", 16, "[[[[[[[[[[[[[[[[[[[[", 16,
+		 "]]]]]]]]]]]]]]]]]]]]");
+	snprintf(deep, sizeof(deep), "%.*s1%.*s", 17, "[[[[[[[[[[[[[[[[[[[[", 17,
+		 "]]]]]]]]]]]]]]]]]]]]");
 	VH_ASSERT_EQ(api_parse(ok, &o, &p), 0);
 	json_object_put(o);
 	VH_ASSERT_EQ(api_parse(deep, &o, &p), -1);
@@ -214,7 +239,8 @@ VH_TEST(json_strict, many_keys)
 	n = 0;
 	n += (size_t)snprintf(s + n, cap - n, "{");
 	for (int i = 0; i < 20000; i++)
-		n += (size_t)snprintf(s + n, cap - n, "%s\"k%d\":%d", i ? "," : "", i < 19999 ? i : 0, i);
+		n += (size_t)snprintf(s + n, cap - n, "%s\"k%d\":%d", i ? "," : "",
+				      i < 19999 ? i : 0, i);
 	snprintf(s + n, cap - n, "}");
 	VH_ASSERT_EQ(api_parse(s, &o, &p), -1);
 	VH_EXPECT(strstr(p.detail, "duplicate key \"k0\"") != NULL);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Problem details: codes, statuses, the JSON shape, and the hypervisor's
  * errors in the API's vocabulary. */
 #include "api_test.h"
@@ -86,7 +87,8 @@ VH_TEST(problem, json_shape)
 	struct json_object *o = NULL;
 	char *s;
 
-	vh_api_fail(&p, VH_API_INVALID_FIELD, "cpu.shares", "cpu.shares: must be low, normal, high");
+	vh_api_fail(&p, VH_API_INVALID_FIELD, "cpu.shares",
+		    "cpu.shares: must be low, normal, high");
 	s = vh_api_problem_json(&p, "/v1/vms/web1");
 	VH_ASSERT(s != NULL);
 	VH_ASSERT_EQ(vh_api_parse(s, strlen(s), &o, &q), 0);
@@ -124,12 +126,14 @@ VH_TEST(problem, hostile_detail_stays_valid_json)
 	struct json_object *o = NULL;
 	char *s;
 
-	snprintf(p.detail, sizeof(p.detail), "quote \" backslash \\ ctl \x01 bad \xff\xfe cut \xe2\x82");
+	snprintf(p.detail, sizeof(p.detail),
+		 "quote \" backslash \\ ctl \x01 bad \xff\xfe cut \xe2\x82");
 	snprintf(p.field, sizeof(p.field), "f\"\n\xc3");
 	s = vh_api_problem_json(&p, "/v1/vms/\xff");
 	VH_ASSERT(s != NULL);
 	VH_ASSERT_EQ(vh_api_parse(s, strlen(s), &o, &q), 0);
-	VH_EXPECT(strstr(json_object_get_string(member(o, "detail")), "quote \" backslash \\") != NULL);
+	VH_EXPECT(strstr(json_object_get_string(member(o, "detail")), "quote \" backslash \\") !=
+		  NULL);
 	VH_EXPECT_STREQ(json_object_get_string(member(o, "field")), "f\"\n?");
 	VH_EXPECT_STREQ(json_object_get_string(member(o, "instance")), "/v1/vms/?");
 	json_object_put(o);

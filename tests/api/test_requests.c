@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The power and token request bodies: what each accepts, and that every
  * refusal names its field. */
 #include "api_test.h"

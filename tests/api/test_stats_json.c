@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Statistics and the host as JSON. */
 #include "api/api_internal.h"
 #include "api_test.h"

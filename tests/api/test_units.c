@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Sizes and rates as typed on vhctl's command line. */
 #include "api_test.h"
 

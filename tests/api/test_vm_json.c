@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Identifiers (uuids, names, path segments, states) and the VM resource
  * as JSON from the hypervisor's replies. */
 #include "api_test.h"
@@ -34,8 +35,10 @@ VH_TEST(ids, uuid_format_and_parse)
 
 VH_TEST(ids, names)
 {
-	static const char *const ok[] = { "a", "web1", "Web-1.prod_2", "0", "9.9",
-					  "a23456789012345678901234567890123456789012345678901234567890123" };
+	static const char *const ok[] = {
+		"a", "web1", "Web-1.prod_2",
+		"0", "9.9",  "a23456789012345678901234567890123456789012345678901234567890123"
+	};
 	static const char *const bad[] = {
 		"", ".", "..", ".a", "-a", "_a", "a/b", "a b", "a\\b", "caf\xc3\xa9", "a:b", "a%2f",
 		"a234567890123456789012345678901234567890123456789012345678901234",
@@ -110,14 +113,15 @@ static struct vh_proto_vm_info sample_info(void)
 	uint64_t b;
 
 	memset(&i, 0, sizeof(i));
-	VH_ASSERT_EQ(api_create("{\"name\":\"web1\",\"uuid\":\"deadbeef-0001-4abc-8000-123456789abc\","
-				"\"vcpus\":2,\"memory_mib\":256,\"cpu\":{\"shares\":\"high\","
-				"\"reservation_mhz\":500},\"memory\":{\"reservation_mib\":128,"
-				"\"limit_mib\":200},\"boot\":{\"kernel\":\"spinner.elf\","
-				"\"modules\":[{\"image\":\"m\",\"cmdline\":\"c\"}]},"
-				"\"devices\":[\"uart16550\",\"balloon\"]}",
-				&i.config, &b, &p),
-		     0);
+	VH_ASSERT_EQ(
+	    api_create("{\"name\":\"web1\",\"uuid\":\"deadbeef-0001-4abc-8000-123456789abc\","
+		       "\"vcpus\":2,\"memory_mib\":256,\"cpu\":{\"shares\":\"high\","
+		       "\"reservation_mhz\":500},\"memory\":{\"reservation_mib\":128,"
+		       "\"limit_mib\":200},\"boot\":{\"kernel\":\"spinner.elf\","
+		       "\"modules\":[{\"image\":\"m\",\"cmdline\":\"c\"}]},"
+		       "\"devices\":[\"uart16550\",\"balloon\"]}",
+		       &i.config, &b, &p),
+	    0);
 	i.summary.id = 7;
 	i.summary.state = VH_VM_RUNNING;
 	memcpy(i.summary.uuid, i.config.uuid, 16);
@@ -140,16 +144,17 @@ VH_TEST(vm_json, resource)
 	struct json_object *j = vh_api_vm_to_json(&i);
 
 	VH_ASSERT(j != NULL);
-	VH_EXPECT_STREQ(api_str(j),
-			"{\"name\":\"web1\",\"uuid\":\"deadbeef-0001-4abc-8000-123456789abc\","
-			"\"vcpus\":2,\"memory_mib\":256,"
-			"\"cpu\":{\"shares\":\"high\",\"reservation_mhz\":500,\"limit_mhz\":null},"
-			"\"memory\":{\"shares\":\"normal\",\"reservation_mib\":128,\"limit_mib\":200},"
-			"\"cosched\":\"relaxed\","
-			"\"boot\":{\"kernel\":\"spinner.elf\",\"cmdline\":\"\","
-			"\"modules\":[{\"image\":\"m\",\"cmdline\":\"c\"}]},"
-			"\"devices\":[\"uart16550\",\"balloon\"],\"balloon\":{\"target_mib\":32},"
-			"\"state\":\"running\",\"state_changes\":3,\"boot_generation\":2}");
+	VH_EXPECT_STREQ(
+	    api_str(j),
+	    "{\"name\":\"web1\",\"uuid\":\"deadbeef-0001-4abc-8000-123456789abc\","
+	    "\"vcpus\":2,\"memory_mib\":256,"
+	    "\"cpu\":{\"shares\":\"high\",\"reservation_mhz\":500,\"limit_mhz\":null},"
+	    "\"memory\":{\"shares\":\"normal\",\"reservation_mib\":128,\"limit_mib\":200},"
+	    "\"cosched\":\"relaxed\","
+	    "\"boot\":{\"kernel\":\"spinner.elf\",\"cmdline\":\"\","
+	    "\"modules\":[{\"image\":\"m\",\"cmdline\":\"c\"}]},"
+	    "\"devices\":[\"uart16550\",\"balloon\"],\"balloon\":{\"target_mib\":32},"
+	    "\"state\":\"running\",\"state_changes\":3,\"boot_generation\":2}");
 	json_object_put(j);
 }
 
@@ -179,13 +184,14 @@ VH_TEST(vm_json, summary)
 	struct json_object *j = vh_api_vm_summary_to_json(&i.summary);
 
 	VH_ASSERT(j != NULL);
-	VH_EXPECT_STREQ(api_str(j),
-			"{\"name\":\"web1\",\"uuid\":\"deadbeef-0001-4abc-8000-123456789abc\","
-			"\"vcpus\":2,\"memory_mib\":256,"
-			"\"cpu\":{\"shares\":\"high\",\"reservation_mhz\":500,\"limit_mhz\":null},"
-			"\"memory\":{\"shares\":\"normal\",\"reservation_mib\":128,\"limit_mib\":200},"
-			"\"cosched\":\"relaxed\",\"balloon\":{\"target_mib\":32},"
-			"\"state\":\"running\",\"state_changes\":3,\"boot_generation\":2}");
+	VH_EXPECT_STREQ(
+	    api_str(j),
+	    "{\"name\":\"web1\",\"uuid\":\"deadbeef-0001-4abc-8000-123456789abc\","
+	    "\"vcpus\":2,\"memory_mib\":256,"
+	    "\"cpu\":{\"shares\":\"high\",\"reservation_mhz\":500,\"limit_mhz\":null},"
+	    "\"memory\":{\"shares\":\"normal\",\"reservation_mib\":128,\"limit_mib\":200},"
+	    "\"cosched\":\"relaxed\",\"balloon\":{\"target_mib\":32},"
+	    "\"state\":\"running\",\"state_changes\":3,\"boot_generation\":2}");
 	json_object_put(j);
 	/* A name that fills its field is still read within it. */
 	memset(i.summary.name, 'n', sizeof(i.summary.name));

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The VM object from JSON: create with defaults, every member's errors
  * naming the field, merge patches, and the persisted form round-tripping
  * exactly. */
@@ -57,23 +58,25 @@ VH_TEST(vm_model, every_member)
 	struct vh_api_problem p;
 	uint64_t balloon;
 
-	VH_ASSERT_EQ(api_create("{\"name\":\"db-2.prod_x\",\"uuid\":\"0123456789ABCDEF0123456789abcdef\"}",
-				&c, &balloon, &p),
-		     -1);
+	VH_ASSERT_EQ(
+	    api_create("{\"name\":\"db-2.prod_x\",\"uuid\":\"0123456789ABCDEF0123456789abcdef\"}",
+		       &c, &balloon, &p),
+	    -1);
 	EXPECT_PROBLEM(p, VH_API_INVALID_FIELD, "uuid");
-	VH_ASSERT_EQ(api_create("{\"name\":\"db-2.prod_x\","
-				"\"uuid\":\"01234567-89AB-cdef-0123-456789abcdef\","
-				"\"vcpus\":64,\"memory_mib\":1048576,"
-				"\"cpu\":{\"shares\":1000000,\"reservation_mhz\":10,\"limit_mhz\":20},"
-				"\"memory\":{\"shares\":\"low\",\"reservation_mib\":0,\"limit_mib\":4096},"
-				"\"cosched\":\"strict\","
-				"\"boot\":{\"kernel\":\"k.elf\",\"cmdline\":\"console=ttyS0 x=\\\"y\\\"\","
-				"\"modules\":[{\"image\":\"initrd.img\",\"cmdline\":\"a b\"},"
-				"{\"image\":\"m2\"}]},"
-				"\"devices\":[\"balloon\",\"uart16550\",\"fw_cfg\",\"debug_exit\"],"
-				"\"balloon\":{\"target_mib\":512}}",
-				&c, &balloon, &p),
-		     0);
+	VH_ASSERT_EQ(
+	    api_create("{\"name\":\"db-2.prod_x\","
+		       "\"uuid\":\"01234567-89AB-cdef-0123-456789abcdef\","
+		       "\"vcpus\":64,\"memory_mib\":1048576,"
+		       "\"cpu\":{\"shares\":1000000,\"reservation_mhz\":10,\"limit_mhz\":20},"
+		       "\"memory\":{\"shares\":\"low\",\"reservation_mib\":0,\"limit_mib\":4096},"
+		       "\"cosched\":\"strict\","
+		       "\"boot\":{\"kernel\":\"k.elf\",\"cmdline\":\"console=ttyS0 x=\\\"y\\\"\","
+		       "\"modules\":[{\"image\":\"initrd.img\",\"cmdline\":\"a b\"},"
+		       "{\"image\":\"m2\"}]},"
+		       "\"devices\":[\"balloon\",\"uart16550\",\"fw_cfg\",\"debug_exit\"],"
+		       "\"balloon\":{\"target_mib\":512}}",
+		       &c, &balloon, &p),
+	    0);
 	static const uint8_t uuid[16] = { 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
 					  0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef };
 	VH_EXPECT_MEMEQ(c.uuid, uuid, 16);
@@ -181,7 +184,8 @@ static const struct {
 	{ "{\"name\":\"a\",\"boot\":{\"modules\":[{\"image\":\"x\",\"cmdline\":1}]}}",
 	  VH_API_INVALID_FIELD, "boot.modules[0].cmdline" },
 	{ "{\"name\":\"a\",\"boot\":{\"modules\":[{\"image\":\"1\"},{\"image\":\"2\"},"
-	  "{\"image\":\"3\"},{\"image\":\"4\"},{\"image\":\"5\"},{\"image\":\"6\"},{\"image\":\"7\"},"
+	  "{\"image\":\"3\"},{\"image\":\"4\"},{\"image\":\"5\"},{\"image\":\"6\"},{\"image\":"
+	  "\"7\"},"
 	  "{\"image\":\"8\"},{\"image\":\"9\"}]}}",
 	  VH_API_INVALID_FIELD, "boot.modules" },
 	{ "{\"name\":\"a\",\"devices\":\"uart16550\"}", VH_API_INVALID_FIELD, "devices" },
@@ -235,9 +239,10 @@ VH_TEST(vm_model, limits_at_the_edges)
 	VH_EXPECT_EQ(api_create("{\"name\":\"a\",\"cpu\":{\"reservation_mhz\":9007199254740991}}",
 				&c, &balloon, &p),
 		     0);
-	VH_EXPECT_EQ(api_create("{\"name\":\"a\",\"cpu\":{\"reservation_mhz\":500,\"limit_mhz\":500}}",
-				&c, &balloon, &p),
-		     0);
+	VH_EXPECT_EQ(
+	    api_create("{\"name\":\"a\",\"cpu\":{\"reservation_mhz\":500,\"limit_mhz\":500}}", &c,
+		       &balloon, &p),
+	    0);
 	VH_EXPECT_EQ(api_create("{\"name\":\"a\",\"memory_mib\":128,"
 				"\"memory\":{\"reservation_mib\":128,\"limit_mib\":128}}",
 				&c, &balloon, &p),
@@ -247,8 +252,8 @@ VH_TEST(vm_model, limits_at_the_edges)
 	/* 1000 is a custom value, not "normal". */
 	VH_EXPECT_EQ(api_create("{\"name\":\"a\",\"cpu\":{\"shares\":1000}}", &c, &balloon, &p), 0);
 	VH_EXPECT_EQ((int)c.cpu.shares.level, (int)VH_SHARES_CUSTOM);
-	VH_EXPECT_EQ(api_create("{\"name\":\"a\",\"balloon\":{\"target_mib\":64}}", &c, &balloon, &p),
-		     0);
+	VH_EXPECT_EQ(
+	    api_create("{\"name\":\"a\",\"balloon\":{\"target_mib\":64}}", &c, &balloon, &p), 0);
 	VH_EXPECT_EQ(balloon, 64ull);
 	VH_EXPECT_EQ(api_create("{\"name\":\"a\",\"balloon\":{\"target_mib\":null}}", &c, &balloon,
 				&p),
@@ -261,7 +266,8 @@ VH_TEST(vm_model, limits_at_the_edges)
 	VH_EXPECT_EQ(strlen(c.name), 63u);
 	VH_EXPECT_EQ(api_create("{\"name\":\"a\",\"devices\":[]}", &c, &balloon, &p), 0);
 	VH_EXPECT_EQ(c.ndevices, 0u);
-	VH_EXPECT_EQ(api_create("{\"name\":\"a\",\"boot\":{\"kernel\":\"\"}}", &c, &balloon, &p), 0);
+	VH_EXPECT_EQ(api_create("{\"name\":\"a\",\"boot\":{\"kernel\":\"\"}}", &c, &balloon, &p),
+		     0);
 	VH_EXPECT_STREQ(c.boot.kernel, "");
 }
 
@@ -308,14 +314,15 @@ VH_TEST(vm_model, shares_json)
 {
 	struct vh_api_problem p;
 	struct vh_shares s;
-	struct json_object *o = API_JSON("[\"low\",\"normal\",\"high\",1,1000000,0,1000001,\"Low\",null,"
-					 "18446744073709551616]");
+	struct json_object *o =
+	    API_JSON("[\"low\",\"normal\",\"high\",1,1000000,0,1000001,\"Low\",null,"
+		     "18446744073709551616]");
 	static const int want[] = { 0, 0, 0, 0, 0, -1, -1, -1, -1, -1 };
 	static const char *const back[] = { "\"low\"", "\"normal\"", "\"high\"", "1", "1000000" };
 
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		VH_EXPECT_EQ(vh_api_shares_from_json(json_object_array_get_idx(o, i), "memory.shares",
-						     &s, &p),
+		VH_EXPECT_EQ(vh_api_shares_from_json(json_object_array_get_idx(o, i),
+						     "memory.shares", &s, &p),
 			     want[i]);
 		if (want[i]) {
 			EXPECT_PROBLEM(p, VH_API_INVALID_FIELD, "memory.shares");
@@ -366,7 +373,8 @@ VH_TEST(vm_patch, merge_changes_only_what_is_named)
 
 	/* null removes the limit: unlimited. */
 	r = patch("{\"name\":\"a\",\"cpu\":{\"limit_mhz\":900},\"memory\":{\"limit_mib\":32}}",
-		  "{\"cpu\":{\"limit_mhz\":null},\"memory\":{\"limit_mib\":null,\"shares\":2}}", true);
+		  "{\"cpu\":{\"limit_mhz\":null},\"memory\":{\"limit_mib\":null,\"shares\":2}}",
+		  true);
 	VH_ASSERT_EQ(r.rc, 0);
 	VH_EXPECT_EQ(r.what, VH_API_PATCH_CPU | VH_API_PATCH_MEM);
 	VH_EXPECT_EQ(r.c.cpu.limit_mhz, VH_UNLIMITED);
@@ -424,11 +432,12 @@ VH_TEST(vm_patch, offline_members_while_running)
 		VH_EXPECT(r.what & VH_API_PATCH_OFFLINE);
 	}
 	/* Sending back unchanged offline members is no change at all. */
-	struct patched r = patch(example,
-				 "{\"name\":\"web1\",\"vcpus\":2,\"memory_mib\":256,"
-				 "\"boot\":{\"kernel\":\"spinner.elf\",\"cmdline\":\"\",\"modules\":[]},"
-				 "\"devices\":[\"uart16550\",\"debug_exit\"],\"cosched\":\"relaxed\"}",
-				 true);
+	struct patched r =
+	    patch(example,
+		  "{\"name\":\"web1\",\"vcpus\":2,\"memory_mib\":256,"
+		  "\"boot\":{\"kernel\":\"spinner.elf\",\"cmdline\":\"\",\"modules\":[]},"
+		  "\"devices\":[\"uart16550\",\"debug_exit\"],\"cosched\":\"relaxed\"}",
+		  true);
 	VH_EXPECT_EQ(r.rc, 0);
 	VH_EXPECT_EQ(r.what, 0u);
 }
@@ -444,13 +453,15 @@ VH_TEST(vm_patch, refusals)
 		{ "null", VH_API_INVALID_FIELD, "" },
 		{ "{\"name\":null}", VH_API_INVALID_FIELD, "name" },
 		{ "{\"uuid\":null}", VH_API_INVALID_FIELD, "uuid" },
-		{ "{\"uuid\":\"11111111-2222-3333-4444-555555555555\"}", VH_API_INVALID_FIELD, "uuid" },
+		{ "{\"uuid\":\"11111111-2222-3333-4444-555555555555\"}", VH_API_INVALID_FIELD,
+		  "uuid" },
 		{ "{\"state\":\"stopped\"}", VH_API_INVALID_FIELD, "state" },
 		{ "{\"cpu\":{\"limit_mhz\":100}}", VH_API_INVALID_FIELD, "cpu.reservation_mhz" },
 		{ "{\"memory\":{\"reservation_mib\":300}}", VH_API_INVALID_FIELD,
 		  "memory.reservation_mib" },
 		{ "{\"memory_mib\":64}", VH_API_INVALID_FIELD, "memory.reservation_mib" },
-		{ "{\"balloon\":{\"target_mib\":257}}", VH_API_INVALID_FIELD, "balloon.target_mib" },
+		{ "{\"balloon\":{\"target_mib\":257}}", VH_API_INVALID_FIELD,
+		  "balloon.target_mib" },
 		{ "{\"cpu\":{\"bogus\":1}}", VH_API_INVALID_FIELD, "cpu.bogus" },
 		{ "{\"boot\":{\"modules\":[{\"image\":\"ok\",\"x\":1}]}}", VH_API_INVALID_FIELD,
 		  "boot.modules[0].x" },
@@ -526,12 +537,13 @@ VH_TEST(vm_model, config_json_shape)
 
 	VH_ASSERT_EQ(api_create(example, &c, &b, &p), 0);
 	j = vh_api_vm_config_to_json(&c, b);
-	VH_EXPECT_STREQ(api_str(j),
-			"{\"name\":\"web1\",\"vcpus\":2,\"memory_mib\":256,"
-			"\"cpu\":{\"shares\":\"high\",\"reservation_mhz\":500,\"limit_mhz\":null},"
-			"\"memory\":{\"shares\":\"normal\",\"reservation_mib\":128,\"limit_mib\":null},"
-			"\"cosched\":\"relaxed\","
-			"\"boot\":{\"kernel\":\"spinner.elf\",\"cmdline\":\"\",\"modules\":[]},"
-			"\"devices\":[\"uart16550\",\"debug_exit\"],\"balloon\":{\"target_mib\":null}}");
+	VH_EXPECT_STREQ(
+	    api_str(j),
+	    "{\"name\":\"web1\",\"vcpus\":2,\"memory_mib\":256,"
+	    "\"cpu\":{\"shares\":\"high\",\"reservation_mhz\":500,\"limit_mhz\":null},"
+	    "\"memory\":{\"shares\":\"normal\",\"reservation_mib\":128,\"limit_mib\":null},"
+	    "\"cosched\":\"relaxed\","
+	    "\"boot\":{\"kernel\":\"spinner.elf\",\"cmdline\":\"\",\"modules\":[]},"
+	    "\"devices\":[\"uart16550\",\"debug_exit\"],\"balloon\":{\"target_mib\":null}}");
 	json_object_put(j);
 }

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Boots the kernel in Bochs with VT-x emulated, through GRUB from the ISO
 # that make builds, and checks what it printed on COM1.  Then proves the
 # failure path: a kernel that stops with a failure status must fail the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The chaos guest (tests/guests/chaos.c) under VT-x in Bochs: one boot,
 # one pCPU, the seeds of the regression set and one random seed (each
 # printed in its TAP line, so a failure is replayed with that seed: see

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # VM exits in Bochs (1 CPU, 50 MHz, clock sync=none: one TSC tick per
 # instruction), the cost of the common ones and what their short path
 # must not lose:

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The test guests under VT-x in Bochs (2 CPUs, 50 MHz emulated clock):
 #  - the SMP guest starts its second vCPU through the local APIC model
 #    (INIT-SIPI-SIPI) and each vCPU sees its own APIC id in the APIC and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The kernel's platform bring-up in Bochs: with 1 and 2 emulated CPUs it
 # finds the CPUs in the ACPI MADT, calibrates the TSC against the PIT
 # (Bochs with ips=1000000 and sync=none runs the TSC at about 1 MHz),

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # VT-x in Bochs: guests run in VMX non-root under the core's scheduler.
 #  - a Multiboot guest (spinner) is loaded from a module, detects vh by
 #    CPUID, prints through the UART model (also by REP OUTSB), reads

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Boots the kernel with qemu-system-x86_64 -kernel (TCG): the Multiboot
 # a.out address fields let QEMU load a 64-bit ELF.  Checks the banner, the
 # command line, and that faults and failure statuses fail the harness.

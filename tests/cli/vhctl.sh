@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # vhctl against a real vhagent on a real vh-hosted (/dev/kvm): every
 # command, in tables and with -o json, each error exit (usage, not
 # found, conflict, auth, cannot connect, server error), the settings

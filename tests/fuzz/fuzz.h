@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What every libFuzzer harness here shares.  A harness defines FUZZ_NAME
  * before including this; die() reports a broken property under that name
  * and aborts, so libFuzzer keeps the input that broke it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer harness for vhagent's token records (agent/auth.c): each
  * input, up to its first NUL byte, is written as the token record
  * tokens/00000000 of a state folder that also holds one good token, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer harness for vhagent's configuration file parser
  * (agent/config.c): each input is written as a file and read with
  * vh_agent_config_load, the way the agent reads /etc/vh/agent.conf at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer harness for libvhapi: what vhagent does with a request body
  * and its path and query strings, before anything reaches the hypervisor.
  *
@@ -41,8 +42,8 @@ static struct json_object *reparse(struct json_object *o, const char *what)
 
 	if (!o)
 		die("%s: NULL", what);
-	s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
-					      &n);
+	s = json_object_to_json_string_length(
+	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
 	if (vh_api_parse(s, n, &back, &p))
 		die("%s: our own output %s does not parse: %s", what, s, p.detail);
 	return back;
@@ -154,10 +155,12 @@ static void check_patch(struct json_object *body, bool running)
 		die("vm_patch accepted what the core refuses: %s", err.reason);
 	if (running && (what & VH_API_PATCH_OFFLINE))
 		die("a patch changed offline members of a running VM");
-	if (what & ~(VH_API_PATCH_CPU | VH_API_PATCH_MEM | VH_API_PATCH_BALLOON | VH_API_PATCH_OFFLINE))
+	if (what &
+	    ~(VH_API_PATCH_CPU | VH_API_PATCH_MEM | VH_API_PATCH_BALLOON | VH_API_PATCH_OFFLINE))
 		die("unknown bits in what: %#x", what);
 	if (!(what & VH_API_PATCH_OFFLINE) &&
-	    (strcmp(c.name, before.name) || c.vcpus != before.vcpus || c.memory_mib != before.memory_mib))
+	    (strcmp(c.name, before.name) || c.vcpus != before.vcpus ||
+	     c.memory_mib != before.memory_mib))
 		die("offline members changed without VH_API_PATCH_OFFLINE");
 	if (!(what & VH_API_PATCH_BALLOON) && balloon != balloon_before)
 		die("the balloon changed without VH_API_PATCH_BALLOON");

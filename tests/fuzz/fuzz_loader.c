@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer harness for the guest loaders (hypervisor/loader/): ELF32,
  * ELF64 and a.out-kludge Multiboot images and raw binaries, through
  * vh_loader_load, the entry both backends call after powering a VM on,

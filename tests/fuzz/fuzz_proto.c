@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer harness for the control-protocol dispatcher.
  *
  * Each input builds a fresh host on the simulated platform with three VMs
@@ -250,7 +251,8 @@ static void read_entries(const struct vh_proto_reply *r, const struct vh_proto_r
 			break;
 		}
 		if (rc != VH_OK)
-			die("entry %u of a %s reply does not read", i, vh_proto_type_name(r->hdr.type));
+			die("entry %u of a %s reply does not read", i,
+			    vh_proto_type_name(r->hdr.type));
 		if (paged) {
 			if (id <= prev || id < rq->u.page.start_id)
 				die("page entry %u has id %u after %u (start_id %u)", i, id, prev,
@@ -317,8 +319,8 @@ static void one_message(struct vh_sim_platform *sp, struct vh_host *h, const uin
 			die("error reply without a reason");
 		snap_take(sp, h, &after);
 		if (after.len != before.len || memcmp(after.b, before.b, before.len))
-			die("a refused %s request changed the host: %s", vh_proto_type_name(rq.type),
-			    r.u.error.reason);
+			die("a refused %s request changed the host: %s",
+			    vh_proto_type_name(rq.type), r.u.error.reason);
 	}
 	check_reservations(h);
 	/* Time passes between requests; the memory manager does its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Writes the seed corpus of fuzz_proto: valid messages of every type,
  * addressed every way, and sequences that walk a VM through its life,
  * each prefixed with the reply-buffer byte fuzz_proto.c expects.  Built

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # seeds.sh SRCDIR NAME: the seed folders of fuzz target NAME, for `make
 # fuzz` and smoke.sh (generated ones under the build directory, checked-in
 # ones under SRCDIR).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Every libFuzzer harness (tests/fuzz/Makefile.inc) over its seed corpus
 # plus a few thousand mutations of it: a harness that no longer builds
 # (make check builds them first) or that crashes, leaks or trips a

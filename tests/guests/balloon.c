@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Balloon driver guest: asks vh for its balloon target and keeps that
  * many of its pages in the balloon, inflating and deflating through the
  * hypercalls, reporting each round.  Under a hypervisor that is not vh
@@ -77,15 +78,17 @@ unsigned guest_main(void)
 	long r;
 
 	if (!vh_present) {
-		printf("balloon: vh absent (hypervisor \"%s\"): nothing to balloon\n", hv_signature);
+		printf("balloon: vh absent (hypervisor \"%s\"): nothing to balloon\n",
+		       hv_signature);
 		return GUEST_PASS;
 	}
 	pool = (uint32_t)(mem_end / PAGE_SIZE) - first_gfn;
 	if (pool > MAX_HELD)
 		pool = MAX_HELD;
 	/* INFO through VMCALL where vh offers it, so both forms are used. */
-	r = (vh_features & VH_HC_FEAT_VMCALL) ? hypercall_vmcall(VH_HC_INFO, (uint32_t)&info, 0, 0, 0)
-					       : hypercall(VH_HC_INFO, (uint32_t)&info, 0, 0, 0);
+	r = (vh_features & VH_HC_FEAT_VMCALL)
+		? hypercall_vmcall(VH_HC_INFO, (uint32_t)&info, 0, 0, 0)
+		: hypercall(VH_HC_INFO, (uint32_t)&info, 0, 0, 0);
 	if (r < 0) {
 		printf("balloon: info failed: %d\n", (int)r);
 		return GUEST_FAIL;
@@ -112,7 +115,8 @@ unsigned guest_main(void)
 		if ((release && round >= release) || round < start)
 			target = 0;
 		if (touch && !touched && (uint32_t)target > nheld) {
-			mark = (volatile uint32_t *)((first_gfn + (uint32_t)target - 1) * PAGE_SIZE);
+			mark =
+			    (volatile uint32_t *)((first_gfn + (uint32_t)target - 1) * PAGE_SIZE);
 			*mark = marker;
 		}
 		while (nheld < (uint32_t)target) {
@@ -131,9 +135,10 @@ unsigned guest_main(void)
 		    held[nheld - 1] * PAGE_SIZE == (uint32_t)(uintptr_t)mark) {
 			uint32_t seen = *mark;
 
-			printf("balloon: ballooned page gfn 0x%x reads 0x%08x (marker 0x%08x before "
-			       "the inflate)\n",
-			       held[nheld - 1], seen, marker);
+			printf(
+			    "balloon: ballooned page gfn 0x%x reads 0x%08x (marker 0x%08x before "
+			    "the inflate)\n",
+			    held[nheld - 1], seen, marker);
 			*mark = 0x600df00d;
 			nheld--; /* touched: it is the guest's again */
 			touched = 1;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Chaos guest: hammers the hypervisor with what a buggy or hostile kernel
  * might do, at random, from a seed it prints first ("chaos: seed N"; the
  * command line's seed=N, else the TSC), so any run can be replayed:
@@ -182,14 +183,18 @@ static void paging_init(void)
 
 /* ---- the trap handler ------------------------------------------------------- */
 
-static void apic_write(uint32_t reg, uint32_t v) { *(volatile uint32_t *)(APIC_BASE_ADDR + reg) = v; }
+static void apic_write(uint32_t reg, uint32_t v)
+{
+	*(volatile uint32_t *)(APIC_BASE_ADDR + reg) = v;
+}
 
 uint32_t chaos_trap(struct guest_frame *f)
 {
 	/* From ring 3 the CPU switched to the TSS's stack; ring-0 faults
 	 * stay on the kernel stack.  (Not f->cs: an interrupt on a vector
 	 * with an error code, 8 to 17, shifts the frame by one word.) */
-	if ((uint32_t)f >= (uint32_t)trap_stack && (uint32_t)f < (uint32_t)trap_stack + sizeof(trap_stack)) {
+	if ((uint32_t)f >= (uint32_t)trap_stack &&
+	    (uint32_t)f < (uint32_t)trap_stack + sizeof(trap_stack)) {
 		chaos_user_vector = f->vector;
 		if (f->vector >= 32) {
 			n.user_timer++;
@@ -309,7 +314,9 @@ static void port_round(void)
 		else
 			outl((uint16_t)p, v);
 	} else {
-		(void)(size == 0 ? inb((uint16_t)p) : size == 1 ? inw((uint16_t)p) : inl((uint16_t)p));
+		(void)(size == 0   ? inb((uint16_t)p)
+		       : size == 1 ? inw((uint16_t)p)
+				   : inl((uint16_t)p));
 	}
 }
 
@@ -389,7 +396,8 @@ static void cr_round(void)
 		 * with ring 3's area, so either would end it in a triple fault at
 		 * its next fault (an architectural shutdown, but the end of the
 		 * chaos) */
-		v = (v | 0x10) & ~0x300020u & 0x7f7fffu; /* defined bits: TCG hangs on some others */
+		v = (v | 0x10) & ~0x300020u &
+		    0x7f7fffu; /* defined bits: TCG hangs on some others */
 		fixup_len = 3;
 		__asm__ volatile("movl %0, %%cr4" : : "r"(v) : "memory");
 		break;
@@ -429,7 +437,8 @@ static void hypercall_round(void)
 		a[i] = hc_arg();
 	/* An address argument below the pool would be the guest's own code. */
 	for (uint32_t i = 0; i < 4; i++)
-		if (a[i] < (uint32_t)mem_end && (a[i] < (uint32_t)pool[0] || a[i] >= (uint32_t)pool[POOL_PAGES - 1] + 4096) &&
+		if (a[i] < (uint32_t)mem_end &&
+		    (a[i] < (uint32_t)pool[0] || a[i] >= (uint32_t)pool[POOL_PAGES - 1] + 4096) &&
 		    (a[i] < (uint32_t)gfn_list || a[i] >= (uint32_t)gfn_list + sizeof(gfn_list)) &&
 		    a[i] >= 1024)
 			a[i] = (uint32_t)pool;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The chaos guest's trap entry and its way into ring 3 (chaos.c): one
  * stub for each of the 256 vectors (random code raises any exception, and
  * its software interrupts and the interrupts it unmasks may use any

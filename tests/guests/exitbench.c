@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Exit-cost benchmark: how many TSC ticks one VM-exit round trip costs,
  * for CPUID, I/O writes and a VMCALL.  Each kind runs a timed loop of
  * `iters` exiting instructions and the same loop with a NOP in their
@@ -134,10 +135,12 @@ unsigned guest_main(void)
 		rounds = rounds ? MAX_ROUNDS : 1;
 	printf("exitbench: iters %u rounds %u, rdtsc back-to-back %u ticks\n", iters, rounds, pair);
 	if (vh_present && pair > RDTSC_MAX) {
-		printf("exitbench: RDTSC takes %u ticks: it exits, the figures would be wrong\n", pair);
+		printf("exitbench: RDTSC takes %u ticks: it exits, the figures would be wrong\n",
+		       pair);
 		return GUEST_FAIL;
 	}
-	if (vh_present && (!run[K_VMCALL] || hypercall_vmcall(VH_HC_BALLOON_TARGET, 0, 0, 0, 0) < 0)) {
+	if (vh_present &&
+	    (!run[K_VMCALL] || hypercall_vmcall(VH_HC_BALLOON_TARGET, 0, 0, 0, 0) < 0)) {
 		printf("exitbench: VMCALL balloon target fails under vh\n");
 		return GUEST_FAIL;
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Hostile guest: does what a broken or malicious kernel would, one step
  * at a time, announcing each step (and flushing the UART) before trying
  * it, so a log shows how far it got:
@@ -175,8 +176,8 @@ static void msr_reserved_bits(void)
 
 		if (msr == 0x1b)
 			bad = old | 1;
-		announce("hostile: step 3: msr 0x%x reserved 0x%x:%08x\n", msr, (uint32_t)(bad >> 32),
-			 (uint32_t)bad);
+		announce("hostile: step 3: msr 0x%x reserved 0x%x:%08x\n", msr,
+			 (uint32_t)(bad >> 32), (uint32_t)bad);
 		if (bad)
 			gp = !try_wrmsr(msr, bad);
 		if (msr == 0x1b || msr == 0xc0000080) {
@@ -273,7 +274,8 @@ static void string_io_outside(void)
 		cx = 16;
 		announce("hostile: step 4: rep outsb from 0x%x, outside its memory\n", si);
 		__asm__ volatile("cld; rep outsb" : "+S"(si), "+c"(cx) : "d"(0x300) : "memory");
-		printf("hostile: step 4: rep outsb outside memory: esi +%u ecx %u\n", si - 0xe0000000u, cx);
+		printf("hostile: step 4: rep outsb outside memory: esi +%u ecx %u\n",
+		       si - 0xe0000000u, cx);
 	}
 	for (uint32_t i = 0; i < 16; i++) {
 		saved[i] = edge[i];
@@ -314,7 +316,8 @@ static void bad_hypercalls(void)
 
 	for (uint32_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
 		long r;
-		printf("hostile: step 1: hypercall %u (0x%x, 0x%x)", calls[i].nr, calls[i].a1, calls[i].a2);
+		printf("hostile: step 1: hypercall %u (0x%x, 0x%x)", calls[i].nr, calls[i].a1,
+		       calls[i].a2);
 		console_flush();
 		r = hypercall(calls[i].nr, calls[i].a1, calls[i].a2, 0, 0);
 		printf(" -> %d\n", (int)r);
@@ -357,7 +360,8 @@ unsigned guest_main(void)
 		/* EFER with every reserved bit set. */
 		announce("hostile: step 3: wrmsr 0x%x\n", 0xc0000080u);
 		__asm__ volatile("wrmsr" : : "c"(0xc0000080u), "a"(0xfffff000u), "d"(0xffffffffu));
-		printf("hostile: step 3: wrmsr 0xc0000080: %s\n", gp_faults != before ? "#GP" : "accepted");
+		printf("hostile: step 3: wrmsr 0xc0000080: %s\n",
+		       gp_faults != before ? "#GP" : "accepted");
 	}
 	msr_reserved_bits();
 	control_registers();

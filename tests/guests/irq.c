@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Interrupt delivery through the local APIC while the guest makes only
  * exits that skip the hypervisor's APIC check (CPUID), and across the
  * ones that must not skip it (APIC writes, the interrupt window, HLT).
@@ -14,8 +15,8 @@
  * Times come from RDTSC, calibrated against the APIC timer (1 ns a count
  * at divide-by-1, as vh and QEMU model it).  Command line: slack_us=N
  * (default 100): how late a timer may fire; 0 only checks that it fires
- * (QEMU under a loaded host, where the calibration itself drifts).  Output: one "irq: ..." line per check,
- * then "irq: done, N failed"; exits GUEST_PASS when none failed. */
+ * (QEMU under a loaded host, where the calibration itself drifts).  Output: one "irq: ..." line per
+ * check, then "irq: done, N failed"; exits GUEST_PASS when none failed. */
 #include "lib/runtime.h"
 
 const char guest_name[] = "irq";
@@ -97,7 +98,8 @@ static void gate(unsigned v, void (*h)(void))
 {
 	uint32_t a = (uint32_t)h;
 
-	idt[v] = (a & 0xffff) | (0x08u << 16) | ((uint64_t)0x8e00 << 32) | ((uint64_t)(a >> 16) << 48);
+	idt[v] =
+	    (a & 0xffff) | (0x08u << 16) | ((uint64_t)0x8e00 << 32) | ((uint64_t)(a >> 16) << 48);
 }
 
 /* The runtime's IDT covers the exceptions only: a bigger copy. */
@@ -220,7 +222,8 @@ unsigned guest_main(void)
 	lapic_write(LAPIC_TPR, 0);
 	soon = wait_cpuid(&ipi_count, from, SOON);
 	__asm__ volatile("cli");
-	check(held && soon && ipi_count == from + 1, "TPR 0x50 holds vector 0x41 back, TPR 0 lets it in");
+	check(held && soon && ipi_count == from + 1,
+	      "TPR 0x50 holds vector 0x41 back, TPR 0 lets it in");
 
 	one_shot(500, false, slack, "one-shot timer in a CPUID loop");
 
@@ -237,7 +240,8 @@ unsigned guest_main(void)
 	t1 = timer_tsc;
 	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED);
 	period = us_since(t0, t1) / 20;
-	printf("irq: periodic timer in a CPUID loop: %u interrupts, mean period %u us (programmed 200)\n",
+	printf("irq: periodic timer in a CPUID loop: %u interrupts, "
+	       "mean period %u us (programmed 200)\n",
 	       timer_count - from, period);
 	check(all && (slack == 0 || (period >= 199 && period <= 200 + slack / 10)),
 	      "periodic timer in a CPUID loop");

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Every test guest under qemu-system-x86_64 -kernel (TCG): the guests are
 # QEMU-compatible by construction, and this is where that is checked,
 # independently of any vh backend.  Each run checks the console and the

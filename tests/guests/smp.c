@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SMP guest: reads the CPU count from fw_cfg and starts the other CPUs
  * with INIT-SIPI-SIPI through the local APIC (xAPIC MMIO at 0xfee00000),
  * as a PC kernel does; each AP reports itself.  Runs under QEMU TCG with
@@ -141,13 +142,15 @@ void ap_main(uint32_t cpu)
 	 * by either. */
 	cpuid(1, 0, r);
 	if (r[1] >> 24 != id) {
-		printf("smp: cpu %u: cpuid leaf 1 apic id %u, the apic says %u\n", cpu, r[1] >> 24, id);
+		printf("smp: cpu %u: cpuid leaf 1 apic id %u, the apic says %u\n", cpu, r[1] >> 24,
+		       id);
 		__atomic_add_fetch(&id_mismatch, 1, __ATOMIC_SEQ_CST);
 	}
 	if (max >= 0xb) {
 		cpuid(0xb, 0, r);
 		if (r[3] != id) {
-			printf("smp: cpu %u: cpuid leaf 0xb apic id %u, the apic says %u\n", cpu, r[3], id);
+			printf("smp: cpu %u: cpuid leaf 0xb apic id %u, the apic says %u\n", cpu,
+			       r[3], id);
 			__atomic_add_fetch(&id_mismatch, 1, __ATOMIC_SEQ_CST);
 		}
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The AP start-up trampoline of the SMP guest, copied to TRAMP_ADDR
  * (the SIPI vector's page): real mode -> flat protected mode, a stack per
  * AP from an atomic counter, then ap_main(cpu number). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* CPU spinner: burns CPU in units of work and reports its progress, so a
  * host can measure how much CPU each VM got (the shares tests compare the
  * progress of spinners).  Command line:

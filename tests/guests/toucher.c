@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Memory toucher: fills a range of its memory with content that depends
  * only on the seed and the page's index in the range, so VMs started with
  * the same seed hold identical pages (what page sharing finds), then
@@ -33,8 +34,8 @@ unsigned guest_main(void)
 
 	size = (size + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
 	if (start + size > mem_end || start + size < start) {
-		printf("toucher: %u KiB from 0x%x do not fit below 0x%llx\n", (uint32_t)(size >> 10), start,
-		       mem_end);
+		printf("toucher: %u KiB from 0x%x do not fit below 0x%llx\n",
+		       (uint32_t)(size >> 10), start, mem_end);
 		return GUEST_FAIL;
 	}
 	npages = (uint32_t)(size / PAGE_SIZE);
@@ -52,7 +53,8 @@ unsigned guest_main(void)
 			for (uint32_t i = 0; i < PAGE_SIZE / 4; i++) {
 				uint32_t want = word_at(seed, p, i);
 				if (w[i] != want) {
-					printf("toucher: pass %u: word %u of page %u reads 0x%x, wrote 0x%x\n",
+					printf("toucher: pass %u: word %u of page %u reads 0x%x, "
+					       "wrote 0x%x\n",
 					       pass, i, p, w[i], want);
 					return GUEST_FAIL;
 				}

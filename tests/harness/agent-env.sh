@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shell helpers that start the daemons of this build tree for the shell
 # tests that drive the real stack (sourced after tap.sh): the one way the
 # tests start vh-hosted and vhagent.  tests/kvm/lib.sh (vh-hosted alone)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Google Test side of the C shim: registers every VH_TEST with gtest and,
 // when VH_TEST_FORMAT=tap (as make check sets it), reports each test case
 // as a TAP line so automake's tap-driver counts test cases, not programs.
@@ -67,8 +68,8 @@ public:
 			std::printf("not ok %d - %s.%s # skipped, counted as a failure\n", count_,
 				    info.test_suite_name(), info.name());
 		} else {
-			std::printf("%s %d - %s.%s (%lld ms)\n", r->Passed() ? "ok" : "not ok", count_,
-				    info.test_suite_name(), info.name(),
+			std::printf("%s %d - %s.%s (%lld ms)\n", r->Passed() ? "ok" : "not ok",
+				    count_, info.test_suite_name(), info.name(),
 				    static_cast<long long>(r->elapsed_time()));
 		}
 		std::fflush(stdout);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Proves the C shim itself: a failing C check must reach Google Test as a
 // failure of the right kind, at the C file and line of the check.  These
 // use gtest's own failure-capturing macros, so they fail if the shim ever

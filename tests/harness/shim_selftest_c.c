@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* C halves of the shim self-tests in shim_selftest.cc: each makes one
  * check fail on purpose, which the C++ side captures and inspects. */
 #include "vh_test.h"

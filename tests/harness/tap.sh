@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # TAP helpers for shell tests (sourced).  Each check is one test case;
 # automake's tap-driver counts them.  Failures print their evidence as
 # "#" diagnostics so the test log explains itself.

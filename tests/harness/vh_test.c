@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* C side of the test shim: registration, failure formatting and the
  * longjmp that ends a test on a fatal check. */
 #include <math.h>
@@ -96,10 +97,11 @@ void vh_test_memeq(const char *file, int line, bool fatal, const char *ea, const
 
 	for (size_t i = 0; i < n; i++) {
 		if (x[i] != y[i]) {
-			vh_test_fail(file, line, fatal,
-				     "expected: %s == %s (%zu bytes)\n  first difference at byte %zu: "
-				     "%#04x != %#04x",
-				     ea, eb, n, i, x[i], y[i]);
+			vh_test_fail(
+			    file, line, fatal,
+			    "expected: %s == %s (%zu bytes)\n  first difference at byte %zu: "
+			    "%#04x != %#04x",
+			    ea, eb, n, i, x[i], y[i]);
 			return;
 		}
 	}
@@ -110,6 +112,6 @@ void vh_test_near(const char *file, int line, bool fatal, const char *ea, const 
 {
 	if (fabs(a - b) <= tol)
 		return;
-	vh_test_fail(file, line, fatal, "expected: |%s - %s| <= %g\n  left:  %.9g\n  right: %.9g", ea,
-		     eb, tol, a, b);
+	vh_test_fail(file, line, fatal, "expected: |%s - %s| <= %g\n  left:  %.9g\n  right: %.9g",
+		     ea, eb, tol, a, b);
 }

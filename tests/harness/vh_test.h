@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vh's C test shim over Google Test.
  *
  * Tests are C functions in .c files:

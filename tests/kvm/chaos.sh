@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The chaos guest (tests/guests/chaos.c) on vh-hosted, one pCPU shared
 # with a spinner at equal shares: random instruction bytes, ports, MMIO,
 # MSRs, control registers and hypercalls, from the seeds of the

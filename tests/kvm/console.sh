@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Console bounds on vh-hosted: a guest flooding its console through the
 # console hypercall is held to the VM's console budget (the core's token
 # bucket: --console-rate, --console-burst), the bytes over it are counted

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Co-scheduling on KVM, measured: a 2-vCPU SMP guest whose CPUs spin on
 # shared counters and pass a barrier every few stores (smp.elf spin=MS),
 # on 2 workers next to two CPU-bound spinner VMs, once per co-scheduling

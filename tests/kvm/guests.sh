@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The shared test guests (tests/guests) under vh-hosted: the same images
 # the bare-metal kernel runs and QEMU checks.  Each guest reports on its
 # UART (the VM's log file) and stops itself through isa-debug-exit; the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # A large image (160 MiB, a flat 32-bit binary made here) loads into a big
 # VM without stalling vh-hosted: control requests timed in a loop meanwhile
 # stay fast and a spinner VM keeps running; the guest then sees every byte.

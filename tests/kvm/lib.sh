@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Helpers for the vh-hosted tests on /dev/kvm (sourced after tap.sh).
 # Each test script runs its own daemon on a private socket, image and log
 # directory under tests/kvm/runs/<name>, with its own memfd frame pool, and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Guest memory from vh's frame pool under KVM: transparent page sharing
 # between two VMs with identical content (copy on write keeps each guest's
 # view right), the balloon driver handing pages back, and frames going

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The control protocol over vh-hosted's unix socket: every operation with
 # vh-msg, malformed messages (each gets an error and changes nothing),
 # broken framing (error, then hang-up), clients that die mid-message,

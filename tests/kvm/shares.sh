@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # CPU scheduling by vh's scheduler on KVM: four single-vCPU spinners on
 # two workers, two with normal shares (1000) and two with high (2000).
 # Over 5 s of wall time the high ones must get twice the CPU of the normal

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # SIGTERM with VMs running: every VM is stopped through the core, the
 # daemon exits 0 and removes its socket; a daemon killed hard leaves a
 # stale socket that the next one replaces.  VMs run on with no client.

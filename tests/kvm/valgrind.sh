@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # vh-hosted and vh-msg under valgrind (memcheck, full leak check): the
 # copies built without sanitizers (vh-hosted-plain, vh-msg-plain), since
 # valgrind cannot run ASan code.  A short life of the daemon: define and

@@ -1,14 +1,19 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # scripts/quickstart against this build, on private paths: its run, state
 # and log folders under tests/quickstart/runs and a free HTTPS port (the
 # VH_* variables), never /run/vh, /var/lib/vh or port 8443, and with
 # --no-install --no-build.  Checked: the first run starts vh-hosted and
 # vhagent as background daemons with pid files, uploads every test guest
 # under its file's name, defines and starts the demo VM, and prints the
-# next steps; a second run changes nothing (same pids, same VM uuid, boot
+# next steps; vhctl, vh-msg, vh-sim, vhagent and vh-hosted are linked in
+# a prefix of the test's (VH_PREFIX, for /usr/local) where a new shell
+# finds them and man their pages, and no line asks for an export PATH=;
+# a second run changes nothing (same pids, same VM uuid, boot
 # generation and state changes, the state folder's files and times as
-# they were, nothing uploaded); each printed line works as printed (the
-# curl lines, vhctl, the token over HTTPS, the Ansible playbook);
+# they were, nothing uploaded, the links kept); each printed line works as
+# printed in a shell with the prefix on its PATH (the curl lines, vhctl,
+# the token over HTTPS, the Ansible playbook);
 # `quickstart stop` stops both daemons (no pid alive, no pid file, no
 # socket) and a second stop finds nothing; a start after the stop brings
 # the demo VM back (same uuid) without uploading anything.
@@ -24,13 +29,14 @@ if [ ! -c /dev/kvm ] || [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
 	exit 1
 fi
 for f in "$top_builddir/hypervisor/hosted/vh-hosted" "$top_builddir/hypervisor/hosted/vh-msg" \
-	"$top_builddir/agent/vhagent" "$VHCTL" "$top_builddir/tests/guests/spinner.elf"; do
+	"$top_builddir/agent/vhagent" "$VHCTL" "$top_builddir/hypervisor/sim/vh-sim" \
+	"$top_builddir/tests/guests/spinner.elf"; do
 	if [ ! -e "$f" ]; then
 		echo "Bail out! $f is not built"
 		exit 1
 	fi
 done
-for tool in curl setsid sha256sum ansible-playbook "$PY"; do
+for tool in curl setsid sha256sum ansible-playbook man "$PY"; do
 	if ! command -v "$tool" >/dev/null; then
 		echo "Bail out! $tool is missing (see packaging/debian-packages.txt)"
 		exit 1
@@ -43,6 +49,11 @@ mkdir -p "$RUN/home"
 PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export VH_BUILD_DIR=$top_builddir VH_RUN_DIR=$RUN/run VH_STATE_DIR=$RUN/state VH_LOG_DIR=$RUN/log
 export VH_HTTPS_PORT=$PORT VH_SOCKET_GROUP='' VH_HOSTED_OPTS="--memory 256M --pcpus 2"
+export VH_PREFIX=$RUN/prefix
+# A new shell of an installed system: the prefix's bin and sbin (as
+# /usr/local/bin and /usr/local/sbin) and the system's, nothing of this
+# build tree.
+NEW_PATH=$VH_PREFIX/bin:$VH_PREFIX/sbin:/usr/local/bin:/usr/bin:/bin
 # Nothing of the caller's own settings may leak in.
 export HOME=$RUN/home PYTHONDONTWRITEBYTECODE=1 ANSIBLE_NOCOLOR=1
 unset XDG_CONFIG_HOME VH_URL VH_TOKEN VH_CACERT VH_CERT VH_KEY VH_QUICKSTART_NO_BUILD
@@ -100,7 +111,7 @@ snapshot() {
 	find "$VH_STATE_DIR" -printf '%P %s %T@\n' | sort
 }
 
-tap_plan 27
+tap_plan 29
 
 # ---- the first run -----------------------------------------------------------------
 if qs first.out --no-install --no-build; then
@@ -145,7 +156,7 @@ fi
 # The next steps: the lines after "Try next:".
 sed -n '/^Try next:$/,$p' "$RUN/first.out" | sed -n 's/^  //p' >"$RUN/steps"
 missing=
-for re in '^export (PATH=.*/cli:\$PATH )?VH_URL=unix://' \
+for re in '^export VH_URL=unix://[^ ]*/agent\.sock$' \
 	'^curl -sS --unix-socket .*/agent\.sock http://localhost/v1/vms$' \
 	'^vhctl vm list$' '^vhctl top -n 1$' '^vhctl vm cpu demo ' '^TOKEN=\$\(vhctl token create ' \
 	"^curl -sS --cacert .*/tls/cert\\.pem -H \"Authorization: Bearer \\\$TOKEN\" https://localhost:$PORT/v1/host\$" \
@@ -154,8 +165,38 @@ for re in '^export (PATH=.*/cli:\$PATH )?VH_URL=unix://' \
 	grep -Eq -- "$re" "$RUN/steps" || missing="$missing
 no line matches /$re/"
 done
+grep -Eq '(^|[[:space:];])PATH=' "$RUN/steps" && missing="$missing
+a line sets PATH: $(grep -E '(^|[[:space:];])PATH=' "$RUN/steps")"
 [ -z "$missing" ] && tap_ok "the next steps are printed: curl (unix socket and HTTPS), vhctl, a token, Ansible, stop" ||
 	tap_not_ok "the next steps are printed" "$missing" "$RUN/first.out"
+
+# Each command a link to this build's binary, found by a new shell; each
+# man page found by man (whose search path follows PATH to the prefix's
+# share/man), the page being the repository's.
+why=
+for c in vhctl:cli/vhctl vh-msg:hypervisor/hosted/vh-msg vh-sim:hypervisor/sim/vh-sim \
+	vhagent:agent/vhagent vh-hosted:hypervisor/hosted/vh-hosted; do
+	got=$(env -i HOME="$HOME" PATH="$NEW_PATH" bash -c "type -P ${c%%:*}")
+	[ -n "$got" ] && [ "${got#"$VH_PREFIX"/}" != "$got" ] && [ -L "$got" ] &&
+		[ "$(readlink -f "$got")" = "$(readlink -f "$top_builddir/${c#*:}")" ] &&
+		env -i HOME="$HOME" PATH="$NEW_PATH" bash -c "${c%%:*} --help" >/dev/null 2>&1 ||
+		why="$why
+${c%%:*}: found as '$got' (want a link in $VH_PREFIX to $top_builddir/${c#*:} that runs --help)"
+done
+[ -z "$why" ] && tap_ok "vhctl, vh-msg, vh-sim, vhagent, vh-hosted: a new shell runs them from the prefix, links to this build" ||
+	tap_not_ok "the commands are on a new shell's PATH" "$why" "$RUN/first.out" "$(find "$VH_PREFIX" 2>&1)"
+why=
+for c in vhctl:1:cli/vhctl.1 vh-msg:1:packaging/man/vh-msg.1 vh-sim:1:packaging/man/vh-sim.1 \
+	vhagent:8:packaging/man/vhagent.8 vh-hosted:8:packaging/man/vh-hosted.8; do
+	IFS=: read -r name sec page <<<"$c"
+	got=$(env -i HOME="$HOME" PATH="$NEW_PATH" man -w "$sec" "$name" 2>&1)
+	[ "$(readlink -f "$got")" = "$(readlink -f "$top_srcdir/$page")" ] &&
+		[ -L "$VH_PREFIX/share/man/man$sec/$name.$sec" ] ||
+		why="$why
+man -w $sec $name: '$got' (want $top_srcdir/$page through $VH_PREFIX/share/man/man$sec)"
+done
+[ -z "$why" ] && tap_ok "their man pages: man finds vhctl(1), vh-msg(1), vh-sim(1), vhagent(8), vh-hosted(8) in the prefix" ||
+	tap_not_ok "man finds the five pages in the prefix" "$why" "$(find "$VH_PREFIX" 2>&1)"
 
 # ---- the second run changes nothing ---------------------------------------------------
 snapshot >"$RUN/state.before"
@@ -167,8 +208,10 @@ fi
 snapshot >"$RUN/state.after"
 if [ "$(pid_of vh-hosted)" = "$HV1" ] && [ "$(pid_of vhagent)" = "$AG1" ] &&
 	grep -q "^vh-hosted runs already (pid $HV1)" "$RUN/second.out" &&
-	grep -q "^vhagent runs already (pid $AG1)" "$RUN/second.out"; then
-	tap_ok "second run: the same daemons (same pids), said so"
+	grep -q "^vhagent runs already (pid $AG1)" "$RUN/second.out" &&
+	grep -q "^in place already: vhctl, vh-msg, vh-sim, vhagent, vh-hosted and their man pages in $VH_PREFIX" \
+		"$RUN/second.out"; then
+	tap_ok "second run: the same daemons (same pids), the links in place, said so"
 else
 	tap_not_ok "second run: the same daemons" "$RUN/second.out"
 fi
@@ -194,12 +237,13 @@ fi
 
 # ---- the next steps work as printed ---------------------------------------------------
 # step N REGEX: runs the printed line matching REGEX after the export
-# line, in bash, output in $RUN/step.N; its status.
+# line, in bash with the prefix on its PATH, output in $RUN/step.N; its
+# status.
 EXPORT=$(grep '^export ' "$RUN/steps")
 step() {
 	local line
 	line=$(grep -E -m1 -- "$2" "$RUN/steps") || { echo "no such step: $2" >"$RUN/step.$1"; return 1; }
-	bash -c "$EXPORT; $line" >"$RUN/step.$1" 2>&1
+	PATH=$NEW_PATH bash -c "$EXPORT; $line" >"$RUN/step.$1" 2>&1
 }
 if step curl '^curl -sS --unix-socket' && "$PY" -c '
 import json, sys
@@ -218,7 +262,7 @@ step cpu '^vhctl vm cpu demo ' && [ "$(vm_field cpu.shares) $(vm_field cpu.limit
 	tap_not_ok "vhctl vm cpu demo changes its CPU controls" "$RUN/step.cpu" "$(vc vm show demo 2>&1)"
 # The token line and the HTTPS line together: one shell, as typed.
 TOK=$(grep -E -m1 '^TOKEN=' "$RUN/steps") HTTPS=$(grep -E -m1 '^curl -sS --cacert' "$RUN/steps")
-if bash -c "$EXPORT; $TOK; $HTTPS" >"$RUN/step.https" 2>"$RUN/step.https.err" &&
+if PATH=$NEW_PATH bash -c "$EXPORT; $TOK; $HTTPS" >"$RUN/step.https" 2>"$RUN/step.https.err" &&
 	"$PY" -c 'import json, sys; assert json.load(open(sys.argv[1]))["vms"]["powered_on"] == 1' "$RUN/step.https" 2>/dev/null; then
 	tap_ok "a viewer token from the printed line reads /v1/host over HTTPS with the agent's certificate"
 else

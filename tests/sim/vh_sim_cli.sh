@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # vh-sim as operators run it: the shipped example scenarios, exit codes and
 # error messages.
 set -u

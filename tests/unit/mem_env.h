@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A host on the simulated platform for the memory-manager tests: real
  * frame contents, recorded guest mappings, a manual clock. */
 #ifndef VH_TEST_MEM_ENV_H

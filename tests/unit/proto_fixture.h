@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared by the control-protocol tests: a real host on the simulated
  * platform, a client that encodes requests with the codec, runs them
  * through the real dispatcher and decodes the replies, raw byte pokes at

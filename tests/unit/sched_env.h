@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A host on the simulated platform with simulated pCPUs for the scheduler
  * tests: 1 ms quanta so that ten simulated seconds stay fast, small VMs
  * (the scheduler does not care about memory), and helpers that read CPU
@@ -83,7 +84,9 @@ static inline struct vh_vm *sched_env_vm(struct sched_env *e, const char *name,
 {
 	struct vh_vm_config cfg;
 	struct vh_error err = { 0 };
-	struct vh_sim_workload w = { .kind = s->kind, .run_ns = s->run_ns, .sleep_ns = s->sleep_ns };
+	struct vh_sim_workload w = { .kind = s->kind,
+				     .run_ns = s->run_ns,
+				     .sleep_ns = s->sleep_ns };
 	struct vh_vm *vm;
 
 	vh_vm_config_default(&cfg);
@@ -159,8 +162,8 @@ static inline void sched_env_set_cpu(struct sched_env *e, struct vh_vm *vm, uint
  * notice it).  With `report`, each pCPU tells the scheduler what it lost
  * before every decision (vh_sched_steal, as vh-hosted's workers do), and
  * with tick_ns also every tick_ns in between (as vh-hosted's housekeeping
- * thread does); without, the scheduler sees wall time only.  What each vCPU really ran is kept beside
- * the scheduler's counters: the truth the tests hold them to. */
+ * thread does); without, the scheduler sees wall time only.  What each vCPU really ran is kept
+ * beside the scheduler's counters: the truth the tests hold them to. */
 #define STEAL_MAX_PCPUS 8
 #define STEAL_MAX_VCPUS 32
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The console budget (core/console_budget.c and where core/console.c
  * applies it, on the simulated platform) and the hosted console log's
  * rotation (hypervisor/hosted/console.c, in a temporary directory). */

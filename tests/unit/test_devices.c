@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The device models: every register a guest driver uses, and the edges
  * (DLAB, loopback, fw_cfg past the end, debug-exit codes, reset). */
 #include "mem_env.h"
@@ -285,7 +286,8 @@ VH_TEST(devices, unknown_ports_and_bad_sizes_are_unhandled)
 			     (port >= 0xf4 && port <= 0xf7) || (port >= 0x3f8 && port <= 0x3ff) ||
 			     port == 0x510 || port == 0x511;
 		v = 0;
-		enum vh_io_result r = vh_devices_io(&d.m.h, d.vm, NULL, (uint16_t)port, 1, false, &v);
+		enum vh_io_result r =
+		    vh_devices_io(&d.m.h, d.vm, NULL, (uint16_t)port, 1, false, &v);
 		if (known != (r == VH_IO_HANDLED))
 			VH_FAIL("port %#x: %d", port, (int)r);
 	}

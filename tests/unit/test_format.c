@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vh_format: checked against what C's printf defines for the same
  * conversions, since kernel diagnostics and stats lines depend on it. */
 #include <limits.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vh_mem_guest_read/write: the hypervisor's way into guest memory obeys
  * the memory manager's page states exactly as a guest access would. */
 #include "mem_env.h"
@@ -20,7 +21,8 @@ VH_TEST(guest_access, copies_across_pages_and_reads_untouched_as_zeros)
 	VH_ASSERT_EQ(vh_mem_guest_read(&e.h, vm, 0x1ff0, back, sizeof(back), &err), VH_OK);
 	VH_EXPECT_MEMEQ(back, buf, sizeof(buf));
 	/* The guest sees the same bytes through its own mappings. */
-	VH_ASSERT_EQ((int)vh_sim_guest_read(&e.sp, &e.h, vm, 0x1ff0, back, sizeof(back)), (int)VH_FAULT_MAPPED);
+	VH_ASSERT_EQ((int)vh_sim_guest_read(&e.sp, &e.h, vm, 0x1ff0, back, sizeof(back)),
+		     (int)VH_FAULT_MAPPED);
 	VH_EXPECT_MEMEQ(back, buf, sizeof(buf));
 	/* Reading never-touched memory gives zeros and costs no frame. */
 	granted = mem_env_stats(&e, vm).granted;

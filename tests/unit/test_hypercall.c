@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Hypercalls: each call, each bad argument, and the CPUID leaves. */
 #include "mem_env.h"
 #include "vh/hypercall.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* IRET's EFLAGS rules (vh/iret.h) as the SDM's pseudo-code states them. */
 #include "vh/iret.h"
 #include "vh_test.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The local APIC model: registers, INIT-SIPI-SIPI start-up, IPIs,
  * interrupt priority and EOI, the timer in one-shot and periodic modes. */
 #include "mem_env.h"
@@ -28,8 +29,8 @@ static uint32_t rd(struct apic_env *e, uint32_t cpu, uint32_t reg)
 {
 	uint64_t v = 0xdead;
 
-	VH_EXPECT_EQ((int)vh_devices_mmio(&e->m.h, e->vm, &e->vm->vcpus[cpu], VH_LAPIC_BASE + reg, 4,
-					  false, &v),
+	VH_EXPECT_EQ((int)vh_devices_mmio(&e->m.h, e->vm, &e->vm->vcpus[cpu], VH_LAPIC_BASE + reg,
+					  4, false, &v),
 		     (int)VH_IO_HANDLED);
 	return (uint32_t)v;
 }
@@ -38,8 +39,8 @@ static void wr(struct apic_env *e, uint32_t cpu, uint32_t reg, uint32_t val)
 {
 	uint64_t v = val;
 
-	VH_EXPECT_EQ((int)vh_devices_mmio(&e->m.h, e->vm, &e->vm->vcpus[cpu], VH_LAPIC_BASE + reg, 4,
-					  true, &v),
+	VH_EXPECT_EQ((int)vh_devices_mmio(&e->m.h, e->vm, &e->vm->vcpus[cpu], VH_LAPIC_BASE + reg,
+					  4, true, &v),
 		     (int)VH_IO_HANDLED);
 }
 
@@ -72,14 +73,17 @@ VH_TEST(lapic, registers_after_reset)
 	/* Each vCPU has its own registers. */
 	VH_EXPECT_EQ(rd(&e, 1, 0x80), 0u);
 	/* Odd widths and offsets read zero and are dropped. */
-	VH_EXPECT_EQ((int)vh_devices_mmio(&e.m.h, e.vm, &e.vm->vcpus[0], VH_LAPIC_BASE + 0x80, 1, false, &v),
-		     (int)VH_IO_HANDLED);
+	VH_EXPECT_EQ(
+	    (int)vh_devices_mmio(&e.m.h, e.vm, &e.vm->vcpus[0], VH_LAPIC_BASE + 0x80, 1, false, &v),
+	    (int)VH_IO_HANDLED);
 	VH_EXPECT_EQ(v, 0ull);
 	VH_EXPECT_EQ(rd(&e, 0, 0x84), 0u);
 	/* Outside the APIC page: not a device. */
-	VH_EXPECT_EQ((int)vh_devices_mmio(&e.m.h, e.vm, &e.vm->vcpus[0], VH_LAPIC_BASE + 0x1000, 4, false, &v),
+	VH_EXPECT_EQ((int)vh_devices_mmio(&e.m.h, e.vm, &e.vm->vcpus[0], VH_LAPIC_BASE + 0x1000, 4,
+					  false, &v),
 		     (int)VH_IO_UNHANDLED);
-	VH_EXPECT_EQ((int)vh_devices_mmio(&e.m.h, e.vm, &e.vm->vcpus[0], VH_LAPIC_BASE + 0xffe, 4, false, &v),
+	VH_EXPECT_EQ((int)vh_devices_mmio(&e.m.h, e.vm, &e.vm->vcpus[0], VH_LAPIC_BASE + 0xffe, 4,
+					  false, &v),
 		     (int)VH_IO_UNHANDLED);
 	VH_EXPECT_EQ((int)vh_devices_mmio(&e.m.h, e.vm, &e.vm->vcpus[0], 0xfec00000, 4, false, &v),
 		     (int)VH_IO_UNHANDLED);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The guest loaders: Multiboot ELF32, ELF64 and a.out-kludge images and
  * raw binaries into a VM on the simulated platform, the information block
  * read back from guest memory, and every malformed-image error. */
@@ -221,7 +222,10 @@ VH_TEST(loader, a_job_written_in_small_pieces_equals_one_load)
 	};
 	struct vh_loader_module mods[1] = { { "MODULE-ONE", 10, "initrd.img root=x" } };
 	struct vh_loader_args a = {
-		.kind = VH_IMAGE_MULTIBOOT, .cmdline = "guest.elf a=1", .modules = mods, .nmodules = 1,
+		.kind = VH_IMAGE_MULTIBOOT,
+		.cmdline = "guest.elf a=1",
+		.modules = mods,
+		.nmodules = 1,
 	};
 	static struct vh_loader_job job;
 	uint64_t before;
@@ -278,8 +282,8 @@ VH_TEST(loader, elf64_images_load_like_qemu_cannot)
 
 /* An a.out-kludge image: the header at file offset 0x40 says the file
  * from offset 0 loads at 0x100000. */
-static void aout_image(struct image *im, uint32_t header_addr, uint32_t load_addr, uint32_t load_end,
-		       uint32_t bss_end, uint32_t entry)
+static void aout_image(struct image *im, uint32_t header_addr, uint32_t load_addr,
+		       uint32_t load_end, uint32_t bss_end, uint32_t entry)
 {
 	uint8_t *h;
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Memory manager: frames, first touch, reservations, limits, balloon,
  * power cycles (hypervisor/core/mem/). */
 #include "mem_env.h"
@@ -89,7 +90,8 @@ VH_TEST(mem, first_touch_gives_zeroed_private_pages)
 	VH_EXPECT_EQ(mem_env_free(&e), free0 - 2);
 
 	/* Outside guest memory: the backend decides (MMIO). */
-	VH_EXPECT_EQ((int)vh_mem_fault(&e.h, vm, vm->mem.pages, VH_MEM_READ, 0), VH_FAULT_BAD_ADDRESS);
+	VH_EXPECT_EQ((int)vh_mem_fault(&e.h, vm, vm->mem.pages, VH_MEM_READ, 0),
+		     VH_FAULT_BAD_ADDRESS);
 	mem_env_fini(&e);
 }
 

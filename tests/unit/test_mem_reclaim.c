@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reclaim: balloon targets from shares and the idle tax, refusing growth
  * beyond entitlement, the active-memory estimate (reclaim.c). */
 #include "mem_env.h"
@@ -206,7 +207,8 @@ VH_TEST(reclaim, growth_beyond_entitlement_is_refused_while_the_host_keeps_frame
 	vh_mem_tick(&e.h, e.sp.now_ns);
 	VH_EXPECT(e.h.mem.pressure);
 	VH_EXPECT_GT(hog->mem.balloon_target_pages, (uint64_t)0);
-	VH_EXPECT_EQ(hog->mem.balloon_target_pages, hog->mem.private_pages - hog->mem.entitled_pages);
+	VH_EXPECT_EQ(hog->mem.balloon_target_pages,
+		     hog->mem.private_pages - hog->mem.entitled_pages);
 
 	/* The other VM, below its entitlement, still gets memory... */
 	for (vh_gfn_t g = 0; g < 100; g++)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Transparent page sharing on real page contents (share.c). */
 #include "mem_env.h"
 
@@ -12,8 +13,9 @@ static void fill_identical(struct mem_env *e, struct vh_vm **vms, int n, uint64_
 	for (uint64_t g = 0; g < pages; g++) {
 		mem_env_pattern(page, g, 7);
 		for (int i = 0; i < n; i++)
-			VH_ASSERT_EQ((int)vh_sim_guest_write(&e->sp, &e->h, vms[i], g << VH_PAGE_SHIFT, page,
-							sizeof(page)),
+			VH_ASSERT_EQ((int)vh_sim_guest_write(&e->sp, &e->h, vms[i],
+							     g << VH_PAGE_SHIFT, page,
+							     sizeof(page)),
 				     VH_FAULT_MAPPED);
 	}
 }
@@ -64,8 +66,8 @@ VH_TEST(share, eight_identical_vms_fit_in_one_vms_frames)
 	for (uint64_t g = 0; g < pages; g += 97) {
 		mem_env_pattern(want, g, 7);
 		for (int i = 0; i < NVMS; i++) {
-			VH_ASSERT_EQ((int)vh_sim_guest_read(&e.sp, &e.h, vms[i], g << VH_PAGE_SHIFT, got,
-						       sizeof(got)),
+			VH_ASSERT_EQ((int)vh_sim_guest_read(&e.sp, &e.h, vms[i], g << VH_PAGE_SHIFT,
+							    got, sizeof(got)),
 				     VH_FAULT_MAPPED);
 			VH_ASSERT_MEMEQ(got, want, sizeof(got));
 		}
@@ -103,8 +105,9 @@ VH_TEST(share, a_write_gives_the_writer_a_private_copy)
 	VH_EXPECT_EQ(mem_env_prot(&e, vms[0], 10) & VH_PROT_WRITE, VH_PROT_WRITE);
 	VH_EXPECT_EQ(mem_env_free(&e), free0 - 1);
 	mem_env_pattern(want, 10, 7);
-	VH_ASSERT_EQ((int)vh_sim_guest_read(&e.sp, &e.h, vms[0], 10 << VH_PAGE_SHIFT, got, sizeof(got)),
-		     VH_FAULT_MAPPED);
+	VH_ASSERT_EQ(
+	    (int)vh_sim_guest_read(&e.sp, &e.h, vms[0], 10 << VH_PAGE_SHIFT, got, sizeof(got)),
+	    VH_FAULT_MAPPED);
 	VH_EXPECT_MEMEQ(got + 8, want + 8, sizeof(got) - 8);
 	VH_EXPECT_MEMEQ(got, &w, 8);
 	/* The others still see the original, on the shared frame. */
@@ -126,8 +129,9 @@ VH_TEST(share, a_write_gives_the_writer_a_private_copy)
 	VH_EXPECT_EQ(last, shared);
 	VH_EXPECT_EQ(mem_env_prot(&e, vms[2], 10) & VH_PROT_WRITE, VH_PROT_WRITE);
 	VH_EXPECT_EQ(mem_env_free(&e), free0 - 2);
-	VH_ASSERT_EQ((int)vh_sim_guest_read(&e.sp, &e.h, vms[0], 10 << VH_PAGE_SHIFT, got, sizeof(got)),
-		     VH_FAULT_MAPPED);
+	VH_ASSERT_EQ(
+	    (int)vh_sim_guest_read(&e.sp, &e.h, vms[0], 10 << VH_PAGE_SHIFT, got, sizeof(got)),
+	    VH_FAULT_MAPPED);
 	VH_EXPECT_MEMEQ(got, &w, 8);
 
 	/* A page that changed is never shared by a stale hash: rescan, the
@@ -259,31 +263,37 @@ VH_TEST(share, a_hint_that_changed_is_not_shared)
 	early = mem_env_vm(&e, "early", 4, 0, VH_UNLIMITED, true);
 	mem_env_pattern(old, 5, 1);
 	mem_env_pattern(now, 5, 2);
-	VH_ASSERT_EQ((int)vh_sim_guest_write(&e.sp, &e.h, early, 5 << VH_PAGE_SHIFT, old, sizeof(old)),
-		     VH_FAULT_MAPPED);
+	VH_ASSERT_EQ(
+	    (int)vh_sim_guest_write(&e.sp, &e.h, early, 5 << VH_PAGE_SHIFT, old, sizeof(old)),
+	    VH_FAULT_MAPPED);
 	mem_env_scan_pass(&e); /* early's page 5 is now a hint with old's hash */
-	VH_ASSERT_EQ((int)vh_sim_guest_write(&e.sp, &e.h, early, 5 << VH_PAGE_SHIFT, now, sizeof(now)),
-		     VH_FAULT_MAPPED);
+	VH_ASSERT_EQ(
+	    (int)vh_sim_guest_write(&e.sp, &e.h, early, 5 << VH_PAGE_SHIFT, now, sizeof(now)),
+	    VH_FAULT_MAPPED);
 
 	VH_ASSERT_EQ(vh_vm_start(&e.h, late, &err), 0);
-	VH_ASSERT_EQ((int)vh_sim_guest_write(&e.sp, &e.h, late, 5 << VH_PAGE_SHIFT, old, sizeof(old)),
-		     VH_FAULT_MAPPED);
+	VH_ASSERT_EQ(
+	    (int)vh_sim_guest_write(&e.sp, &e.h, late, 5 << VH_PAGE_SHIFT, old, sizeof(old)),
+	    VH_FAULT_MAPPED);
 	mem_env_scan_pass(&e); /* late's page matches the stale hint by hash only */
 	vh_share_stats(&e.h, &st);
 	VH_EXPECT_EQ(st.merged, (uint64_t)0);
 	VH_EXPECT_NE(mem_env_pfn(&e, late, 5), mem_env_pfn(&e, early, 5));
 	VH_EXPECT_EQ(mem_env_prot(&e, late, 5) & VH_PROT_WRITE, VH_PROT_WRITE);
 	VH_EXPECT_EQ(mem_env_prot(&e, early, 5) & VH_PROT_WRITE, VH_PROT_WRITE);
-	VH_ASSERT_EQ((int)vh_sim_guest_read(&e.sp, &e.h, early, 5 << VH_PAGE_SHIFT, got, sizeof(got)),
-		     VH_FAULT_MAPPED);
+	VH_ASSERT_EQ(
+	    (int)vh_sim_guest_read(&e.sp, &e.h, early, 5 << VH_PAGE_SHIFT, got, sizeof(got)),
+	    VH_FAULT_MAPPED);
 	VH_EXPECT_MEMEQ(got, now, sizeof(got));
-	VH_ASSERT_EQ((int)vh_sim_guest_read(&e.sp, &e.h, late, 5 << VH_PAGE_SHIFT, got, sizeof(got)),
-		     VH_FAULT_MAPPED);
+	VH_ASSERT_EQ(
+	    (int)vh_sim_guest_read(&e.sp, &e.h, late, 5 << VH_PAGE_SHIFT, got, sizeof(got)),
+	    VH_FAULT_MAPPED);
 	VH_EXPECT_MEMEQ(got, old, sizeof(got));
 
 	/* Once early writes old back, the next pass shares the two. */
-	VH_ASSERT_EQ((int)vh_sim_guest_write(&e.sp, &e.h, early, 5 << VH_PAGE_SHIFT, old, sizeof(old)),
-		     VH_FAULT_MAPPED);
+	VH_ASSERT_EQ(
+	    (int)vh_sim_guest_write(&e.sp, &e.h, early, 5 << VH_PAGE_SHIFT, old, sizeof(old)),
+	    VH_FAULT_MAPPED);
 	mem_env_scan_pass(&e);
 	VH_EXPECT_EQ(mem_env_pfn(&e, late, 5), mem_env_pfn(&e, early, 5));
 	mem_env_fini(&e);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The guest MSR table (vh/msr.h) against the SDM, written out again here
  * independently: every MSR a guest may write refuses each reserved bit,
  * non-canonical addresses and invalid memory types, and any value that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The guest page walk's permission checks on page tables built in a test
  * buffer: each paging mode, R/W with and without CR0.WP, U/S at CPL 3,
  * SMAP with and without RFLAGS.AC, reserved bits, and the #PF error code. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The control protocol's codec on its own: bytes at the offsets
  * docs/protocol.md gives, round trips of every request and reply, the
  * canonical encoding, and the client-side reply checks. */
@@ -669,13 +670,15 @@ VH_TEST(proto_codec, console_reply_round_trips_and_is_checked)
 	VH_EXPECT_MEMEQ(r.entries, "0123456789", 10);
 
 	/* Payload one byte short of len. */
-	VH_EXPECT_EQ(vh_proto_decode_reply(buf, reply_frame(VH_PROTO_VM_CONSOLE, 0, 24 + 9), &r, &err),
-		     VH_E_PROTO);
+	VH_EXPECT_EQ(
+	    vh_proto_decode_reply(buf, reply_frame(VH_PROTO_VM_CONSOLE, 0, 24 + 9), &r, &err),
+	    VH_E_PROTO);
 	/* Bytes past the total. */
 	c.first = 4995;
 	vh_proto_put_console_reply(buf + 32, &c);
-	VH_EXPECT_EQ(vh_proto_decode_reply(buf, reply_frame(VH_PROTO_VM_CONSOLE, 0, 24 + 10), &r, &err),
-		     VH_E_PROTO);
+	VH_EXPECT_EQ(
+	    vh_proto_decode_reply(buf, reply_frame(VH_PROTO_VM_CONSOLE, 0, 24 + 10), &r, &err),
+	    VH_E_PROTO);
 	VH_EXPECT(strstr(err.reason, "console.first") != NULL);
 	/* Shorter than the fixed part. */
 	VH_EXPECT_EQ(vh_proto_decode_reply(buf, reply_frame(VH_PROTO_VM_CONSOLE, 0, 20), &r, &err),

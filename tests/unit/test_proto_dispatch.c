@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The dispatcher against a real host on the simulated platform: every
  * operation's success and failure paths, over the same bytes a transport
  * would carry. */
@@ -776,7 +777,8 @@ VH_TEST(proto_dispatch, vm_console_reads_the_tail_by_stream_position)
 	VH_EXPECT_EQ(f->r.u.console.first, total - VH_CONSOLE_TAIL_BYTES);
 	VH_EXPECT_EQ(f->r.u.console.len, VH_CONSOLE_TAIL_BYTES);
 	VH_EXPECT_EQ(f->r.nentries, VH_CONSOLE_TAIL_BYTES);
-	VH_EXPECT_MEMEQ(f->r.entries + VH_CONSOLE_TAIL_BYTES - 30, "line 0199 of the console ....\n", 30);
+	VH_EXPECT_MEMEQ(f->r.entries + VH_CONSOLE_TAIL_BYTES - 30,
+			"line 0199 of the console ....\n", 30);
 
 	/* A position still held, bounded by max_bytes: exactly that line. */
 	rq.u.console.from = 150 * 30;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The message table (vh/proto_messages.h, vh_proto_msg()) against what the
  * codec and the dispatcher do with every message: the sizes the codec
  * writes and reads, the VM reference the flag announces, and that a

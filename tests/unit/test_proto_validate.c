@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Every validation rule of the control protocol, through the real
  * dispatcher: a malformed or out-of-range message gets an error reply
  * naming the field and changes nothing.  Messages are built with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vh-sim scenario parsing: quantities, directives, and errors that name
  * the line and the field. */
 #include <string.h>
@@ -105,7 +106,8 @@ static void expect_error(const char *text, const char *want)
 
 	if (vh_sim_scenario_parse(text, &sc, err, sizeof(err))) {
 		vh_sim_scenario_free(&sc);
-		VH_FAIL("accepted a bad scenario, expected an error containing \"%s\":\n%s", want, text);
+		VH_FAIL("accepted a bad scenario, expected an error containing \"%s\":\n%s", want,
+			text);
 	}
 	if (!strstr(err, want))
 		VH_FAIL("error \"%s\" does not contain \"%s\"", err, want);
@@ -120,8 +122,10 @@ VH_TEST(scenario, errors_name_the_line_and_field)
 	expect_error("duration 1s\nvm a cpu.shares=medium\n", "cpu.shares");
 	expect_error("duration 1s\nvm a cpu.shares=0\n", "cpu.shares");
 	expect_error("duration 1s\nvm a memory=1.5M\n", "memory");
-	expect_error("duration 1s\nvm a mem.reservation=128M memory=64M\n", "memory.reservation_mib");
-	expect_error("duration 1s\nvm a cpu.reservation=900 cpu.limit=500\n", "cpu.reservation_mhz");
+	expect_error("duration 1s\nvm a mem.reservation=128M memory=64M\n",
+		     "memory.reservation_mib");
+	expect_error("duration 1s\nvm a cpu.reservation=900 cpu.limit=500\n",
+		     "cpu.reservation_mhz");
 	expect_error("duration 1s\nvm a colour=blue\n", "unknown key \"colour\"");
 	expect_error("duration 1s\nvm a vcpus=1 vcpus=2\n", "given twice");
 	expect_error("duration 1s\nvm a\nvm a\n", "line 3: vm \"a\" defined twice");
@@ -131,7 +135,8 @@ VH_TEST(scenario, errors_name_the_line_and_field)
 	expect_error("duration 1s\nvm a\nat 0.5s b stop\n", "no vm \"b\"");
 	expect_error("duration 1s\nvm a\nat 0.5s a explode\n", "unknown action");
 	expect_error("duration 1s\nvm a\nat 0.5s a set\n", "nothing to set");
-	expect_error("duration 1s\nvm a\nat 0.5s a set cpu.shares=high mem.shares=low\n", "separate lines");
+	expect_error("duration 1s\nvm a\nat 0.5s a set cpu.shares=high mem.shares=low\n",
+		     "separate lines");
 	expect_error("duration 1s\nhost pcpus=1\nhost pcpus=2\nvm a\n", "host given twice");
 	expect_error("duration 1s\nhost memory=65G\nvm a\n", "at most 64G");
 	expect_error("duration 1s\nvm a novalue\n", "expected key=value");

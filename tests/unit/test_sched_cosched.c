@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Co-scheduling of multiprocessor VMs: relaxed (bounded skew, costop
  * counted) and strict (all runnable vCPUs together or none). */
 #include "sched_env.h"
@@ -122,7 +123,8 @@ static void strict_all_or_none(enum vh_sim_workload_kind kind)
 	       kind == VH_SIM_WL_CPU ? "cpu" : "bursty", (unsigned long long)w.together,
 	       (unsigned long long)w.apart_idle, (unsigned long long)w.violations,
 	       (double)st.used_ns / SEC, (double)st.costop_ns / SEC,
-	       (double)sched_env_used(&e, other[0]) / SEC, (double)sched_env_used(&e, other[1]) / SEC,
+	       (double)sched_env_used(&e, other[0]) / SEC,
+	       (double)sched_env_used(&e, other[1]) / SEC,
 	       (double)sched_env_used(&e, other[2]) / SEC);
 	VH_EXPECT_EQ(w.violations, (uint64_t)0);
 	VH_EXPECT_GT(w.together, (uint64_t)1000);
@@ -152,7 +154,8 @@ VH_TEST(sched_cosched, strict_wider_than_host_runs_relaxed)
 	struct vh_vm *vm;
 
 	sched_env_init(&e, 2, 1000);
-	vm = sched_env_vm(&e, "wide", &(struct vm_spec){ .vcpus = 3, .cosched = VH_COSCHED_STRICT });
+	vm =
+	    sched_env_vm(&e, "wide", &(struct vm_spec){ .vcpus = 3, .cosched = VH_COSCHED_STRICT });
 	VH_EXPECT(vm->sched.cosched == VH_COSCHED_RELAXED);
 	VH_EXPECT(strstr(e.sp.last_log, "strict co-scheduling needs 3 pCPUs") != NULL);
 	sched_env_run(&e, SEC);
@@ -230,8 +233,10 @@ VH_TEST(sched_cosched, strict_gangs_honour_reservation_and_limit)
 	resv = sched_env_vm(&e, "resv", &(struct vm_spec){ .vcpus = 2, .shares = 1,
 							   .reservation_mhz = 1000,
 							   .cosched = VH_COSCHED_STRICT });
-	lim = sched_env_vm(&e, "lim", &(struct vm_spec){ .vcpus = 2, .shares = 1000000,
-							 .limit_mhz = 600, .cosched = VH_COSCHED_STRICT });
+	lim = sched_env_vm(
+	    &e, "lim",
+	    &(struct vm_spec){
+		.vcpus = 2, .shares = 1000000, .limit_mhz = 600, .cosched = VH_COSCHED_STRICT });
 	for (int i = 0; i < 4; i++) {
 		char name[16];
 		snprintf(name, sizeof(name), "vm%d", i);
@@ -298,7 +303,8 @@ static struct steal_skew steal_skew_run(bool report, uint64_t tick, struct vh_cp
 	ss.tick_ns = tick;
 	ss.pat[0] = (struct steal_pattern){ .run_ns = 13 * MS / 2, .lost_ns = 7 * MS / 2 };
 	ss.pat[1] = (struct steal_pattern){ .run_ns = 9 * MS, .lost_ns = 1 * MS };
-	w.vm = sched_env_vm(&e, "smp", &(struct vm_spec){ .vcpus = 2, .cosched = VH_COSCHED_RELAXED });
+	w.vm =
+	    sched_env_vm(&e, "smp", &(struct vm_spec){ .vcpus = 2, .cosched = VH_COSCHED_RELAXED });
 	sched_env_vm(&e, "s1", &(struct vm_spec){ 0 });
 	sched_env_vm(&e, "s2", &(struct vm_spec){ 0 });
 	ss.observe = watch_steal_skew;
@@ -310,7 +316,8 @@ static struct steal_skew steal_skew_run(bool report, uint64_t tick, struct vh_cp
 		for (int i = 0; i < 2; i++) {
 			struct vh_cpu_stats vs;
 			vh_sched_vcpu_stats(&e.h, &w.vm->vcpus[i], sched_env_now(&e), &vs);
-			VH_EXPECT_EQ(vs.used_ns, steal_sim_real(&ss, &w.vm->vcpus[i], sched_env_now(&e)));
+			VH_EXPECT_EQ(vs.used_ns,
+				     steal_sim_real(&ss, &w.vm->vcpus[i], sched_env_now(&e)));
 		}
 	}
 	steal_sim_fini(&ss);
@@ -332,9 +339,10 @@ VH_TEST(sched_cosched, relaxed_skew_holds_despite_steal)
 	for (int i = 0; i < 3; i++) {
 		struct vh_cpu_stats st;
 		w[i] = steal_skew_run(runs[i].report, runs[i].tick, &st);
-		printf("# %-27s: guest skew max %.3f ms, mean %.3f ms; costop %.3f s, used %.3f s\n",
-		       runs[i].what, (double)w[i].max_real / MS, w[i].sum_real / w[i].instants / MS,
-		       (double)st.costop_ns / SEC, (double)st.used_ns / SEC);
+		printf(
+		    "# %-27s: guest skew max %.3f ms, mean %.3f ms; costop %.3f s, used %.3f s\n",
+		    runs[i].what, (double)w[i].max_real / MS, w[i].sum_real / w[i].instants / MS,
+		    (double)st.costop_ns / SEC, (double)st.used_ns / SEC);
 	}
 	/* Reported steal keeps the guest's skew within the threshold plus
 	 * what one window of steal hides until it is reported (at most

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Halted vCPUs, wake-ups, VM lifecycle under the scheduler, run-time
  * mode and parameter changes, and counters that add up. */
 #include "sched_env.h"
@@ -13,18 +14,20 @@ VH_TEST(sched_halt, halted_vcpus_use_no_cpu_and_wake_on_time)
 	struct vh_cpu_stats cs;
 
 	sched_env_init(&e, 1, 1000);
-	bursty = sched_env_vm(&e, "bursty", &(struct vm_spec){ .kind = VH_SIM_WL_BURSTY,
-							       .run_ns = 2 * MS, .sleep_ns = 8 * MS });
+	bursty = sched_env_vm(
+	    &e, "bursty",
+	    &(struct vm_spec){ .kind = VH_SIM_WL_BURSTY, .run_ns = 2 * MS, .sleep_ns = 8 * MS });
 	hog = sched_env_vm(&e, "hog", &(struct vm_spec){ 0 });
 	idle = sched_env_vm(&e, "idle", &(struct vm_spec){ .kind = VH_SIM_WL_IDLE });
 	sched_env_run(&e, 10 * SEC);
 	vh_sim_cpu_vm_stats(e.sc, bursty, &st);
 	cs = sched_env_stats(&e, bursty);
-	printf("# bursty: %llu bursts, used %.4f s, wait %.4f s, ready %.4f s, latest wake-up %.3f us "
-	       "after its timer; hog used %.4f s\n",
-	       (unsigned long long)st.bursts, (double)cs.used_ns / SEC, (double)cs.wait_ns / SEC,
-	       (double)cs.ready_ns / SEC, (double)st.wake_late_max_ns / VH_NSEC_PER_USEC,
-	       (double)sched_env_used(&e, hog) / SEC);
+	printf(
+	    "# bursty: %llu bursts, used %.4f s, wait %.4f s, ready %.4f s, latest wake-up %.3f us "
+	    "after its timer; hog used %.4f s\n",
+	    (unsigned long long)st.bursts, (double)cs.used_ns / SEC, (double)cs.wait_ns / SEC,
+	    (double)cs.ready_ns / SEC, (double)st.wake_late_max_ns / VH_NSEC_PER_USEC,
+	    (double)sched_env_used(&e, hog) / SEC);
 	VH_EXPECT_GE(st.wakes, (uint64_t)990);
 	VH_EXPECT_EQ(st.wake_late_max_ns, (uint64_t)0);
 	VH_EXPECT_NEAR((double)cs.used_ns / (10.0 * SEC), 0.2, 0.002);
@@ -54,9 +57,10 @@ VH_TEST(sched_halt, timer_wakes_on_time_on_a_busy_host)
 		snprintf(name, sizeof(name), "hog%d", i);
 		sched_env_vm(&e, name, &(struct vm_spec){ 0 });
 	}
-	bursty = sched_env_vm(&e, "bursty", &(struct vm_spec){ .kind = VH_SIM_WL_BURSTY,
-							       .run_ns = 300 * VH_NSEC_PER_USEC,
-							       .sleep_ns = 4700 * VH_NSEC_PER_USEC });
+	bursty = sched_env_vm(&e, "bursty",
+			      &(struct vm_spec){ .kind = VH_SIM_WL_BURSTY,
+						 .run_ns = 300 * VH_NSEC_PER_USEC,
+						 .sleep_ns = 4700 * VH_NSEC_PER_USEC });
 	sched_env_run(&e, 5 * SEC);
 	vh_sim_cpu_vm_stats(e.sc, bursty, &st);
 	printf("# busy host: %llu wake-ups, latest %.3f us, mean %.3f us after the timer\n",
@@ -270,7 +274,8 @@ static void check_books(void *arg, uint64_t now)
 		if (!vm || vm->state != VH_VM_RUNNING)
 			continue;
 		vh_sched_vm_stats(h, vm, now, &s);
-		if (s.used_ns + s.ready_ns + s.costop_ns + s.wait_ns != (now - b->start) * vm->cfg.vcpus)
+		if (s.used_ns + s.ready_ns + s.costop_ns + s.wait_ns !=
+		    (now - b->start) * vm->cfg.vcpus)
 			b->bad++;
 		/* And the co-scheduling guarantees hold throughout. */
 		if (vm->sched.cosched == VH_COSCHED_RELAXED &&

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Limits over a sliding window (not work-conserving) and run-time
  * changes of shares, reservation and limit. */
 #include "sched_env.h"
@@ -217,7 +218,8 @@ VH_TEST(sched_limit, shares_change_applies_within_one_quantum)
 		sched_env_run(&e, 100 * MS);
 		frac = (double)(sched_env_used(&e, a) - a0) / (100.0 * MS);
 		if (i == 0)
-			printf("# first 100 ms after the change (+1 quantum): a %.4f (want 0.75)\n", frac);
+			printf("# first 100 ms after the change (+1 quantum): a %.4f (want 0.75)\n",
+			       frac);
 		VH_EXPECT_NEAR(frac, 0.75, 0.011);
 	}
 	sched_env_fini(&e);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Proportional share, reservations and work conservation: the numbers of
  * issue 3, asserted on the simulated platform (1 ms quanta). */
 #include <math.h>
@@ -72,7 +73,8 @@ VH_TEST(sched_share, presets_are_per_vcpu_and_split_over_vcpus)
 	struct sched_env e;
 	struct vh_vm *smp, *a, *b;
 	struct vh_vm_config *cfg;
-	struct vh_cpu_controls high = { .shares = { .level = VH_SHARES_HIGH }, .limit_mhz = VH_UNLIMITED };
+	struct vh_cpu_controls high = { .shares = { .level = VH_SHARES_HIGH },
+					.limit_mhz = VH_UNLIMITED };
 	struct vh_error err;
 	double got;
 
@@ -102,7 +104,8 @@ VH_TEST(sched_share, reservation_holds_against_large_shares)
 	double got, other;
 
 	sched_env_init(&e, 1, 1000);
-	resv = sched_env_vm(&e, "reserved", &(struct vm_spec){ .shares = 1000, .reservation_mhz = 500 });
+	resv = sched_env_vm(&e, "reserved",
+			    &(struct vm_spec){ .shares = 1000, .reservation_mhz = 500 });
 	for (int i = 0; i < 9; i++) {
 		char name[16];
 		snprintf(name, sizeof(name), "big%d", i);
@@ -116,7 +119,8 @@ VH_TEST(sched_share, reservation_holds_against_large_shares)
 	VH_EXPECT_GE(sched_env_used(&e, resv), 5 * SEC);
 	/* The rest is shared by the others by their (equal) shares. */
 	for (int i = 1; i < 9; i++)
-		VH_EXPECT_NEAR((double)sched_env_used(&e, others[i]) / sched_env_used(&e, others[0]),
+		VH_EXPECT_NEAR((double)sched_env_used(&e, others[i]) /
+				   sched_env_used(&e, others[0]),
 			       1.0, 0.01);
 	sched_env_fini(&e);
 }
@@ -235,7 +239,8 @@ VH_TEST(sched_share, extreme_share_ratio_holds)
 	huge = sched_env_vm(&e, "huge", &(struct vm_spec){ .shares = 1000000 });
 	sched_env_run(&e, 10 * SEC);
 	frac = (double)sched_env_used(&e, tiny) / (10.0 * SEC);
-	printf("# 1000 vs 1000000 shares: the small VM got %.5f (want %.5f)\n", frac, 1000.0 / 1001000);
+	printf("# 1000 vs 1000000 shares: the small VM got %.5f (want %.5f)\n", frac,
+	       1000.0 / 1001000);
 	/* Within one quantum of its entitlement over 10 s. */
 	VH_EXPECT_NEAR(frac, 1000.0 / 1001000, 1.0 * MS / (10.0 * SEC) + 1e-9);
 	VH_EXPECT_GT(sched_env_used(&e, huge), 9 * SEC);
@@ -342,7 +347,8 @@ static double steal_reservation(bool report)
 	sched_env_production(&e);
 	steal_sim_init(&ss, &e, report);
 	ss.pat[0] = (struct steal_pattern){ .run_ns = 7 * MS, .lost_ns = 3 * MS };
-	resv = sched_env_vm(&e, "reserved", &(struct vm_spec){ .shares = 1000, .reservation_mhz = 500 });
+	resv = sched_env_vm(&e, "reserved",
+			    &(struct vm_spec){ .shares = 1000, .reservation_mhz = 500 });
 	sched_env_vm(&e, "big", &(struct vm_spec){ .shares = 9000 });
 	steal_sim_run(&ss, 10 * SEC);
 	got = (double)steal_sim_vm_real(&ss, resv, sched_env_now(&e)) / (10.0 * SEC);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Segment descriptors and the checks of vh/segment.h as the SDM states
  * them: the data access of a string I/O buffer, and IRET's code and stack
  * segment rules for a return to an outer privilege level. */

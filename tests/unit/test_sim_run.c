@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The vh-sim engine end to end: a scenario in, JSON out, driven through
  * the real core.  Figures are read back out of the JSON. */
 #include <stdio.h>
@@ -72,7 +73,8 @@ VH_TEST(sim_run, reservations_and_refused_changes_show_in_the_report)
 	VH_EXPECT_NEAR(vm_field(out, "web", "used_ms"), 3750.0, 37.5);
 	VH_EXPECT_NEAR(vm_field(out, "web", "used_pct_of_host"), 37.5, 0.4);
 	/* The batch VMs split the rest evenly. */
-	VH_EXPECT_NEAR(vm_field(out, "batch1", "used_ms"), vm_field(out, "batch2", "used_ms"), 20.0);
+	VH_EXPECT_NEAR(vm_field(out, "batch1", "used_ms"), vm_field(out, "batch2", "used_ms"),
+		       20.0);
 	/* The over-commit at 6 s is refused with the shortfall, and counted. */
 	VH_EXPECT(strstr(out, "\"result\": \"admission\"") != NULL);
 	VH_EXPECT(strstr(out, "short by 500 MHz") != NULL);
@@ -99,15 +101,16 @@ VH_TEST(sim_run, same_scenario_same_output)
 
 VH_TEST(sim_run, identical_guests_share_and_idle_guests_balloon)
 {
-	char *out = run_text("host pcpus=2 mhz=2000 memory=256M\n"
-			     "mem scan_rate=20000 sample_period=1s reclaim_period=200ms\n"
-			     "duration 20s\n"
-			     "vm a memory=96M workload=cpu touch_rate=5000 touch=100 content=7\n"
-			     "vm b memory=96M workload=cpu touch_rate=5000 touch=100 content=7\n"
-			     "vm c memory=96M workload=idle touch_rate=2000 touch=50 content=9\n"
-			     "vm d memory=96M mem.shares=high workload=cpu touch_rate=4000 touch=100 content=11\n"
-			     "at 15s d balloon target=32M\n",
-			     false);
+	char *out = run_text(
+	    "host pcpus=2 mhz=2000 memory=256M\n"
+	    "mem scan_rate=20000 sample_period=1s reclaim_period=200ms\n"
+	    "duration 20s\n"
+	    "vm a memory=96M workload=cpu touch_rate=5000 touch=100 content=7\n"
+	    "vm b memory=96M workload=cpu touch_rate=5000 touch=100 content=7\n"
+	    "vm c memory=96M workload=idle touch_rate=2000 touch=50 content=9\n"
+	    "vm d memory=96M mem.shares=high workload=cpu touch_rate=4000 touch=100 content=11\n"
+	    "at 15s d balloon target=32M\n",
+	    false);
 
 	VH_ASSERT(out != NULL);
 	VH_EXPECT_GT(vm_field(out, "a", "shared_mib"), 32.0);
@@ -133,8 +136,8 @@ VH_TEST(sim_run, a_refused_host_is_an_error_not_a_report)
 	size_t len = 0;
 	FILE *f;
 
-	VH_ASSERT(vh_sim_scenario_parse("host memory=8M overhead=8M\nduration 1s\nvm a memory=4M\n", &sc,
-					err, sizeof(err)));
+	VH_ASSERT(vh_sim_scenario_parse("host memory=8M overhead=8M\nduration 1s\nvm a memory=4M\n",
+					&sc, err, sizeof(err)));
 	f = open_memstream(&buf, &len);
 	VH_ASSERT(f != NULL);
 	VH_EXPECT(!vh_sim_run(&sc, NULL, f, err, sizeof(err)));

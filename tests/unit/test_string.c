@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The core's byte and string primitives. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* VM lifecycle, configuration validation and admission control on the
  * simulated platform. */
 #include <stdio.h>

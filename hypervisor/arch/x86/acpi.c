@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Every table is checksummed before use and every length bounded by the
  * identity map (4 GiB): firmware tables are input, not trusted. */
 #include <stdint.h>

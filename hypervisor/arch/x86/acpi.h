@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* CPU discovery from ACPI: the RSDP (EBDA or BIOS area), the RSDT or
  * XSDT, and the MADT's local APIC entries. */
 #ifndef VH_X86_ACPI_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* xAPIC through its MMIO page.  x2APIC is not used: xAPIC works on every
  * CPU with VT-x and in every emulator we test on, and the register
  * accesses are off the hot path (one EOI per host interrupt, one ICR
@@ -192,7 +193,8 @@ void vh_apic_timer_oneshot(uint64_t ns)
 	if (ns / 1000000 > 0xffffffffull / timer_ticks_per_ms)
 		ticks = 0xffffffffull;
 	else
-		ticks = ns / 1000000 * timer_ticks_per_ms + (ns % 1000000) * timer_ticks_per_ms / 1000000;
+		ticks = ns / 1000000 * timer_ticks_per_ms +
+			(ns % 1000000) * timer_ticks_per_ms / 1000000;
 	if (ticks == 0)
 		ticks = 1;
 	if (ticks > 0xffffffffull)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The local APIC in xAPIC mode (MMIO): identity, EOI, IPIs (fixed, INIT,
  * SIPI, NMI) and the one-shot timer. */
 #ifndef VH_X86_APIC_H

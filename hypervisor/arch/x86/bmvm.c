@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "bmvm.h"
 #include "heap.h"
 #include "vh/vm.h"

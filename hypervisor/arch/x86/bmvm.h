@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the bare-metal backend keeps per VM (vm->backend): its EPT tree,
  * the line buffer for its console output, and its boot state.  Created on
  * first use, freed when the core undefines the VM (platform vm_gone). */

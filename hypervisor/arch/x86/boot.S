@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Entry from a Multiboot 1 loader (GRUB, QEMU -kernel, a boot ROM): 32-bit
  * protected mode, paging off, EAX = magic, EBX = information block.  We
  * check for long mode, identity-map the first 4 GiB with 2 MiB pages (that

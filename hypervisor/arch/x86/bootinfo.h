@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the Multiboot 1 loader handed over, copied into the kernel before
  * anything reuses low memory (the SMP trampoline) or gives memory to the
  * core: the command line, the memory map and the modules. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* GCC may emit calls to memcpy, memmove, memset and memcmp even with
  * -ffreestanding (struct copies, zeroing); the kernel has no libc, so they
  * are defined here on top of the core's primitives.  Only the kernel links

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The kernel console on COM1.
  *
  * While the kernel boots, output goes to the UART at once (polled: it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The kernel console: formatted output on COM1, one whole printf at a
  * time when several CPUs print; written at once while the kernel boots,
  * through a ring fed to the UART without waiting once guests run. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include <stdint.h>
 
 #include "apic.h"
@@ -29,7 +30,8 @@ static void free_table(uint64_t *t, int level)
 	if (level > 0) {
 		for (unsigned i = 0; i < ENTRIES; i++)
 			if (t[i] & VH_EPT_RWX)
-				free_table((uint64_t *)(uintptr_t)(t[i] & VH_EPT_ADDR_MASK), level - 1);
+				free_table((uint64_t *)(uintptr_t)(t[i] & VH_EPT_ADDR_MASK),
+					   level - 1);
 	}
 	vh_heap_free(t, 4096);
 }
@@ -95,7 +97,8 @@ bool vh_ept_set(struct vh_ept *e, uint64_t gpa, uint64_t hpa, unsigned prot, boo
 	*slot = entry;
 	if (old & VH_EPT_RWX) {
 		bool lost_rights = (old & VH_EPT_RWX & ~entry) != 0;
-		bool moved = (entry & VH_EPT_RWX) && (old & VH_EPT_ADDR_MASK) != (entry & VH_EPT_ADDR_MASK);
+		bool moved =
+		    (entry & VH_EPT_RWX) && (old & VH_EPT_ADDR_MASK) != (entry & VH_EPT_ADDR_MASK);
 		*stale = lost_rights || moved;
 	}
 	return true;

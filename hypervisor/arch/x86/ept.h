@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Extended page tables: one 4-level tree per VM, 4 KiB leaves, filled on
  * demand as the core maps guest frames (platform map()), and the
  * invalidation that makes a removed or downgraded entry take effect on

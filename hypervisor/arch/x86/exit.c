@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The exit path's rare cases (the dispatcher itself is inline in exit.h:
  * count the exit, keep an event whose delivery it interrupted, call the
  * handler from the table) and the helpers handlers share (registers,
@@ -113,10 +114,11 @@ enum vh_exit_action vh_exit_unexpected(struct vh_exit *x)
 
 void vh_exit_trace(struct vh_exit *x, const struct vh_exit_entry *e)
 {
-	vh_console_printf("vh: exit vm=%s vcpu=%u reason=%u (%s) qual=%#llx rip=%#llx "
-			  "rax=%#llx\n", x->vm->cfg.name, x->vcpu->index, x->reason, e->name,
-			  (unsigned long long)x->qual, (unsigned long long)vh_vmread(VMCS_GUEST_RIP),
-			  (unsigned long long)x->vv->regs.rax);
+	vh_console_printf(
+	    "vh: exit vm=%s vcpu=%u reason=%u (%s) qual=%#llx rip=%#llx "
+	    "rax=%#llx\n",
+	    x->vm->cfg.name, x->vcpu->index, x->reason, e->name, (unsigned long long)x->qual,
+	    (unsigned long long)vh_vmread(VMCS_GUEST_RIP), (unsigned long long)x->vv->regs.rax);
 }
 
 /* ---- small handlers ---- */

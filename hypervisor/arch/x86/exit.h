@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* VM-exit handling: one handler per basic exit reason, found in a table
  * (exit_table.c); each returns what the vCPU loop does next. */
 #ifndef VH_X86_EXIT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* CPUID: the host CPU's answers with what vh does not virtualise hidden
  * (VMX, SMX, MONITOR/MWAIT, x2APIC, TSC deadline, PCID/INVPCID, machine
  * check, MTRRs, performance monitoring, thermal and power management,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Control registers, debug registers and XCR0.  Only writes that touch a
  * bit vh owns exit (CR0.NE, CR4.VMXE/SMXE/PCIDE: the guest/host masks in
  * vmcs.c); the guest sees its own values through the read shadows.  CR8

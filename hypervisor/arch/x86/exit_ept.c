@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* EPT violations: the core's memory manager decides (first touch, copy on
  * write of a shared page, a ballooned page coming back).  An address
  * outside guest memory is device MMIO: the local APIC model, or nothing

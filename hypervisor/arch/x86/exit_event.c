@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Exits for events: host interrupts that arrived while a guest ran,
  * guest exceptions vh intercepts, NMIs, and HLT. */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Hypercalls, by VMCALL or by a 4-byte write to VH_HC_PORT: the guest's
  * registers and privilege level go to the core's vh_hypercall(), which
  * validates everything and refuses a caller outside CPL 0. */

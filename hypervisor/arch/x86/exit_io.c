@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Port I/O: the hypercall port first, then the VM's device models; a port
  * no device claims reads all ones and swallows writes, as on a PC with
  * nothing there.  String I/O (INS/OUTS, with or without REP) is emulated
@@ -180,7 +181,8 @@ static __attribute__((noinline)) enum vh_exit_action string_io(struct vh_exit *x
 		if (!long_mode)
 			lin &= 0xffffffffull; /* linear addresses wrap at 4 GiB */
 		if (!in) {
-			if ((m = copy_linear(x, lin, buf, size, false, &fault_lin, &pf_error)) != IO_MEM_OK)
+			if ((m = copy_linear(x, lin, buf, size, false, &fault_lin, &pf_error)) !=
+			    IO_MEM_OK)
 				break;
 			for (unsigned i = 0; i < size; i++)
 				value |= (uint32_t)buf[i] << (8 * i);
@@ -193,7 +195,8 @@ static __attribute__((noinline)) enum vh_exit_action string_io(struct vh_exit *x
 		if (in) {
 			for (unsigned i = 0; i < size; i++)
 				buf[i] = (uint8_t)(value >> (8 * i));
-			if ((m = copy_linear(x, lin, buf, size, true, &fault_lin, &pf_error)) != IO_MEM_OK)
+			if ((m = copy_linear(x, lin, buf, size, true, &fault_lin, &pf_error)) !=
+			    IO_MEM_OK)
 				break; /* the port was read: as on a CPU, that value is lost */
 		}
 		*idx = addr_step(*idx, step, bits);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* MSRs: the allow list and its value checks are the core's (vh/msr.h);
  * this file says where each value lives on VMX (a VMCS guest field, a
  * per-vCPU copy loaded into the real MSR with the vCPU, a constant).  An

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The exit table (Jailhouse/ACRN style): basic exit reason -> handler,
  * the counter it lands in, and a name for logs.  Exits vh does not enable
  * have no handler: should one happen anyway, the VM stops with its name.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* XSAVE/XRSTOR run with XCR0 set to every component the CPU supports, so
  * each switch saves and restores all of them: a guest that enables a
  * component later (XSETBV) never finds another guest's values there.
@@ -16,7 +17,10 @@ static inline void xsave(void *area)
 
 static inline void xrstor(const void *area)
 {
-	__asm__ volatile("xrstor (%0)" : : "r"(area), "a"(0xffffffffu), "d"(0xffffffffu) : "memory");
+	__asm__ volatile("xrstor (%0)"
+			 :
+			 : "r"(area), "a"(0xffffffffu), "d"(0xffffffffu)
+			 : "memory");
 }
 
 void vh_fpu_load(struct vh_vmx_vcpu *vv)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Guest FPU/SSE/AVX state across vCPU switches.  The hypervisor never
  * uses these registers itself (-mgeneral-regs-only), so a guest's state
  * stays in the CPU for as long as its vCPU runs there and is saved only

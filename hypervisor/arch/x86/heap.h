@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The kernel heap: hypervisor metadata (the core's VM, vCPU and memory-
  * manager structures), VMCS and EPT pages, per-CPU stacks.  One physically
  * contiguous, identity-mapped region; first-fit with coalescing, because

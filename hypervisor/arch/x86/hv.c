@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include <stdint.h>
 
 #include "bmvm.h"
@@ -74,9 +75,11 @@ static bool platform_selftest_once(uint64_t *ept_entry)
 	struct vh_bmvm *b = vm->backend;
 	CHECK(b, "no backend state after a map");
 	uint64_t e = vh_ept_lookup(&b->ept, 3 << 12);
-	CHECK((e & VH_EPT_RWX) == VH_EPT_RWX || (e & (VH_EPT_R | VH_EPT_W)) == (VH_EPT_R | VH_EPT_W),
+	CHECK((e & VH_EPT_RWX) == VH_EPT_RWX ||
+		  (e & (VH_EPT_R | VH_EPT_W)) == (VH_EPT_R | VH_EPT_W),
 	      "EPT entry for gfn 3 is %#llx, not read-write", (unsigned long long)e);
-	CHECK((e & 0x38) == VH_EPT_MT_WB, "EPT entry %#llx is not write-back", (unsigned long long)e);
+	CHECK((e & 0x38) == VH_EPT_MT_WB, "EPT entry %#llx is not write-back",
+	      (unsigned long long)e);
 	uint64_t hpa = e & VH_EPT_ADDR_MASK;
 	CHECK(hpa >= vh_mem.ranges[0].base && hpa < vh_mem.highest,
 	      "EPT entry points at %#llx, outside the guest frames", (unsigned long long)hpa);

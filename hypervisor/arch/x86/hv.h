@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The hypervisor proper on this machine: the core's host over the kernel
  * platform, the VMs the command line defines, and the pCPU loops. */
 #ifndef VH_X86_HV_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The VMs the command line defines, the CPU loops, and the clockwork CPU 0
  * keeps: the memory manager's periodic work, one stats line per VM every
  * period, and the end of a bounded run (tests). */
@@ -71,12 +72,12 @@ static bool option(const char *w, size_t n, void *arg)
 			ps->ok = false;
 			return false;
 		}
-		vh_console_printf("vh: vm %s: %u vcpus, %llu MiB, cpu shares %llu, image module %u "
-				  "(%llu KiB), command line \"%s\"\n",
-				  vm->cfg.name, vm->cfg.vcpus, (unsigned long long)vm->cfg.memory_mib,
-				  (unsigned long long)vh_cpu_shares_value(&vm->cfg.cpu.shares, vm->cfg.vcpus),
-				  spec.module, (unsigned long long)((m->end - m->start) >> 10),
-				  b->image_cmdline);
+		vh_console_printf(
+		    "vh: vm %s: %u vcpus, %llu MiB, cpu shares %llu, image module %u "
+		    "(%llu KiB), command line \"%s\"\n",
+		    vm->cfg.name, vm->cfg.vcpus, (unsigned long long)vm->cfg.memory_mib,
+		    (unsigned long long)vh_cpu_shares_value(&vm->cfg.cpu.shares, vm->cfg.vcpus),
+		    spec.module, (unsigned long long)((m->end - m->start) >> 10), b->image_cmdline);
 		ps->n++;
 	} else if (n > 8 && vh_strncmp(w, "runtime=", 8) == 0) {
 		if (!vh_parse_duration(w + 8, n - 8, &runtime_ns) || runtime_ns == 0) {
@@ -132,7 +133,8 @@ static void print_stats(uint64_t now, bool final)
 				  (unsigned long long)(t / VH_NSEC_PER_SEC),
 				  (unsigned long long)(t % VH_NSEC_PER_SEC / VH_NSEC_PER_MSEC),
 				  (unsigned long long)hm.total, (unsigned long long)hm.free,
-				  (unsigned long long)hm.reserved, (unsigned long long)hm.shared_saved);
+				  (unsigned long long)hm.reserved,
+				  (unsigned long long)hm.shared_saved);
 	}
 	for (uint32_t i = 0; i < h->cfg.max_vms; i++) {
 		struct vh_vm *vm = h->vms[i];
@@ -176,10 +178,12 @@ static void print_stats(uint64_t now, bool final)
 			size_t len = 0;
 			for (int k = 0; k < VH_EXIT_KIND_COUNT; k++)
 				if (exits[k] && len < sizeof(line))
-					len += vh_snprintf(line + len, sizeof(line) - len, " %s=%llu",
-							   vh_exit_kind_name((enum vh_exit_kind)k),
-							   (unsigned long long)exits[k]);
-			vh_console_printf("vh: exits vm=%s%s\n", vm->cfg.name, len ? line : " none");
+					len +=
+					    vh_snprintf(line + len, sizeof(line) - len, " %s=%llu",
+							vh_exit_kind_name((enum vh_exit_kind)k),
+							(unsigned long long)exits[k]);
+			vh_console_printf("vh: exits vm=%s%s\n", vm->cfg.name,
+					  len ? line : " none");
 			if (vm->guest.exited)
 				vh_console_printf("vh: vm %s exit code %u\n", vm->cfg.name,
 						  vm->guest.exit_code);
@@ -195,7 +199,8 @@ static bool any_running(void)
 
 	h->plat->lock(h->plat->ctx);
 	for (uint32_t i = 0; i < h->cfg.max_vms && !any; i++)
-		any = h->vms[i] && (h->vms[i]->state == VH_VM_RUNNING || h->vms[i]->state == VH_VM_PAUSED);
+		any = h->vms[i] &&
+		      (h->vms[i]->state == VH_VM_RUNNING || h->vms[i]->state == VH_VM_PAUSED);
 	h->plat->unlock(h->plat->ctx);
 	return any;
 }
@@ -226,12 +231,14 @@ void vh_hv_housekeeping(struct vh_cpu *c, uint64_t now)
 		vh_mem_tick(h, now);
 		h->plat->unlock(h->plat->ctx);
 		next_tick = now + MEM_TICK_NS;
-		if ((runtime_ns && now - start_ns >= runtime_ns) || (until_done && !any_running())) {
+		if ((runtime_ns && now - start_ns >= runtime_ns) ||
+		    (until_done && !any_running())) {
 			print_stats(now, true);
-			vh_console_printf("vh: %s after %llu ms\n",
-					  runtime_ns && now - start_ns >= runtime_ns ? "run time over"
-										  : "every VM has stopped",
-					  (unsigned long long)((now - start_ns) / VH_NSEC_PER_MSEC));
+			vh_console_printf(
+			    "vh: %s after %llu ms\n",
+			    runtime_ns && now - start_ns >= runtime_ns ? "run time over"
+								       : "every VM has stopped",
+			    (unsigned long long)((now - start_ns) / VH_NSEC_PER_MSEC));
 			vh_machine_stop(0);
 		}
 	}
@@ -253,7 +260,8 @@ void vh_hv_cpu_ready(struct vh_cpu *c)
 
 	(void)c;
 	if (n == vh_ncpus)
-		vh_console_printf("vh: vmx: %u cpus in VMX operation, scheduling %u VMs\n", n, nvms);
+		vh_console_printf("vh: vmx: %u cpus in VMX operation, scheduling %u VMs\n", n,
+				  nvms);
 }
 
 static void ap_run(struct vh_cpu *c)

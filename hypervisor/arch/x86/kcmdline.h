@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The kernel command line: space-separated words, "key" or "key=value". */
 #ifndef VH_X86_KCMDLINE_H
 #define VH_X86_KCMDLINE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vh_kernel_main: the bare-metal kernel's C entry, reached from boot.S in
  * long mode on the boot CPU.  Brings the machine up in dependency order:
  * console and exceptions, the loader's information, time, memory, the
@@ -45,7 +46,8 @@ static void report_cpu(void)
 	vendor[12] = '\0';
 	cpuid(1, 0, &a, &b, &c, &d);
 	vh_console_printf("vh: cpu %s family %u model %u, vmx %s\n", vendor,
-			  ((a >> 8) & 0xf) + ((a >> 20) & 0xff), ((a >> 4) & 0xf) | ((a >> 12) & 0xf0),
+			  ((a >> 8) & 0xf) + ((a >> 20) & 0xff),
+			  ((a >> 4) & 0xf) | ((a >> 12) & 0xf0),
 			  (c & CPUID1_ECX_VMX) ? "yes" : "no");
 }
 
@@ -87,14 +89,15 @@ static bool setup_memory(void)
 			return false;
 		}
 	}
-	vh_console_printf("vh: ram %llu MiB: kernel %llu KiB at %#llx, modules %llu KiB, heap %llu MiB, "
-			  "%llu frames (%llu MiB) in %u ranges for guests\n",
-			  (unsigned long long)(vh_mem.ram_bytes >> 20),
-			  (unsigned long long)((vh_mem.kernel_end - vh_mem.kernel_start) >> 10),
-			  (unsigned long long)vh_mem.kernel_start,
-			  (unsigned long long)(vh_mem.modules_bytes >> 10),
-			  (unsigned long long)(vh_mem.heap_bytes >> 20), (unsigned long long)vh_mem.nframes,
-			  (unsigned long long)(vh_mem.nframes >> 8), vh_mem.nranges);
+	vh_console_printf(
+	    "vh: ram %llu MiB: kernel %llu KiB at %#llx, modules %llu KiB, heap %llu MiB, "
+	    "%llu frames (%llu MiB) in %u ranges for guests\n",
+	    (unsigned long long)(vh_mem.ram_bytes >> 20),
+	    (unsigned long long)((vh_mem.kernel_end - vh_mem.kernel_start) >> 10),
+	    (unsigned long long)vh_mem.kernel_start,
+	    (unsigned long long)(vh_mem.modules_bytes >> 10),
+	    (unsigned long long)(vh_mem.heap_bytes >> 20), (unsigned long long)vh_mem.nframes,
+	    (unsigned long long)(vh_mem.nframes >> 8), vh_mem.nranges);
 	return true;
 }
 
@@ -106,7 +109,8 @@ static bool trampoline_page_free(void)
 		    r->base + r->len >= VH_TRAMPOLINE_BASE + 4096)
 			return true;
 	}
-	return vh_boot.nregions == 0 && vh_boot.has_mem && vh_boot.mem_lower_kib * 1024ull >= 0x9000;
+	return vh_boot.nregions == 0 && vh_boot.has_mem &&
+	       vh_boot.mem_lower_kib * 1024ull >= 0x9000;
 }
 
 static unsigned start_cpus(void)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Stopping the machine with a verdict the test harness can read. */
 #ifndef VH_X86_MACHINE_H
 #define VH_X86_MACHINE_H

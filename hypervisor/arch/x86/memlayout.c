@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include <stdint.h>
 
 #include "bootinfo.h"
@@ -76,7 +77,8 @@ bool vh_memlayout_build(const struct vh_bootinfo *bi, unsigned heap_percent, uin
 		vh_mem.ram_bytes = ((uint64_t)bi->mem_lower_kib + bi->mem_upper_kib) * 1024;
 		add_piece(LOW_MEMORY_END, LOW_MEMORY_END + (uint64_t)bi->mem_upper_kib * 1024);
 	} else {
-		vh_console_printf("vh: the boot loader gave neither a memory map nor a memory size\n");
+		vh_console_printf(
+		    "vh: the boot loader gave neither a memory map nor a memory size\n");
 		return false;
 	}
 	vh_mem.kernel_start = (uint64_t)(uintptr_t)__load_start;
@@ -104,8 +106,9 @@ bool vh_memlayout_build(const struct vh_bootinfo *bi, unsigned heap_percent, uin
 			break;
 		}
 	if (h == npieces) {
-		vh_console_printf("vh: no contiguous %llu KiB for the kernel heap (%llu KiB free)\n",
-				  (unsigned long long)(heap_pages * 4), (unsigned long long)(free_pages * 4));
+		vh_console_printf(
+		    "vh: no contiguous %llu KiB for the kernel heap (%llu KiB free)\n",
+		    (unsigned long long)(heap_pages * 4), (unsigned long long)(free_pages * 4));
 		return false;
 	}
 	vh_mem.heap_base = pieces[h].base;

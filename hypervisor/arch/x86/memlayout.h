@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Where physical memory goes: the kernel image and the Multiboot modules
  * stay where the loader put them, low memory (below 1 MiB) is left to the
  * firmware and the SMP trampoline, the kernel heap takes one contiguous

@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Supported: MOV r/m,r (88, 89), MOV r,r/m (8a, 8b), MOV with an absolute
- * address (a0-a3), MOV r/m,imm (c6 /0, c7 /0), MOVZX r,r/m8/16 (0f b6, 0f b7), with operand-size, address-
- * size, segment, LOCK and REX prefixes.  That is what C compilers emit for
- * volatile device-register accesses (a local APIC driver, a guest poking
- * at memory it does not have).  Anything else stops the VM with the bytes
- * named: better than guessing. */
+ * address (a0-a3), MOV r/m,imm (c6 /0, c7 /0), MOVZX r,r/m8/16 (0f b6,
+ * 0f b7), with operand-size, address-size, segment, LOCK and REX prefixes.
+ * That is what C compilers emit for volatile device-register accesses (a
+ * local APIC driver, a guest poking at memory it does not have).  Anything
+ * else stops the VM with the bytes named: better than guessing. */
 #include <stdint.h>
 
 #include "cpu.h"
@@ -32,8 +33,8 @@ bool vh_mmio_decode(const uint8_t *b, unsigned n, unsigned code_size, struct vh_
 			osz = true;
 		else if (p == 0x67)
 			addr = code_size == 64 ? 32 : code_size == 32 ? 16 : 32;
-		else if (p == 0x26 || p == 0x2e || p == 0x36 || p == 0x3e || p == 0x64 || p == 0x65 ||
-			 p == 0xf0)
+		else if (p == 0x26 || p == 0x2e || p == 0x36 || p == 0x3e || p == 0x64 ||
+			 p == 0x65 || p == 0xf0)
 			continue;
 		else
 			break;
@@ -215,11 +216,13 @@ enum vh_exit_action vh_mmio_emulate(struct vh_exit *x, uint64_t gpa, bool is_wri
 	unsigned n = fetch(x, bytes);
 	x->h->plat->unlock(x->h->plat->ctx);
 	if (!vh_mmio_decode(bytes, n, code_size(), &in) || in.write != is_write)
-		return vh_exit_crash(x, "%s %#llx outside its memory by an instruction vh cannot "
+		return vh_exit_crash(x,
+				     "%s %#llx outside its memory by an instruction vh cannot "
 				     "emulate (%02x %02x %02x %02x at rip %#llx)",
 				     is_write ? "writes" : "reads", (unsigned long long)gpa,
-				     n > 0 ? bytes[0] : 0, n > 1 ? bytes[1] : 0, n > 2 ? bytes[2] : 0,
-				     n > 3 ? bytes[3] : 0, (unsigned long long)vh_vmread(VMCS_GUEST_RIP));
+				     n > 0 ? bytes[0] : 0, n > 1 ? bytes[1] : 0,
+				     n > 2 ? bytes[2] : 0, n > 3 ? bytes[3] : 0,
+				     (unsigned long long)vh_vmread(VMCS_GUEST_RIP));
 	uint64_t mask = in.size == 8 ? ~0ull : (1ull << (8 * in.size)) - 1;
 	if (in.write) {
 		uint64_t src = in.has_imm ? in.imm : vh_exit_gpr(vv, in.reg);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* MMIO emulation for guest accesses outside guest memory: fetch the
  * faulting instruction through the guest's own page tables, decode the
  * MOV forms compilers emit for device registers, and hand the access to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Multiboot 1 (the GNU Multiboot Specification 0.6.96) as the kernel sees
  * it: the header constants used by boot.S and the information block the
  * boot loader hands over in EBX. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include <stdint.h>
 
 #include "cpu.h"
@@ -34,7 +35,8 @@ static unsigned pd_used;
 
 bool vh_paging_map_to(uint64_t end)
 {
-	bool gib_pages = cpuid_max_ext() >= 0x80000001u && (cpuid_edx(0x80000001u) & CPUIDX1_EDX_PDPE1GB);
+	bool gib_pages =
+	    cpuid_max_ext() >= 0x80000001u && (cpuid_edx(0x80000001u) & CPUIDX1_EDX_PDPE1GB);
 
 	if (end > MAP_LIMIT)
 		return false;

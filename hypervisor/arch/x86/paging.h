@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The kernel's own page tables (built by boot.S): an identity map of the
  * first 4 GiB with 2 MiB pages, extended here over RAM above 4 GiB, and
  * uncached windows for device registers. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Per-CPU descriptor tables.  Each CPU gets its own GDT (its TSS
  * descriptor differs), its own TSS (its own interrupt stacks for NMI,
  * double fault and machine check, so those land on a good stack even if
@@ -58,8 +59,10 @@ void vh_percpu_load(struct vh_cpu *c)
 	build_tss(c);
 	vh_trap_fill_idt(c->idt);
 
-	gdtr = (struct desc_ptr){ .limit = sizeof(c->gdt) - 1, .base = (uint64_t)(uintptr_t)c->gdt };
-	idtr = (struct desc_ptr){ .limit = sizeof(c->idt) - 1, .base = (uint64_t)(uintptr_t)c->idt };
+	gdtr =
+	    (struct desc_ptr){ .limit = sizeof(c->gdt) - 1, .base = (uint64_t)(uintptr_t)c->gdt };
+	idtr =
+	    (struct desc_ptr){ .limit = sizeof(c->idt) - 1, .base = (uint64_t)(uintptr_t)c->idt };
 	__asm__ volatile("lgdt %0" : : "m"(gdtr));
 	/* Reload every segment register from the new table: CS through a
 	 * far return, the data selectors directly. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Per-CPU state: each CPU's own GDT, TSS (with interrupt stacks), IDT and
  * bookkeeping, reached through the GS base so that code running on any
  * CPU finds its own without a lookup. */

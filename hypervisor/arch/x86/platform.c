@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Frames are the RAM memlayout.c left for guests, numbered 0..N-1 across
  * its ranges and reached through the identity map; metadata comes from the
  * kernel heap; map() edits the VM's EPT tree and shoots down stale
@@ -61,8 +62,8 @@ static void *k_frame_ptr(void *ctx, vh_pfn_t pfn)
 {
 	(void)ctx;
 	if (pfn >= vh_mem.nframes)
-		vh_panic("platform: frame %llu beyond the %llu host frames", (unsigned long long)pfn,
-			 (unsigned long long)vh_mem.nframes);
+		vh_panic("platform: frame %llu beyond the %llu host frames",
+			 (unsigned long long)pfn, (unsigned long long)vh_mem.nframes);
 	return (void *)(uintptr_t)vh_frame_phys(pfn);
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The bare-metal kernel's struct vh_platform: what the core gets from
  * this machine (see vh/platform.h). */
 #ifndef VH_X86_PLATFORM_H

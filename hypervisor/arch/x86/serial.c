@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Polled 16550 driver for COM1.  Polling, not interrupts: the console must
  * work before the IDT and in a panic. */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* COM1, a 16550 UART: the kernel console. */
 #ifndef VH_X86_SERIAL_H
 #define VH_X86_SERIAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SMP bring-up: INIT-SIPI-SIPI through the real-mode trampoline, then
  * each AP loads its own descriptor tables and APIC and waits for work. */
 #ifndef VH_X86_SMP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A ticket spinlock: FIFO, so no pCPU starves behind another that keeps
  * re-taking the host lock between two scheduler calls. */
 #ifndef VH_X86_SPINLOCK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The application processors' way from real mode to the kernel: a SIPI
  * starts an AP in real mode at VH_TRAMPOLINE_BASE (below 1 MiB, page
  * aligned), where smp.c copied this code.  It switches to protected mode

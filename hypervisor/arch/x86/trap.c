@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The IDT, interrupt dispatch and the fatal-exception report: every
  * register, CR2 for page faults, and a frame-pointer backtrace, then every
  * CPU stops and the run fails with the cause on the console. */
@@ -65,7 +66,8 @@ void vh_irq_dispatch(unsigned vector)
 		return;
 	/* Spurious APIC interrupts and the masked PICs' spurious IRQ 7/15
 	 * get no EOI: nothing is in service. */
-	if (vector == VH_VEC_SPURIOUS || (vector >= VH_VEC_PIC_BASE && vector < VH_VEC_PIC_BASE + 16))
+	if (vector == VH_VEC_SPURIOUS ||
+	    (vector >= VH_VEC_PIC_BASE && vector < VH_VEC_PIC_BASE + 16))
 		return;
 	if (irq_handlers[vector])
 		irq_handlers[vector](vector);

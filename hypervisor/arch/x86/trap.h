@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Exceptions and interrupts taken by the hypervisor itself. */
 #ifndef VH_X86_TRAP_H
 #define VH_X86_TRAP_H

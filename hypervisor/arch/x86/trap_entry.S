@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Interrupt and exception entry stubs for all 256 vectors.  Each stub
  * makes the stack look the same (an error code, real or 0, and the
  * vector), saves the general registers into a struct vh_trap_frame and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include <stdint.h>
 
 #include "console.h"
@@ -74,7 +75,8 @@ uint64_t vh_tsc_hz(void)
 
 bool vh_tsc_invariant(void)
 {
-	return cpuid_max_ext() >= 0x80000007u && (cpuid_edx(0x80000007u) & CPUIDX7_EDX_INVARIANT_TSC);
+	return cpuid_max_ext() >= 0x80000007u &&
+	       (cpuid_edx(0x80000007u) & CPUIDX7_EDX_INVARIANT_TSC);
 }
 
 uint64_t vh_tsc_to_ns(uint64_t ticks)

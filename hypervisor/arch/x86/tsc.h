@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Time: the TSC calibrated against the 8254 PIT, as nanoseconds since
  * calibration.  No floating point: fixed-point 32.32 multipliers. */
 #ifndef VH_X86_TSC_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A vCPU's VMCS and FPU state live on a CPU only while that CPU runs it:
  * before every call to the scheduler the CPU releases what it ran (XSAVE,
  * VMCLEAR), so the scheduler may hand the vCPU to any CPU next, and a VM
@@ -164,14 +165,16 @@ static void inject(struct vh_exit *x)
 		uint64_t blocked = vh_vmread(VMCS_GUEST_INTERRUPTIBILITY) &
 				   (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS);
 		if ((rflags & RFLAGS_IF) && !blocked) {
-			vh_vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)v);
+			vh_vmwrite(VMCS_ENTRY_INTR_INFO,
+				   INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)v);
 			vh_lapic_ack(x->h, x->vm, x->vcpu, (uint8_t)v);
 			/* Another one may be waiting behind it: look again at
 			 * the next entry rather than reason about priorities. */
 			vv->apic_check = true;
 		} else {
 			/* The window exit (not apic_quiet) brings us back. */
-			vh_vmwrite(VMCS_PROC_CONTROLS, vh_vmread(VMCS_PROC_CONTROLS) | PROC_INTR_WINDOW);
+			vh_vmwrite(VMCS_PROC_CONTROLS,
+				   vh_vmread(VMCS_PROC_CONTROLS) | PROC_INTR_WINDOW);
 		}
 	}
 	unlock(x->h);
@@ -181,17 +184,19 @@ static void inject(struct vh_exit *x)
 static enum vh_exit_action entry_failed(struct vh_exit *x, bool vmfail, uint32_t reason)
 {
 	if (vmfail)
-		vh_console_printf("vh: vmx: VM \"%s\" vcpu %u: VM entry failed, VM-instruction error %llu\n",
-				  x->vm->cfg.name, x->vcpu->index,
-				  (unsigned long long)vh_vmread(VMCS_INSN_ERROR));
+		vh_console_printf(
+		    "vh: vmx: VM \"%s\" vcpu %u: VM entry failed, VM-instruction error %llu\n",
+		    x->vm->cfg.name, x->vcpu->index,
+		    (unsigned long long)vh_vmread(VMCS_INSN_ERROR));
 	else
-		vh_console_printf("vh: vmx: VM \"%s\" vcpu %u: VM entry failed, exit reason %u (%s), "
-				  "qualification %#llx\n",
-				  x->vm->cfg.name, x->vcpu->index, reason & 0xffff,
-				  (reason & 0xffff) < vh_exit_table_len && vh_exit_table[reason & 0xffff].name
-					  ? vh_exit_table[reason & 0xffff].name
-					  : "?",
-				  (unsigned long long)vh_vmread(VMCS_EXIT_QUALIFICATION));
+		vh_console_printf(
+		    "vh: vmx: VM \"%s\" vcpu %u: VM entry failed, exit reason %u (%s), "
+		    "qualification %#llx\n",
+		    x->vm->cfg.name, x->vcpu->index, reason & 0xffff,
+		    (reason & 0xffff) < vh_exit_table_len && vh_exit_table[reason & 0xffff].name
+			? vh_exit_table[reason & 0xffff].name
+			: "?",
+		    (unsigned long long)vh_vmread(VMCS_EXIT_QUALIFICATION));
 	vh_vmcs_dump();
 	x->vv->fatal_entries++;
 	return vh_exit_crash(x, "VM entry failed (see the VMCS dump above)");
@@ -314,7 +319,8 @@ void vh_run_cpu(struct vh_cpu *c)
 		/* Cleared before asking: a kick from now on is seen. */
 		c->kicked = false;
 		lock(h);
-		struct vh_sched_pick pick = vh_sched_next(h, c->index, vh_now_ns(), prev, why, wake_at);
+		struct vh_sched_pick pick =
+		    vh_sched_next(h, c->index, vh_now_ns(), prev, why, wake_at);
 		unlock(h);
 		prev = 0;
 		why = VH_SCHED_PREEMPTED;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The per-CPU loop: ask the core's scheduler what to run, run that vCPU
  * in VMX non-root until its quantum ends (the preemption timer), it halts,
  * yields or this CPU is kicked, and report back. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* VMCS layout choices (see docs/baremetal.md):
  *  - every control from vh_vmx_ctl(): the bits vh wants plus whatever the
  *    (TRUE_*) capability MSRs force to 1;
@@ -100,9 +101,9 @@ void vh_vmcs_setup_controls(struct vh_vmx_vcpu *vv, const struct vh_ept *ept)
 		    PROC_IO_BITMAPS | PROC_INVLPG_EXITING));
 	w(VMCS_PROC2_CONTROLS,
 	  vh_vmx_ctl(&vh_vmx.proc2, PROC2_EPT | PROC2_VPID | PROC2_UNRESTRICTED | PROC2_RDTSCP));
-	w(VMCS_EXIT_CONTROLS, vh_vmx_ctl(&vh_vmx.exit, EXIT_SAVE_DEBUG | EXIT_HOST_64 | EXIT_ACK_INTR |
-							       EXIT_SAVE_PAT | EXIT_LOAD_PAT |
-							       EXIT_SAVE_EFER | EXIT_LOAD_EFER));
+	w(VMCS_EXIT_CONTROLS,
+	  vh_vmx_ctl(&vh_vmx.exit, EXIT_SAVE_DEBUG | EXIT_HOST_64 | EXIT_ACK_INTR | EXIT_SAVE_PAT |
+				       EXIT_LOAD_PAT | EXIT_SAVE_EFER | EXIT_LOAD_EFER));
 	w(VMCS_ENTRY_CONTROLS,
 	  vh_vmx_ctl(&vh_vmx.entry, ENTRY_LOAD_DEBUG | ENTRY_LOAD_PAT | ENTRY_LOAD_EFER));
 	/* #AC in a loop could hold a CPU forever (CVE-2015-5307): it
@@ -227,7 +228,9 @@ void vh_vmcs_guest_sipi(struct vh_vmx_vcpu *vv, uint8_t vector)
 				      .base = (uint64_t)vector << 12,
 				      .limit = 0xffff,
 				      .access = AR_CODE16 };
-	struct vh_boot_segment data = { .selector = 0, .base = 0, .limit = 0xffff, .access = AR_DATA16 };
+	struct vh_boot_segment data = {
+		.selector = 0, .base = 0, .limit = 0xffff, .access = AR_DATA16
+	};
 
 	reset_soft_state(vv);
 	guest_common(CR0_ET | CR0_CD | CR0_NW);
@@ -252,15 +255,26 @@ void vh_vmcs_dump(void)
 		uint32_t field;
 		const char *name;
 	} f[] = {
-		{ VMCS_GUEST_RIP, "rip" }, { VMCS_GUEST_RSP, "rsp" }, { VMCS_GUEST_RFLAGS, "rflags" },
-		{ VMCS_GUEST_CR0, "cr0" }, { VMCS_CR0_SHADOW, "cr0 shadow" }, { VMCS_GUEST_CR3, "cr3" },
-		{ VMCS_GUEST_CR4, "cr4" }, { VMCS_GUEST_EFER, "efer" },
-		{ VMCS_GUEST_CS_SEL, "cs" }, { VMCS_GUEST_CS_BASE, "cs base" },
-		{ VMCS_GUEST_CS_AR, "cs ar" }, { VMCS_GUEST_SS_AR, "ss ar" },
-		{ VMCS_GUEST_TR_AR, "tr ar" }, { VMCS_GUEST_INTERRUPTIBILITY, "interruptibility" },
-		{ VMCS_ENTRY_INTR_INFO, "entry event" }, { VMCS_PIN_CONTROLS, "pin" },
-		{ VMCS_PROC_CONTROLS, "proc" }, { VMCS_PROC2_CONTROLS, "proc2" },
-		{ VMCS_EXIT_CONTROLS, "exit" }, { VMCS_ENTRY_CONTROLS, "entry" },
+		{ VMCS_GUEST_RIP, "rip" },
+		{ VMCS_GUEST_RSP, "rsp" },
+		{ VMCS_GUEST_RFLAGS, "rflags" },
+		{ VMCS_GUEST_CR0, "cr0" },
+		{ VMCS_CR0_SHADOW, "cr0 shadow" },
+		{ VMCS_GUEST_CR3, "cr3" },
+		{ VMCS_GUEST_CR4, "cr4" },
+		{ VMCS_GUEST_EFER, "efer" },
+		{ VMCS_GUEST_CS_SEL, "cs" },
+		{ VMCS_GUEST_CS_BASE, "cs base" },
+		{ VMCS_GUEST_CS_AR, "cs ar" },
+		{ VMCS_GUEST_SS_AR, "ss ar" },
+		{ VMCS_GUEST_TR_AR, "tr ar" },
+		{ VMCS_GUEST_INTERRUPTIBILITY, "interruptibility" },
+		{ VMCS_ENTRY_INTR_INFO, "entry event" },
+		{ VMCS_PIN_CONTROLS, "pin" },
+		{ VMCS_PROC_CONTROLS, "proc" },
+		{ VMCS_PROC2_CONTROLS, "proc2" },
+		{ VMCS_EXIT_CONTROLS, "exit" },
+		{ VMCS_ENTRY_CONTROLS, "entry" },
 		{ VMCS_EPT_POINTER, "eptp" },
 	};
 	for (unsigned i = 0; i < sizeof(f) / sizeof(f[0]); i++)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Building a vCPU's VMCS: controls from the capability MSRs, host state
  * of the CPU it is loaded on, guest state at boot and at SIPI. */
 #ifndef VH_X86_VMCS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* VMCS field encodings and control bits (Intel SDM vol. 3, appendix B
  * and chapter 24), only those vh uses. */
 #ifndef VH_X86_VMCS_FIELDS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include <stdint.h>
 
 #include "vh/format.h"
@@ -194,8 +195,8 @@ bool vh_vmspec_parse(const char *s, size_t n, unsigned nmodules, struct vh_vmspe
 			return false;
 		}
 		if (!ok) {
-			vh_snprintf(err, errlen, "vm %s: bad value for %.*s: \"%.*s\"%s", out->cfg.name,
-				    (int)key.n, key.s, (int)val.n, val.s,
+			vh_snprintf(err, errlen, "vm %s: bad value for %.*s: \"%.*s\"%s",
+				    out->cfg.name, (int)key.n, key.s, (int)val.n, val.s,
 				    eq(key, "kernel") ? " (no such module)" : "");
 			return false;
 		}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* VMs defined on the kernel command line, before any agent exists:
  *
  *   vm=NAME,kernel=MOD[,vcpus=N][,mem=SIZE][,cpu.shares=S][,cpu.reservation=MHZ]

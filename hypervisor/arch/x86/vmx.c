@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Capability probing follows the SDM's rules for reading the MSRs: the
  * TRUE_* controls only when VMX_BASIC bit 55 says they exist, the
  * secondary controls only when the primary ones allow activating them,
@@ -51,8 +52,9 @@ static void need(struct missing *m, bool have, const char *what)
 {
 	if (have)
 		return;
-	m->len += vh_snprintf(m->text + m->len, m->len < sizeof(m->text) ? sizeof(m->text) - m->len : 0,
-			      "%s%s", m->n ? ", " : "", what);
+	m->len +=
+	    vh_snprintf(m->text + m->len, m->len < sizeof(m->text) ? sizeof(m->text) - m->len : 0,
+			"%s%s", m->n ? ", " : "", what);
 	if (m->len >= sizeof(m->text))
 		m->len = sizeof(m->text) - 1;
 	m->n++;
@@ -75,7 +77,8 @@ bool vh_vmx_probe(void)
 	uint64_t fc;
 
 	if (!(cpuid_ecx(1) & CPUID1_ECX_VMX)) {
-		vh_console_printf("vh: vmx: this CPU has no VT-x (VMX); vh cannot run guests here\n");
+		vh_console_printf(
+		    "vh: vmx: this CPU has no VT-x (VMX); vh cannot run guests here\n");
 		return false;
 	}
 	fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
@@ -117,10 +120,13 @@ bool vh_vmx_probe(void)
 	     "HLT and I/O exiting");
 	need(&m, !(vh_vmx.proc.must1 & (PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING)),
 	     "CR3 accesses without exits");
-	need(&m, (vh_vmx.exit.may1 & (EXIT_HOST_64 | EXIT_ACK_INTR)) == (EXIT_HOST_64 | EXIT_ACK_INTR),
+	need(&m,
+	     (vh_vmx.exit.may1 & (EXIT_HOST_64 | EXIT_ACK_INTR)) == (EXIT_HOST_64 | EXIT_ACK_INTR),
 	     "64-bit host and interrupt acknowledge on exit");
-	need(&m, (vh_vmx.exit.may1 & (EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT)) ==
-			 (EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT),
+	need(&m,
+	     (vh_vmx.exit.may1 &
+	      (EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT)) ==
+		 (EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT),
 	     "EFER and PAT switching on exit");
 	need(&m, (vh_vmx.entry.may1 & (ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_GUEST_64)) ==
 			 (ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_GUEST_64),
@@ -141,11 +147,11 @@ bool vh_vmx_probe(void)
 				  "guests here\n", m.text);
 		return false;
 	}
-	vh_console_printf("vh: vmx: VT-x with EPT, VPID, unrestricted guest, preemption timer "
-			  "(TSC/%u), VMCS revision %#x, %s controls, FPU state %s %u bytes\n",
-			  1u << vh_vmx.preempt_shift, vh_vmx.revision,
-			  vh_vmx.true_ctls ? "TRUE_*" : "default1", vh_vmx.xsave_size ? "XSAVE" : "FXSAVE",
-			  vh_vmx.xsave_size ? vh_vmx.xsave_size : 512);
+	vh_console_printf(
+	    "vh: vmx: VT-x with EPT, VPID, unrestricted guest, preemption timer "
+	    "(TSC/%u), VMCS revision %#x, %s controls, FPU state %s %u bytes\n",
+	    1u << vh_vmx.preempt_shift, vh_vmx.revision, vh_vmx.true_ctls ? "TRUE_*" : "default1",
+	    vh_vmx.xsave_size ? "XSAVE" : "FXSAVE", vh_vmx.xsave_size ? vh_vmx.xsave_size : 512);
 	return true;
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* VMX on this machine: what the CPU offers (read once from the capability
  * MSRs), the checks that name what is missing, and VMX operation on every
  * CPU (IA32_FEATURE_CONTROL, CR4.VMXE, VMXON). */

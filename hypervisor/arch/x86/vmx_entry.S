@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The world switch.  vh_vmx_run(regs, launched) loads the guest's
  * general registers and CR2 from *regs (struct vh_guest_regs), enters the
  * guest with VMLAUNCH or VMRESUME, and returns 0 after the next VM exit

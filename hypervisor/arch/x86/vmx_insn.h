@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* VMX instructions as inline functions.  Each reports failure (CF or ZF
  * set: VMfailInvalid / VMfailValid) as false; the caller reads the
  * VM-instruction error field for VMfailValid. */
@@ -73,7 +74,10 @@ static inline void vh_invept_single(uint64_t eptp)
 {
 	struct vh_inv_desc d = { eptp, 0 };
 
-	__asm__ volatile("invept %0, %1" : : "m"(d), "r"((uint64_t)VH_INVEPT_SINGLE) : "cc", "memory");
+	__asm__ volatile("invept %0, %1"
+			 :
+			 : "m"(d), "r"((uint64_t)VH_INVEPT_SINGLE)
+			 : "cc", "memory");
 }
 
 static inline void vh_invept_all(void)
@@ -87,7 +91,10 @@ static inline void vh_invvpid_single(uint16_t vpid)
 {
 	struct vh_inv_desc d = { vpid, 0 };
 
-	__asm__ volatile("invvpid %0, %1" : : "m"(d), "r"((uint64_t)VH_INVVPID_SINGLE) : "cc", "memory");
+	__asm__ volatile("invvpid %0, %1"
+			 :
+			 : "m"(d), "r"((uint64_t)VH_INVVPID_SINGLE)
+			 : "cc", "memory");
 }
 
 #endif

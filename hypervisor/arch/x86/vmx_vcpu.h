@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The VMX backend's per-vCPU state (vcpu->backend): the guest registers
  * the VMCS does not hold, the VMCS itself, FPU state, the MSRs vh
  * emulates, and exit counts by basic exit reason. */

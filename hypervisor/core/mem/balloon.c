@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Ballooning: the guest's balloon driver pins pages inside the guest and
  * hands them to the hypervisor (inflate), which returns their frames to
  * the host; it takes them back (deflate) when its target falls.  The

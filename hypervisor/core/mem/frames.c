@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The host frame allocator: a binary buddy allocator over the frames the
  * platform gives the core, orders 0 (4 KiB) to 9 (2 MiB).  Free blocks
  * sit on one doubly linked list per order, threaded through the frame

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Hypervisor access to guest-physical memory (loaders, hypercalls, device
  * models).  It goes through the guest map and, where a guest access would
  * fault, through vh_mem_fault() itself, so every page-state rule (zeroed
@@ -22,10 +23,11 @@ static int check(struct vh_vm *vm, uint64_t gpa, size_t len, const char *what,
 		return vh_error_set(err, VH_E_STATE, "guest %s: VM \"%s\" is not running", what,
 				    vm->cfg.name);
 	if (!vh_mem_guest_range_ok(vm, gpa, len))
-		return vh_error_set(err, VH_E_INVAL,
-				    "guest %s: %#llx + %#llx is outside the VM's %llu MiB of memory",
-				    what, (unsigned long long)gpa, (unsigned long long)len,
-				    (unsigned long long)vm->cfg.memory_mib);
+		return vh_error_set(
+		    err, VH_E_INVAL,
+		    "guest %s: %#llx + %#llx is outside the VM's %llu MiB of memory", what,
+		    (unsigned long long)gpa, (unsigned long long)len,
+		    (unsigned long long)vm->cfg.memory_mib);
 	return VH_OK;
 }
 
@@ -48,10 +50,10 @@ static int page_for(struct vh_host *h, struct vh_vm *vm, vh_gfn_t gfn, bool writ
 		r = vh_mem_fault(h, vm, gfn, write ? VH_MEM_WRITE : VH_MEM_READ,
 				 h->plat->now_ns(h->plat->ctx));
 		if (r == VH_FAULT_NO_MEMORY)
-			return vh_error_set(err, VH_E_NOMEM,
-					    "guest %s: the host refused a frame for gfn %#llx of VM \"%s\"",
-					    write ? "write" : "read", (unsigned long long)gfn,
-					    vm->cfg.name);
+			return vh_error_set(
+			    err, VH_E_NOMEM,
+			    "guest %s: the host refused a frame for gfn %#llx of VM \"%s\"",
+			    write ? "write" : "read", (unsigned long long)gfn, vm->cfg.name);
 		if (r == VH_FAULT_BAD_ADDRESS)
 			break;
 	}

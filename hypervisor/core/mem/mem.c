@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The memory manager's front: host set-up, VM lifecycle, run-time
  * controls, guest faults, charging frames to VMs, and the counters.
  *
@@ -54,8 +55,9 @@ int vh_mem_map(struct vh_host *h, struct vh_vm *vm, vh_gfn_t gfn, vh_pfn_t pfn, 
 	int rc = h->plat->map(h->plat->ctx, vm, gfn, prot ? pfn : 0, prot);
 
 	if (rc < 0)
-		vh_host_log(h, "memory: VM \"%s\": map of gfn %#llx to frame %llu (prot %u) failed: %d",
-			    vm->cfg.name, (unsigned long long)gfn, (unsigned long long)pfn, prot, rc);
+		vh_host_log(
+		    h, "memory: VM \"%s\": map of gfn %#llx to frame %llu (prot %u) failed: %d",
+		    vm->cfg.name, (unsigned long long)gfn, (unsigned long long)pfn, prot, rc);
 	return rc;
 }
 
@@ -309,17 +311,17 @@ int vh_mem_vm_start(struct vh_host *h, struct vh_vm *vm, struct vh_error *err)
 	 * still be in use as other VMs' unreserved memory until ballooning
 	 * gives them back. */
 	if (need > fr->nfree)
-		return vh_error_set(err, VH_E_ADMISSION,
-				    "memory.reservation_mib: VM \"%s\" needs %llu free frames (%llu MiB) "
-				    "but only %llu are free (other VMs' unreserved memory holds the "
-				    "rest): short by %llu frames",
-				    vm->cfg.name, (unsigned long long)need,
-				    (unsigned long long)(need / VH_PAGES_PER_MIB),
-				    (unsigned long long)fr->nfree,
-				    (unsigned long long)(need - fr->nfree));
+		return vh_error_set(
+		    err, VH_E_ADMISSION,
+		    "memory.reservation_mib: VM \"%s\" needs %llu free frames (%llu MiB) "
+		    "but only %llu are free (other VMs' unreserved memory holds the "
+		    "rest): short by %llu frames",
+		    vm->cfg.name, (unsigned long long)need,
+		    (unsigned long long)(need / VH_PAGES_PER_MIB), (unsigned long long)fr->nfree,
+		    (unsigned long long)(need - fr->nfree));
 	if (vh_p2m_init(h, vm))
-		return vh_error_set(err, VH_E_NOMEM, "memory: no metadata for VM \"%s\"'s guest map",
-				    vm->cfg.name);
+		return vh_error_set(err, VH_E_NOMEM,
+				    "memory: no metadata for VM \"%s\"'s guest map", vm->cfg.name);
 	vm->mem.pool_head = VH_FRAME_NIL;
 	pool_fill(h, vm, need);
 	vm->mem.started = true;
@@ -381,21 +383,22 @@ int vh_mem_set_controls(struct vh_host *h, struct vh_vm *vm, const struct vh_mem
 	uint64_t limit = mib_pages(c->limit_mib);
 
 	if (reserved > vm->mem.pages || reserved > limit)
-		return vh_error_set(err, VH_E_INVAL,
-				    "memory.reservation_mib: %llu exceeds the VM's memory or its limit",
-				    (unsigned long long)c->reservation_mib);
+		return vh_error_set(
+		    err, VH_E_INVAL,
+		    "memory.reservation_mib: %llu exceeds the VM's memory or its limit",
+		    (unsigned long long)c->reservation_mib);
 	if (vm->mem.started) {
 		uint64_t want = pool_need(reserved, vm->mem.private_pages);
 		struct vh_frames *fr = vh_frames_of(h);
 		if (want > vm->mem.pool_pages && want - vm->mem.pool_pages > fr->nfree) {
 			uint64_t more = want - vm->mem.pool_pages;
-			return vh_error_set(err, VH_E_ADMISSION,
-					    "memory.reservation_mib: VM \"%s\" needs %llu more free frames "
-					    "but only %llu are free (other VMs' unreserved memory holds "
-					    "the rest): short by %llu frames",
-					    vm->cfg.name, (unsigned long long)more,
-					    (unsigned long long)fr->nfree,
-					    (unsigned long long)(more - fr->nfree));
+			return vh_error_set(
+			    err, VH_E_ADMISSION,
+			    "memory.reservation_mib: VM \"%s\" needs %llu more free frames "
+			    "but only %llu are free (other VMs' unreserved memory holds "
+			    "the rest): short by %llu frames",
+			    vm->cfg.name, (unsigned long long)more, (unsigned long long)fr->nfree,
+			    (unsigned long long)(more - fr->nfree));
 		}
 		if (want > vm->mem.pool_pages)
 			pool_fill(h, vm, want - vm->mem.pool_pages);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internals of the memory manager, shared by its files:
  *
  *   frames.c   host frame allocator (buddy, 4 KiB .. 2 MiB) and frame table

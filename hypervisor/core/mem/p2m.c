@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The guest-physical to host-frame map of a VM: a radix tree shaped like
  * page tables (512 entries of 64 bits per 4 KiB node, 9 bits of gfn per
  * level), so a 1 TiB guest needs four levels and a small one a single

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Whole-page operations on frame contents, 64 bits at a time (frames are
  * page aligned).  These are the hot loops of first touch (zeroing), copy
  * on write and the sharing scanner, so they avoid the byte loops of

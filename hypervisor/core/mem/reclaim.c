@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reclaim policy: who should give memory back when free memory runs low,
  * and the active-memory estimate that drives it (Waldspurger, OSDI 2002,
  * sections 5 and 6).
@@ -88,7 +89,8 @@ void vh_reclaim_sample(struct vh_host *h, struct vh_vm *vm)
 			vm->mem.active_measured = true;
 		} else {
 			vm->mem.active_fast = (vm->mem.active_fast + cur) / 2;
-			vm->mem.active_slow = (uint32_t)(((uint64_t)vm->mem.active_slow * 7 + cur) / 8);
+			vm->mem.active_slow =
+			    (uint32_t)(((uint64_t)vm->mem.active_slow * 7 + cur) / 8);
 		}
 		vm->mem.active_now = cur;
 	}
@@ -97,7 +99,8 @@ void vh_reclaim_sample(struct vh_host *h, struct vh_vm *vm)
 	/* Open the next one. */
 	if (want != vm->mem.samples_cap) {
 		if (vm->mem.samples)
-			vh_mem_mfree(h, vm->mem.samples, sizeof(*vm->mem.samples) * vm->mem.samples_cap);
+			vh_mem_mfree(h, vm->mem.samples,
+				     sizeof(*vm->mem.samples) * vm->mem.samples_cap);
 		vm->mem.samples = want ? vh_mem_zalloc(h, sizeof(*vm->mem.samples) * want) : NULL;
 		vm->mem.samples_cap = vm->mem.samples ? want : 0;
 	}
@@ -233,7 +236,8 @@ void vh_mem_tick(struct vh_host *h, uint64_t now)
 	if (now >= m->next_sample_ns) {
 		for (uint32_t i = 0; i < h->cfg.max_vms; i++)
 			vh_reclaim_sample(h, m->vms[i]);
-		m->next_sample_ns = now + (m->params.sample_period_ns ? m->params.sample_period_ns : 1);
+		m->next_sample_ns =
+		    now + (m->params.sample_period_ns ? m->params.sample_period_ns : 1);
 		update = true;
 	}
 	/* Crossing a threshold is acted on at once, not a period later. */
@@ -242,7 +246,8 @@ void vh_mem_tick(struct vh_host *h, uint64_t now)
 	if ((!m->pressure && free < low) || (m->pressure && free >= 2 * low))
 		update = true;
 	if (now >= m->next_reclaim_ns) {
-		m->next_reclaim_ns = now + (m->params.reclaim_period_ns ? m->params.reclaim_period_ns : 1);
+		m->next_reclaim_ns =
+		    now + (m->params.reclaim_period_ns ? m->params.reclaim_period_ns : 1);
 		update = true;
 	}
 	if (update)

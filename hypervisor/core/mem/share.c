@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Transparent page sharing (Waldspurger, OSDI 2002, section 4).
  *
  * A background scanner walks every running VM's private pages at a
@@ -61,7 +62,8 @@ int vh_share_init(struct vh_host *h, struct vh_error *err)
 	s->buckets = vh_mem_zalloc(h, sizeof(*s->buckets) * n);
 	if (!s->buckets) {
 		vh_mem_mfree(h, s, sizeof(*s));
-		return vh_error_set(err, VH_E_NOMEM, "memory: no metadata for the sharing hash table");
+		return vh_error_set(err, VH_E_NOMEM,
+				    "memory: no metadata for the sharing hash table");
 	}
 	for (uint64_t i = 0; i < n; i++)
 		s->buckets[i] = VH_FRAME_NIL;

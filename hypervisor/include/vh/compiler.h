@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Compiler helpers shared by both compilation worlds.  Freestanding: only
  * the compiler's own headers may be included here. */
 #ifndef VH_COMPILER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The console budget of a VM: a token bucket that bounds how fast a guest
  * can push bytes into the hypervisor through its console (UART, console
  * hypercall), so that a guest printing in a loop cannot fill the host's

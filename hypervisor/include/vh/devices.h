@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Device models shared by both backends (hypervisor/devices/): the QEMU-
  * compatible legacy machine a `qemu -kernel` guest expects.  One device a
  * file; each VM gets the devices its config lists (vm->cfg.devices) plus

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Errors: a stable code (carried by the control protocol and mapped to
  * REST problem codes by the agent) plus a human-readable reason that names
  * what was wrong (the field, the shortfall). */

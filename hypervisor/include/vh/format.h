@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* printf-style formatting for the freestanding core and the kernel console.
  *
  * Supported: %% %c %s %d %i %u %x %X %o %p, length modifiers hh h l ll z j t,

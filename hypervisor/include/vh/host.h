@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The host: its capacity, the platform it runs on, and every VM.  One
  * struct vh_host is the whole state of the core; there are no globals, so
  * tests and vh-sim can run several hosts side by side.

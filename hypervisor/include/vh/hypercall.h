@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The guest ABI: how a guest finds vh (CPUID) and calls it (VMCALL or an
  * I/O-port write), and the calls it can make.  Shared by both backends and
  * by guests (tests/guests include this header: it needs only <stdint.h>).

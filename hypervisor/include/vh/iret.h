@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What IRET does to EFLAGS, after the SDM's IRET pseudo-code (vol. 2A),
  * for a backend that completes an IRET itself (vh-hosted, where this
  * host's KVM cannot).  Freestanding, so the rules are unit-tested. */

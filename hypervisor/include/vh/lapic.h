@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The local APIC model (hypervisor/devices/lapic.c): one xAPIC per vCPU,
  * at guest-physical 0xfee00000 (VH_LAPIC_BASE), reached through
  * vh_devices_mmio() with the accessing vCPU.  Enough for a guest kernel to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Guest loaders shared by both backends (hypervisor/loader/): put a
  * kernel image into a VM's guest-physical memory through the core
  * (vh_mem_guest_write) and say how its boot vCPU starts.

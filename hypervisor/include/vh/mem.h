@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The memory manager (hypervisor/core/mem/): host frames, guest-
  * physical maps filled on first touch, reservations and limits, shares
  * with an idle-memory tax, ballooning and transparent page sharing. */

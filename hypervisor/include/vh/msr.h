@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The MSRs a guest may touch and what a write must satisfy: one table for
  * every backend.  Whatever value a guest's WRMSR passes reaches hardware
  * (a VMCS guest field loaded at VM entry, or a per-vCPU copy that the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A guest page walk with the CPU's permission checks, for the places a
  * backend touches guest-linear memory on the guest's behalf (string I/O
  * on bare metal, an IRET's frame on vh-hosted): what the guest could not

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The platform interface: everything the core needs from the machine,
  * supplied by a backend (the bare-metal kernel, the hosted daemon, the
  * simulator used by tests and vh-sim).  The core never touches hardware or

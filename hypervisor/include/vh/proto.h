@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The control protocol: versioned binary messages between a client (the
  * agent, vhctl, tests) and the hypervisor core.  docs/protocol.md is the
  * normative description of the bytes; this header is its C form.
@@ -297,8 +298,9 @@ struct vh_wire_host_stats {
 
 #define VH_WIRE_CHECK_(type, size) \
 	VH_STATIC_ASSERT(sizeof(struct type) == (size), #type " must be " #size " bytes")
-#define VH_WIRE_AT_(type, field, off) \
-	VH_STATIC_ASSERT(offsetof(struct type, field) == (off), #type "." #field " must be at " #off)
+#define VH_WIRE_AT_(type, field, off)                           \
+	VH_STATIC_ASSERT(offsetof(struct type, field) == (off), \
+			 #type "." #field " must be at " #off)
 
 VH_WIRE_CHECK_(vh_wire_header, 32);
 VH_WIRE_AT_(vh_wire_header, version, 4);
@@ -375,13 +377,17 @@ VH_STATIC_ASSERT(VH_EXIT_KIND_COUNT <= VH_PROTO_EXIT_SLOTS, "exit kinds must fit
 VH_STATIC_ASSERT(sizeof(struct vh_wire_vm_stats_reply) + VH_VM_MAX_VCPUS *
 		 sizeof(struct vh_wire_vcpu_stats) + VH_PROTO_HEADER_SIZE <= VH_PROTO_REPLY_MIN,
 		 "a VM_STATS reply must fit the minimum reply buffer");
-VH_STATIC_ASSERT(sizeof(struct vh_wire_host_stats) + VH_HOST_MAX_PCPUS * sizeof(struct vh_wire_pcpu_stats) +
-		 VH_PROTO_HEADER_SIZE <= VH_PROTO_REPLY_MIN,
+VH_STATIC_ASSERT(sizeof(struct vh_wire_host_stats) +
+			 VH_HOST_MAX_PCPUS * sizeof(struct vh_wire_pcpu_stats) +
+			 VH_PROTO_HEADER_SIZE <=
+		     VH_PROTO_REPLY_MIN,
 		 "a HOST_STATS reply must fit the minimum reply buffer");
 VH_STATIC_ASSERT(sizeof(struct vh_wire_vm_info) + VH_PROTO_HEADER_SIZE <= VH_PROTO_REPLY_MIN,
 		 "a VM_GET reply must fit the minimum reply buffer");
-VH_STATIC_ASSERT(sizeof(struct vh_wire_console_reply) + VH_CONSOLE_TAIL_BYTES + VH_PROTO_HEADER_SIZE <=
-		 VH_PROTO_REPLY_MIN, "a VM_CONSOLE reply must fit the minimum reply buffer");
+VH_STATIC_ASSERT(sizeof(struct vh_wire_console_reply) + VH_CONSOLE_TAIL_BYTES +
+			 VH_PROTO_HEADER_SIZE <=
+		     VH_PROTO_REPLY_MIN,
+		 "a VM_CONSOLE reply must fit the minimum reply buffer");
 
 /* ---- decoded (host-side) forms ------------------------------------------- */
 
@@ -585,7 +591,8 @@ int vh_proto_decode_reply(const void *buf, size_t len, struct vh_proto_reply *r,
 			  struct vh_error *err);
 /* Entry i of a reply's array; VH_E_INVAL when the reply has no such array
  * or i >= r->nentries. */
-int vh_proto_reply_vcpu(const struct vh_proto_reply *r, uint32_t i, struct vh_proto_vcpu_stats *out);
+int vh_proto_reply_vcpu(const struct vh_proto_reply *r, uint32_t i,
+			struct vh_proto_vcpu_stats *out);
 int vh_proto_reply_pcpu(const struct vh_proto_reply *r, uint32_t i, struct vh_pcpu_stats *out);
 int vh_proto_reply_vm_summary(const struct vh_proto_reply *r, uint32_t i,
 			      struct vh_proto_vm_summary *out);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Every control-protocol message, described once.  The codec
  * (proto_codec.c: names, payload sizes, which layout to read and write),
  * the dispatcher (proto_dispatch.c: whether the VM is resolved first, which

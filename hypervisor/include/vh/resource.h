@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Resource controls with ESX semantics (see shared design): shares matter
  * only under contention, reservations are guaranteed and admission-
  * controlled, limits are ceilings (VH_UNLIMITED for none). */

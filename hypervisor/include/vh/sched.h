@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The proportional-share CPU scheduler with co-scheduling
  * (hypervisor/core/sched*.c).
  *
@@ -222,7 +223,8 @@ void vh_sched_pcpus_stopped(struct vh_host *h);
 void vh_sched_wake(struct vh_host *h, struct vh_vcpu *v, uint64_t now);
 
 /* Counters up to `now` (intervals in progress included). */
-void vh_sched_vcpu_stats(struct vh_host *h, struct vh_vcpu *v, uint64_t now, struct vh_cpu_stats *out);
+void vh_sched_vcpu_stats(struct vh_host *h, struct vh_vcpu *v, uint64_t now,
+			 struct vh_cpu_stats *out);
 void vh_sched_vm_stats(struct vh_host *h, struct vh_vm *vm, uint64_t now, struct vh_cpu_stats *out);
 void vh_sched_pcpu_stats(struct vh_host *h, unsigned pcpu, uint64_t now, struct vh_pcpu_stats *out);
 /* Co-scheduling skew of a VM now: the largest difference in guest

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Protected-mode segments as the SDM defines them, for a backend that
  * does on the guest's behalf what the CPU would: check a string I/O
  * buffer against its segment (bare metal: the VM exit comes before the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Counters, in ESX's vocabulary so dashboards map one to one. */
 #ifndef VH_STATS_H
 #define VH_STATS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Memory and string primitives for the freestanding core.  The core never
  * calls libc, so these are its only copy/compare/length helpers; the
  * bare-metal kernel also builds the compiler-required memcpy/memset on top

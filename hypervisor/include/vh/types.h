@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Basic types and units shared by the core, the backends and the control
  * protocol.  Freestanding. */
 #ifndef VH_TYPES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #ifndef VH_VERSION_H
 #define VH_VERSION_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* VMs and vCPUs: configuration, lifecycle states with only legal
  * transitions, and the calls that change them (hypervisor/core/vm.c).
  * Every call expects the host lock held (see host.h). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Multiboot 1 entry of every test guest: a header without the a.out
  * fields (the loader reads the ELF program headers), a stack, an IDT whose
  * handlers report the exception (guest_trap in runtime.c), then

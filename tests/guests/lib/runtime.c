@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The test guests' runtime (see runtime.h).  Globals are fine here: a
  * guest is a whole little program, not hypervisor code. */
 #include "runtime.h"
@@ -263,7 +264,9 @@ uint64_t arg_size(const char *key, uint64_t dflt)
 
 void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
-	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+	__asm__ volatile("cpuid"
+			 : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+			 : "a"(leaf), "c"(sub));
 }
 
 static void detect_vh(void)
@@ -379,8 +382,8 @@ void guest_trap(struct guest_frame *f)
 {
 	if (trap_hook && trap_hook(f))
 		return;
-	printf("%s: unexpected exception %u error 0x%x at eip 0x%x\n", guest_name, f->vector, f->error,
-	       f->eip);
+	printf("%s: unexpected exception %u error 0x%x at eip 0x%x\n", guest_name, f->vector,
+	       f->error, f->eip);
 	guest_exit(GUEST_FAIL);
 }
 
@@ -419,7 +422,8 @@ static void read_multiboot(const struct mb_info *mbi)
 		top = max_u32(top, mbi->mods_addr + 16 * mbi->mods_count);
 		for (uint32_t i = 0; i < mbi->mods_count; i++) {
 			top = max_u32(top, mods[4 * i + 1]);
-			top = max_u32(top, mods[4 * i + 2] + (uint32_t)strlen((const char *)mods[4 * i + 2]) + 1);
+			top = max_u32(top, mods[4 * i + 2] +
+					       (uint32_t)strlen((const char *)mods[4 * i + 2]) + 1);
 		}
 	}
 	if (mbi->flags & 0x40)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # -*- coding: utf-8 -*-
 # The connection options every module of vh.hypervisor takes (see
 # plugins/module_utils/vh_client.py, CONNECTION_ARGS).

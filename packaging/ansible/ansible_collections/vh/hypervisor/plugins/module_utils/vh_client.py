@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # -*- coding: utf-8 -*-
 # A small client of vhagent's REST API (api/openapi.yaml in the vh tree)
 # for the modules of vh.hypervisor: HTTP over the agent's unix socket, or

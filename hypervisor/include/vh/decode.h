@@ -94,7 +94,9 @@ struct vh_insn {
 	bool str_src; /* seg:rSI */
 	bool str_dst; /* ES:rDI */
 	/* The register operand (ModRM.reg with REX.R; rAX for a0-a3);
-	 * high_byte: AH CH DH BH, reg then names rAX..rBX. */
+	 * high_byte: AH CH DH BH, reg then names rAX..rBX.  Where the reg
+	 * field extends the opcode (80-83, c0 c1, f6 f7, fe ff, ...) it is
+	 * that field, and high_byte means nothing. */
 	uint8_t reg;
 	bool high_byte;
 	uint8_t imm_size; /* 0 1 2 4 */

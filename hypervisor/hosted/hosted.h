@@ -326,7 +326,7 @@ bool vh_hosted_emulate_xgetbv(struct vh_hosted_exit *x, struct kvm_regs *r,
 int vh_hosted_read_linear(struct vh_hosted_exit *x, const struct kvm_sregs *sr, uint64_t lin,
 			  void *buf, size_t len);
 /* decode.c: the linear addresses of the memory operands of the
- * instruction in b (0, 1 or 2 of them). */
+ * instruction in b (0, 1 or 2 of them; none when vh_decode refuses it). */
 int vh_hosted_decode_operands(const uint8_t *b, size_t len, const struct kvm_regs *r,
 			      const struct kvm_sregs *sr, uint64_t lin[2]);
 

@@ -114,14 +114,15 @@ int vh_hosted_guest_mem_map(struct vh_hosted_guest_mem *g, const struct vh_hoste
 struct vh_hosted_kvm {
 	int fd;                /* /dev/kvm */
 	int run_size;          /* bytes of a vCPU's kvm_run mapping */
-	void *cpuid;           /* struct kvm_cpuid2: supported leaves + vh's */
+	void *cpuid;           /* struct kvm_cpuid2: KVM_GET_SUPPORTED_CPUID's */
 };
 
 int vh_hosted_kvm_open(struct vh_hosted_kvm *k, char *why, size_t whylen);
 void vh_hosted_kvm_close(struct vh_hosted_kvm *k);
 int vh_hosted_kvm_create_vm(struct vh_hosted_kvm *k, char *why, size_t whylen);
-/* A vCPU fd with its kvm_run page and vh's CPUID; -1 with why on failure. */
-int vh_hosted_kvm_create_vcpu(struct vh_hosted_kvm *k, int vm_fd, uint32_t index,
+/* A vCPU fd (vCPU `index` of `vcpus`) with its kvm_run page and vh's CPUID;
+ * -1 with why on failure. */
+int vh_hosted_kvm_create_vcpu(struct vh_hosted_kvm *k, int vm_fd, uint32_t index, uint32_t vcpus,
 			      struct kvm_run **run, char *why, size_t whylen);
 /* Finishes a pending I/O or MMIO completion without entering the guest
  * (KVM_RUN with immediate_exit), so that registers set afterwards stick. */

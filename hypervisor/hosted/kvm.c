@@ -2,8 +2,9 @@
 /* /dev/kvm: what vh-hosted needs from it and nothing more.  KVM performs
  * the world switch only: no in-kernel interrupt controller (vh's own local
  * APIC model injects with KVM_INTERRUPT), HLT and every port exit come to
- * user space, and the CPUID the guest sees carries vh's hypervisor leaves
- * in place of KVM's (a guest finds vh, not KVM). */
+ * user space, and the CPUID the guest sees is vh's CPU model (vh/cpuid.h)
+ * over what KVM supports, vh's hypervisor leaves in place of KVM's (a guest
+ * finds vh, not KVM). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "hosted.h"
+#include "vh/cpuid.h"
 #include "vh/hypercall.h"
 #include "vh/devices.h"
 #include "vh/lapic.h"
@@ -32,10 +34,10 @@ static const struct {
 	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
 };
 
-static int build_cpuid(struct vh_hosted_kvm *k, char *why, size_t whylen)
+/* KVM's supported CPUID: the host's raw values for the shared model. */
+static int supported_cpuid(struct vh_hosted_kvm *k, char *why, size_t whylen)
 {
 	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + CPUID_MAX_ENTRIES * sizeof(c->entries[0]));
-	uint32_t n = 0;
 
 	if (!c) {
 		snprintf(why, whylen, "out of memory");
@@ -47,35 +49,96 @@ static int build_cpuid(struct vh_hosted_kvm *k, char *why, size_t whylen)
 		free(c);
 		return -1;
 	}
-	/* Drop KVM's own paravirtual leaves: the hypervisor range is vh's. */
-	for (uint32_t i = 0; i < c->nent; i++) {
-		struct kvm_cpuid_entry2 e = c->entries[i];
-		if (e.function >= VH_CPUID_BASE && e.function <= VH_CPUID_BASE + 0xff)
-			continue;
-		if (e.function == 1) {
-			/* vh's local APIC model is an xAPIC with no TSC-deadline
-			 * mode: do not offer x2APIC or TSC deadline. */
-			e.ecx &= ~((1u << 21) | (1u << 24));
-			e.ecx |= 1u << 31; /* running under a hypervisor */
-		}
-		c->entries[n++] = e;
-	}
-	for (uint32_t leaf = VH_CPUID_BASE; leaf <= VH_CPUID_MAX_LEAF && n < CPUID_MAX_ENTRIES;
-	     leaf++) {
-		uint32_t out[4];
-		if (!vh_hypercall_cpuid(leaf, VH_HC_FEAT_PORT, out))
-			continue;
-		c->entries[n++] = (struct kvm_cpuid_entry2){
-			.function = leaf,
-			.eax = out[0],
-			.ebx = out[1],
-			.ecx = out[2],
-			.edx = out[3],
-		};
-	}
-	c->nent = n;
 	k->cpuid = c;
 	return 0;
+}
+
+static const struct kvm_cpuid_entry2 *supported_entry(const struct kvm_cpuid2 *c, uint32_t leaf,
+						      uint32_t sub)
+{
+	for (uint32_t i = 0; i < c->nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &c->entries[i];
+		if (e->function == leaf &&
+		    (!(e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) || e->index == sub))
+			return e;
+	}
+	return NULL;
+}
+
+static bool kvm_raw(const struct vh_cpuid_host *h, uint32_t leaf, uint32_t sub, uint32_t out[4])
+{
+	const struct kvm_cpuid_entry2 *e = supported_entry(h->ctx, leaf, sub);
+
+	if (!e)
+		return false;
+	out[0] = e->eax;
+	out[1] = e->ebx;
+	out[2] = e->ecx;
+	out[3] = e->edx;
+	return true;
+}
+
+/* Leaves the model answers whether KVM lists them or not. */
+static const struct {
+	uint32_t leaf, subs; /* subs > 1: indexed by subleaf */
+} model_leaves[] = {
+	{ VH_CPUID_BASE, 1 },     { VH_CPUID_FEATURES, 1 },  { VH_CPUID_TOPO_LEAF, 3 },
+	{ VH_CPUID_TSC_LEAF, 1 }, { VH_CPUID_FREQ_LEAF, 1 }, { VH_CPUID_ADDR_LEAF, 1 },
+};
+
+static void add_entry(struct kvm_cpuid2 *c, const struct vh_cpuid_host *h,
+		      const struct vh_cpuid_vm *vm, uint32_t leaf, uint32_t sub, uint32_t flags)
+{
+	uint32_t r[4];
+
+	for (uint32_t i = 0; i < c->nent; i++)
+		if (c->entries[i].function == leaf && c->entries[i].index == sub)
+			return; /* already there */
+	if (c->nent >= CPUID_MAX_ENTRIES || !vh_cpuid_guest(h, vm, leaf, sub, r))
+		return;
+	c->entries[c->nent++] = (struct kvm_cpuid_entry2){
+		.function = leaf,
+		.index = sub,
+		.flags = flags,
+		.eax = r[0],
+		.ebx = r[1],
+		.ecx = r[2],
+		.edx = r[3],
+	};
+}
+
+/* vCPU `index`'s CPUID: the shared model asked for every leaf KVM lists
+ * and for the leaves the model adds; leaves the model says do not exist
+ * (KVM's own paravirtual range among them) are left out. */
+static struct kvm_cpuid2 *guest_cpuid(struct vh_hosted_kvm *k, int fd, uint32_t index,
+				      uint32_t vcpus)
+{
+	const struct kvm_cpuid2 *src = k->cpuid;
+	struct vh_cpuid_host h = { .raw = kvm_raw, .ctx = k->cpuid };
+	struct vh_cpuid_vm vm = {
+		.vcpus = vcpus,
+		.vcpu_index = index,
+		.hc_features = VH_HC_FEAT_PORT,
+		.bus_hz = VH_LAPIC_BUS_HZ,
+	};
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + CPUID_MAX_ENTRIES * sizeof(c->entries[0]));
+	int khz;
+
+	if (!c)
+		return NULL;
+	vh_cpuid_host_init(&h);
+	/* The guest's TSC runs at the rate KVM gives this vCPU. */
+	khz = ioctl(fd, KVM_GET_TSC_KHZ, 0);
+	vm.tsc_hz = khz > 0 ? (uint64_t)khz * 1000 : 0;
+	for (uint32_t i = 0; i < src->nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &src->entries[i];
+		add_entry(c, &h, &vm, e->function, e->index, e->flags);
+	}
+	for (size_t i = 0; i < sizeof(model_leaves) / sizeof(model_leaves[0]); i++)
+		for (uint32_t sub = 0; sub < model_leaves[i].subs; sub++)
+			add_entry(c, &h, &vm, model_leaves[i].leaf, sub,
+				  model_leaves[i].subs > 1 ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0);
+	return c;
 }
 
 int vh_hosted_kvm_open(struct vh_hosted_kvm *k, char *why, size_t whylen)
@@ -103,7 +166,7 @@ int vh_hosted_kvm_open(struct vh_hosted_kvm *k, char *why, size_t whylen)
 		snprintf(why, whylen, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
 		goto fail;
 	}
-	if (build_cpuid(k, why, whylen))
+	if (supported_cpuid(k, why, whylen))
 		goto fail;
 	return 0;
 fail:
@@ -140,30 +203,19 @@ int vh_hosted_kvm_create_vm(struct vh_hosted_kvm *k, char *why, size_t whylen)
 	return fd;
 }
 
-/* The CPUID of vCPU `index`: the shared table with its APIC id. */
-static int set_cpuid(struct vh_hosted_kvm *k, int fd, uint32_t index)
+static int set_cpuid(struct vh_hosted_kvm *k, int fd, uint32_t index, uint32_t vcpus)
 {
-	const struct kvm_cpuid2 *src = k->cpuid;
-	size_t sz = sizeof(*src) + src->nent * sizeof(src->entries[0]);
-	struct kvm_cpuid2 *c = malloc(sz);
+	struct kvm_cpuid2 *c = guest_cpuid(k, fd, index, vcpus);
 	int rc;
 
 	if (!c)
 		return -ENOMEM;
-	memcpy(c, src, sz);
-	for (uint32_t i = 0; i < c->nent; i++) {
-		struct kvm_cpuid_entry2 *e = &c->entries[i];
-		if (e->function == 1)
-			e->ebx = (e->ebx & 0x00ffffffu) | (index << 24);
-		else if (e->function == 0xb || e->function == 0x1f)
-			e->edx = index;
-	}
 	rc = ioctl(fd, KVM_SET_CPUID2, c) < 0 ? -errno : 0;
 	free(c);
 	return rc;
 }
 
-int vh_hosted_kvm_create_vcpu(struct vh_hosted_kvm *k, int vm_fd, uint32_t index,
+int vh_hosted_kvm_create_vcpu(struct vh_hosted_kvm *k, int vm_fd, uint32_t index, uint32_t vcpus,
 			      struct kvm_run **run, char *why, size_t whylen)
 {
 	int fd = ioctl(vm_fd, KVM_CREATE_VCPU, (unsigned long)index), rc;
@@ -179,7 +231,7 @@ int vh_hosted_kvm_create_vcpu(struct vh_hosted_kvm *k, int vm_fd, uint32_t index
 		close(fd);
 		return -1;
 	}
-	if ((rc = set_cpuid(k, fd, index)) < 0) {
+	if ((rc = set_cpuid(k, fd, index, vcpus)) < 0) {
 		snprintf(why, whylen, "KVM_SET_CPUID2 on vCPU %u: %s", index, strerror(-rc));
 		munmap(r, (size_t)k->run_size);
 		close(fd);

@@ -82,8 +82,8 @@ struct vh_hosted_vm *vh_hosted_vm_get(struct vh_hosted *d, struct vh_vm *vm)
 		goto fail;
 	for (uint32_t i = 0; i < hvm->nvcpus; i++) {
 		struct vh_hosted_vcpu *hv = &hvm->vcpus[i];
-		hv->fd =
-		    vh_hosted_kvm_create_vcpu(&d->kvm, hvm->vm_fd, i, &hv->run, why, sizeof(why));
+		hv->fd = vh_hosted_kvm_create_vcpu(&d->kvm, hvm->vm_fd, i, hvm->nvcpus, &hv->run,
+						   why, sizeof(why));
 		if (hv->fd < 0)
 			goto fail;
 	}

@@ -24,7 +24,7 @@ runs=$top_builddir/tests/boot/runs
 mkdir -p "$runs"
 fast=(--ips 50000000 --timeout 60)
 
-tap_plan 23
+tap_plan 25
 
 con() { tr -d '\r' < "$1/console.log" 2>/dev/null; }
 
@@ -38,6 +38,10 @@ tap_grep "the guest ran in VMX non-root and found vh by CPUID" \
 	'^spin\| spinner: start: .* hypervisor "vhvhvhvhvhvh" \(vh\)$' "$dir/console.log"
 tap_grep "CPUID hides what vh does not virtualise (Bochs's CPU has VMX) and sets the hypervisor bit" \
 	'^spin\| spinner: cpuid leaf 1 ecx 0x[0-9a-f]{8}: vmx smx x2apic tsc-deadline hidden, hypervisor bit set$' "$dir/console.log"
+tap_expect_file "the guest sees vh's CPU model, as under vh-hosted (tests/guests/cpu_model.expect)" \
+	"$top_srcdir/tests/guests/cpu_model.expect" "$dir/console.log" 'spin\| '
+tap_grep "CPUID leaf 1 EDX hides MCE, MTRR, MCA, ... and HTT with one vCPU" \
+	'^spin\| spinner: cpuid leaf 1 edx hidden bits shown: 0x0, htt 0$' "$dir/console.log"
 tap_grep "its UART output reaches the console, prefixed with the VM name" \
 	'^spin\| spinner: done 5 units checksum [0-9a-f]+$' "$dir/console.log"
 if con "$dir" | grep -q '^spin| spinner: rep outsb forwards$' &&
@@ -53,8 +57,9 @@ else
 	tap_not_ok "string I/O: REP INSB fills guest memory from fw_cfg and, past one batch, from an empty port" "$(con "$dir" | grep 'spin|\|vh: VM')"
 fi
 tap_grep "isa-debug-exit stops the VM and its exit code is reported" '^vh: vm spin exit code 1$' "$dir/console.log"
-# CPUID: the runtime's two looks at vh's leaves and the spinner's leaf 1.
-tap_grep "exits are counted per kind" '^vh: exits vm=spin .*io=[0-9]+.*cpuid=3' "$dir/console.log"
+# CPUID: the runtime's two looks at vh's leaves and the spinner's nine
+# (cpu_model: 0x40000001, 1, 7, 0xb twice, 0, 0x15, 0x16, 0x80000008).
+tap_grep "exits are counted per kind" '^vh: exits vm=spin .*io=[0-9]+.*cpuid=11$' "$dir/console.log"
 
 # 2. CPUs that lack what vh needs.
 for m in corei5_lynnfield_750:'unrestricted guest' core2_penryn_t9600:'EPT'; do

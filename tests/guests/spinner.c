@@ -13,18 +13,19 @@
  *              4 KiB a console hypercall under vh, else through the UART
  *              (a guest that would fill the host's disk; the hosted
  *              console tests bound it)
- * Output: under vh, "spinner: cpuid leaf 1 ecx X: vmx smx x2apic
- * tsc-deadline hidden|shown, hypervisor bit set|clear"; "spinner:
+ * Output: under vh, the CPU model's lines (cpu_model: "spinner: cpuid
+ * ..."); "spinner:
  * progress U" lines, then "spinner: done U units checksum X"; exits with
  * GUEST_PASS. */
 #include "lib/runtime.h"
+#include "vh/cpuid.h"
 
 const char guest_name[] = "spinner";
 
-#define UART_THR 0x3f8
-#define FW_CFG_SEL 0x510
+#define UART_THR    0x3f8
+#define FW_CFG_SEL  0x510
 #define FW_CFG_DATA 0x511
-#define EMPTY_PORT 0x2f0 /* nothing there on a PC: reads all ones */
+#define EMPTY_PORT  0x2f0 /* nothing there on a PC: reads all ones */
 
 /* REP OUTSB/INSB as a driver with a FIFO uses them; the hypervisor must
  * emulate them (buffer through the page tables, rSI/rDI/rCX, DF). */
@@ -82,6 +83,56 @@ static void flood(uint64_t total)
 	printf("spinner: flooded %u KiB\n", (uint32_t)(total >> 10));
 }
 
+/* The CPU model vh decides (vh/cpuid.h), in lines that read the same on
+ * every back end: tests/boot/bochs_vmx.sh and tests/kvm/guests.sh expect
+ * the same ones. */
+static void cpu_model(void)
+{
+	uint32_t r[4], b[4], ebx1, ecx1, edx1, n, d, crystal;
+
+	cpuid(VH_CPUID_FEATURES, 0, r);
+	printf("spinner: cpuid hypervisor abi %u port 0x%x\n", r[0], r[2]);
+	/* What vh does not virtualise must not be offered: VMX, SMX,
+	 * x2APIC and TSC-deadline mode hidden, the hypervisor bit set. */
+	cpuid(1, 0, r);
+	ebx1 = r[1];
+	ecx1 = r[2];
+	edx1 = r[3];
+	n = ecx1 & ((1u << 5) | (1u << 6) | (1u << 21) | (1u << 24));
+	printf("spinner: cpuid leaf 1 ecx 0x%08x: vmx smx x2apic tsc-deadline %s, "
+	       "hypervisor bit %s\n",
+	       ecx1, n ? "shown" : "hidden", (ecx1 >> 31) ? "set" : "clear");
+	printf("spinner: cpuid leaf 1 ecx hidden bits shown: 0x%x\n", ecx1 & VH_CPUID1_ECX_HIDE);
+	printf("spinner: cpuid leaf 1 edx hidden bits shown: 0x%x, htt %u\n",
+	       edx1 & VH_CPUID1_EDX_HIDE, (edx1 >> 28) & 1);
+	cpuid(7, 0, r);
+	printf("spinner: cpuid leaf 7 hidden bits shown: ebx 0x%x ecx 0x%x edx 0x%x\n",
+	       r[1] & VH_CPUID7_EBX_HIDE, r[2] & VH_CPUID7_ECX_HIDE, r[3] & VH_CPUID7_EDX_HIDE);
+	cpuid(0xb, 0, r);
+	cpuid(0xb, 1, b);
+	printf("spinner: cpuid topology: apic id %u, %u logical, smt %u core %u bits %u\n", b[3],
+	       (ebx1 >> 16) & 0xff, r[1], b[1], b[0]);
+	cpuid(0, 0, r);
+	if (r[0] >= VH_CPUID_FREQ_LEAF) {
+		cpuid(VH_CPUID_TSC_LEAF, 0, r);
+		cpuid(VH_CPUID_FREQ_LEAF, 0, b);
+		d = r[0];
+		n = r[1];
+		crystal = r[2];
+		/* Leaf 0x16's base MHz is crystal * n / d truncated (no 64-bit
+		 * division here: products only). */
+		uint64_t t = (uint64_t)(crystal / 1000000) * n;
+		bool same = d && (uint64_t)b[0] * d <= t && t < (uint64_t)(b[0] + 1) * d;
+		printf("spinner: cpuid tsc: crystal %u MHz, bus %u MHz, ratio %s leaf 0x16\n",
+		       crystal / 1000000, b[2], same ? "matches" : "differs from");
+	} else {
+		printf("spinner: cpuid tsc: no leaf 0x15/0x16 (max 0x%x)\n", r[0]);
+	}
+	cpuid(0x80000008u, 0, r);
+	printf("spinner: cpuid address widths: physical %u, linear %u\n", r[0] & 0xff,
+	       (r[0] >> 8) & 0xff);
+}
+
 unsigned guest_main(void)
 {
 	uint32_t iters = arg_u32("iters", 100), report = arg_u32("report", 10);
@@ -94,17 +145,8 @@ unsigned guest_main(void)
 		string_io();
 	if (arg_size("flood", 0))
 		flood(arg_size("flood", 0));
-	if (vh_present) {
-		/* What vh does not virtualise must not be offered: VMX, SMX,
-		 * x2APIC and TSC-deadline mode hidden, the hypervisor bit set. */
-		uint32_t r[4], shown;
-
-		cpuid(1, 0, r);
-		shown = r[2] & ((1u << 5) | (1u << 6) | (1u << 21) | (1u << 24));
-		printf("spinner: cpuid leaf 1 ecx 0x%08x: vmx smx x2apic tsc-deadline %s, "
-		       "hypervisor bit %s\n",
-		       r[2], shown ? "shown" : "hidden", (r[2] >> 31) ? "set" : "clear");
-	}
+	if (vh_present)
+		cpu_model();
 	printf("spinner: iters %u report %u work %u\n", iters, report, work);
 	for (unit = 1; iters == 0 || unit <= iters; unit++) {
 		/* A dependent chain the compiler cannot fold away. */

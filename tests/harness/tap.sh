@@ -47,3 +47,20 @@ tap_grep() {
 		tap_not_ok "$1" "no line matches /$2/ in ${3##*/}:" "$( [ -f "$3" ] && tr -d '\r' < "$3" | tail -20)"
 	fi
 }
+
+# tap_expect_file DESC EXPECT LOG [PREFIX]: every line of EXPECT (an ERE;
+# '#' lines are comments) matches a whole line of LOG after PREFIX.
+tap_expect_file() {
+	local re missing= log
+	log=$(tr -d '\r' < "$3" 2>/dev/null)
+	while IFS= read -r re; do
+		case $re in '#'* | '') continue ;; esac
+		grep -Eq -- "^${4-}$re\$" <<<"$log" || missing+="$re"$'\n'
+	done < "$2"
+	if [ -z "$missing" ]; then
+		tap_ok "$1"
+	else
+		tap_not_ok "$1" "no line in ${3##*/} matches:" "$missing" \
+			"$( [ -f "$3" ] && tr -d '\r' < "$3" | grep -i cpuid)"
+	fi
+}

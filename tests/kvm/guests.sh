@@ -9,7 +9,7 @@
 
 kvm_require
 kvm_setup guests
-tap_plan 14
+tap_plan 15
 kvm_start
 
 # boot NAME WANT-STATE SECONDS define-args...: define, start, wait.
@@ -29,6 +29,8 @@ tap_grep "spinner: its progress and the debug-exit code 1 on its console" \
 	'^vh: debug-exit code 1' "$RUN/logs/spin.log"
 tap_grep "spinner: CPUID hides what vh does not virtualise and sets the hypervisor bit" \
 	'^spinner: cpuid leaf 1 ecx 0x[0-9a-f]{8}: vmx smx x2apic tsc-deadline hidden, hypervisor bit set$' "$RUN/logs/spin.log"
+tap_expect_file "spinner: the guest sees vh's CPU model, as on bare metal (tests/guests/cpu_model.expect)" \
+	"$top_srcdir/tests/guests/cpu_model.expect" "$RUN/logs/spin.log"
 
 name_desc="toucher fills and verifies 256 KiB twice (first-touch faults through the core)"
 check touch stopped 60 kernel=toucher.elf memory=8 "cmdline=size=256K seed=7 passes=2"

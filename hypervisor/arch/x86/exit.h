@@ -145,6 +145,10 @@ enum vh_exit_action vh_exit_crash(struct vh_exit *x, const char *fmt, ...)
 
 /* Handlers, one file per concern. */
 enum vh_exit_action vh_exit_cpuid(struct vh_exit *x);
+/* The guest-physical address width the guest's CPUID reports (vh/cpuid.h). */
+unsigned vh_exit_guest_phys_bits(void);
+/* The CPU model's view of a new vCPU (its VM's vCPU count, its index). */
+void vh_exit_cpuid_setup(struct vh_vmx_vcpu *vv);
 enum vh_exit_action vh_exit_io(struct vh_exit *x);
 enum vh_exit_action vh_exit_rdmsr(struct vh_exit *x);
 enum vh_exit_action vh_exit_wrmsr(struct vh_exit *x);

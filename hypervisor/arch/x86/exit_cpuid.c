@@ -1,110 +1,73 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* CPUID: the host CPU's answers with what vh does not virtualise hidden
- * (VMX, SMX, MONITOR/MWAIT, x2APIC, TSC deadline, PCID/INVPCID, machine
- * check, MTRRs, performance monitoring, thermal and power management,
- * the speculation-control MSRs, XSAVES), the hypervisor bit set, the
- * topology of the VM (APIC id = vCPU index in leaves 1 and 0xB), and vh's
- * own leaves. */
+/* CPUID: the shared CPU model (vh/cpuid.h) over the host's own answers.
+ * What this back end supplies: the CPUID instruction, the TSC rate it
+ * calibrated, the local APIC model's clock and the guest-physical width
+ * its EPT maps. */
 #include <stdint.h>
 
 #include "cpu.h"
+#include "ept.h"
 #include "exit.h"
+#include "tsc.h"
+#include "vh/cpuid.h"
 #include "vh/hypercall.h"
+#include "vh/lapic.h"
 #include "vh/vm.h"
-#include "vmcs_fields.h"
-#include "vmx_insn.h"
 #include "vmx_vcpu.h"
 
-#define L1_ECX_HIDE ((1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | (1u << 15) | \
-		     (1u << 17) | (1u << 18) | (1u << 21) | (1u << 24))
-#define L1_EDX_HIDE ((1u << 7) | (1u << 12) | (1u << 14) | (1u << 21) | (1u << 22) | \
-		     (1u << 29) | (1u << 31))
-#define L7_EBX_HIDE ((1u << 2) | (1u << 10) | (1u << 12) | (1u << 14) | (1u << 15))
-#define L7_ECX_HIDE ((1u << 5) | (1u << 30))
-#define L7_EDX_HIDE ((1u << 26) | (1u << 27) | (1u << 28) | (1u << 29) | (1u << 31))
-#define LD1_EAX_XSAVES (1u << 3)
-
-/* Leaf 0xB, the extended topology: the VM is one package of `vcpus`
- * cores with one thread each, and EDX is this vCPU's APIC id, the same
- * value as leaf 1 EBX[31:24] and the local APIC model's ID register, so
- * a guest that numbers its CPUs by either finds the same answer.  The
- * host's topology would give every vCPU the id of whatever CPU ran it. */
-static void topology(const struct vh_exit *x, uint32_t sub, uint32_t r[4])
+static bool host_cpuid(const struct vh_cpuid_host *h, uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
-	uint32_t n = x->vm->cfg.vcpus, shift = 0;
+	(void)h;
+	cpuid(leaf, sub, &r[0], &r[1], &r[2], &r[3]);
+	return true;
+}
 
-	while ((1u << shift) < n)
-		shift++;
-	r[3] = x->vcpu->index;
-	switch (sub) {
-	case 0: /* SMT level: one thread per core */
-		r[0] = 0;
-		r[1] = 1;
-		r[2] = (1u << 8) | sub;
-		break;
-	case 1: /* core level: the whole VM */
-		r[0] = shift;
-		r[1] = n;
-		r[2] = (2u << 8) | sub;
-		break;
-	default: /* no more levels: type 0, counts 0 */
-		r[0] = r[1] = 0;
-		r[2] = sub & 0xff;
-		break;
-	}
+/* Read once: leaf 0 and 0x80000000 do not change while vh runs. */
+static struct vh_cpuid_host host = { .raw = host_cpuid };
+static uint8_t phys_bits;
+
+static void host_setup(void)
+{
+	uint32_t r[4] = { 0 };
+
+	if (host.max_basic)
+		return;
+	vh_cpuid_host_init(&host);
+	if (host.max_ext >= VH_CPUID_ADDR_LEAF)
+		host_cpuid(&host, VH_CPUID_ADDR_LEAF, 0, r);
+	phys_bits = (r[0] & 0xff) ? (uint8_t)(r[0] & 0xff) : 36;
+	if (phys_bits > VH_EPT_GPA_BITS)
+		phys_bits = VH_EPT_GPA_BITS;
+}
+
+unsigned vh_exit_guest_phys_bits(void)
+{
+	host_setup();
+	return phys_bits;
+}
+
+/* At the vCPU's creation, so that the exit only looks up its leaf. */
+void vh_exit_cpuid_setup(struct vh_vmx_vcpu *vv)
+{
+	host_setup();
+	vv->cpuid = (struct vh_cpuid_vm){
+		.vcpus = vv->vcpu->vm->cfg.vcpus,
+		.vcpu_index = vv->vcpu->index,
+		.hc_features = VH_HC_FEAT_VMCALL | VH_HC_FEAT_PORT,
+		.tsc_hz = vh_tsc_hz(),
+		.bus_hz = VH_LAPIC_BUS_HZ,
+		.phys_bits = phys_bits,
+	};
 }
 
 enum vh_exit_action vh_exit_cpuid(struct vh_exit *x)
 {
 	struct vh_vmx_vcpu *vv = x->vv;
-	uint32_t leaf = (uint32_t)vv->regs.rax, sub = (uint32_t)vv->regs.rcx;
-	uint32_t r[4];
+	uint32_t leaf = (uint32_t)vv->regs.rax, r[4];
 
-	if (!vh_hypercall_cpuid(leaf, VH_HC_FEAT_VMCALL | VH_HC_FEAT_PORT, r)) {
-		if (leaf >= VH_CPUID_BASE && leaf < 0x80000000u) {
-			r[0] = r[1] = r[2] = r[3] = 0; /* other hypervisor ranges */
-		} else {
-			cpuid(leaf, sub, &r[0], &r[1], &r[2], &r[3]);
-		}
-		switch (leaf) {
-		case 1:
-			r[2] &= ~L1_ECX_HIDE;
-			r[2] |= CPUID1_ECX_HYPERVISOR;
-			/* OSXSAVE mirrors the guest's CR4, not ours. */
-			r[2] &= ~CPUID1_ECX_OSXSAVE;
-			if (vh_exit_guest_cr4() & CR4_OSXSAVE)
-				r[2] |= CPUID1_ECX_OSXSAVE;
-			r[3] &= ~L1_EDX_HIDE;
-			/* EBX: initial APIC id, logical processors. */
-			r[1] = (r[1] & 0xffff) | (x->vcpu->index << 24) |
-			       ((x->vm->cfg.vcpus & 0xff) << 16);
-			if (x->vm->cfg.vcpus > 1)
-				r[3] |= 1u << 28; /* HTT: the count above is valid */
-			break;
-		case 4:
-			r[0] &= 0x3ff; /* one core, one thread per cache */
-			break;
-		case 0xb:
-			topology(x, sub, r);
-			break;
-		case 5: case 6: case 0xa: case 0x1f:
-			r[0] = r[1] = r[2] = r[3] = 0;
-			break;
-		case 7:
-			if (sub == 0) {
-				r[1] &= ~L7_EBX_HIDE;
-				r[2] &= ~L7_ECX_HIDE;
-				r[3] &= ~L7_EDX_HIDE;
-			} else {
-				r[0] = r[1] = r[2] = r[3] = 0;
-			}
-			break;
-		case 0xd:
-			if (sub == 1)
-				r[0] &= ~LD1_EAX_XSAVES;
-			break;
-		}
-	}
+	if (leaf == 1) /* OSXSAVE mirrors the guest's CR4: read it only here */
+		vv->cpuid.osxsave = (vh_exit_guest_cr4() & CR4_OSXSAVE) != 0;
+	vh_cpuid_guest(&host, &vv->cpuid, leaf, (uint32_t)vv->regs.rcx, r);
 	vv->regs.rax = r[0];
 	vv->regs.rbx = r[1];
 	vv->regs.rcx = r[2];

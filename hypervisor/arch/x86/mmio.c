@@ -43,17 +43,6 @@ static int read_table(void *ctx, uint64_t gpa, void *buf, unsigned size)
 	return vh_mem_guest_read(x->h, x->vm, gpa, buf, size, &err) == VH_OK ? 0 : -1;
 }
 
-/* The guest's physical address width, as its CPUID reports the host's. */
-static unsigned maxphyaddr(void)
-{
-	uint32_t a, b, c, d;
-
-	if (cpuid_max_ext() < 0x80000008u)
-		return 36;
-	cpuid(0x80000008u, 0, &a, &b, &c, &d);
-	return a & 0xff;
-}
-
 enum vh_walk_result vh_mmio_walk(struct vh_exit *x, uint64_t lin, unsigned access, uint64_t *gpa,
 				 uint32_t *pf_error)
 {
@@ -64,7 +53,7 @@ enum vh_walk_result vh_mmio_walk(struct vh_exit *x, uint64_t lin, unsigned acces
 		.efer = vh_vmread(VMCS_GUEST_EFER),
 		.rflags = vh_vmread(VMCS_GUEST_RFLAGS),
 		.cpl = vh_exit_guest_cpl(),
-		.maxphyaddr = maxphyaddr(),
+		.maxphyaddr = vh_exit_guest_phys_bits(),
 		.read = read_table,
 		.ctx = x,
 	};

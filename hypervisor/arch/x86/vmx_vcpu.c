@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <stdint.h>
 
+#include "exit.h"
 #include "heap.h"
 #include "spinlock.h"
 #include "vh/vm.h"
@@ -54,6 +55,7 @@ bool vh_vmx_vcpu_create(struct vh_vcpu *vcpu)
 	next_vpid = next_vpid == VPID_MAX ? 1 : next_vpid + 1;
 	vh_spin_unlock(&vpid_lock);
 	vv->xcr0 = 1;
+	vh_exit_cpuid_setup(vv);
 	vcpu->backend = vv;
 	return true;
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "vh/compiler.h"
+#include "vh/cpuid.h"
 #include "vh/msr.h"
 
 struct vh_vcpu;
@@ -45,6 +46,7 @@ struct vh_vmx_vcpu {
 	 * breakpoints: DR7 in the VMCS stays 0x400). */
 	uint64_t dr[4], dr6, dr7;
 	uint64_t cr8;
+	struct vh_cpuid_vm cpuid; /* the CPU model's view of this vCPU (exit_cpuid.c) */
 	/* An event to inject at the next entry (0: none). */
 	uint32_t inject_info, inject_error, inject_len;
 	/* When the CPU loop must look at the guest's local APIC (under the

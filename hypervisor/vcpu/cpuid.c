@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The guest's CPUID (vh/cpuid.h): one table, indexed by leaf so that the
+ * CPUID exit costs a lookup and no search.  Each rule says which host bits
+ * are cleared and which are set; a leaf whose answer depends on the VM,
+ * the vCPU or the subleaf also has a function that computes it.  Hidden:
+ * what vh does not virtualise (VMX, SMX, MONITOR/MWAIT, x2APIC, TSC
+ * deadline, PCID/INVPCID, machine check, MTRRs, performance monitoring,
+ * thermal and power management, the speculation-control MSRs, XSAVES). */
+#include "vh/cpuid.h"
+#include "vh/hypercall.h"
+
+struct rule {
+	uint32_t clear[4]; /* host bits the guest does not see */
+	uint32_t set[4];   /* bits the guest sees whatever the host says */
+	void (*compute)(const struct vh_cpuid_vm *vm, uint32_t sub, uint32_t r[4]);
+};
+
+#define ALL 0xffffffffu
+#define ZERO                                    \
+	{                                       \
+		.clear = { ALL, ALL, ALL, ALL } \
+	}
+
+/* log2 of the vCPU count rounded up: the APIC-id bits the cores take. */
+static uint32_t core_bits(const struct vh_cpuid_vm *vm)
+{
+	uint32_t shift = 0;
+
+	while ((1u << shift) < vm->vcpus)
+		shift++;
+	return shift;
+}
+
+/* Leaf 1: EBX is the initial APIC id (the vCPU index, as in leaf 0xB and
+ * the local APIC model's ID register) and the logical processor count;
+ * HTT says whether that count means anything; OSXSAVE mirrors the
+ * guest's CR4, not the host's. */
+static void leaf1(const struct vh_cpuid_vm *vm, uint32_t sub, uint32_t r[4])
+{
+	(void)sub;
+	r[1] = (r[1] & 0xffffu) | (vm->vcpu_index << 24) | ((vm->vcpus & 0xffu) << 16);
+	r[2] &= ~VH_CPUID1_ECX_OSXSAVE;
+	if (vm->osxsave)
+		r[2] |= VH_CPUID1_ECX_OSXSAVE;
+	r[3] &= ~VH_CPUID1_EDX_HTT;
+	if (vm->vcpus > 1)
+		r[3] |= VH_CPUID1_EDX_HTT;
+}
+
+/* Leaf 4, the caches: one thread per core, the VM's cores in one package;
+ * the level-3 cache is the package's, lower levels the core's. */
+static void leaf4(const struct vh_cpuid_vm *vm, uint32_t sub, uint32_t r[4])
+{
+	uint32_t ids = (1u << core_bits(vm)) - 1, level = (r[0] >> 5) & 7;
+
+	(void)sub;
+	if (!(r[0] & 0x1f)) /* no cache: the list ends */
+		return;
+	r[0] = (r[0] & 0x3ffu) | (ids << 26) | ((level >= 3 ? ids : 0) << 14);
+}
+
+/* Leaf 7: subleaf 0 only (its masks); later subleaves describe features
+ * vh does not offer. */
+static void leaf7(const struct vh_cpuid_vm *vm, uint32_t sub, uint32_t r[4])
+{
+	(void)vm;
+	if (sub != 0)
+		r[0] = r[1] = r[2] = r[3] = 0;
+}
+
+/* Leaf 0xB, the extended topology: one package of `vcpus` cores with one
+ * thread each; EDX is this vCPU's APIC id.  The host's topology would give
+ * every vCPU the id of whatever CPU ran it. */
+static void leafb(const struct vh_cpuid_vm *vm, uint32_t sub, uint32_t r[4])
+{
+	r[3] = vm->vcpu_index;
+	switch (sub) {
+	case 0: /* SMT level: one thread per core */
+		r[0] = 0;
+		r[1] = 1;
+		r[2] = (1u << 8) | sub;
+		break;
+	case 1: /* core level: the whole VM */
+		r[0] = core_bits(vm);
+		r[1] = vm->vcpus;
+		r[2] = (2u << 8) | sub;
+		break;
+	default: /* no more levels: type 0, counts 0 */
+		r[0] = r[1] = 0;
+		r[2] = sub & 0xff;
+		break;
+	}
+}
+
+/* Leaf 0xD subleaf 1: no XSAVES (vh does not manage IA32_XSS). */
+static void leafd(const struct vh_cpuid_vm *vm, uint32_t sub, uint32_t r[4])
+{
+	(void)vm;
+	if (sub == 1)
+		r[0] &= ~VH_CPUIDD1_EAX_HIDE;
+}
+
+static uint64_t gcd(uint64_t a, uint64_t b)
+{
+	while (b) {
+		uint64_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* Leaf 0x15: TSC = crystal * EBX / EAX, the crystal being the clock of
+ * the local APIC model's timer, so a guest can take both rates from
+ * CPUID instead of calibrating them against a timer vh emulates. */
+static void leaf15(const struct vh_cpuid_vm *vm, uint32_t sub, uint32_t r[4])
+{
+	uint64_t num, den, g;
+
+	(void)sub;
+	r[0] = r[1] = r[2] = r[3] = 0;
+	if (!vm->tsc_hz || !vm->bus_hz || vm->bus_hz > ALL)
+		return;
+	g = gcd(vm->tsc_hz, vm->bus_hz);
+	num = vm->tsc_hz / g;
+	den = vm->bus_hz / g;
+	while (num > ALL || den > ALL) {
+		num >>= 1;
+		den >>= 1;
+	}
+	if (!num || !den)
+		return;
+	r[0] = (uint32_t)den;
+	r[1] = (uint32_t)num;
+	r[2] = (uint32_t)vm->bus_hz;
+}
+
+/* Leaf 0x16: base and maximum frequency (the TSC's) and the bus's, in MHz. */
+static void leaf16(const struct vh_cpuid_vm *vm, uint32_t sub, uint32_t r[4])
+{
+	(void)sub;
+	r[0] = r[1] = (uint32_t)(vm->tsc_hz / 1000000) & 0xffffu;
+	r[2] = (uint32_t)(vm->bus_hz / 1000000) & 0xffffu;
+	r[3] = 0;
+}
+
+/* Leaf 0x80000008: the guest-physical width is what the back end maps;
+ * the linear width is the host's; ECX (AMD's core count) reads 0, the
+ * topology being in leaves 1, 4 and 0xB. */
+static void leaf80000008(const struct vh_cpuid_vm *vm, uint32_t sub, uint32_t r[4])
+{
+	(void)sub;
+	if (vm->phys_bits)
+		r[0] = (r[0] & 0xff00u) | vm->phys_bits;
+	else
+		r[0] &= 0xffffu;
+	r[2] = 0;
+}
+
+static const struct rule basic[] = {
+	[1] = { .clear = { 0, 0, VH_CPUID1_ECX_HIDE, VH_CPUID1_EDX_HIDE },
+		.set = { 0, 0, VH_CPUID1_ECX_HYPERVISOR, 0 },
+		.compute = leaf1 },
+	[4] = { .compute = leaf4 },
+	[5] = ZERO, /* MONITOR/MWAIT */
+	[6] = ZERO, /* thermal and power management */
+	[7] = { .clear = { 0, VH_CPUID7_EBX_HIDE, VH_CPUID7_ECX_HIDE, VH_CPUID7_EDX_HIDE },
+		.compute = leaf7 },
+	[0xa] = ZERO, /* performance monitoring */
+	[0xb] = { .compute = leafb },
+	[0xd] = { .compute = leafd },
+	[0x15] = { .compute = leaf15 },
+	[0x16] = { .compute = leaf16 },
+	[0x1f] = ZERO, /* V2 topology: leaf 0xB says it all */
+};
+
+static const struct rule ext[] = {
+	[8] = { .compute = leaf80000008 },
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+void vh_cpuid_host_init(struct vh_cpuid_host *h)
+{
+	uint32_t r[4] = { 0 };
+
+	h->max_basic = h->raw(h, 0, 0, r) ? r[0] : 0;
+	r[0] = 0;
+	h->max_ext = h->raw(h, 0x80000000u, 0, r) ? r[0] : 0;
+}
+
+/* Leaves 0x15 and 0x16 exist wherever the back end knows the TSC rate,
+ * whatever the host's leaf 0 says. */
+uint32_t vh_cpuid_max_basic(const struct vh_cpuid_host *h, const struct vh_cpuid_vm *vm)
+{
+	if (vm->tsc_hz && h->max_basic < VH_CPUID_FREQ_LEAF)
+		return VH_CPUID_FREQ_LEAF;
+	return h->max_basic;
+}
+
+/* 0x80000008 always exists: it carries the address widths. */
+uint32_t vh_cpuid_max_ext(const struct vh_cpuid_host *h)
+{
+	return h->max_ext < VH_CPUID_ADDR_LEAF ? VH_CPUID_ADDR_LEAF : h->max_ext;
+}
+
+static bool host_leaf(const struct vh_cpuid_host *h, uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	bool in_range = leaf < 0x80000000u ? leaf <= h->max_basic : leaf <= h->max_ext;
+
+	if (in_range && h->raw(h, leaf, sub, r))
+		return true;
+	r[0] = r[1] = r[2] = r[3] = 0; /* past the host's leaves: no data */
+	return false;
+}
+
+bool vh_cpuid_guest(const struct vh_cpuid_host *h, const struct vh_cpuid_vm *vm, uint32_t leaf,
+		    uint32_t sub, uint32_t out[4])
+{
+	const struct rule *rule = 0;
+
+	if (vh_hypercall_cpuid(leaf, vm->hc_features, out))
+		return true;
+	out[0] = out[1] = out[2] = out[3] = 0;
+	if (leaf >= VH_CPUID_BASE && leaf < 0x80000000u)
+		return false; /* other hypervisors' ranges: not vh's to answer */
+	if (leaf < 0x80000000u) {
+		if (leaf > vh_cpuid_max_basic(h, vm))
+			return false;
+		if (leaf < COUNT(basic))
+			rule = &basic[leaf];
+	} else {
+		if (leaf > vh_cpuid_max_ext(h))
+			return false;
+		if (leaf - 0x80000000u < COUNT(ext))
+			rule = &ext[leaf - 0x80000000u];
+	}
+	host_leaf(h, leaf, sub, out);
+	if (leaf == 0)
+		out[0] = vh_cpuid_max_basic(h, vm);
+	else if (leaf == 0x80000000u)
+		out[0] = vh_cpuid_max_ext(h);
+	if (rule) {
+		for (int i = 0; i < 4; i++)
+			out[i] = (out[i] & ~rule->clear[i]) | rule->set[i];
+		if (rule->compute)
+			rule->compute(vm, sub, out);
+	}
+	return true;
+}

@@ -7,6 +7,7 @@
  * deadline, PCID/INVPCID, machine check, MTRRs, performance monitoring,
  * thermal and power management, the speculation-control MSRs, XSAVES). */
 #include "vh/cpuid.h"
+#include "vh/compiler.h"
 #include "vh/hypercall.h"
 
 struct rule {
@@ -178,8 +179,6 @@ static const struct rule ext[] = {
 	[8] = { .compute = leaf80000008 },
 };
 
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
 void vh_cpuid_host_init(struct vh_cpuid_host *h)
 {
 	uint32_t r[4] = { 0 };
@@ -214,25 +213,21 @@ static bool host_leaf(const struct vh_cpuid_host *h, uint32_t leaf, uint32_t sub
 	return false;
 }
 
-bool vh_cpuid_guest(const struct vh_cpuid_host *h, const struct vh_cpuid_vm *vm, uint32_t leaf,
+bool vh_cpuid_model(const struct vh_cpuid_host *h, const struct vh_cpuid_vm *vm, uint32_t leaf,
 		    uint32_t sub, uint32_t out[4])
 {
 	const struct rule *rule = 0;
 
-	if (vh_hypercall_cpuid(leaf, vm->hc_features, out))
-		return true;
 	out[0] = out[1] = out[2] = out[3] = 0;
-	if (leaf >= VH_CPUID_BASE && leaf < 0x80000000u)
-		return false; /* other hypervisors' ranges: not vh's to answer */
 	if (leaf < 0x80000000u) {
 		if (leaf > vh_cpuid_max_basic(h, vm))
 			return false;
-		if (leaf < COUNT(basic))
+		if (leaf < VH_ARRAY_SIZE(basic))
 			rule = &basic[leaf];
 	} else {
 		if (leaf > vh_cpuid_max_ext(h))
 			return false;
-		if (leaf - 0x80000000u < COUNT(ext))
+		if (leaf - 0x80000000u < VH_ARRAY_SIZE(ext))
 			rule = &ext[leaf - 0x80000000u];
 	}
 	host_leaf(h, leaf, sub, out);

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vh/hypercall.h"
+
 struct vh_cpuid_host {
 	/* The host's answer to (leaf, subleaf); false where it has none
 	 * (vh then starts from zeros). */
@@ -56,11 +58,27 @@ struct vh_cpuid_vm {
 /* Reads leaf 0 and 0x80000000 through h->raw. */
 void vh_cpuid_host_init(struct vh_cpuid_host *h);
 
-/* The guest's CPUID (leaf, subleaf) into out[4] (EAX, EBX, ECX, EDX).
- * Returns false, out all zero, for a leaf the guest's leaf 0, 0x80000000
- * or 0x40000000 says does not exist. */
-bool vh_cpuid_guest(const struct vh_cpuid_host *h, const struct vh_cpuid_vm *vm, uint32_t leaf,
+/* The guest's CPUID (leaf, subleaf) of the basic or extended range into
+ * out[4] (EAX, EBX, ECX, EDX).  Returns false, out all zero, for a leaf
+ * the guest's leaf 0 or 0x80000000 says does not exist. */
+bool vh_cpuid_model(const struct vh_cpuid_host *h, const struct vh_cpuid_vm *vm, uint32_t leaf,
 		    uint32_t sub, uint32_t out[4]);
+
+#ifndef VH_HC_GUEST_ONLY
+/* Any leaf: vh's hypervisor leaves here, inline, so that the CPUID exit a
+ * guest makes to find vh stays the cheapest (docs/baremetal.md counts it);
+ * other hypervisors' ranges read as absent. */
+static inline bool vh_cpuid_guest(const struct vh_cpuid_host *h, const struct vh_cpuid_vm *vm,
+				  uint32_t leaf, uint32_t sub, uint32_t out[4])
+{
+	if (leaf - VH_CPUID_BASE >= 0x40000000u)
+		return vh_cpuid_model(h, vm, leaf, sub, out);
+	if (vh_hypercall_cpuid(leaf, vm->hc_features, out))
+		return true;
+	out[0] = out[1] = out[2] = out[3] = 0;
+	return false;
+}
+#endif
 
 /* The highest basic and extended leaves the guest sees. */
 uint32_t vh_cpuid_max_basic(const struct vh_cpuid_host *h, const struct vh_cpuid_vm *vm);

@@ -27,10 +27,10 @@ done
 # A mount left by an interrupted run would make agent_setup's rm fail.
 umount "$top_builddir/tests/agent/runs/faults/state" 2>/dev/null
 agent_setup faults
-STUB_PID=
+DEAF_PID=
 faults_cleanup() {
 	[ -n "$HV_PID" ] && kill -CONT "$HV_PID" 2>/dev/null
-	[ -n "$STUB_PID" ] && kill -KILL "$STUB_PID" 2>/dev/null
+	[ -n "$DEAF_PID" ] && kill -KILL "$DEAF_PID" 2>/dev/null
 	agent_cleanup
 	mountpoint -q "$STATE" && umount "$STATE"
 }
@@ -219,10 +219,10 @@ check "the agent exits 0" test $? = 0
 s = socket.socket(socket.AF_UNIX)
 s.bind(sys.argv[1])
 s.listen(0)
-time.sleep(120)' "$RUN/stub.sock" &
-STUB_PID=$!
-for _ in $(seq 1 100); do [ -S "$RUN/stub.sock" ] && break; sleep 0.05; done
-agent_env_agent_launch "$RUN/agent.log" "$STATE" "$RUN/stub.sock" "$ASOCK" "$PORT" \
+time.sleep(120)' "$RUN/deaf.sock" &
+DEAF_PID=$!
+for _ in $(seq 1 100); do [ -S "$RUN/deaf.sock" ] && break; sleep 0.05; done
+agent_env_agent_launch "$RUN/agent.log" "$STATE" "$RUN/deaf.sock" "$ASOCK" "$PORT" \
 	--hypervisor-timeout-ms 500
 AGENT_PID=$AGENT_ENV_AGENT_PID
 agent_env_agent_wait "$RUN/agent.log" "$AGENT_PID" "$ASOCK" /healthz
@@ -237,9 +237,9 @@ check "a full listen backlog: each request 504 within the timeout (3 in $ms ms${
 	test -z "$bad" -a "$ms" -lt 3000
 agent_stop
 check "the agent exits 0 at the end" test $? = 0
-kill -KILL "$STUB_PID"
-wait "$STUB_PID" 2>/dev/null
-STUB_PID=
+kill -KILL "$DEAF_PID"
+wait "$DEAF_PID" 2>/dev/null
+DEAF_PID=
 hv_stop
 tap_plan "$tap_n"
 [ "$tap_failed" = 0 ]

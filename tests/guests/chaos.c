@@ -90,7 +90,7 @@ static uint8_t user_area[8192] __attribute__((aligned(4096)));
 static uint8_t pool[POOL_PAGES][4096] __attribute__((aligned(4096)));
 static uint64_t gfn_list[64] __attribute__((aligned(8)));
 
-extern const uint8_t chaos_stubs[];
+extern const uint8_t chaos_vectors[];
 uint32_t chaos_user_run(const uint32_t regs[7], uint32_t eip, uint32_t esp);
 uint32_t chaos_trap(struct guest_frame *f);
 uint32_t chaos_kernel_esp, chaos_user_vector;
@@ -133,7 +133,7 @@ static void tables_init(void)
 	tss.iobitmap[0xe0 / 8] = 0xfe; /* 0xe1-0xe7 */
 	tss.iobitmap[0xf0 / 8] = 0xfe; /* 0xf1-0xf7 */
 	for (uint32_t v = 0; v < 256; v++) {
-		uint32_t h = (uint32_t)(chaos_stubs + 16 * v);
+		uint32_t h = (uint32_t)(chaos_vectors + 16 * v);
 		/* interrupt gates, DPL 0: INT n from ring 3 is a #GP */
 		idt[v] = (h & 0xffff) | (0x08u << 16) | ((uint64_t)0x8e00 << 32) |
 			 ((uint64_t)(h >> 16) << 48);

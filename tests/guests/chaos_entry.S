@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The chaos guest's trap entry and its way into ring 3 (chaos.c): one
- * stub for each of the 256 vectors (random code raises any exception, and
+ * 16-byte entry for each of the 256 vectors (random code raises any exception, and
  * its software interrupts and the interrupts it unmasks may use any
  * vector), a common path that either resumes after a ring-0 fault that
  * chaos.c expected, or, for anything that happens in ring 3, abandons the
@@ -12,9 +12,9 @@
 #define HAS_ERR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || \
 		    (v) == 29 || (v) == 30)
 
-	.globl chaos_stubs
+	.globl chaos_vectors
 	.align 16
-chaos_stubs:
+chaos_vectors:
 	.set vec, 0
 	.rept 256
 	.align 16

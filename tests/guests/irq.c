@@ -113,6 +113,13 @@ static void idt_setup(void)
 	gate(VEC_IPI, irq_ipi);
 	gate(VEC_SPURIOUS, irq_spurious);
 	__asm__ volatile("lidt %0" : : "m"(mine));
+	/* The legacy 8259s off, as an OS that uses the APIC sets them: left
+	 * as the firmware set them (QEMU's), the PIT's IRQ 0 arrives as
+	 * vector 8 whenever interrupts are on at one of its ticks (every
+	 * 55 ms; the longer a test keeps IF set on a loaded host, the
+	 * likelier), and vector 8 is #DF to this guest. */
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
 }
 
 static void check(bool ok, const char *what)

@@ -336,6 +336,25 @@ static int sd_fd(const char *name)
 	return fd;
 }
 
+/* The next listener, of kind (HTTPS or HTTP), serves the TCP socket fd:
+ * its TLS material first for HTTPS, then its daemon.  On failure fd is
+ * closed and the listener not counted. */
+static int tcp_serve(enum vh_listener_kind kind, int fd, const struct vh_agent_config *cfg,
+		     char *err, size_t errlen)
+{
+	struct vh_listener *l = &listeners[nlisteners];
+
+	l->kind = kind;
+	l->fd = fd;
+	if ((kind == VH_LISTEN_HTTPS && tls_material(l, cfg, err, errlen)) ||
+	    daemon_start(l, cfg, err, errlen)) {
+		close(fd);
+		return -1;
+	}
+	nlisteners++;
+	return 0;
+}
+
 int vh_http_start(const struct vh_agent_config *cfg, char *err, size_t errlen)
 {
 	bool sd_https;
@@ -369,36 +388,18 @@ int vh_http_start(const struct vh_agent_config *cfg, char *err, size_t errlen)
 	sd_https = fd >= 0;
 	if (fd < 0)
 		fd = tcp_listen("https_listen", cfg->https_listen, false, err, errlen);
-	if (fd == -1)
+	if (fd == -1 || (fd >= 0 && tcp_serve(VH_LISTEN_HTTPS, fd, cfg, err, errlen)))
 		goto fail;
-	if (fd >= 0) {
-		struct vh_listener *l = &listeners[nlisteners];
-		l->kind = VH_LISTEN_HTTPS;
-		l->fd = fd;
-		if (tls_material(l, cfg, err, errlen) || daemon_start(l, cfg, err, errlen)) {
-			close(fd);
-			goto fail;
-		}
+	if (fd >= 0)
 		vh_log(VH_LOG_INFO, "serving HTTPS on %s%s",
 		       sd_https ? "the socket systemd passed" : cfg->https_listen,
-		       l->client_ca ? " (client certificates checked)" : "");
-		nlisteners++;
-	}
+		       listeners[nlisteners - 1].client_ca ? " (client certificates checked)" : "");
 
 	fd = tcp_listen("http_listen", cfg->http_listen, true, err, errlen);
-	if (fd == -1)
+	if (fd == -1 || (fd >= 0 && tcp_serve(VH_LISTEN_HTTP, fd, cfg, err, errlen)))
 		goto fail;
-	if (fd >= 0) {
-		struct vh_listener *l = &listeners[nlisteners];
-		l->kind = VH_LISTEN_HTTP;
-		l->fd = fd;
-		if (daemon_start(l, cfg, err, errlen)) {
-			close(fd);
-			goto fail;
-		}
+	if (fd >= 0)
 		vh_log(VH_LOG_INFO, "serving plain HTTP on %s (loopback only)", cfg->http_listen);
-		nlisteners++;
-	}
 	if (nlisteners == 0) {
 		snprintf(err, errlen,
 			 "no listener configured (unix_socket, https_listen and http_listen are "

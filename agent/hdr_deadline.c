@@ -26,8 +26,8 @@ void vh_hdr_deadline_add(struct vh_hdr_watch *w, int fd)
 {
 	pthread_mutex_lock(&lock);
 	w->fd = fd;
-	w->since_ns = vh_mono_ns();
-	w->waiting = true;
+	atomic_store_explicit(&w->since_ns, vh_mono_ns(), memory_order_relaxed);
+	atomic_store_explicit(&w->waiting, true, memory_order_relaxed);
 	w->cut = false;
 	w->prev = NULL;
 	w->next = head;
@@ -53,17 +53,14 @@ void vh_hdr_deadline_remove(struct vh_hdr_watch *w)
 
 void vh_hdr_deadline_done(struct vh_hdr_watch *w)
 {
-	pthread_mutex_lock(&lock);
-	w->waiting = false;
-	pthread_mutex_unlock(&lock);
+	atomic_store_explicit(&w->waiting, false, memory_order_release);
 }
 
 void vh_hdr_deadline_rearm(struct vh_hdr_watch *w)
 {
-	pthread_mutex_lock(&lock);
-	w->since_ns = vh_mono_ns();
-	w->waiting = true;
-	pthread_mutex_unlock(&lock);
+	/* The time first: a sweep that sees waiting sees its new start. */
+	atomic_store_explicit(&w->since_ns, vh_mono_ns(), memory_order_relaxed);
+	atomic_store_explicit(&w->waiting, true, memory_order_release);
 }
 
 unsigned vh_hdr_deadline_sweep(uint64_t now_ns, uint64_t limit_ns)
@@ -72,7 +69,9 @@ unsigned vh_hdr_deadline_sweep(uint64_t now_ns, uint64_t limit_ns)
 
 	pthread_mutex_lock(&lock);
 	for (struct vh_hdr_watch *w = head; w; w = w->next) {
-		if (!w->waiting || w->cut || w->fd < 0 || now_ns - w->since_ns <= limit_ns)
+		if (!atomic_load_explicit(&w->waiting, memory_order_acquire) || w->cut ||
+		    w->fd < 0 ||
+		    now_ns - atomic_load_explicit(&w->since_ns, memory_order_relaxed) <= limit_ns)
 			continue;
 		/* Not close(): the fd stays libmicrohttpd's; it reads EOF
 		 * and closes the connection itself. */

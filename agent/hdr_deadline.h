@@ -11,22 +11,25 @@
  * socket shut down, which libmicrohttpd sees as the peer closing.
  *
  * Thread safety: libmicrohttpd's pool threads add, mark and remove
- * watches; one sweeper thread scans them; one mutex covers the list and
- * every watch.  A watch is removed in MHD_CONNECTION_NOTIFY_CLOSED,
- * which libmicrohttpd calls before it closes the socket, so the sweeper
- * never shuts down an fd that was closed and reused. */
+ * watches; one sweeper thread scans them; one mutex covers the list
+ * (marking a request's start and end takes none).  A watch is removed in
+ * MHD_CONNECTION_NOTIFY_CLOSED, which libmicrohttpd calls before it closes the socket, so the
+ * sweeper never shuts down an fd that was closed and reused. */
 #ifndef VH_AGENT_HDR_DEADLINE_H
 #define VH_AGENT_HDR_DEADLINE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The list links, fd and cut are the mutex's; since_ns and waiting are
+ * atomics the request path sets without it (twice a request). */
 struct vh_hdr_watch {
 	struct vh_hdr_watch *prev, *next;
 	int fd;
-	uint64_t since_ns; /* when the current request's headers became due */
-	bool waiting;      /* headers due and not complete yet */
-	bool cut;          /* shut down already */
+	_Atomic uint64_t since_ns; /* when the current request's headers became due */
+	_Atomic bool waiting;      /* headers due and not complete yet */
+	bool cut;                  /* shut down already */
 };
 
 /* A new connection on fd: its first request's headers are due now. */

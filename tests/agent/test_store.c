@@ -592,26 +592,63 @@ VH_TEST(store, sigkill_at_random_instants_loses_nothing_acknowledged)
 	free(dir);
 }
 
+/* The same durable write the store makes, with bare system calls: a
+ * temporary file written and fsynced, renamed over the key, the folder
+ * fsynced.  What this disk needs for them is the floor no store can beat. */
+static double bare_durable_writes(int dfd, const char *rec, size_t len, int first, int n)
+{
+	char path[64], tmp[64];
+	double t0 = at_now();
+
+	for (int i = first; i < first + n; i++) {
+		snprintf(tmp, sizeof(tmp), ".tmp-%d", i);
+		snprintf(path, sizeof(path), "bare-%012d", i);
+		int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		VH_ASSERT(fd >= 0);
+		VH_ASSERT_EQ(write(fd, rec, len), (ssize_t)len);
+		VH_ASSERT_EQ(fsync(fd), 0);
+		close(fd);
+		VH_ASSERT_EQ(renameat(dfd, tmp, dfd, path), 0);
+		VH_ASSERT_EQ(fsync(dfd), 0);
+	}
+	return at_now() - t0;
+}
+
 /* The issue's goal is 1000 API creates in under 5 s, persisted and
- * fsynced; this measures the store's share of it.  The bound asserted is
- * loose (shared CI disks vary); the figure is printed. */
+ * fsynced; this measures the store's share of it.  A disk's fsync rate is
+ * not the store's to choose (CI's shared disk took 5.05 s where this
+ * machine takes 1.5), so the store is held to the bare system calls of
+ * the same durable write on the same disk, the two interleaved in rounds
+ * of 100 so the disk's moods fall on both: the store may add its
+ * bookkeeping, not a second durable write or a scan of the folder a put. */
 VH_TEST(store, thousand_puts_throughput)
 {
-	char *dir, err[256], key[40], rec[400];
+	char *dir, err[256], key[40], rec[400], bare_dir[4096];
 	struct vh_store *s = open_fresh("store-bench", &dir);
 
 	VH_ASSERT(s != NULL);
 	memset(rec, 'x', sizeof(rec));
-	double t0 = at_now();
-	for (int i = 0; i < 1000; i++) {
-		snprintf(key, sizeof(key), "00000000-0000-4000-8000-%012d", i);
-		VH_ASSERT_EQ(vh_store_put(s, "vms", key, rec, sizeof(rec), err, sizeof(err)), 0);
+	snprintf(bare_dir, sizeof(bare_dir), "%s/bare", dir);
+	VH_ASSERT_EQ(mkdir(bare_dir, 0700), 0);
+	int dfd = open(bare_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	VH_ASSERT(dfd >= 0);
+	double dt = 0, bare = 0;
+	for (int round = 0; round < 10; round++) {
+		bare += bare_durable_writes(dfd, rec, sizeof(rec), round * 100, 100);
+		double t0 = at_now();
+		for (int i = round * 100; i < round * 100 + 100; i++) {
+			snprintf(key, sizeof(key), "00000000-0000-4000-8000-%012d", i);
+			VH_ASSERT_EQ(
+			    vh_store_put(s, "vms", key, rec, sizeof(rec), err, sizeof(err)), 0);
+		}
+		dt += at_now() - t0;
 	}
-	double dt = at_now() - t0;
+	close(dfd);
 	printf(
-	    "# 1000 vh_store_put of 400 B, each fsynced (file and folder): %.3f s, %.0f puts/s\n",
-	    dt, 1000 / dt);
-	VH_EXPECT_LT(dt, 5.0);
+	    "# 1000 vh_store_put of 400 B, each fsynced (file and folder): %.3f s, %.0f puts/s;"
+	    " the same writes with bare system calls: %.3f s (ratio %.2f)\n",
+	    dt, 1000 / dt, bare, dt / bare);
+	VH_EXPECT_LT(dt, 1.5 * bare + 0.25);
 	vh_store_close(s);
 	at_rm_rf(dir);
 	free(dir);

@@ -9,7 +9,7 @@
 #include "trap.h"
 #include "tsc.h"
 #include "vh/host.h"
-#include "vh/lapic.h"
+#include "vh/vcpu_events.h"
 #include "vh/vm.h"
 #include "vmcs_fields.h"
 #include "vmx_insn.h"
@@ -46,22 +46,18 @@ enum vh_exit_action vh_exit_exception(struct vh_exit *x)
 	return VH_EXIT_RESUME;
 }
 
-/* HLT: the vCPU blocks in the scheduler until an interrupt for it or its
- * APIC timer; with one already pending it goes on at once. */
+/* HLT (vh/vcpu_events.h): the vCPU blocks in the scheduler until an
+ * interrupt for it or its APIC timer; with one already pending it goes on
+ * at once. */
 enum vh_exit_action vh_exit_hlt(struct vh_exit *x)
 {
-	uint64_t rflags = vh_vmread(VMCS_GUEST_RFLAGS);
+	bool if_flag = (vh_vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) != 0;
 	uint64_t now = vh_now_ns();
-	int pending;
+	bool halts;
 
 	vh_exit_skip(x->vv);
 	x->h->plat->lock(x->h->plat->ctx);
-	vh_lapic_tick(x->h, x->vm, x->vcpu, now);
-	pending = vh_lapic_pending(x->h, x->vm, x->vcpu);
-	uint64_t deadline = vh_lapic_timer_deadline(x->h, x->vm, x->vcpu);
+	halts = vh_vcpu_halt(x->h, x->vm, x->vcpu, now, if_flag, &x->wake_at);
 	x->h->plat->unlock(x->h->plat->ctx);
-	if (pending >= 0 && (rflags & RFLAGS_IF))
-		return VH_EXIT_RESUME;
-	x->wake_at = deadline == UINT64_MAX ? 0 : deadline;
-	return VH_EXIT_HALT;
+	return halts ? VH_EXIT_HALT : VH_EXIT_RESUME;
 }

@@ -20,9 +20,10 @@
 #include "tsc.h"
 #include "vcpu_run.h"
 #include "vh/host.h"
-#include "vh/lapic.h"
 #include "vh/loader.h"
 #include "vh/sched.h"
+#include "vh/vcpu_boot.h"
+#include "vh/vcpu_events.h"
 #include "vh/vm.h"
 #include "vmcs.h"
 #include "vmcs_fields.h"
@@ -100,85 +101,84 @@ static bool load_image(struct vh_host *h, struct vh_vm *vm, struct vh_bmvm *b)
 	return true;
 }
 
-/* Where a vCPU starts: vCPU 0 at the image's entry, the others in the
- * local APIC's wait-for-SIPI until the guest starts them. */
+/* Where a vCPU starts (vh/vcpu_boot.h): vCPU 0 at the image's entry, the
+ * others in the local APIC's wait-for-SIPI until the guest starts them.
+ * The VMCS writes reset everything the previous generation left. */
 static enum vh_exit_action prepare(struct vh_exit *x, struct vh_bmvm *b)
 {
 	struct vh_vmx_vcpu *vv = x->vv;
-	uint8_t vector = 0;
-	enum vh_lapic_run_state st;
+	enum vh_vcpu_boot_step step;
+	struct vh_vcpu_sipi sipi;
 
-	if (vv->booted_generation != x->vm->boot_generation) {
-		vv->booted_generation = x->vm->boot_generation;
-		vv->started = false;
-		if (x->vcpu->index == 0) {
-			lock(x->h);
-			bool ok = load_image(x->h, x->vm, b);
-			unlock(x->h);
-			if (!ok)
-				return vh_exit_crash(x, "no bootable guest image");
-			vh_vmcs_guest_boot(vv, &b->boot);
-		}
-	}
 	lock(x->h);
-	st = vh_lapic_run_state(x->h, x->vm, x->vcpu, &vector);
-	if (st == VH_LAPIC_SIPI) {
-		vh_vmcs_guest_sipi(vv, vector);
-		vh_lapic_started(x->h, x->vm, x->vcpu);
-		st = VH_LAPIC_RUNNING;
+	for (;;) {
+		step = vh_vcpu_boot_next(x->h, x->vm, x->vcpu, &vv->boot, &sipi);
+		if (step == VH_VCPU_BOOT_RUN || step == VH_VCPU_BOOT_WAIT)
+			break;
+		if (step == VH_VCPU_BOOT_RESET)
+			continue; /* the registers are set by LOAD or SIPI */
+		if (step == VH_VCPU_BOOT_SIPI) {
+			vh_vmcs_guest_sipi(vv, &sipi);
+		} else if (load_image(x->h, x->vm, b)) {
+			vh_vmcs_guest_boot(vv, &b->boot);
+		} else {
+			unlock(x->h);
+			return vh_exit_crash(x, "no bootable guest image");
+		}
+		vh_vcpu_boot_started(x->h, x->vm, x->vcpu, &vv->boot);
 	}
 	unlock(x->h);
-	if (st != VH_LAPIC_RUNNING || !vv->started) {
+	if (step == VH_VCPU_BOOT_WAIT) {
 		x->wake_at = 0;
 		return VH_EXIT_HALT;
 	}
 	return VH_EXIT_RESUME;
 }
 
-/* The next event for the guest: one the last exit interrupted, else the
- * highest interrupt its local APIC has for it when it can take one, else
- * ask for an exit as soon as it can.  The loop calls it only when there
- * may be something to do (vh_vmx_vcpu.apic_check, the APIC timer's
- * deadline, an event to re-inject): the APIC model needs the host lock,
- * which is most of what this costs. */
+/* The next event for the guest (vh/vcpu_events.h), put in the VMCS.  The
+ * loop calls it only when there may be something to do
+ * (vh_vmx_vcpu.apic_check, the APIC timer's deadline, an event to
+ * re-inject): the APIC model needs the host lock, which is most of what
+ * this costs, and a re-injection needs neither. */
 static void inject(struct vh_exit *x)
 {
 	struct vh_vmx_vcpu *vv = x->vv;
-	uint64_t now, timer;
-	int v;
+	struct vh_vcpu_gate g = { .reinject = (vv->inject_info & INTR_INFO_VALID) != 0 };
+	struct vh_vcpu_event ev;
+	uint64_t now = 0;
 
-	if (vv->inject_info & INTR_INFO_VALID) {
+	if (!g.reinject) {
+		uint64_t blocking = vh_vmread(VMCS_GUEST_INTERRUPTIBILITY);
+
+		g.if_flag = (vh_vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) != 0;
+		g.blocked = (blocking & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)) != 0;
+		vv->apic_check = false;
+		now = vh_now_ns();
+		lock(x->h);
+	}
+	ev = vh_vcpu_next_event(x->h, x->vm, x->vcpu, now, &g);
+	switch (ev.what) {
+	case VH_VCPU_REINJECT:
 		vh_vmwrite(VMCS_ENTRY_INTR_INFO, vv->inject_info);
 		vh_vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, vv->inject_error);
 		vh_vmwrite(VMCS_ENTRY_INSN_LEN, vv->inject_len);
 		vv->inject_info = 0;
-		return; /* the APIC's turn comes at the next entry */
-	}
-	vv->apic_check = false;
-	now = vh_now_ns();
-	lock(x->h);
-	vh_lapic_tick(x->h, x->vm, x->vcpu, now);
-	v = vh_lapic_pending(x->h, x->vm, x->vcpu);
-	timer = vh_lapic_timer_deadline(x->h, x->vm, x->vcpu);
-	if (v >= 0) {
-		uint64_t rflags = vh_vmread(VMCS_GUEST_RFLAGS);
-		uint64_t blocked = vh_vmread(VMCS_GUEST_INTERRUPTIBILITY) &
-				   (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS);
-		if ((rflags & RFLAGS_IF) && !blocked) {
-			vh_vmwrite(VMCS_ENTRY_INTR_INFO,
-				   INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)v);
-			vh_lapic_ack(x->h, x->vm, x->vcpu, (uint8_t)v);
-			/* Another one may be waiting behind it: look again at
-			 * the next entry rather than reason about priorities. */
-			vv->apic_check = true;
-		} else {
-			/* The window exit (not apic_quiet) brings us back. */
-			vh_vmwrite(VMCS_PROC_CONTROLS,
-				   vh_vmread(VMCS_PROC_CONTROLS) | PROC_INTR_WINDOW);
-		}
+		return; /* no lock taken, the APIC not read */
+	case VH_VCPU_IRQ:
+		vh_vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | ev.vector);
+		vh_vcpu_injected(x->h, x->vm, x->vcpu, ev.vector);
+		/* Another one may be waiting behind it: look again at the
+		 * next entry rather than reason about priorities. */
+		vv->apic_check = true;
+		break;
+	case VH_VCPU_WINDOW:
+		/* The window exit (not apic_quiet) brings us back. */
+		vh_vmwrite(VMCS_PROC_CONTROLS, vh_vmread(VMCS_PROC_CONTROLS) | PROC_INTR_WINDOW);
+		break;
+	case VH_VCPU_NOTHING: break;
 	}
 	unlock(x->h);
-	vv->apic_deadline_tsc = vh_tsc_deadline(rdtsc(), timer);
+	vv->apic_deadline_tsc = vh_tsc_deadline(rdtsc(), ev.timer_deadline);
 }
 
 static enum vh_exit_action entry_failed(struct vh_exit *x, bool vmfail, uint32_t reason)

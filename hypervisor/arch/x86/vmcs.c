@@ -219,13 +219,12 @@ void vh_vmcs_guest_boot(struct vh_vmx_vcpu *vv, const struct vh_boot_state *bs)
 	w(VMCS_GUEST_RFLAGS, bs->rflags | RFLAGS_FIXED);
 	vv->regs.rax = bs->rax;
 	vv->regs.rbx = bs->rbx;
-	vv->started = true;
 }
 
-void vh_vmcs_guest_sipi(struct vh_vmx_vcpu *vv, uint8_t vector)
+void vh_vmcs_guest_sipi(struct vh_vmx_vcpu *vv, const struct vh_vcpu_sipi *sipi)
 {
-	struct vh_boot_segment cs = { .selector = (uint16_t)(vector << 8),
-				      .base = (uint64_t)vector << 12,
+	struct vh_boot_segment cs = { .selector = sipi->cs_selector,
+				      .base = sipi->cs_base,
 				      .limit = 0xffff,
 				      .access = AR_CODE16 };
 	struct vh_boot_segment data = {
@@ -246,7 +245,6 @@ void vh_vmcs_guest_sipi(struct vh_vmx_vcpu *vv, uint8_t vector)
 	w(VMCS_GUEST_RSP, 0);
 	w(VMCS_GUEST_RFLAGS, RFLAGS_FIXED);
 	vv->regs.rdx = 0x600; /* the reset signature: family 6 */
-	vv->started = true;
 }
 
 void vh_vmcs_dump(void)

@@ -10,6 +10,7 @@
 struct vh_vmx_vcpu;
 struct vh_boot_state;
 struct vh_ept;
+struct vh_vcpu_sipi;
 
 /* Makes vv's VMCS current on this CPU (VMCLEAR first when it is new) and
  * writes the host fields that differ between CPUs. */
@@ -19,9 +20,10 @@ void vh_vmcs_release(struct vh_vmx_vcpu *vv);
 
 /* The controls and constant host state (VMCS current). */
 void vh_vmcs_setup_controls(struct vh_vmx_vcpu *vv, const struct vh_ept *ept);
-/* Guest state: the loader's boot state, or real mode at a SIPI vector. */
+/* Guest state: the loader's boot state, or real mode where a SIPI starts
+ * an AP (vh/vcpu_boot.h). */
 void vh_vmcs_guest_boot(struct vh_vmx_vcpu *vv, const struct vh_boot_state *bs);
-void vh_vmcs_guest_sipi(struct vh_vmx_vcpu *vv, uint8_t vector);
+void vh_vmcs_guest_sipi(struct vh_vmx_vcpu *vv, const struct vh_vcpu_sipi *sipi);
 
 /* Guest CR0/CR4 as the guest sees them and what the CPU runs with. */
 uint64_t vh_vmcs_cr0_real(uint64_t guest_cr0);

@@ -11,6 +11,7 @@
 #include "vh/compiler.h"
 #include "vh/cpuid.h"
 #include "vh/msr.h"
+#include "vh/vcpu_boot.h"
 
 struct vh_vcpu;
 struct vh_vm;
@@ -37,8 +38,7 @@ struct vh_vmx_vcpu {
 	void *fpu;            /* XSAVE (or FXSAVE) area, 64-byte aligned */
 	uint32_t fpu_size;
 	uint64_t xcr0;
-	uint32_t booted_generation; /* vm->boot_generation it was set up for */
-	bool started;         /* the vCPU's state is set up (boot or SIPI) */
+	struct vh_vcpu_boot boot; /* its boot generation and start-up (vh/vcpu_boot.h) */
 	/* MSRs the VMCS does not switch (VH_MSR_LOADED in vh/msr.h), by
 	 * rule index: loaded on the CPU with the vCPU (exit_msr.c). */
 	uint64_t msr_copy[VH_MSR_RULES_MAX];

@@ -16,7 +16,7 @@
 #include "hosted.h"
 #include "vh/devices.h"
 #include "vh/hypercall.h"
-#include "vh/lapic.h"
+#include "vh/vcpu_events.h"
 #include "vh/vm.h"
 
 static void count(struct vh_hosted_exit *x, enum vh_exit_kind k)
@@ -105,17 +105,9 @@ static enum vh_hosted_next exit_io(struct vh_hosted_exit *x)
 
 static enum vh_hosted_next exit_hlt(struct vh_hosted_exit *x)
 {
-	struct vh_host *h = &x->w->d->host;
-	struct kvm_run *run = x->hv->run;
-	uint64_t t;
-
 	count(x, VH_EXIT_HLT);
-	vh_lapic_tick(h, x->vm, x->vcpu, x->now);
-	/* An interrupt the guest can take right now ends the halt at once. */
-	if (run->if_flag && vh_lapic_pending(h, x->vm, x->vcpu) >= 0)
+	if (!vh_vcpu_halt(&x->w->d->host, x->vm, x->vcpu, x->now, x->hv->run->if_flag, &x->wake_at))
 		return VH_HOSTED_CONTINUE;
-	t = vh_lapic_timer_deadline(h, x->vm, x->vcpu);
-	x->wake_at = t == UINT64_MAX ? 0 : t;
 	return VH_HOSTED_HALT;
 }
 

@@ -42,6 +42,7 @@
 #include "vh/host.h"
 #include "vh/loader.h"
 #include "vh/platform.h"
+#include "vh/vcpu_boot.h"
 
 struct kvm_run;
 
@@ -129,8 +130,8 @@ int vh_hosted_kvm_create_vcpu(struct vh_hosted_kvm *k, int vm_fd, uint32_t index
 void vh_hosted_kvm_flush(int vcpu_fd, struct kvm_run *run);
 /* The boot vCPU's power-on state from the loader. */
 int vh_hosted_kvm_set_boot_state(int vcpu_fd, const struct vh_boot_state *bs);
-/* An application processor's power-on state: parked until its SIPI. */
-int vh_hosted_kvm_set_sipi_state(int vcpu_fd, uint8_t vector);
+/* An application processor's state at its SIPI (vh/vcpu_boot.h). */
+int vh_hosted_kvm_set_sipi_state(int vcpu_fd, const struct vh_vcpu_sipi *sipi);
 
 /* ---- console.c ---------------------------------------------------------------- */
 
@@ -174,8 +175,7 @@ struct vh_hosted_vcpu {
 	 * the vCPU back: one KVM_RUN at a time per vCPU, and a vCPU moved to
 	 * another worker waits for the first to finish its exit. */
 	pthread_mutex_t run_lock;
-	uint32_t generation;    /* boot generation its registers belong to (host lock) */
-	bool started;           /* an AP that got its SIPI (host lock) */
+	struct vh_vcpu_boot boot; /* its boot generation and start-up (host lock) */
 	uint32_t fetch_faults;  /* consecutive instruction-fetch faults at one rip */
 	uint64_t fetch_rip;
 	bool mmio_pending;      /* a guest-memory MMIO exit waits for a frame */

@@ -331,7 +331,7 @@ int vh_hosted_kvm_set_boot_state(int fd, const struct vh_boot_state *bs)
 	return 0;
 }
 
-int vh_hosted_kvm_set_sipi_state(int fd, uint8_t vector)
+int vh_hosted_kvm_set_sipi_state(int fd, const struct vh_vcpu_sipi *sipi)
 {
 	struct kvm_sregs sr;
 	struct kvm_regs r = { .rflags = 2, .rdx = 0x600 };
@@ -341,9 +341,12 @@ int vh_hosted_kvm_set_sipi_state(int fd, uint8_t vector)
 	if (rc)
 		return rc;
 	/* Real mode at vector:0000, as a SIPI starts an AP. */
-	sr.cs = (struct kvm_segment){ .selector = (uint16_t)(vector << 8),
-				      .base = (uint64_t)vector << 12, .limit = 0xffff, .type = 0xb,
-				      .present = 1, .s = 1 };
+	sr.cs = (struct kvm_segment){ .selector = sipi->cs_selector,
+				      .base = sipi->cs_base,
+				      .limit = 0xffff,
+				      .type = 0xb,
+				      .present = 1,
+				      .s = 1 };
 	sr.ds = sr.es = sr.fs = sr.gs = sr.ss = data;
 	sr.gdt.limit = 0xffff;
 	sr.cr0 = 0x10;

@@ -9,8 +9,8 @@
  *
  * Booting follows the core's boot generation: when it moves (start,
  * reset) the image is loaded again, once (image_load.c, mostly without the
- * host lock), and every vCPU gets its power-on registers before it next
- * runs. */
+ * host lock), and every vCPU takes the steps vh/vcpu_boot.h gives it (its
+ * power-on registers, a SIPI) before it next runs. */
 #define _GNU_SOURCE
 #include <linux/kvm.h>
 #include <stdio.h>
@@ -21,7 +21,7 @@
 
 #include "hosted.h"
 #include "vh/error.h"
-#include "vh/lapic.h"
+#include "vh/vcpu_boot.h"
 #include "vh/vm.h"
 
 static void free_hvm(struct vh_hosted_vm *hvm)
@@ -141,13 +141,41 @@ void vh_hosted_vm_flush_consoles(struct vh_hosted *d)
 		vh_hosted_console_flush(&hvm->console);
 }
 
+/* Host lock held.  Sets the vCPU's registers for a step of
+ * vh_vcpu_boot_next(); false when KVM refused (the VM is crashed). */
+static bool start_vcpu(struct vh_hosted_vm *hvm, struct vh_hosted_vcpu *hv,
+		       enum vh_vcpu_boot_step step, const struct vh_vcpu_sipi *sipi)
+{
+	char why[128];
+	int rc;
+
+	if (step == VH_VCPU_BOOT_LOAD) {
+		rc = vh_hosted_kvm_set_boot_state(hv->fd, &hvm->boot);
+		if (rc < 0)
+			snprintf(why, sizeof(why), "setting vCPU 0's boot registers: %s",
+				 strerror(-rc));
+	} else {
+		vh_hosted_kvm_flush(hv->fd, hv->run);
+		rc = vh_hosted_kvm_set_sipi_state(hv->fd, sipi);
+		if (rc < 0)
+			snprintf(why, sizeof(why), "starting vCPU %u at its SIPI: %s", hv->index,
+				 strerror(-rc));
+		hv->run->request_interrupt_window = 0;
+	}
+	if (rc < 0) {
+		vh_vm_crash(&hvm->d->host, hvm->vm, why);
+		return false;
+	}
+	return true;
+}
+
 enum vh_hosted_prepare vh_hosted_vm_prepare(struct vh_hosted_vm *hvm, struct vh_hosted_vcpu *hv)
 {
 	struct vh_hosted *d = hvm->d;
 	struct vh_vm *vm = hvm->vm;
 	struct vh_vcpu *vcpu = &vm->vcpus[hv->index];
-	uint8_t vector = 0;
-	int rc;
+	enum vh_vcpu_boot_step step;
+	struct vh_vcpu_sipi sipi;
 
 	if (hvm->loaded_generation != vm->boot_generation) {
 		/* Nothing of the previous generation's boot state survives,
@@ -157,44 +185,26 @@ enum vh_hosted_prepare vh_hosted_vm_prepare(struct vh_hosted_vm *hvm, struct vh_
 			return vh_hosted_load_begin(hvm);
 		hvm->loaded_generation = vm->boot_generation;
 	}
-	if (hv->generation != vm->boot_generation) {
-		/* Whatever the previous run left pending in KVM is finished
-		 * first, so that it cannot land on the new registers. */
-		vh_hosted_kvm_flush(hv->fd, hv->run);
-		hv->run->request_interrupt_window = 0;
-		hv->generation = vm->boot_generation;
-		hv->fetch_faults = 0;
-		hv->mmio_pending = false;
-		if (hv->index == 0 && hvm->boot.mode) {
-			if ((rc = vh_hosted_kvm_set_boot_state(hv->fd, &hvm->boot)) < 0) {
-				char why[128];
-				snprintf(why, sizeof(why), "setting vCPU 0's boot registers: %s",
-					 strerror(-rc));
-				vh_vm_crash(&d->host, vm, why);
-				return VH_HOSTED_PREPARE_FAILED;
-			}
+	while ((step = vh_vcpu_boot_next(&d->host, vm, vcpu, &hv->boot, &sipi)) !=
+	       VH_VCPU_BOOT_RUN) {
+		if (step == VH_VCPU_BOOT_RESET) {
+			/* Whatever the previous run left pending in KVM is
+			 * finished first, so that it cannot land on the new
+			 * registers. */
+			vh_hosted_kvm_flush(hv->fd, hv->run);
+			hv->run->request_interrupt_window = 0;
+			hv->fetch_faults = 0;
+			hv->mmio_pending = false;
+			continue;
 		}
-	}
-	/* A VM without a kernel is a machine with nothing to boot: its vCPUs
-	 * stay halted (it still counts, stops and reports like any VM). */
-	if (!hvm->boot.mode)
-		return VH_HOSTED_PREPARE_PARKED;
-	switch (vh_lapic_run_state(&d->host, vm, vcpu, &vector)) {
-	case VH_LAPIC_RUNNING:
-		return VH_HOSTED_PREPARE_RUN;
-	case VH_LAPIC_SIPI:
-		vh_hosted_kvm_flush(hv->fd, hv->run);
-		if ((rc = vh_hosted_kvm_set_sipi_state(hv->fd, vector)) < 0) {
-			char why[128];
-			snprintf(why, sizeof(why), "starting vCPU %u at its SIPI: %s", hv->index,
-				 strerror(-rc));
-			vh_vm_crash(&d->host, vm, why);
+		/* A VM without a kernel is a machine with nothing to boot: its
+		 * vCPUs stay halted (it still counts, stops and reports like
+		 * any VM). */
+		if (step == VH_VCPU_BOOT_WAIT || !hvm->boot.mode)
+			return VH_HOSTED_PREPARE_PARKED;
+		if (!start_vcpu(hvm, hv, step, &sipi))
 			return VH_HOSTED_PREPARE_FAILED;
-		}
-		hv->run->request_interrupt_window = 0;
-		vh_lapic_started(&d->host, vm, vcpu);
-		return VH_HOSTED_PREPARE_RUN;
-	default:
-		return VH_HOSTED_PREPARE_PARKED;
+		vh_vcpu_boot_started(&d->host, vm, vcpu, &hv->boot);
 	}
+	return hvm->boot.mode ? VH_HOSTED_PREPARE_RUN : VH_HOSTED_PREPARE_PARKED;
 }

@@ -39,7 +39,7 @@
 #include <unistd.h>
 
 #include "hosted.h"
-#include "vh/lapic.h"
+#include "vh/vcpu_events.h"
 #include "vh/vm.h"
 
 #ifndef sigev_notify_thread_id
@@ -132,37 +132,32 @@ static bool still_mine(const struct vh_hosted_worker *w, const struct vh_hosted_
  * paused meanwhile (the exit's side effects complete, then it parks). */
 static bool exit_valid(const struct vh_hosted_vm *hvm, const struct vh_hosted_vcpu *hv)
 {
-	return !hvm->gone &&
-	       (hvm->vm->state == VH_VM_RUNNING || hvm->vm->state == VH_VM_PAUSED) &&
-	       hv->generation == hvm->vm->boot_generation;
+	return !hvm->gone && (hvm->vm->state == VH_VM_RUNNING || hvm->vm->state == VH_VM_PAUSED) &&
+	       hv->boot.generation == hvm->vm->boot_generation;
 }
 
-/* Host lock held.  Interrupt delivery before entering the guest, and the
- * deadline of this entry: the quantum's end or the local APIC timer. */
+/* Host lock held.  Interrupt delivery before entering the guest
+ * (vh/vcpu_events.h), and the deadline of this entry: the quantum's end or
+ * the local APIC timer.  KVM re-injects what an exit interrupted itself;
+ * until it has, it is not ready for an injection. */
 static uint64_t prepare_entry(struct vh_hosted *d, struct vh_hosted_vm *hvm,
 			      struct vh_hosted_vcpu *hv, uint64_t until)
 {
 	struct vh_vm *vm = hvm->vm;
 	struct vh_vcpu *v = &vm->vcpus[hv->index];
 	struct kvm_run *run = hv->run;
-	uint64_t t;
-	int vec;
+	struct vh_vcpu_gate g = { .if_flag = run->if_flag,
+				  .blocked = !run->ready_for_interrupt_injection };
+	struct vh_vcpu_event ev = vh_vcpu_next_event(&d->host, vm, v, vh_hosted_now(), &g);
 
-	vh_lapic_tick(&d->host, vm, v, vh_hosted_now());
-	vec = vh_lapic_pending(&d->host, vm, v);
-	run->request_interrupt_window = 0;
-	if (vec >= 0) {
-		if (run->ready_for_interrupt_injection && run->if_flag) {
-			struct kvm_interrupt irq = { .irq = (uint32_t)vec };
-			if (ioctl(hv->fd, KVM_INTERRUPT, &irq) == 0)
-				vh_lapic_ack(&d->host, vm, v, (uint8_t)vec);
-		} else {
-			/* KVM exits as soon as the guest can take it. */
-			run->request_interrupt_window = 1;
-		}
+	/* KVM exits as soon as the guest can take the interrupt. */
+	run->request_interrupt_window = ev.what == VH_VCPU_WINDOW;
+	if (ev.what == VH_VCPU_IRQ) {
+		struct kvm_interrupt irq = { .irq = ev.vector };
+		if (ioctl(hv->fd, KVM_INTERRUPT, &irq) == 0)
+			vh_vcpu_injected(&d->host, vm, v, ev.vector);
 	}
-	t = vh_lapic_timer_deadline(&d->host, vm, v);
-	return t < until ? t : until;
+	return ev.timer_deadline < until ? ev.timer_deadline : until;
 }
 
 /* Runs the vCPU until its quantum ends or it leaves for the scheduler.

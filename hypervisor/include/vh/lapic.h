@@ -9,7 +9,8 @@
  * destinations, shorthands), LVT timer/thermal/perf/LINT0/LINT1/error,
  * timer initial and current count, divide configuration.
  *
- * The backend's side, per vCPU (host lock held):
+ * The vCPU layer's side (hypervisor/vcpu/, vh/vcpu_events.h and
+ * vh/vcpu_boot.h, for every backend), per vCPU (host lock held):
  *   - before entering the guest: vh_lapic_tick(), then if
  *     vh_lapic_pending() >= 0 and the guest can take an interrupt
  *     (RFLAGS.IF, no blocking), inject that vector and vh_lapic_ack() it;

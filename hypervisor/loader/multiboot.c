@@ -234,7 +234,8 @@ static int plan_area(uint64_t bytes, const struct vh_loader_args *a, const struc
 	     MBI_MEMORY | MBI_CMDLINE | MBI_MMAP | MBI_LOADER_NAME | (a->nmodules ? MBI_MODS : 0));
 	/* mem_upper is the RAM contiguous from 1 MiB: up to the hole. */
 	st32(info + 4, (uint32_t)((lay.low_end < LOW_RAM_END ? lay.low_end : LOW_RAM_END) / 1024));
-	st32(info + 8, (uint32_t)(lay.low_end > VH_LAYOUT_1M ? (lay.low_end - VH_LAYOUT_1M) / 1024 : 0));
+	st32(info + 8,
+	     (uint32_t)(lay.low_end > VH_LAYOUT_1M ? (lay.low_end - VH_LAYOUT_1M) / 1024 : 0));
 	/* Flat 4 GiB code and data descriptors, accessed bits set to match
 	 * the hidden state the vCPU starts with. */
 	st64(fixed + AREA_GDT + 8, 0x00cf9b000000ffffull);

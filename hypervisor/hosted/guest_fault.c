@@ -8,7 +8,8 @@
  * docs/hosted.md: KVM_EXIT_MEMORY_FAULT is never reported).  Both become
  * vh_mem_fault(), exactly as an EPT violation does on bare metal; the MMIO
  * access is then completed here on the page the core mapped, and the
- * fetch is retried. */
+ * fetch is retried.  An address the VM's guest-physical layout
+ * (vh/layout.h) does not call RAM is a device access. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/kvm.h>
@@ -55,7 +56,12 @@ enum vh_hosted_next vh_hosted_mmio_exit(struct vh_hosted_exit *x)
 	if (len == 0 || len > sizeof(run->mmio.data))
 		return vh_vm_crash(h, x->vm, "KVM reported an MMIO access of a bad size"),
 		       VH_HOSTED_PREEMPT;
-	if (vh_mem_guest_range_ok(x->vm, gpa, len)) {
+	/* The layout first: an access to the 32-bit hole (the local APIC,
+	 * the IOAPIC, PCI) or above the VM's RAM is a device access, never
+	 * memory, whatever the VM's size; only RAM goes to the memory
+	 * manager. */
+	if (vh_layout_kind(&x->vm->mem.layout, gpa) == VH_GPA_RAM &&
+	    vh_mem_guest_range_ok(x->vm, gpa, len)) {
 		if (!x->hv->mmio_pending)
 			x->vcpu->exits[VH_EXIT_EPT_VIOLATION]++;
 		fr = fault_range(x, gpa, len, write ? VH_MEM_WRITE : VH_MEM_READ);

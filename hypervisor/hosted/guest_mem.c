@@ -26,33 +26,32 @@
 #include <sys/mman.h>
 
 #include "hosted.h"
-#include "vh/devices.h"
 
 int vh_hosted_guest_mem_init(struct vh_hosted_guest_mem *g, int vm_fd, uint64_t bytes,
 			     char *why, size_t whylen)
 {
-	/* The local APIC page is MMIO for every vCPU: guest memory above it
-	 * is a second slot, so accesses to it always reach the device. */
+	/* One slot per RAM region of the layout; the hole below 4 GiB has
+	 * none, so the local APIC and every other device page there exit
+	 * to user space whatever the VM's size. */
 	struct { uint64_t gpa, len; } slots[2];
 	uint32_t n = 0;
+	uint64_t span;
 
 	memset(g, 0, sizeof(*g));
-	g->base = mmap(NULL, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	vh_layout_init(&g->layout, bytes);
+	span = vh_layout_ram_top(&g->layout);
+	g->base = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (g->base == MAP_FAILED) {
 		g->base = NULL;
 		snprintf(why, whylen, "reserving %llu bytes of address space for guest memory: %s",
-			 (unsigned long long)bytes, strerror(errno));
+			 (unsigned long long)span, strerror(errno));
 		return -1;
 	}
-	g->bytes = bytes;
-	if (bytes <= VH_LAPIC_BASE) {
-		slots[n++] = (typeof(slots[0])){ 0, bytes };
-	} else {
-		slots[n++] = (typeof(slots[0])){ 0, VH_LAPIC_BASE };
-		if (bytes > VH_LAPIC_BASE + VH_LAPIC_SIZE)
-			slots[n++] = (typeof(slots[0])){ VH_LAPIC_BASE + VH_LAPIC_SIZE,
-							 bytes - VH_LAPIC_BASE - VH_LAPIC_SIZE };
-	}
+	g->bytes = span;
+	if (g->layout.low_end)
+		slots[n++] = (typeof(slots[0])){ 0, g->layout.low_end };
+	if (g->layout.high_end > VH_LAYOUT_4G)
+		slots[n++] = (typeof(slots[0])){ VH_LAYOUT_4G, g->layout.high_end - VH_LAYOUT_4G };
 	for (uint32_t i = 0; i < n; i++) {
 		struct kvm_userspace_memory_region r = {
 			.slot = i,
@@ -64,7 +63,7 @@ int vh_hosted_guest_mem_init(struct vh_hosted_guest_mem *g, int vm_fd, uint64_t 
 			snprintf(why, whylen,
 				 "KVM_SET_USER_MEMORY_REGION (slot %u, %llu bytes): %s", i,
 				 (unsigned long long)slots[i].len, strerror(errno));
-			munmap(g->base, bytes);
+			munmap(g->base, span);
 			g->base = NULL;
 			return -1;
 		}
@@ -87,7 +86,8 @@ int vh_hosted_guest_mem_map(struct vh_hosted_guest_mem *g, const struct vh_hoste
 	uint8_t *at;
 	void *p;
 
-	if (!g->base || gfn >= g->bytes / VH_PAGE_SIZE)
+	if (!g->base || gfn >= g->bytes / VH_PAGE_SIZE ||
+	    !vh_layout_is_ram(&g->layout, gfn * VH_PAGE_SIZE))
 		return -EINVAL;
 	at = g->base + gfn * VH_PAGE_SIZE;
 	if (!prot) {

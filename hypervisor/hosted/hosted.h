@@ -40,6 +40,7 @@
 #include <time.h>
 
 #include "vh/host.h"
+#include "vh/layout.h"
 #include "vh/loader.h"
 #include "vh/platform.h"
 #include "vh/vcpu_boot.h"
@@ -96,11 +97,15 @@ void vh_hosted_frames_release(struct vh_hosted_frames *f, uint64_t pfn, uint64_t
 /* ---- guest_mem.c ------------------------------------------------------------ */
 
 struct vh_hosted_guest_mem {
-	uint8_t *base;     /* reserved: guest-physical 0 at base */
-	uint64_t bytes;    /* the VM's memory */
-	uint32_t nslots;   /* KVM memory slots (two around the local APIC page) */
+	uint8_t *base;           /* reserved: guest-physical 0 at base */
+	uint64_t bytes;          /* of address space reserved: up to the highest RAM byte */
+	struct vh_layout layout; /* the VM's RAM and its 32-bit hole */
+	uint32_t nslots;         /* KVM memory slots: RAM below the hole, RAM above 4 GiB */
 };
 
+/* The VM's guest-physical space for bytes of memory, laid out by
+ * vh/layout.h: KVM slots for RAM only, so an access to the hole (the
+ * local APIC, the IOAPIC, PCI) always exits to the device models. */
 int vh_hosted_guest_mem_init(struct vh_hosted_guest_mem *g, int vm_fd, uint64_t bytes,
 			     char *why, size_t whylen);
 void vh_hosted_guest_mem_fini(struct vh_hosted_guest_mem *g);

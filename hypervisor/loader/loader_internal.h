@@ -14,6 +14,7 @@
 #define VH_LOADER_INTERNAL_H
 
 #include "vh/error.h"
+#include "vh/layout.h"
 #include "vh/loader.h"
 
 struct vh_vm;
@@ -48,11 +49,15 @@ int vh_elf_plan(const uint8_t *image, size_t len, struct vh_load_plan *plan, str
 int vh_plan_add(struct vh_load_plan *plan, size_t image_len, uint64_t addr, uint64_t offset,
 		uint64_t filesz, uint64_t memsz, struct vh_error *err);
 
-/* Does [gpa, gpa + len) lie in a guest memory of mem bytes?  (No sum
- * that can overflow, as vh_mem_guest_range_ok.) */
+/* Does [gpa, gpa + len) lie in the RAM of a VM of mem bytes, as its
+ * layout places it (below the 32-bit hole or above 4 GiB; never in the
+ * hole)?  No sum that can overflow, as vh_mem_guest_range_ok. */
 static inline bool vh_load_fits(uint64_t mem, uint64_t gpa, uint64_t len)
 {
-	return gpa <= mem && len <= mem - gpa;
+	struct vh_layout l;
+
+	vh_layout_init(&l, mem);
+	return vh_layout_ram_range(&l, gpa, len);
 }
 
 /* Checks every planned range against a guest memory of mem_bytes and the

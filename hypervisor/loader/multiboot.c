@@ -28,16 +28,16 @@
 /* Layout of the information area (offsets from its start). */
 #define AREA_INFO 0u       /* struct multiboot_info: 88 bytes used, 128 kept */
 #define AREA_GDT 128u      /* null, code 0x08, data 0x10 */
-#define AREA_MMAP 152u     /* up to 4 entries of 24 bytes */
+#define AREA_MMAP 152u     /* up to VH_E820_MAX entries of 24 bytes */
 #define MMAP_ENTRY 24u
-#define MMAP_MAX 4u
+#define MMAP_MAX VH_E820_MAX
 #define AREA_MODS (AREA_MMAP + MMAP_ENTRY * MMAP_MAX) /* 16 bytes a module */
 #define MOD_ENTRY 16u
 #define MAX_MODULES VH_BOOT_MAX_MODULES
 #define AREA_STRINGS (AREA_MODS + MOD_ENTRY * MAX_MODULES)
 #define STRING_MAX 65536u  /* a longer command line or module string is refused */
 
-#define LOW_RAM_END 0x9fc00ull /* below: conventional memory (EBDA above) */
+#define LOW_RAM_END VH_LAYOUT_EBDA_START /* below: conventional memory */
 
 struct mb_header {
 	uint32_t offset, flags;
@@ -200,27 +200,19 @@ static void st64(uint8_t *p, uint64_t v)
 	st32(p + 4, (uint32_t)(v >> 32));
 }
 
-/* The memory map a PC firmware would report for `bytes` of RAM: the
- * conventional 639 KiB, the EBDA and BIOS areas reserved, RAM above 1 MiB.
- * Returns the entries written. */
-static uint32_t memory_map(uint8_t *p, uint64_t bytes)
+/* The memory map: the VM's e820 map from its layout (vh/layout.h): the
+ * conventional 639 KiB, the EBDA and BIOS areas reserved, RAM from 1 MiB
+ * to the 32-bit hole, RAM above 4 GiB.  Returns the entries written. */
+static uint32_t memory_map(uint8_t *p, const struct vh_layout *lay)
 {
-	const struct { uint64_t start, end; uint32_t type; } r[MMAP_MAX] = {
-		{ 0, bytes < LOW_RAM_END ? bytes : LOW_RAM_END, 1 },
-		{ LOW_RAM_END, 0xa0000, 2 },
-		{ 0xf0000, 0x100000, 2 },
-		{ 0x100000, bytes, 1 },
-	};
-	uint32_t n = 0;
+	struct vh_e820_entry e[VH_E820_MAX];
+	uint32_t n = vh_layout_e820(lay, e);
 
-	for (uint32_t i = 0; i < MMAP_MAX; i++) {
-		if (r[i].end <= r[i].start || (r[i].type == 2 && bytes < r[i].end))
-			continue;
-		st32(p + n * MMAP_ENTRY, 20); /* size of the rest of the entry */
-		st64(p + n * MMAP_ENTRY + 4, r[i].start);
-		st64(p + n * MMAP_ENTRY + 12, r[i].end - r[i].start);
-		st32(p + n * MMAP_ENTRY + 20, r[i].type);
-		n++;
+	for (uint32_t i = 0; i < n; i++) {
+		st32(p + i * MMAP_ENTRY, 20); /* size of the rest of the entry */
+		st64(p + i * MMAP_ENTRY + 4, e[i].addr);
+		st64(p + i * MMAP_ENTRY + 12, e[i].len);
+		st32(p + i * MMAP_ENTRY + 20, e[i].type);
 	}
 	return n;
 }
@@ -233,18 +225,22 @@ static int plan_area(uint64_t bytes, const struct vh_loader_args *a, const struc
 	uint8_t *fixed = job->area;
 	uint8_t *info = fixed + AREA_INFO;
 	uint64_t s = l->area + AREA_STRINGS;
+	struct vh_layout lay;
 	uint32_t nmmap;
 	int rc;
 
+	vh_layout_init(&lay, bytes);
 	st32(info + 0,
 	     MBI_MEMORY | MBI_CMDLINE | MBI_MMAP | MBI_LOADER_NAME | (a->nmodules ? MBI_MODS : 0));
-	st32(info + 4, (uint32_t)((bytes < LOW_RAM_END ? bytes : LOW_RAM_END) / 1024));
-	st32(info + 8, (uint32_t)(bytes > 0x100000 ? (bytes - 0x100000) / 1024 : 0));
+	/* mem_upper is the RAM contiguous from 1 MiB: up to the hole. */
+	st32(info + 4, (uint32_t)((lay.low_end < LOW_RAM_END ? lay.low_end : LOW_RAM_END) / 1024));
+	st32(info + 8,
+	     (uint32_t)(lay.low_end > VH_LAYOUT_1M ? (lay.low_end - VH_LAYOUT_1M) / 1024 : 0));
 	/* Flat 4 GiB code and data descriptors, accessed bits set to match
 	 * the hidden state the vCPU starts with. */
 	st64(fixed + AREA_GDT + 8, 0x00cf9b000000ffffull);
 	st64(fixed + AREA_GDT + 16, 0x00cf93000000ffffull);
-	nmmap = memory_map(fixed + AREA_MMAP, bytes);
+	nmmap = memory_map(fixed + AREA_MMAP, &lay);
 	st32(info + 44, nmmap * MMAP_ENTRY);
 	st32(info + 48, (uint32_t)(l->area + AREA_MMAP));
 	/* The strings: boot loader name, command line, module strings. */

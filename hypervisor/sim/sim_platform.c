@@ -99,7 +99,9 @@ static struct vh_sim_vm_map *get_map(struct vh_sim_platform *sp, const struct vh
 	}
 	m = &sp->maps[sp->nmaps];
 	m->vm_id = vm->id;
-	m->npages = vm->cfg.memory_mib * VH_PAGES_PER_MIB;
+	/* Indexed by gfn: up to the highest RAM frame (above 4 GiB in a VM
+	 * larger than the 32-bit hole's start; the hole's entries stay empty). */
+	m->npages = vh_layout_ram_top(&vm->mem.layout) >> VH_PAGE_SHIFT;
 	m->entries = calloc(m->npages, sizeof(*m->entries));
 	if (!m->entries)
 		return NULL;

@@ -90,8 +90,10 @@ static void guest_writes(struct run *r, struct run_vm *rv, uint64_t dt)
 	n = rv->touch_carry / VH_NSEC_PER_SEC;
 	rv->touch_carry %= VH_NSEC_PER_SEC;
 	for (uint64_t i = 0; i < n; i++) {
-		vh_gfn_t gfn = rv->touch_cursor % range;
-		rv->touch_cursor = (gfn + 1) % range;
+		uint64_t idx = rv->touch_cursor % range;
+		/* The idx-th RAM page: across the 32-bit hole in a large VM. */
+		vh_gfn_t gfn = vh_layout_ram_gfn(&rv->vm->mem.layout, idx);
+		rv->touch_cursor = (idx + 1) % range;
 		fill_content(page, w->content_seed, gfn);
 		if (vh_sim_guest_write(&r->sp, &r->h, rv->vm, gfn << VH_PAGE_SHIFT, page,
 				       sizeof(page)) == VH_FAULT_MAPPED)
@@ -118,7 +120,9 @@ static void balloon_driver(struct run *r, struct run_vm *rv)
 		uint64_t k = 0;
 		if (rv->nballooned < target) {
 			while (k < 256 && rv->nballooned + k < target)
-				batch[k] = pages - 1 - (rv->nballooned + k), k++;
+				batch[k] = vh_layout_ram_gfn(&rv->vm->mem.layout,
+							     pages - 1 - (rv->nballooned + k)),
+				k++;
 			r->sp.plat.lock(&r->sp);
 			uint64_t got = vh_mem_balloon_inflate(&r->h, rv->vm, batch, k);
 			r->sp.plat.unlock(&r->sp);

@@ -9,7 +9,10 @@
 #  - a hostile guest (bad hypercalls, wild ports, forbidden MSRs, accesses
 #    outside its memory, a triple fault) crashes alone while a spinner on
 #    the other CPU keeps running;
-#  - a bad vm= definition is refused with the reason.
+#  - a bad vm= definition is refused with the reason;
+#  - a 6 GiB VM on a 128 MiB machine (it touches a few pages) sees RAM
+#    below the 32-bit hole and above 4 GiB, its local APIC as a device and
+#    reads back RAM above 4 GiB through PAE paging (tests/guests/bigmem.c).
 # Runs use --ips 50000000: a 50 MHz emulated clock, so a 10 ms quantum
 # holds real guest work (at the default 1 MHz it is 10k instructions).
 set -u
@@ -20,11 +23,12 @@ run_bochs=$top_srcdir/tests/harness/run-bochs
 kernel=$top_builddir/hypervisor/arch/x86/vh.elf
 spinner=$top_builddir/tests/guests/spinner.elf
 hostile=$top_builddir/tests/guests/hostile.elf
+bigmem=$top_builddir/tests/guests/bigmem.elf
 runs=$top_builddir/tests/boot/runs
 mkdir -p "$runs"
 fast=(--ips 50000000 --timeout 60)
 
-tap_plan 25
+tap_plan 26
 
 con() { tr -d '\r' < "$1/console.log" 2>/dev/null; }
 
@@ -164,4 +168,19 @@ if grep -q '^run-bochs: PASS' "$runs/vmx-badspec.out" &&
 	tap_ok "a vm= naming a module that is not there is refused with the reason"
 else
 	tap_not_ok "a vm= naming a module that is not there is refused with the reason" "$runs/vmx-badspec.out"
+fi
+
+# 6. A VM larger than the hole's start: the guest-physical layout.
+dir=$runs/vmx-bigmem
+"$run_bochs" "${fast[@]}" --kernel "$kernel" --cmdline "vm=big,kernel=0,mem=6G until=done" \
+	--module "$bigmem" --workdir "$dir" >"$runs/vmx-bigmem.out" 2>&1
+if grep -q '^run-bochs: PASS' "$runs/vmx-bigmem.out" &&
+	con "$dir" | grep -q '^big| bigmem: e820 ram below the hole to 0xc0000000 and 0x100000000\.\.0x1c0000000, none in the hole$' &&
+	con "$dir" | grep -q '^big| bigmem: lapic version 0x[0-9a-f]* keeps no write, tpr 0x20 ppr 0x20: a device$' &&
+	con "$dir" | grep -q '^big| bigmem: hole 0xe0000000 keeps no write (reads 0xffffffff)$' &&
+	con "$dir" | grep -q '^big| bigmem: high 0x100000000 and 0x1bfe00000 written and read back, low 0x80000 untouched$' &&
+	con "$dir" | grep -q '^big| bigmem: done$'; then
+	tap_ok "6 GiB VM: e820 around the hole, the local APIC a device, RAM above 4 GiB read back"
+else
+	tap_not_ok "6 GiB VM: e820 around the hole, the local APIC a device, RAM above 4 GiB read back" "$(con "$dir" | grep 'big|\|vh: VM' | tail -12)"
 fi

@@ -14,7 +14,7 @@ guests=$top_builddir/tests/guests
 runs=$top_builddir/tests/guests/runs
 mkdir -p "$runs"
 
-tap_plan 13
+tap_plan 14
 
 # run NAME EXIT DESC [run-qemu options...]: one guest run, one TAP line.
 run() {
@@ -45,6 +45,14 @@ run spinner-strio 1 "spinner: REP OUTSB/INSB (strio=1) behave on QEMU as bochs_v
 	--expect '^spinner: rep outsb forwards$' --expect '^spinner: std rep outsb backwards$' \
 	--expect '^spinner: rep insb: fw_cfg signature "QEMU", rcx 0, rdi \+4$' \
 	--expect '^spinner: rep insb: 300 bytes from an empty port, 300 read 0xff, rcx 0$'
+
+# A 6 GiB machine: RAM around the 32-bit hole, the local APIC a device
+# (what tests/kvm/memory.sh and bochs_vmx.sh expect of vh).
+run bigmem 1 "bigmem: 6 GiB: e820 around the hole, the local APIC a device, RAM above 4 GiB" \
+	--megs 6144 --kernel "$guests/bigmem.elf" \
+	--expect '^bigmem: e820 ram below the hole to 0x[0-9a-f]+ and 0x100000000\.\.0x1c0000000, none in the hole$' \
+	--expect '^bigmem: lapic version 0x[0-9a-f]+ keeps no write, tpr 0x20 ppr 0x20: a device$' \
+	--expect '^bigmem: done$'
 
 # The same seed gives the same content: two runs print the same checksum;
 # another seed a different one.

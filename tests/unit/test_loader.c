@@ -208,6 +208,37 @@ VH_TEST(loader, elf32_segments_at_physical_addresses_with_info_block)
 	mem_env_fini(&e.m);
 }
 
+/* A 6 GiB VM: mem_upper ends at the 32-bit hole, the memory map lists RAM
+ * to the hole and above 4 GiB and nothing inside it; a segment placed in
+ * the hole is refused before anything is written. */
+VH_TEST(loader, a_vm_above_the_hole_gets_its_e820_map)
+{
+	struct loader_env e;
+	struct image im;
+	struct seg s[1] = { { 0x100000, 0x100000, 0x800, 0x800, 0xaa } };
+	struct seg hole[1] = { { 0xfee00000, 0xfee00000, 0x100, 0x100, 0xcc } };
+	uint32_t info, mmap;
+
+	loader_env_init(&e, 6 * 1024);
+	elf_image(&im, false, 0x100000, s, 1);
+	if (load(&e, &im, "big.elf", NULL, 0))
+		VH_FAIL("load: %s", e.err.reason);
+	info = (uint32_t)e.bs.rbx;
+	VH_EXPECT_EQ(rd32(&e, info + 4), 639u);
+	VH_EXPECT_EQ(rd32(&e, info + 8), (0xc0000000u - 0x100000u) / 1024);
+	VH_EXPECT_EQ(rd32(&e, info + 44), 5u * 24);
+	mmap = rd32(&e, info + 48);
+	VH_EXPECT_EQ(rd64(&e, mmap + 72 + 4), 0x100000ull);
+	VH_EXPECT_EQ(rd64(&e, mmap + 72 + 12), 0xc0000000ull - 0x100000);
+	VH_EXPECT_EQ(rd32(&e, mmap + 72 + 20), 1u);
+	VH_EXPECT_EQ(rd64(&e, mmap + 96 + 4), 0x100000000ull);
+	VH_EXPECT_EQ(rd64(&e, mmap + 96 + 12), 3ull * 1024 * VH_MIB);
+	VH_EXPECT_EQ(rd32(&e, mmap + 96 + 20), 1u);
+	elf_image(&im, false, 0xfee00000, hole, 1);
+	VH_EXPECT_EQ(load(&e, &im, "hole.elf", NULL, 0), VH_E_INVAL);
+	mem_env_fini(&e.m);
+}
+
 /* vh_loader_prepare writes nothing; vh_loader_write in pieces of at most
  * 777 bytes (what a backend does to bound its lock holds) leaves guest
  * memory and the boot state exactly as one vh_loader_load. */

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* EPT violations: the core's memory manager decides (first touch, copy on
- * write of a shared page, a ballooned page coming back).  An address
- * outside guest memory is device MMIO: the local APIC model, or nothing
- * (reads all ones, writes dropped) after decoding the instruction. */
+ * write of a shared page, a ballooned page coming back) for the VM's RAM.
+ * An address its layout (vh/layout.h) does not call RAM, the 32-bit hole
+ * whatever the VM's size included, is device MMIO: the local APIC model,
+ * or nothing (reads all ones, writes dropped) after decoding the
+ * instruction. */
 #include <stdint.h>
 
 #include "exit.h"

@@ -50,7 +50,7 @@ uint64_t vh_mem_balloon_inflate(struct vh_host *h, struct vh_vm *vm, const vh_gf
 		vh_gfn_t gfn = gfns[i];
 		uint64_t *e, st;
 
-		if (gfn >= vm->mem.pages)
+		if (!vh_mem_is_ram(vm, gfn))
 			continue;
 		e = vh_p2m_entry(h, vm, gfn, true);
 		if (!e)

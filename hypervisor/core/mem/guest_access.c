@@ -10,10 +10,7 @@
 
 bool vh_mem_guest_range_ok(const struct vh_vm *vm, uint64_t gpa, uint64_t len)
 {
-	uint64_t size = vm->mem.pages * VH_PAGE_SIZE;
-
-	/* Written so that no sum can overflow: gpa + len may not. */
-	return gpa <= size && len <= size - gpa;
+	return vh_layout_ram_range(&vm->mem.layout, gpa, len);
 }
 
 static int check(struct vh_vm *vm, uint64_t gpa, size_t len, const char *what,

@@ -275,6 +275,7 @@ int vh_mem_vm_init(struct vh_host *h, struct vh_vm *vm, struct vh_error *err)
 	vh_memset(&vm->mem, 0, sizeof(vm->mem));
 	vm->mem.slot = slot;
 	vm->mem.pages = vm->cfg.memory_mib * VH_PAGES_PER_MIB;
+	vh_layout_init(&vm->mem.layout, vm->cfg.memory_mib * VH_MIB);
 	vm->mem.shares = vh_mem_shares_value(&vm->cfg.mem.shares, vm->cfg.memory_mib);
 	vm->mem.reserved_pages = mib_pages(vm->cfg.mem.reservation_mib);
 	vm->mem.limit_pages = mib_pages(vm->cfg.mem.limit_mib);
@@ -424,7 +425,9 @@ enum vh_fault_result vh_mem_fault(struct vh_host *h, struct vh_vm *vm, vh_gfn_t 
 	vh_pfn_t pfn;
 
 	(void)now;
-	if (!vh_mem_vm_running(vm) || gfn >= vm->mem.pages)
+	/* Only RAM is backed: the hole below 4 GiB (the local APIC, the
+	 * IOAPIC, PCI) is the devices' or nothing, whatever the VM's size. */
+	if (!vh_mem_vm_running(vm) || !vh_mem_is_ram(vm, gfn))
 		return VH_FAULT_BAD_ADDRESS;
 	e = vh_p2m_entry(h, vm, gfn, true);
 	if (!e) {

@@ -3,6 +3,7 @@
  *
  *   frames.c   host frame allocator (buddy, 4 KiB .. 2 MiB) and frame table
  *   page.c     page contents: zero, copy, compare, hash
+ *   layout.c   the guest-physical layout: RAM, the 32-bit hole, e820
  *   p2m.c      guest-physical to host-frame radix map per VM
  *   mem.c      VM lifecycle, controls, faults, charging frames to VMs, stats
  *   balloon.c  inflate / deflate and balloon targets
@@ -232,6 +233,19 @@ static inline void *vh_mem_zalloc(struct vh_host *h, size_t n)
 static inline void vh_mem_mfree(struct vh_host *h, void *p, size_t n)
 {
 	h->plat->free(h->plat->ctx, p, n);
+}
+
+/* Is guest frame gfn RAM in vm's layout? */
+static inline bool vh_mem_is_ram(const struct vh_vm *vm, vh_gfn_t gfn)
+{
+	return gfn < (UINT64_MAX >> VH_PAGE_SHIFT) &&
+	       vh_layout_is_ram(&vm->mem.layout, gfn << VH_PAGE_SHIFT);
+}
+
+/* One past the highest RAM frame: the span of the guest map. */
+static inline vh_gfn_t vh_mem_gfn_end(const struct vh_vm *vm)
+{
+	return vh_layout_ram_top(&vm->mem.layout) >> VH_PAGE_SHIFT;
 }
 
 static inline bool vh_mem_vm_running(const struct vh_vm *vm)

@@ -23,7 +23,10 @@ int vh_p2m_init(struct vh_host *h, struct vh_vm *vm)
 {
 	uint32_t levels = 1;
 
-	while (levels < 5 && (vm->mem.pages - 1) >> (LEVEL_BITS * levels))
+	/* Deep enough for the highest RAM frame: above 4 GiB in a VM larger
+	 * than the hole's start.  The hole costs no node (none is ever
+	 * created there). */
+	while (levels < 5 && (vh_mem_gfn_end(vm) - 1) >> (LEVEL_BITS * levels))
 		levels++;
 	vm->mem.p2m_levels = levels;
 	vm->mem.p2m_nodes = 0;
@@ -54,7 +57,7 @@ uint64_t *vh_p2m_entry(struct vh_host *h, struct vh_vm *vm, vh_gfn_t gfn, bool c
 {
 	uint64_t *leaf;
 
-	if (gfn >= vm->mem.pages)
+	if (!vh_mem_is_ram(vm, gfn))
 		return NULL;
 	leaf = walk(h, vm, gfn, create);
 	return leaf ? &leaf[gfn & (VH_P2M_LEAF_ENTRIES - 1)] : NULL;
@@ -62,7 +65,7 @@ uint64_t *vh_p2m_entry(struct vh_host *h, struct vh_vm *vm, vh_gfn_t gfn, bool c
 
 uint64_t *vh_p2m_leaf(struct vh_host *h, struct vh_vm *vm, vh_gfn_t gfn)
 {
-	if (gfn >= vm->mem.pages)
+	if (!vh_mem_is_ram(vm, gfn))
 		return NULL;
 	return walk(h, vm, gfn, false);
 }

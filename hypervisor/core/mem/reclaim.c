@@ -109,7 +109,8 @@ void vh_reclaim_sample(struct vh_host *h, struct vh_vm *vm)
 	/* Random pages with a frame; a sparse VM may yield fewer. */
 	for (uint64_t tries = 0; vm->mem.nsamples < vm->mem.samples_cap &&
 				 tries < 4ull * vm->mem.samples_cap; tries++) {
-		vh_gfn_t gfn = h->plat->random(h->plat->ctx) % vm->mem.pages;
+		vh_gfn_t gfn = vh_layout_ram_gfn(&vm->mem.layout,
+						 h->plat->random(h->plat->ctx) % vm->mem.pages);
 		uint64_t *e = vh_p2m_entry(h, vm, gfn, false), st;
 		if (!e || (*e & VH_P2M_SAMPLED))
 			continue;

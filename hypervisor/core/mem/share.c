@@ -324,7 +324,9 @@ uint64_t vh_share_scan(struct vh_host *h, uint64_t budget)
 		uint64_t *leaf;
 		vh_gfn_t end;
 
-		if (!vh_mem_vm_running(vm) || s->cur_gfn >= vm->mem.pages) {
+		if (vh_mem_vm_running(vm))
+			s->cur_gfn = vh_layout_next_ram_gfn(&vm->mem.layout, s->cur_gfn);
+		if (!vh_mem_vm_running(vm) || s->cur_gfn >= vh_mem_gfn_end(vm)) {
 			steps++;
 			s->cur_gfn = 0;
 			if (++s->cur_slot >= h->cfg.max_vms) {
@@ -338,8 +340,8 @@ uint64_t vh_share_scan(struct vh_host *h, uint64_t budget)
 		}
 		leaf = vh_p2m_leaf(h, vm, s->cur_gfn);
 		end = (s->cur_gfn | (VH_P2M_LEAF_ENTRIES - 1)) + 1;
-		if (end > vm->mem.pages)
-			end = vm->mem.pages;
+		if (end > vh_mem_gfn_end(vm))
+			end = vh_mem_gfn_end(vm);
 		if (!leaf) {
 			steps++;
 			s->cur_gfn = end;
@@ -406,5 +408,5 @@ void vh_share_forget_vm(struct vh_host *h, struct vh_vm *vm)
 	struct vh_share *s = share_of(h);
 
 	if (s->cur_slot == vm->mem.slot)
-		s->cur_gfn = vm->mem.pages;
+		s->cur_gfn = vh_mem_gfn_end(vm);
 }

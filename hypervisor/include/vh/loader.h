@@ -98,7 +98,7 @@ struct vh_loader_args {
  * while a large image goes in.  The job points into the caller's image,
  * module and string buffers: they must outlive it. */
 #define VH_LOADER_MAX_COPIES 64  /* segments and bss, modules, strings, info */
-#define VH_LOADER_AREA_BYTES 376 /* the fixed part of the multiboot information */
+#define VH_LOADER_AREA_BYTES 400 /* the fixed part of the multiboot information */
 
 enum vh_loader_src {
 	VH_LOADER_SRC_BYTES = 0, /* from src */

@@ -5,6 +5,7 @@
 #ifndef VH_MEM_H
 #define VH_MEM_H
 
+#include "vh/layout.h"
 #include "vh/resource.h"
 #include "vh/stats.h"
 #include "vh/types.h"
@@ -27,8 +28,9 @@ enum vh_fault_result {
 	                        again (counted), resume */
 	VH_FAULT_NO_MEMORY,  /* growth refused: the VM is at its entitlement and
 	                        the host is short; the VM is told (see docs) */
-	VH_FAULT_BAD_ADDRESS /* outside guest memory: device MMIO or a bug in
-	                        the guest; the backend decides */
+	VH_FAULT_BAD_ADDRESS /* not RAM in the VM's layout (the 32-bit hole, or
+	                        above its memory): device MMIO or a bug in the
+	                        guest; the backend decides */
 };
 
 /* Memory tunables (host-wide).  Read live: a change applies at the next
@@ -53,7 +55,8 @@ struct vh_vm_mem {
 	uint32_t slot;             /* index in h->mem.vms (owner of a frame) */
 	uint64_t p2m_nodes;        /* nodes allocated: overhead */
 	bool started;              /* powered on: frames may be held */
-	uint64_t pages;            /* configured guest pages */
+	uint64_t pages;            /* configured guest pages (RAM frames) */
+	struct vh_layout layout;   /* where they are: below the hole and above 4 GiB */
 	uint64_t shares;           /* effective memory shares */
 	uint64_t reserved_pages;
 	uint64_t limit_pages;      /* VH_UNLIMITED: none */
@@ -139,7 +142,8 @@ int vh_mem_guest_read(struct vh_host *h, struct vh_vm *vm, uint64_t gpa, void *b
 		      struct vh_error *err);
 int vh_mem_guest_write(struct vh_host *h, struct vh_vm *vm, uint64_t gpa, const void *buf,
 		       size_t len, struct vh_error *err);
-/* Is [gpa, gpa + len) inside the VM's guest memory (no overflow)? */
+/* Is [gpa, gpa + len) RAM in the VM's layout (no overflow)?  The hole
+ * below 4 GiB never is. */
 bool vh_mem_guest_range_ok(const struct vh_vm *vm, uint64_t gpa, uint64_t len);
 
 void vh_mem_vm_stats(struct vh_host *h, struct vh_vm *vm, struct vh_mem_stats *out);

@@ -399,11 +399,35 @@ struct mb_info {
 	uint32_t syms[4], mmap_length, mmap_addr;
 };
 
+static const struct mb_info *boot_info;
+
+bool multiboot_mmap(uint32_t i, uint64_t *addr, uint64_t *len, uint32_t *type)
+{
+	uint32_t off = 0;
+
+	if (!boot_info || !(boot_info->flags & 0x40))
+		return false;
+	/* Entries are size-prefixed: the size field excludes itself. */
+	for (;;) {
+		const uint8_t *e = (const uint8_t *)boot_info->mmap_addr + off;
+		if (off + 24 > boot_info->mmap_length)
+			return false;
+		if (i-- == 0) {
+			memcpy(addr, e + 4, 8);
+			memcpy(len, e + 12, 8);
+			memcpy(type, e + 20, 4);
+			return true;
+		}
+		off += *(const uint32_t *)e + 4;
+	}
+}
+
 static void read_multiboot(const struct mb_info *mbi)
 {
 	uint32_t top = (uint32_t)_end;
 
 	mem_end = 0x100000;
+	boot_info = mbi;
 	if (!mbi)
 		return;
 	top = max_u32(top, (uint32_t)mbi + sizeof(*mbi));

@@ -88,6 +88,9 @@ extern uint64_t mem_end;
 /* The first page-aligned address above the image, the Multiboot info,
  * the command line and the modules: free for the guest to use. */
 extern uint32_t free_start;
+/* Entry i of the Multiboot memory map (e820 types: 1 RAM, 2 reserved);
+ * false past the last one or when the loader gave no map. */
+bool multiboot_mmap(uint32_t i, uint64_t *addr, uint64_t *len, uint32_t *type);
 
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);

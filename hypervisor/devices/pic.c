@@ -10,9 +10,20 @@
 #define ICW1_IC4 0x01
 #define ICW1_SNGL 0x02 /* single PIC: no ICW3 */
 
-void vh_pic_reset(struct vh_pic *p)
+void vh_pic_reset(void *pic, const struct vh_bus *bus)
 {
+	struct vh_pic *p = pic;
+
+	(void)bus;
 	*p = (struct vh_pic){ 0 };
+}
+
+int vh_pic_line(const struct vh_pic *p, unsigned line)
+{
+	/* Not yet given its vector base (ICW2), or masked: nothing. */
+	if (p->icw_step != 0 || !p->vector_base || (p->imr & (1u << line)))
+		return -1;
+	return p->vector_base + (int)line;
 }
 
 enum vh_io_result vh_pic_io(void *pic, const struct vh_dev_access *a)

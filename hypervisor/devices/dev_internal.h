@@ -31,7 +31,7 @@ enum vh_io_result vh_debug_exit_io(void *unused, const struct vh_dev_access *a);
 
 struct vh_fw_cfg {
 	uint16_t selector;
-	uint32_t offset;    /* next byte of the selected item */
+	uint32_t offset; /* next byte of the selected item */
 	uint8_t ram_size[8];
 	uint8_t nb_cpus[2];
 	uint8_t uuid[16];
@@ -43,12 +43,12 @@ enum vh_io_result vh_fw_cfg_io(void *fw_cfg, const struct vh_dev_access *a);
 /* ---- pic.c --------------------------------------------------------------- */
 
 struct vh_pic {
-	uint8_t imr;       /* interrupt mask (OCW1) */
-	uint8_t icw_step;  /* 0: operational; 2..4: the ICW expected next */
+	uint8_t imr;      /* interrupt mask (OCW1) */
+	uint8_t icw_step; /* 0: operational; 2..4: the ICW expected next */
 	bool icw4_needed;
-	bool single;       /* ICW1 said one PIC: no ICW3 */
+	bool single; /* ICW1 said one PIC: no ICW3 */
 	uint8_t vector_base;
-	uint8_t level;     /* the input lines' levels (vh_dev_irq) */
+	uint8_t level; /* the input lines' levels (vh_dev_irq) */
 };
 
 void vh_pic_reset(void *pic, const struct vh_bus *bus);
@@ -69,7 +69,7 @@ struct vh_lapic {
 	uint64_t start;        /* when the count was (re)loaded */
 	uint64_t deadline;     /* next expiry, UINT64_MAX: none */
 	uint32_t irr[8], isr[8], tmr[8];
-	uint8_t run_state;     /* enum vh_lapic_run_state */
+	uint8_t run_state; /* enum vh_lapic_run_state */
 	uint8_t sipi_vector;
 };
 
@@ -102,6 +102,9 @@ struct vh_devices {
 	struct vh_bus_dev *pic_dev[2];
 	struct vh_lapics lapics;
 };
+
+/* vh/vcpu_io.h reaches the bus from vm->devices without a call. */
+VH_STATIC_ASSERT(offsetof(struct vh_devices, bus) == 0, "the bus comes first");
 
 /* The VM's record from its bus (it comes first in struct vh_devices). */
 static inline struct vh_devices *vh_devices_of(const struct vh_bus *b)

@@ -14,13 +14,11 @@ static void unclaimed(struct vh_vm *vm, uint64_t *value)
 	*value = ~0ull;
 }
 
-enum vh_io_result vh_vcpu_port(struct vh_host *h, struct vh_vm *vm, struct vh_vcpu *vcpu,
-			       uint16_t port, unsigned size, bool is_write, uint32_t *value,
-			       bool host_locked)
+enum vh_io_result vh_vcpu_port_locked(struct vh_host *h, struct vh_vm *vm, struct vh_vcpu *vcpu,
+				      uint16_t port, unsigned size, bool is_write, uint32_t *value)
 {
 	uint64_t v = *value;
-	enum vh_io_result r =
-	    vh_devices_access(h, vm, vcpu, false, port, size, is_write, &v, host_locked);
+	enum vh_io_result r = vh_devices_access(h, vm, vcpu, false, port, size, is_write, &v, true);
 
 	if (r == VH_IO_UNHANDLED)
 		unclaimed(vm, &v);

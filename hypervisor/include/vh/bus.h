@@ -224,6 +224,12 @@ enum vh_io_result vh_bus_pci_config(struct vh_bus *b, struct vh_dev_call *call, 
 				    unsigned bus, unsigned slot, unsigned fn, uint16_t reg,
 				    unsigned size, bool is_write, uint64_t *value);
 
+/* A port access on the exit path without the host lock (bare metal):
+ * sync, the device under its lock, then the host lock only if the device
+ * asked the core for something.  vh_devices_access's common case, lean. */
+enum vh_io_result vh_bus_port_exit(struct vh_bus *b, uint32_t vcpu, uint16_t port, unsigned size,
+				   bool is_write, uint64_t *value);
+
 /* Does what the call asked of the core; the host lock is held.  Returns
  * VH_IO_STOPPED when the VM stopped or is gone, else r. */
 enum vh_io_result vh_bus_finish(struct vh_bus *b, struct vh_dev_call *call, enum vh_io_result r);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The two 8259A PICs, as far as a guest that does not use them needs:
  * kernels written for a PC remap and mask them at boot (ICW1..ICW4, then
- * OCW1 = 0xff) even when they will use the APIC.  vh wires no interrupts
- * through them; it accepts the initialisation sequence and keeps the mask
- * so that a driver reading it back sees what it wrote. */
+ * OCW1 = 0xff) even when they will use the APIC.  vh accepts the
+ * initialisation sequence and keeps the mask so that a driver reading it
+ * back sees what it wrote; a device's interrupt line (vh_dev_irq) that
+ * rises on an unmasked input of an initialised PIC becomes its vector on
+ * vCPU 0's local APIC (vh_pic_line).  No device raises one yet. */
 #include "dev_internal.h"
 
 #define ICW1_INIT 0x10

@@ -2,9 +2,9 @@
 /* KVM exit reasons, one handler each, dispatched through a table indexed
  * by the exit reason.  Every handler runs with the host lock held (the
  * core expects it; a device call drops it around the device, which takes
- * its own: vh/vcpu_io.h) and answers what the run loop does next.  Each exit is counted in the vCPU's exit counters under the
- * core's exit kinds, the same vocabulary as VMX exit reasons on bare
- * metal. */
+ * its own: vh/vcpu_io.h) and answers what the run loop does next.  Each
+ * exit is counted in the vCPU's exit counters under the core's exit
+ * kinds, the same vocabulary as VMX exit reasons on bare metal. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/kvm.h>

@@ -1,26 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Internals of the device models (hypervisor/devices/): each device's
- * state and its port handler, and the per-VM dispatch table that maps
- * port ranges to them (devices.c). */
+ * state, its handler and reset for the bus (vh/bus.h), and the per-VM
+ * record that holds them with the bus (devices.c). */
 #ifndef VH_DEV_INTERNAL_H
 #define VH_DEV_INTERNAL_H
 
+#include "vh/bus.h"
 #include "vh/devices.h"
 #include "vh/host.h"
 #include "vh/vm.h"
-
-/* One port access handed to a device: the port relative to the range's
- * first port, the size (1, 2 or 4; byte-wide devices only see 1) and the
- * value convention of vh_devices_io. */
-struct vh_dev_access {
-	struct vh_host *h;
-	struct vh_vm *vm;
-	struct vh_vcpu *vcpu;
-	uint16_t offset;
-	unsigned size;
-	bool is_write;
-	uint32_t *value;
-};
 
 /* ---- uart16550.c --------------------------------------------------------- */
 
@@ -32,7 +20,7 @@ struct vh_uart {
 	bool thre_pending; /* a THR-empty interrupt is pending (IIR) */
 };
 
-void vh_uart_reset(struct vh_uart *u);
+void vh_uart_reset(void *uart, const struct vh_bus *bus);
 enum vh_io_result vh_uart_io(void *uart, const struct vh_dev_access *a);
 
 /* ---- debug_exit.c -------------------------------------------------------- */
@@ -43,26 +31,31 @@ enum vh_io_result vh_debug_exit_io(void *unused, const struct vh_dev_access *a);
 
 struct vh_fw_cfg {
 	uint16_t selector;
-	uint32_t offset;    /* next byte of the selected item */
+	uint32_t offset; /* next byte of the selected item */
 	uint8_t ram_size[8];
 	uint8_t nb_cpus[2];
+	uint8_t uuid[16];
 };
 
-void vh_fw_cfg_reset(struct vh_fw_cfg *f, const struct vh_vm *vm);
+void vh_fw_cfg_reset(void *fw_cfg, const struct vh_bus *bus);
 enum vh_io_result vh_fw_cfg_io(void *fw_cfg, const struct vh_dev_access *a);
 
 /* ---- pic.c --------------------------------------------------------------- */
 
 struct vh_pic {
-	uint8_t imr;       /* interrupt mask (OCW1) */
-	uint8_t icw_step;  /* 0: operational; 2..4: the ICW expected next */
+	uint8_t imr;      /* interrupt mask (OCW1) */
+	uint8_t icw_step; /* 0: operational; 2..4: the ICW expected next */
 	bool icw4_needed;
-	bool single;       /* ICW1 said one PIC: no ICW3 */
+	bool single; /* ICW1 said one PIC: no ICW3 */
 	uint8_t vector_base;
+	uint8_t level; /* the input lines' levels (vh_dev_irq) */
 };
 
-void vh_pic_reset(struct vh_pic *p);
+void vh_pic_reset(void *pic, const struct vh_bus *bus);
 enum vh_io_result vh_pic_io(void *pic, const struct vh_dev_access *a);
+/* Line `line` of this PIC rose (level true): the vector it maps to, or -1
+ * when masked or not initialised.  The PIC's lock is held. */
+int vh_pic_line(const struct vh_pic *p, unsigned line);
 
 /* ---- lapic.c -------------------------------------------------------------- */
 
@@ -76,53 +69,50 @@ struct vh_lapic {
 	uint64_t start;        /* when the count was (re)loaded */
 	uint64_t deadline;     /* next expiry, UINT64_MAX: none */
 	uint32_t irr[8], isr[8], tmr[8];
-	uint8_t run_state;     /* enum vh_lapic_run_state */
+	uint8_t run_state; /* enum vh_lapic_run_state */
 	uint8_t sipi_vector;
 };
 
+/* All of a VM's local APICs are one device on the bus with one lock: an
+ * IPI or an MSI touches another vCPU's APIC, and one lock cannot be taken
+ * in two orders.  The lock is a leaf: nothing else is taken under it. */
+struct vh_lapics {
+	struct vh_bus_dev *dev;
+	uint32_t n;
+	struct vh_lapic *a; /* n of them */
+};
+
 void vh_lapic_reset(struct vh_lapic *a, uint32_t index);
-/* An access at offset (0..0xfff) of the APIC page by vcpu. */
-enum vh_io_result vh_lapic_mmio(struct vh_host *h, struct vh_vm *vm, struct vh_vcpu *vcpu,
-				uint64_t offset, unsigned size, bool is_write, uint64_t *value);
+void vh_lapics_reset(void *lapics, const struct vh_bus *bus);
+/* An access at offset (0..0xfff) of the APIC page by a->vcpu. */
+enum vh_io_result vh_lapic_mmio(void *lapics, const struct vh_dev_access *a);
+/* An MSI to the APICs it names; vCPUs to wake are added to *wake.  The
+ * caller holds no device lock of the APICs'. */
+bool vh_lapic_msi(struct vh_bus *b, uint64_t address, uint32_t data, uint64_t *wake);
+/* A fixed interrupt from the PIC's virtual wire to vCPU 0. */
+void vh_lapic_extint(struct vh_bus *b, uint8_t vector, uint64_t *wake);
 
 /* ---- devices.c ----------------------------------------------------------- */
 
-/* A port device's access handler; dev is its state in struct vh_devices. */
-typedef enum vh_io_result (*vh_port_io_fn)(void *dev, const struct vh_dev_access *a);
-
-/* A range of ports served by one device, in the VM's dispatch table: the
- * handler and its state are resolved at define time, so an access is one
- * indirect call. */
-struct vh_port_range {
-	uint16_t first, last; /* inclusive */
-	bool byte_wide;       /* wider accesses are split into bytes */
-	vh_port_io_fn io;
-	void *dev;
-};
-
-#define VH_DEV_MAX_RANGES 8
-
 struct vh_devices {
-	uint32_t generation; /* vm->boot_generation at the last reset */
-	uint32_t nranges;
-	struct vh_port_range ranges[VH_DEV_MAX_RANGES]; /* sorted by first port */
-	/* The range the last access hit: a guest talks to one device many
-	 * times in a row (a UART line, a fw_cfg blob), so looking there
-	 * first saves the walk on the exit path.  Read and written under
-	 * the host lock, like the rest of this struct. */
-	uint32_t last_hit;
+	struct vh_bus bus;
 	struct vh_uart uart;
 	struct vh_fw_cfg fw_cfg;
 	struct vh_pic pic[2];
-	struct vh_lapic *lapic; /* one per vCPU */
-	bool console_mid_line; /* the last console byte was not a newline */
+	struct vh_bus_dev *pic_dev[2];
+	struct vh_lapics lapics;
 };
 
-/* Resets the devices when the VM's boot generation moved (every entry
- * point calls it first). */
-void vh_devices_sync(struct vh_host *h, struct vh_vm *vm);
+/* vh/vcpu_io.h reaches the bus from vm->devices without a call. */
+VH_STATIC_ASSERT(offsetof(struct vh_devices, bus) == 0, "the bus comes first");
 
-/* Sends bytes to the VM's console and counts them. */
-void vh_dev_console(struct vh_host *h, struct vh_vm *vm, const char *bytes, size_t n);
+/* The VM's record from its bus (it comes first in struct vh_devices). */
+static inline struct vh_devices *vh_devices_of(const struct vh_bus *b)
+{
+	return (struct vh_devices *)b;
+}
+
+/* Frees the record (the bus's last user is back after undefinition). */
+void vh_devices_free(struct vh_bus *b);
 
 #endif

@@ -10,20 +10,22 @@
 #include "dev_internal.h"
 #include "vh/string.h"
 
-void vh_fw_cfg_reset(struct vh_fw_cfg *f, const struct vh_vm *vm)
+void vh_fw_cfg_reset(void *fw_cfg, const struct vh_bus *bus)
 {
-	uint64_t ram = vm->cfg.memory_mib * VH_MIB;
+	struct vh_fw_cfg *f = fw_cfg;
+	const struct vh_vm_config *cfg = vh_dev_config(bus);
+	uint64_t ram = cfg->memory_mib * VH_MIB;
 
 	vh_memset(f, 0, sizeof(*f));
 	for (int i = 0; i < 8; i++)
 		f->ram_size[i] = (uint8_t)(ram >> (8 * i));
-	f->nb_cpus[0] = (uint8_t)vm->cfg.vcpus;
-	f->nb_cpus[1] = (uint8_t)(vm->cfg.vcpus >> 8);
+	f->nb_cpus[0] = (uint8_t)cfg->vcpus;
+	f->nb_cpus[1] = (uint8_t)(cfg->vcpus >> 8);
+	vh_memcpy(f->uuid, cfg->uuid, sizeof(f->uuid));
 }
 
 /* The bytes of an item, or NULL for a key vh does not serve. */
-static const uint8_t *item(const struct vh_fw_cfg *f, const struct vh_vm *vm, uint16_t key,
-			   uint32_t *len)
+static const uint8_t *item(const struct vh_fw_cfg *f, uint16_t key, uint32_t *len)
 {
 	static const uint8_t signature[4] = { 'Q', 'E', 'M', 'U' };
 	static const uint8_t id[4] = { 1, 0, 0, 0 };       /* traditional interface */
@@ -32,7 +34,7 @@ static const uint8_t *item(const struct vh_fw_cfg *f, const struct vh_vm *vm, ui
 	switch (key) {
 	case VH_FW_CFG_SIGNATURE: *len = 4; return signature;
 	case VH_FW_CFG_ID: *len = 4; return id;
-	case VH_FW_CFG_UUID: *len = 16; return vm->cfg.uuid;
+	case VH_FW_CFG_UUID: *len = 16; return f->uuid;
 	case VH_FW_CFG_RAM_SIZE: *len = 8; return f->ram_size;
 	case VH_FW_CFG_NOGRAPHIC: *len = 2; return nographic;
 	case VH_FW_CFG_NB_CPUS:
@@ -41,10 +43,10 @@ static const uint8_t *item(const struct vh_fw_cfg *f, const struct vh_vm *vm, ui
 	}
 }
 
-static uint8_t next_byte(struct vh_fw_cfg *f, const struct vh_vm *vm)
+static uint8_t next_byte(struct vh_fw_cfg *f)
 {
 	uint32_t len;
-	const uint8_t *p = item(f, vm, f->selector, &len);
+	const uint8_t *p = item(f, f->selector, &len);
 	uint8_t b = 0;
 
 	if (p && f->offset < len)
@@ -76,6 +78,6 @@ enum vh_io_result vh_fw_cfg_io(void *fw_cfg, const struct vh_dev_access *a)
 	 * in the lowest byte. */
 	*a->value = 0;
 	for (unsigned i = 0; i < a->size; i++)
-		*a->value |= (uint32_t)next_byte(f, a->vm) << (8 * i);
+		*a->value |= (uint64_t)next_byte(f) << (8 * i);
 	return VH_IO_HANDLED;
 }

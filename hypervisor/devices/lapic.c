@@ -5,9 +5,16 @@
  * injects what vh_lapic_pending() says (see vh/lapic.h).  The timer runs
  * on the platform's clock at VH_LAPIC_BUS_HZ before the divider, so the
  * current count a guest reads and the deadline the backend sleeps until
- * agree. */
-#include "dev_internal.h"
+ * agree.
+ *
+ * Locking: the VM's APICs are one device on the bus with one lock (struct
+ * vh_lapics).  The MMIO path holds it through the bus (no host lock); the
+ * vh/lapic.h functions take it themselves and are called with the host
+ * lock held (host lock -> APIC lock; the APIC lock is a leaf).  Waking a
+ * vCPU needs the host lock, so under the APIC lock wakes are only
+ * collected in a mask, and done once it is dropped. */
 #include "vh/lapic.h"
+#include "dev_internal.h"
 #include "vh/sched.h"
 #include "vh/string.h"
 
@@ -35,33 +42,46 @@ enum {
 	APIC_TIMER_DCR = 0x3e0,
 };
 
-#define SVR_ENABLE 0x100u
-#define LVT_MASKED 0x10000u
+#define SVR_ENABLE         0x100u
+#define LVT_MASKED         0x10000u
 #define LVT_TIMER_PERIODIC 0x20000u
-#define ICR_VECTOR 0xffu
-#define ICR_MODE(x) (((x) >> 8) & 7u)
-#define ICR_LOGICAL 0x800u
-#define ICR_LEVEL_ASSERT 0x4000u
-#define ICR_TRIGGER_LEVEL 0x8000u
-#define ICR_SHORTHAND(x) (((x) >> 18) & 3u)
-#define MODE_FIXED 0u
-#define MODE_LOWEST 1u
-#define MODE_INIT 5u
-#define MODE_SIPI 6u
+#define ICR_VECTOR         0xffu
+#define ICR_MODE(x)        (((x) >> 8) & 7u)
+#define ICR_LOGICAL        0x800u
+#define ICR_LEVEL_ASSERT   0x4000u
+#define ICR_TRIGGER_LEVEL  0x8000u
+#define ICR_SHORTHAND(x)   (((x) >> 18) & 3u)
+#define MODE_FIXED         0u
+#define MODE_LOWEST        1u
+#define MODE_INIT          5u
+#define MODE_SIPI          6u
 
-static struct vh_lapic *lapic_of(struct vh_host *h, struct vh_vm *vm, const struct vh_vcpu *vcpu)
+/* The vCPU's APIC with the APICs' lock taken (after a reset the boot
+ * generation asked for), or NULL; put() drops the lock. */
+static struct vh_lapic *get(struct vh_vm *vm, const struct vh_vcpu *vcpu, struct vh_lapics **ls)
 {
 	struct vh_devices *d = vm->devices;
 
-	if (!d || !d->lapic || !vcpu || vcpu->index >= vm->cfg.vcpus)
+	if (!d || !vcpu || vcpu->index >= d->lapics.n)
 		return NULL;
-	vh_devices_sync(h, vm);
-	return &d->lapic[vcpu->index];
+	vh_bus_sync(&d->bus);
+	*ls = &d->lapics;
+	vh_lock_take(d->bus.h->plat, &d->lapics.dev->lock);
+	return &d->lapics.a[vcpu->index];
 }
 
-static uint64_t now_ns(struct vh_host *h)
+static void put(struct vh_lapics *ls)
 {
-	return h->plat->now_ns(h->plat->ctx);
+	vh_lock_drop(&ls->dev->lock);
+}
+
+void vh_lapics_reset(void *lapics, const struct vh_bus *bus)
+{
+	struct vh_lapics *ls = lapics;
+
+	(void)bus;
+	for (uint32_t i = 0; i < ls->n; i++)
+		vh_lapic_reset(&ls->a[i], i);
 }
 
 void vh_lapic_reset(struct vh_lapic *a, uint32_t index)
@@ -79,8 +99,14 @@ void vh_lapic_reset(struct vh_lapic *a, uint32_t index)
 
 /* ---- the 256-bit registers ------------------------------------------------ */
 
-static void bit_set(uint32_t *r, uint8_t v) { r[v >> 5] |= 1u << (v & 31); }
-static void bit_clear(uint32_t *r, uint8_t v) { r[v >> 5] &= ~(1u << (v & 31)); }
+static void bit_set(uint32_t *r, uint8_t v)
+{
+	r[v >> 5] |= 1u << (v & 31);
+}
+static void bit_clear(uint32_t *r, uint8_t v)
+{
+	r[v >> 5] &= ~(1u << (v & 31));
+}
 
 static int highest(const uint32_t *r)
 {
@@ -134,12 +160,17 @@ static uint32_t timer_current(const struct vh_lapic *a, uint64_t now)
 
 void vh_lapic_tick(struct vh_host *h, struct vh_vm *vm, struct vh_vcpu *vcpu, uint64_t now)
 {
-	struct vh_lapic *a = lapic_of(h, vm, vcpu);
+	struct vh_lapics *ls;
+	struct vh_lapic *a = get(vm, vcpu, &ls);
 	uint64_t period;
 
 	(void)h;
-	if (!a || a->deadline > now)
+	if (!a)
 		return;
+	if (a->deadline > now) {
+		put(ls);
+		return;
+	}
 	/* One interrupt latched however many expiries passed (IRR holds
 	 * one bit per vector). */
 	if (!(a->lvt[0] & LVT_MASKED) && (a->lvt[0] & 0xff) >= 16)
@@ -150,60 +181,83 @@ void vh_lapic_tick(struct vh_host *h, struct vh_vm *vm, struct vh_vcpu *vcpu, ui
 	} else {
 		a->deadline = UINT64_MAX;
 	}
+	put(ls);
 }
 
 uint64_t vh_lapic_timer_deadline(struct vh_host *h, struct vh_vm *vm, struct vh_vcpu *vcpu)
 {
-	struct vh_lapic *a = lapic_of(h, vm, vcpu);
+	struct vh_lapics *ls;
+	struct vh_lapic *a = get(vm, vcpu, &ls);
+	uint64_t t;
 
 	(void)h;
-	return a ? a->deadline : UINT64_MAX;
+	if (!a)
+		return UINT64_MAX;
+	t = a->deadline;
+	put(ls);
+	return t;
 }
 
 /* ---- interrupts -------------------------------------------------------------- */
 
 int vh_lapic_pending(struct vh_host *h, struct vh_vm *vm, struct vh_vcpu *vcpu)
 {
-	struct vh_lapic *a = lapic_of(h, vm, vcpu);
+	struct vh_lapics *ls;
+	struct vh_lapic *a = get(vm, vcpu, &ls);
 	int v;
 
 	(void)h;
-	if (!a || !(a->svr & SVR_ENABLE) || a->run_state != VH_LAPIC_RUNNING)
+	if (!a)
 		return -1;
 	v = highest(a->irr);
-	if (v < 0 || ((uint32_t)v & 0xf0) <= (ppr(a) & 0xf0))
-		return -1;
+	if (!(a->svr & SVR_ENABLE) || a->run_state != VH_LAPIC_RUNNING || v < 0 ||
+	    ((uint32_t)v & 0xf0) <= (ppr(a) & 0xf0))
+		v = -1;
+	put(ls);
 	return v;
 }
 
 void vh_lapic_ack(struct vh_host *h, struct vh_vm *vm, struct vh_vcpu *vcpu, uint8_t vector)
 {
-	struct vh_lapic *a = lapic_of(h, vm, vcpu);
+	struct vh_lapics *ls;
+	struct vh_lapic *a = get(vm, vcpu, &ls);
 
 	(void)h;
 	if (!a)
 		return;
 	bit_clear(a->irr, vector);
 	bit_set(a->isr, vector);
+	put(ls);
 }
 
 /* Wakes a halted target, and sends a running one back to the scheduler
- * so its backend injects the interrupt without waiting for the quantum. */
+ * so its backend injects the interrupt without waiting for the quantum.
+ * Host lock held, APIC lock not. */
 static void wake(struct vh_host *h, struct vh_vcpu *v)
 {
-	vh_sched_wake(h, v, now_ns(h));
+	vh_sched_wake(h, v, h->plat->now_ns(h->plat->ctx));
 	if (v->sched.state == VH_SCHED_RUNNING && v->sched.pcpu >= 0)
 		h->plat->kick(h->plat->ctx, (unsigned)v->sched.pcpu);
 }
 
+/* APIC lock held: a fixed interrupt latched in t's IRR, t to be woken. */
+static void latch(struct vh_lapics *ls, uint32_t t, uint8_t vector, uint64_t *wakes)
+{
+	bit_set(ls->a[t].irr, vector);
+	*wakes |= 1ull << t;
+}
+
 bool vh_lapic_raise(struct vh_host *h, struct vh_vm *vm, uint32_t index, uint8_t vector)
 {
-	struct vh_devices *d = vm->devices;
+	struct vh_lapics *ls;
+	struct vh_lapic *a =
+	    vector >= 16 && index < vm->cfg.vcpus ? get(vm, &vm->vcpus[index], &ls) : NULL;
+	uint64_t wakes = 0;
 
-	if (!d || !d->lapic || index >= vm->cfg.vcpus || vector < 16)
+	if (!a)
 		return false;
-	vh_devices_sync(h, vm);
-	bit_set(d->lapic[index].irr, vector);
+	latch(ls, index, vector, &wakes);
+	put(ls);
 	wake(h, &vm->vcpus[index]);
 	return true;
 }
@@ -211,31 +265,40 @@ bool vh_lapic_raise(struct vh_host *h, struct vh_vm *vm, uint32_t index, uint8_t
 enum vh_lapic_run_state vh_lapic_run_state(struct vh_host *h, struct vh_vm *vm,
 					   struct vh_vcpu *vcpu, uint8_t *sipi_vector)
 {
-	struct vh_lapic *a = lapic_of(h, vm, vcpu);
+	struct vh_lapics *ls;
+	struct vh_lapic *a = get(vm, vcpu, &ls);
+	enum vh_lapic_run_state st;
 
 	(void)h;
 	if (!a)
 		return VH_LAPIC_RUNNING;
 	if (sipi_vector)
 		*sipi_vector = a->sipi_vector;
-	return (enum vh_lapic_run_state)a->run_state;
+	st = (enum vh_lapic_run_state)a->run_state;
+	put(ls);
+	return st;
 }
 
 void vh_lapic_started(struct vh_host *h, struct vh_vm *vm, struct vh_vcpu *vcpu)
 {
-	struct vh_lapic *a = lapic_of(h, vm, vcpu);
+	struct vh_lapics *ls;
+	struct vh_lapic *a = get(vm, vcpu, &ls);
 
 	(void)h;
-	if (a && a->run_state == VH_LAPIC_SIPI)
+	if (!a)
+		return;
+	if (a->run_state == VH_LAPIC_SIPI)
 		a->run_state = VH_LAPIC_RUNNING;
+	put(ls);
 }
 
 /* ---- IPIs ------------------------------------------------------------------------ */
 
-/* Does the ICR's destination name vCPU `t`? */
-static bool targets(struct vh_vm *vm, uint32_t self, uint32_t t, uint32_t lo, uint32_t hi)
+/* Does the destination (ICR or MSI: mode in lo, id in hi's top byte) name
+ * APIC `t`? */
+static bool targets(const struct vh_lapics *ls, uint32_t self, uint32_t t, uint32_t lo, uint32_t hi)
 {
-	const struct vh_lapic *dst = &vm->devices->lapic[t];
+	const struct vh_lapic *dst = &ls->a[t];
 	uint8_t dest = (uint8_t)(hi >> 24);
 
 	switch (ICR_SHORTHAND(lo)) {
@@ -252,14 +315,16 @@ static bool targets(struct vh_vm *vm, uint32_t self, uint32_t t, uint32_t lo, ui
 	return dest == 0xff || dest == dst->id;
 }
 
-static void deliver(struct vh_host *h, struct vh_vm *vm, uint32_t t, uint32_t lo)
+static void deliver(struct vh_lapics *ls, uint32_t t, uint32_t lo, uint64_t *wakes)
 {
-	struct vh_lapic *dst = &vm->devices->lapic[t];
+	struct vh_lapic *dst = &ls->a[t];
+	uint8_t vector = (uint8_t)(lo & ICR_VECTOR);
 
 	switch (ICR_MODE(lo)) {
 	case MODE_FIXED:
 	case MODE_LOWEST:
-		vh_lapic_raise(h, vm, t, (uint8_t)(lo & ICR_VECTOR));
+		if (vector >= 16)
+			latch(ls, t, vector, wakes);
 		break;
 	case MODE_INIT:
 		/* The INIT level de-assert (trigger level, level 0) is the
@@ -268,7 +333,7 @@ static void deliver(struct vh_host *h, struct vh_vm *vm, uint32_t t, uint32_t lo
 			break;
 		vh_lapic_reset(dst, t);
 		dst->run_state = VH_LAPIC_WAIT_SIPI;
-		wake(h, &vm->vcpus[t]);
+		*wakes |= 1ull << t;
 		break;
 	case MODE_SIPI:
 		/* Only a CPU waiting for one takes a SIPI: the second SIPI of
@@ -276,20 +341,65 @@ static void deliver(struct vh_host *h, struct vh_vm *vm, uint32_t t, uint32_t lo
 		if (dst->run_state != VH_LAPIC_WAIT_SIPI)
 			break;
 		dst->run_state = VH_LAPIC_SIPI;
-		dst->sipi_vector = (uint8_t)(lo & ICR_VECTOR);
-		wake(h, &vm->vcpus[t]);
+		dst->sipi_vector = vector;
+		*wakes |= 1ull << t;
 		break;
-	default:
-		break; /* SMI, NMI, ExtINT: not offered */
+	default: break; /* SMI, NMI, ExtINT: not offered */
 	}
 }
 
-static void send_ipi(struct vh_host *h, struct vh_vm *vm, uint32_t self, uint32_t lo, uint32_t hi)
+static void send_ipi(struct vh_lapics *ls, uint32_t self, uint32_t lo, uint32_t hi, uint64_t *wakes)
 {
-	for (uint32_t t = 0; t < vm->cfg.vcpus; t++) {
-		if (targets(vm, self, t, lo, hi))
-			deliver(h, vm, t, lo);
+	for (uint32_t t = 0; t < ls->n; t++) {
+		if (targets(ls, self, t, lo, hi))
+			deliver(ls, t, lo, wakes);
 	}
+}
+
+/* MSI address (SDM vol. 3 11.11.1): 0xfee in 31:20, destination ID in
+ * 19:12, redirection hint 3, destination mode 2 (logical); data: vector
+ * in 7:0, delivery mode in 10:8, trigger mode 15.  Translated to the
+ * ICR's form (no shorthand) and delivered as an IPI from no APIC.  Lowest
+ * priority goes to the first APIC named, as arbitration may choose. */
+bool vh_lapic_msi(struct vh_bus *b, uint64_t address, uint32_t data, uint64_t *wake)
+{
+	struct vh_lapics *ls = &vh_devices_of(b)->lapics;
+	uint32_t lo = (data & 0x7ffu) | ((address & 4) ? ICR_LOGICAL : 0);
+	uint32_t hi = (uint32_t)((address >> 12) & 0xff) << 24;
+	uint64_t wakes = 0;
+
+	if ((address >> 20) != 0xfee || (address & 3))
+		return false;
+	switch (ICR_MODE(lo)) {
+	case MODE_FIXED:
+	case MODE_LOWEST:
+		if ((lo & ICR_VECTOR) < 16)
+			return false;
+		break;
+	default: return false; /* SMI, NMI, INIT, ExtINT by MSI: not offered */
+	}
+	vh_lock_take(b->h->plat, &ls->dev->lock);
+	for (uint32_t t = 0; t < ls->n; t++) {
+		if (!targets(ls, VH_BUS_NO_VCPU, t, lo, hi))
+			continue;
+		deliver(ls, t, lo, &wakes);
+		if (ICR_MODE(lo) == MODE_LOWEST)
+			break;
+	}
+	vh_lock_drop(&ls->dev->lock);
+	*wake |= wakes;
+	return wakes != 0;
+}
+
+void vh_lapic_extint(struct vh_bus *b, uint8_t vector, uint64_t *wake)
+{
+	struct vh_lapics *ls = &vh_devices_of(b)->lapics;
+
+	if (!ls->n || vector < 16)
+		return;
+	vh_lock_take(b->h->plat, &ls->dev->lock);
+	latch(ls, 0, vector, wake);
+	vh_lock_drop(&ls->dev->lock);
 }
 
 /* ---- MMIO ---------------------------------------------------------------------- */
@@ -322,10 +432,10 @@ static uint32_t lapic_read(struct vh_lapic *a, uint32_t reg, uint64_t now)
 	}
 }
 
-static void lapic_write(struct vh_host *h, struct vh_vm *vm, uint32_t self, uint32_t reg,
-			uint32_t v, uint64_t now)
+static void lapic_write(struct vh_lapics *ls, uint32_t self, uint32_t reg, uint32_t v, uint64_t now,
+			uint64_t *wakes)
 {
-	struct vh_lapic *a = &vm->devices->lapic[self];
+	struct vh_lapic *a = &ls->a[self];
 	int isr;
 
 	if (reg >= APIC_LVT_TIMER && reg <= APIC_LVT_ERROR) {
@@ -339,23 +449,15 @@ static void lapic_write(struct vh_host *h, struct vh_vm *vm, uint32_t self, uint
 		return;
 	}
 	switch (reg) {
-	case APIC_ID:
-		a->id = v >> 24;
-		break;
-	case APIC_TPR:
-		a->tpr = v & 0xff;
-		break;
+	case APIC_ID: a->id = v >> 24; break;
+	case APIC_TPR: a->tpr = v & 0xff; break;
 	case APIC_EOI:
 		isr = highest(a->isr);
 		if (isr >= 0)
 			bit_clear(a->isr, (uint8_t)isr);
 		break;
-	case APIC_LDR:
-		a->ldr = v & 0xff000000u;
-		break;
-	case APIC_DFR:
-		a->dfr = v | 0x0fffffffu;
-		break;
+	case APIC_LDR: a->ldr = v & 0xff000000u; break;
+	case APIC_DFR: a->dfr = v | 0x0fffffffu; break;
 	case APIC_SVR:
 		a->svr = v & 0x3ff;
 		if (!(v & SVR_ENABLE)) {
@@ -366,12 +468,10 @@ static void lapic_write(struct vh_host *h, struct vh_vm *vm, uint32_t self, uint
 	case APIC_ESR:
 		a->esr = 0; /* a write rearms the error register */
 		break;
-	case APIC_ICR_HI:
-		a->icr_hi = v & 0xff000000u;
-		break;
+	case APIC_ICR_HI: a->icr_hi = v & 0xff000000u; break;
 	case APIC_ICR_LO:
 		a->icr_lo = v & ~0x1000u;
-		send_ipi(h, vm, self, a->icr_lo, a->icr_hi);
+		send_ipi(ls, self, a->icr_lo, a->icr_hi, wakes);
 		break;
 	case APIC_TIMER_ICR:
 		a->initial = v;
@@ -383,30 +483,30 @@ static void lapic_write(struct vh_host *h, struct vh_vm *vm, uint32_t self, uint
 		if (a->initial)
 			timer_start(a, now);
 		break;
-	default:
-		break; /* read-only or reserved: ignored, as hardware does */
+	default: break; /* read-only or reserved: ignored, as hardware does */
 	}
 }
 
-enum vh_io_result vh_lapic_mmio(struct vh_host *h, struct vh_vm *vm, struct vh_vcpu *vcpu,
-				uint64_t offset, unsigned size, bool is_write, uint64_t *value)
+/* The bus holds the APICs' lock; each vCPU sees its own APIC here. */
+enum vh_io_result vh_lapic_mmio(void *lapics, const struct vh_dev_access *acc)
 {
-	struct vh_lapic *a = lapic_of(h, vm, vcpu);
-	uint32_t reg = (uint32_t)offset & ~0xfu;
-	uint64_t now = now_ns(h);
+	struct vh_lapics *ls = lapics;
+	uint32_t reg = (uint32_t)acc->offset & ~0xfu;
+	uint64_t now;
 
-	if (!a)
+	if (acc->vcpu >= ls->n)
 		return VH_IO_UNHANDLED;
 	/* Registers are 32 bits at 16-byte boundaries; other widths and
 	 * offsets read as zero and are dropped, as on hardware. */
-	if (size != 4 || (offset & 0xf)) {
-		if (!is_write)
-			*value = 0;
+	if (acc->size != 4 || (acc->offset & 0xf)) {
+		if (!acc->is_write)
+			*acc->value = 0;
 		return VH_IO_HANDLED;
 	}
-	if (is_write)
-		lapic_write(h, vm, vcpu->index, reg, (uint32_t)*value, now);
+	now = vh_dev_now(acc->bus);
+	if (acc->is_write)
+		lapic_write(ls, acc->vcpu, reg, (uint32_t)*acc->value, now, &acc->call->wake);
 	else
-		*value = lapic_read(a, reg, now);
+		*acc->value = lapic_read(&ls->a[acc->vcpu], reg, now);
 	return VH_IO_HANDLED;
 }

@@ -1,18 +1,31 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The two 8259A PICs, as far as a guest that does not use them needs:
  * kernels written for a PC remap and mask them at boot (ICW1..ICW4, then
- * OCW1 = 0xff) even when they will use the APIC.  vh wires no interrupts
- * through them; it accepts the initialisation sequence and keeps the mask
- * so that a driver reading it back sees what it wrote. */
+ * OCW1 = 0xff) even when they will use the APIC.  vh accepts the
+ * initialisation sequence and keeps the mask so that a driver reading it
+ * back sees what it wrote; a device's interrupt line (vh_dev_irq) that
+ * rises on an unmasked input of an initialised PIC becomes its vector on
+ * vCPU 0's local APIC (vh_pic_line).  No device raises one yet. */
 #include "dev_internal.h"
 
 #define ICW1_INIT 0x10
 #define ICW1_IC4 0x01
 #define ICW1_SNGL 0x02 /* single PIC: no ICW3 */
 
-void vh_pic_reset(struct vh_pic *p)
+void vh_pic_reset(void *pic, const struct vh_bus *bus)
 {
+	struct vh_pic *p = pic;
+
+	(void)bus;
 	*p = (struct vh_pic){ 0 };
+}
+
+int vh_pic_line(const struct vh_pic *p, unsigned line)
+{
+	/* Not yet given its vector base (ICW2), or masked: nothing. */
+	if (p->icw_step != 0 || !p->vector_base || (p->imr & (1u << line)))
+		return -1;
+	return p->vector_base + (int)line;
 }
 
 enum vh_io_result vh_pic_io(void *pic, const struct vh_dev_access *a)

@@ -38,8 +38,11 @@ enum {
 /* Modem status with the lines a connected terminal raises: DCD, DSR, CTS. */
 #define MSR_CONNECTED 0xb0
 
-void vh_uart_reset(struct vh_uart *u)
+void vh_uart_reset(void *uart, const struct vh_bus *bus)
 {
+	struct vh_uart *u = uart;
+
+	(void)bus;
 	*u = (struct vh_uart){ .dll = 0x0c }; /* 9600 baud, as after a PC BIOS */
 }
 
@@ -73,7 +76,7 @@ static void transmit(struct vh_uart *u, const struct vh_dev_access *a, uint8_t b
 		u->data_ready = true;
 	} else {
 		char c = (char)byte;
-		vh_dev_console(a->h, a->vm, &c, 1);
+		vh_dev_console(a, &c, 1);
 	}
 	/* The byte left at once: THR is empty again. */
 	u->thre_pending = true;

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* KVM exit reasons, one handler each, dispatched through a table indexed
  * by the exit reason.  Every handler runs with the host lock held (the
- * device models and the core expect it) and answers what the run loop
- * does next.  Each exit is counted in the vCPU's exit counters under the
- * core's exit kinds, the same vocabulary as VMX exit reasons on bare
- * metal. */
+ * core expects it; a device call drops it around the device, which takes
+ * its own: vh/vcpu_io.h) and answers what the run loop does next.  Each
+ * exit is counted in the vCPU's exit counters under the core's exit
+ * kinds, the same vocabulary as VMX exit reasons on bare metal. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/kvm.h>
@@ -16,7 +16,9 @@
 #include "hosted.h"
 #include "vh/devices.h"
 #include "vh/hypercall.h"
+#include "vh/lapic.h"
 #include "vh/vcpu_events.h"
+#include "vh/vcpu_io.h"
 #include "vh/vm.h"
 
 static void count(struct vh_hosted_exit *x, enum vh_exit_kind k)
@@ -84,22 +86,10 @@ static enum vh_hosted_next exit_io(struct vh_hosted_exit *x)
 		return hypercall(x);
 	count(x, VH_EXIT_IO);
 	/* String I/O (INS/OUTS, REP) comes as count elements. */
-	for (uint32_t i = 0; i < run->io.count; i++, data += size) {
-		uint32_t v = 0;
-		enum vh_io_result res;
-
-		if (out)
-			memcpy(&v, data, size);
-		res = vh_devices_io(&x->w->d->host, x->vm, x->vcpu, run->io.port, size, out, &v);
-		if (res == VH_IO_UNHANDLED) {
-			x->vm->guest.io_unhandled++;
-			v = UINT32_MAX; /* an empty bus reads all ones */
-		}
-		if (!out)
-			memcpy(data, &v, size);
-		if (res == VH_IO_STOPPED || x->vm->state != VH_VM_RUNNING)
-			return VH_HOSTED_PREEMPT;
-	}
+	if (vh_vcpu_port_string(&x->w->d->host, x->vm, x->vcpu, run->io.port, size, out, data,
+				run->io.count, true) == VH_IO_STOPPED ||
+	    x->vm->state != VH_VM_RUNNING)
+		return VH_HOSTED_PREEMPT;
 	return VH_HOSTED_CONTINUE;
 }
 

@@ -21,6 +21,7 @@
 #include "vh/devices.h"
 #include "vh/error.h"
 #include "vh/mem.h"
+#include "vh/vcpu_io.h"
 #include "vh/vm.h"
 
 /* A guest that keeps being refused a frame waits in the scheduler, and
@@ -102,16 +103,10 @@ enum vh_hosted_next vh_hosted_mmio_exit(struct vh_hosted_exit *x)
 	x->vcpu->exits[VH_EXIT_MMIO]++;
 	if (write)
 		memcpy(&v, run->mmio.data, len);
-	switch (vh_devices_mmio(h, x->vm, x->vcpu, gpa, len, write, &v)) {
-	case VH_IO_UNHANDLED:
-		x->vm->guest.io_unhandled++;
-		v = UINT64_MAX;
-		break;
-	case VH_IO_STOPPED:
+	/* The device runs under its lock, the host lock dropped (a VM
+	 * undefined meanwhile answers VH_IO_STOPPED). */
+	if (vh_vcpu_mmio(h, x->vm, x->vcpu, gpa, len, write, &v, true) == VH_IO_STOPPED)
 		return VH_HOSTED_PREEMPT;
-	case VH_IO_HANDLED:
-		break;
-	}
 	if (!write)
 		memcpy(run->mmio.data, &v, len);
 	return x->vm->state == VH_VM_RUNNING ? VH_HOSTED_CONTINUE : VH_HOSTED_PREEMPT;

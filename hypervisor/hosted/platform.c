@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sched.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -127,6 +128,14 @@ static void p_unlock(void *ctx)
 	vh_hosted_unlock(ctx);
 }
 
+/* A device's lock is held for a handful of register updates: spin a
+ * little, then let the holder's thread run (it may be preempted). */
+static void p_lock_wait(void *ctx)
+{
+	(void)ctx;
+	sched_yield();
+}
+
 static void p_release(void *ctx, vh_pfn_t pfn, uint64_t n)
 {
 	struct vh_hosted *d = ctx;
@@ -165,6 +174,7 @@ void vh_hosted_platform_init(struct vh_hosted *d)
 		.random = p_random,
 		.lock = p_lock,
 		.unlock = p_unlock,
+		.lock_wait = p_lock_wait,
 		.release = p_release,
 		.vm_gone = p_vm_gone,
 		.log = p_log,

@@ -172,6 +172,14 @@ static void sim_unlock(void *ctx)
 	}
 }
 
+/* Single-threaded: a device lock found taken is one taken twice. */
+static void sim_lock_wait(void *ctx)
+{
+	(void)ctx;
+	fprintf(stderr, "sim: a device lock taken twice\n");
+	abort();
+}
+
 static void sim_log(void *ctx, const char *line)
 {
 	struct vh_sim_platform *sp = self(ctx);
@@ -240,6 +248,7 @@ bool vh_sim_platform_init(struct vh_sim_platform *sp, uint64_t memory_bytes, uns
 		.random = sim_random,
 		.lock = sim_lock,
 		.unlock = sim_unlock,
+		.lock_wait = sim_lock_wait,
 		.log = sim_log,
 		.console = sim_console,
 	};

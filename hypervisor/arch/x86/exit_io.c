@@ -22,6 +22,7 @@
 #include "vh/host.h"
 #include "vh/hypercall.h"
 #include "vh/segment.h"
+#include "vh/vcpu_io.h"
 #include "vh/vm.h"
 #include "vmcs_fields.h"
 #include "vmx_insn.h"
@@ -44,18 +45,16 @@
 enum io_mem_result { IO_MEM_OK, IO_MEM_NOT_MAPPED, IO_MEM_FAILED, IO_MEM_NO_FRAME };
 
 /* Part of an element at a guest-physical address that is not RAM: what
- * the CPU's access would do there, through the device models (the local
- * APIC); unclaimed, a write is dropped and a read gives all ones. */
+ * the CPU's access would do there, through the device bus (the local
+ * APIC); unclaimed, a write is dropped and a read gives all ones.  The
+ * host lock is held (dropped around the device). */
 static void mmio_part(struct vh_exit *x, uint64_t gpa, uint8_t *buf, unsigned len, bool write)
 {
 	uint64_t value = 0;
 
 	for (unsigned i = 0; write && i < len; i++)
 		value |= (uint64_t)buf[i] << (8 * i);
-	if (vh_devices_mmio(x->h, x->vm, x->vcpu, gpa, len, write, &value) == VH_IO_UNHANDLED) {
-		x->vm->guest.io_unhandled++;
-		value = ~0ull;
-	}
+	vh_vcpu_mmio(x->h, x->vm, x->vcpu, gpa, len, write, &value, true);
 	for (unsigned i = 0; !write && i < len; i++)
 		buf[i] = (uint8_t)(value >> (8 * i));
 }
@@ -187,11 +186,9 @@ static __attribute__((noinline)) enum vh_exit_action string_io(struct vh_exit *x
 			for (unsigned i = 0; i < size; i++)
 				value |= (uint32_t)buf[i] << (8 * i);
 		}
-		r = vh_devices_io(x->h, x->vm, x->vcpu, port, size, !in, &value);
-		if (r == VH_IO_UNHANDLED) {
-			x->vm->guest.io_unhandled++;
-			value = 0xffffffffu;
-		}
+		/* The buffer's memory needs the host lock, the device
+		 * does not: dropped around it. */
+		r = vh_vcpu_port(x->h, x->vm, x->vcpu, port, size, !in, &value, true);
 		if (in) {
 			for (unsigned i = 0; i < size; i++)
 				buf[i] = (uint8_t)(value >> (8 * i));
@@ -246,21 +243,12 @@ static __attribute__((noinline)) enum vh_exit_action port_hypercall(struct vh_ex
 /* Operand masks by the qualification's size field (0, 1, 3). */
 static const uint32_t io_masks[4] = { 0xffu, 0xffffu, 0, 0xffffffffu };
 
-/* One access to the VM's devices under the host lock; a port no device
- * claims reads all ones. */
+/* One access to the VM's device bus, without the host lock (the device
+ * takes its own); a port no device claims reads all ones. */
 static inline __attribute__((always_inline)) enum vh_io_result
 device_io(struct vh_exit *x, uint16_t port, unsigned size, bool in, uint32_t *value)
 {
-	enum vh_io_result r;
-
-	vh_spin_lock(&vh_host_lock);
-	r = vh_devices_io(x->h, x->vm, x->vcpu, port, size, !in, value);
-	if (r == VH_IO_UNHANDLED) {
-		x->vm->guest.io_unhandled++;
-		*value = 0xffffffffu;
-	}
-	vh_spin_unlock(&vh_host_lock);
-	return r;
+	return vh_vcpu_port(x->h, x->vm, x->vcpu, port, size, !in, value, false);
 }
 
 static enum vh_exit_action port_in(struct vh_exit *x, uint16_t port, unsigned size)

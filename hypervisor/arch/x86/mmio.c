@@ -16,6 +16,7 @@
 #include "vh/devices.h"
 #include "vh/host.h"
 #include "vh/mem.h"
+#include "vh/vcpu_io.h"
 #include "vh/vm.h"
 #include "vmcs_fields.h"
 #include "vmx_insn.h"
@@ -124,13 +125,8 @@ enum vh_exit_action vh_mmio_emulate(struct vh_exit *x, uint64_t gpa, bool is_wri
 		uint64_t src = in.kind == VH_INSN_MOV_IMM ? in.imm : vh_exit_gpr(vv, in.reg);
 		value = (in.high_byte ? src >> 8 : src) & mask;
 	}
-	x->h->plat->lock(x->h->plat->ctx);
-	r = vh_devices_mmio(x->h, x->vm, x->vcpu, gpa, in.op_size, write, &value);
-	if (r == VH_IO_UNHANDLED) {
-		x->vm->guest.io_unhandled++;
-		value = ~0ull;
-	}
-	x->h->plat->unlock(x->h->plat->ctx);
+	/* The device takes its own lock, not the host lock. */
+	r = vh_vcpu_mmio(x->h, x->vm, x->vcpu, gpa, in.op_size, write, &value, false);
 	if (!write) {
 		value &= mask;
 		uint64_t old = vh_exit_gpr(vv, in.reg);

@@ -142,6 +142,12 @@ static void k_unlock(void *ctx)
 	vh_spin_unlock(&vh_host_lock);
 }
 
+static void k_lock_wait(void *ctx)
+{
+	(void)ctx;
+	cpu_relax();
+}
+
 static void k_vm_gone(void *ctx, struct vh_vm *vm)
 {
 	(void)ctx;
@@ -199,6 +205,7 @@ const struct vh_platform *vh_kplatform_init(void)
 		.random = k_random,
 		.lock = k_lock,
 		.unlock = k_unlock,
+		.lock_wait = k_lock_wait,
 		.release = 0,
 		.vm_gone = k_vm_gone,
 		.log = k_log,

@@ -9,9 +9,14 @@
  *   fw_cfg.c      QEMU fw_cfg at 0x510 (selector) / 0x511 (data)
  *   pic.c         8259 mask and command writes accepted (0x20/0x21, 0xa0/0xa1)
  *   lapic.c       local APIC (xAPIC MMIO at 0xfee00000), per vCPU (see lapic.h)
- *   devices.c     per-VM state and the port dispatch table
+ *   bus.c         the VM's device bus (vh/bus.h): ports, MMIO, PCI functions
+ *   dev_iface.c   what a device may ask of the hypervisor (vh/bus.h)
+ *   devices.c     per-VM state: the devices registered on the bus
  *
- * Calls expect the host lock held, like every call into the core. */
+ * create/destroy/reset expect the host lock held, like every call into
+ * the core; the accesses (vh_devices_io, vh_devices_mmio) are made WITHOUT
+ * it: the device runs under its own lock and the host lock is taken only
+ * for what the device asked of the core (console output, a stop, a wake). */
 #ifndef VH_DEVICES_H
 #define VH_DEVICES_H
 
@@ -43,11 +48,23 @@ void vh_devices_destroy(struct vh_host *h, struct vh_vm *vm);
  * last access (start, reset), so backends need not call it. */
 void vh_devices_reset(struct vh_host *h, struct vh_vm *vm);
 
+/* The VM's device bus, or NULL (vh/bus.h). */
+struct vh_bus *vh_devices_bus(struct vh_vm *vm);
+
 /* A guest port access of size 1, 2 or 4 bytes.  A write passes the value
  * in *value (low `size` bytes); a read returns it there (upper bytes 0).
  * vcpu may be NULL for accesses that are not a vCPU's (tests). */
 enum vh_io_result vh_devices_io(struct vh_host *h, struct vh_vm *vm, struct vh_vcpu *vcpu,
 				uint16_t port, unsigned size, bool is_write, uint32_t *value);
+
+/* Either access (mmio: MMIO at addr, else the port addr) by vcpu (may be
+ * NULL).  host_locked: the caller holds the host lock; it is dropped
+ * around the device, the bus pinned meanwhile, and held again on return
+ * (a VM undefined meanwhile answers VH_IO_STOPPED: vm must not be touched
+ * then).  The backends reach it through vh/vcpu_io.h. */
+enum vh_io_result vh_devices_access(struct vh_host *h, struct vh_vm *vm, struct vh_vcpu *vcpu,
+				    bool mmio, uint64_t addr, unsigned size, bool is_write,
+				    uint64_t *value, bool host_locked);
 
 /* A guest access to guest-physical gpa that is not guest memory
  * (vh_mem_fault() answered VH_FAULT_BAD_ADDRESS): the local APIC page.

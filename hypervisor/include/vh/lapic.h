@@ -9,6 +9,13 @@
  * destinations, shorthands), LVT timer/thermal/perf/LINT0/LINT1/error,
  * timer initial and current count, divide configuration.
  *
+ * Locking: a VM's APICs are one device on its bus (vh/bus.h) with one
+ * lock.  Every function here takes that lock itself and is called with
+ * the host lock held (the interrupt-injection path: host lock, then the
+ * APIC lock; never the other way).  The guest's MMIO accesses reach the
+ * APIC without the host lock, under the APIC lock only; the wakes an IPI
+ * causes are done after it is dropped, under the host lock.
+ *
  * The vCPU layer's side (hypervisor/vcpu/, vh/vcpu_events.h and
  * vh/vcpu_boot.h, for every backend), per vCPU (host lock held):
  *   - before entering the guest: vh_lapic_tick(), then if

@@ -53,6 +53,10 @@ struct vh_platform {
 	void (*lock)(void *ctx);
 	void (*unlock)(void *ctx);
 
+	/* One turn of waiting for a device's lock another pCPU holds
+	 * (vh/bus.h): PAUSE, a yield.  Called without the host lock. */
+	void (*lock_wait)(void *ctx);
+
 	/* Optional (NULL: nothing to do).  Frames [pfn, pfn + n) went back
 	 * to the core's free pool: a backend may return their memory to its
 	 * OS (hosted punches holes in its memfd).  The core zeroes a frame

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The narrow interface of vh/bus.h: all a device may ask of the rest of
+ * the hypervisor.  Interrupts go straight to the PIC and local APIC
+ * models under their locks; what needs the host lock (console, power
+ * off, wakes) is left in the call for vh_bus_finish(). */
+#include "dev_internal.h"
+#include "vh/error.h"
+#include "vh/mem.h"
+#include "vh/string.h"
+
+void vh_dev_irq(const struct vh_dev_access *a, unsigned line, bool level)
+{
+	struct vh_devices *d = vh_devices_of(a->bus);
+	const struct vh_platform *p = a->bus->h->plat;
+	unsigned chip = line >> 3, pin = line & 7;
+	struct vh_pic *pic = &d->pic[chip];
+	int vector = -1;
+	bool rose;
+
+	if (line >= 16 || !d->pic_dev[chip])
+		return;
+	vh_lock_take(p, &d->pic_dev[chip]->lock);
+	/* Edge-triggered, as the PC's PICs are set up: a rising edge
+	 * requests the interrupt. */
+	rose = level && !(pic->level & (1u << pin));
+	pic->level = (uint8_t)(level ? pic->level | (1u << pin) : pic->level & ~(1u << pin));
+	if (rose)
+		vector = vh_pic_line(pic, pin);
+	vh_lock_drop(&d->pic_dev[chip]->lock);
+	if (vector >= 0 && chip == 1) {
+		/* The slave reaches the CPU through the master's line 2. */
+		vh_lock_take(p, &d->pic_dev[0]->lock);
+		if (vh_pic_line(&d->pic[0], 2) < 0)
+			vector = -1;
+		vh_lock_drop(&d->pic_dev[0]->lock);
+	}
+	if (vector >= 0)
+		vh_lapic_extint(a->bus, (uint8_t)vector, &a->call->wake);
+}
+
+bool vh_dev_msi(const struct vh_dev_access *a, uint64_t address, uint32_t data)
+{
+	return vh_lapic_msi(a->bus, address, data, &a->call->wake);
+}
+
+static int mem_copy(struct vh_bus *b, uint64_t gpa, void *buf, size_t n, bool write)
+{
+	const struct vh_platform *p = b->h->plat;
+	struct vh_error err;
+	int rc = -1;
+
+	p->lock(p->ctx);
+	if (b->vm && vh_mem_guest_range_ok(b->vm, gpa, n))
+		rc = (write ? vh_mem_guest_write(b->h, b->vm, gpa, buf, n, &err)
+			    : vh_mem_guest_read(b->h, b->vm, gpa, buf, n, &err)) == VH_OK
+			 ? 0
+			 : -1;
+	p->unlock(p->ctx);
+	return rc;
+}
+
+int vh_dev_mem_read(struct vh_bus *bus, uint64_t gpa, void *buf, size_t n)
+{
+	return mem_copy(bus, gpa, buf, n, false);
+}
+
+int vh_dev_mem_write(struct vh_bus *bus, uint64_t gpa, const void *buf, size_t n)
+{
+	return mem_copy(bus, gpa, (void *)buf, n, true);
+}
+
+void vh_dev_wake(const struct vh_dev_access *a, uint32_t index)
+{
+	if (index < a->bus->vcpus && index < 64)
+		a->call->wake |= 1ull << index;
+}
+
+void vh_dev_console(const struct vh_dev_access *a, const char *bytes, size_t n)
+{
+	struct vh_dev_call *c = a->call;
+
+	/* A device prints a few bytes a call (a UART byte, split accesses:
+	 * four); more than that is cut, never overrun. */
+	if (n > VH_DEV_CONSOLE_MAX - c->console_len)
+		n = VH_DEV_CONSOLE_MAX - c->console_len;
+	vh_memcpy(c->console + c->console_len, bytes, n);
+	c->console_len += (uint32_t)n;
+}
+
+void vh_dev_power_off(const struct vh_dev_access *a, uint32_t code, uint32_t value)
+{
+	a->call->power_off = true;
+	a->call->exit_code = code;
+	a->call->exit_value = value;
+}
+
+uint64_t vh_dev_now(const struct vh_bus *bus)
+{
+	return bus->h->plat->now_ns(bus->h->plat->ctx);
+}
+
+const struct vh_vm_config *vh_dev_config(const struct vh_bus *bus)
+{
+	return &bus->vm->cfg;
+}

@@ -12,7 +12,7 @@
 #  - a bad vm= definition is refused with the reason;
 #  - a 6 GiB VM on a 128 MiB machine (it touches a few pages) sees RAM
 #    below the 32-bit hole and above 4 GiB, its local APIC as a device and
-#    reads back RAM above 4 GiB through PAE paging (tests/guests/bigmem.c).
+#    reads back RAM above 4 GiB through 4-level paging (tests/guests/bigmem.c).
 # Runs use --ips 50000000: a 50 MHz emulated clock, so a 10 ms quantum
 # holds real guest work (at the default 1 MHz it is 10k instructions).
 set -u

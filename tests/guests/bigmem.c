@@ -8,12 +8,14 @@
  *      PPR follows it;
  *   3. an address in the hole (probe=ADDR, default 0xe0000000, the PCI
  *      ECAM) keeps no write;
- *   4. RAM above 4 GiB: with PAE paging, 2 MiB pages at the start and at
- *      the end of the high RAM the map reported are written and read
- *      back, and the low page with the same 32-bit address is untouched.
- *      high=0 skips it: this machine's PVM KVM raises #GP on the MOV to
- *      CR0 that turns 32-bit paging on with this guest's tables (PAE or
- *      PSE-36), so tests/kvm/memory.sh cannot run it there.
+ *   4. RAM above 4 GiB: with 4-level paging (EFER.LME, so the CPU is in
+ *      IA-32e mode and this 32-bit code runs on in compatibility mode),
+ *      2 MiB pages at the start and at the end of the high RAM the map
+ *      reported are written and read back, and the low page with the same
+ *      32-bit address is untouched.  IA-32e rather than 32-bit PAE paging
+ *      because this machine's PVM KVM, built for 64-bit guests, raises #GP
+ *      on the MOV to CR0 that turns legacy PAE paging on; hardware and
+ *      Bochs take either.  high=0 skips the step.
  * Output: one line per step ("bigmem: e820 ...", "bigmem: lapic ...",
  * "bigmem: hole ...", "bigmem: high ...") and "bigmem: done"; exits
  * GUEST_PASS, or GUEST_FAIL with the reason. */
@@ -30,8 +32,11 @@ const char guest_name[] = "bigmem";
 #define WINDOW    0x40000000u /* virtual: the second GiB maps high RAM */
 #define LOW_PROBE 0x80000u    /* a low page: its address is high RAM's mod 4 GiB */
 #define PATTERN   0x5eed0000u
+#define EFER      0xc0000080u
+#define EFER_LME  (1u << 8)
 
-static uint64_t pdpt[4] __attribute__((aligned(32)));
+static uint64_t pml4[512] __attribute__((aligned(4096)));
+static uint64_t pdpt[512] __attribute__((aligned(4096)));
 static uint64_t pd_low[512] __attribute__((aligned(4096)));
 static uint64_t pd_high[512] __attribute__((aligned(4096)));
 
@@ -110,14 +115,20 @@ static void paging(bool on)
 {
 	uint32_t cr0, cr4;
 
+	uint32_t efer_lo, efer_hi;
+
 	__asm__ volatile("movl %%cr0, %0" : "=r"(cr0));
+	__asm__ volatile("rdmsr" : "=a"(efer_lo), "=d"(efer_hi) : "c"(EFER));
 	if (!on) {
+		/* Paging off in compatibility mode leaves IA-32e mode; then LME. */
 		__asm__ volatile("movl %0, %%cr0" : : "r"(cr0 & ~0x80000000u) : "memory");
+		__asm__ volatile("wrmsr" : : "a"(efer_lo & ~EFER_LME), "d"(efer_hi), "c"(EFER));
 		return;
 	}
 	__asm__ volatile("movl %%cr4, %0" : "=r"(cr4));
 	__asm__ volatile("movl %0, %%cr4" : : "r"(cr4 | 0x20u)); /* PAE */
-	__asm__ volatile("movl %0, %%cr3" : : "r"((uint32_t)pdpt) : "memory");
+	__asm__ volatile("movl %0, %%cr3" : : "r"((uint32_t)pml4) : "memory");
+	__asm__ volatile("wrmsr" : : "a"(efer_lo | EFER_LME), "d"(efer_hi), "c"(EFER));
 	__asm__ volatile("movl %0, %%cr0" : : "r"(cr0 | 0x80000000u) : "memory");
 }
 
@@ -135,8 +146,9 @@ static bool check_high(uint64_t start, uint64_t end)
 		pd_low[i] = (uint64_t)i * PAGE_2M | 0x83; /* P, RW, PS */
 	for (uint32_t i = 0; i < 2; i++)
 		pd_high[i] = phys[i] | 0x83;
-	pdpt[0] = (uint32_t)pd_low | 1;
-	pdpt[1] = (uint32_t)pd_high | 1;
+	pdpt[0] = (uint32_t)pd_low | 3; /* P, RW */
+	pdpt[1] = (uint32_t)pd_high | 3;
+	pml4[0] = (uint32_t)pdpt | 3;
 	paging(true);
 	for (uint32_t i = 0; i < 2; i++) {
 		for (uint32_t k = 0; k < 4; k++)

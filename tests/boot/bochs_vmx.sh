@@ -6,9 +6,10 @@
 #    fw_cfg by REP INSB and stops through debug-exit;
 #  - CPUs without what vh needs stop cleanly (status 5) naming it;
 #  - two spinners with CPU shares 1:2 on one CPU get CPU time 1:2;
-#  - a hostile guest (bad hypercalls, wild ports, forbidden MSRs, accesses
-#    outside its memory, a triple fault) crashes alone while a spinner on
-#    the other CPU keeps running;
+#  - a hostile guest (bad hypercalls, wild ports, forbidden MSRs, the MSR
+#    model of tests/guests/msr_model.expect, accesses outside its memory,
+#    a triple fault) crashes alone while a spinner on the other CPU keeps
+#    running;
 #  - a bad vm= definition is refused with the reason.
 # Runs use --ips 50000000: a 50 MHz emulated clock, so a 10 ms quantum
 # holds real guest work (at the default 1 MHz it is 10k instructions).
@@ -24,7 +25,7 @@ runs=$top_builddir/tests/boot/runs
 mkdir -p "$runs"
 fast=(--ips 50000000 --timeout 60)
 
-tap_plan 25
+tap_plan 26
 
 con() { tr -d '\r' < "$1/console.log" 2>/dev/null; }
 
@@ -131,6 +132,8 @@ else
 	tap_not_ok "every MSR a guest may write refuses reserved bits with #GP and takes valid values" \
 		"$(con "$dir" | grep '^evil| hostile: step 3: msr')"
 fi
+tap_expect_file "the guest sees vh's MSR model, as under vh-hosted (tests/guests/msr_model.expect)" \
+	"$top_srcdir/tests/guests/msr_model.expect" "$dir/console.log" 'evil\| '
 # INS is emulated by vh: its walk of the guest's page tables honours
 # R/W with CR0.WP as the CPU would.
 tap_grep "REP INSB into a read-only guest page raises #PF (error 3, CR2) and writes nothing" \

@@ -10,8 +10,6 @@
 
 #include "cpu.h"
 #include "exit.h"
-#include "vh/devices.h"
-#include "vh/lapic.h"
 #include "vh/msr.h"
 #include "vh/vm.h"
 #include "vmcs_fields.h"
@@ -53,10 +51,7 @@ static bool read_special(struct vh_exit *x, uint32_t msr, uint64_t *v)
 {
 	switch (msr) {
 	case VH_MSR_TSC: *v = rdtsc(); return true;
-	case VH_MSR_APIC_BASE_MSR:
-		*v = VH_LAPIC_BASE | VH_APIC_BASE_ENABLE |
-		     (x->vcpu->index == 0 ? VH_APIC_BASE_BSP : 0);
-		return true;
+	case VH_MSR_APIC_BASE_MSR: *v = vh_msr_apic_base(x->vcpu->index); return true;
 	case VH_MSR_PAT: *v = vh_vmread(VMCS_GUEST_PAT); return true;
 	case VH_MSR_EFER: *v = vh_vmread(VMCS_GUEST_EFER); return true;
 	}
@@ -66,14 +61,9 @@ static bool read_special(struct vh_exit *x, uint32_t msr, uint64_t *v)
 /* v has passed vh_msr_write_ok(). */
 static bool write_special(struct vh_exit *x, uint32_t msr, uint64_t v)
 {
-	uint64_t cur;
-
 	switch (msr) {
 	case VH_MSR_TSC: return true; /* the TSC is the host's; writes are dropped */
-	case VH_MSR_APIC_BASE_MSR:
-		/* The APIC stays where it is; only the same value is taken. */
-		read_special(x, msr, &cur);
-		return v == cur;
+	case VH_MSR_APIC_BASE_MSR: return vh_msr_apic_base_write_ok(x->vcpu->index, v);
 	case VH_MSR_PAT: vh_vmwrite(VMCS_GUEST_PAT, v); return true;
 	case VH_MSR_EFER: return efer_write(v);
 	}
@@ -94,6 +84,7 @@ enum vh_exit_action vh_exit_rdmsr(struct vh_exit *x)
 	case VH_MSR_LOADED: v = *loaded_copy(vv, r); break;
 	case VH_MSR_CONST_RO:
 	case VH_MSR_CONST_WI: v = r->value; break;
+	case VH_MSR_ABSENT: return vh_exit_gp(x); /* vh_msr_find() returns none */
 	case VH_MSR_SPECIAL:
 		if (!read_special(x, msr, &v))
 			return vh_exit_gp(x);
@@ -125,8 +116,9 @@ enum vh_exit_action vh_exit_wrmsr(struct vh_exit *x)
 		}
 		*loaded_copy(vv, r) = v;
 		break;
-	case VH_MSR_CONST_WI:
-	case VH_MSR_CONST_RO: break;
+	case VH_MSR_CONST_WI: break; /* checked, dropped */
+	case VH_MSR_CONST_RO:
+	case VH_MSR_ABSENT: break; /* vh_msr_write_ok() refused them above */
 	case VH_MSR_SPECIAL:
 		if (!write_special(x, msr, v))
 			return vh_exit_gp(x);

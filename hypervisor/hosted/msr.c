@@ -10,7 +10,8 @@
  * filter denies the guest every MSR by default, and each RDMSR and WRMSR
  * comes here: an MSR the table does not list, or lists as absent, is #GP;
  * a constant is answered from the table; IA32_APIC_BASE follows the
- * core's rule; a value kept per vCPU (VMCS-like state, PAT) goes to KVM
+ * core's rule; a value kept per vCPU (VMCS-like state, PAT, MTRR default
+ * type) goes to KVM
  * as a host-initiated KVM_SET_MSRS once the table took it, and is read
  * with KVM_GET_MSRS.  Only the TSC and EFER stay KVM's (allowed by the
  * filter): its rules for them are hardware's (and vh's). */
@@ -64,6 +65,21 @@ static bool kvm_msr(struct vh_hosted_vcpu *hv, bool write, uint32_t msr, uint64_
 	return true;
 }
 
+void vh_hosted_msr_reset(int vcpu_fd)
+{
+	for (unsigned i = 0; i < vh_msr_rule_count; i++) {
+		struct {
+			struct kvm_msrs hdr;
+			struct kvm_msr_entry e;
+		} m = { .hdr = { .nmsrs = 1 },
+			.e = { .index = vh_msr_rules[i].msr, .data = vh_msr_rules[i].value } };
+
+		/* Best effort, as the reset's other MSRs (kvm.c). */
+		if (vh_msr_rules[i].store == VH_MSR_VCPU)
+			(void)ioctl(vcpu_fd, KVM_SET_MSRS, &m);
+	}
+}
+
 /* The guest's RDMSR (write false) or WRMSR of r's MSR; false: #GP. */
 static bool guest_msr(struct vh_hosted_exit *x, const struct vh_msr_rule *r, bool write,
 		      uint64_t *v)
@@ -88,7 +104,8 @@ static bool guest_msr(struct vh_hosted_exit *x, const struct vh_msr_rule *r, boo
 		}
 		break; /* PAT (TSC and EFER, allowed, never come here) */
 	case VH_MSR_GUEST:
-	case VH_MSR_LOADED: break;
+	case VH_MSR_LOADED:
+	case VH_MSR_VCPU: break; /* KVM keeps it (vh_hosted_msr_reset) */
 	}
 	return kvm_msr(x->hv, write, r->msr, v);
 }

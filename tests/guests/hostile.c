@@ -277,7 +277,7 @@ static void msr_model(void)
 		{ 0x258, "mtrr_fix16k_80000", 0, 0, 0x0606060606060606ull, 0 },
 		{ 0x268, "mtrr_fix4k_c0000", 0, 0, 0x0606060606060606ull, 0 },
 		{ 0x277, "pat", MM_SHOW, 0, 0x0007010600070106ull, 0x0007040600070402ull },
-		{ 0x2ff, "mtrr_def_type", MM_SHOW | MM_REWRITE, 0, 0, 0xc02 },
+		{ 0x2ff, "mtrr_def_type", MM_SHOW, 0, 0xc06, 0xc02 },
 		{ 0x6e0, "tsc_deadline", 0, CPUID_BIT(1, ECX, 24), 0, 0 },
 		{ 0xc0000080, "efer", MM_SHOW | MM_REWRITE, 0, 0, 1ull << 1 },
 		{ 0xc0000081, "star", 0, 0, 0x0023001000000000ull, 0 },

@@ -329,7 +329,8 @@ VH_TEST(msr, tsc_deadline_and_tsc_adjust_follow_cpuid)
 
 /* MTRRCAP says no variable and no fixed ranges: each range MSR is absent
  * (none of the 16 possible variable pairs nor any fixed one is listed
- * otherwise), the default type exists and takes only valid types. */
+ * otherwise), the default type exists, keeps what it is given and takes
+ * only valid types. */
 VH_TEST(msr, mtrr_ranges_match_mtrrcap)
 {
 	static const uint32_t fixed[] = { 0x250, 0x258, 0x259, 0x268, 0x269, 0x26a,
@@ -345,6 +346,8 @@ VH_TEST(msr, mtrr_ranges_match_mtrrcap)
 		VH_EXPECT(vh_msr_find(fixed[i]) == NULL);
 	}
 	VH_EXPECT(!vh_msr_write_ok(VH_MSR_MTRRCAP, VH_MSR_MTRRCAP_VALUE));
+	/* The default type is read-write storage, as on hardware. */
+	VH_EXPECT(vh_msr_find(VH_MSR_MTRR_DEF_TYPE)->store == VH_MSR_VCPU);
 	VH_EXPECT(vh_msr_write_ok(VH_MSR_MTRR_DEF_TYPE, 0xc06));
 	VH_EXPECT(!vh_msr_write_ok(VH_MSR_MTRR_DEF_TYPE, 0xc02));
 }

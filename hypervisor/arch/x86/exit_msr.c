@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* MSRs: the allow list and its value checks are the core's (vh/msr.h);
  * this file says where each value lives on VMX (a VMCS guest field, a
- * per-vCPU copy loaded into the real MSR with the vCPU, a constant).  An
+ * per-vCPU copy loaded into the real MSR with the vCPU or kept by vh
+ * alone, a constant).  An
  * MSR not listed, or a value the table refuses, raises #GP in the guest,
  * as hardware would.  The copies reach the real MSRs only through
  * wrmsr_safe(): should the CPU still refuse one, the guest gets #GP and
@@ -28,7 +29,8 @@ static uint64_t guest_field(uint32_t msr)
 	}
 }
 
-/* The per-vCPU copy of a VH_MSR_LOADED MSR: indexed by its rule. */
+/* The per-vCPU copy of a VH_MSR_LOADED or VH_MSR_VCPU MSR: indexed by its
+ * rule. */
 static uint64_t *loaded_copy(struct vh_vmx_vcpu *vv, const struct vh_msr_rule *r)
 {
 	return &vv->msr_copy[r - vh_msr_rules];
@@ -81,7 +83,8 @@ enum vh_exit_action vh_exit_rdmsr(struct vh_exit *x)
 		return vh_exit_gp(x);
 	switch (r->store) {
 	case VH_MSR_GUEST: v = vh_vmread(guest_field(msr)); break;
-	case VH_MSR_LOADED: v = *loaded_copy(vv, r); break;
+	case VH_MSR_LOADED:
+	case VH_MSR_VCPU: v = *loaded_copy(vv, r); break;
 	case VH_MSR_CONST_RO:
 	case VH_MSR_CONST_WI: v = r->value; break;
 	case VH_MSR_ABSENT: return vh_exit_gp(x); /* vh_msr_find() returns none */
@@ -116,6 +119,7 @@ enum vh_exit_action vh_exit_wrmsr(struct vh_exit *x)
 		}
 		*loaded_copy(vv, r) = v;
 		break;
+	case VH_MSR_VCPU: *loaded_copy(vv, r) = v; break;
 	case VH_MSR_CONST_WI: break; /* checked, dropped */
 	case VH_MSR_CONST_RO:
 	case VH_MSR_ABSENT: break; /* vh_msr_write_ok() refused them above */

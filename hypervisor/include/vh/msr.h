@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The MSRs a guest may touch and what a write must satisfy: one table for
  * every backend, each MSR with its policy (vh_msr_store): storage per vCPU
- * (a VMCS field or a copy loaded with the vCPU), a read-only value, a
+ * (a VMCS field, a copy loaded with the vCPU, or vh's own), a read-only value, a
  * value whose writes are checked and dropped, emulated with side effects
  * (the backend's rule, or the core's for IA32_APIC_BASE), or absent: an
  * architectural MSR that vh's CPU model says does not exist (its CPUID
@@ -66,6 +66,8 @@ enum vh_msr_store {
 	VH_MSR_CONST_WI, /* reads `value`; a valid write is dropped */
 	VH_MSR_GUEST,    /* guest state the CPU loads at VM entry (a VMCS field) */
 	VH_MSR_LOADED,   /* a per-vCPU copy WRMSR'd into the real MSR while it runs */
+	VH_MSR_VCPU,     /* kept per vCPU, never in hardware: `value` at reset,
+			  * then what the guest last wrote */
 	VH_MSR_SPECIAL,  /* emulated: the backend's rule (TSC, EFER, PAT) or the
 			  * core's (APIC base: vh_msr_apic_base_*) */
 };

@@ -5,8 +5,8 @@
  * maxima, arrays aligned; a bad argument gets a negative error in RAX and
  * changes nothing.  Guest memory is reached only through
  * vh_mem_guest_read/write, so the memory manager's rules hold. */
-#include "vh/host.h"
 #include "vh/hypercall.h"
+#include "vh/host.h"
 #include "vh/string.h"
 #include "vh/vm.h"
 
@@ -145,9 +145,11 @@ enum vh_hc_action vh_hypercall(struct vh_host *h, struct vh_vm *vm, struct vh_vc
 		r = calls[regs->rax](&c);
 	else
 		r = err_of(VH_HC_ENOSYS);
+	/* Through c, which the call kept: vm and regs need not live in
+	 * registers across it (every hypercall exit pays for that). */
 	if (r < 0)
-		vm->guest.hypercall_errors++;
-	regs->rax = (uint64_t)r;
+		c.vm->guest.hypercall_errors++;
+	c.regs->rax = (uint64_t)r;
 	return c.action;
 }
 
@@ -166,7 +168,6 @@ int vh_hypercall_cpuid(uint32_t leaf, uint32_t features, uint32_t out[4])
 		out[2] = VH_HC_PORT;
 		out[3] = 0;
 		return 1;
-	default:
-		return 0;
+	default: return 0;
 	}
 }

@@ -314,11 +314,14 @@ enum vh_hosted_next vh_hosted_mmio_exit(struct vh_hosted_exit *x);
 /* KVM could not emulate an instruction: its page is not mapped (a
  * fetch fault), or it is one this kernel's emulator lacks (emulate.c). */
 enum vh_hosted_next vh_hosted_fetch_fault(struct vh_hosted_exit *x);
-/* msr.c: routes the guest's RDMSR/WRMSR of the MSRs vh decides to
- * vh_hosted_msr_exit() (KVM's MSR filter); 0, or -1 with why filled. */
+/* msr.c: routes the guest's RDMSR/WRMSR of every MSR but the TSC and EFER
+ * to vh_hosted_msr_exit() (KVM's MSR filter); 0, or -1 with why filled. */
 int vh_hosted_msr_filter(int vm_fd, char *why, size_t whylen);
 /* KVM_EXIT_X86_RDMSR / WRMSR: checked by vh/msr.h's table; #GP when refused. */
 enum vh_hosted_next vh_hosted_msr_exit(struct vh_hosted_exit *x);
+/* At power-on or INIT: the MSRs vh keeps per vCPU (VH_MSR_VCPU, stored in
+ * KVM) back at their table values. */
+void vh_hosted_msr_reset(int vcpu_fd);
 /* emulate.c: completes a protected- or real-mode IRET KVM failed on;
  * false when it is not one vh can complete. */
 struct kvm_regs;

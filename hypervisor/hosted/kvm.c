@@ -303,6 +303,7 @@ static int reset_common(int fd, struct kvm_sregs *sr, bool bsp)
 		return -errno;
 	/* Best effort: a kernel that refuses one of these MSRs still runs. */
 	(void)ioctl(fd, KVM_SET_MSRS, &msrs);
+	vh_hosted_msr_reset(fd);
 	return 0;
 }
 

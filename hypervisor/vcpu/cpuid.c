@@ -5,7 +5,9 @@
  * the vCPU or the subleaf also has a function that computes it.  Hidden:
  * what vh does not virtualise (VMX, SMX, MONITOR/MWAIT, x2APIC, TSC
  * deadline, PCID/INVPCID, machine check, MTRRs, performance monitoring,
- * thermal and power management, the speculation-control MSRs, XSAVES). */
+ * thermal and power management, the speculation-control MSRs, XSAVES);
+ * vh/msr.h lists the MSRs these bits hide as absent.  Set: the hypervisor
+ * bit, TSC_ADJUST (whose MSR vh/msr.h has). */
 #include "vh/cpuid.h"
 #include "vh/compiler.h"
 #include "vh/hypercall.h"
@@ -166,6 +168,7 @@ static const struct rule basic[] = {
 	[5] = ZERO, /* MONITOR/MWAIT */
 	[6] = ZERO, /* thermal and power management */
 	[7] = { .clear = { 0, VH_CPUID7_EBX_HIDE, VH_CPUID7_ECX_HIDE, VH_CPUID7_EDX_HIDE },
+		.set = { 0, VH_CPUID7_EBX_TSC_ADJUST, 0, 0 },
 		.compute = leaf7 },
 	[0xa] = ZERO, /* performance monitoring */
 	[0xb] = { .compute = leafb },

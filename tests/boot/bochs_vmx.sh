@@ -6,9 +6,10 @@
 #    fw_cfg by REP INSB and stops through debug-exit;
 #  - CPUs without what vh needs stop cleanly (status 5) naming it;
 #  - two spinners with CPU shares 1:2 on one CPU get CPU time 1:2;
-#  - a hostile guest (bad hypercalls, wild ports, forbidden MSRs, accesses
-#    outside its memory, a triple fault) crashes alone while a spinner on
-#    the other CPU keeps running;
+#  - a hostile guest (bad hypercalls, wild ports, forbidden MSRs, the MSR
+#    model of tests/guests/msr_model.expect, accesses outside its memory,
+#    a triple fault) crashes alone while a spinner on the other CPU keeps
+#    running;
 #  - a bad vm= definition is refused with the reason;
 #  - a 6 GiB VM on a 128 MiB machine (it touches a few pages) sees RAM
 #    below the 32-bit hole and above 4 GiB, its local APIC as a device and
@@ -135,6 +136,8 @@ else
 	tap_not_ok "every MSR a guest may write refuses reserved bits with #GP and takes valid values" \
 		"$(con "$dir" | grep '^evil| hostile: step 3: msr')"
 fi
+tap_expect_file "the guest sees vh's MSR model, as under vh-hosted (tests/guests/msr_model.expect)" \
+	"$top_srcdir/tests/guests/msr_model.expect" "$dir/console.log" 'evil\| '
 # INS is emulated by vh: its walk of the guest's page tables honours
 # R/W with CR0.WP as the CPU would.
 tap_grep "REP INSB into a read-only guest page raises #PF (error 3, CR2) and writes nothing" \

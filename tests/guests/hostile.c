@@ -7,7 +7,11 @@
  *   2. wild I/O ports: writes and reads where no device is; REP INSB
  *      into a read-only page (paging on, CR0.WP): #PF, the page intact
  *   3. forbidden MSRs: VMX capability and control MSRs, reserved EFER
- *      bits; every MSR the CPU model lets a guest write, with a reserved
+ *      bits; under vh, the MSR model: every architectural MSR an OS
+ *      touches at boot, one line each (what it reads, whether a valid
+ *      write reads back, whether an invalid one raises #GP), compared
+ *      with tests/guests/msr_model.expect on every back end; every MSR
+ *      the CPU model lets a guest write, with a reserved
  *      bit set (or a non-canonical address, an invalid memory type):
  *      each must raise #GP, and a valid value must be taken and read
  *      back; under vh, control registers and XCR0: CR4.VMXE (vh keeps
@@ -80,7 +84,7 @@ static void __attribute__((format(__printf__, 1, 2))) announce(const char *fmt, 
 	console_flush();
 }
 
-#define CR4_VMXE (1u << 13)
+#define CR4_VMXE    (1u << 13)
 #define CR4_OSXSAVE (1u << 18)
 
 /* XSETBV of XCR0 = v, then what XGETBV reads. */
@@ -110,8 +114,9 @@ static void control_registers(void)
 	before = gp_faults;
 	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4 | CR4_VMXE));
 	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
-	printf("hostile: step 3: cr4.vmxe: %s\n",
-	       gp_faults != before ? "#GP" : (cr4 & CR4_VMXE) ? "set" : "ignored");
+	printf("hostile: step 3: cr4.vmxe: %s\n", gp_faults != before ? "#GP"
+						  : (cr4 & CR4_VMXE)  ? "set"
+								      : "ignored");
 	cpuid(1, 0, r);
 	if (!(r[2] & (1u << 26))) {
 		printf("hostile: step 3: no xsave\n");
@@ -189,8 +194,10 @@ static void msr_reserved_bits(void)
 			try_wrmsr(msr, old);
 		}
 		printf("hostile: step 3: msr 0x%x: reserved %s, valid %s%s\n", msr,
-		       !bad ? "none" : gp ? "#GP" : "accepted", took ? "taken" : "#GP",
-		       same ? "" : ", reads back something else");
+		       !bad ? "none"
+		       : gp ? "#GP"
+			    : "accepted",
+		       took ? "taken" : "#GP", same ? "" : ", reads back something else");
 		if (gp && took && same)
 			ok++;
 		else
@@ -199,11 +206,154 @@ static void msr_reserved_bits(void)
 	printf("hostile: step 3: msr checks: %u as hardware, %u not\n", ok, wrong);
 }
 
-#define PTE_P 0x1u
-#define PTE_RW 0x2u
-#define PTE_PS 0x80u
-#define CR0_PG (1u << 31)
-#define CR0_WP (1u << 16)
+/* "0xHI:LO" into buf (the runtime's printf has no 64-bit conversions). */
+static const char *hex64(char buf[24], uint64_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	char *p = buf;
+
+	*p++ = '0';
+	*p++ = 'x';
+	for (int i = 15; i >= 0; i--) {
+		*p++ = digits[(v >> (4 * i)) & 0xf];
+		if (i == 8)
+			*p++ = ':';
+	}
+	*p = 0;
+	return buf;
+}
+
+static bool try_rdmsr(uint32_t msr, uint64_t *v)
+{
+	uint32_t before = gp_faults, lo = 0, hi = 0;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	*v = ((uint64_t)hi << 32) | lo;
+	return gp_faults == before;
+}
+
+enum {
+	MM_SHOW = 1,    /* print the value it reads (the same on every back end) */
+	MM_REWRITE = 2, /* the valid write is the value it reads */
+	MM_TSC = 4,     /* the valid write moves the TSC 2^40 ahead */
+};
+
+/* The CPUID bit that says whether an MSR exists: leaf, register, bit. */
+#define CPUID_BIT(leaf, reg, bit) (((leaf) << 16) | ((reg) << 8) | (bit))
+#define ECX                       2
+#define EBX                       1
+#define EDX                       3
+
+/* The MSR model a guest sees under vh: the architectural MSRs an OS
+ * touches at boot, each with a value hardware takes (written and read
+ * back, then the old value restored) and, where there is one, a value
+ * hardware refuses with #GP.  An MSR whose CPUID bit is hidden, or which
+ * MTRRCAP does not count, must raise #GP on RDMSR and on WRMSR. */
+static void msr_model(void)
+{
+	static const struct {
+		uint32_t msr;
+		const char *name;
+		unsigned flags;
+		uint32_t cpuid; /* CPUID_BIT() that advertises it, or 0 */
+		uint64_t good, bad;
+	} cases[] = {
+		{ 0x10, "tsc", MM_TSC, 0, 0, 0 },
+		{ 0x1b, "apic_base", MM_SHOW | MM_REWRITE, 0, 0, 0xfed00900 }, /* moved */
+		{ 0x1b, "apic_base", MM_SHOW | MM_REWRITE, 0, 0, 0xfee00d00 }, /* x2APIC */
+		{ 0x3b, "tsc_adjust", MM_SHOW, CPUID_BIT(7, EBX, 1), 0, 1 },
+		{ 0x48, "spec_ctrl", 0, CPUID_BIT(7, EDX, 26), 0, 0 },
+		{ 0x49, "pred_cmd", 0, CPUID_BIT(7, EDX, 26), 1, 0 },
+		{ 0x10a, "arch_capabilities", 0, CPUID_BIT(7, EDX, 29), 0, 0 },
+		{ 0x10b, "flush_cmd", 0, CPUID_BIT(7, EDX, 28), 1, 0 },
+		{ 0xfe, "mtrrcap", MM_SHOW | MM_REWRITE, 0, 0, 0 },
+		{ 0x174, "sysenter_cs", 0, 0, 0x10, 1ull << 32 },
+		{ 0x175, "sysenter_esp", 0, 0, 0xffff800000001000ull, 1ull << 47 },
+		{ 0x176, "sysenter_eip", 0, 0, 0x00007ffffffff000ull, 1ull << 63 },
+		{ 0x1a0, "misc_enable", MM_SHOW | MM_REWRITE, 0, 0, 1ull << 1 },
+		{ 0x200, "mtrr_physbase0", 0, 0, 0x6, 0 },
+		{ 0x201, "mtrr_physmask0", 0, 0, 0x800, 0 },
+		{ 0x250, "mtrr_fix64k_00000", 0, 0, 0x0606060606060606ull, 0 },
+		{ 0x258, "mtrr_fix16k_80000", 0, 0, 0x0606060606060606ull, 0 },
+		{ 0x268, "mtrr_fix4k_c0000", 0, 0, 0x0606060606060606ull, 0 },
+		{ 0x277, "pat", MM_SHOW, 0, 0x0007010600070106ull, 0x0007040600070402ull },
+		{ 0x2ff, "mtrr_def_type", MM_SHOW, 0, 0xc06, 0xc02 },
+		{ 0x6e0, "tsc_deadline", 0, CPUID_BIT(1, ECX, 24), 0, 0 },
+		{ 0xc0000080, "efer", MM_SHOW | MM_REWRITE, 0, 0, 1ull << 1 },
+		{ 0xc0000081, "star", 0, 0, 0x0023001000000000ull, 0 },
+		{ 0xc0000082, "lstar", 0, 0, 0xffffffff81000000ull, 1ull << 47 },
+		{ 0xc0000083, "cstar", 0, 0, 0xffffffff81000040ull, 1ull << 60 },
+		{ 0xc0000084, "sfmask", 0, 0, 0x47700, 1ull << 32 },
+		{ 0xc0000100, "fs_base", 0, 0, 0x12345000, 0x0001000000000000ull },
+		{ 0xc0000101, "gs_base", 0, 0, 0x12346000, 0x00ff000000000000ull },
+		{ 0xc0000102, "kernel_gs_base", 0, 0, 0xffff800000002000ull,
+		  0xfff0000000000000ull },
+	};
+	char a[24], b[24];
+
+	for (uint32_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t msr = cases[i].msr, c = cases[i].cpuid, r[4];
+		const char *name = cases[i].name;
+		unsigned fl = cases[i].flags;
+		uint64_t old, w = cases[i].good, back = 0;
+		bool took, same;
+
+		announce("hostile: msr model: 0x%x %s\n", msr, name);
+		if (c) {
+			cpuid(c >> 16, 0, r);
+			printf("hostile: msr 0x%x %s: cpuid leaf 0x%x %s bit %u %s\n", msr, name,
+			       c >> 16,
+			       ((c >> 8) & 0xff) == EDX   ? "edx"
+			       : ((c >> 8) & 0xff) == EBX ? "ebx"
+							  : "ecx",
+			       c & 0xff,
+			       (r[(c >> 8) & 0xff] >> (c & 0xff)) & 1 ? "shown" : "hidden");
+		}
+		if (!try_rdmsr(msr, &old)) {
+			/* PRED_CMD and FLUSH_CMD are write-only where they exist. */
+			took = try_wrmsr(msr, w);
+			printf("hostile: msr 0x%x %s: rdmsr #GP, wrmsr %s %s\n", msr, name,
+			       hex64(b, w), took ? "taken" : "#GP");
+			continue;
+		}
+		if (fl & MM_REWRITE)
+			w = old;
+		if (fl & MM_TSC)
+			w = old + (1ull << 40);
+		took = try_wrmsr(msr, w);
+		(void)try_rdmsr(msr, &back);
+		if (fl & MM_TSC)
+			/* Ahead by at most the instructions since (2^32 is ample). */
+			same = back >= w && back - w < (1ull << 32);
+		else
+			same = back == w;
+		if (took && !(fl & MM_REWRITE))
+			(void)try_wrmsr(msr, (fl & MM_TSC) ? back - (1ull << 40) : old);
+		if (fl & MM_SHOW)
+			printf("hostile: msr 0x%x %s: reads %s", msr, name, hex64(a, old));
+		else
+			printf("hostile: msr 0x%x %s: reads", msr, name);
+		if (fl & MM_TSC)
+			printf(", 2^40 ahead %s", !took ? "#GP" : same ? "read back" : "lost");
+		else if (fl & MM_REWRITE)
+			printf(", same value %s", !took ? "#GP" : same ? "read back" : "lost");
+		else
+			printf(", %s %s", hex64(b, w), !took ? "#GP" : same ? "read back" : "lost");
+		if (cases[i].bad) {
+			took = try_wrmsr(msr, cases[i].bad);
+			if (took)
+				(void)try_wrmsr(msr, old);
+			printf(", %s %s", hex64(b, cases[i].bad), took ? "taken" : "#GP");
+		}
+		printf("\n");
+	}
+}
+
+#define PTE_P   0x1u
+#define PTE_RW  0x2u
+#define PTE_PS  0x80u
+#define CR0_PG  (1u << 31)
+#define CR0_WP  (1u << 16)
 #define CR4_PSE (1u << 4)
 
 /* Step 2b: with paging on and CR0.WP set, REP INSB from an empty port
@@ -302,7 +452,9 @@ static void string_io_outside(void)
 
 static void bad_hypercalls(void)
 {
-	static const struct { uint32_t nr, a1, a2; } calls[] = {
+	static const struct {
+		uint32_t nr, a1, a2;
+	} calls[] = {
 		{ 0, 0, 0 },
 		{ 999, 0, 0 },
 		{ VH_HC_CONSOLE_WRITE, 0xfffff000u, 0x100000u },
@@ -364,6 +516,8 @@ unsigned guest_main(void)
 		       gp_faults != before ? "#GP" : "accepted");
 	}
 	msr_reserved_bits();
+	if (vh_present)
+		msr_model();
 	control_registers();
 
 	{

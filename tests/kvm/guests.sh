@@ -9,7 +9,7 @@
 
 kvm_require
 kvm_setup guests
-tap_plan 15
+tap_plan 16
 kvm_start
 
 # boot NAME WANT-STATE SECONDS define-args...: define, start, wait.
@@ -70,6 +70,8 @@ else
 	tap_not_ok "hostile: every MSR a guest may write refuses reserved bits with #GP, as on bare metal" \
 		"$(grep 'step 3: msr' <<<"$hcon")"
 fi
+tap_expect_file "hostile: the guest sees vh's MSR model, as on bare metal (tests/guests/msr_model.expect)" \
+	"$top_srcdir/tests/guests/msr_model.expect" "$RUN/logs/hostile.log"
 # Each spinner runs, or waits to run, all the time (used + ready: what
 # Linux takes from a worker is ready time, so how much each one runs
 # depends on the host's other load), and it does run.

@@ -11,6 +11,14 @@
 #include "vh/vm.h"
 #include "vmx_vcpu.h"
 
+/* The exit's action for the core's: a load where a compare and a select
+ * cost four instructions on every VMCALL (vh_hypercall() returns only
+ * these two). */
+static const enum vh_exit_action of_hc[] = {
+	[VH_HC_RESUME] = VH_EXIT_RESUME,
+	[VH_HC_YIELDED] = VH_EXIT_YIELD,
+};
+
 /* Inline in both callers: VMCALL is the common form on bare metal, and a
  * call through here costs its own prologue. */
 static inline __attribute__((always_inline)) enum vh_exit_action hypercall(struct vh_exit *x)
@@ -18,8 +26,12 @@ static inline __attribute__((always_inline)) enum vh_exit_action hypercall(struc
 	struct vh_vmx_vcpu *vv = x->vv;
 	uint64_t m = vh_exit_guest_long_mode() ? ~0ull : 0xffffffffull;
 	struct vh_hypercall_regs r = {
-		.rax = vv->regs.rax & m, .rbx = vv->regs.rbx & m, .rcx = vv->regs.rcx & m,
-		.rdx = vv->regs.rdx & m, .rsi = vv->regs.rsi & m, .cpl = vh_exit_guest_cpl(),
+		.rax = vv->regs.rax & m,
+		.rbx = vv->regs.rbx & m,
+		.rcx = vv->regs.rcx & m,
+		.rdx = vv->regs.rdx & m,
+		.rsi = vv->regs.rsi & m,
+		.cpl = vh_exit_guest_cpl(),
 	};
 	enum vh_hc_action a;
 
@@ -27,7 +39,7 @@ static inline __attribute__((always_inline)) enum vh_exit_action hypercall(struc
 	a = vh_hypercall(x->h, x->vm, x->vcpu, &r);
 	vh_spin_unlock(&vh_host_lock);
 	vv->regs.rax = r.rax & m;
-	return a == VH_HC_YIELDED ? VH_EXIT_YIELD : VH_EXIT_RESUME;
+	return of_hc[a];
 }
 
 enum vh_exit_action vh_exit_hypercall_regs(struct vh_exit *x)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* MSRs: the allow list and its value checks are the core's (vh/msr.h);
  * this file says where each value lives on VMX (a VMCS guest field, a
- * per-vCPU copy loaded into the real MSR with the vCPU, a constant).  An
+ * per-vCPU copy loaded into the real MSR with the vCPU or kept by vh
+ * alone, a constant).  An
  * MSR not listed, or a value the table refuses, raises #GP in the guest,
  * as hardware would.  The copies reach the real MSRs only through
  * wrmsr_safe(): should the CPU still refuse one, the guest gets #GP and
@@ -10,8 +11,6 @@
 
 #include "cpu.h"
 #include "exit.h"
-#include "vh/devices.h"
-#include "vh/lapic.h"
 #include "vh/msr.h"
 #include "vh/vm.h"
 #include "vmcs_fields.h"
@@ -30,7 +29,8 @@ static uint64_t guest_field(uint32_t msr)
 	}
 }
 
-/* The per-vCPU copy of a VH_MSR_LOADED MSR: indexed by its rule. */
+/* The per-vCPU copy of a VH_MSR_LOADED or VH_MSR_VCPU MSR: indexed by its
+ * rule. */
 static uint64_t *loaded_copy(struct vh_vmx_vcpu *vv, const struct vh_msr_rule *r)
 {
 	return &vv->msr_copy[r - vh_msr_rules];
@@ -53,10 +53,7 @@ static bool read_special(struct vh_exit *x, uint32_t msr, uint64_t *v)
 {
 	switch (msr) {
 	case VH_MSR_TSC: *v = rdtsc(); return true;
-	case VH_MSR_APIC_BASE_MSR:
-		*v = VH_LAPIC_BASE | VH_APIC_BASE_ENABLE |
-		     (x->vcpu->index == 0 ? VH_APIC_BASE_BSP : 0);
-		return true;
+	case VH_MSR_APIC_BASE_MSR: *v = vh_msr_apic_base(x->vcpu->index); return true;
 	case VH_MSR_PAT: *v = vh_vmread(VMCS_GUEST_PAT); return true;
 	case VH_MSR_EFER: *v = vh_vmread(VMCS_GUEST_EFER); return true;
 	}
@@ -66,14 +63,9 @@ static bool read_special(struct vh_exit *x, uint32_t msr, uint64_t *v)
 /* v has passed vh_msr_write_ok(). */
 static bool write_special(struct vh_exit *x, uint32_t msr, uint64_t v)
 {
-	uint64_t cur;
-
 	switch (msr) {
 	case VH_MSR_TSC: return true; /* the TSC is the host's; writes are dropped */
-	case VH_MSR_APIC_BASE_MSR:
-		/* The APIC stays where it is; only the same value is taken. */
-		read_special(x, msr, &cur);
-		return v == cur;
+	case VH_MSR_APIC_BASE_MSR: return vh_msr_apic_base_write_ok(x->vcpu->index, v);
 	case VH_MSR_PAT: vh_vmwrite(VMCS_GUEST_PAT, v); return true;
 	case VH_MSR_EFER: return efer_write(v);
 	}
@@ -91,9 +83,11 @@ enum vh_exit_action vh_exit_rdmsr(struct vh_exit *x)
 		return vh_exit_gp(x);
 	switch (r->store) {
 	case VH_MSR_GUEST: v = vh_vmread(guest_field(msr)); break;
-	case VH_MSR_LOADED: v = *loaded_copy(vv, r); break;
+	case VH_MSR_LOADED:
+	case VH_MSR_VCPU: v = *loaded_copy(vv, r); break;
 	case VH_MSR_CONST_RO:
 	case VH_MSR_CONST_WI: v = r->value; break;
+	case VH_MSR_ABSENT: return vh_exit_gp(x); /* vh_msr_find() returns none */
 	case VH_MSR_SPECIAL:
 		if (!read_special(x, msr, &v))
 			return vh_exit_gp(x);
@@ -125,8 +119,10 @@ enum vh_exit_action vh_exit_wrmsr(struct vh_exit *x)
 		}
 		*loaded_copy(vv, r) = v;
 		break;
-	case VH_MSR_CONST_WI:
-	case VH_MSR_CONST_RO: break;
+	case VH_MSR_VCPU: *loaded_copy(vv, r) = v; break;
+	case VH_MSR_CONST_WI: break; /* checked, dropped */
+	case VH_MSR_CONST_RO:
+	case VH_MSR_ABSENT: break; /* vh_msr_write_ok() refused them above */
 	case VH_MSR_SPECIAL:
 		if (!write_special(x, msr, v))
 			return vh_exit_gp(x);

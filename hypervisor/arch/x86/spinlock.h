@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "cpu.h"
+#include "vh/compiler.h"
 
 struct vh_spinlock {
 	volatile uint32_t next;
@@ -18,8 +19,13 @@ static inline void vh_spin_lock(struct vh_spinlock *l)
 {
 	uint32_t me = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
 
-	while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != me)
-		cpu_relax();
+	/* The free lock falls through (no jump into a loop): the exit paths
+	 * take it on every hypercall and device access. */
+	if (VH_UNLIKELY(__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != me)) {
+		do
+			cpu_relax();
+		while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != me);
+	}
 }
 
 static inline void vh_spin_unlock(struct vh_spinlock *l)

@@ -19,6 +19,7 @@
 #include "ept.h"
 #include "percpu.h"
 #include "vh/loader.h"
+#include "vh/msr.h"
 #include "vmcs.h"
 #include "vmcs_fields.h"
 #include "vmx.h"
@@ -191,7 +192,9 @@ static void reset_soft_state(struct vh_vmx_vcpu *vv)
 
 	vv->regs = zero;
 	for (unsigned i = 0; i < VH_MSR_RULES_MAX; i++)
-		vv->msr_copy[i] = 0;
+		vv->msr_copy[i] = i < vh_msr_rule_count && vh_msr_rules[i].store == VH_MSR_VCPU
+				      ? vh_msr_rules[i].value
+				      : 0;
 	for (int i = 0; i < 4; i++)
 		vv->dr[i] = 0;
 	vv->dr6 = 0xffff0ff0;

@@ -47,7 +47,11 @@ struct vh_cpuid_vm {
 	 (1u << 18) | (1u << 21) | (1u << 24))
 #define VH_CPUID1_EDX_HIDE \
 	((1u << 7) | (1u << 12) | (1u << 14) | (1u << 21) | (1u << 22) | (1u << 29) | (1u << 31))
-#define VH_CPUID7_EBX_HIDE       ((1u << 2) | (1u << 10) | (1u << 12) | (1u << 14) | (1u << 15))
+#define VH_CPUID7_EBX_HIDE ((1u << 2) | (1u << 10) | (1u << 12) | (1u << 14) | (1u << 15))
+/* Leaf 7 EBX bit 1, IA32_TSC_ADJUST: shown on every back end (this host's
+ * /dev/kvm, PVM, shows it to its guests whatever KVM_SET_CPUID2 says), so
+ * the MSR exists everywhere (vh/msr.h). */
+#define VH_CPUID7_EBX_TSC_ADJUST (1u << 1)
 #define VH_CPUID7_ECX_HIDE       ((1u << 5) | (1u << 30))
 #define VH_CPUID7_EDX_HIDE       ((1u << 26) | (1u << 27) | (1u << 28) | (1u << 29) | (1u << 31))
 #define VH_CPUIDD1_EAX_HIDE      (1u << 3) /* XSAVES */

@@ -31,8 +31,9 @@
  *   - IPIs, SIPIs and timer expiries wake the target vCPU through
  *     vh_sched_wake(); a vCPU that is running is asked to leave its
  *     quantum early through the platform's kick only if it is halted.
- * The IA32_APIC_BASE MSR is the backend's: it reads VH_LAPIC_BASE | 0x800
- * (enabled) | 0x100 on the boot vCPU (BSP). */
+ * The IA32_APIC_BASE MSR is the core's MSR table's (core/msr.c): it reads
+ * VH_LAPIC_BASE | 0x800 (enabled) | 0x100 on the boot vCPU (BSP), and a
+ * write of anything but that value raises #GP. */
 #ifndef VH_LAPIC_H
 #define VH_LAPIC_H
 

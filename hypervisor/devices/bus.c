@@ -9,9 +9,20 @@
 #include "vh/sched.h"
 #include "vh/string.h"
 
+/* An entry past a map's n: matches no address (first above last). */
+static void map_init(struct vh_bus_map *m)
+{
+	for (uint32_t i = 0; i < VH_BUS_MAX_RANGES; i++)
+		m->r[i] = (struct vh_bus_range){ .first = ~0ull, .last = 0 };
+	m->hit = &m->r[0];
+}
+
 void vh_bus_init(struct vh_bus *b, struct vh_host *h, struct vh_vm *vm, uint32_t vcpus)
 {
+	map_init(&b->port);
+	map_init(&b->mmio);
 	b->h = h;
+	b->plat = h->plat;
 	b->vm = vm;
 	b->vcpus = vcpus;
 	b->gen_src = &vm->boot_generation;
@@ -94,17 +105,18 @@ int vh_bus_add_pci(struct vh_bus *b, struct vh_bus_dev *dev, unsigned slot, unsi
 static inline __attribute__((always_inline)) const struct vh_bus_range *find(struct vh_bus_map *m,
 									     uint64_t addr)
 {
-	uint32_t hit = __atomic_load_n(&m->hit, __ATOMIC_RELAXED), lo = 0, hi = m->n;
+	const struct vh_bus_range *hit = __atomic_load_n(&m->hit, __ATOMIC_RELAXED);
+	uint32_t lo = 0, hi = m->n;
 
-	if (hit < m->n && addr >= m->r[hit].first && addr <= m->r[hit].last)
-		return &m->r[hit];
+	if (addr >= hit->first && addr <= hit->last)
+		return hit;
 	/* A PC's handful of port ranges: a walk that stops at the first
 	 * range past addr is shorter than halving (fewer compares and no
 	 * index arithmetic on the exit path); more than that: halving. */
 	if (m->n <= 8) {
 		for (uint32_t i = 0; i < m->n && addr >= m->r[i].first; i++) {
 			if (addr <= m->r[i].last) {
-				__atomic_store_n(&m->hit, i, __ATOMIC_RELAXED);
+				__atomic_store_n(&m->hit, &m->r[i], __ATOMIC_RELAXED);
 				return &m->r[i];
 			}
 		}
@@ -118,7 +130,7 @@ static inline __attribute__((always_inline)) const struct vh_bus_range *find(str
 		} else if (addr > m->r[mid].last) {
 			lo = mid + 1;
 		} else {
-			__atomic_store_n(&m->hit, mid, __ATOMIC_RELAXED);
+			__atomic_store_n(&m->hit, &m->r[mid], __ATOMIC_RELAXED);
 			return &m->r[mid];
 		}
 	}
@@ -138,6 +150,12 @@ const struct vh_bus_pci_fn *vh_bus_find_pci(const struct vh_bus *b, unsigned slo
 		return NULL;
 	p = &b->pci[slot * VH_PCI_FUNCS + fn];
 	return p->cfg ? p : NULL;
+}
+
+void vh_lock_wait(const struct vh_platform *p, struct vh_lock *l, uint32_t me)
+{
+	while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != me)
+		p->lock_wait(p->ctx);
 }
 
 /* ---- resets ------------------------------------------------------------------ */
@@ -238,8 +256,7 @@ dispatch(struct vh_bus *b, struct vh_bus_map *m, struct vh_dev_call *c, uint32_t
 	return call(b, r, &a);
 }
 
-/* Operand masks by size - 1. */
-static const uint64_t size_masks[8] = { 0xffu, 0xffffu, 0, 0xffffffffu, 0, 0, 0, ~0ull };
+const uint64_t vh_bus_size_masks[8] = { 0xffu, 0xffffu, 0, 0xffffffffu, 0, 0, 0, ~0ull };
 
 static inline __attribute__((always_inline)) enum vh_io_result
 bus_port(struct vh_bus *b, struct vh_dev_call *call, uint32_t vcpu, uint16_t port, unsigned size,
@@ -248,7 +265,7 @@ bus_port(struct vh_bus *b, struct vh_dev_call *call, uint32_t vcpu, uint16_t por
 	if (size != 1 && size != 2 && size != 4)
 		return VH_IO_UNHANDLED;
 	if (is_write)
-		*value &= size_masks[size - 1];
+		*value &= vh_bus_size_masks[size - 1];
 	return dispatch(b, &b->port, call, vcpu, port, size, is_write, value, false);
 }
 
@@ -259,7 +276,7 @@ bus_mmio(struct vh_bus *b, struct vh_dev_call *call, uint32_t vcpu, uint64_t gpa
 	if (size != 1 && size != 2 && size != 4 && size != 8)
 		return VH_IO_UNHANDLED;
 	if (is_write)
-		*value &= size_masks[size - 1];
+		*value &= vh_bus_size_masks[size - 1];
 	return dispatch(b, &b->mmio, call, vcpu, gpa, size, is_write, value, true);
 }
 
@@ -286,7 +303,7 @@ enum vh_io_result vh_bus_pci_config(struct vh_bus *b, struct vh_dev_call *c, uin
 	if (!p || (size != 1 && size != 2 && size != 4 && size != 8))
 		return VH_IO_UNHANDLED;
 	if (is_write)
-		*value &= size_masks[size - 1];
+		*value &= vh_bus_size_masks[size - 1];
 	vh_lock_take(b->h->plat, &p->dev->lock);
 	res = p->cfg(p->dev->state, &a);
 	vh_lock_drop(&p->dev->lock);
@@ -295,8 +312,7 @@ enum vh_io_result vh_bus_pci_config(struct vh_bus *b, struct vh_dev_call *c, uin
 
 /* The host lock for what a call asked of the core: rare on the exit
  * path (a UART byte, a stop, a wake), so out of its way. */
-static __attribute__((noinline)) enum vh_io_result
-finish_locked(struct vh_bus *b, struct vh_dev_call *c, enum vh_io_result r)
+enum vh_io_result vh_bus_finish_locked(struct vh_bus *b, struct vh_dev_call *c, enum vh_io_result r)
 {
 	const struct vh_platform *p = b->h->plat;
 
@@ -306,19 +322,20 @@ finish_locked(struct vh_bus *b, struct vh_dev_call *c, enum vh_io_result r)
 	return r;
 }
 
-enum vh_io_result vh_bus_port_exit(struct vh_bus *b, uint32_t vcpu, uint16_t port, unsigned size,
-				   bool is_write, uint64_t *value)
+/* The port exit beyond its common case (the port is a device's:
+ * vh_bus_port_exit() looked): sync, then vh_bus_port()'s lookup, size
+ * check and split. */
+enum vh_io_result vh_bus_port_exit_slow(struct vh_bus *b, uint32_t vcpu, uint16_t port,
+					unsigned size, bool is_write, uint64_t *value)
 {
 	struct vh_dev_call c;
 	enum vh_io_result r;
 
 	vh_bus_sync(b);
-	c.wake = 0;
-	c.console_len = 0;
-	c.power_off = false;
+	c.pending = 0;
 	r = bus_port(b, &c, vcpu, port, size, is_write, value);
 	if (__builtin_expect(vh_dev_call_pending(&c), 0))
-		r = finish_locked(b, &c, r);
+		r = vh_bus_finish_locked(b, &c, r);
 	return r;
 }
 
@@ -342,9 +359,7 @@ enum vh_io_result vh_devices_access(struct vh_host *h, struct vh_vm *vm, struct 
 	} else {
 		vh_bus_sync(b);
 	}
-	c.wake = 0;
-	c.console_len = 0;
-	c.power_off = false;
+	c.pending = 0;
 	r = mmio ? bus_mmio(b, &c, idx, addr, size, is_write, value)
 		 : bus_port(b, &c, idx, (uint16_t)addr, size, is_write, value);
 	if (host_locked) {
@@ -357,7 +372,7 @@ enum vh_io_result vh_devices_access(struct vh_host *h, struct vh_vm *vm, struct 
 		/* The host lock only for what the device asked of the core
 		 * (a UART byte, a stop, a wake): a port no device claims
 		 * and a register read never take it. */
-		r = finish_locked(b, &c, r);
+		r = vh_bus_finish_locked(b, &c, r);
 	}
 	return r;
 }
@@ -399,11 +414,11 @@ enum vh_io_result vh_bus_finish(struct vh_bus *b, struct vh_dev_call *c, enum vh
 
 	if (!vm)
 		return VH_IO_STOPPED; /* undefined while the device ran */
-	if (c->console_len) {
+	if ((c->pending & VH_DEV_CALL_CONSOLE) && c->console_len) {
 		b->console_mid_line = c->console[c->console_len - 1] != '\n';
 		vh_vm_console_write(b->h, vm, c->console, c->console_len);
 	}
-	if (c->wake) {
+	if (c->pending & VH_DEV_CALL_WAKE) {
 		uint64_t now = b->h->plat->now_ns(b->h->plat->ctx);
 
 		for (uint32_t i = 0; i < b->vcpus && i < 64; i++) {
@@ -411,9 +426,9 @@ enum vh_io_result vh_bus_finish(struct vh_bus *b, struct vh_dev_call *c, enum vh
 				wake(b->h, &vm->vcpus[i], now);
 		}
 	}
-	if (c->power_off && power_off(b, c) == VH_IO_STOPPED)
+	if ((c->pending & VH_DEV_CALL_POWER_OFF) && power_off(b, c) == VH_IO_STOPPED)
 		r = VH_IO_STOPPED;
-	*c = (struct vh_dev_call){ 0 };
+	c->pending = 0;
 	return r;
 }
 

@@ -34,13 +34,21 @@ void vh_dev_irq(const struct vh_dev_access *a, unsigned line, bool level)
 			vector = -1;
 		vh_lock_drop(&d->pic_dev[0]->lock);
 	}
-	if (vector >= 0)
-		vh_lapic_extint(a->bus, (uint8_t)vector, &a->call->wake);
+	if (vector >= 0) {
+		uint64_t wakes = 0;
+
+		vh_lapic_extint(a->bus, (uint8_t)vector, &wakes);
+		vh_dev_wake_mask(a, wakes);
+	}
 }
 
 bool vh_dev_msi(const struct vh_dev_access *a, uint64_t address, uint32_t data)
 {
-	return vh_lapic_msi(a->bus, address, data, &a->call->wake);
+	uint64_t wakes = 0;
+	bool named = vh_lapic_msi(a->bus, address, data, &wakes);
+
+	vh_dev_wake_mask(a, wakes);
+	return named;
 }
 
 static int mem_copy(struct vh_bus *b, uint64_t gpa, void *buf, size_t n, bool write)
@@ -69,16 +77,33 @@ int vh_dev_mem_write(struct vh_bus *bus, uint64_t gpa, const void *buf, size_t n
 	return mem_copy(bus, gpa, (void *)buf, n, true);
 }
 
+void vh_dev_wake_mask(const struct vh_dev_access *a, uint64_t mask)
+{
+	struct vh_dev_call *c = a->call;
+
+	if (a->bus->vcpus < 64)
+		mask &= (1ull << a->bus->vcpus) - 1;
+	if (!mask)
+		return;
+	if (!(c->pending & VH_DEV_CALL_WAKE))
+		c->wake = 0;
+	c->wake |= mask;
+	c->pending |= VH_DEV_CALL_WAKE;
+}
+
 void vh_dev_wake(const struct vh_dev_access *a, uint32_t index)
 {
-	if (index < a->bus->vcpus && index < 64)
-		a->call->wake |= 1ull << index;
+	if (index < 64)
+		vh_dev_wake_mask(a, 1ull << index);
 }
 
 void vh_dev_console(const struct vh_dev_access *a, const char *bytes, size_t n)
 {
 	struct vh_dev_call *c = a->call;
 
+	if (!(c->pending & VH_DEV_CALL_CONSOLE))
+		c->console_len = 0;
+	c->pending |= VH_DEV_CALL_CONSOLE;
 	/* A device prints a few bytes a call (a UART byte, split accesses:
 	 * four); more than that is cut, never overrun. */
 	if (n > VH_DEV_CONSOLE_MAX - c->console_len)
@@ -89,7 +114,7 @@ void vh_dev_console(const struct vh_dev_access *a, const char *bytes, size_t n)
 
 void vh_dev_power_off(const struct vh_dev_access *a, uint32_t code, uint32_t value)
 {
-	a->call->power_off = true;
+	a->call->pending |= VH_DEV_CALL_POWER_OFF;
 	a->call->exit_code = code;
 	a->call->exit_value = value;
 }

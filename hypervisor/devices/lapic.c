@@ -504,9 +504,12 @@ enum vh_io_result vh_lapic_mmio(void *lapics, const struct vh_dev_access *acc)
 		return VH_IO_HANDLED;
 	}
 	now = vh_dev_now(acc->bus);
-	if (acc->is_write)
-		lapic_write(ls, acc->vcpu, reg, (uint32_t)*acc->value, now, &acc->call->wake);
-	else
+	if (acc->is_write) {
+		uint64_t wakes = 0;
+
+		lapic_write(ls, acc->vcpu, reg, (uint32_t)*acc->value, now, &wakes);
+		vh_dev_wake_mask(acc, wakes);
+	} else
 		*acc->value = lapic_read(&ls->a[acc->vcpu], reg, now);
 	return VH_IO_HANDLED;
 }

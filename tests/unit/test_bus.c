@@ -37,8 +37,10 @@ struct probe {
 	struct vh_bus_dev *dev;
 	unsigned calls;
 	bool lock_held, host_lock_free;
-	uint64_t offset;
+	uint64_t offset, value;
 	unsigned size;
+	unsigned resets, resets_seen; /* resets so far, and at the last call */
+	int wake;                     /* a write wakes this vCPU, -1: none */
 	uint64_t msi_address;
 	uint32_t msi_data;
 	bool msi_ok;
@@ -55,6 +57,7 @@ static enum vh_io_result probe_io(void *state, const struct vh_dev_access *a)
 	p->host_lock_free = p->e->m.sp.lock_depth == 0;
 	p->offset = a->offset;
 	p->size = a->size;
+	p->resets_seen = p->resets;
 	if (!a->is_write) {
 		*a->value = 0x1234 + a->offset;
 		return VH_IO_HANDLED;
@@ -67,15 +70,24 @@ static enum vh_io_result probe_io(void *state, const struct vh_dev_access *a)
 	}
 	if (p->print)
 		vh_dev_console(a, p->print, strlen(p->print));
+	if (p->wake >= 0)
+		vh_dev_wake(a, (uint32_t)p->wake);
+	p->value = *a->value;
 	return VH_IO_HANDLED;
+}
+
+static void probe_reset(void *state, const struct vh_bus *bus)
+{
+	(void)bus;
+	((struct probe *)state)->resets++;
 }
 
 static struct probe *probe_add(struct bus_env *e, struct probe *p)
 {
 	struct vh_error err = { 0 };
 
-	*p = (struct probe){ .e = e, .irq_line = -1 };
-	p->dev = vh_bus_add_device(e->bus, "probe", p, NULL, &err);
+	*p = (struct probe){ .e = e, .irq_line = -1, .wake = -1 };
+	p->dev = vh_bus_add_device(e->bus, "probe", p, probe_reset, &err);
 	VH_EXPECT(p->dev != NULL);
 	return p;
 }
@@ -152,6 +164,116 @@ VH_TEST(bus, lookup_at_the_edges_of_ranges)
 		     (int)VH_IO_HANDLED);
 	VH_EXPECT_EQ(v, 0x1234u + 0xf);
 	VH_EXPECT_EQ(p.offset, (uint64_t)0xf);
+	mem_env_fini(&e.m);
+}
+
+/* An entry past a map's ranges answers for no address: the last-hit
+ * hint starts there on an empty map and is tested with no bound check. */
+VH_TEST(bus, an_empty_map_answers_for_no_address)
+{
+	struct bus_env e;
+	struct vh_bus *b;
+
+	bus_env_init(&e, 1);
+	b = calloc(1, sizeof(*b));
+	VH_ASSERT(b != NULL);
+	vh_bus_init(b, &e.m.h, e.vm, 1);
+	VH_EXPECT_EQ(b->port.n, 0u);
+	for (uint64_t addr = 0; addr < 0x10000; addr++)
+		if (vh_bus_find(&b->port, addr))
+			VH_FAIL("port %#llx found on an empty bus", (unsigned long long)addr);
+	VH_EXPECT(vh_bus_find(&b->mmio, 0) == NULL);
+	VH_EXPECT(vh_bus_find(&b->mmio, ~0ull) == NULL);
+	free(b);
+	mem_env_fini(&e.m);
+}
+
+static enum vh_io_result port(struct bus_env *e, uint16_t port, unsigned size, bool is_write,
+			      uint32_t *v)
+{
+	return vh_vcpu_port(&e->m.h, e->vm, &e->vm->vcpus[0], port, size, is_write, v, false);
+}
+
+/* Bare metal's port exit takes a short way when the port is in the range
+ * the last access hit; it keeps every rule of the long one: the device's
+ * lock and not the host lock, a write's value cut to its size, the
+ * console bytes and wakes done after the call, the devices reset first
+ * when the boot generation moved, a byte-wide device's wide access split,
+ * odd sizes and a neighbouring port no device claims unanswered and
+ * counted. */
+VH_TEST(bus, the_port_exit_short_way_keeps_the_bus_rules)
+{
+	struct bus_env e;
+	struct probe p;
+	struct vh_error err = { 0 };
+	struct vh_sched_pick pick;
+	uint32_t v;
+	unsigned resets;
+
+	bus_env_init(&e, 1);
+	probe_add(&e, &p);
+	VH_ASSERT_EQ(vh_bus_add_ports(e.bus, p.dev, 0x500, 0x503, false, probe_io, &err), VH_OK);
+	for (unsigned i = 0; i < 3; i++) {
+		p.lock_held = p.host_lock_free = false;
+		v = 0x1a5 + i;
+		VH_EXPECT_EQ((int)port(&e, 0x501, 1, true, &v), (int)VH_IO_HANDLED);
+		/* From the second on, the hint holds the range. */
+		VH_EXPECT_EQ(e.bus->port.hit->first, 0x500u);
+		VH_EXPECT(p.lock_held);
+		VH_EXPECT(p.host_lock_free);
+		VH_EXPECT(!vh_lock_held(&p.dev->lock));
+		VH_EXPECT_EQ(p.offset, (uint64_t)1);
+		VH_EXPECT_EQ(p.size, 1u);
+		VH_EXPECT_EQ(p.value, (uint64_t)(0xa5 + i));
+	}
+	VH_EXPECT_EQ(p.calls, 3u);
+	/* Wider accesses reach a device that is not byte-wide whole. */
+	v = 0xdeadbeef;
+	VH_EXPECT_EQ((int)port(&e, 0x500, 4, true, &v), (int)VH_IO_HANDLED);
+	VH_EXPECT_EQ(p.size, 4u);
+	VH_EXPECT_EQ(p.value, (uint64_t)0xdeadbeef);
+	v = 0x12345;
+	VH_EXPECT_EQ((int)port(&e, 0x502, 2, true, &v), (int)VH_IO_HANDLED);
+	VH_EXPECT_EQ(p.value, (uint64_t)0x2345);
+	VH_EXPECT_EQ((int)port(&e, 0x500, 2, false, &v), (int)VH_IO_HANDLED);
+	VH_EXPECT_EQ(v, 0x1234u);
+	/* An odd size and the port next to the range: nobody's. */
+	VH_EXPECT_EQ(p.calls, 6u);
+	VH_EXPECT_EQ((int)port(&e, 0x500, 3, true, &v), (int)VH_IO_UNHANDLED);
+	VH_EXPECT_EQ((int)port(&e, 0x504, 1, false, &v), (int)VH_IO_UNHANDLED);
+	VH_EXPECT_EQ(v, 0xffffffffu);
+	VH_EXPECT_EQ(p.calls, 6u);
+	VH_EXPECT_EQ(e.vm->guest.io_unhandled, (uint64_t)2);
+	/* Console bytes and a wake, done under the host lock after the
+	 * call: vCPU 0 is on a pCPU, so it is told not to halt and kicked. */
+	pick = vh_sched_next(&e.m.h, 0, e.m.sp.now_ns, NULL, VH_SCHED_PREEMPTED, 0);
+	VH_ASSERT(pick.vcpu == &e.vm->vcpus[0]);
+	VH_ASSERT(!pick.vcpu->sched.wake_pending);
+	p.print = "short\n";
+	p.wake = 0;
+	VH_EXPECT_EQ((int)port(&e, 0x503, 1, true, &v), (int)VH_IO_HANDLED);
+	VH_EXPECT(strstr(e.m.sp.console, "b: short\n") != NULL);
+	VH_EXPECT(pick.vcpu->sched.wake_pending);
+	VH_EXPECT_EQ(e.m.sp.kicks[0], 1u);
+	VH_EXPECT_EQ(e.m.sp.lock_depth, 0);
+	p.print = NULL;
+	p.wake = -1;
+	/* A reset moves the boot generation: the device is reset before the
+	 * next access reaches it, once. */
+	resets = p.resets;
+	VH_ASSERT_EQ(vh_vm_reset(&e.m.h, e.vm, &err), VH_OK);
+	VH_EXPECT_EQ(e.bus->port.hit->first, 0x500u);
+	VH_EXPECT_EQ((int)port(&e, 0x501, 1, true, &v), (int)VH_IO_HANDLED);
+	VH_EXPECT_EQ(p.resets_seen, resets + 1);
+	VH_EXPECT_EQ((int)port(&e, 0x501, 1, true, &v), (int)VH_IO_HANDLED);
+	VH_EXPECT_EQ(p.resets, resets + 1);
+	/* The UART is byte-wide: once its range is the hint, a 16-bit read
+	 * of its last port is still split (the byte past it reads ones). */
+	v = 0x5a;
+	VH_EXPECT_EQ((int)port(&e, 0x3ff, 1, true, &v), (int)VH_IO_HANDLED);
+	VH_EXPECT_EQ(e.bus->port.hit->first, 0x3f8u);
+	VH_EXPECT_EQ((int)port(&e, 0x3ff, 2, false, &v), (int)VH_IO_HANDLED);
+	VH_EXPECT_EQ(v, 0xff5au);
 	mem_env_fini(&e.m);
 }
 

@@ -29,22 +29,43 @@ struct vh_error;
 
 /* A ticket lock: zeroed is unlocked.  The platform supplies the wait
  * (lock_wait: PAUSE on bare metal, a yield in vh-hosted, a deadlock report
- * in the single-threaded simulator); the uncontended path is two atomics. */
+ * in the single-threaded simulator), out of line in vh_lock_wait(): the
+ * uncontended path is one locked add and a compare to take, one add to
+ * drop. */
 struct vh_lock {
 	uint32_t next, owner;
 };
 
+/* Waits until ticket `me` is served (bus.c). */
+void vh_lock_wait(const struct vh_platform *p, struct vh_lock *l, uint32_t me);
+
+/* Draws a ticket into *me: true when the lock is the caller's at once,
+ * else vh_lock_wait() with it.  Split from vh_lock_take() so that the exit
+ * path reaches the platform only when it must wait. */
+static inline bool vh_lock_ticket(struct vh_lock *l, uint32_t *me)
+{
+	*me = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
+	return __builtin_expect(__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) == *me, 1);
+}
+
 static inline void vh_lock_take(const struct vh_platform *p, struct vh_lock *l)
 {
-	uint32_t me = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
+	uint32_t me;
 
-	while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != me)
-		p->lock_wait(p->ctx);
+	if (!vh_lock_ticket(l, &me))
+		vh_lock_wait(p, l, me);
 }
 
 static inline void vh_lock_drop(struct vh_lock *l)
 {
+#if defined(__x86_64__) || defined(__i386__)
+	/* Only the holder writes owner, and an x86 store is a release: a
+	 * plain add to memory is the whole of it (the compiler would load,
+	 * add and store an atomic store's value). */
+	__asm__ volatile("addl $1, %0" : "+m"(l->owner) : : "memory");
+#else
 	__atomic_store_n(&l->owner, l->owner + 1, __ATOMIC_RELEASE);
+#endif
 }
 
 /* Someone holds it (for assertions and tests). */
@@ -62,13 +83,21 @@ static inline bool vh_lock_held(const struct vh_lock *l)
 
 struct vh_bus;
 
-/* What a device asked of the core during one call, done by
- * vh_bus_finish() with the host lock held. */
+/* What a device asked of the core during one call (VH_DEV_CALL_*, bits
+ * of `pending`), done by vh_bus_finish() with the host lock held.  The
+ * exit path clears and tests `pending` alone: each other field is valid
+ * only while its bit is set, and written first when the bit is set. */
+enum {
+	VH_DEV_CALL_CONSOLE = 1u << 0,   /* console[0..console_len) to print */
+	VH_DEV_CALL_WAKE = 1u << 1,      /* wake: vCPUs (bit = index) to wake */
+	VH_DEV_CALL_POWER_OFF = 1u << 2, /* isa-debug-exit: stop the VM with exit_code */
+};
+
 struct vh_dev_call {
-	uint64_t wake; /* vCPUs (bit = index) to wake */
-	char console[VH_DEV_CONSOLE_MAX];
+	uint32_t pending;
 	uint32_t console_len;
-	bool power_off; /* isa-debug-exit: stop the VM with exit_code */
+	uint64_t wake;
+	char console[VH_DEV_CONSOLE_MAX];
 	uint32_t exit_code, exit_value;
 };
 
@@ -108,6 +137,8 @@ int vh_dev_mem_write(struct vh_bus *bus, uint64_t gpa, const void *buf, size_t n
 /* Wakes vCPU `index` (halted: runnable; running: kicked back to the
  * scheduler so the interrupt is injected now). */
 void vh_dev_wake(const struct vh_dev_access *a, uint32_t index);
+/* The same for every vCPU in mask (bit = index). */
+void vh_dev_wake_mask(const struct vh_dev_access *a, uint64_t mask);
 /* Bytes to the VM's console, in order. */
 void vh_dev_console(const struct vh_dev_access *a, const char *bytes, size_t n);
 /* The guest asked to power off with `code` (isa-debug-exit wrote value). */
@@ -144,8 +175,10 @@ struct vh_bus_map {
 	uint32_t n;
 	/* The range the last access hit: a guest talks to one device many
 	 * times in a row (a UART line, a fw_cfg blob), so looking there
-	 * first saves the search.  Relaxed atomics: any value is a hint. */
-	uint32_t hit;
+	 * first saves the search.  Always one of r[] (those past n match
+	 * nothing: first above last), so the exit path tests it without a
+	 * bound or NULL check.  Relaxed atomics: any entry is a hint. */
+	const struct vh_bus_range *hit;
 };
 
 struct vh_bus_pci_fn {
@@ -155,9 +188,10 @@ struct vh_bus_pci_fn {
 
 struct vh_bus {
 	struct vh_host *h;
-	struct vh_vm *vm;  /* NULL once undefined with a call in flight */
-	uint32_t *gen_src; /* &vm->boot_generation */
-	uint32_t vcpus;    /* local APICs, wakeable vCPUs */
+	const struct vh_platform *plat; /* h->plat, for the inline exit path */
+	struct vh_vm *vm;               /* NULL once undefined with a call in flight */
+	uint32_t *gen_src;              /* &vm->boot_generation */
+	uint32_t vcpus;                 /* local APICs, wakeable vCPUs */
 	struct vh_bus_dev dev[VH_BUS_MAX_DEVICES];
 	uint32_t ndev;
 	struct vh_bus_map port, mmio;
@@ -224,11 +258,61 @@ enum vh_io_result vh_bus_pci_config(struct vh_bus *b, struct vh_dev_call *call, 
 				    unsigned bus, unsigned slot, unsigned fn, uint16_t reg,
 				    unsigned size, bool is_write, uint64_t *value);
 
+/* What vh_bus_port_exit() does beyond its common case for a port some
+ * device claims, and the host lock around vh_bus_finish() (bus.c, out of
+ * the common case's way). */
+enum vh_io_result vh_bus_port_exit_slow(struct vh_bus *b, uint32_t vcpu, uint16_t port,
+					unsigned size, bool is_write, uint64_t *value);
+enum vh_io_result vh_bus_finish_locked(struct vh_bus *b, struct vh_dev_call *call,
+				       enum vh_io_result r);
+/* Operand masks by size - 1 (0: no such size). */
+extern const uint64_t vh_bus_size_masks[8];
+
 /* A port access on the exit path without the host lock (bare metal):
  * sync, the device under its lock, then the host lock only if the device
- * asked the core for something.  vh_devices_access's common case, lean. */
-enum vh_io_result vh_bus_port_exit(struct vh_bus *b, uint32_t vcpu, uint16_t port, unsigned size,
-				   bool is_write, uint64_t *value);
+ * asked the core for something.  Inline (bare metal's single IN/OUT ends
+ * here): the common case is the devices of this boot generation, the port
+ * in the range the last access hit, and an access the device takes whole
+ * (a byte, or 2 or 4 bytes to a device that is not byte-wide).  Else a
+ * port no device claims answers VH_IO_UNHANDLED after a leaf call (the
+ * lookup), and the rest is vh_bus_port_exit_slow()'s (a reset first, a
+ * split access, an odd size). */
+static inline __attribute__((always_inline)) enum vh_io_result
+vh_bus_port_exit(struct vh_bus *b, uint32_t vcpu, uint16_t port, unsigned size, bool is_write,
+		 uint64_t *value)
+{
+	const struct vh_bus_range *r = __atomic_load_n(&b->port.hit, __ATOMIC_RELAXED);
+	uint32_t gen = __atomic_load_n(vh_bus_vm_generation(b), __ATOMIC_RELAXED);
+	struct vh_dev_call c;
+	struct vh_dev_access a;
+	struct vh_lock *l;
+	enum vh_io_result res;
+	uint32_t me;
+
+	if (__builtin_expect(__atomic_load_n(&b->generation, __ATOMIC_ACQUIRE) != gen ||
+				 port < r->first || port > r->last ||
+				 (size != 1 && (r->byte_wide || (size != 2 && size != 4))),
+			     0)) {
+		/* A port no device claims answers at once (a leaf call). */
+		if (!vh_bus_find(&b->port, port))
+			return VH_IO_UNHANDLED;
+		return vh_bus_port_exit_slow(b, vcpu, port, size, is_write, value);
+	}
+	if (is_write)
+		*value &= vh_bus_size_masks[size - 1];
+	c.pending = 0;
+	a = (struct vh_dev_access){ b, &c, vcpu, port - r->first, size, is_write, value };
+	l = &r->dev->lock;
+	if (!vh_lock_ticket(l, &me))
+		vh_lock_wait(b->plat, l, me);
+	res = r->io(r->dev->state, &a);
+	vh_lock_drop(l);
+	/* The host lock only for what the device asked of the core (a UART
+	 * byte, a stop, a wake): a register access never takes it. */
+	if (__builtin_expect(c.pending != 0, 0))
+		res = vh_bus_finish_locked(b, &c, res);
+	return res;
+}
 
 /* Does what the call asked of the core; the host lock is held.  Returns
  * VH_IO_STOPPED when the VM stopped or is gone, else r. */
@@ -236,7 +320,7 @@ enum vh_io_result vh_bus_finish(struct vh_bus *b, struct vh_dev_call *call, enum
 /* Anything for vh_bus_finish() to do? */
 static inline bool vh_dev_call_pending(const struct vh_dev_call *c)
 {
-	return c->wake || c->console_len || c->power_off;
+	return c->pending != 0;
 }
 
 /* A caller that drops the host lock around a call keeps the bus alive:

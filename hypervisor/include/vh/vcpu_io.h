@@ -26,9 +26,9 @@ enum vh_io_result vh_vcpu_port_locked(struct vh_host *h, struct vh_vm *vm, struc
 /* One port access of size 1, 2 or 4; a read's result in *value (upper
  * bytes zero).  Inline: bare metal's single IN/OUT is the hottest exit
  * after CPUID, and its common case is a call into the bus and back. */
-static inline enum vh_io_result vh_vcpu_port(struct vh_host *h, struct vh_vm *vm,
-					     struct vh_vcpu *vcpu, uint16_t port, unsigned size,
-					     bool is_write, uint32_t *value, bool host_locked)
+static inline __attribute__((always_inline)) enum vh_io_result
+vh_vcpu_port(struct vh_host *h, struct vh_vm *vm, struct vh_vcpu *vcpu, uint16_t port,
+	     unsigned size, bool is_write, uint32_t *value, bool host_locked)
 {
 	/* The bus is the first member of vm->devices (devices.c). */
 	struct vh_bus *b = (struct vh_bus *)(void *)vm->devices;

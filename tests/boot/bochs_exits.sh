@@ -52,7 +52,7 @@ else
 fi
 figure() { con $run | sed -n "s/^eb| exitbench: result $1 \([0-9]*\)$/\1/p"; }
 for k in cpuid:"CPUID leaf 0x40000000":202 io80:"OUT to port 0x80 (no device)":242 \
-	vmcall:"VMCALL balloon target":275 io:"OUT to the UART's scratch register":269; do
+	vmcall:"VMCALL balloon target":270 io:"OUT to the UART's scratch register":269; do
 	kind=${k%%:*} rest=${k#*:}
 	what=${rest%:*} max=${rest##*:}
 	n=$(figure "$kind")

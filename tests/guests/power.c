@@ -23,8 +23,8 @@ const char guest_name[] = "power";
 
 #define CMOS_BOOT_MAGIC_REG 0x7d /* CMOS RAM no firmware uses */
 #define CMOS_BOOT_COUNT_REG 0x7e
-#define BOOT_MAGIC 0xb7
-#define PM_WINDOW_DIV 20 /* 50 ms */
+#define BOOT_MAGIC          0xb7
+#define PM_WINDOW_DIV       20 /* 50 ms */
 
 static uint8_t cmos(uint8_t reg)
 {

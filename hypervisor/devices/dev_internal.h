@@ -123,9 +123,9 @@ enum vh_io_result vh_i8042_cmd_io(void *i8042, const struct vh_dev_access *a);  
 struct vh_rtc {
 	uint8_t index, a, b;
 	uint8_t alarm[3];
-	uint8_t ram[114]; /* 0x0e..0x7f (0x32 is the century) */
-	bool started;     /* battery-backed state set: kept across resets */
-	bool held;        /* B.SET: the clock holds held_s */
+	uint8_t ram[114];                   /* 0x0e..0x7f (0x32 is the century) */
+	bool started;                       /* battery-backed state set: kept across resets */
+	bool held;                          /* B.SET: the clock holds held_s */
 	uint64_t base_wall_ns, base_now_ns; /* the host's time of day at the first start */
 	int64_t offset_s;                   /* what the guest set, against the host's */
 	int64_t held_s, last_uf_s;

@@ -25,10 +25,10 @@
 #define MEM_TICK_NS (10 * VH_NSEC_PER_MSEC)
 /* While console output is pending, CPU 0 feeds the UART this often: its
  * 16-byte FIFO at 115200 baud empties in 1.4 ms. */
-#define CONSOLE_PUMP_NS  VH_NSEC_PER_MSEC
+#define CONSOLE_PUMP_NS VH_NSEC_PER_MSEC
 #define DEFAULT_STATS_NS VH_NSEC_PER_SEC
 
-static uint64_t runtime_ns; /* 0: run for ever */
+static uint64_t runtime_ns;     /* 0: run for ever */
 static uint64_t stats_ns = DEFAULT_STATS_NS;
 static bool until_done;
 static uint64_t start_ns, next_tick, next_stats, next_pump;
@@ -159,9 +159,9 @@ static void print_stats(uint64_t now, bool final)
 		/* Co-scheduling skew of a multiprocessor VM, in us: what the
 		 * relaxed policy bounds (docs/scheduler.md). */
 		if (vm->cfg.vcpus > 1)
-			vh_snprintf(
-			    skew, sizeof(skew), " skew=%lluus",
-			    (unsigned long long)(vh_sched_vm_skew(h, vm, now) / VH_NSEC_PER_USEC));
+			vh_snprintf(skew, sizeof(skew), " skew=%lluus",
+				    (unsigned long long)(vh_sched_vm_skew(h, vm, now) /
+							 VH_NSEC_PER_USEC));
 		vh_console_printf(
 		    "vh: stats t=%llu.%03llus vm=%s state=%s used=%sms ready=%sms "
 		    "costop=%sms wait=%sms granted=%llu consumed=%llu shared=%llu "

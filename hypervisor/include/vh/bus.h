@@ -68,8 +68,8 @@ struct vh_dev_call {
 	uint64_t wake; /* vCPUs (bit = index) to wake */
 	char console[VH_DEV_CONSOLE_MAX];
 	uint32_t console_len;
-	bool power_off; /* a power action is pending: power_action says which */
-	uint8_t power_action; /* enum vh_dev_power */
+	bool power_off;                 /* a power action is pending: power_action says which */
+	uint8_t power_action;           /* enum vh_dev_power */
 	uint32_t exit_code, exit_value; /* VH_DEV_POWER_DEBUG_EXIT's */
 	const char *power_why;          /* the guest's reset or power off: how, for the log */
 };

@@ -386,7 +386,7 @@ static void wake(struct vh_host *h, struct vh_vcpu *v, uint64_t now)
 		h->plat->kick(h->plat->ctx, (unsigned)v->sched.pcpu);
 }
 
-static enum vh_io_result power_off(struct vh_bus *b, const struct vh_dev_call *c)
+static enum vh_io_result debug_exit(struct vh_bus *b, const struct vh_dev_call *c)
 {
 	struct vh_vm *vm = b->vm;
 	char line[64];
@@ -406,6 +406,39 @@ static enum vh_io_result power_off(struct vh_bus *b, const struct vh_dev_call *c
 	if (vm->state == VH_VM_RUNNING && vh_vm_stop(b->h, vm, NULL) == VH_OK)
 		return VH_IO_STOPPED;
 	return VH_IO_HANDLED;
+}
+
+/* The guest's own reboot or power off: what the operator's VM_RESET and
+ * VM_STOP do, so the VM ends `running` in a new boot generation or
+ * `stopped` (never `crashed`), counted in its state changes and in
+ * vm->guest.  Either way this vCPU must not re-enter the guest it left. */
+static enum vh_io_result guest_power(struct vh_bus *b, const struct vh_dev_call *c)
+{
+	struct vh_vm *vm = b->vm;
+	bool reset = c->power_action == VH_DEV_POWER_RESET;
+	struct vh_error err = { 0 };
+	int rc;
+
+	/* Paused by the operator meanwhile: the state is the operator's. */
+	if (vm->state != VH_VM_RUNNING)
+		return VH_IO_HANDLED;
+	vh_host_log(b->h, "VM \"%s\": the guest %s (%s)", vm->cfg.name,
+		    reset ? "rebooted" : "powered off", c->power_why ? c->power_why : "?");
+	if (reset) {
+		vm->guest.resets++;
+		rc = vh_vm_reset(b->h, vm, &err);
+	} else {
+		vm->guest.poweroffs++;
+		rc = vh_vm_stop(b->h, vm, &err);
+	}
+	if (rc)
+		vh_host_log(b->h, "VM \"%s\": %s", vm->cfg.name, err.reason);
+	return VH_IO_STOPPED;
+}
+
+static enum vh_io_result power_off(struct vh_bus *b, const struct vh_dev_call *c)
+{
+	return c->power_action == VH_DEV_POWER_DEBUG_EXIT ? debug_exit(b, c) : guest_power(b, c);
 }
 
 enum vh_io_result vh_bus_finish(struct vh_bus *b, struct vh_dev_call *c, enum vh_io_result r)

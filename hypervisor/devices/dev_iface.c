@@ -115,8 +115,30 @@ void vh_dev_console(const struct vh_dev_access *a, const char *bytes, size_t n)
 void vh_dev_power_off(const struct vh_dev_access *a, uint32_t code, uint32_t value)
 {
 	a->call->pending |= VH_DEV_CALL_POWER_OFF;
+	a->call->power_action = VH_DEV_POWER_DEBUG_EXIT;
 	a->call->exit_code = code;
 	a->call->exit_value = value;
+}
+
+void vh_dev_guest_reset(const struct vh_dev_access *a, const char *how)
+{
+	a->call->pending |= VH_DEV_CALL_POWER_OFF;
+	a->call->power_action = VH_DEV_POWER_RESET;
+	a->call->power_why = how;
+}
+
+void vh_dev_guest_power_off(const struct vh_dev_access *a, const char *how)
+{
+	a->call->pending |= VH_DEV_CALL_POWER_OFF;
+	a->call->power_action = VH_DEV_POWER_OFF;
+	a->call->power_why = how;
+}
+
+uint64_t vh_dev_wall(const struct vh_bus *bus)
+{
+	const struct vh_platform *p = bus->h->plat;
+
+	return p->wall_ns ? p->wall_ns(p->ctx) : 0;
 }
 
 uint64_t vh_dev_now(const struct vh_bus *bus)

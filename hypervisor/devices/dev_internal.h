@@ -92,6 +92,48 @@ bool vh_lapic_msi(struct vh_bus *b, uint64_t address, uint32_t data, uint64_t *w
 /* A fixed interrupt from the PIC's virtual wire to vCPU 0. */
 void vh_lapic_extint(struct vh_bus *b, uint8_t vector, uint64_t *wake);
 
+/* ---- acpi_pm.c ------------------------------------------------------------ */
+
+struct vh_acpi_pm {
+	uint64_t start_ns; /* the PM timer's zero: the boot */
+	uint8_t sleep_control, sleep_status;
+};
+
+void vh_acpi_pm_reset(void *pm, const struct vh_bus *bus);
+enum vh_io_result vh_acpi_pm_io(void *pm, const struct vh_dev_access *a);
+
+/* ---- i8042.c -------------------------------------------------------------- */
+
+#define VH_I8042_QUEUE 8
+
+struct vh_i8042 {
+	uint8_t status, config, outport;
+	uint8_t pending; /* the command whose argument 0x60 takes next, or 0 */
+	uint8_t queue[VH_I8042_QUEUE], src[VH_I8042_QUEUE]; /* output buffer, who sent it */
+	uint8_t head, count, last;
+	bool irq1, irq12; /* the lines' levels */
+};
+
+void vh_i8042_reset(void *i8042, const struct vh_bus *bus);
+enum vh_io_result vh_i8042_data_io(void *i8042, const struct vh_dev_access *a); /* 0x60 */
+enum vh_io_result vh_i8042_cmd_io(void *i8042, const struct vh_dev_access *a);  /* 0x64 */
+
+/* ---- rtc.c ---------------------------------------------------------------- */
+
+struct vh_rtc {
+	uint8_t index, a, b;
+	uint8_t alarm[3];
+	uint8_t ram[114];                   /* 0x0e..0x7f (0x32 is the century) */
+	bool started;                       /* battery-backed state set: kept across resets */
+	bool held;                          /* B.SET: the clock holds held_s */
+	uint64_t base_wall_ns, base_now_ns; /* the host's time of day at the first start */
+	int64_t offset_s;                   /* what the guest set, against the host's */
+	int64_t held_s, last_uf_s;
+};
+
+void vh_rtc_reset(void *rtc, const struct vh_bus *bus);
+enum vh_io_result vh_rtc_io(void *rtc, const struct vh_dev_access *a);
+
 /* ---- devices.c ----------------------------------------------------------- */
 
 struct vh_devices {
@@ -101,6 +143,9 @@ struct vh_devices {
 	struct vh_pic pic[2];
 	struct vh_bus_dev *pic_dev[2];
 	struct vh_lapics lapics;
+	struct vh_acpi_pm acpi_pm;
+	struct vh_i8042 i8042;
+	struct vh_rtc rtc;
 };
 
 /* vh/vcpu_io.h reaches the bus from vm->devices without a call. */

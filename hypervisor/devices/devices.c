@@ -6,6 +6,7 @@
  * reset themselves when the VM's boot generation moves (start, reset), so
  * the backends never have to remember to. */
 #include "dev_internal.h"
+#include "vh/acpi.h"
 #include "vh/error.h"
 #include "vh/string.h"
 
@@ -34,6 +35,12 @@ static const struct port_device port_devices[] = {
 	  vh_uart_reset, offsetof(struct vh_devices, uart) },
 	{ VH_DEV_FW_CFG, "fw_cfg", VH_FW_CFG_PORT_SEL, VH_FW_CFG_PORT_DATA, false, vh_fw_cfg_io,
 	  vh_fw_cfg_reset, offsetof(struct vh_devices, fw_cfg) },
+	/* The PC platform a stock kernel expects: power and reset, the
+	 * keyboard controller's reset, the time of day. */
+	{ 0, "acpi-pm", VH_ACPI_PM_BASE, VH_ACPI_PM_BASE + VH_ACPI_PM_LEN - 1, false, vh_acpi_pm_io,
+	  vh_acpi_pm_reset, offsetof(struct vh_devices, acpi_pm) },
+	{ 0, "cmos-rtc", VH_RTC_PORT, VH_RTC_PORT + 1, true, vh_rtc_io, vh_rtc_reset,
+	  offsetof(struct vh_devices, rtc) },
 };
 
 static bool configured(const struct vh_vm *vm, uint32_t type)
@@ -64,6 +71,14 @@ static int attach(struct vh_devices *d, struct vh_vm *vm, struct vh_error *err)
 		if (i < 2)
 			d->pic_dev[i] = dev;
 	}
+	/* The i8042's two ports are not contiguous: one device, two ranges. */
+	dev = vh_bus_add_device(b, "i8042", &d->i8042, vh_i8042_reset, err);
+	if (!dev ||
+	    vh_bus_add_ports(b, dev, VH_I8042_DATA_PORT, VH_I8042_DATA_PORT, true, vh_i8042_data_io,
+			     err) ||
+	    vh_bus_add_ports(b, dev, VH_I8042_CMD_PORT, VH_I8042_CMD_PORT, true, vh_i8042_cmd_io,
+			     err))
+		return err->code;
 	dev = vh_bus_add_device(b, "local APIC", &d->lapics, vh_lapics_reset, err);
 	if (!dev || vh_bus_add_mmio(b, dev, VH_LAPIC_BASE, VH_LAPIC_SIZE, vh_lapic_mmio, err))
 		return err->code;

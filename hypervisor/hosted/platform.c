@@ -60,6 +60,17 @@ static uint64_t p_now(void *ctx)
 	return vh_hosted_now();
 }
 
+/* The guests' CMOS clock reads the host's time of day. */
+static uint64_t p_wall(void *ctx)
+{
+	struct timespec ts;
+
+	(void)ctx;
+	if (clock_gettime(CLOCK_REALTIME, &ts) < 0 || ts.tv_sec < 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static void *p_alloc(void *ctx, size_t size)
 {
 	struct vh_hosted *d = ctx;
@@ -166,6 +177,7 @@ void vh_hosted_platform_init(struct vh_hosted *d)
 	d->plat = (struct vh_platform){
 		.ctx = d,
 		.now_ns = p_now,
+		.wall_ns = p_wall,
 		.alloc = p_alloc,
 		.free = p_free,
 		.frame_ptr = p_frame_ptr,

@@ -17,6 +17,11 @@ static uint64_t sim_now(void *ctx)
 	return self(ctx)->now_ns;
 }
 
+static uint64_t sim_wall(void *ctx)
+{
+	return self(ctx)->wall_base_ns + self(ctx)->now_ns;
+}
+
 /* Metadata allocations carry their size in a header so the tracked total
  * can be checked against the size the core passes to free(): a mismatch
  * is a core bug and aborts the test. */
@@ -240,6 +245,7 @@ bool vh_sim_platform_init(struct vh_sim_platform *sp, uint64_t memory_bytes, uns
 	sp->plat = (struct vh_platform){
 		.ctx = sp,
 		.now_ns = sim_now,
+		.wall_ns = sim_wall,
 		.alloc = sim_alloc,
 		.free = sim_free,
 		.frame_ptr = sim_frame_ptr,

@@ -33,6 +33,9 @@ struct vh_sim_platform {
 	struct vh_platform plat; /* hand &plat to vh_host_init */
 
 	uint64_t now_ns;
+	/* The time of day at now_ns 0 (ns since 1970, UTC): tests set it;
+	 * the wall clock advances with now_ns. */
+	uint64_t wall_base_ns;
 	uint64_t rng_state;
 
 	uint8_t *arena; /* frame i at arena + i * 4 KiB */

@@ -25,11 +25,12 @@ kernel=$top_builddir/hypervisor/arch/x86/vh.elf
 spinner=$top_builddir/tests/guests/spinner.elf
 hostile=$top_builddir/tests/guests/hostile.elf
 bigmem=$top_builddir/tests/guests/bigmem.elf
+power=$top_builddir/tests/guests/power.elf
 runs=$top_builddir/tests/boot/runs
 mkdir -p "$runs"
 fast=(--ips 50000000 --timeout 60)
 
-tap_plan 26
+tap_plan 28
 
 con() { tr -d '\r' < "$1/console.log" 2>/dev/null; }
 
@@ -105,11 +106,13 @@ else
 	tap_not_ok "the guests' own progress follows the shares (got '$pa' : '$pb')"
 fi
 
-# 4. A hostile guest beside a spinner, two CPUs.
+# 4. A hostile guest beside a spinner, two CPUs; and the power guest,
+# which reboots twice through the i8042 and powers off through ACPI S5.
 dir=$runs/vmx-hostile
 "$run_bochs" "${fast[@]}" --kernel "$kernel" --cpus 2 \
-	--cmdline "vm=good,kernel=0,mem=4M vm=evil,kernel=1,mem=4M runtime=2s" \
+	--cmdline "vm=good,kernel=0,mem=4M vm=evil,kernel=1,mem=4M vm=pwr,kernel=2,mem=4M runtime=2s" \
 	--module "$spinner=iters=0 report=50 work=20000" --module "$hostile" \
+	--module "$power=reboots=2 via=kbd end=s5" \
 	--workdir "$dir" >"$runs/vmx-hostile.out" 2>&1
 tap_check "the run with a hostile guest ends normally (no hypervisor panic)" grep -q '^run-bochs: PASS' "$runs/vmx-hostile.out"
 if con "$dir" | grep -q '^evil| hostile: step 3: wrmsr 0xc0000080: #GP$' &&
@@ -155,6 +158,25 @@ fi
 tap_grep "REP INSB past ES's limit raises #GP(0) at the first element outside (EDI, ECX as the CPU leaves them)" \
 	"^evil\| hostile: step 4: rep insb past ES's limit: #GP error 0x0 edi 0x1000 ecx 8, below the limit written, above it intact$" "$dir/console.log"
 tap_grep "the triple fault crashes that VM only" '^vh: VM "evil" crashed: triple fault' "$dir/console.log"
+if con "$dir" | grep -q '^vh: power vm=pwr boot_generation=3 state_changes=4 guest_resets=2 guest_poweroffs=1$' &&
+	con "$dir" | grep -q '^vh: stats .* vm=pwr state=stopped ' &&
+	[ "$(con "$dir" | grep -c '^pwr| power: reboot through the i8042$')" = 2 ] &&
+	con "$dir" | grep -q '^pwr| power: S5$' && ! con "$dir" | grep -q '^pwr| power: still running'; then
+	tap_ok "two reboots through the i8042 reset the VM (boot generation 3), ACPI S5 leaves it stopped"
+else
+	tap_not_ok "two reboots through the i8042 reset the VM, ACPI S5 leaves it stopped" \
+		"$(con "$dir" | grep '^pwr|\|vm=pwr\|"pwr"')"
+fi
+rtc=$(con "$dir" | sed -n 's/^pwr| power: rtc \([0-9-]*\) .*/\1/p' | head -1)
+now=$(date -u +%s)
+if [ -n "$rtc" ] && then=$(date -u -d "$rtc" +%s 2>/dev/null) &&
+	[ $((now - then)) -lt 172800 ] && [ $((then - now)) -lt 86400 ] &&
+	con "$dir" | grep -q '^pwr| power: pm timer [0-9]* Hz against a [0-9]* kHz TSC$'; then
+	tap_ok "the guest's CMOS clock says $rtc (the host $(date -u +%F)); the PM timer keeps the TSC's pace"
+else
+	tap_not_ok "the guest's CMOS clock gives the host's date; the PM timer keeps the TSC's pace" \
+		"$(con "$dir" | grep '^pwr| power:')"
+fi
 gu=$(con "$dir" | sed -n 's/^vh: stats t=2\.[0-9]*s vm=good state=running used=\([0-9]*\)ms.*/\1/p' | tail -1)
 if [ -n "$gu" ] && [ "$gu" -gt 1800 ]; then
 	tap_ok "the other VM kept running to the end ($gu ms of CPU in 2 s)"

@@ -12,7 +12,9 @@
  *     fw_cfg, the PICs) and ports a PC would act on (PIT, CMOS, PCI
  *     configuration, keyboard controller and reset ports, Bochs and QEMU
  *     debug ports), else any port; never the isa-debug-exit port (0xf4),
- *     which ends the VM by design, nor the hypercall port (below);
+ *     which ends the VM by design, nor writes to the guest's reboot and
+ *     power-off registers (i8042 commands, ACPI at 0x600), nor the
+ *     hypercall port (below);
  *   - MMIO reads and writes: the local APIC page, and addresses above the
  *     guest's memory;
  *   - RDMSR/WRMSR of interesting and random MSRs, writes to CR0, CR3, CR4
@@ -301,12 +303,19 @@ static void port_round(void)
 {
 	uint32_t p = rnd() % 4 ? pick(ports, sizeof(ports) / 4) : rnd() & 0xffff;
 	uint32_t v = rnd(), size = rnd() % 3;
+	bool write = rnd() % 2;
 
 	if ((p >= 0xf1 && p <= 0xf7) || (p >= VH_HC_PORT - 3 && p <= VH_HC_PORT + 3))
 		return;
+	/* The guest's reboot and power-off registers end the run by design
+	 * too: the i8042's command port (0xfe, or its output port through
+	 * 0xd1, resets) and the ACPI reset and sleep control registers from
+	 * 0x600 (a wide write at 0x5fd reaches them); reads are harmless. */
+	if (write && (p == 0x64 || (p >= 0x5fd && p <= 0x602)))
+		return;
 	n.ports++;
 	fixup_len = 0;
-	if (rnd() % 2) {
+	if (write) {
 		if (size == 0)
 			outb((uint16_t)p, (uint8_t)v);
 		else if (size == 1)

@@ -14,7 +14,7 @@ guests=$top_builddir/tests/guests
 runs=$top_builddir/tests/guests/runs
 mkdir -p "$runs"
 
-tap_plan 14
+tap_plan 15
 
 # run NAME EXIT DESC [run-qemu options...]: one guest run, one TAP line.
 run() {
@@ -87,6 +87,12 @@ run exitbench 1 "exitbench: times its CPUID and OUT loops against the same loops
 # QEMU's timer is the host's: how late it fires is not checked here.
 run irq 1 "irq: APIC timer (one-shot, periodic, HLT), self-IPI after STI and behind the TPR" \
 	--kernel "$guests/irq.elf" --cmdline "slack_us=0" --expect '^irq: done, 0 failed$'
+
+# QEMU's default CPU gives no TSC rate: the PM timer's rate is vh's tests'.
+run power 1 "power: reads the CMOS clock, finds the PM timer, passes (no reboot: -no-reboot)" \
+	--kernel "$guests/power.elf" --expect '^power: boot 1$' \
+	--expect '^power: rtc 20[0-9][0-9]-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-5][0-9]$' \
+	--expect '^power: done$'
 
 run hostile 0 "hostile: announces every step, survives wild I/O, MSRs and stray writes, ends in a triple fault" \
 	--kernel "$guests/hostile.elf" \

@@ -187,6 +187,14 @@ static void print_stats(uint64_t now, bool final)
 			if (vm->guest.exited)
 				vh_console_printf("vh: vm %s exit code %u\n", vm->cfg.name,
 						  vm->guest.exit_code);
+			/* The guest's own reboots and power offs, as vh-msg
+			 * shows them on vh-hosted. */
+			vh_console_printf("vh: power vm=%s boot_generation=%u state_changes=%llu "
+					  "guest_resets=%llu guest_poweroffs=%llu\n",
+					  vm->cfg.name, vm->boot_generation,
+					  (unsigned long long)vm->state_changes,
+					  (unsigned long long)vm->guest.resets,
+					  (unsigned long long)vm->guest.poweroffs);
 		}
 	}
 	h->plat->unlock(h->plat->ctx);

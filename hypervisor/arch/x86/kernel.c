@@ -9,6 +9,7 @@
 #include "acpi.h"
 #include "apic.h"
 #include "bootinfo.h"
+#include "cmos.h"
 #include "console.h"
 #include "cpu.h"
 #include "heap.h"
@@ -203,6 +204,7 @@ void vh_kernel_main(uint32_t magic, uint32_t info_addr)
 		vh_machine_stop(1);
 	vh_console_printf("vh: tsc %llu kHz%s\n", (unsigned long long)(vh_tsc_hz() / 1000),
 			  vh_tsc_invariant() ? ", invariant" : "");
+	vh_cmos_init();
 	if (!setup_memory())
 		vh_machine_stop(1);
 

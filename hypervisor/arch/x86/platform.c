@@ -7,6 +7,7 @@
 
 #include "bmvm.h"
 #include "apic.h"
+#include "cmos.h"
 #include "console.h"
 #include "cpu.h"
 #include "ept.h"
@@ -37,6 +38,12 @@ static uint64_t k_now(void *ctx)
 {
 	(void)ctx;
 	return vh_now_ns();
+}
+
+static uint64_t k_wall(void *ctx)
+{
+	(void)ctx;
+	return vh_cmos_wall_ns();
 }
 
 static void *k_alloc(void *ctx, size_t size)
@@ -197,6 +204,7 @@ const struct vh_platform *vh_kplatform_init(void)
 	plat = (struct vh_platform){
 		.ctx = &kp,
 		.now_ns = k_now,
+		.wall_ns = k_wall,
 		.alloc = k_alloc,
 		.free = k_free,
 		.frame_ptr = k_frame_ptr,

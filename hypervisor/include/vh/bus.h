@@ -90,7 +90,7 @@ struct vh_bus;
 enum {
 	VH_DEV_CALL_CONSOLE = 1u << 0,   /* console[0..console_len) to print */
 	VH_DEV_CALL_WAKE = 1u << 1,      /* wake: vCPUs (bit = index) to wake */
-	VH_DEV_CALL_POWER_OFF = 1u << 2, /* isa-debug-exit: stop the VM with exit_code */
+	VH_DEV_CALL_POWER_OFF = 1u << 2, /* power_action (debug exit, guest reset or S5) */
 };
 
 struct vh_dev_call {
@@ -98,7 +98,16 @@ struct vh_dev_call {
 	uint32_t console_len;
 	uint64_t wake;
 	char console[VH_DEV_CONSOLE_MAX];
-	uint32_t exit_code, exit_value;
+	uint8_t power_action;           /* enum vh_dev_power */
+	uint32_t exit_code, exit_value; /* VH_DEV_POWER_DEBUG_EXIT's */
+	const char *power_why;          /* the guest's reset or power off: how, for the log */
+};
+
+/* What the guest asked of the VM's power (vh_bus_finish carries it out). */
+enum vh_dev_power {
+	VH_DEV_POWER_DEBUG_EXIT = 0, /* isa-debug-exit: stopped with exit_code */
+	VH_DEV_POWER_RESET = 1,      /* a reboot (ACPI reset register, i8042 0xfe): reset */
+	VH_DEV_POWER_OFF = 2,        /* ACPI S5: stopped */
 };
 
 /* One access handed to a device: the address relative to the range's
@@ -143,8 +152,16 @@ void vh_dev_wake_mask(const struct vh_dev_access *a, uint64_t mask);
 void vh_dev_console(const struct vh_dev_access *a, const char *bytes, size_t n);
 /* The guest asked to power off with `code` (isa-debug-exit wrote value). */
 void vh_dev_power_off(const struct vh_dev_access *a, uint32_t code, uint32_t value);
+/* The guest asked for a reboot (the VM resets: its boot generation moves)
+ * or to power off (the VM stops); `how` (a static string) names the
+ * register, for the log. */
+void vh_dev_guest_reset(const struct vh_dev_access *a, const char *how);
+void vh_dev_guest_power_off(const struct vh_dev_access *a, const char *how);
 /* The platform's clock, in ns. */
 uint64_t vh_dev_now(const struct vh_bus *bus);
+/* The time of day (UTC), in ns since 1970 (0 where the platform has no
+ * wall clock). */
+uint64_t vh_dev_wall(const struct vh_bus *bus);
 /* The VM's configuration, for a device's reset (sizes, uuid). */
 const struct vh_vm_config *vh_dev_config(const struct vh_bus *bus);
 

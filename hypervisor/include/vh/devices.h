@@ -8,6 +8,9 @@
  *   debug_exit.c  QEMU isa-debug-exit at 0xf4: stops the VM with (v<<1)|1
  *   fw_cfg.c      QEMU fw_cfg at 0x510 (selector) / 0x511 (data)
  *   pic.c         8259 mask and command writes accepted (0x20/0x21, 0xa0/0xa1)
+ *   acpi_pm.c     ACPI reset, sleep control/status, PM timer at 0x600 (vh/acpi.h)
+ *   i8042.c       keyboard controller at 0x60/0x64: 0xfe resets the VM
+ *   rtc.c         CMOS clock and RAM at 0x70/0x71: the host's time of day
  *   lapic.c       local APIC (xAPIC MMIO at 0xfee00000), per vCPU (see lapic.h)
  *   bus.c         the VM's device bus (vh/bus.h): ports, MMIO, PCI functions
  *   dev_iface.c   what a device may ask of the hypervisor (vh/bus.h)
@@ -72,12 +75,21 @@ enum vh_io_result vh_devices_access(struct vh_host *h, struct vh_vm *vm, struct 
 enum vh_io_result vh_devices_mmio(struct vh_host *h, struct vh_vm *vm, struct vh_vcpu *vcpu,
 				  uint64_t gpa, unsigned size, bool is_write, uint64_t *value);
 
+/* Days from 1970-01-01 to year-month-day (proleptic Gregorian; month
+ * 1..12, day 1..31, a day past the month's end runs into the next): the
+ * CMOS clock's arithmetic, shared with bare metal's reading of the real
+ * one (rtc.c). */
+int64_t vh_days_from_civil(int64_t year, int month, int day);
+
 /* ---- fixed addresses ------------------------------------------------------ */
 
 #define VH_COM1_PORT 0x3f8u
 #define VH_DEBUG_EXIT_PORT 0xf4u
 #define VH_FW_CFG_PORT_SEL 0x510u
 #define VH_FW_CFG_PORT_DATA 0x511u
+#define VH_I8042_DATA_PORT 0x60u
+#define VH_I8042_CMD_PORT 0x64u
+#define VH_RTC_PORT 0x70u /* index; 0x71 data */
 #define VH_LAPIC_BASE 0xfee00000ull
 #define VH_LAPIC_SIZE 0x1000ull
 

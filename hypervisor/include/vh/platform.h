@@ -26,6 +26,10 @@ struct vh_platform {
 	/* Monotonic time in nanoseconds. */
 	uint64_t (*now_ns)(void *ctx);
 
+	/* Optional (NULL: none; guests then see 1970).  The time of day,
+	 * UTC, in nanoseconds since 1970-01-01 (the guests' CMOS clock). */
+	uint64_t (*wall_ns)(void *ctx);
+
 	/* Zeroed hypervisor metadata (VM and vCPU structures, page maps,
 	 * hash tables).  NULL when exhausted.  Counted as overhead. */
 	void *(*alloc)(void *ctx, size_t size);

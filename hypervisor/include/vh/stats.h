@@ -48,6 +48,8 @@ struct vh_guest_stats {
 	uint64_t io_unhandled;   /* port and MMIO accesses no device took */
 	uint64_t hypercalls;     /* calls made */
 	uint64_t hypercall_errors; /* of them, answered with an error */
+	uint64_t resets;         /* the guest's reboots (ACPI reset register, i8042 0xfe) */
+	uint64_t poweroffs;      /* the guest's power offs (ACPI S5) */
 };
 
 /* Why a vCPU left the guest, across backends.  Backends map their own

@@ -114,22 +114,48 @@ static uint32_t tsc_hz(void)
 	return 0;
 }
 
+/* One PM timer read with the TSC read just before and after it: the
+ * middle of the two is when it was read.  A read whose exit took longer
+ * than a millisecond (the vCPU preempted on a loaded host) is taken
+ * again, so the host's load does not land on one side of the ratio. */
+static uint32_t pm_read_at(uint32_t hz, uint64_t *at)
+{
+	for (int tries = 0;; tries++) {
+		uint64_t before = rdtsc();
+		uint32_t pm = inl(VH_ACPI_PM_TMR_REG);
+		uint64_t after = rdtsc();
+
+		if (after - before < hz / 1000 || tries == 20) {
+			*at = before + (after - before) / 2;
+			return pm;
+		}
+	}
+}
+
 static bool pm_timer_check(void)
 {
-	uint32_t hz = tsc_hz(), window, t0, t1, rate;
-	uint64_t start;
+	uint32_t hz = tsc_hz(), t0, t1, rate, us;
+	uint64_t at0, at1;
 
 	if (!hz) {
 		printf("power: pm timer rate not checked: no TSC rate in CPUID\n");
 		return true;
 	}
-	window = hz / PM_WINDOW_DIV;
-	t0 = inl(VH_ACPI_PM_TMR_REG);
-	start = rdtsc();
-	while (rdtsc() - start < window)
-		cpu_relax();
-	t1 = inl(VH_ACPI_PM_TMR_REG);
-	rate = (t1 - t0) * PM_WINDOW_DIV;
+	/* A window the vCPU lost much of (over twice its length) is taken
+	 * again: the arithmetic below wants it short. */
+	for (int tries = 0; tries < 5; tries++) {
+		t0 = pm_read_at(hz, &at0);
+		while (rdtsc() - at0 < hz / PM_WINDOW_DIV)
+			cpu_relax();
+		t1 = pm_read_at(hz, &at1);
+		if (at1 - at0 < 2ull * (hz / PM_WINDOW_DIV))
+			break;
+	}
+	/* 32-bit arithmetic only (no libgcc): the elapsed time in
+	 * microseconds (under 100 ms), then ticks per 100 us scaled up (at
+	 * most about 360000 ticks, so ticks * 10000 fits). */
+	us = (uint32_t)(at1 - at0) / (hz / 1000000u);
+	rate = (t1 - t0) * 10000u / (us / 100u ? us / 100u : 1u);
 	printf("power: pm timer %u Hz against a %u kHz TSC\n", rate, hz / 1000);
 	return rate > VH_ACPI_PM_TMR_HZ / 4 * 3 && rate < VH_ACPI_PM_TMR_HZ / 4 * 5;
 }

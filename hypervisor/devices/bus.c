@@ -316,6 +316,7 @@ enum vh_io_result vh_bus_port_exit(struct vh_bus *b, uint32_t vcpu, uint16_t por
 	c.wake = 0;
 	c.console_len = 0;
 	c.power_off = false;
+	c.eoi = 0;
 	r = bus_port(b, &c, vcpu, port, size, is_write, value);
 	if (__builtin_expect(vh_dev_call_pending(&c), 0))
 		r = finish_locked(b, &c, r);
@@ -345,6 +346,7 @@ enum vh_io_result vh_devices_access(struct vh_host *h, struct vh_vm *vm, struct 
 	c.wake = 0;
 	c.console_len = 0;
 	c.power_off = false;
+	c.eoi = 0;
 	r = mmio ? bus_mmio(b, &c, idx, addr, size, is_write, value)
 		 : bus_port(b, &c, idx, (uint16_t)addr, size, is_write, value);
 	if (host_locked) {
@@ -399,6 +401,8 @@ enum vh_io_result vh_bus_finish(struct vh_bus *b, struct vh_dev_call *c, enum vh
 
 	if (!vm)
 		return VH_IO_STOPPED; /* undefined while the device ran */
+	if (c->eoi)
+		vh_ioapic_eoi(b, (uint8_t)c->eoi, &c->wake);
 	if (c->console_len) {
 		b->console_mid_line = c->console[c->console_len - 1] != '\n';
 		vh_vm_console_write(b->h, vm, c->console, c->console_len);

@@ -70,7 +70,12 @@ struct vh_dev_call {
 	uint32_t console_len;
 	bool power_off; /* isa-debug-exit: stop the VM with exit_code */
 	uint32_t exit_code, exit_value;
+	/* VH_DEV_EOI_LEVEL | vector: a local APIC's EOI of a level-triggered
+	 * vector, for the IOAPIC (which must not be locked under the APICs'
+	 * lock); 0: none. */
+	uint16_t eoi;
 };
+#define VH_DEV_EOI_LEVEL 0x100u
 
 /* One access handed to a device: the address relative to the range's
  * start (the register number for a PCI function's configuration space),
@@ -92,8 +97,11 @@ typedef void (*vh_dev_reset_fn)(void *state, const struct vh_bus *bus);
 
 /* ---- the narrow interface: all a device may ask of the hypervisor ----------- */
 
-/* Interrupt line `line` (0..15, the ISA IRQs) goes to `level`, through
- * the PIC pair to vCPU 0's local APIC (the virtual wire). */
+/* Interrupt line `line` (0..15, the ISA IRQs) goes to `level` (1:
+ * asserted), wired as on a PC to both the PIC pair (to vCPU 0's local
+ * APIC, the virtual wire) and the IOAPIC's pin for its GSI
+ * (vh_isa_irq_gsi, vh/ioapic.h): a masked 8259 input or IOAPIC pin
+ * delivers nothing there. */
 void vh_dev_irq(const struct vh_dev_access *a, unsigned line, bool level);
 /* A message-signalled interrupt (address 0xfeeXXXXX, data per the SDM's
  * MSI format) to the local APICs it names.  False when it names none or
@@ -236,7 +244,7 @@ enum vh_io_result vh_bus_finish(struct vh_bus *b, struct vh_dev_call *call, enum
 /* Anything for vh_bus_finish() to do? */
 static inline bool vh_dev_call_pending(const struct vh_dev_call *c)
 {
-	return c->wake || c->console_len || c->power_off;
+	return c->wake || c->console_len || c->power_off || c->eoi;
 }
 
 /* A caller that drops the host lock around a call keeps the bus alive:

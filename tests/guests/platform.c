@@ -16,12 +16,12 @@
 
 const char guest_name[] = "platform";
 
-#define LAPIC 0xfee00000u
-#define IOAPIC 0xfec00000u
-#define ECAM 0xe0000000u
-#define COM1 0x3f8
+#define LAPIC    0xfee00000u
+#define IOAPIC   0xfec00000u
+#define ECAM     0xe0000000u
+#define COM1     0x3f8
 #define VEC_COM1 0x50
-#define WAIT 200000u /* CPUIDs (exits) to wait for an interrupt at most */
+#define WAIT     200000u /* CPUIDs (exits) to wait for an interrupt at most */
 
 volatile uint32_t com1_count;
 
@@ -140,7 +140,8 @@ unsigned guest_main(void)
 	check(inl(0xcf8) == 0x80000000u, "0xcf8 reads back 0x80000000");
 	for (unsigned dev = 0; dev < 32; dev++) {
 		uint32_t id1 = cf8_read(dev, 0), id2 = mmio_rd(ECAM + (dev << 15));
-		uint32_t class1 = cf8_read(dev, 8) >> 8, class2 = mmio_rd(ECAM + (dev << 15) + 8) >> 8;
+		uint32_t class1 = cf8_read(dev, 8) >> 8,
+			 class2 = mmio_rd(ECAM + (dev << 15) + 8) >> 8;
 
 		n1 += (id1 & 0xffff) != 0xffff;
 		n2 += (id2 & 0xffff) != 0xffff;

@@ -42,13 +42,14 @@ tap_grep "smp: every AP reported" '^smp: 4 of 4 cpus up$' "$RUN/logs/smp.log"
 
 name_desc="platform: COM1's IRQ 4 through the IOAPIC, PCI bus 0 by mechanism #1 and ECAM"
 check plat stopped 60 kernel=platform.elf memory=8
-if grep -q '^platform: com1 irq 4 -> ioapic pin 4 -> apic 0 vector 0x50: [1-9][0-9]* arrived$' "$RUN/logs/plat.log" &&
-	grep -q '^platform: with pin 4 masked: 0 arrived$' "$RUN/logs/plat.log" &&
-	grep -q '^platform: pci 00:00.0 8086:0d57 class 060000 (ecam)$' "$RUN/logs/plat.log" &&
-	grep -q '^platform: done, 0 failed$' "$RUN/logs/plat.log"; then
+pcon=$(console plat)
+if grep -q '^platform: com1 irq 4 -> ioapic pin 4 -> apic 0 vector 0x50: [1-9][0-9]* arrived$' <<<"$pcon" &&
+	grep -q '^platform: with pin 4 masked: 0 arrived$' <<<"$pcon" &&
+	grep -q '^platform: pci 00:00.0 8086:0d57 class 060000 (ecam)$' <<<"$pcon" &&
+	grep -q '^platform: done, 0 failed$' <<<"$pcon"; then
 	tap_ok "platform: the interrupt arrived, the masked pin stayed silent, the host bridge found both ways"
 else
-	tap_not_ok "platform: the interrupt arrived, the masked pin stayed silent, the host bridge found both ways" "$(console plat)"
+	tap_not_ok "platform: the interrupt arrived, the masked pin stayed silent, the host bridge found both ways" "$pcon"
 fi
 
 # Restart a stopped VM: a new boot generation loads the image again.

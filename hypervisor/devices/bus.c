@@ -447,6 +447,15 @@ enum vh_io_result vh_bus_finish(struct vh_bus *b, struct vh_dev_call *c, enum vh
 
 	if (!vm)
 		return VH_IO_STOPPED; /* undefined while the device ran */
+	if (c->pending & VH_DEV_CALL_EOI) {
+		uint64_t wake = (c->pending & VH_DEV_CALL_WAKE) ? c->wake : 0;
+
+		vh_ioapic_eoi(b, (uint8_t)c->eoi, &wake);
+		if (wake) {
+			c->wake = wake;
+			c->pending |= VH_DEV_CALL_WAKE;
+		}
+	}
 	if ((c->pending & VH_DEV_CALL_CONSOLE) && c->console_len) {
 		b->console_mid_line = c->console[c->console_len - 1] != '\n';
 		vh_vm_console_write(b->h, vm, c->console, c->console_len);

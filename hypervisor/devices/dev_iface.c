@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The narrow interface of vh/bus.h: all a device may ask of the rest of
- * the hypervisor.  Interrupts go straight to the PIC and local APIC
- * models under their locks; what needs the host lock (console, power
+ * the hypervisor.  Interrupts go straight to the PIC, IOAPIC and local
+ * APIC models under their locks; what needs the host lock (console, power
  * off, wakes) is left in the call for vh_bus_finish(). */
 #include "dev_internal.h"
 #include "vh/error.h"
@@ -13,11 +13,17 @@ void vh_dev_irq(const struct vh_dev_access *a, unsigned line, bool level)
 	struct vh_devices *d = vh_devices_of(a->bus);
 	const struct vh_platform *p = a->bus->h->plat;
 	unsigned chip = line >> 3, pin = line & 7;
-	struct vh_pic *pic = &d->pic[chip];
+	struct vh_pic *pic;
 	int vector = -1;
 	bool rose;
 
-	if (line >= 16 || !d->pic_dev[chip])
+	if (line >= 16)
+		return;
+	pic = &d->pic[chip];
+	uint64_t io_wakes = 0;
+	vh_ioapic_line(a->bus, vh_isa_irq_gsi(line) - VH_IOAPIC_GSI_BASE, level, &io_wakes);
+	vh_dev_wake_mask(a, io_wakes);
+	if (!d->pic_dev[chip])
 		return;
 	vh_lock_take(p, &d->pic_dev[chip]->lock);
 	/* Edge-triggered, as the PC's PICs are set up: a rising edge

@@ -8,6 +8,8 @@
 #include "vh/bus.h"
 #include "vh/devices.h"
 #include "vh/host.h"
+#include "vh/ioapic.h"
+#include "vh/pci.h"
 #include "vh/vm.h"
 
 /* ---- uart16550.c --------------------------------------------------------- */
@@ -18,6 +20,7 @@ struct vh_uart {
 	uint8_t rbr;       /* the byte a read of RBR returns (loopback) */
 	bool data_ready;   /* LSR.DR: rbr holds a byte */
 	bool thre_pending; /* a THR-empty interrupt is pending (IIR) */
+	bool irq;          /* the level of its interrupt line (IRQ 4) */
 };
 
 void vh_uart_reset(void *uart, const struct vh_bus *bus);
@@ -87,8 +90,17 @@ void vh_lapics_reset(void *lapics, const struct vh_bus *bus);
 /* An access at offset (0..0xfff) of the APIC page by a->vcpu. */
 enum vh_io_result vh_lapic_mmio(void *lapics, const struct vh_dev_access *a);
 /* An MSI to the APICs it names; vCPUs to wake are added to *wake.  The
- * caller holds no device lock of the APICs'. */
+ * caller holds no device lock of the APICs'.  True when an APIC took it. */
 bool vh_lapic_msi(struct vh_bus *b, uint64_t address, uint32_t data, uint64_t *wake);
+/* An interrupt message from an IOAPIC or an MSI, in the ICR's layout: lo
+ * has the vector, delivery mode, destination mode, VH_APIC_MSG_ASSERT and
+ * the trigger mode (level: the accepting APIC sets the vector's TMR bit
+ * and broadcasts its EOI), hi the destination in bits 31:24.  lowest:
+ * lowest-priority arbitration, to one APIC.  Fixed, lowest priority and
+ * INIT are delivered; other modes are refused (false).  True when an APIC
+ * took it. */
+#define VH_APIC_MSG_ASSERT 0x4000u
+bool vh_lapic_message(struct vh_bus *b, uint32_t lo, uint32_t hi, bool lowest, uint64_t *wake);
 /* A fixed interrupt from the PIC's virtual wire to vCPU 0. */
 void vh_lapic_extint(struct vh_bus *b, uint8_t vector, uint64_t *wake);
 
@@ -134,6 +146,39 @@ struct vh_rtc {
 void vh_rtc_reset(void *rtc, const struct vh_bus *bus);
 enum vh_io_result vh_rtc_io(void *rtc, const struct vh_dev_access *a);
 
+/* ---- ioapic.c ------------------------------------------------------------- */
+
+struct vh_ioapic {
+	uint32_t id;                                     /* bits 27:24 */
+	uint8_t sel;                                     /* IOREGSEL */
+	uint32_t lines;                                  /* each pin's input level (vh_dev_irq) */
+	uint32_t lo[VH_IOAPIC_PINS], hi[VH_IOAPIC_PINS]; /* redirection entries */
+};
+
+void vh_ioapic_reset(void *ioapic, const struct vh_bus *bus);
+enum vh_io_result vh_ioapic_mmio(void *ioapic, const struct vh_dev_access *a);
+/* Pin `pin`'s input goes to level; vCPUs to wake are added to *wake.
+ * Takes the IOAPIC's lock (the caller may hold a device's). */
+void vh_ioapic_line(struct vh_bus *b, unsigned pin, bool level, uint64_t *wake);
+/* A local APIC's EOI of a level-triggered vector: remote IRR clears on
+ * the pins with that vector, and a line still asserted delivers again. */
+void vh_ioapic_eoi(struct vh_bus *b, uint8_t vector, uint64_t *wake);
+
+/* ---- pci.c, pci_host.c ------------------------------------------------------ */
+
+struct vh_pci_host {
+	uint32_t cf8; /* the configuration address (mechanism #1) */
+};
+
+void vh_pci_host_reset(void *host, const struct vh_bus *bus);
+/* 0xcf8..0xcff, and the ECAM window. */
+enum vh_io_result vh_pci_host_ports(void *host, const struct vh_dev_access *a);
+enum vh_io_result vh_pci_host_ecam(void *host, const struct vh_dev_access *a);
+/* The host bridge function at 00:00.0 (its state: a struct vh_pci_cfg). */
+void vh_pci_bridge_init(struct vh_pci_cfg *c);
+void vh_pci_bridge_reset(void *cfg, const struct vh_bus *bus);
+enum vh_io_result vh_pci_bridge_cfg(void *cfg, const struct vh_dev_access *a);
+
 /* ---- devices.c ----------------------------------------------------------- */
 
 struct vh_devices {
@@ -146,6 +191,11 @@ struct vh_devices {
 	struct vh_acpi_pm acpi_pm;
 	struct vh_i8042 i8042;
 	struct vh_rtc rtc;
+	struct vh_ioapic ioapic;
+	struct vh_bus_dev *ioapic_dev;
+	struct vh_pci_host pci_host;
+	struct vh_pci_cfg pci_bridge;
+	struct vh_pci_alloc pci_mmio; /* BARs assigned from the PCI MMIO window */
 };
 
 /* vh/vcpu_io.h reaches the bus from vm->devices without a call. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* A VM's devices: at define time the configured devices (vm->cfg.devices)
- * and the ones every PC has (the PICs, the local APICs) register on the
+ * and the ones every PC has (the PICs, the local APICs, the IOAPIC, the
+ * PCI host and its host bridge) register on the
  * VM's bus (vh/bus.h); the entry points below are the bus's accesses with
  * the host-lock work done after the device's lock is dropped.  Devices
  * reset themselves when the VM's boot generation moves (start, reset), so
@@ -8,6 +9,7 @@
 #include "dev_internal.h"
 #include "vh/acpi.h"
 #include "vh/error.h"
+#include "vh/layout.h"
 #include "vh/string.h"
 
 /* The port devices: which configured type brings them (0: always
@@ -42,6 +44,35 @@ static const struct port_device port_devices[] = {
 	{ 0, "cmos-rtc", VH_RTC_PORT, VH_RTC_PORT + 1, true, vh_rtc_io, vh_rtc_reset,
 	  offsetof(struct vh_devices, rtc) },
 };
+
+/* The platform's interrupt controller and PCI host, on every VM: the
+ * IOAPIC; the PCI host's configuration mechanism #1 (0xcf8 the address,
+ * 0xcfc..0xcff the data at any width) and ECAM window; the host bridge
+ * at 00:00.0, a device of its own (the host's lock is held when a
+ * configuration access reaches it). */
+static int attach_platform(struct vh_devices *d, struct vh_error *err)
+{
+	struct vh_bus *b = &d->bus;
+	struct vh_bus_dev *dev = vh_bus_add_device(b, "ioapic", &d->ioapic, vh_ioapic_reset, err);
+
+	if (!dev || vh_bus_add_mmio(b, dev, VH_LAYOUT_IOAPIC_BASE, VH_LAYOUT_IOAPIC_SIZE,
+				    vh_ioapic_mmio, err))
+		return err->code;
+	d->ioapic_dev = dev;
+	dev = vh_bus_add_device(b, "pci-host", &d->pci_host, vh_pci_host_reset, err);
+	if (!dev ||
+	    vh_bus_add_ports(b, dev, VH_PCI_CONFIG_ADDRESS, VH_PCI_CONFIG_DATA + 3, false,
+			     vh_pci_host_ports, err) ||
+	    vh_bus_add_mmio(b, dev, VH_LAYOUT_ECAM_BASE, VH_LAYOUT_ECAM_SIZE, vh_pci_host_ecam,
+			    err))
+		return err->code;
+	vh_pci_alloc_init(&d->pci_mmio);
+	vh_pci_bridge_init(&d->pci_bridge);
+	dev = vh_bus_add_device(b, "pci-host-bridge", &d->pci_bridge, vh_pci_bridge_reset, err);
+	if (!dev || vh_bus_add_pci(b, dev, 0, 0, vh_pci_bridge_cfg, err))
+		return err->code;
+	return VH_OK;
+}
 
 static bool configured(const struct vh_vm *vm, uint32_t type)
 {
@@ -83,7 +114,7 @@ static int attach(struct vh_devices *d, struct vh_vm *vm, struct vh_error *err)
 	if (!dev || vh_bus_add_mmio(b, dev, VH_LAPIC_BASE, VH_LAPIC_SIZE, vh_lapic_mmio, err))
 		return err->code;
 	d->lapics.dev = dev;
-	return VH_OK;
+	return attach_platform(d, err);
 }
 
 int vh_devices_create(struct vh_host *h, struct vh_vm *vm, struct vh_error *err)

@@ -173,8 +173,10 @@ void vh_lapic_tick(struct vh_host *h, struct vh_vm *vm, struct vh_vcpu *vcpu, ui
 	}
 	/* One interrupt latched however many expiries passed (IRR holds
 	 * one bit per vector). */
-	if (!(a->lvt[0] & LVT_MASKED) && (a->lvt[0] & 0xff) >= 16)
+	if (!(a->lvt[0] & LVT_MASKED) && (a->lvt[0] & 0xff) >= 16) {
 		bit_set(a->irr, (uint8_t)a->lvt[0]);
+		bit_clear(a->tmr, (uint8_t)a->lvt[0]); /* edge */
+	}
 	if (a->lvt[0] & LVT_TIMER_PERIODIC) {
 		period = (uint64_t)a->initial * ns_per_count(a);
 		a->deadline += ((now - a->deadline) / period + 1) * period;
@@ -240,10 +242,16 @@ static void wake(struct vh_host *h, struct vh_vcpu *v)
 		h->plat->kick(h->plat->ctx, (unsigned)v->sched.pcpu);
 }
 
-/* APIC lock held: a fixed interrupt latched in t's IRR, t to be woken. */
-static void latch(struct vh_lapics *ls, uint32_t t, uint8_t vector, uint64_t *wakes)
+/* APIC lock held: a fixed interrupt accepted into t's IRR, t to be
+ * woken.  TMR remembers the trigger mode (SDM 11.8.4): set for a level
+ * interrupt, whose EOI goes on to the IOAPIC, clear for an edge one. */
+static void latch(struct vh_lapics *ls, uint32_t t, uint8_t vector, bool level, uint64_t *wakes)
 {
 	bit_set(ls->a[t].irr, vector);
+	if (level)
+		bit_set(ls->a[t].tmr, vector);
+	else
+		bit_clear(ls->a[t].tmr, vector);
 	*wakes |= 1ull << t;
 }
 
@@ -256,7 +264,7 @@ bool vh_lapic_raise(struct vh_host *h, struct vh_vm *vm, uint32_t index, uint8_t
 
 	if (!a)
 		return false;
-	latch(ls, index, vector, &wakes);
+	latch(ls, index, vector, false, &wakes);
 	put(ls);
 	wake(h, &vm->vcpus[index]);
 	return true;
@@ -308,14 +316,20 @@ static bool targets(const struct vh_lapics *ls, uint32_t self, uint32_t t, uint3
 	default: break;
 	}
 	if (lo & ICR_LOGICAL) {
-		/* Flat model: a bit per CPU in LDR[31:24]; cluster model is
-		 * not offered (DFR reads flat). */
+		/* Flat model (DFR[31:28] = 0xf): a bit per CPU in LDR[31:24];
+		 * cluster model (0): cluster in the top nibble, a bit per
+		 * CPU in the low one, 0xff to all. */
+		if ((dst->dfr >> 28) == 0)
+			return dest == 0xff ||
+			       ((dest >> 4) == (dst->ldr >> 28) && (dest & (dst->ldr >> 24) & 0xf));
 		return (dst->ldr >> 24) & dest;
 	}
 	return dest == 0xff || dest == dst->id;
 }
 
-static void deliver(struct vh_lapics *ls, uint32_t t, uint32_t lo, uint64_t *wakes)
+/* level: a level-triggered fixed interrupt (from an IOAPIC or an MSI;
+ * IPIs are edge-triggered). */
+static void deliver(struct vh_lapics *ls, uint32_t t, uint32_t lo, bool level, uint64_t *wakes)
 {
 	struct vh_lapic *dst = &ls->a[t];
 	uint8_t vector = (uint8_t)(lo & ICR_VECTOR);
@@ -324,7 +338,7 @@ static void deliver(struct vh_lapics *ls, uint32_t t, uint32_t lo, uint64_t *wak
 	case MODE_FIXED:
 	case MODE_LOWEST:
 		if (vector >= 16)
-			latch(ls, t, vector, wakes);
+			latch(ls, t, vector, level, wakes);
 		break;
 	case MODE_INIT:
 		/* The INIT level de-assert (trigger level, level 0) is the
@@ -352,43 +366,60 @@ static void send_ipi(struct vh_lapics *ls, uint32_t self, uint32_t lo, uint32_t 
 {
 	for (uint32_t t = 0; t < ls->n; t++) {
 		if (targets(ls, self, t, lo, hi))
-			deliver(ls, t, lo, wakes);
+			deliver(ls, t, lo, false, wakes);
 	}
 }
 
-/* MSI address (SDM vol. 3 11.11.1): 0xfee in 31:20, destination ID in
- * 19:12, redirection hint 3, destination mode 2 (logical); data: vector
- * in 7:0, delivery mode in 10:8, trigger mode 15.  Translated to the
- * ICR's form (no shorthand) and delivered as an IPI from no APIC.  Lowest
- * priority goes to the first APIC named, as arbitration may choose. */
-bool vh_lapic_msi(struct vh_bus *b, uint64_t address, uint32_t data, uint64_t *wake)
+bool vh_lapic_message(struct vh_bus *b, uint32_t lo, uint32_t hi, bool lowest, uint64_t *wake)
 {
 	struct vh_lapics *ls = &vh_devices_of(b)->lapics;
-	uint32_t lo = (data & 0x7ffu) | ((address & 4) ? ICR_LOGICAL : 0);
-	uint32_t hi = (uint32_t)((address >> 12) & 0xff) << 24;
 	uint64_t wakes = 0;
+	int best = -1;
 
-	if ((address >> 20) != 0xfee || (address & 3))
-		return false;
 	switch (ICR_MODE(lo)) {
 	case MODE_FIXED:
 	case MODE_LOWEST:
 		if ((lo & ICR_VECTOR) < 16)
 			return false;
 		break;
-	default: return false; /* SMI, NMI, INIT, ExtINT by MSI: not offered */
+	case MODE_INIT: break;
+	default: return false; /* SMI, NMI, ExtINT: not offered */
 	}
+	lowest = lowest || ICR_MODE(lo) == MODE_LOWEST;
 	vh_lock_take(b->h->plat, &ls->dev->lock);
 	for (uint32_t t = 0; t < ls->n; t++) {
 		if (!targets(ls, VH_BUS_NO_VCPU, t, lo, hi))
 			continue;
-		deliver(ls, t, lo, &wakes);
-		if (ICR_MODE(lo) == MODE_LOWEST)
-			break;
+		if (!lowest)
+			deliver(ls, t, lo, lo & ICR_TRIGGER_LEVEL, &wakes);
+		/* Lowest priority: the named APIC with the lowest processor
+		 * priority takes it; the first of equals. */
+		else if (best < 0 || ppr(&ls->a[t]) < ppr(&ls->a[best]))
+			best = (int)t;
 	}
+	if (best >= 0)
+		deliver(ls, (uint32_t)best, lo, lo & ICR_TRIGGER_LEVEL, &wakes);
 	vh_lock_drop(&ls->dev->lock);
 	*wake |= wakes;
 	return wakes != 0;
+}
+
+/* MSI (SDM vol. 3 11.11): address 0xfee in 31:20, destination ID in
+ * 19:12, redirection hint 3 (lowest-priority arbitration among the named
+ * APICs), destination mode 2 (logical); data: vector 7:0, delivery mode
+ * 10:8, level 14, trigger mode 15.  A level-triggered message with level
+ * 0 is a de-assert: nothing to deliver. */
+#define MSI_RH 0x8u
+#define MSI_DM 0x4u
+bool vh_lapic_msi(struct vh_bus *b, uint64_t address, uint32_t data, uint64_t *wake)
+{
+	uint32_t lo = (data & (0x7ffu | ICR_TRIGGER_LEVEL)) | VH_APIC_MSG_ASSERT |
+		      ((address & MSI_DM) ? ICR_LOGICAL : 0);
+	uint32_t hi = (uint32_t)((address >> 12) & 0xff) << 24;
+
+	if ((address >> 20) != 0xfee || ((data & ICR_TRIGGER_LEVEL) && !(data & ICR_LEVEL_ASSERT)))
+		return false;
+	return vh_lapic_message(b, lo, hi, address & MSI_RH, wake);
 }
 
 void vh_lapic_extint(struct vh_bus *b, uint8_t vector, uint64_t *wake)
@@ -398,7 +429,7 @@ void vh_lapic_extint(struct vh_bus *b, uint8_t vector, uint64_t *wake)
 	if (!ls->n || vector < 16)
 		return;
 	vh_lock_take(b->h->plat, &ls->dev->lock);
-	latch(ls, 0, vector, wake);
+	latch(ls, 0, vector, false, wake);
 	vh_lock_drop(&ls->dev->lock);
 }
 
@@ -432,8 +463,10 @@ static uint32_t lapic_read(struct vh_lapic *a, uint32_t reg, uint64_t now)
 	}
 }
 
+/* wakes: vCPUs an IPI woke; eoi: set to VH_DEV_EOI_LEVEL | vector when
+ * the EOI was of a level-triggered vector (for the IOAPIC). */
 static void lapic_write(struct vh_lapics *ls, uint32_t self, uint32_t reg, uint32_t v, uint64_t now,
-			uint64_t *wakes)
+			uint64_t *wakes, uint16_t *eoi)
 {
 	struct vh_lapic *a = &ls->a[self];
 	int isr;
@@ -453,8 +486,14 @@ static void lapic_write(struct vh_lapics *ls, uint32_t self, uint32_t reg, uint3
 	case APIC_TPR: a->tpr = v & 0xff; break;
 	case APIC_EOI:
 		isr = highest(a->isr);
-		if (isr >= 0)
-			bit_clear(a->isr, (uint8_t)isr);
+		if (isr < 0)
+			break;
+		bit_clear(a->isr, (uint8_t)isr);
+		/* A level-triggered vector's EOI goes on to the IOAPIC
+		 * (vh_bus_finish: it needs the IOAPIC's lock, which comes
+		 * before this one). */
+		if (a->tmr[isr >> 5] & (1u << (isr & 31)))
+			*eoi = VH_DEV_EOI_LEVEL | (uint16_t)isr;
 		break;
 	case APIC_LDR: a->ldr = v & 0xff000000u; break;
 	case APIC_DFR: a->dfr = v | 0x0fffffffu; break;
@@ -506,9 +545,14 @@ enum vh_io_result vh_lapic_mmio(void *lapics, const struct vh_dev_access *acc)
 	now = vh_dev_now(acc->bus);
 	if (acc->is_write) {
 		uint64_t wakes = 0;
+		uint16_t eoi = 0;
 
-		lapic_write(ls, acc->vcpu, reg, (uint32_t)*acc->value, now, &wakes);
+		lapic_write(ls, acc->vcpu, reg, (uint32_t)*acc->value, now, &wakes, &eoi);
 		vh_dev_wake_mask(acc, wakes);
+		if (eoi) {
+			acc->call->eoi = eoi;
+			acc->call->pending |= VH_DEV_CALL_EOI;
+		}
 	} else
 		*acc->value = lapic_read(&ls->a[acc->vcpu], reg, now);
 	return VH_IO_HANDLED;

@@ -6,8 +6,9 @@
  * fast: LSR always says THR empty and transmitter empty, so a driver that
  * polls LSR never waits.  There is no input source yet; in loopback mode
  * (MCR bit 4) a written byte comes back in RBR, which drivers use to probe
- * for a working UART.  No interrupt line is wired: IIR reports what would
- * be pending so drivers that read it stay consistent. */
+ * for a working UART.  Its interrupt line is IRQ 4 (vh_dev_irq: the 8259
+ * and the IOAPIC's pin 4): high while IIR reports an interrupt and MCR's
+ * OUT2 is set, the gate a PC puts between the UART and the ISA line. */
 #include "dev_internal.h"
 
 /* Register offsets from the base port. */
@@ -22,19 +23,21 @@ enum {
 	UART_SCR = 7,
 };
 
-#define LCR_DLAB 0x80
-#define MCR_LOOP 0x10
-#define IER_THRI 0x02
-#define IER_RDI 0x01
-#define IER_MASK 0x0f
+#define LCR_DLAB   0x80
+#define MCR_OUT2   0x08
+#define MCR_LOOP   0x10
+#define COM1_IRQ   4
+#define IER_THRI   0x02
+#define IER_RDI    0x01
+#define IER_MASK   0x0f
 #define FCR_ENABLE 0x01
-#define LSR_DR 0x01
-#define LSR_THRE 0x20
-#define LSR_TEMT 0x40
-#define IIR_NONE 0x01
-#define IIR_THRI 0x02
-#define IIR_RDI 0x04
-#define IIR_FIFO 0xc0
+#define LSR_DR     0x01
+#define LSR_THRE   0x20
+#define LSR_TEMT   0x40
+#define IIR_NONE   0x01
+#define IIR_THRI   0x02
+#define IIR_RDI    0x04
+#define IIR_FIFO   0xc0
 /* Modem status with the lines a connected terminal raises: DCD, DSR, CTS. */
 #define MSR_CONNECTED 0xb0
 
@@ -94,24 +97,18 @@ static uint8_t uart_read(struct vh_uart *u, unsigned reg)
 		v = u->data_ready ? u->rbr : 0;
 		u->data_ready = false;
 		return v;
-	case UART_IER:
-		return dlab ? u->dlm : u->ier;
+	case UART_IER: return dlab ? u->dlm : u->ier;
 	case UART_IIR_FCR:
 		v = iir(u);
 		/* Reading IIR acknowledges a THR-empty interrupt. */
 		if ((v & 0x0f) == IIR_THRI)
 			u->thre_pending = false;
 		return v;
-	case UART_LCR:
-		return u->lcr;
-	case UART_MCR:
-		return u->mcr;
-	case UART_LSR:
-		return (uint8_t)(LSR_THRE | LSR_TEMT | (u->data_ready ? LSR_DR : 0));
-	case UART_MSR:
-		return msr(u);
-	default:
-		return u->scr;
+	case UART_LCR: return u->lcr;
+	case UART_MCR: return u->mcr;
+	case UART_LSR: return (uint8_t)(LSR_THRE | LSR_TEMT | (u->data_ready ? LSR_DR : 0));
+	case UART_MSR: return msr(u);
+	default: return u->scr;
 	}
 }
 
@@ -142,28 +139,29 @@ static void uart_write(struct vh_uart *u, const struct vh_dev_access *a, unsigne
 		if (v & 0x02)
 			u->data_ready = false;
 		break;
-	case UART_LCR:
-		u->lcr = v;
-		break;
-	case UART_MCR:
-		u->mcr = v & 0x1f;
-		break;
+	case UART_LCR: u->lcr = v; break;
+	case UART_MCR: u->mcr = v & 0x1f; break;
 	case UART_LSR:
-	case UART_MSR:
-		break; /* read-only (factory test registers on the real chip) */
-	default:
-		u->scr = v;
-		break;
+	case UART_MSR: break; /* read-only (factory test registers on the real chip) */
+	default: u->scr = v; break;
 	}
 }
 
 enum vh_io_result vh_uart_io(void *uart, const struct vh_dev_access *a)
 {
 	struct vh_uart *u = uart;
+	bool irq;
 
 	if (a->is_write)
 		uart_write(u, a, a->offset, (uint8_t)*a->value);
 	else
 		*a->value = uart_read(u, a->offset);
+	/* The line moves only on a change: a byte sent with the interrupt
+	 * off costs no interrupt controller's lock. */
+	irq = (u->mcr & MCR_OUT2) && !(iir(u) & IIR_NONE);
+	if (irq != u->irq) {
+		u->irq = irq;
+		vh_dev_irq(a, COM1_IRQ, irq);
+	}
 	return VH_IO_HANDLED;
 }

@@ -13,7 +13,10 @@
 #  - a bad vm= definition is refused with the reason;
 #  - a 6 GiB VM on a 128 MiB machine (it touches a few pages) sees RAM
 #    below the 32-bit hole and above 4 GiB, its local APIC as a device and
-#    reads back RAM above 4 GiB through 4-level paging (tests/guests/bigmem.c).
+#    reads back RAM above 4 GiB through 4-level paging (tests/guests/bigmem.c);
+#  - beside it, the platform guest (tests/guests/platform.c): COM1's IRQ 4
+#    through the IOAPIC to its vector, a masked pin silent, PCI bus 0 by
+#    mechanism #1 and by ECAM with the host bridge at 00:00.0.
 # Runs use --ips 50000000: a 50 MHz emulated clock, so a 10 ms quantum
 # holds real guest work (at the default 1 MHz it is 10k instructions).
 set -u
@@ -26,11 +29,12 @@ spinner=$top_builddir/tests/guests/spinner.elf
 hostile=$top_builddir/tests/guests/hostile.elf
 bigmem=$top_builddir/tests/guests/bigmem.elf
 power=$top_builddir/tests/guests/power.elf
+platform=$top_builddir/tests/guests/platform.elf
 runs=$top_builddir/tests/boot/runs
 mkdir -p "$runs"
 fast=(--ips 50000000 --timeout 60)
 
-tap_plan 28
+tap_plan 29
 
 con() { tr -d '\r' < "$1/console.log" 2>/dev/null; }
 
@@ -116,7 +120,7 @@ dir=$runs/vmx-hostile
 	--workdir "$dir" >"$runs/vmx-hostile.out" 2>&1
 tap_check "the run with a hostile guest ends normally (no hypervisor panic)" grep -q '^run-bochs: PASS' "$runs/vmx-hostile.out"
 if con "$dir" | grep -q '^evil| hostile: step 3: wrmsr 0xc0000080: #GP$' &&
-	con "$dir" | grep -q '^evil| hostile: step 4: 0xe0000000 reads 0xffffffff$' &&
+	con "$dir" | grep -q '^evil| hostile: step 4: 0xf8000000 reads 0xffffffff$' &&
 	con "$dir" | grep -q '^evil| hostile: step 2: port 0xfff0 reads 0xff$'; then
 	tap_ok "forbidden MSRs raise #GP, unclaimed ports and addresses read all ones"
 else
@@ -195,17 +199,30 @@ else
 	tap_not_ok "a vm= naming a module that is not there is refused with the reason" "$runs/vmx-badspec.out"
 fi
 
-# 6. A VM larger than the hole's start: the guest-physical layout.
+# 6. A VM larger than the hole's start: the guest-physical layout; the
+# platform's IOAPIC and PCI host in a second VM of the same boot.
 dir=$runs/vmx-bigmem
-"$run_bochs" "${fast[@]}" --kernel "$kernel" --cmdline "vm=big,kernel=0,mem=6G until=done" \
-	--module "$bigmem" --workdir "$dir" >"$runs/vmx-bigmem.out" 2>&1
+"$run_bochs" "${fast[@]}" --kernel "$kernel" \
+	--cmdline "vm=big,kernel=0,mem=6G vm=plat,kernel=1,mem=8M until=done" \
+	--module "$bigmem" --module "$platform" --workdir "$dir" >"$runs/vmx-bigmem.out" 2>&1
 if grep -q '^run-bochs: PASS' "$runs/vmx-bigmem.out" &&
 	con "$dir" | grep -q '^big| bigmem: e820 ram below the hole to 0xc0000000 and 0x100000000\.\.0x1c0000000, none in the hole$' &&
 	con "$dir" | grep -q '^big| bigmem: lapic version 0x[0-9a-f]* keeps no write, tpr 0x20 ppr 0x20: a device$' &&
-	con "$dir" | grep -q '^big| bigmem: hole 0xe0000000 keeps no write (reads 0xffffffff)$' &&
+	con "$dir" | grep -q '^big| bigmem: hole 0xf8000000 keeps no write (reads 0xffffffff)$' &&
 	con "$dir" | grep -q '^big| bigmem: high 0x100000000 and 0x1bfe00000 written and read back, low 0x80000 untouched$' &&
 	con "$dir" | grep -q '^big| bigmem: done$'; then
 	tap_ok "6 GiB VM: e820 around the hole, the local APIC a device, RAM above 4 GiB read back"
 else
 	tap_not_ok "6 GiB VM: e820 around the hole, the local APIC a device, RAM above 4 GiB read back" "$(con "$dir" | grep 'big|\|vh: VM' | tail -12)"
+fi
+pcon=$(con "$dir" | grep '^plat|')
+if grep -q '^plat| platform: ioapic version 0x11, 24 pins$' <<<"$pcon" &&
+	grep -q '^plat| platform: com1 irq 4 -> ioapic pin 4 -> apic 0 vector 0x50: [1-9][0-9]* arrived$' <<<"$pcon" &&
+	grep -q '^plat| platform: with pin 4 masked: 0 arrived$' <<<"$pcon" &&
+	grep -q '^plat| platform: pci 00:00.0 8086:0d57 class 060000 (mechanism #1)$' <<<"$pcon" &&
+	grep -q '^plat| platform: pci 00:00.0 8086:0d57 class 060000 (ecam)$' <<<"$pcon" &&
+	grep -q '^plat| platform: done, 0 failed$' <<<"$pcon"; then
+	tap_ok "platform: COM1's IRQ 4 through the IOAPIC (masked: none), PCI host bridge by mechanism #1 and ECAM"
+else
+	tap_not_ok "platform: COM1's IRQ 4 through the IOAPIC (masked: none), PCI host bridge by mechanism #1 and ECAM" "$pcon"
 fi

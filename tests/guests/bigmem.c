@@ -6,8 +6,8 @@
  *   2. its local APIC at 0xfee00000 is a device, not RAM: the version
  *      register reads non-zero and keeps no write, TPR reads back and
  *      PPR follows it;
- *   3. an address in the hole (probe=ADDR, default 0xe0000000, the PCI
- *      ECAM) keeps no write;
+ *   3. an address in the hole (probe=ADDR, default 0xf8000000, where no
+ *      device is) keeps no write;
  *   4. RAM above 4 GiB: with 4-level paging (EFER.LME, so the CPU is in
  *      IA-32e mode and this 32-bit code runs on in compatibility mode),
  *      2 MiB pages at the start and at the end of the high RAM the map
@@ -180,7 +180,7 @@ static bool check_high(uint64_t start, uint64_t end)
 unsigned guest_main(void)
 {
 	uint64_t hole = arg_size("hole", 0xc0000000u), high_start, high_end;
-	uint32_t probe = arg_u32("probe", 0xe0000000u);
+	uint32_t probe = arg_u32("probe", 0xf8000000u);
 	uint32_t high = arg_u32("high", 1);
 
 	if (!check_e820(hole, &high_start, &high_end) || !check_lapic() || !check_hole(probe) ||

@@ -408,7 +408,7 @@ static void string_io_outside(void)
 		uint16_t limit;
 		uint32_t base;
 	} d = { sizeof(gdt) - 1, (uint32_t)gdt };
-	uint32_t di = 0xe0000000u, cx = 16, before;
+	uint32_t di = 0xf8000000u, cx = 16, before;
 	uint32_t edge_at = 0xff8;
 	volatile uint8_t *edge;
 	uint8_t saved[16];
@@ -418,14 +418,14 @@ static void string_io_outside(void)
 
 	announce("hostile: step 4: rep insb to 0x%x, outside its memory\n", di);
 	__asm__ volatile("cld; rep insb" : "+D"(di), "+c"(cx) : "d"(0x300) : "memory");
-	printf("hostile: step 4: rep insb outside memory: edi +%u ecx %u\n", di - 0xe0000000u, cx);
+	printf("hostile: step 4: rep insb outside memory: edi +%u ecx %u\n", di - 0xf8000000u, cx);
 	{
-		uint32_t si = 0xe0000000u;
+		uint32_t si = 0xf8000000u;
 		cx = 16;
 		announce("hostile: step 4: rep outsb from 0x%x, outside its memory\n", si);
 		__asm__ volatile("cld; rep outsb" : "+S"(si), "+c"(cx) : "d"(0x300) : "memory");
 		printf("hostile: step 4: rep outsb outside memory: esi +%u ecx %u\n",
-		       si - 0xe0000000u, cx);
+		       si - 0xf8000000u, cx);
 	}
 	for (uint32_t i = 0; i < 16; i++) {
 		saved[i] = edge[i];
@@ -522,7 +522,7 @@ unsigned guest_main(void)
 
 	{
 		/* Past the end of RAM, and high in the 32-bit address space. */
-		uint32_t targets[2] = { (uint32_t)mem_end + (16u << 20), 0xe0000000u };
+		uint32_t targets[2] = { (uint32_t)mem_end + (16u << 20), 0xf8000000u };
 		for (int i = 0; i < 2; i++) {
 			volatile uint32_t *p = (volatile uint32_t *)targets[i];
 			announce("hostile: step 4: write outside memory at 0x%x\n", targets[i]);

@@ -101,7 +101,7 @@ run hostile 0 "hostile: announces every step, survives wild I/O, MSRs and stray 
 	--expect '^hostile: step 3: rdmsr 0x480(: #GP| = 0x[0-9a-f]+)$' \
 	--expect '^hostile: step 3: wrmsr 0xc0000080: (#GP|accepted)$' \
 	--expect '^hostile: step 3: msr checks: [0-9]+ as hardware, [0-9]+ not$' \
-	--expect '^hostile: step 4: 0xe0000000 reads' \
+	--expect '^hostile: step 4: 0xf8000000 reads' \
 	--expect '^hostile: step 5: triple fault$'
 if tr -d '\r' < "$runs/hostile/console.log" | grep -q 'still running after the triple fault'; then
 	tap_not_ok "hostile: nothing runs after the triple fault" "$runs/hostile/console.log"

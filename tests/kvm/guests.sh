@@ -9,7 +9,7 @@
 
 kvm_require
 kvm_setup guests
-tap_plan 16
+tap_plan 18
 kvm_start
 
 # boot NAME WANT-STATE SECONDS define-args...: define, start, wait.
@@ -39,6 +39,18 @@ tap_grep "toucher: pass 2 verified" '^toucher: pass 2 ok checksum' "$RUN/logs/to
 name_desc="smp: 4 vCPUs on 2 workers, INIT-SIPI-SIPI through vh's local APIC, fw_cfg says 4"
 check smp stopped 60 kernel=smp.elf memory=8 vcpus=4 devices=uart,debug-exit,fw-cfg
 tap_grep "smp: every AP reported" '^smp: 4 of 4 cpus up$' "$RUN/logs/smp.log"
+
+name_desc="platform: COM1's IRQ 4 through the IOAPIC, PCI bus 0 by mechanism #1 and ECAM"
+check plat stopped 60 kernel=platform.elf memory=8
+pcon=$(console plat)
+if grep -q '^platform: com1 irq 4 -> ioapic pin 4 -> apic 0 vector 0x50: [1-9][0-9]* arrived$' <<<"$pcon" &&
+	grep -q '^platform: with pin 4 masked: 0 arrived$' <<<"$pcon" &&
+	grep -q '^platform: pci 00:00.0 8086:0d57 class 060000 (ecam)$' <<<"$pcon" &&
+	grep -q '^platform: done, 0 failed$' <<<"$pcon"; then
+	tap_ok "platform: the interrupt arrived, the masked pin stayed silent, the host bridge found both ways"
+else
+	tap_not_ok "platform: the interrupt arrived, the masked pin stayed silent, the host bridge found both ways" "$pcon"
+fi
 
 # Restart a stopped VM: a new boot generation loads the image again.
 if "$VH_MSG" start spin >/dev/null 2>&1 && "$VH_MSG" wait spin stopped 30 >/dev/null 2>&1 &&

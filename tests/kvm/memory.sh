@@ -88,7 +88,7 @@ fi
 "$VH_MSG" wait big stopped 60 >/dev/null
 if console big | grep -q '^bigmem: e820 ram below the hole to 0xc0000000 and 0x100000000\.\.0x1c0000000, none in the hole$' &&
 	console big | grep -q '^bigmem: lapic version 0x[0-9a-f]* keeps no write, tpr 0x20 ppr 0x20: a device$' &&
-	console big | grep -q '^bigmem: hole 0xe0000000 keeps no write (reads 0xffffffff)$' &&
+	console big | grep -q '^bigmem: hole 0xf8000000 keeps no write (reads 0xffffffff)$' &&
 	console big | grep -q '^bigmem: high 0x100000000 and 0x1bfe00000 written and read back, low 0x80000 untouched$' &&
 	console big | grep -q '^bigmem: done$'; then
 	tap_ok "6 GiB VM: e820 around the hole, the local APIC a device, the hole no RAM, RAM above 4 GiB"

@@ -289,8 +289,9 @@ VH_TEST(bus, nothing_there_reads_all_ones_drops_writes_and_counts)
 	VH_EXPECT_EQ((int)vh_vcpu_port(&e.m.h, e.vm, &e.vm->vcpus[0], 0x80, 4, false, &v, false),
 		     (int)VH_IO_UNHANDLED);
 	VH_EXPECT_EQ(v, 0xffffffffu);
+	/* The hole between the firmware room and the IOAPIC: nothing. */
 	VH_EXPECT_EQ(
-	    (int)vh_vcpu_mmio(&e.m.h, e.vm, &e.vm->vcpus[0], 0xfec00000, 4, false, &w, false),
+	    (int)vh_vcpu_mmio(&e.m.h, e.vm, &e.vm->vcpus[0], 0xf8000000, 4, false, &w, false),
 	    (int)VH_IO_UNHANDLED);
 	VH_EXPECT_EQ(w, ~0ull);
 	/* An MMIO access that runs past the APIC's page is not the APIC's. */

@@ -246,7 +246,8 @@ VH_TEST(devices, unknown_ports_and_bad_sizes_are_unhandled)
 		bool known = (port >= 0x20 && port <= 0x21) || (port >= 0xa0 && port <= 0xa1) ||
 			     (port >= 0xf4 && port <= 0xf7) || (port >= 0x3f8 && port <= 0x3ff) ||
 			     port == 0x510 || port == 0x511 || port == 0x60 || port == 0x64 ||
-			     port == 0x70 || port == 0x71 || (port >= 0x600 && port <= 0x60b);
+			     port == 0x70 || port == 0x71 || (port >= 0x600 && port <= 0x60b) ||
+			     (port >= 0xcf8 && port <= 0xcff);
 		v = 0;
 		enum vh_io_result r =
 		    vh_devices_io(&d.m.h, d.vm, NULL, (uint16_t)port, 1, false, &v);

@@ -34,7 +34,7 @@ VH_TEST(lapic, registers_after_reset)
 	VH_EXPECT_EQ((int)vh_devices_mmio(&e.m.h, e.vm, &e.vm->vcpus[0], VH_LAPIC_BASE + 0xffe, 4,
 					  false, &v),
 		     (int)VH_IO_UNHANDLED);
-	VH_EXPECT_EQ((int)vh_devices_mmio(&e.m.h, e.vm, &e.vm->vcpus[0], 0xfec00000, 4, false, &v),
+	VH_EXPECT_EQ((int)vh_devices_mmio(&e.m.h, e.vm, &e.vm->vcpus[0], 0xfed00000, 4, false, &v),
 		     (int)VH_IO_UNHANDLED);
 	mem_env_fini(&e.m);
 }

@@ -91,6 +91,7 @@ enum {
 	VH_DEV_CALL_CONSOLE = 1u << 0,   /* console[0..console_len) to print */
 	VH_DEV_CALL_WAKE = 1u << 1,      /* wake: vCPUs (bit = index) to wake */
 	VH_DEV_CALL_POWER_OFF = 1u << 2, /* power_action (debug exit, guest reset or S5) */
+	VH_DEV_CALL_EOI = 1u << 3,       /* eoi: a level vector's EOI for the IOAPIC */
 };
 
 struct vh_dev_call {
@@ -101,6 +102,10 @@ struct vh_dev_call {
 	uint8_t power_action;           /* enum vh_dev_power */
 	uint32_t exit_code, exit_value; /* VH_DEV_POWER_DEBUG_EXIT's */
 	const char *power_why;          /* the guest's reset or power off: how, for the log */
+	/* VH_DEV_EOI_LEVEL | vector: a local APIC's EOI of a level-triggered
+	 * vector, for the IOAPIC (which must not be locked under the APICs'
+	 * lock). */
+	uint16_t eoi;
 };
 
 /* What the guest asked of the VM's power (vh_bus_finish carries it out). */
@@ -109,6 +114,7 @@ enum vh_dev_power {
 	VH_DEV_POWER_RESET = 1,      /* a reboot (ACPI reset register, i8042 0xfe): reset */
 	VH_DEV_POWER_OFF = 2,        /* ACPI S5: stopped */
 };
+#define VH_DEV_EOI_LEVEL 0x100u
 
 /* One access handed to a device: the address relative to the range's
  * start (the register number for a PCI function's configuration space),
@@ -130,8 +136,11 @@ typedef void (*vh_dev_reset_fn)(void *state, const struct vh_bus *bus);
 
 /* ---- the narrow interface: all a device may ask of the hypervisor ----------- */
 
-/* Interrupt line `line` (0..15, the ISA IRQs) goes to `level`, through
- * the PIC pair to vCPU 0's local APIC (the virtual wire). */
+/* Interrupt line `line` (0..15, the ISA IRQs) goes to `level` (1:
+ * asserted), wired as on a PC to both the PIC pair (to vCPU 0's local
+ * APIC, the virtual wire) and the IOAPIC's pin for its GSI
+ * (vh_isa_irq_gsi, vh/ioapic.h): a masked 8259 input or IOAPIC pin
+ * delivers nothing there. */
 void vh_dev_irq(const struct vh_dev_access *a, unsigned line, bool level);
 /* A message-signalled interrupt (address 0xfeeXXXXX, data per the SDM's
  * MSI format) to the local APICs it names.  False when it names none or

@@ -2,7 +2,7 @@
 /* Device models shared by both backends (hypervisor/devices/): the QEMU-
  * compatible legacy machine a `qemu -kernel` guest expects.  One device a
  * file; each VM gets the devices its config lists (vm->cfg.devices) plus
- * the ones every PC has (PIC mask registers).
+ * the ones every PC has (PICs, local APICs, IOAPIC, PCI host).
  *
  *   uart16550.c   COM1 at 0x3f8..0x3ff, output to plat->console
  *   debug_exit.c  QEMU isa-debug-exit at 0xf4: stops the VM with (v<<1)|1
@@ -12,6 +12,9 @@
  *   i8042.c       keyboard controller at 0x60/0x64: 0xfe resets the VM
  *   rtc.c         CMOS clock and RAM at 0x70/0x71: the host's time of day
  *   lapic.c       local APIC (xAPIC MMIO at 0xfee00000), per vCPU (see lapic.h)
+ *   ioapic.c      IOAPIC at 0xfec00000, 24 pins (see ioapic.h)
+ *   pci_host.c    PCI mechanism #1 (0xcf8/0xcfc), ECAM, host bridge 00:00.0 (pci.h)
+ *   pci.c         a PCI function's configuration space, the BAR allocator
  *   bus.c         the VM's device bus (vh/bus.h): ports, MMIO, PCI functions
  *   dev_iface.c   what a device may ask of the hypervisor (vh/bus.h)
  *   devices.c     per-VM state: the devices registered on the bus

@@ -5,9 +5,12 @@
  * start its APs (INIT-SIPI-SIPI), send IPIs and run the APIC timer.
  *
  * Registers: ID, version, TPR, APR, PPR, EOI, LDR, DFR, SVR, ISR/TMR/IRR,
- * ESR, ICR (fixed, INIT, SIPI, NMI-less; physical and flat logical
- * destinations, shorthands), LVT timer/thermal/perf/LINT0/LINT1/error,
- * timer initial and current count, divide configuration.
+ * ESR, ICR (fixed, INIT, SIPI, NMI-less; physical, flat and cluster
+ * logical destinations, shorthands), LVT timer/thermal/perf/LINT0/LINT1/
+ * error, timer initial and current count, divide configuration.  Messages
+ * from the IOAPIC and MSIs (fixed, lowest priority to the APIC of lowest
+ * priority, INIT) set TMR for a level-triggered vector; its EOI goes on to
+ * the IOAPIC (vh_bus_finish), which clears the pin's remote IRR.
  *
  * Locking: a VM's APICs are one device on its bus (vh/bus.h) with one
  * lock.  Every function here takes that lock itself and is called with

@@ -36,7 +36,7 @@ static const struct port_device port_devices[] = {
 	  vh_fw_cfg_reset, offsetof(struct vh_devices, fw_cfg) },
 };
 
-static bool configured(const struct vh_vm *vm, uint32_t type)
+bool vh_devices_configured(const struct vh_vm *vm, uint32_t type)
 {
 	if (type == 0)
 		return true;
@@ -56,7 +56,7 @@ static int attach(struct vh_devices *d, struct vh_vm *vm, struct vh_error *err)
 		const struct port_device *t = &port_devices[i];
 		void *state = t->state == NO_STATE ? NULL : (char *)d + t->state;
 
-		if (!configured(vm, t->cfg_type))
+		if (!vh_devices_configured(vm, t->cfg_type))
 			continue;
 		dev = vh_bus_add_device(b, t->name, state, t->reset, err);
 		if (!dev || vh_bus_add_ports(b, dev, t->first, t->last, t->byte_wide, t->io, err))

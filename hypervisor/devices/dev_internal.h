@@ -209,5 +209,7 @@ static inline struct vh_devices *vh_devices_of(const struct vh_bus *b)
 
 /* Frees the record (the bus's last user is back after undefinition). */
 void vh_devices_free(struct vh_bus *b);
+/* Does vm's config bring a device of this type (0: one every VM has)? */
+bool vh_devices_configured(const struct vh_vm *vm, uint32_t type);
 
 #endif

@@ -74,7 +74,7 @@ static int attach_platform(struct vh_devices *d, struct vh_error *err)
 	return VH_OK;
 }
 
-static bool configured(const struct vh_vm *vm, uint32_t type)
+bool vh_devices_configured(const struct vh_vm *vm, uint32_t type)
 {
 	if (type == 0)
 		return true;
@@ -94,7 +94,7 @@ static int attach(struct vh_devices *d, struct vh_vm *vm, struct vh_error *err)
 		const struct port_device *t = &port_devices[i];
 		void *state = t->state == NO_STATE ? NULL : (char *)d + t->state;
 
-		if (!configured(vm, t->cfg_type))
+		if (!vh_devices_configured(vm, t->cfg_type))
 			continue;
 		dev = vh_bus_add_device(b, t->name, state, t->reset, err);
 		if (!dev || vh_bus_add_ports(b, dev, t->first, t->last, t->byte_wide, t->io, err))

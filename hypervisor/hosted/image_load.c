@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "hosted.h"
+#include "vh/acpi.h"
 #include "vh/error.h"
 #include "vh/vm.h"
 
@@ -41,6 +42,8 @@ struct vh_hosted_load {
 	void *bufs[VH_BOOT_MAX_MODULES + 1];
 	struct vh_loader_module mods[VH_BOOT_MAX_MODULES];
 	struct vh_loader_job job;
+	uint8_t acpi[VH_ACPI_MAX_BYTES]; /* the VM's ACPI tables, built under the lock */
+	size_t acpi_len;
 };
 
 /* A batch writes this much at a time, then checks the clock. */
@@ -50,6 +53,7 @@ static struct vh_hosted_load *load_new(struct vh_hosted_vm *hvm)
 {
 	struct vh_hosted_load *l = calloc(1, sizeof(*l));
 	const struct vh_vm *vm = hvm->vm;
+	struct vh_error err = { 0 };
 
 	if (!l)
 		return NULL;
@@ -58,6 +62,13 @@ static struct vh_hosted_load *load_new(struct vh_hosted_vm *hvm)
 	l->boot = vm->cfg.boot;
 	if (l->boot.nmodules > VH_BOOT_MAX_MODULES)
 		l->boot.nmodules = VH_BOOT_MAX_MODULES;
+	/* From the VM's config, which the unlocked prepare() may not read. */
+	if (vh_loader_acpi(vm, l->acpi, sizeof(l->acpi), &l->acpi_len, &err)) {
+		vh_host_log(&hvm->d->host, "VM \"%s\": no ACPI tables: %s", vm->cfg.name,
+			    err.reason);
+		free(l);
+		return NULL;
+	}
 	return l;
 }
 
@@ -153,6 +164,8 @@ static int prepare(const struct vh_hosted *d, struct vh_hosted_load *l, char *wh
 	snprintf(l->cmdline, sizeof(l->cmdline), "%s%s%s", b->kernel, b->cmdline[0] ? " " : "",
 		 b->cmdline);
 	a.cmdline = l->cmdline;
+	a.acpi = l->acpi;
+	a.acpi_len = l->acpi_len;
 	if (vh_loader_prepare(l->mem_bytes, &a, &l->job, &err)) {
 		snprintf(why, whylen, "loading \"%s\": %s", b->kernel, err.reason);
 		return -1;

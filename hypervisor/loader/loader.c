@@ -7,6 +7,7 @@
  * and that a backend can plan without its host lock and write in bounded
  * pieces (vh_loader_load does both at once). */
 #include "loader_internal.h"
+#include "vh/acpi.h"
 #include "vh/host.h"
 #include "vh/mem.h"
 #include "vh/string.h"
@@ -225,6 +226,50 @@ static int raw_plan(uint64_t mem_bytes, const struct vh_loader_args *a, struct v
 	return VH_OK;
 }
 
+/* The ACPI tables go to the BIOS area after every other range is planned:
+ * an image or module placed there is refused, never overwritten. */
+static int acpi_plan(uint64_t mem_bytes, const struct vh_loader_args *a, struct vh_loader_job *job,
+		     struct vh_error *err)
+{
+	uint64_t end = VH_ACPI_GPA + a->acpi_len;
+
+	if (!a->acpi_len)
+		return VH_OK;
+	if (a->acpi_len > VH_LAYOUT_1M - VH_ACPI_GPA ||
+	    !vh_load_fits(mem_bytes, VH_ACPI_GPA, a->acpi_len))
+		return vh_error_set(
+		    err, VH_E_INVAL,
+		    "acpi: %zu bytes of tables at %#llx do not fit in the BIOS area "
+		    "of the VM's %llu MiB of memory",
+		    a->acpi_len, (unsigned long long)VH_ACPI_GPA,
+		    (unsigned long long)(mem_bytes / VH_MIB));
+	for (uint32_t i = 0; i < job->ncopies; i++) {
+		const struct vh_loader_copy *c = &job->copy[i];
+		if (c->gpa < end && VH_ACPI_GPA < c->gpa + c->len)
+			return vh_error_set(
+			    err, VH_E_INVAL,
+			    "image: %#llx + %#llx overlaps the ACPI tables at %#llx",
+			    (unsigned long long)c->gpa, (unsigned long long)c->len,
+			    (unsigned long long)VH_ACPI_GPA);
+	}
+	return vh_job_add(job, VH_ACPI_GPA, VH_LOADER_SRC_BYTES, a->acpi, a->acpi_len, err);
+}
+
+int vh_loader_acpi(const struct vh_vm *vm, uint8_t *buf, size_t len, size_t *used,
+		   struct vh_error *err)
+{
+	struct vh_acpi_config c;
+	struct vh_acpi_info info;
+	int rc;
+
+	*used = 0;
+	vh_acpi_config_vm(vm, &c);
+	if ((rc = vh_acpi_build(&c, buf, len, VH_ACPI_GPA, &info, err)))
+		return rc;
+	*used = info.len;
+	return VH_OK;
+}
+
 int vh_loader_prepare(uint64_t mem_bytes, const struct vh_loader_args *args,
 		      struct vh_loader_job *job, struct vh_error *err)
 {
@@ -242,6 +287,8 @@ int vh_loader_prepare(uint64_t mem_bytes, const struct vh_loader_args *args,
 		rc = vh_error_set(err, VH_E_INVAL, "image: unknown kind %d", (int)args->kind);
 		break;
 	}
+	if (!rc)
+		rc = acpi_plan(mem_bytes, args, job, err);
 	if (rc)
 		vh_memset(job, 0, sizeof(*job));
 	return rc;

@@ -3,8 +3,9 @@
 # The test guests under VT-x in Bochs (2 CPUs, 50 MHz emulated clock):
 #  - the SMP guest starts its second vCPU through the local APIC model
 #    (INIT-SIPI-SIPI) and each vCPU sees its own APIC id in the APIC and
-#    in CPUID; its 2-vCPU VM, strictly co-scheduled beside a spinner,
-#    shows co-stop time in the stats line;
+#    in CPUID, and it finds vh's ACPI tables (its MADT lists both);
+#    its 2-vCPU VM, strictly co-scheduled beside a spinner, shows
+#    co-stop time in the stats line;
 #  - the balloon guest inflates to its target (mem.limit) and deflates,
 #    and the stats line follows the balloon; the frames of the pages it
 #    gives go back to the host, and a ballooned page it touches reads 0;
@@ -31,7 +32,7 @@ spin="$g/spinner.elf=iters=0 report=20 work=20000"
 # the slowest spinner does there: the last report is exact to 1%).
 spin4="$g/spinner.elf=iters=0 report=5 work=20000"
 
-tap_plan 19
+tap_plan 20
 
 con() { tr -d '\r' < "$runs/$1/console.log" 2>/dev/null; }
 # The last stats line's value of FIELD for VM in run DIR, units dropped.
@@ -56,6 +57,8 @@ run=guests-smp
 tap_check "smp: the run with a 2-vCPU VM beside a spinner ends with status 0" \
 	grep -q '^run-bochs: PASS' "$runs/$run.out"
 tap_grep "smp: the guest's INIT-SIPI-SIPI starts its second vCPU" '^s\| smp: 2 of 2 cpus up$' "$runs/$run/console.log"
+tap_grep "smp: vh's ACPI tables in the BIOS area check out; the MADT lists the 2 vCPUs" \
+	'^s\| smp: acpi: rsdp at 0xf0000 revision 2, madt lists 2 local apics$' "$runs/$run/console.log"
 if con $run | grep -q '^s| smp: bsp apic id 0 ' && con $run | grep -q '^s| smp: cpu 1 apic id 1 up$'; then
 	tap_ok "smp: each vCPU reads its own id from the APIC model (0 and 1)"
 else

@@ -77,6 +77,7 @@ run balloon 1 "balloon: under QEMU it finds no vh and passes" \
 
 run smp 1 "smp: fw_cfg says 4 cpus, INIT-SIPI-SIPI starts the 3 APs" \
 	--smp 4 --kernel "$guests/smp.elf" --expect '^smp: 4 cpus \(fw_cfg\)$' \
+	--expect '^smp: acpi: rsdp at 0x[0-9a-f]+ revision [0-9], madt lists 4 local apics$' \
 	--expect '^smp: cpu [123] apic id [123] up$' --expect '^smp: 4 of 4 cpus up$'
 
 # Without vh there is no VMCALL and the ticks are QEMU's: only that the

@@ -7,6 +7,12 @@
  *   spin=MS    then every CPU spins for MS milliseconds of wall time
  *              (default 0: none), passing a barrier after each few loads
  *              and stores to shared counters
+ * Before starting the APs it finds the firmware's ACPI tables as an OS
+ * without a boot loader's help does: "RSD PTR " on a 16-byte boundary in
+ * 0xe0000-0xfffff, its checksums, the XSDT (or the RSDT of a revision-0
+ * RSDP), each table's checksum, the MADT's local APIC entries; it prints
+ * "smp: acpi: rsdp at A revision R, madt lists N local apics" and fails
+ * unless N is the fw_cfg count.
  * Output: "smp: N cpus (fw_cfg)", "smp: cpu K apic id A up" per AP,
  * "smp: N of N cpus up"; exits GUEST_PASS when every CPU came up and each
  * AP's CPUID (leaves 1 and 0xB) gives the APIC id its APIC reports.
@@ -193,6 +199,90 @@ static bool spin_all(uint32_t ncpus, uint32_t ms)
 	return !bad && spun_rounds[0] > 0 && shared_work == spun_rounds[0] * SPIN_WORK * ncpus;
 }
 
+/* ---- the ACPI tables ------------------------------------------------------ */
+
+static uint32_t ld32(uintptr_t a)
+{
+	return *(volatile uint32_t *)a;
+}
+
+static bool sums_to_zero(uintptr_t a, uint32_t n)
+{
+	uint8_t s = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		s = (uint8_t)(s + *(volatile uint8_t *)(a + i));
+	return s == 0;
+}
+
+/* A table the RSDT or XSDT points to (below 4 GiB: paging is off), with
+ * its checksum checked; 0 if it is not valid. */
+static uintptr_t acpi_table(uint64_t addr)
+{
+	uint32_t len;
+
+	if (!addr || addr >> 32)
+		return 0;
+	len = ld32((uintptr_t)addr + 4);
+	if (len < 36 || len > 0x100000 || !sums_to_zero((uintptr_t)addr, len)) {
+		printf("smp: acpi: bad table at 0x%x (length %u)\n", (uint32_t)addr, len);
+		return 0;
+	}
+	return (uintptr_t)addr;
+}
+
+/* The local APIC entries of the MADT, or -1 with the reason printed. */
+static int acpi_local_apics(void)
+{
+	uintptr_t rsdp = 0, root, madt = 0;
+	uint32_t entry, n;
+	int lapics = 0;
+
+	for (uintptr_t a = 0xe0000; a < 0x100000 && !rsdp; a += 16) {
+		if (!memcmp((const void *)a, "RSD PTR ", 8) && sums_to_zero(a, 20))
+			rsdp = a;
+	}
+	if (!rsdp) {
+		printf("smp: acpi: no RSDP in 0xe0000-0xfffff\n");
+		return -1;
+	}
+	bool x = *(volatile uint8_t *)(rsdp + 15) >= 2;
+	if (x && !sums_to_zero(rsdp, ld32(rsdp + 20))) {
+		printf("smp: acpi: the RSDP's extended checksum is wrong\n");
+		return -1;
+	}
+	root = acpi_table(x ? ld32(rsdp + 24) | (uint64_t)ld32(rsdp + 28) << 32 : ld32(rsdp + 16));
+	if (!root)
+		return -1;
+	entry = x ? 8 : 4;
+	n = (ld32(root + 4) - 36) / entry;
+	for (uint32_t i = 0; i < n && !madt; i++) {
+		uintptr_t p = root + 36 + i * entry;
+		uintptr_t t = acpi_table(x ? ld32(p) | (uint64_t)ld32(p + 4) << 32 : ld32(p));
+		if (!t)
+			return -1;
+		if (!memcmp((const void *)t, "APIC", 4))
+			madt = t;
+	}
+	if (!madt) {
+		printf("smp: acpi: no MADT\n");
+		return -1;
+	}
+	for (uintptr_t p = madt + 44, end = madt + ld32(madt + 4); p + 2 <= end;) {
+		uint8_t type = *(volatile uint8_t *)p, len = *(volatile uint8_t *)(p + 1);
+		if (len < 2 || p + len > end) {
+			printf("smp: acpi: a MADT entry of length %u at 0x%x\n", len, (uint32_t)p);
+			return -1;
+		}
+		if (type == 0 && (ld32(p + 4) & 1)) /* an enabled Processor Local APIC */
+			lapics++;
+		p += len;
+	}
+	printf("smp: acpi: rsdp at 0x%x revision %u, madt lists %d local apics\n", (uint32_t)rsdp,
+	       *(volatile uint8_t *)(rsdp + 15), lapics);
+	return lapics;
+}
+
 unsigned guest_main(void)
 {
 	uint32_t wait = arg_u32("wait", 50000000), spin_ms = arg_u32("spin", 0);
@@ -206,6 +296,10 @@ unsigned guest_main(void)
 	printf("smp: %u cpus (fw_cfg)\n", ncpus);
 	if (ncpus > MAX_CPUS) {
 		printf("smp: at most %u cpus supported\n", MAX_CPUS);
+		return GUEST_FAIL;
+	}
+	if (acpi_local_apics() != ncpus) {
+		printf("smp: acpi: the MADT does not list the %u cpus\n", ncpus);
 		return GUEST_FAIL;
 	}
 	printf("smp: bsp apic id %u version 0x%x\n", lapic_read(LAPIC_ID) >> 24,

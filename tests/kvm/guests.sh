@@ -9,7 +9,7 @@
 
 kvm_require
 kvm_setup guests
-tap_plan 18
+tap_plan 19
 kvm_start
 
 # boot NAME WANT-STATE SECONDS define-args...: define, start, wait.
@@ -39,6 +39,8 @@ tap_grep "toucher: pass 2 verified" '^toucher: pass 2 ok checksum' "$RUN/logs/to
 name_desc="smp: 4 vCPUs on 2 workers, INIT-SIPI-SIPI through vh's local APIC, fw_cfg says 4"
 check smp stopped 60 kernel=smp.elf memory=8 vcpus=4 devices=uart,debug-exit,fw-cfg
 tap_grep "smp: every AP reported" '^smp: 4 of 4 cpus up$' "$RUN/logs/smp.log"
+tap_grep "smp: vh's ACPI tables in the BIOS area check out; the MADT lists the 4 vCPUs" \
+	'^smp: acpi: rsdp at 0xf0000 revision 2, madt lists 4 local apics$' "$RUN/logs/smp.log"
 
 name_desc="platform: COM1's IRQ 4 through the IOAPIC, PCI bus 0 by mechanism #1 and ECAM"
 check plat stopped 60 kernel=platform.elf memory=8

@@ -3,6 +3,7 @@
  * raw binaries into a VM on the simulated platform, the information block
  * read back from guest memory, and every malformed-image error. */
 #include "mem_env.h"
+#include "vh/acpi.h"
 #include "vh/loader.h"
 
 /* ---- image builders ------------------------------------------------------ */
@@ -595,5 +596,60 @@ VH_TEST(loader, truncations_and_corruptions_never_crash)
 			VH_ASSERT(rc == VH_OK || rc == VH_E_INVAL);
 		}
 	}
+	mem_env_fini(&e.m);
+}
+
+/* A load with the VM's ACPI tables puts them at VH_ACPI_GPA, where a guest
+ * scanning the BIOS area finds the RSDP, with its checksum, inside the
+ * range the e820 map reserves; an image over that range is refused before
+ * anything is written. */
+static int load_acpi(struct loader_env *e, const struct image *im, uint8_t *acpi, size_t len)
+{
+	struct vh_loader_args a = {
+		.kind = VH_IMAGE_MULTIBOOT, .image = im->b, .len = im->len, .cmdline = "x",
+		.acpi = acpi, .acpi_len = len,
+	};
+	return vh_loader_load(&e->m.h, e->vm, &a, &e->bs, &e->err);
+}
+
+VH_TEST(loader, the_acpi_tables_go_to_the_bios_area)
+{
+	static uint8_t acpi[VH_ACPI_MAX_BYTES];
+	struct loader_env e;
+	struct image im;
+	struct seg s[1] = { { 0x100000, 0x100000, 0x800, 0x800, 0xaa } };
+	struct vh_e820_entry map[VH_E820_MAX];
+	struct vh_layout l;
+	uint8_t rsdp[20], sum = 0;
+	size_t len = 0;
+	bool reserved = false;
+
+	loader_env_init(&e, 16);
+	elf_image(&im, false, 0x100010, s, 1);
+	VH_ASSERT_EQ(vh_loader_acpi(e.vm, acpi, sizeof(acpi), &len, &e.err), VH_OK);
+	VH_ASSERT_GT(len, 36u);
+	if (load_acpi(&e, &im, acpi, len))
+		VH_FAIL("load: %s", e.err.reason);
+	VH_ASSERT_EQ(vh_mem_guest_read(&e.m.h, e.vm, VH_ACPI_RSDP_GPA, rsdp, 20, NULL), VH_OK);
+	VH_EXPECT_MEMEQ(rsdp, "RSD PTR ", 8);
+	for (int i = 0; i < 20; i++)
+		sum = (uint8_t)(sum + rsdp[i]);
+	VH_EXPECT_EQ(sum, 0u);
+	VH_EXPECT_EQ(rd64(&e, VH_ACPI_RSDP_GPA + 24) - VH_ACPI_GPA < len, true); /* the XSDT */
+	vh_layout_init(&l, 16 * VH_MIB);
+	for (uint32_t i = 0, n = vh_layout_e820(&l, map); i < n; i++)
+		reserved |= map[i].type == VH_E820_RESERVED && map[i].addr <= VH_ACPI_GPA &&
+			    VH_ACPI_GPA + len <= map[i].addr + map[i].len;
+	VH_EXPECT(reserved);
+	/* A segment over the tables: refused, nothing written. */
+	s[0] = (struct seg){ 0xf0400, 0xf0400, 0x800, 0x800, 0xaa };
+	elf_image(&im, false, 0xf0410, s, 1);
+	uint64_t granted = mem_env_stats(&e.m, e.vm).granted;
+	VH_EXPECT_EQ(load_acpi(&e, &im, acpi, len), VH_E_INVAL);
+	VH_EXPECT(strstr(e.err.reason, "overlaps the ACPI tables") != NULL);
+	VH_EXPECT_EQ(mem_env_stats(&e.m, e.vm).granted, granted);
+	/* Tables larger than the BIOS area: refused. */
+	VH_EXPECT_EQ(load_acpi(&e, &im, acpi, VH_LAYOUT_1M - VH_ACPI_GPA + 1), VH_E_INVAL);
+	VH_EXPECT(strstr(e.err.reason, "do not fit") != NULL);
 	mem_env_fini(&e.m);
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "ept.h"
+#include "vh/acpi.h"
 #include "vh/loader.h"
 
 struct vh_vm;
@@ -28,6 +29,7 @@ struct vh_bmvm {
 	char image_cmdline[512];
 	uint32_t loaded_generation;
 	struct vh_boot_state boot;
+	uint8_t acpi[VH_ACPI_MAX_BYTES]; /* the VM's ACPI tables, rebuilt at each load */
 };
 
 /* vm's backend state, created on first use; NULL when the heap is out. */

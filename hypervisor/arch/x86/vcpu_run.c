@@ -93,6 +93,11 @@ static bool load_image(struct vh_host *h, struct vh_vm *vm, struct vh_bmvm *b)
 		vh_host_log(h, "VM \"%s\": no guest image to load", vm->cfg.name);
 		return false;
 	}
+	if (vh_loader_acpi(vm, b->acpi, sizeof(b->acpi), &args.acpi_len, &err) != VH_OK) {
+		vh_host_log(h, "VM \"%s\": no ACPI tables: %s", vm->cfg.name, err.reason);
+		return false;
+	}
+	args.acpi = b->acpi;
 	if (vh_loader_load(h, vm, &args, &b->boot, &err) != VH_OK) {
 		vh_host_log(h, "VM \"%s\": cannot load its image: %s", vm->cfg.name, err.reason);
 		return false;

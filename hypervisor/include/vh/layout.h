@@ -35,7 +35,10 @@
 #define VH_LAYOUT_LAPIC_BASE    0xfee00000ull
 #define VH_LAYOUT_LAPIC_SIZE    0x1000ull
 /* The legacy PC areas the Multiboot memory map reports reserved inside
- * low RAM (the EBDA and the BIOS ROM), as a PC firmware does. */
+ * low RAM (the EBDA and the BIOS ROM), as a PC firmware does.  The VM's
+ * ACPI tables lie in the BIOS area (vh/acpi.h: VH_ACPI_GPA), where a guest
+ * scanning for the RSDP finds them; the firmware room in the hole stays
+ * free for what is not RAM. */
 #define VH_LAYOUT_EBDA_START 0x9fc00ull
 #define VH_LAYOUT_VGA_START  0xa0000ull
 #define VH_LAYOUT_BIOS_START 0xf0000ull

@@ -82,6 +82,10 @@ struct vh_loader_args {
 	const struct vh_loader_module *modules;
 	uint32_t nmodules;
 	uint64_t load_addr; /* raw images only; 0x7c00 is customary */
+	/* The VM's ACPI tables (vh/acpi.h), written at VH_ACPI_GPA beside the
+	 * image (vh_loader_acpi() builds them); acpi_len 0: none. */
+	const void *acpi;
+	size_t acpi_len;
 };
 
 /* The Multiboot 1 magic numbers. */
@@ -138,6 +142,14 @@ static inline bool vh_loader_done(const struct vh_loader_job *job)
 {
 	return job->next == job->ncopies;
 }
+
+/* Builds vm's ACPI tables (vh/acpi.h) into buf (len bytes;
+ * VH_ACPI_MAX_BYTES suffice) and says how many bytes they take: the
+ * backend passes them as args.acpi and args.acpi_len, and the load puts
+ * them where the guest looks (the RSDP at VH_ACPI_RSDP_GPA, in the BIOS
+ * area the e820 map reserves).  buf must outlive the load. */
+int vh_loader_acpi(const struct vh_vm *vm, uint8_t *buf, size_t len, size_t *used,
+		   struct vh_error *err);
 
 /* Loads the image into vm (which must be running: memory is its own
  * only while powered on) and fills *out.  Call it after vh_vm_start() or

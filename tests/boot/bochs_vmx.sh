@@ -34,7 +34,7 @@ runs=$top_builddir/tests/boot/runs
 mkdir -p "$runs"
 fast=(--ips 50000000 --timeout 60)
 
-tap_plan 29
+tap_plan 30
 
 con() { tr -d '\r' < "$1/console.log" 2>/dev/null; }
 

@@ -741,6 +741,33 @@ VH_TEST(proto_dispatch, replies_echo_type_and_request_id_and_set_the_reply_flag)
 	pf_free(f);
 }
 
+/* A version-1 client gets version 1's stats layouts back (no limited
+ * time), a version-2 client the grown ones. */
+VH_TEST(proto_dispatch, stats_reply_in_the_request_version)
+{
+	struct pf *f = pf_new();
+	uint32_t a = pf_define_named(f, "a");
+	struct vh_proto_request rq = pf_req_name(VH_PROTO_VM_STATS, "a");
+	struct vh_proto_request all = pf_req(VH_PROTO_VM_STATS_ALL);
+
+	pf_ok(f, VH_PROTO_VM_START, a);
+	pf_encode(f, &rq);
+	pf_put16(f->req + 4, 1);
+	VH_ASSERT_EQ(pf_send_raw(f), VH_OK);
+	VH_EXPECT_EQ(f->r.hdr.version, 1u);
+	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 264 + 2 * 48));
+	pf_encode(f, &all);
+	pf_put16(f->req + 4, 1);
+	VH_ASSERT_EQ(pf_send_raw(f), VH_OK);
+	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 24 + 248));
+	VH_ASSERT_EQ(pf_call(f, &rq), VH_OK);
+	VH_EXPECT_EQ(f->r.hdr.version, 2u);
+	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 304 + 2 * 56));
+	VH_ASSERT_EQ(pf_call(f, &all), VH_OK);
+	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 24 + 288));
+	pf_free(f);
+}
+
 /* VM_CONSOLE: the core keeps the last VH_CONSOLE_TAIL_BYTES of each VM's
  * console; a client reads from any stream position still held, learns
  * where its bytes start when it fell behind, and cannot read the future. */

@@ -792,7 +792,7 @@ void vh_proto_put_vm_stats(void *p, const struct vh_proto_vm_stats *s, uint16_t 
 	W64(p, vh_wire_vm_stats, reclaim_target_pages, s->mem.reclaim_target);
 	W64(p, vh_wire_vm_stats, idle_tax_pages, s->mem.idle_tax);
 	W32(p, vh_wire_vm_stats, balloon_reason, s->mem.balloon_reason);
-	W32(p, vh_wire_vm_stats, reserved2, 0);
+	W32(p, vh_wire_vm_stats, admission_refusals, s->admission_refusals);
 }
 
 static void get_vm_stats(const uint8_t *p, struct vh_proto_vm_stats *s, uint16_t version)
@@ -820,6 +820,7 @@ static void get_vm_stats(const uint8_t *p, struct vh_proto_vm_stats *s, uint16_t
 	s->mem.reclaim_target = R64(p, vh_wire_vm_stats, reclaim_target_pages);
 	s->mem.idle_tax = R64(p, vh_wire_vm_stats, idle_tax_pages);
 	s->mem.balloon_reason = R32(p, vh_wire_vm_stats, balloon_reason);
+	s->admission_refusals = R32(p, vh_wire_vm_stats, admission_refusals);
 }
 
 void vh_proto_put_vm_stats_reply(void *p, uint64_t now_ns, uint32_t nvcpus,

@@ -81,6 +81,7 @@ static void vm_stats(struct dctx *c, struct vh_vm *vm, struct vh_proto_vm_stats 
 	vh_mem_vm_stats(c->h, vm, &s->mem);
 	s->console_bytes = vm->guest.console_bytes;
 	s->console_dropped = vm->guest.console_dropped;
+	s->admission_refusals = vm->admission_refusals;
 	for (uint32_t i = 0; i < vm->cfg.vcpus; i++) {
 		for (uint32_t k = 0; k < VH_EXIT_KIND_COUNT; k++)
 			s->exits[k] += vm->vcpus[i].exits[k];
@@ -429,6 +430,10 @@ int vh_proto_dispatch(struct vh_host *h, const void *req, size_t req_len, void *
 			rc = err.code;
 		else
 			rc = handlers[rq.type](&c, vm, &err);
+		/* Counted here, once for every path that admits (power-on,
+		 * CPU and memory reservations, the frames behind them). */
+		if (rc == VH_E_ADMISSION && vm && vm->admission_refusals < UINT32_MAX)
+			vm->admission_refusals++;
 		h->plat->unlock(h->plat->ctx);
 	}
 	if (rc != VH_OK) {

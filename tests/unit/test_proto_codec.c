@@ -422,6 +422,7 @@ static void sample_vm_stats(struct vh_proto_vm_stats *s, uint32_t id)
 		s->exits[i] = 100 + i + id;
 	s->console_bytes = (1ull << 33) + id;
 	s->console_dropped = (1ull << 32) + id;
+	s->admission_refusals = 17 + id;
 }
 
 static void expect_vm_stats_eq(const struct vh_proto_vm_stats *a, const struct vh_proto_vm_stats *b)
@@ -433,6 +434,7 @@ static void expect_vm_stats_eq(const struct vh_proto_vm_stats *a, const struct v
 	VH_EXPECT_MEMEQ(a->exits, b->exits, sizeof(a->exits));
 	VH_EXPECT_EQ(a->console_bytes, b->console_bytes);
 	VH_EXPECT_EQ(a->console_dropped, b->console_dropped);
+	VH_EXPECT_EQ(a->admission_refusals, b->admission_refusals);
 }
 
 VH_TEST(proto_codec, error_reply_round_trips)
@@ -610,6 +612,7 @@ VH_TEST(proto_codec, version1_stats_replies_keep_their_layout)
 	want.cpu.limited_ns = 0;
 	want.mem.entitled = want.mem.reclaim_target = want.mem.idle_tax = 0;
 	want.mem.balloon_reason = 0;
+	want.admission_refusals = 0;
 	memset(buf, 0xee, sizeof(buf));
 	vh_proto_put_vm_stats_reply(buf + 32, 1, 1, &st, 1);
 	vh_proto_put_vcpu_stats(buf + 32 + 264, &vs, 1);

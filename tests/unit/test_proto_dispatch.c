@@ -381,6 +381,13 @@ VH_TEST(proto_dispatch, start_is_admission_controlled)
 	b = pf_define(f, &c);
 	rq = pf_req_id(VH_PROTO_VM_START, b);
 	EXPECT_REFUSED(f, &rq, VH_E_ADMISSION, "memory.reservation_mib");
+	EXPECT_REFUSED(f, &rq, VH_E_ADMISSION, "memory.reservation_mib");
+	/* Each refusal is counted on the VM refused, for its diagnosis. */
+	VH_EXPECT_EQ(vm_of(f, b)->admission_refusals, 2u);
+	VH_EXPECT_EQ(vm_of(f, a)->admission_refusals, 0u);
+	rq = pf_req_id(VH_PROTO_VM_STATS, b);
+	VH_ASSERT_EQ(pf_call(f, &rq), VH_OK);
+	VH_EXPECT_EQ(f->r.u.vm_stats.vm.admission_refusals, 2u);
 	pf_free(f);
 }
 

@@ -246,7 +246,7 @@ struct vh_wire_vm_stats {
 	uint64_t reclaim_target_pages;        /* 264: reclaim's balloon term */
 	uint64_t idle_tax_pages;              /* 272: of it, charged to idle pages */
 	uint32_t balloon_reason;              /* 280: enum vh_balloon_reason */
-	uint32_t reserved2;                   /* 284 */
+	uint32_t admission_refusals;          /* 284: power-ons and changes refused */
 };
 /* Version 1's vh_wire_vm_stats: the same fields up to console_dropped. */
 #define VH_WIRE_VM_STATS_V1_SIZE 248u
@@ -500,6 +500,7 @@ struct vh_proto_vm_stats {
 	struct vh_mem_stats mem;
 	uint64_t exits[VH_PROTO_EXIT_SLOTS];
 	uint64_t console_bytes, console_dropped;
+	uint32_t admission_refusals; /* version 2 */
 };
 
 struct vh_proto_vcpu_stats {

@@ -106,8 +106,10 @@ int main(void)
 	s.uuid[3] = 9;
 	st.id = 4;
 	st.state = VH_VM_RUNNING;
-	st.cpu = (struct vh_cpu_stats){ 123456789, 2000000, 3000000, 4000000000ull, 77 };
-	st.mem = (struct vh_mem_stats){ 65536, 60000, 1234, 512, 256, 3, 17 };
+	st.cpu = (struct vh_cpu_stats){ 123456789, 2000000, 3000000, 4000000000ull, 77, 1500000 };
+	st.mem = (struct vh_mem_stats){
+		65536, 60000, 1234, 512, 256, 3, 17, 40000, 256, 200, VH_BALLOON_RECLAIM
+	};
 	for (unsigned k = 0; k < VH_EXIT_KIND_COUNT; k++)
 		st.exits[k] = k * 1000;
 	v[1].index = 1;

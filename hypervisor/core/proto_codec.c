@@ -793,6 +793,7 @@ void vh_proto_put_vm_stats(void *p, const struct vh_proto_vm_stats *s, uint16_t 
 	W64(p, vh_wire_vm_stats, idle_tax_pages, s->mem.idle_tax);
 	W32(p, vh_wire_vm_stats, balloon_reason, s->mem.balloon_reason);
 	W32(p, vh_wire_vm_stats, admission_refusals, s->admission_refusals);
+	W64(p, vh_wire_vm_stats, stolen_ns, s->cpu.stolen_ns);
 }
 
 static void get_vm_stats(const uint8_t *p, struct vh_proto_vm_stats *s, uint16_t version)
@@ -821,6 +822,7 @@ static void get_vm_stats(const uint8_t *p, struct vh_proto_vm_stats *s, uint16_t
 	s->mem.idle_tax = R64(p, vh_wire_vm_stats, idle_tax_pages);
 	s->mem.balloon_reason = R32(p, vh_wire_vm_stats, balloon_reason);
 	s->admission_refusals = R32(p, vh_wire_vm_stats, admission_refusals);
+	s->cpu.stolen_ns = R64(p, vh_wire_vm_stats, stolen_ns);
 }
 
 void vh_proto_put_vm_stats_reply(void *p, uint64_t now_ns, uint32_t nvcpus,
@@ -837,8 +839,10 @@ void vh_proto_put_vcpu_stats(void *p, const struct vh_proto_vcpu_stats *s, uint1
 	W32(p, vh_wire_vcpu_stats, index, s->index);
 	W32(p, vh_wire_vcpu_stats, reserved, 0);
 	put_cpu_stats(WAT(p, vh_wire_vcpu_stats, cpu), &s->cpu);
-	if (version >= 2)
-		W64(p, vh_wire_vcpu_stats, limited_ns, s->cpu.limited_ns);
+	if (version < 2)
+		return;
+	W64(p, vh_wire_vcpu_stats, limited_ns, s->cpu.limited_ns);
+	W64(p, vh_wire_vcpu_stats, stolen_ns, s->cpu.stolen_ns);
 }
 
 void vh_proto_put_page_reply(void *p, const struct vh_proto_page_reply *pg)
@@ -1010,6 +1014,7 @@ int vh_proto_reply_vcpu(const struct vh_proto_reply *r, uint32_t i, struct vh_pr
 	out->index = R32(p, vh_wire_vcpu_stats, index);
 	get_cpu_stats(WATC(p, vh_wire_vcpu_stats, cpu), &out->cpu);
 	out->cpu.limited_ns = r->hdr.version >= 2 ? R64(p, vh_wire_vcpu_stats, limited_ns) : 0;
+	out->cpu.stolen_ns = r->hdr.version >= 2 ? R64(p, vh_wire_vcpu_stats, stolen_ns) : 0;
 	return VH_OK;
 }
 

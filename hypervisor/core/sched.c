@@ -616,6 +616,7 @@ void vh_sched_vcpu_stats(struct vh_host *h, struct vh_vcpu *v, uint64_t now,
 
 	(void)h;
 	*out = s->stats;
+	out->stolen_ns = s->stolen_ns;
 	vh_sched_add_state_time(out, s->state, d);
 }
 
@@ -628,6 +629,7 @@ void vh_sched_vm_stats(struct vh_host *h, struct vh_vm *vm, uint64_t now, struct
 		out->used_ns += c.used_ns;
 		out->ready_ns += c.ready_ns;
 		out->limited_ns += c.limited_ns;
+		out->stolen_ns += c.stolen_ns;
 		out->costop_ns += c.costop_ns;
 		out->wait_ns += c.wait_ns;
 		out->runs += c.runs;

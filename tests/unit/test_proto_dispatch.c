@@ -769,9 +769,9 @@ VH_TEST(proto_dispatch, stats_reply_in_the_request_version)
 	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 24 + 248));
 	VH_ASSERT_EQ(pf_call(f, &rq), VH_OK);
 	VH_EXPECT_EQ(f->r.hdr.version, 2u);
-	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 304 + 2 * 56));
+	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 312 + 2 * 64));
 	VH_ASSERT_EQ(pf_call(f, &all), VH_OK);
-	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 24 + 288));
+	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 24 + 296));
 	pf_free(f);
 }
 

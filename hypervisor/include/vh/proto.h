@@ -247,6 +247,7 @@ struct vh_wire_vm_stats {
 	uint64_t idle_tax_pages;              /* 272: of it, charged to idle pages */
 	uint32_t balloon_reason;              /* 280: enum vh_balloon_reason */
 	uint32_t admission_refusals;          /* 284: power-ons and changes refused */
+	uint64_t stolen_ns;                   /* 288: of cpu.ready_ns, taken by the host */
 };
 /* Version 1's vh_wire_vm_stats: the same fields up to console_dropped. */
 #define VH_WIRE_VM_STATS_V1_SIZE 248u
@@ -256,6 +257,7 @@ struct vh_wire_vcpu_stats {
 	uint32_t reserved;                    /*  4 */
 	struct vh_wire_cpu_stats cpu;         /*  8 */
 	uint64_t limited_ns;                  /* 48: version 2 on */
+	uint64_t stolen_ns;                   /* 56: version 2 on */
 };
 #define VH_WIRE_VCPU_STATS_V1_SIZE 48u
 
@@ -377,15 +379,15 @@ VH_WIRE_CHECK_(vh_wire_vm_info, 3152);
 VH_WIRE_AT_(vh_wire_vm_info, config, 184);
 VH_WIRE_CHECK_(vh_wire_cpu_stats, 40);
 VH_WIRE_CHECK_(vh_wire_mem_stats, 56);
-VH_WIRE_CHECK_(vh_wire_vm_stats, 288);
+VH_WIRE_CHECK_(vh_wire_vm_stats, 296);
 VH_WIRE_AT_(vh_wire_vm_stats, mem, 48);
 VH_WIRE_AT_(vh_wire_vm_stats, exits, 104);
 VH_WIRE_AT_(vh_wire_vm_stats, console_dropped, 240);
 VH_WIRE_AT_(vh_wire_vm_stats, limited_ns, VH_WIRE_VM_STATS_V1_SIZE);
 VH_WIRE_AT_(vh_wire_vm_stats, balloon_reason, 280);
-VH_WIRE_CHECK_(vh_wire_vcpu_stats, 56);
+VH_WIRE_CHECK_(vh_wire_vcpu_stats, 64);
 VH_WIRE_AT_(vh_wire_vcpu_stats, limited_ns, VH_WIRE_VCPU_STATS_V1_SIZE);
-VH_WIRE_CHECK_(vh_wire_vm_stats_reply, 304);
+VH_WIRE_CHECK_(vh_wire_vm_stats_reply, 312);
 VH_WIRE_CHECK_(vh_wire_page_reply, 24);
 VH_WIRE_CHECK_(vh_wire_pcpu_stats, 16);
 VH_WIRE_CHECK_(vh_wire_host_stats, 104);

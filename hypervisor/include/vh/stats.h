@@ -13,6 +13,7 @@ struct vh_cpu_stats {
 	uint64_t wait_ns;   /* halted, waiting for an interrupt or timer */
 	uint64_t runs;      /* times dispatched onto a pCPU */
 	uint64_t limited_ns; /* of ready_ns, held back by the VM's own limit (ESX's %MLMTD) */
+	uint64_t stolen_ns;  /* of ready_ns, taken by the pCPU's host (vh-hosted: Linux) */
 };
 
 struct vh_pcpu_stats {

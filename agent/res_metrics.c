@@ -212,6 +212,7 @@ enum vfield {
 	F_USED,
 	F_READY,
 	F_LIMITED,
+	F_STOLEN,
 	F_COSTOP,
 	F_WAIT,
 	F_RUNS,
@@ -239,6 +240,8 @@ static const struct {
 	  "Time the VM's vCPUs were runnable but waited for a pCPU." },
 	{ F_LIMITED, "vh_vm_cpu_limited_seconds_total", "counter",
 	  "Of the ready time, time held back by the VM's own CPU limit (ESX %MLMTD)." },
+	{ F_STOLEN, "vh_vm_cpu_stolen_seconds_total", "counter",
+	  "Of the ready time, time the pCPU's host took while a vCPU was on it." },
 	{ F_COSTOP, "vh_vm_cpu_costop_seconds_total", "counter",
 	  "Time the VM's vCPUs were held back by co-scheduling." },
 	{ F_WAIT, "vh_vm_cpu_wait_seconds_total", "counter",
@@ -278,6 +281,7 @@ static void vm_value(struct out *o, const char *name, enum vfield f, const struc
 	case F_USED: put(o, " %.9f\n", (double)st->cpu.used_ns / 1e9); return;
 	case F_READY: put(o, " %.9f\n", (double)st->cpu.ready_ns / 1e9); return;
 	case F_LIMITED: put(o, " %.9f\n", (double)st->cpu.limited_ns / 1e9); return;
+	case F_STOLEN: put(o, " %.9f\n", (double)st->cpu.stolen_ns / 1e9); return;
 	case F_COSTOP: put(o, " %.9f\n", (double)st->cpu.costop_ns / 1e9); return;
 	case F_WAIT: put(o, " %.9f\n", (double)st->cpu.wait_ns / 1e9); return;
 	case F_RUNS: put(o, " %llu\n", (unsigned long long)st->cpu.runs); return;

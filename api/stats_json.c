@@ -45,6 +45,8 @@ static struct json_object *cpu_stats_json(const struct vh_cpu_stats *c)
 	ok = ok && vh_api_add(o, "ready_ms", ms(c->ready_ns));
 	/* Part of ready: held back by the VM's own limit (ESX's %MLMTD). */
 	ok = ok && vh_api_add(o, "limited_ms", ms(c->limited_ns));
+	/* Part of ready: taken by the pCPU's host (vh-hosted: Linux). */
+	ok = ok && vh_api_add(o, "stolen_ms", ms(c->stolen_ns));
 	ok = ok && vh_api_add(o, "costop_ms", ms(c->costop_ns));
 	ok = ok && vh_api_add(o, "wait_ms", ms(c->wait_ns));
 	ok = ok && vh_api_add(o, "runs", json_object_new_uint64(c->runs));

@@ -60,7 +60,7 @@ VH_TEST(stats_json, vm_stats)
 	struct vh_proto_vm_stats st = sample_stats();
 	struct vh_proto_vcpu_stats v[2] = {
 		{ .index = 0, .cpu = { .used_ns = 3000000, .runs = 1 } },
-		{ .index = 1, .cpu = { .ready_ns = 7000000 } },
+		{ .index = 1, .cpu = { .ready_ns = 7000000, .stolen_ns = 2000000 } },
 	};
 	struct json_object *j, *cpu, *mem, *exits, *vcpus, *x;
 
@@ -76,8 +76,9 @@ VH_TEST(stats_json, vm_stats)
 	VH_ASSERT(json_object_object_get_ex(j, "state", &x));
 	VH_EXPECT_STREQ(json_object_get_string(x), "running");
 	VH_ASSERT(json_object_object_get_ex(j, "cpu", &cpu));
-	VH_EXPECT_STREQ(api_str(cpu), "{\"used_ms\":1999,\"ready_ms\":1,\"limited_ms\":1,"
-				      "\"costop_ms\":0,\"wait_ms\":5000,\"runs\":42}");
+	VH_EXPECT_STREQ(api_str(cpu),
+			"{\"used_ms\":1999,\"ready_ms\":1,\"limited_ms\":1,"
+			"\"stolen_ms\":0,\"costop_ms\":0,\"wait_ms\":5000,\"runs\":42}");
 	VH_ASSERT(json_object_object_get_ex(j, "memory", &mem));
 	VH_EXPECT_STREQ(api_str(mem), "{\"granted_mib\":1.0,\"consumed_mib\":0.5,"
 				      "\"active_mib\":0.004,\"shared_mib\":0.0,\"balloon_mib\":2.0,"
@@ -99,9 +100,9 @@ VH_TEST(stats_json, vm_stats)
 	VH_ASSERT(json_object_object_get_ex(j, "vcpus", &vcpus));
 	VH_EXPECT_STREQ(api_str(vcpus),
 			"[{\"index\":0,\"cpu\":{\"used_ms\":3,\"ready_ms\":0,\"limited_ms\":0,"
-			"\"costop_ms\":0,\"wait_ms\":0,\"runs\":1}},{\"index\":1,\"cpu\":{"
-			"\"used_ms\":0,\"ready_ms\":7,\"limited_ms\":0,\"costop_ms\":0,"
-			"\"wait_ms\":0,\"runs\":0}}]");
+			"\"stolen_ms\":0,\"costop_ms\":0,\"wait_ms\":0,\"runs\":1}},{\"index\":1,"
+			"\"cpu\":{\"used_ms\":0,\"ready_ms\":7,\"limited_ms\":0,\"stolen_ms\":2,"
+			"\"costop_ms\":0,\"wait_ms\":0,\"runs\":0}}]");
 	json_object_put(j);
 
 	/* A VM_STATS_ALL entry: no name, no vCPUs. */

@@ -45,9 +45,14 @@ static uint64_t delta(uint64_t a, uint64_t b)
 	return b > a ? b - a : 0;
 }
 
+/* Of a capacity: the counters are read a few microseconds after the
+ * clock that dates them, so a part may exceed the whole by as much; no
+ * operator should read "halted 100.2%". */
 static double pct(double part, double whole)
 {
-	return whole > 0 ? 100.0 * part / whole : 0;
+	double v = whole > 0 ? 100.0 * part / whole : 0;
+
+	return v > 100 ? 100 : v;
 }
 
 static double mib(uint64_t pages)

@@ -33,6 +33,7 @@
 #include "agent/hvconn.h"
 #include "agent/reconcile.h"
 #include "agent/router.h"
+#include "agent/sampler.h"
 #include "agent/sd.h"
 
 #define DEFAULT_CONFIG "/etc/vh/agent.conf"
@@ -381,8 +382,13 @@ static int serve(const struct cmdline *cl)
 	/* Reconcile before serving when the hypervisor is there, so the
 	 * first request already sees every definition. */
 	maybe_reconcile(&warned);
+	/* Diagnoses take their rates against it (GET .../diagnosis). */
+	if (vh_sampler_start())
+		vh_log(VH_LOG_WARNING,
+		       "cannot start the counter sampler: diagnoses will answer 503");
 	if (vh_http_start(cfg, err, sizeof(err))) {
 		vh_log(VH_LOG_ERR, "%s", err);
+		vh_sampler_stop();
 		close_modules();
 		return 1;
 	}
@@ -419,6 +425,7 @@ static int serve(const struct cmdline *cl)
 	}
 	vh_sd_stopping();
 	vh_http_stop();
+	vh_sampler_stop();
 	close_modules();
 	return rc;
 }

@@ -211,6 +211,8 @@ static void host_metrics(struct out *o, const struct vh_proto_host_info *hi,
 enum vfield {
 	F_USED,
 	F_READY,
+	F_LIMITED,
+	F_STOLEN,
 	F_COSTOP,
 	F_WAIT,
 	F_RUNS,
@@ -224,6 +226,8 @@ enum vfield {
 	F_VCPUS,
 	F_MEMORY,
 	F_BALLOON_TARGET,
+	F_ENTITLED,
+	F_IDLE_TAX,
 	F_BOOTS,
 };
 
@@ -234,6 +238,10 @@ static const struct {
 	{ F_USED, "vh_vm_cpu_used_seconds_total", "counter", "Time the VM's vCPUs ran on a pCPU." },
 	{ F_READY, "vh_vm_cpu_ready_seconds_total", "counter",
 	  "Time the VM's vCPUs were runnable but waited for a pCPU." },
+	{ F_LIMITED, "vh_vm_cpu_limited_seconds_total", "counter",
+	  "Of the ready time, time held back by the VM's own CPU limit (ESX %MLMTD)." },
+	{ F_STOLEN, "vh_vm_cpu_stolen_seconds_total", "counter",
+	  "Of the ready time, time the pCPU's host took while a vCPU was on it." },
 	{ F_COSTOP, "vh_vm_cpu_costop_seconds_total", "counter",
 	  "Time the VM's vCPUs were held back by co-scheduling." },
 	{ F_WAIT, "vh_vm_cpu_wait_seconds_total", "counter",
@@ -256,6 +264,10 @@ static const struct {
 	{ F_MEMORY, "vh_vm_memory_configured_bytes", "gauge", "Configured guest memory." },
 	{ F_BALLOON_TARGET, "vh_vm_memory_balloon_target_bytes", "gauge",
 	  "The balloon target the guest driver is given." },
+	{ F_ENTITLED, "vh_vm_memory_entitled_bytes", "gauge",
+	  "The VM's fair share of memory from its shares and the idle-memory tax." },
+	{ F_IDLE_TAX, "vh_vm_memory_idle_tax_bytes", "gauge",
+	  "Of the reclaim balloon target, memory the idle-memory tax took." },
 	{ F_BOOTS, "vh_vm_boots_total", "counter",
 	  "Power-ons and resets since the VM was defined." },
 };
@@ -268,6 +280,8 @@ static void vm_value(struct out *o, const char *name, enum vfield f, const struc
 	switch (f) {
 	case F_USED: put(o, " %.9f\n", (double)st->cpu.used_ns / 1e9); return;
 	case F_READY: put(o, " %.9f\n", (double)st->cpu.ready_ns / 1e9); return;
+	case F_LIMITED: put(o, " %.9f\n", (double)st->cpu.limited_ns / 1e9); return;
+	case F_STOLEN: put(o, " %.9f\n", (double)st->cpu.stolen_ns / 1e9); return;
 	case F_COSTOP: put(o, " %.9f\n", (double)st->cpu.costop_ns / 1e9); return;
 	case F_WAIT: put(o, " %.9f\n", (double)st->cpu.wait_ns / 1e9); return;
 	case F_RUNS: put(o, " %llu\n", (unsigned long long)st->cpu.runs); return;
@@ -283,6 +297,8 @@ static void vm_value(struct out *o, const char *name, enum vfield f, const struc
 	case F_BALLOON_TARGET:
 		put(o, " %llu\n", (unsigned long long)(v->s.balloon_target_pages * PAGE));
 		return;
+	case F_ENTITLED: put(o, " %llu\n", (unsigned long long)(st->mem.entitled * PAGE)); return;
+	case F_IDLE_TAX: put(o, " %llu\n", (unsigned long long)(st->mem.idle_tax * PAGE)); return;
 	case F_BOOTS: put(o, " %u\n", (unsigned)v->s.boot_generation); return;
 	}
 }

@@ -43,6 +43,10 @@ static struct json_object *cpu_stats_json(const struct vh_cpu_stats *c)
 
 	ok = ok && vh_api_add(o, "used_ms", ms(c->used_ns));
 	ok = ok && vh_api_add(o, "ready_ms", ms(c->ready_ns));
+	/* Part of ready: held back by the VM's own limit (ESX's %MLMTD). */
+	ok = ok && vh_api_add(o, "limited_ms", ms(c->limited_ns));
+	/* Part of ready: taken by the pCPU's host (vh-hosted: Linux). */
+	ok = ok && vh_api_add(o, "stolen_ms", ms(c->stolen_ns));
 	ok = ok && vh_api_add(o, "costop_ms", ms(c->costop_ns));
 	ok = ok && vh_api_add(o, "wait_ms", ms(c->wait_ns));
 	ok = ok && vh_api_add(o, "runs", json_object_new_uint64(c->runs));
@@ -55,17 +59,27 @@ static struct json_object *cpu_stats_json(const struct vh_cpu_stats *c)
 
 static struct json_object *mem_stats_json(const struct vh_mem_stats *m)
 {
-	const struct { const char *key; uint64_t pages; } rows[] = {
-		{ "granted_mib", m->granted },   { "consumed_mib", m->consumed },
-		{ "active_mib", m->active },     { "shared_mib", m->shared },
-		{ "balloon_mib", m->balloon },   { "swapped_mib", m->swapped },
+	const struct { const char *key; uint64_t pages;
+	} rows[] = {
+		{ "granted_mib", m->granted },
+		{ "consumed_mib", m->consumed },
+		{ "active_mib", m->active },
+		{ "shared_mib", m->shared },
+		{ "balloon_mib", m->balloon },
+		{ "swapped_mib", m->swapped },
 		{ "overhead_mib", m->overhead },
+		/* Why the balloon target is what it is. */
+		{ "entitled_mib", m->entitled },
+		{ "reclaim_target_mib", m->reclaim_target },
+		{ "idle_tax_mib", m->idle_tax },
 	};
 	struct json_object *o = json_object_new_object();
 	bool ok = o != NULL;
 
 	for (size_t i = 0; ok && i < sizeof(rows) / sizeof(rows[0]); i++)
 		ok = vh_api_add(o, rows[i].key, vh_api_mib_of_pages(rows[i].pages, VH_PAGE_SIZE));
+	ok = ok && vh_api_add(o, "balloon_reason",
+			      json_object_new_string(vh_balloon_reason_name(m->balloon_reason)));
 	if (!ok) {
 		json_object_put(o);
 		return NULL;
@@ -146,6 +160,8 @@ struct json_object *vh_api_vm_stats_to_json(const struct vh_proto_vm_summary *s,
 	ok = ok && vh_api_add(o, "memory", mem_stats_json(&st->mem));
 	ok = ok && vh_api_add(o, "exits", exits_json(st->exits));
 	ok = ok && vh_api_add(o, "console", console_json(st));
+	ok = ok &&
+	     vh_api_add(o, "admission_refusals", json_object_new_uint64(st->admission_refusals));
 	if (ok && vcpus)
 		ok = vh_api_add(o, "vcpus", vcpus_json(vcpus, nvcpus));
 	if (!ok) {

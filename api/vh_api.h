@@ -195,10 +195,12 @@ int vh_api_token_request_from_json(struct json_object *obj, struct vh_api_token_
 /* ---- stats and host ------------------------------------------------------ */
 
 /* GET /v1/vms/{vm}/stats: {"vm":name,"uuid":…,"id":N,"state":…,
- *  "cpu":{"used_ms","ready_ms","costop_ms","wait_ms","runs"},
+ *  "cpu":{"used_ms","ready_ms","limited_ms","stolen_ms","costop_ms","wait_ms","runs"},
  *  "memory":{"granted_mib","consumed_mib","active_mib","shared_mib",
- *            "balloon_mib","swapped_mib","overhead_mib"},
- *  "exits":{"<kind>":N,…},"vcpus":[{"index","cpu":{…}}]}.
+ *            "balloon_mib","swapped_mib","overhead_mib","entitled_mib",
+ *            "reclaim_target_mib","idle_tax_mib","balloon_reason"},
+ *  "exits":{"<kind>":N,…},"console":{…},"admission_refusals":N,
+ *  "vcpus":[{"index","cpu":{…}}]}.
  * MiB figures are pages * 4 KiB / 1 MiB with 3 decimals (doubles).  s may
  * be NULL (VM_STATS_ALL entries carry no name: "vm" and "uuid" are left
  * out); vcpus may be NULL with nvcpus 0 ("vcpus" is left out). */
@@ -211,6 +213,43 @@ struct json_object *vh_api_vm_stats_to_json(const struct vh_proto_vm_summary *s,
 struct json_object *vh_api_host_to_json(const struct vh_proto_host_info *hi,
 					const struct vh_proto_host_stats *hs);
 const char *vh_api_exit_kind_name(unsigned kind); /* "cpuid", "io", …; NULL past the end */
+
+/* ---- diagnosis (diagnosis.c) ---------------------------------------------- */
+
+/* One VM as a diagnosis sees it: its summary (name, vCPUs, controls) and
+ * its counters at the window's start (a) and end (b). */
+struct vh_api_diag_vm {
+	struct vh_proto_vm_summary s;
+	struct vh_proto_vm_stats a, b;
+};
+
+/* Two samples of the counters window_ns apart.  vms: every VM on the
+ * host (a VM diagnosis weighs its shares against the others').  For
+ * GET /v1/vms/{vm}/diagnosis, self indexes vms and vcpu_a, vcpu_b hold
+ * its nvcpus vCPUs' counters at both ends (all zero at the start: the
+ * lag over the VM's life; NULL: co-stop names no vCPU). */
+struct vh_api_diag_input {
+	const struct vh_proto_host_info *hi;
+	const struct vh_proto_host_stats *hs; /* at the window's end */
+	uint64_t window_ns;
+	const struct vh_api_diag_vm *vms;
+	size_t nvms;
+	size_t self;
+	const struct vh_cpu_stats *vcpu_a, *vcpu_b;
+	uint32_t nvcpus;
+};
+
+/* GET /v1/vms/{vm}/diagnosis: {"vm","uuid","state","window_ms","vcpus",
+ *  "cpu":{"used_pct","ready_pct","limited_pct","costop_pct","wait_pct"},
+ *  "causes":[{"code","kind":"problem"|"info","cost_pct","figures":{…},
+ *             "message","remedy"}…] (most costly first),"summary"}.
+ * Codes: cpu_contention, cpu_limit, costop, halted, balloon,
+ * idle_memory_tax, page_sharing, admission, not_running.  NULL when
+ * self or the window is out of range (or out of memory). */
+struct json_object *vh_api_diagnose_vm(const struct vh_api_diag_input *in);
+/* GET /v1/host/diagnosis: the VMs that take most CPU, reservations
+ * against capacity, how close admission control is to refusing. */
+struct json_object *vh_api_diagnose_host(const struct vh_api_diag_input *in);
 
 /* ---- units (vhctl flags) -------------------------------------------------- */
 

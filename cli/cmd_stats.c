@@ -59,10 +59,10 @@ void vhctl_sleep(double seconds, bool keys)
 
 /* ---- tables ----------------------------------------------------------------- */
 
-static const char *const vm_hdr[] = { "NAME",       "STATE",    ">USED-MS", ">READY-MS",
-				      ">COSTOP-MS", ">WAIT-MS", ">GRANTED", ">CONSUMED",
-				      ">ACTIVE",    ">SHARED",  ">BALLOON", ">SWAPPED",
-				      ">OVERHEAD" };
+static const char *const vm_hdr[] = { "NAME",        "STATE",      ">USED-MS", ">READY-MS",
+				      ">LIMITED-MS", ">COSTOP-MS", ">WAIT-MS", ">GRANTED",
+				      ">CONSUMED",   ">ACTIVE",    ">SHARED",  ">BALLOON",
+				      ">SWAPPED",    ">OVERHEAD" };
 #define VM_COLS (sizeof(vm_hdr) / sizeof(vm_hdr[0]))
 
 static void vm_row(struct vhctl_table *t, struct json_object *s, const char *name)
@@ -76,9 +76,11 @@ static void vm_row(struct vhctl_table *t, struct json_object *s, const char *nam
 		snprintf(key, sizeof(key), "memory.%s", mem[i]);
 		vhctl_fmt_mibf(vhctl_jdouble(s, key), m[i], sizeof(m[i]));
 	}
-	vhctl_table_rowf(t, "%s\t%s\t%llu\t%llu\t%llu\t%llu\t%s\t%s\t%s\t%s\t%s\t%s\t%s", name,
-			 vhctl_jstr(s, "state"), (unsigned long long)vhctl_ju64(s, "cpu.used_ms"),
+	vhctl_table_rowf(t, "%s\t%s\t%llu\t%llu\t%llu\t%llu\t%llu\t%s\t%s\t%s\t%s\t%s\t%s\t%s",
+			 name, vhctl_jstr(s, "state"),
+			 (unsigned long long)vhctl_ju64(s, "cpu.used_ms"),
 			 (unsigned long long)vhctl_ju64(s, "cpu.ready_ms"),
+			 (unsigned long long)vhctl_ju64(s, "cpu.limited_ms"),
 			 (unsigned long long)vhctl_ju64(s, "cpu.costop_ms"),
 			 (unsigned long long)vhctl_ju64(s, "cpu.wait_ms"), m[0], m[1], m[2], m[3],
 			 m[4], m[5], m[6]);
@@ -108,8 +110,9 @@ static void print_all(struct json_object *o)
 
 static void print_one(struct json_object *s)
 {
-	static const char *const vcpu_hdr[] = { ">VCPU",      ">USED-MS", ">READY-MS",
-						">COSTOP-MS", ">WAIT-MS", ">RUNS" };
+	static const char *const vcpu_hdr[] = { ">VCPU",       ">USED-MS",   ">READY-MS",
+						">LIMITED-MS", ">COSTOP-MS", ">WAIT-MS",
+						">RUNS" };
 	static const char *const exit_hdr[] = { "EXIT", ">COUNT" };
 	struct json_object *vcpus = vhctl_jget(s, "vcpus"), *exits = vhctl_jget(s, "exits");
 	struct vhctl_table *t = vhctl_table_new(VM_COLS, vm_hdr);
@@ -118,13 +121,14 @@ static void print_one(struct json_object *s)
 	vm_row(t, s, vhctl_jstr(s, "vm"));
 	vhctl_table_print(t, stdout);
 	vhctl_table_free(t);
-	t = vhctl_table_new(6, vcpu_hdr);
+	t = vhctl_table_new(sizeof(vcpu_hdr) / sizeof(vcpu_hdr[0]), vcpu_hdr);
 	for (size_t i = 0; vcpus && i < json_object_array_length(vcpus); i++) {
 		struct json_object *v = json_object_array_get_idx(vcpus, i);
-		vhctl_table_rowf(t, "%llu\t%llu\t%llu\t%llu\t%llu\t%llu",
+		vhctl_table_rowf(t, "%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu",
 				 (unsigned long long)vhctl_ju64(v, "index"),
 				 (unsigned long long)vhctl_ju64(v, "cpu.used_ms"),
 				 (unsigned long long)vhctl_ju64(v, "cpu.ready_ms"),
+				 (unsigned long long)vhctl_ju64(v, "cpu.limited_ms"),
 				 (unsigned long long)vhctl_ju64(v, "cpu.costop_ms"),
 				 (unsigned long long)vhctl_ju64(v, "cpu.wait_ms"),
 				 (unsigned long long)vhctl_ju64(v, "cpu.runs"));

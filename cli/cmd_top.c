@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* vhctl top: a live per-VM view in the manner of esxtop.  Each
  * iteration takes GET /v1/stats (and the VM list, for the vCPU counts)
- * and divides the growth of each VM's used, ready, costop and wait
- * milliseconds by the wall time between the two samples: like esxtop's
+ * and divides the growth of each VM's used, ready, limited, costop and
+ * wait milliseconds by the wall time between the two samples: like esxtop's
  * group view, 100% is one pCPU, so a 2-vCPU VM may show up to 200%.
+ * %MLMTD (part of %RDY) is the ready time the VM's own limit caused, so a
+ * capped VM is told apart from one starved by its neighbours.
  * Memory columns are the current MiB.  On a terminal it redraws in place
  * and "q" quits; with -b, or when stdout is not a terminal, it prints
  * one table per iteration (esxtop -b, top -b); -n bounds the count.
@@ -27,7 +29,7 @@ struct row {
 	struct json_object *cur, *prev; /* stats entries; prev NULL: new VM */
 	const char *name, *uuid;
 	uint64_t vcpus;
-	double used, ready, costop, wait; /* percent of one pCPU; < 0: unknown */
+	double used, ready, limited, costop, wait; /* percent of one pCPU; < 0: unknown */
 };
 
 static double now_s(void)
@@ -114,6 +116,7 @@ static size_t rows_of(const struct sample *prev, const struct sample *cur, struc
 		r[i].vcpus = vhctl_ju64(by_uuid(cur->vms, r[i].uuid), "vcpus");
 		r[i].used = pct(e, p, "cpu.used_ms", ms);
 		r[i].ready = pct(e, p, "cpu.ready_ms", ms);
+		r[i].limited = pct(e, p, "cpu.limited_ms", ms);
 		r[i].costop = pct(e, p, "cpu.costop_ms", ms);
 		r[i].wait = pct(e, p, "cpu.wait_ms", ms);
 	}
@@ -172,6 +175,7 @@ static void print_json(const struct sample *prev, const struct sample *cur, stru
 		json_object_object_add(v, "vcpus", json_object_new_uint64(r[i].vcpus));
 		json_object_object_add(v, "used_pct", num_or_null(r[i].used));
 		json_object_object_add(v, "ready_pct", num_or_null(r[i].ready));
+		json_object_object_add(v, "limited_pct", num_or_null(r[i].limited));
 		json_object_object_add(v, "costop_pct", num_or_null(r[i].costop));
 		json_object_object_add(v, "wait_pct", num_or_null(r[i].wait));
 		for (size_t k = 0; k < sizeof(mem) / sizeof(mem[0]); k++) {
@@ -196,9 +200,9 @@ static void fmt_pct(double v, char *out, size_t cap)
 static void print_table(const struct sample *prev, const struct sample *cur, struct row *r,
 			size_t n, bool redraw)
 {
-	static const char *const hdr[] = { ">ID",      "NAME",     ">NVCPU", ">%USED",    ">%RDY",
-					   ">%CSTP",   ">%WAIT",   ">GRANT", ">CONSUMED", ">SHARED",
-					   ">BALLOON", ">SWAPPED", "STATE" };
+	static const char *const hdr[] = { ">ID",     "NAME",     ">NVCPU",   ">%USED", ">%RDY",
+					   ">%MLMTD", ">%CSTP",   ">%WAIT",   ">GRANT", ">CONSUMED",
+					   ">SHARED", ">BALLOON", ">SWAPPED", "STATE" };
 	struct vhctl_table *t = vhctl_table_new(sizeof(hdr) / sizeof(hdr[0]), hdr);
 	char when[16], busy[16], unused[32], total[32];
 	time_t now = time(NULL);
@@ -214,23 +218,25 @@ static void print_table(const struct sample *prev, const struct sample *cur, str
 	       (unsigned long long)vhctl_ju64(cur->stats, "host.cpu.pcpus"), busy,
 	       (unsigned long long)vhctl_ju64(cur->stats, "host.vms.defined"),
 	       (unsigned long long)vhctl_ju64(cur->stats, "host.vms.powered_on"), unused, total);
-	printf("%%USED %%RDY %%CSTP %%WAIT: percent of one pCPU over the last %.1f s\n\n",
+	printf("%%USED %%RDY %%MLMTD %%CSTP %%WAIT: percent of one pCPU over the last %.1f s "
+	       "(%%MLMTD: of %%RDY, held back by the VM's own limit)\n\n",
 	       cur->t - prev->t);
 	for (size_t i = 0; i < n; i++) {
-		char u[16], rd[16], cs[16], w[16], m[5][32];
+		char u[16], rd[16], ml[16], cs[16], w[16], m[5][32];
 		static const char *const mem[] = { "memory.granted_mib", "memory.consumed_mib",
 						   "memory.shared_mib", "memory.balloon_mib",
 						   "memory.swapped_mib" };
 
 		fmt_pct(r[i].used, u, sizeof(u));
 		fmt_pct(r[i].ready, rd, sizeof(rd));
+		fmt_pct(r[i].limited, ml, sizeof(ml));
 		fmt_pct(r[i].costop, cs, sizeof(cs));
 		fmt_pct(r[i].wait, w, sizeof(w));
 		for (size_t k = 0; k < 5; k++)
 			vhctl_fmt_mibf(vhctl_jdouble(r[i].cur, mem[k]), m[k], sizeof(m[k]));
-		vhctl_table_rowf(t, "%llu\t%s\t%llu\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s",
+		vhctl_table_rowf(t, "%llu\t%s\t%llu\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s",
 				 (unsigned long long)vhctl_ju64(r[i].cur, "id"), r[i].name,
-				 (unsigned long long)r[i].vcpus, u, rd, cs, w, m[0], m[1], m[2],
+				 (unsigned long long)r[i].vcpus, u, rd, ml, cs, w, m[0], m[1], m[2],
 				 m[3], m[4], vhctl_jstr(r[i].cur, "state"));
 	}
 	vhctl_table_print(t, stdout);

@@ -595,6 +595,7 @@ int vh_proto_decode_request(const void *buf, size_t len, struct vh_proto_request
 	rc = check_header(buf, len, 0, &h, err);
 	if (len >= VH_PROTO_HEADER_SIZE) {
 		req->type = h.type;
+		req->version = h.version;
 		req->request_id = h.request_id;
 	}
 	if (rc)
@@ -766,7 +767,7 @@ static void get_cpu_stats(const uint8_t *p, struct vh_cpu_stats *s)
 	s->runs = R64(p, vh_wire_cpu_stats, runs);
 }
 
-void vh_proto_put_vm_stats(void *p, const struct vh_proto_vm_stats *s)
+void vh_proto_put_vm_stats(void *p, const struct vh_proto_vm_stats *s, uint16_t version)
 {
 	uint8_t *m = WAT(p, vh_wire_vm_stats, mem);
 
@@ -784,9 +785,18 @@ void vh_proto_put_vm_stats(void *p, const struct vh_proto_vm_stats *s)
 		put64(WAT(p, vh_wire_vm_stats, exits) + 8 * i, s->exits[i]);
 	W64(p, vh_wire_vm_stats, console_bytes, s->console_bytes);
 	W64(p, vh_wire_vm_stats, console_dropped, s->console_dropped);
+	if (version < 2)
+		return;
+	W64(p, vh_wire_vm_stats, limited_ns, s->cpu.limited_ns);
+	W64(p, vh_wire_vm_stats, entitled_pages, s->mem.entitled);
+	W64(p, vh_wire_vm_stats, reclaim_target_pages, s->mem.reclaim_target);
+	W64(p, vh_wire_vm_stats, idle_tax_pages, s->mem.idle_tax);
+	W32(p, vh_wire_vm_stats, balloon_reason, s->mem.balloon_reason);
+	W32(p, vh_wire_vm_stats, admission_refusals, s->admission_refusals);
+	W64(p, vh_wire_vm_stats, stolen_ns, s->cpu.stolen_ns);
 }
 
-static void get_vm_stats(const uint8_t *p, struct vh_proto_vm_stats *s)
+static void get_vm_stats(const uint8_t *p, struct vh_proto_vm_stats *s, uint16_t version)
 {
 	const uint8_t *m = WATC(p, vh_wire_vm_stats, mem);
 
@@ -804,22 +814,35 @@ static void get_vm_stats(const uint8_t *p, struct vh_proto_vm_stats *s)
 		s->exits[i] = get64(WATC(p, vh_wire_vm_stats, exits) + 8 * i);
 	s->console_bytes = R64(p, vh_wire_vm_stats, console_bytes);
 	s->console_dropped = R64(p, vh_wire_vm_stats, console_dropped);
+	if (version < 2)
+		return;
+	s->cpu.limited_ns = R64(p, vh_wire_vm_stats, limited_ns);
+	s->mem.entitled = R64(p, vh_wire_vm_stats, entitled_pages);
+	s->mem.reclaim_target = R64(p, vh_wire_vm_stats, reclaim_target_pages);
+	s->mem.idle_tax = R64(p, vh_wire_vm_stats, idle_tax_pages);
+	s->mem.balloon_reason = R32(p, vh_wire_vm_stats, balloon_reason);
+	s->admission_refusals = R32(p, vh_wire_vm_stats, admission_refusals);
+	s->cpu.stolen_ns = R64(p, vh_wire_vm_stats, stolen_ns);
 }
 
 void vh_proto_put_vm_stats_reply(void *p, uint64_t now_ns, uint32_t nvcpus,
-				 const struct vh_proto_vm_stats *s)
+				 const struct vh_proto_vm_stats *s, uint16_t version)
 {
 	W64(p, vh_wire_vm_stats_reply, now_ns, now_ns);
 	W32(p, vh_wire_vm_stats_reply, nvcpus, nvcpus);
 	W32(p, vh_wire_vm_stats_reply, reserved, 0);
-	vh_proto_put_vm_stats(WAT(p, vh_wire_vm_stats_reply, vm), s);
+	vh_proto_put_vm_stats(WAT(p, vh_wire_vm_stats_reply, vm), s, version);
 }
 
-void vh_proto_put_vcpu_stats(void *p, const struct vh_proto_vcpu_stats *s)
+void vh_proto_put_vcpu_stats(void *p, const struct vh_proto_vcpu_stats *s, uint16_t version)
 {
 	W32(p, vh_wire_vcpu_stats, index, s->index);
 	W32(p, vh_wire_vcpu_stats, reserved, 0);
 	put_cpu_stats(WAT(p, vh_wire_vcpu_stats, cpu), &s->cpu);
+	if (version < 2)
+		return;
+	W64(p, vh_wire_vcpu_stats, limited_ns, s->cpu.limited_ns);
+	W64(p, vh_wire_vcpu_stats, stolen_ns, s->cpu.stolen_ns);
 }
 
 void vh_proto_put_page_reply(void *p, const struct vh_proto_page_reply *pg)
@@ -869,11 +892,13 @@ static int reply_array(struct vh_proto_reply *r, const uint8_t *p, uint32_t plen
 		       const struct vh_proto_msg *m, uint32_t count, uint32_t max_count,
 		       const char *what, struct vh_error *err)
 {
-	int rc = check_array(plen, m->reply_size, count, max_count, m->reply_entry_size, what, err);
+	uint32_t fixed = vh_proto_reply_size(m, r->hdr.version);
+	int rc = check_array(plen, fixed, count, max_count,
+			     vh_proto_reply_entry_size(m, r->hdr.version), what, err);
 
 	if (rc)
 		return rc;
-	r->entries = p + m->reply_size;
+	r->entries = p + fixed;
 	r->nentries = count;
 	return VH_OK;
 }
@@ -883,7 +908,7 @@ int vh_proto_decode_reply(const void *buf, size_t len, struct vh_proto_reply *r,
 {
 	const uint8_t *p = (const uint8_t *)buf + VH_PROTO_HEADER_SIZE;
 	const struct vh_proto_msg *m;
-	uint32_t plen, count, max;
+	uint32_t plen, count, max, fixed;
 	int rc;
 
 	vh_memset(r, 0, sizeof(*r));
@@ -910,8 +935,9 @@ int vh_proto_decode_reply(const void *buf, size_t len, struct vh_proto_reply *r,
 				 r->hdr.type);
 	/* The fixed part first; a reply with an array is checked against its
 	 * count below. */
-	if (m->reply_entry_size ? plen < m->reply_size : plen != m->reply_size)
-		return fixed_len(plen, m->reply_size, r->hdr.type, err);
+	fixed = vh_proto_reply_size(m, r->hdr.version);
+	if (m->reply_entry_size ? plen < fixed : plen != fixed)
+		return fixed_len(plen, fixed, r->hdr.type, err);
 	switch (m->reply) {
 	case VH_PROTO_REPLY_NONE:
 		return VH_OK;
@@ -930,7 +956,8 @@ int vh_proto_decode_reply(const void *buf, size_t len, struct vh_proto_reply *r,
 		return reply_array(r, p, plen, m, count, VH_HOST_MAX_PCPUS, "pcpus", err);
 	case VH_PROTO_REPLY_VM_STATS:
 		r->u.vm_stats.now_ns = R64(p, vh_wire_vm_stats_reply, now_ns);
-		get_vm_stats(WATC(p, vh_wire_vm_stats_reply, vm), &r->u.vm_stats.vm);
+		get_vm_stats(WATC(p, vh_wire_vm_stats_reply, vm), &r->u.vm_stats.vm,
+			     r->hdr.version);
 		count = R32(p, vh_wire_vm_stats_reply, nvcpus);
 		return reply_array(r, p, plen, m, count, VH_VM_MAX_VCPUS, "vcpus", err);
 	case VH_PROTO_REPLY_VM_LIST:
@@ -939,14 +966,14 @@ int vh_proto_decode_reply(const void *buf, size_t len, struct vh_proto_reply *r,
 		r->u.page.count = count = R32(p, vh_wire_page_reply, count);
 		r->u.page.next_id = R32(p, vh_wire_page_reply, next_id);
 		r->u.page.now_ns = R64(p, vh_wire_page_reply, now_ns);
-		max = (VH_PROTO_MAX_PAYLOAD - m->reply_size) / m->reply_entry_size;
+		max = (VH_PROTO_MAX_PAYLOAD - fixed) / vh_proto_reply_entry_size(m, r->hdr.version);
 		return reply_array(r, p, plen, m, count, max, "page", err);
 	case VH_PROTO_REPLY_CONSOLE: {
 		struct vh_proto_console_reply *c = &r->u.console;
 		c->total = R64(p, vh_wire_console_reply, total);
 		c->first = R64(p, vh_wire_console_reply, first);
 		c->len = R32(p, vh_wire_console_reply, len);
-		if ((rc = reply_array(r, p, plen, m, c->len, VH_PROTO_MAX_PAYLOAD - m->reply_size,
+		if ((rc = reply_array(r, p, plen, m, c->len, VH_PROTO_MAX_PAYLOAD - fixed,
 				      "console.len", err)))
 			return rc;
 		if (c->first > c->total || c->total - c->first < c->len)
@@ -969,15 +996,25 @@ static int entry_check(const struct vh_proto_reply *r, uint16_t type, uint32_t i
 	return VH_OK;
 }
 
+/* Entry i of a decoded reply's array, whose entries have the size of the
+ * reply's version. */
+static const uint8_t *entry_at(const struct vh_proto_reply *r, uint32_t i)
+{
+	return r->entries +
+	       (size_t)i * vh_proto_reply_entry_size(vh_proto_msg(r->hdr.type), r->hdr.version);
+}
+
 int vh_proto_reply_vcpu(const struct vh_proto_reply *r, uint32_t i, struct vh_proto_vcpu_stats *out)
 {
 	const uint8_t *p;
 
 	if (entry_check(r, VH_PROTO_VM_STATS, i))
 		return VH_E_INVAL;
-	p = r->entries + (size_t)i * sizeof(struct vh_wire_vcpu_stats);
+	p = entry_at(r, i);
 	out->index = R32(p, vh_wire_vcpu_stats, index);
 	get_cpu_stats(WATC(p, vh_wire_vcpu_stats, cpu), &out->cpu);
+	out->cpu.limited_ns = r->hdr.version >= 2 ? R64(p, vh_wire_vcpu_stats, limited_ns) : 0;
+	out->cpu.stolen_ns = r->hdr.version >= 2 ? R64(p, vh_wire_vcpu_stats, stolen_ns) : 0;
 	return VH_OK;
 }
 
@@ -1010,6 +1047,7 @@ int vh_proto_reply_vm_stats(const struct vh_proto_reply *r, uint32_t i,
 {
 	if (entry_check(r, VH_PROTO_VM_STATS_ALL, i))
 		return VH_E_INVAL;
-	get_vm_stats(r->entries + (size_t)i * sizeof(struct vh_wire_vm_stats), out);
+	vh_memset(out, 0, sizeof(*out));
+	get_vm_stats(entry_at(r, i), out, r->hdr.version);
 	return VH_OK;
 }

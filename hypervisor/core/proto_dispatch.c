@@ -16,6 +16,7 @@
 struct dctx {
 	struct vh_host *h;
 	const struct vh_proto_request *req;
+	const struct vh_proto_msg *msg; /* the request's row */
 	uint8_t *payload; /* the reply's payload, after its header */
 	size_t room;      /* bytes available for the payload */
 	size_t len;       /* bytes written */
@@ -80,6 +81,7 @@ static void vm_stats(struct dctx *c, struct vh_vm *vm, struct vh_proto_vm_stats 
 	vh_mem_vm_stats(c->h, vm, &s->mem);
 	s->console_bytes = vm->guest.console_bytes;
 	s->console_dropped = vm->guest.console_dropped;
+	s->admission_refusals = vm->admission_refusals;
 	for (uint32_t i = 0; i < vm->cfg.vcpus; i++) {
 		for (uint32_t k = 0; k < VH_EXIT_KIND_COUNT; k++)
 			s->exits[k] += vm->vcpus[i].exits[k];
@@ -91,7 +93,8 @@ static void put_vm_stats(struct dctx *c, struct vh_vm *vm)
 	struct vh_proto_vm_stats s;
 
 	vm_stats(c, vm, &s);
-	vh_proto_put_vm_stats(take(c, sizeof(struct vh_wire_vm_stats)), &s);
+	vh_proto_put_vm_stats(take(c, vh_proto_reply_entry_size(c->msg, c->req->version)), &s,
+			      c->req->version);
 }
 
 /* ---- handlers ------------------------------------------------------------- */
@@ -212,7 +215,7 @@ static int do_vm_stats_all(struct dctx *c, struct vh_vm *vm, struct vh_error *er
 {
 	(void)vm;
 	(void)err;
-	return do_page(c, sizeof(struct vh_wire_vm_stats), put_vm_stats);
+	return do_page(c, vh_proto_reply_entry_size(c->msg, c->req->version), put_vm_stats);
 }
 
 static int do_vm_define(struct dctx *c, struct vh_vm *vm, struct vh_error *err)
@@ -295,16 +298,17 @@ static int do_vm_set_balloon(struct dctx *c, struct vh_vm *vm, struct vh_error *
 
 static int do_vm_stats(struct dctx *c, struct vh_vm *vm, struct vh_error *err)
 {
-	uint8_t *p = take(c, sizeof(struct vh_wire_vm_stats_reply));
+	uint16_t ver = c->req->version;
+	uint8_t *p = take(c, vh_proto_reply_size(c->msg, ver));
 	struct vh_proto_vm_stats s;
 
 	(void)err;
 	vm_stats(c, vm, &s);
-	vh_proto_put_vm_stats_reply(p, c->now, vm->cfg.vcpus, &s);
+	vh_proto_put_vm_stats_reply(p, c->now, vm->cfg.vcpus, &s, ver);
 	for (uint32_t i = 0; i < vm->cfg.vcpus; i++) {
 		struct vh_proto_vcpu_stats vs = { .index = i };
 		vh_sched_vcpu_stats(c->h, &vm->vcpus[i], c->now, &vs.cpu);
-		vh_proto_put_vcpu_stats(take(c, sizeof(struct vh_wire_vcpu_stats)), &vs);
+		vh_proto_put_vcpu_stats(take(c, vh_proto_reply_entry_size(c->msg, ver)), &vs, ver);
 	}
 	return VH_OK;
 }
@@ -412,14 +416,24 @@ int vh_proto_dispatch(struct vh_host *h, const void *req, size_t req_len, void *
 	rc = vh_proto_decode_request(req, req_len, &rq, &err);
 	hdr.type = rq.type;
 	hdr.request_id = rq.request_id;
+	/* The reply speaks the request's version, so an older client reads
+	 * the layouts it knows; a version this build does not speak gets
+	 * VH_E_VERSION in the newest. */
+	if (rq.version >= VH_PROTO_VERSION_MIN && rq.version <= VH_PROTO_VERSION_MAX)
+		hdr.version = rq.version;
 	if (rc == VH_OK) {
 		struct vh_vm *vm = NULL;
+		c.msg = vh_proto_msg(rq.type);
 		h->plat->lock(h->plat->ctx);
 		c.now = h->plat->now_ns(h->plat->ctx);
 		if (vh_proto_msg_has(rq.type, VH_PROTO_MSG_VM) && !(vm = resolve(h, &rq.vm, &err)))
 			rc = err.code;
 		else
 			rc = handlers[rq.type](&c, vm, &err);
+		/* Counted here, once for every path that admits (power-on,
+		 * CPU and memory reservations, the frames behind them). */
+		if (rc == VH_E_ADMISSION && vm && vm->admission_refusals < UINT32_MAX)
+			vm->admission_refusals++;
 		h->plat->unlock(h->plat->ctx);
 	}
 	if (rc != VH_OK) {

@@ -82,3 +82,22 @@ const char *vh_proto_type_name(uint32_t type)
 
 	return m ? m->name : "unknown";
 }
+
+/* Version 1 had the stats layouts without their version-2 tails. */
+uint32_t vh_proto_reply_size(const struct vh_proto_msg *m, uint16_t version)
+{
+	if (version < 2 && m->reply == VH_PROTO_REPLY_VM_STATS)
+		return VH_WIRE_VM_STATS_REPLY_V1_SIZE;
+	return m->reply_size;
+}
+
+uint32_t vh_proto_reply_entry_size(const struct vh_proto_msg *m, uint16_t version)
+{
+	if (version >= 2)
+		return m->reply_entry_size;
+	if (m->reply == VH_PROTO_REPLY_VM_STATS)
+		return VH_WIRE_VCPU_STATS_V1_SIZE;
+	if (m->reply == VH_PROTO_REPLY_VM_STATS_ALL)
+		return VH_WIRE_VM_STATS_V1_SIZE;
+	return m->reply_entry_size;
+}

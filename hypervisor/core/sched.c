@@ -616,13 +616,8 @@ void vh_sched_vcpu_stats(struct vh_host *h, struct vh_vcpu *v, uint64_t now,
 
 	(void)h;
 	*out = s->stats;
-	switch (s->state) {
-	case VH_SCHED_READY:
-	case VH_SCHED_THROTTLED: out->ready_ns += d; break;
-	case VH_SCHED_RUNNING: out->used_ns += d; break;
-	case VH_SCHED_WAIT: out->wait_ns += d; break;
-	case VH_SCHED_COSTOP: out->costop_ns += d; break;
-	}
+	out->stolen_ns = s->stolen_ns;
+	vh_sched_add_state_time(out, s->state, d);
 }
 
 void vh_sched_vm_stats(struct vh_host *h, struct vh_vm *vm, uint64_t now, struct vh_cpu_stats *out)
@@ -633,6 +628,8 @@ void vh_sched_vm_stats(struct vh_host *h, struct vh_vm *vm, uint64_t now, struct
 		vh_sched_vcpu_stats(h, &vm->vcpus[i], now, &c);
 		out->used_ns += c.used_ns;
 		out->ready_ns += c.ready_ns;
+		out->limited_ns += c.limited_ns;
+		out->stolen_ns += c.stolen_ns;
 		out->costop_ns += c.costop_ns;
 		out->wait_ns += c.wait_ns;
 		out->runs += c.runs;

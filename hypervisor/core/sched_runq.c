@@ -20,14 +20,18 @@
 
 /* ---- per-state time ------------------------------------------------------ */
 
-static void add_state_time(struct vh_vcpu_sched *s, uint64_t d)
+/* Time throttled by the VM's own limit is ready time too (the vCPU
+ * could run; ESX counts it so) and is also kept apart as limited time, so
+ * an operator can tell a VM held back by its limit from one starved by
+ * its neighbours. */
+void vh_sched_add_state_time(struct vh_cpu_stats *st, int state, uint64_t d)
 {
-	switch (s->state) {
-	case VH_SCHED_READY:
-	case VH_SCHED_THROTTLED: s->stats.ready_ns += d; break;
-	case VH_SCHED_RUNNING: s->stats.used_ns += d; break;
-	case VH_SCHED_WAIT: s->stats.wait_ns += d; break;
-	case VH_SCHED_COSTOP: s->stats.costop_ns += d; break;
+	switch (state) {
+	case VH_SCHED_THROTTLED: st->limited_ns += d; /* fall through */
+	case VH_SCHED_READY: st->ready_ns += d; break;
+	case VH_SCHED_RUNNING: st->used_ns += d; break;
+	case VH_SCHED_WAIT: st->wait_ns += d; break;
+	case VH_SCHED_COSTOP: st->costop_ns += d; break;
 	}
 }
 
@@ -36,7 +40,7 @@ void vh_sched_set_state(struct vh_vcpu *v, int state, uint64_t now)
 	struct vh_vcpu_sched *s = &v->sched;
 
 	if (now > s->state_since)
-		add_state_time(s, now - s->state_since);
+		vh_sched_add_state_time(&s->stats, s->state, now - s->state_since);
 	s->state = state;
 	s->state_since = now;
 }

@@ -24,3 +24,18 @@ const char *vh_exit_kind_name(enum vh_exit_kind kind)
 		return exit_kind_names[kind];
 	return "unknown";
 }
+
+static const char *const balloon_reason_names[] = {
+	[VH_BALLOON_NONE] = "none",
+	[VH_BALLOON_REQUEST] = "request",
+	[VH_BALLOON_LIMIT] = "limit",
+	[VH_BALLOON_RECLAIM] = "reclaim",
+	[VH_BALLOON_RESERVATION] = "reservation",
+};
+
+const char *vh_balloon_reason_name(uint32_t reason)
+{
+	if (reason < sizeof(balloon_reason_names) / sizeof(balloon_reason_names[0]))
+		return balloon_reason_names[reason];
+	return "unknown";
+}

@@ -264,6 +264,7 @@ static void print_cpu(const char *p, const struct vh_cpu_stats *c)
 {
 	printf("%scpu.used_ns: %" PRIu64 "\n", p, c->used_ns);
 	printf("%scpu.ready_ns: %" PRIu64 "\n", p, c->ready_ns);
+	printf("%scpu.limited_ns: %" PRIu64 "\n", p, c->limited_ns);
 	printf("%scpu.costop_ns: %" PRIu64 "\n", p, c->costop_ns);
 	printf("%scpu.wait_ns: %" PRIu64 "\n", p, c->wait_ns);
 	printf("%scpu.runs: %" PRIu64 "\n", p, c->runs);

@@ -86,6 +86,9 @@ VH_TEST(router, roles)
 		{ VH_M_GET, "/readyz", VH_ROLE_NONE },
 		{ VH_M_GET, "/metrics", VH_ROLE_VIEWER },
 		{ VH_M_GET, "/v1/vms/x/stats", VH_ROLE_VIEWER },
+		/* Viewers may ask why a VM is slow. */
+		{ VH_M_GET, "/v1/vms/x/diagnosis", VH_ROLE_VIEWER },
+		{ VH_M_GET, "/v1/host/diagnosis", VH_ROLE_VIEWER },
 		{ VH_M_POST, "/v1/vms", VH_ROLE_OPERATOR },
 		{ VH_M_PATCH, "/v1/vms/x", VH_ROLE_OPERATOR },
 		{ VH_M_PUT, "/v1/vms/x/memory", VH_ROLE_OPERATOR },
@@ -144,6 +147,6 @@ VH_TEST(router, every_route_is_printed_and_found)
 			VH_EXPECT_STREQ(rt->pattern, pattern);
 		n++;
 	}
-	VH_EXPECT_EQ(n, 23);
+	VH_EXPECT_EQ(n, 25);
 	free(buf);
 }

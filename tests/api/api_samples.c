@@ -106,8 +106,11 @@ int main(void)
 	s.uuid[3] = 9;
 	st.id = 4;
 	st.state = VH_VM_RUNNING;
-	st.cpu = (struct vh_cpu_stats){ 123456789, 2000000, 3000000, 4000000000ull, 77 };
-	st.mem = (struct vh_mem_stats){ 65536, 60000, 1234, 512, 256, 3, 17 };
+	st.cpu =
+	    (struct vh_cpu_stats){ 123456789, 2000000, 3000000, 4000000000ull, 77, 1500000, 0 };
+	st.mem = (struct vh_mem_stats){
+		65536, 60000, 1234, 512, 256, 3, 17, 40000, 256, 200, VH_BALLOON_RECLAIM
+	};
 	for (unsigned k = 0; k < VH_EXIT_KIND_COUNT; k++)
 		st.exits[k] = k * 1000;
 	v[1].index = 1;
@@ -150,6 +153,41 @@ int main(void)
 	json_object_array_add(vms, vh_api_vm_stats_to_json(&s, &st, NULL, 0));
 	json_object_object_add(all, "vms", vms);
 	emit("Stats", all);
+
+	/* Diagnoses with every cause: a capped VM on a crowded host with a
+	 * balloon, taxed, shared, refused; a stopped one; and the host. */
+	struct vh_api_diag_vm dv[2];
+	struct vh_cpu_stats ca[2] = { { 0 }, { 0 } },
+			    cb[2] = { { .used_ns = 400000000 }, { .used_ns = 100000000 } };
+	memset(dv, 0, sizeof(dv));
+	dv[0].s = s;
+	dv[0].s.vcpus = 2;
+	dv[0].s.memory_mib = 64;
+	dv[0].s.cpu.limit_mhz = 1200;
+	dv[0].s.mem.limit_mib = VH_UNLIMITED;
+	dv[0].a.state = dv[0].b.state = VH_VM_RUNNING;
+	dv[0].b.cpu = (struct vh_cpu_stats){ 500000000, 900000000, 200000000, 300000000,
+					     9,         300000000, 100000000 };
+	dv[0].b.mem = (struct vh_mem_stats){
+		16384, 9000, 1024, 2048, 4096, 0, 17, 8000, 6000, 5000, VH_BALLOON_RECLAIM
+	};
+	dv[0].b.admission_refusals = 2;
+	dv[1] = dv[0];
+	snprintf(dv[1].s.name, sizeof(dv[1].s.name), "off");
+	dv[1].a.state = dv[1].b.state = VH_VM_STOPPED;
+	dv[1].b.mem.balloon_reason = VH_BALLOON_LIMIT;
+	struct vh_api_diag_input din = { .hi = &hi,
+					 .hs = &hs,
+					 .window_ns = 1000000000,
+					 .vms = dv,
+					 .nvms = 2,
+					 .vcpu_a = ca,
+					 .vcpu_b = cb,
+					 .nvcpus = 2 };
+	emit("VMDiagnosis", vh_api_diagnose_vm(&din));
+	din.self = 1;
+	emit("VMDiagnosis", vh_api_diagnose_vm(&din));
+	emit("HostDiagnosis", vh_api_diagnose_host(&din));
 
 	for (int code = 1; code < VH_API_CODE_COUNT; code++) {
 		struct vh_api_problem p;

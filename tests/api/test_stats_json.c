@@ -29,14 +29,28 @@ static struct vh_proto_vm_stats sample_stats(void)
 	memset(&st, 0, sizeof(st));
 	st.id = 5;
 	st.state = VH_VM_RUNNING;
-	st.cpu = (struct vh_cpu_stats){ .used_ns = 1999999999, .ready_ns = 1000000,
-					.costop_ns = 999999, .wait_ns = 5000000000ull, .runs = 42 };
-	st.mem = (struct vh_mem_stats){ .granted = 256, .consumed = 128, .active = 1, .shared = 0,
-					.balloon = 512, .swapped = 3, .overhead = 10 };
+	st.cpu = (struct vh_cpu_stats){ .used_ns = 1999999999,
+					.ready_ns = 1000000,
+					.costop_ns = 999999,
+					.wait_ns = 5000000000ull,
+					.runs = 42,
+					.limited_ns = 1000000 };
+	st.mem = (struct vh_mem_stats){ .granted = 256,
+					.consumed = 128,
+					.active = 1,
+					.shared = 0,
+					.balloon = 512,
+					.swapped = 3,
+					.overhead = 10,
+					.entitled = 200,
+					.reclaim_target = 100,
+					.idle_tax = 50,
+					.balloon_reason = VH_BALLOON_RECLAIM };
 	for (unsigned k = 0; k < VH_EXIT_KIND_COUNT; k++)
 		st.exits[k] = 100 + k;
 	st.console_bytes = 70000;
 	st.console_dropped = 65000;
+	st.admission_refusals = 3;
 	return st;
 }
 
@@ -46,7 +60,7 @@ VH_TEST(stats_json, vm_stats)
 	struct vh_proto_vm_stats st = sample_stats();
 	struct vh_proto_vcpu_stats v[2] = {
 		{ .index = 0, .cpu = { .used_ns = 3000000, .runs = 1 } },
-		{ .index = 1, .cpu = { .ready_ns = 7000000 } },
+		{ .index = 1, .cpu = { .ready_ns = 7000000, .stolen_ns = 2000000 } },
 	};
 	struct json_object *j, *cpu, *mem, *exits, *vcpus, *x;
 
@@ -62,12 +76,15 @@ VH_TEST(stats_json, vm_stats)
 	VH_ASSERT(json_object_object_get_ex(j, "state", &x));
 	VH_EXPECT_STREQ(json_object_get_string(x), "running");
 	VH_ASSERT(json_object_object_get_ex(j, "cpu", &cpu));
-	VH_EXPECT_STREQ(api_str(cpu), "{\"used_ms\":1999,\"ready_ms\":1,\"costop_ms\":0,"
-				      "\"wait_ms\":5000,\"runs\":42}");
+	VH_EXPECT_STREQ(api_str(cpu),
+			"{\"used_ms\":1999,\"ready_ms\":1,\"limited_ms\":1,"
+			"\"stolen_ms\":0,\"costop_ms\":0,\"wait_ms\":5000,\"runs\":42}");
 	VH_ASSERT(json_object_object_get_ex(j, "memory", &mem));
 	VH_EXPECT_STREQ(api_str(mem), "{\"granted_mib\":1.0,\"consumed_mib\":0.5,"
 				      "\"active_mib\":0.004,\"shared_mib\":0.0,\"balloon_mib\":2.0,"
-				      "\"swapped_mib\":0.012,\"overhead_mib\":0.039}");
+				      "\"swapped_mib\":0.012,\"overhead_mib\":0.039,"
+				      "\"entitled_mib\":0.781,\"reclaim_target_mib\":0.391,"
+				      "\"idle_tax_mib\":0.195,\"balloon_reason\":\"reclaim\"}");
 	VH_ASSERT(json_object_object_get_ex(j, "exits", &exits));
 	VH_EXPECT_EQ(json_object_object_length(exits), VH_EXIT_KIND_COUNT);
 	for (unsigned k = 0; k < VH_EXIT_KIND_COUNT; k++) {
@@ -78,11 +95,14 @@ VH_TEST(stats_json, vm_stats)
 	VH_ASSERT(json_object_object_get_ex(exits, "ept_violation", &x));
 	VH_ASSERT(json_object_object_get_ex(j, "console", &x));
 	VH_EXPECT_STREQ(api_str(x), "{\"bytes\":70000,\"dropped_bytes\":65000}");
+	VH_ASSERT(json_object_object_get_ex(j, "admission_refusals", &x));
+	VH_EXPECT_EQ(json_object_get_int64(x), 3);
 	VH_ASSERT(json_object_object_get_ex(j, "vcpus", &vcpus));
 	VH_EXPECT_STREQ(api_str(vcpus),
-			"[{\"index\":0,\"cpu\":{\"used_ms\":3,\"ready_ms\":0,\"costop_ms\":0,"
-			"\"wait_ms\":0,\"runs\":1}},{\"index\":1,\"cpu\":{\"used_ms\":0,"
-			"\"ready_ms\":7,\"costop_ms\":0,\"wait_ms\":0,\"runs\":0}}]");
+			"[{\"index\":0,\"cpu\":{\"used_ms\":3,\"ready_ms\":0,\"limited_ms\":0,"
+			"\"stolen_ms\":0,\"costop_ms\":0,\"wait_ms\":0,\"runs\":1}},{\"index\":1,"
+			"\"cpu\":{\"used_ms\":0,\"ready_ms\":7,\"limited_ms\":0,\"stolen_ms\":2,"
+			"\"costop_ms\":0,\"wait_ms\":0,\"runs\":0}}]");
 	json_object_put(j);
 
 	/* A VM_STATS_ALL entry: no name, no vCPUs. */

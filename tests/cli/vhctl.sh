@@ -8,6 +8,7 @@
 # by the agent's own test helpers (tests/agent/lib.sh).
 . "$top_srcdir/tests/harness/tap.sh"
 . "$top_srcdir/tests/agent/lib.sh"
+. "$top_srcdir/tests/cli/lib.sh"
 
 VHCTL=$top_builddir/cli/vhctl
 COMPLETION=$top_srcdir/cli/vhctl.bash-completion
@@ -35,48 +36,6 @@ agent_start
 agent_wait_ready || { echo "Bail out! vhagent did not become ready"; exit 1; }
 
 # ---- helpers ---------------------------------------------------------------------
-
-# vc WANT DESC ARGS...: one case: vhctl ARGS exits WANT.  stdout and
-# stderr stay in $RUN/out and $RUN/err for the checks that follow.
-vc() {
-	local want=$1 desc=$2 rc=0
-	shift 2
-	"$VHCTL" "$@" >"$RUN/out" 2>"$RUN/err" || rc=$?
-	if [ "$rc" = "$want" ]; then
-		tap_ok "$desc"
-	else
-		tap_not_ok "$desc (exit $rc, wanted $want): vhctl $*" "$RUN/out" "$RUN/err"
-	fi
-}
-
-# out DESC REGEX / err DESC REGEX: the last vhctl's stdout / stderr matches.
-out() { tap_grep "$1" "$2" "$RUN/out"; }
-err() { tap_grep "$1" "$2" "$RUN/err"; }
-
-# js DESC EXPR: a Python expression over d, the last stdout as JSON.
-js() {
-	local why
-	if why=$("$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); assert ($2), d" "$RUN/out" 2>&1); then
-		tap_ok "$1"
-	else
-		tap_not_ok "$1" "$why"
-	fi
-}
-
-# jsl DESC N EXPR: stdout is N lines, each a JSON document; EXPR over
-# the list L of them.
-jsl() {
-	local why
-	if why=$("$PY" -c "
-import json,sys
-L=[json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-assert len(L) == $2, 'got %d documents' % len(L)
-assert ($3), L" "$RUN/out" 2>&1); then
-		tap_ok "$1"
-	else
-		tap_not_ok "$1" "$why"
-	fi
-}
 
 # complete WORDS...: bash completion of the last word; prints COMPREPLY.
 complete_words() {
@@ -302,7 +261,7 @@ vc 0 "stats" stats
 out "stats has the host line" '^host: 2 pCPUs'
 out "stats has web1's row" '^web1 +running +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ '
 vc 0 "stats -o json" -o json stats
-js "stats json: host and every VM's counters" 'd["host"]["cpu"]["pcpus"] == 2 and len(d["vms"]) == 3 and all(k in d["vms"][0]["cpu"] for k in ("used_ms","ready_ms","costop_ms","wait_ms"))'
+js "stats json: host and every VM's counters" 'd["host"]["cpu"]["pcpus"] == 2 and len(d["vms"]) == 3 and all(k in d["vms"][0]["cpu"] for k in ("used_ms","ready_ms","limited_ms","costop_ms","wait_ms"))'
 vc 0 "stats NAME" stats web3
 out "stats NAME has the vCPU table" '^VCPU +USED-MS +READY-MS'
 vc 0 "vm stats NAME -o json" -o json vm stats web3
@@ -314,9 +273,9 @@ vc 0 "stats web3 -n 2 --interval 0.2 (watch implied)" stats web3 -n 2 --interval
 out "each sample has its heading" '^Every 0\.2s: vhctl stats web3'
 vc 0 "top -b -n 2 -d 0.5" top -b -n 2 -d 0.5
 if [ "$(grep -c '%USED' "$RUN/out")" -ge 4 ]; then tap_ok "top: two tables with the esxtop columns"; else tap_not_ok "top: two tables" "$RUN/out"; fi
-out "top rows: id, name, vCPUs, percentages, state" '^ *[0-9]+ +web3 +1 +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +.* running$'
+out "top rows: id, name, vCPUs, percentages, state" '^ *[0-9]+ +web3 +1 +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +.* running$'
 vc 0 "top without a terminal is batch mode" top -n 1 -d 0.3
-out "batch mode prints the header" '%RDY +%CSTP +%WAIT'
+out "batch mode prints the header" '%RDY +%MLMTD +%CSTP +%WAIT'
 vc 0 "top -o json -n 2 -d 0.5" -o json top -n 2 -d 0.5
 # A spinner is running or ready all the time; how much of that it runs
 # depends on what else the host runs meanwhile (time Linux takes from
@@ -326,7 +285,7 @@ all({v["vm"] for v in x["vms"]} == {"web1", "web2", "web3"} for x in L) and
 all(v["used_pct"] > 0 and v["used_pct"] + v["ready_pct"] > 90 for x in L for v in x["vms"] if v["vm"] == "web3") and
 all(v["used_pct"] <= 100 * v["vcpus"] + 10 for x in L for v in x["vms"]) and
 all(v["used_pct"] == 0 for x in L for v in x["vms"] if v["vm"] == "web2") and
-all(v["ready_pct"] is not None and v["costop_pct"] is not None for x in L for v in x["vms"])'
+all(v["ready_pct"] is not None and v["limited_pct"] is not None and v["costop_pct"] is not None for x in L for v in x["vms"])'
 
 # On a terminal (script(1) gives one): top redraws in place and "q"
 # quits at once; Ctrl-C ends --watch cleanly.

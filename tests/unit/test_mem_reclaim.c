@@ -118,6 +118,21 @@ VH_TEST(reclaim, idle_vm_gets_the_higher_balloon_target)
 	VH_EXPECT_GT(vms[0]->mem.entitled_pages, vms[1]->mem.entitled_pages);
 	/* The targets together bring free memory back to low_free. */
 	VH_EXPECT_GE(mem_env_free(&e) + ti + tb, vh_mem_low_free(&e.h));
+	/* The stats say why: reclaim set the idle VM's target, its terms
+	 * are there, and the tax took idle pages for (nearly) all of it. */
+	struct vh_mem_stats ms;
+	vh_mem_vm_stats(&e.h, vms[1], &ms);
+	printf("[ figure   ] idle VM: reason %s, entitled %llu, reclaim %llu, idle tax %llu, "
+	       "active %llu of %llu\n",
+	       vh_balloon_reason_name(ms.balloon_reason), (unsigned long long)ms.entitled,
+	       (unsigned long long)ms.reclaim_target, (unsigned long long)ms.idle_tax,
+	       (unsigned long long)ms.active, (unsigned long long)ms.granted);
+	VH_EXPECT_EQ(ms.balloon_reason, (uint32_t)VH_BALLOON_RECLAIM);
+	VH_EXPECT_EQ(ms.entitled, vms[1]->mem.entitled_pages);
+	VH_EXPECT_EQ(ms.reclaim_target, ti);
+	VH_EXPECT_GT(ms.idle_tax, (uint64_t)0);
+	VH_EXPECT_LE(ms.idle_tax, ms.reclaim_target);
+	VH_EXPECT_LE(ms.idle_tax, ms.granted - ms.active);
 
 	/* The idle guest inflates to its target: the frames come back and
 	 * the target holds steady (no oscillation). */
@@ -159,6 +174,15 @@ VH_TEST(reclaim, balloon_targets_follow_shares)
 	vh_mem_tick(&e.h, e.sp.now_ns);
 	VH_EXPECT(!e.h.mem.pressure);
 	VH_EXPECT_EQ(vms[0]->mem.balloon_target_pages, (uint64_t)0);
+	struct vh_mem_stats ms;
+	vh_mem_vm_stats(&e.h, vms[0], &ms);
+	VH_EXPECT_EQ(ms.balloon_reason, (uint32_t)VH_BALLOON_NONE);
+	VH_EXPECT_EQ(ms.idle_tax, (uint64_t)0);
+	/* An operator's request is named as such. */
+	VH_ASSERT_EQ(vh_mem_set_balloon_target(&e.h, vms[0], 16, &err), 0);
+	vh_mem_vm_stats(&e.h, vms[0], &ms);
+	VH_EXPECT_EQ(ms.balloon_reason, (uint32_t)VH_BALLOON_REQUEST);
+	VH_EXPECT_STREQ(vh_balloon_reason_name(ms.balloon_reason), "request");
 	mem_env_fini(&e);
 }
 

@@ -50,8 +50,8 @@ VH_TEST(proto_codec, header_is_little_endian_at_documented_offsets)
 {
 	struct vh_proto_request rq = pf_req(VH_PROTO_HOST_INFO);
 	static const uint8_t want[32] = {
-		'V', 'H', 'C', 'P', 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		8, 7, 6, 5, 4, 3, 2, 1, 0, 0, 0, 0, 0, 0, 0, 0,
+		'V', 'H', 'C', 'P', 2, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		8,   7,   6,   5,   4, 3, 2, 1, 0, 0, 0, 0, 0, 0, 0, 0,
 	};
 
 	rq.request_id = 0x0102030405060708ull;
@@ -416,12 +416,13 @@ static void sample_vm_stats(struct vh_proto_vm_stats *s, uint32_t id)
 	memset(s, 0, sizeof(*s));
 	s->id = id;
 	s->state = VH_VM_RUNNING;
-	s->cpu = (struct vh_cpu_stats){ 1ull << 40, 2, 3, 4, 5 };
-	s->mem = (struct vh_mem_stats){ 6, 7, 8, 9, 10, 11, 12 };
+	s->cpu = (struct vh_cpu_stats){ 1ull << 40, 2, 3, 4, 5, 13, 18 };
+	s->mem = (struct vh_mem_stats){ 6, 7, 8, 9, 10, 11, 12, 14, 15, 16, VH_BALLOON_RECLAIM };
 	for (uint32_t i = 0; i < VH_PROTO_EXIT_SLOTS; i++)
 		s->exits[i] = 100 + i + id;
 	s->console_bytes = (1ull << 33) + id;
 	s->console_dropped = (1ull << 32) + id;
+	s->admission_refusals = 17 + id;
 }
 
 static void expect_vm_stats_eq(const struct vh_proto_vm_stats *a, const struct vh_proto_vm_stats *b)
@@ -433,6 +434,7 @@ static void expect_vm_stats_eq(const struct vh_proto_vm_stats *a, const struct v
 	VH_EXPECT_MEMEQ(a->exits, b->exits, sizeof(a->exits));
 	VH_EXPECT_EQ(a->console_bytes, b->console_bytes);
 	VH_EXPECT_EQ(a->console_dropped, b->console_dropped);
+	VH_EXPECT_EQ(a->admission_refusals, b->admission_refusals);
 }
 
 VH_TEST(proto_codec, error_reply_round_trips)
@@ -545,13 +547,14 @@ VH_TEST(proto_codec, vm_replies_round_trip)
 
 	/* VM_STATS: fixed part, then the vCPUs. */
 	sample_vm_stats(&st, 4);
-	vh_proto_put_vm_stats_reply(buf + 32, 555, 2, &st);
+	vh_proto_put_vm_stats_reply(buf + 32, 555, 2, &st, VH_PROTO_VERSION);
 	for (uint32_t i = 0; i < 2; i++) {
 		vs.index = i;
-		vs.cpu = (struct vh_cpu_stats){ 10 * i, 20 * i, 30 * i, 40 * i, 50 * i + 1 };
-		vh_proto_put_vcpu_stats(buf + 32 + 264 + 48 * i, &vs);
+		vs.cpu = (struct vh_cpu_stats){ 10 * i,     20 * i, 30 * i, 40 * i,
+						50 * i + 1, 60 * i, 70 * i };
+		vh_proto_put_vcpu_stats(buf + 32 + 312 + 64 * i, &vs, VH_PROTO_VERSION);
 	}
-	decode_reply_ok(reply_frame(VH_PROTO_VM_STATS, 0, 264 + 2 * 48), &r);
+	decode_reply_ok(reply_frame(VH_PROTO_VM_STATS, 0, 312 + 2 * 64), &r);
 	VH_EXPECT_EQ(r.u.vm_stats.now_ns, 555ull);
 	expect_vm_stats_eq(&r.u.vm_stats.vm, &st);
 	VH_ASSERT_EQ(r.nentries, 2u);
@@ -559,6 +562,8 @@ VH_TEST(proto_codec, vm_replies_round_trip)
 	VH_EXPECT_EQ(vs.index, 1u);
 	VH_EXPECT_EQ(vs.cpu.costop_ns, 30ull);
 	VH_EXPECT_EQ(vs.cpu.runs, 51ull);
+	VH_EXPECT_EQ(vs.cpu.limited_ns, 60ull);
+	VH_EXPECT_EQ(vs.cpu.stolen_ns, 70ull);
 	VH_EXPECT_EQ(vh_proto_reply_vcpu(&r, 2, &vs), VH_E_INVAL);
 	VH_EXPECT_EQ(vh_proto_reply_vm_summary(&r, 0, &got), VH_E_INVAL);
 
@@ -580,9 +585,9 @@ VH_TEST(proto_codec, vm_replies_round_trip)
 	vh_proto_put_page_reply(buf + 32, &pg);
 	for (uint32_t i = 0; i < 2; i++) {
 		sample_vm_stats(&st, 4 + i);
-		vh_proto_put_vm_stats(buf + 32 + 24 + 248 * i, &st);
+		vh_proto_put_vm_stats(buf + 32 + 24 + 296 * i, &st, VH_PROTO_VERSION);
 	}
-	decode_reply_ok(reply_frame(VH_PROTO_VM_STATS_ALL, 0, 24 + 2 * 248), &r);
+	decode_reply_ok(reply_frame(VH_PROTO_VM_STATS_ALL, 0, 24 + 2 * 296), &r);
 	VH_ASSERT_EQ(vh_proto_reply_vm_stats(&r, 1, &gst), VH_OK);
 	expect_vm_stats_eq(&gst, &st);
 	VH_EXPECT_EQ(vh_proto_reply_vm_stats(&r, 2, &gst), VH_E_INVAL);
@@ -590,6 +595,52 @@ VH_TEST(proto_codec, vm_replies_round_trip)
 	/* VM_UNDEFINE replies carry nothing. */
 	decode_reply_ok(reply_frame(VH_PROTO_VM_UNDEFINE, 0, 0), &r);
 	VH_EXPECT_EQ(r.nentries, 0u);
+}
+
+/* Version 1 stats replies keep version 1's sizes: no limited time and no
+ * balloon terms, which read as zero. */
+VH_TEST(proto_codec, version1_stats_replies_keep_their_layout)
+{
+	struct vh_proto_vm_stats st, gst, want;
+	struct vh_proto_vcpu_stats vs = {
+		.index = 0, .cpu = { .used_ns = 9, .limited_ns = 8, .stolen_ns = 7 }
+	};
+	struct vh_proto_page_reply pg = { .total = 1, .count = 1 };
+	struct vh_proto_reply r;
+	struct vh_error err;
+	size_t len;
+
+	sample_vm_stats(&st, 3);
+	want = st;
+	want.cpu.limited_ns = want.cpu.stolen_ns = 0;
+	want.mem.entitled = want.mem.reclaim_target = want.mem.idle_tax = 0;
+	want.mem.balloon_reason = 0;
+	want.admission_refusals = 0;
+	memset(buf, 0xee, sizeof(buf));
+	vh_proto_put_vm_stats_reply(buf + 32, 1, 1, &st, 1);
+	vh_proto_put_vcpu_stats(buf + 32 + 264, &vs, 1);
+	len = reply_frame(VH_PROTO_VM_STATS, 0, 264 + 48);
+	pf_put16(buf + 4, 1);
+	decode_reply_ok(len, &r);
+	expect_vm_stats_eq(&r.u.vm_stats.vm, &want);
+	VH_ASSERT_EQ(vh_proto_reply_vcpu(&r, 0, &vs), VH_OK);
+	VH_EXPECT_EQ(vs.cpu.used_ns, 9ull);
+	VH_EXPECT_EQ(vs.cpu.limited_ns, 0ull);
+	VH_EXPECT_EQ(vs.cpu.stolen_ns, 0ull);
+	/* Nothing written past version 1's end. */
+	VH_EXPECT_EQ(buf[32 + 264 + 48], (uint8_t)0xee);
+
+	vh_proto_put_page_reply(buf + 32, &pg);
+	vh_proto_put_vm_stats(buf + 32 + 24, &st, 1);
+	len = reply_frame(VH_PROTO_VM_STATS_ALL, 0, 24 + 248);
+	pf_put16(buf + 4, 1);
+	decode_reply_ok(len, &r);
+	VH_ASSERT_EQ(vh_proto_reply_vm_stats(&r, 0, &gst), VH_OK);
+	expect_vm_stats_eq(&gst, &want);
+	/* A version-2 length is wrong for a version-1 reply. */
+	len = reply_frame(VH_PROTO_VM_STATS_ALL, 0, 24 + 296);
+	pf_put16(buf + 4, 1);
+	VH_EXPECT_EQ(vh_proto_decode_reply(buf, len, &r, &err), VH_E_PROTO);
 }
 
 VH_TEST(proto_codec, client_refuses_malformed_replies)
@@ -638,13 +689,13 @@ VH_TEST(proto_codec, client_refuses_malformed_replies)
 	/* Too many vCPUs for a VM. */
 	struct vh_proto_vm_stats st;
 	sample_vm_stats(&st, 1);
-	vh_proto_put_vm_stats_reply(buf + 32, 0, 65, &st);
-	len = reply_frame(VH_PROTO_VM_STATS, 0, 264 + 65 * 48);
+	vh_proto_put_vm_stats_reply(buf + 32, 0, 65, &st, VH_PROTO_VERSION);
+	len = reply_frame(VH_PROTO_VM_STATS, 0, 312 + 65 * 64);
 	VH_EXPECT_EQ(vh_proto_decode_reply(buf, len, &r, &err), VH_E_PROTO);
 	/* Truncated header, wrong version. */
 	VH_EXPECT_EQ(vh_proto_decode_reply(buf, 20, &r, &err), VH_E_PROTO);
 	len = reply_frame(VH_PROTO_VM_UNDEFINE, 0, 0);
-	pf_put16(buf + 4, 2);
+	pf_put16(buf + 4, 3);
 	VH_EXPECT_EQ(vh_proto_decode_reply(buf, len, &r, &err), VH_E_VERSION);
 }
 

@@ -381,6 +381,13 @@ VH_TEST(proto_dispatch, start_is_admission_controlled)
 	b = pf_define(f, &c);
 	rq = pf_req_id(VH_PROTO_VM_START, b);
 	EXPECT_REFUSED(f, &rq, VH_E_ADMISSION, "memory.reservation_mib");
+	EXPECT_REFUSED(f, &rq, VH_E_ADMISSION, "memory.reservation_mib");
+	/* Each refusal is counted on the VM refused, for its diagnosis. */
+	VH_EXPECT_EQ(vm_of(f, b)->admission_refusals, 2u);
+	VH_EXPECT_EQ(vm_of(f, a)->admission_refusals, 0u);
+	rq = pf_req_id(VH_PROTO_VM_STATS, b);
+	VH_ASSERT_EQ(pf_call(f, &rq), VH_OK);
+	VH_EXPECT_EQ(f->r.u.vm_stats.vm.admission_refusals, 2u);
 	pf_free(f);
 }
 
@@ -738,6 +745,33 @@ VH_TEST(proto_dispatch, replies_echo_type_and_request_id_and_set_the_reply_flag)
 		VH_EXPECT_EQ(pf_get32(f->rep), VH_PROTO_MAGIC);
 		VH_EXPECT_EQ(pf_get32(f->rep + 28), 0u);
 	}
+	pf_free(f);
+}
+
+/* A version-1 client gets version 1's stats layouts back (no limited
+ * time), a version-2 client the grown ones. */
+VH_TEST(proto_dispatch, stats_reply_in_the_request_version)
+{
+	struct pf *f = pf_new();
+	uint32_t a = pf_define_named(f, "a");
+	struct vh_proto_request rq = pf_req_name(VH_PROTO_VM_STATS, "a");
+	struct vh_proto_request all = pf_req(VH_PROTO_VM_STATS_ALL);
+
+	pf_ok(f, VH_PROTO_VM_START, a);
+	pf_encode(f, &rq);
+	pf_put16(f->req + 4, 1);
+	VH_ASSERT_EQ(pf_send_raw(f), VH_OK);
+	VH_EXPECT_EQ(f->r.hdr.version, 1u);
+	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 264 + 2 * 48));
+	pf_encode(f, &all);
+	pf_put16(f->req + 4, 1);
+	VH_ASSERT_EQ(pf_send_raw(f), VH_OK);
+	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 24 + 248));
+	VH_ASSERT_EQ(pf_call(f, &rq), VH_OK);
+	VH_EXPECT_EQ(f->r.hdr.version, 2u);
+	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 312 + 2 * 64));
+	VH_ASSERT_EQ(pf_call(f, &all), VH_OK);
+	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 24 + 296));
 	pf_free(f);
 }
 

@@ -127,6 +127,44 @@ VH_TEST(sched_limit, limited_vm_with_competitor_stays_within_any_window)
 	limited_vm_never_exceeds(false);
 }
 
+/* Limited time tells the two causes of ready time apart: a capped VM
+ * alone on an idle host waits only on its own limit (limited = ready),
+ * an uncapped VM starved by neighbours only on them (limited = 0). */
+VH_TEST(sched_limit, limited_time_is_the_ready_time_the_limit_caused)
+{
+	struct sched_env e;
+	struct vh_vm *capped, *low;
+	struct vh_cpu_stats st, vst;
+
+	sched_env_init(&e, 2, 1000);
+	capped = sched_env_vm(&e, "capped", &(struct vm_spec){ .limit_mhz = 250 });
+	sched_env_run(&e, 10 * SEC);
+	st = sched_env_stats(&e, capped);
+	vh_sched_vcpu_stats(&e.h, &capped->vcpus[0], sched_env_now(&e), &vst);
+	printf("# capped alone: used %.3f s, ready %.3f s, limited %.3f s\n",
+	       (double)st.used_ns / SEC, (double)st.ready_ns / SEC, (double)st.limited_ns / SEC);
+	VH_EXPECT_GE(st.ready_ns, 7 * SEC);
+	/* Ready only while throttled, but for the first dispatch. */
+	VH_EXPECT_GE(st.limited_ns + 1 * MS, st.ready_ns);
+	VH_EXPECT_LE(st.limited_ns, st.ready_ns);
+	/* One vCPU: the VM's figure is its vCPU's. */
+	VH_EXPECT_EQ(vst.limited_ns, st.limited_ns);
+	sched_env_fini(&e);
+
+	/* Two spinners on one pCPU, one with a tenth of the other's shares:
+	 * ready most of the time, never limited. */
+	sched_env_init(&e, 1, 1000);
+	low = sched_env_vm(&e, "low", &(struct vm_spec){ .shares = 100 });
+	sched_env_vm(&e, "high", &(struct vm_spec){ .shares = 1000 });
+	sched_env_run(&e, 10 * SEC);
+	st = sched_env_stats(&e, low);
+	printf("# starved: used %.3f s, ready %.3f s, limited %.3f s\n", (double)st.used_ns / SEC,
+	       (double)st.ready_ns / SEC, (double)st.limited_ns / SEC);
+	VH_EXPECT_GE(st.ready_ns, 8 * SEC);
+	VH_EXPECT_EQ(st.limited_ns, (uint64_t)0);
+	sched_env_fini(&e);
+}
+
 /* A VM limited to 25% of a pCPU that loses half its time to its host
  * (windows of 2.5..7.5 ms), alone: the limit window counts the time it
  * really ran, so it gets its 25% of CPU time (in 50% of wall time), and

@@ -297,6 +297,10 @@ static double steal_shares(bool report, bool check)
 		VH_EXPECT_EQ(st.used_ns, real[i]);
 		VH_EXPECT_EQ(st.used_ns + st.ready_ns + st.costop_ns + st.wait_ns, 10 * SEC);
 		VH_EXPECT_GE(st.ready_ns, vms[i]->vcpus[0].sched.stolen_ns);
+		/* Reported apart, so a diagnosis tells the host's take from
+		 * contention between VMs. */
+		VH_EXPECT_EQ(st.stolen_ns, vms[i]->vcpus[0].sched.stolen_ns);
+		VH_EXPECT_GT(st.stolen_ns, (uint64_t)0);
 		used += st.used_ns;
 	}
 	if (check) {

@@ -11,20 +11,31 @@
 void vh_balloon_update_target(struct vh_host *h, struct vh_vm *vm, uint64_t reclaim_pages)
 {
 	uint64_t t = vm->mem.balloon_request_pages;
+	/* The term that decides the target is kept for the stats: an operator
+	 * asks why a VM is ballooned, not only how much. */
+	uint32_t why = t ? VH_BALLOON_REQUEST : VH_BALLOON_NONE;
 
 	(void)h;
 	vm->mem.reclaim_target_pages = reclaim_pages;
+	vm->mem.stats.reclaim_target = reclaim_pages;
 	/* A limit below the configured size: the guest can use at most
 	 * limit pages, so the rest sits in the balloon where touching it
 	 * costs nothing. */
-	if (vm->mem.limit_pages < vm->mem.pages && vm->mem.pages - vm->mem.limit_pages > t)
+	if (vm->mem.limit_pages < vm->mem.pages && vm->mem.pages - vm->mem.limit_pages > t) {
 		t = vm->mem.pages - vm->mem.limit_pages;
-	if (reclaim_pages > t)
+		why = VH_BALLOON_LIMIT;
+	}
+	if (reclaim_pages > t) {
 		t = reclaim_pages;
+		why = VH_BALLOON_RECLAIM;
+	}
 	/* Never below the reservation's worth of usable memory. */
-	if (t > vm->mem.pages - vm->mem.reserved_pages)
+	if (t > vm->mem.pages - vm->mem.reserved_pages) {
 		t = vm->mem.pages - vm->mem.reserved_pages;
+		why = VH_BALLOON_RESERVATION;
+	}
 	vm->mem.balloon_target_pages = t;
+	vm->mem.stats.balloon_reason = why;
 }
 
 int vh_mem_set_balloon_target(struct vh_host *h, struct vh_vm *vm, uint64_t pages,

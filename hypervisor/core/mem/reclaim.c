@@ -207,16 +207,24 @@ void vh_reclaim_update(struct vh_host *h)
 	}
 	for (uint32_t i = 0; i < h->cfg.max_vms; i++) {
 		struct vh_vm *vm = h->mem.vms[i];
-		uint64_t e, have, reclaim = 0;
+		uint64_t e, have, idle, reclaim = 0;
 		if (!vh_mem_vm_running(vm))
 			continue;
 		e = entitled_at(vm, tax, t);
 		vm->mem.entitled_pages = e;
+		vm->mem.stats.entitled = e;
 		/* Ballooned pages count as held: the target is the balloon
 		 * size that brings what the VM holds down to its share. */
 		have = vh_mem_held(vm) + vm->mem.stats.balloon;
 		if (h->mem.pressure && have > e)
 			reclaim = have - e;
+		/* What the tax took: the part of the reclaim that idle pages
+		 * pay (an idle page costs 1/(1-tax) an active one, so reclaim
+		 * falls on idle memory first). */
+		idle = vm->mem.stats.granted > vh_reclaim_active_pages(vm)
+			   ? vm->mem.stats.granted - vh_reclaim_active_pages(vm)
+			   : 0;
+		vm->mem.stats.idle_tax = tax ? (reclaim < idle ? reclaim : idle) : 0;
 		vh_balloon_update_target(h, vm, reclaim);
 	}
 }

@@ -29,10 +29,13 @@
 
 /* "VHCP" as bytes on the wire: 'V' 'H' 'C' 'P'. */
 #define VH_PROTO_MAGIC 0x50434856u
-#define VH_PROTO_VERSION 1u
-/* The oldest and newest protocol versions this build understands. */
+#define VH_PROTO_VERSION 2u
+/* The oldest and newest protocol versions this build understands.  A
+ * reply is written in the version of its request: version 2 only grows
+ * the per-VM and per-vCPU stats layouts at their end (limited time, the
+ * balloon target's terms), so a version-1 peer reads what it always did. */
 #define VH_PROTO_VERSION_MIN 1u
-#define VH_PROTO_VERSION_MAX 1u
+#define VH_PROTO_VERSION_MAX 2u
 
 #define VH_PROTO_HEADER_SIZE 32u
 /* No message (header included) is longer: transports size their buffers
@@ -237,13 +240,26 @@ struct vh_wire_vm_stats {
 	uint64_t exits[VH_PROTO_EXIT_SLOTS];  /* 104: sum over the vCPUs */
 	uint64_t console_bytes;               /* 232: written by the guest this run */
 	uint64_t console_dropped;             /* 240: of them, over the console budget */
+	/* Version 2 on: */
+	uint64_t limited_ns;                  /* 248: of cpu.ready_ns, held back by the limit */
+	uint64_t entitled_pages;              /* 256: fair share (shares, idle tax) */
+	uint64_t reclaim_target_pages;        /* 264: reclaim's balloon term */
+	uint64_t idle_tax_pages;              /* 272: of it, charged to idle pages */
+	uint32_t balloon_reason;              /* 280: enum vh_balloon_reason */
+	uint32_t admission_refusals;          /* 284: power-ons and changes refused */
+	uint64_t stolen_ns;                   /* 288: of cpu.ready_ns, taken by the host */
 };
+/* Version 1's vh_wire_vm_stats: the same fields up to console_dropped. */
+#define VH_WIRE_VM_STATS_V1_SIZE 248u
 
 struct vh_wire_vcpu_stats {
 	uint32_t index;                       /*  0 */
 	uint32_t reserved;                    /*  4 */
 	struct vh_wire_cpu_stats cpu;         /*  8 */
+	uint64_t limited_ns;                  /* 48: version 2 on */
+	uint64_t stolen_ns;                   /* 56: version 2 on */
 };
+#define VH_WIRE_VCPU_STATS_V1_SIZE 48u
 
 /* VM_STATS reply: this, then nvcpus vh_wire_vcpu_stats. */
 struct vh_wire_vm_stats_reply {
@@ -252,6 +268,7 @@ struct vh_wire_vm_stats_reply {
 	uint32_t reserved;                    /*  12 */
 	struct vh_wire_vm_stats vm;           /*  16 */
 };
+#define VH_WIRE_VM_STATS_REPLY_V1_SIZE (16u + VH_WIRE_VM_STATS_V1_SIZE)
 
 /* VM_LIST and VM_STATS_ALL replies: this, then count entries. */
 struct vh_wire_page_reply {
@@ -362,12 +379,15 @@ VH_WIRE_CHECK_(vh_wire_vm_info, 3152);
 VH_WIRE_AT_(vh_wire_vm_info, config, 184);
 VH_WIRE_CHECK_(vh_wire_cpu_stats, 40);
 VH_WIRE_CHECK_(vh_wire_mem_stats, 56);
-VH_WIRE_CHECK_(vh_wire_vm_stats, 248);
+VH_WIRE_CHECK_(vh_wire_vm_stats, 296);
 VH_WIRE_AT_(vh_wire_vm_stats, mem, 48);
 VH_WIRE_AT_(vh_wire_vm_stats, exits, 104);
 VH_WIRE_AT_(vh_wire_vm_stats, console_dropped, 240);
-VH_WIRE_CHECK_(vh_wire_vcpu_stats, 48);
-VH_WIRE_CHECK_(vh_wire_vm_stats_reply, 264);
+VH_WIRE_AT_(vh_wire_vm_stats, limited_ns, VH_WIRE_VM_STATS_V1_SIZE);
+VH_WIRE_AT_(vh_wire_vm_stats, balloon_reason, 280);
+VH_WIRE_CHECK_(vh_wire_vcpu_stats, 64);
+VH_WIRE_AT_(vh_wire_vcpu_stats, limited_ns, VH_WIRE_VCPU_STATS_V1_SIZE);
+VH_WIRE_CHECK_(vh_wire_vm_stats_reply, 312);
 VH_WIRE_CHECK_(vh_wire_page_reply, 24);
 VH_WIRE_CHECK_(vh_wire_pcpu_stats, 16);
 VH_WIRE_CHECK_(vh_wire_host_stats, 104);
@@ -421,6 +441,7 @@ struct vh_proto_console_req {
 
 struct vh_proto_request {
 	uint16_t type; /* enum vh_proto_type */
+	uint16_t version; /* decoded: the header's; encoded: always VH_PROTO_VERSION */
 	uint64_t request_id;
 	/* The VM addressed: UNDEFINE, GET, START..RESET, SET_*, VM_STATS,
 	 * VM_CONSOLE. */
@@ -481,6 +502,7 @@ struct vh_proto_vm_stats {
 	struct vh_mem_stats mem;
 	uint64_t exits[VH_PROTO_EXIT_SLOTS];
 	uint64_t console_bytes, console_dropped;
+	uint32_t admission_refusals; /* version 2 */
 };
 
 struct vh_proto_vcpu_stats {
@@ -543,6 +565,11 @@ struct vh_proto_msg {
 	uint32_t reply_size;              /* the reply's fixed part */
 	uint32_t reply_entry_size;        /* bytes per array entry after it; 0: none */
 };
+
+/* A reply's fixed part and array entry size in a protocol version (the
+ * table's sizes are the newest version's). */
+uint32_t vh_proto_reply_size(const struct vh_proto_msg *m, uint16_t version);
+uint32_t vh_proto_reply_entry_size(const struct vh_proto_msg *m, uint16_t version);
 
 /* The message of that type; NULL for a type no row describes. */
 const struct vh_proto_msg *vh_proto_msg(uint32_t type);
@@ -613,11 +640,11 @@ void vh_proto_put_host_info(void *p, const struct vh_proto_host_info *hi);
 void vh_proto_put_host_stats(void *p, const struct vh_proto_host_stats *hs);
 void vh_proto_put_pcpu_stats(void *p, const struct vh_pcpu_stats *s);
 void vh_proto_put_vm_summary(void *p, const struct vh_proto_vm_summary *s);
-void vh_proto_put_vm_stats(void *p, const struct vh_proto_vm_stats *s);
+void vh_proto_put_vm_stats(void *p, const struct vh_proto_vm_stats *s, uint16_t version);
 /* The fixed part of a VM_STATS reply (struct vh_wire_vm_stats_reply). */
 void vh_proto_put_vm_stats_reply(void *p, uint64_t now_ns, uint32_t nvcpus,
-				 const struct vh_proto_vm_stats *s);
-void vh_proto_put_vcpu_stats(void *p, const struct vh_proto_vcpu_stats *s);
+				 const struct vh_proto_vm_stats *s, uint16_t version);
+void vh_proto_put_vcpu_stats(void *p, const struct vh_proto_vcpu_stats *s, uint16_t version);
 void vh_proto_put_page_reply(void *p, const struct vh_proto_page_reply *pg);
 void vh_proto_put_console_reply(void *p, const struct vh_proto_console_reply *c);
 

@@ -12,6 +12,8 @@ struct vh_cpu_stats {
 	uint64_t costop_ns; /* held back by co-scheduling while runnable */
 	uint64_t wait_ns;   /* halted, waiting for an interrupt or timer */
 	uint64_t runs;      /* times dispatched onto a pCPU */
+	uint64_t limited_ns; /* of ready_ns, held back by the VM's own limit (ESX's %MLMTD) */
+	uint64_t stolen_ns;  /* of ready_ns, taken by the pCPU's host (vh-hosted: Linux) */
 };
 
 struct vh_pcpu_stats {
@@ -28,7 +30,23 @@ struct vh_mem_stats {
 	uint64_t balloon;  /* pages the guest handed back through the balloon */
 	uint64_t swapped;  /* pages swapped out by the hypervisor */
 	uint64_t overhead; /* hypervisor metadata for this VM */
+	/* Why the balloon target is what it is (core/mem/reclaim.c, balloon.c): */
+	uint64_t entitled;       /* fair share from shares and the idle-memory tax */
+	uint64_t reclaim_target; /* reclaim's term of the target (0 without pressure) */
+	uint64_t idle_tax;       /* of reclaim_target, pages the idle-memory tax took */
+	uint32_t balloon_reason; /* enum vh_balloon_reason: the term that set the target */
 };
+
+/* Which term of the balloon target decided it. */
+enum vh_balloon_reason {
+	VH_BALLOON_NONE = 0,        /* target 0: nothing asks for memory back */
+	VH_BALLOON_REQUEST = 1,     /* the operator's request */
+	VH_BALLOON_LIMIT = 2,       /* the memory limit below the configured size */
+	VH_BALLOON_RECLAIM = 3,     /* host memory pressure: held above entitlement */
+	VH_BALLOON_RESERVATION = 4, /* capped so the reservation stays usable */
+};
+/* Stable lower-case name ("reclaim"); "unknown" past the enum. */
+const char *vh_balloon_reason_name(uint32_t reason);
 
 struct vh_host_mem_stats {
 	uint64_t total;        /* frames given to the core */

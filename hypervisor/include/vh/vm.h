@@ -112,6 +112,9 @@ struct vh_vm {
 	/* Bumped at every power-on and reset: backends reload the guest when
 	 * it changes. */
 	uint32_t boot_generation;
+	/* Power-ons and control changes admission control refused (the
+	 * dispatcher counts them): a cause an operator's diagnosis names. */
+	uint32_t admission_refusals;
 	struct vh_devices *devices; /* device models (vh/devices.h) */
 	struct vh_guest_stats guest; /* debug-exit code, console, hypercalls */
 	struct vh_console_tail console;

@@ -60,8 +60,9 @@ static void usage(FILE *f)
 		"file (docs/agent.md): state_dir, hypervisor_socket, unix_socket, socket_group,\n"
 		"https_listen, http_listen, tls_cert, tls_key, tls_client_ca, tls_priorities,\n"
 		"threads, max_connections, max_connections_per_ip, connection_timeout_s,\n"
-		"request_header_timeout_s, hypervisor_timeout_ms, max_body_bytes,\n"
-		"max_image_bytes, log_level; --state-dir DIR is --set state_dir=DIR.\n"
+		"request_header_timeout_s, max_followers, heartbeat_s, hypervisor_timeout_ms,\n"
+		"max_body_bytes, max_image_bytes, log_level; --state-dir DIR is --set\n"
+		"state_dir=DIR.\n"
 		"--routes prints the route table (\"METHOD PATH\" lines).\n");
 }
 
@@ -258,7 +259,7 @@ static void reload(const struct cmdline *cl)
 		F(tls_cert),              F(tls_key),                  F(tls_client_ca),
 		F(threads),               F(max_connections),          F(connection_timeout_s),
 		F(tls_priorities),        F(request_header_timeout_s), F(max_connections_per_ip),
-		F(hypervisor_timeout_ms),
+		F(hypervisor_timeout_ms), F(max_followers),            F(heartbeat_s),
 #undef F
 		/* clang-format on */
 	};

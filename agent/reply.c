@@ -14,6 +14,8 @@ void vh_reply_clear(struct vh_req *r)
 {
 	free(r->resp);
 	r->resp = NULL;
+	vh_follow_discard(r->follow);
+	r->follow = NULL;
 	r->resp_len = 0;
 	r->resp_type = NULL;
 	r->nhdrs = 0;

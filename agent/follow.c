@@ -112,15 +112,11 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct vh_follow *f = cls;
 	ssize_t n;
-	bool ending;
 
 	(void)pos;
-	pthread_mutex_lock(&hub.lock);
-	ending = f->ending;
-	pthread_mutex_unlock(&hub.lock);
-	if (ending)
-		return MHD_CONTENT_READER_END_OF_STREAM;
-	/* The source is read outside the lock: it may ask the hypervisor. */
+	/* The source is read outside the lock (it may ask the hypervisor),
+	 * and before an end is honoured: what it holds goes out first (the
+	 * agent's "agent_stopped" event to the event streams). */
 	n = f->ops->fill(f->ctx, buf, max);
 	if (n < 0)
 		return MHD_CONTENT_READER_END_OF_STREAM;

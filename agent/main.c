@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/events.h"
 #include "agent/http.h"
 #include "agent/hvconn.h"
 #include "agent/reconcile.h"
@@ -387,6 +388,13 @@ static int serve(const struct cmdline *cl)
 		close_modules();
 		return 1;
 	}
+	{
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "version", json_object_new_string(VH_AGENT_VERSION));
+		vh_events_publish("agent_started", NULL, NULL, o);
+	}
+	vh_events_watch();
 	vh_log(VH_LOG_INFO, "vhagent %s ready (state %s, hypervisor %s)", VH_AGENT_VERSION,
 	       cfg->state_dir, cfg->hypervisor_socket);
 	vh_sd_ready(atomic_load(&vh_agent->reconciled) ? "serving"
@@ -407,8 +415,10 @@ static int serve(const struct cmdline *cl)
 		if (wd_usec)
 			vh_sd_watchdog_ping();
 		if (sig < 0) {
-			if (errno == EAGAIN)
+			if (errno == EAGAIN) {
 				maybe_reconcile(&warned);
+				vh_events_watch();
+			}
 			continue;
 		}
 		if (sig == SIGHUP) {
@@ -419,7 +429,14 @@ static int serve(const struct cmdline *cl)
 		break;
 	}
 	vh_sd_stopping();
+	{
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "signal", json_object_new_string(strsignal(sig)));
+		vh_events_publish("agent_stopped", NULL, NULL, o);
+	}
 	vh_http_stop();
+	vh_events_free();
 	close_modules();
 	return rc;
 }

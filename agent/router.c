@@ -40,6 +40,7 @@ static const struct vh_route routes[] = {
 	{ PUT, "/v1/vms/{vm}/balloon", OPERATOR, JSON, vh_res_vm_balloon, NULL, NULL, NULL, KEYS },
 	{ GET, "/v1/vms/{vm}/stats", VIEWER, NONE, vh_res_vm_stats, NULL, NULL, NULL, KEYS },
 	{ GET, "/v1/vms/{vm}/console", VIEWER, NONE, vh_res_vm_console, NULL, NULL, NULL, KEYS },
+	{ GET, "/v1/events", VIEWER, NONE, vh_res_events, NULL, NULL, NULL, KEYS },
 	{ GET, "/v1/images", VIEWER, NONE, vh_res_images_list, NULL, NULL, NULL, KEYS },
 	{ GET, "/v1/images/{name}", VIEWER, NONE, vh_res_image_get, NULL, NULL, NULL, KEYS },
 	{ PUT, "/v1/images/{name}", OPERATOR, VH_BODY_STREAM, vh_res_image_put,

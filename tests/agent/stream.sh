@@ -6,7 +6,10 @@
 # VM's console is 404; viewers read it, a client without credentials
 # does not), the bound on followers (max_followers: the next gets 503),
 # idle followers that leave /healthz answering at once, and followers
-# whose client went away giving their slot back.
+# whose client went away giving their slot back; GET /v1/events: a VM's
+# life, an admission refusal and a guest that triple-faults as events in
+# order with increasing ids, Last-Event-ID, events lost past the ring,
+# heartbeats, the hypervisor's and the agent's stop.
 . "$top_srcdir/tests/harness/tap.sh"
 . "$top_srcdir/tests/agent/lib.sh"
 
@@ -120,15 +123,100 @@ slot_free() {
 }
 check "followers whose clients went away give their slots back" wait_for slot_free
 
-# ---- the agent stops with followers attached ------------------------------------
+# ---- events -------------------------------------------------------------------------
+"$CURL" -sN --max-time 60 --unix-socket "$ASOCK" "$BASE/v1/events?follow=true" >"$RUN/ev" &
+EVF=$!
+PIDS="$PIDS $EVF"
+"$CURL" -sN --max-time 60 --cacert "$STATE/tls/cert.pem" -H "Authorization: Bearer $VIEWER" \
+	"https://localhost:$PORT/v1/events?follow=true" >"$RUN/ev-viewer" &
+EVV=$!
+PIDS="$PIDS $EVV"
+tls GET /v1/events
+check "events without credentials: 401" test "$CODE" = 401
+sleep 0.5
+# Each step waits for the watcher (five looks a second) to see it.
+step() { api "$@"; sleep 0.5; }
+step POST /v1/vms -H 'Content-Type: application/json' \
+	-d '{"name":"ev1","vcpus":1,"memory_mib":16,"boot":{"kernel":"spinner.elf","cmdline":"iters=0 report=1000"}}'
+step PUT /v1/vms/ev1/power -d '{"state":"running"}'
+step PUT /v1/vms/ev1/power -d '{"state":"paused"}'
+step PUT /v1/vms/ev1/power -d '{"state":"running"}'
+step POST /v1/vms/ev1/reset
+step PUT /v1/vms/ev1/power -d '{"state":"stopped","force":true}'
+step DELETE /v1/vms/ev1
+api POST /v1/vms -H 'Content-Type: application/json' \
+	-d '{"name":"adm1","vcpus":1,"memory_mib":16,"cpu":{"reservation_mhz":1000000},"boot":{"kernel":"spinner.elf"}}'
+step PUT /v1/vms/adm1/power -d '{"state":"running"}'
+check "a reservation over capacity: 409 admission" test "$CODE" = 409
+# A guest that triple-faults (the hostile guest's last step).
+api POST /v1/vms -H 'Content-Type: application/json' \
+	-d '{"name":"crash1","vcpus":1,"memory_mib":16,"boot":{"kernel":"hostile.elf"}}'
+api PUT /v1/vms/crash1/power -d '{"state":"running"}'
+crashed() { grep -q '"type":"vm_crashed","time":"[^"]*","vm":{"name":"crash1"' "$RUN/ev"; }
+check "the hypervisor's own doing is seen: the guest that triple-faulted crashed" wait_for crashed
+sleep 1.5 # a heartbeat's worth of silence
+# ev1's life, in order, with increasing ids.
+check "events in order with increasing ids: ev1 defined, started, paused, resumed, reset, stopped, deleted; adm1 refused" "$PY" -c '
+import json, sys
+recs = [r for r in open(sys.argv[1]).read().split("\n\n") if r.strip() and not r.startswith(":")]
+ev = []
+for r in recs:
+    f = dict(l.split(": ", 1) for l in r.split("\n") if ": " in l and not l.startswith(":"))
+    d = json.loads(f["data"])
+    assert int(f["id"]) == d["id"] and f["event"] == d["type"], r
+    ev.append(d)
+ids = [d["id"] for d in ev]
+assert ids == sorted(ids) and len(set(ids)) == len(ids), ids
+mine = [d["type"] for d in ev if d.get("vm", {}).get("name") == "ev1"]
+want = ["vm_defined", "vm_started", "vm_paused", "vm_resumed", "vm_reset", "vm_stopped", "vm_deleted"]
+assert mine == want, mine
+adm = [d for d in ev if d["type"] == "admission_refused"]
+assert adm and adm[0]["vm"]["name"] == "adm1" and "MHz" in adm[0]["detail"], adm
+' "$RUN/ev"
+tap_grep "an idle stream gets heartbeat comments (heartbeat_s)" '^: heartbeat$' "$RUN/ev"
+check "a viewer follows the same events" "$PY" -c '
+import sys
+a = [l for l in open(sys.argv[1]) if l.startswith("id: ")]
+b = [l for l in open(sys.argv[2]) if l.startswith("id: ")]
+assert a and a == b[:len(a)] or b == a[:len(b)], (a[:3], b[:3])' "$RUN/ev" "$RUN/ev-viewer"
+
+# Reconnecting with Last-Event-ID gets exactly the missed ones.
+mid=$(grep '^id: ' "$RUN/ev" | sed -n 3p | cut -d' ' -f2)
+last=$(grep '^id: ' "$RUN/ev" | tail -n 1 | cut -d' ' -f2)
+api GET /v1/events -H "Last-Event-ID: $mid"
+check "Last-Event-ID $mid: exactly the events after it ($((mid + 1))..$last)" \
+	test "$(grep '^id: ' "$RUN/body" | cut -d' ' -f2 | tr '\n' ' ')" = "$(seq -s ' ' $((mid + 1)) "$last") "
+check "and the same bytes the stream had" test "$(sed -n "/^id: $((mid + 1))\$/,\$p" "$RUN/ev" | grep -v '^: ' | grep -v '^$')" = "$(grep -v '^$' "$RUN/body")"
+api GET /v1/events -H "Last-Event-ID: x1"
+check "a Last-Event-ID that is not an id: 422" test "$CODE" = 422 -a "$(json "j['field']")" = Last-Event-ID
+# More refusals than the ring holds (one curl, keep-alive): an old id
+# gets an events_lost event first, then what is held.
+"$CURL" -s -o /dev/null --unix-socket "$ASOCK" -X PUT -H 'Content-Type: application/json' \
+	-d '{"state":"running"}' "$BASE/v1/vms/adm1/power?n=[1-1100]"
+api GET /v1/events -H "Last-Event-ID: $mid"
+check "a reconnect older than the ring: events_lost first, then the held ones without a gap" "$PY" -c '
+import sys
+ids = [int(l.split()[1]) for l in open(sys.argv[1]) if l.startswith("id: ")]
+ev = [l.split()[1] for l in open(sys.argv[1]) if l.startswith("event: ")]
+mid = int(sys.argv[2])
+assert ev[0] == "events_lost" and ids[0] > mid, (ev[:2], ids[:2])
+assert ids[1:] == list(range(ids[0] + 1, ids[0] + len(ids))) and len(ids) == 1025, (len(ids), ids[:3])
+' "$RUN/body" "$mid"
+
+# ---- the hypervisor and the agent stop with followers attached -------------------
 "$CURL" -sN --max-time 30 --unix-socket "$ASOCK" "$BASE/v1/vms/quiet1/console?follow=true" >/dev/null &
 LAST=$!
 PIDS="$PIDS $LAST"
 sleep 0.3
+hv_stop
+hvdown() { grep -q '^event: hypervisor_stopped$' "$RUN/ev"; }
+check "the hypervisor's stop is an event" wait_for hvdown
 agent_stop
 check "the agent exits 0 with a follower attached" test $? = 0
 wait "$LAST"
 check "and the follower's stream ends (curl exit $?)" test $? = 0
-hv_stop
+wait "$EVF"
+check "the event stream ends too (curl exit $?)" test $? = 0
+tap_grep "after the agent's stop event" '^event: agent_stopped$' "$RUN/ev"
 tap_plan "$tap_n"
 [ "$tap_failed" = 0 ]

@@ -22,6 +22,13 @@ static const struct vhctl_cmd top_cmds[] = {
 	{ "top", "[-d SECONDS] [-n ITERATIONS] [-b]",
 	  "live per-VM %USED %RDY %CSTP %WAIT and memory, in the manner of esxtop", vhctl_cmd_top,
 	  NULL },
+	{ "console", "VM [-f|--follow] [--raw]",
+	  "the VM's console: its tail, or followed as the guest writes (control characters "
+	  "shown, not obeyed, unless --raw)",
+	  vhctl_cmd_console, NULL },
+	{ "events", "[-f|--follow] [--since ID]",
+	  "what happened to the VMs, the agent and the hypervisor; -f follows", vhctl_cmd_events,
+	  NULL },
 	{ "image", "COMMAND ...", "upload, list and remove guest images", NULL, vhctl_image_cmds },
 	{ "token", "COMMAND ...", "create, list and revoke API tokens (admin)", NULL,
 	  vhctl_token_cmds },

@@ -255,11 +255,20 @@ static const char *state_event(uint32_t state, uint32_t prev_state)
 	}
 }
 
-static struct json_object *state_extra(uint32_t state)
+/* The state, and for a crashed VM why (VM_GET's crash_reason). */
+static struct json_object *state_extra(const struct seen *s)
 {
 	struct json_object *o = json_object_new_object();
+	struct vh_proto_vm_ref ref = { .kind = VH_PROTO_REF_UUID };
+	struct vh_proto_vm_info info;
+	struct vh_api_problem p;
 
-	json_object_object_add(o, "state", json_object_new_string(vh_api_state_name(state)));
+	json_object_object_add(o, "state", json_object_new_string(vh_api_state_name(s->state)));
+	if (s->state != VH_VM_CRASHED)
+		return o;
+	memcpy(ref.uuid, s->uuid, 16);
+	if (vh_hv_vm_get(&ref, &info, &p) == 0 && info.summary.state == VH_VM_CRASHED)
+		json_object_object_add(o, "reason", json_object_new_string(info.crash_reason));
 	return o;
 }
 
@@ -287,7 +296,7 @@ static void compare(const struct seen *a, const struct seen *b)
 		    state_event(b->state, a->state == b->state ? VH_VM_STOPPED : a->state);
 
 		if (t)
-			vm_event(t, b, state_extra(b->state));
+			vm_event(t, b, state_extra(b));
 	}
 	if (b->balloon_target_pages != a->balloon_target_pages) {
 		struct json_object *o = json_object_new_object();
@@ -304,9 +313,9 @@ static void compare(const struct seen *a, const struct seen *b)
 
 static void defined(const struct seen *b)
 {
-	vm_event("vm_defined", b, state_extra(b->state));
+	vm_event("vm_defined", b, state_extra(b));
 	if (state_event(b->state, VH_VM_DEFINED))
-		vm_event(state_event(b->state, VH_VM_DEFINED), b, state_extra(b->state));
+		vm_event(state_event(b->state, VH_VM_DEFINED), b, state_extra(b));
 }
 
 static void diff(const struct snap *prev, const struct snap *now)

@@ -153,7 +153,11 @@ api POST /v1/vms -H 'Content-Type: application/json' \
 	-d '{"name":"crash1","vcpus":1,"memory_mib":16,"boot":{"kernel":"hostile.elf"}}'
 api PUT /v1/vms/crash1/power -d '{"state":"running"}'
 crashed() { grep -q '"type":"vm_crashed","time":"[^"]*","vm":{"name":"crash1"' "$RUN/ev"; }
-check "the hypervisor's own doing is seen: the guest that triple-faulted crashed" wait_for crashed
+check "the hypervisor's own doing is seen: the hostile guest crashed" wait_for crashed
+check "with the hypervisor's reason" "$PY" -c '
+import json, sys
+d = [json.loads(l[6:]) for l in open(sys.argv[1]) if l.startswith("data: ") and "vm_crashed" in l][0]
+assert d["state"] == "crashed" and d["reason"].startswith("vCPU 0: "), d' "$RUN/ev"
 sleep 1.5 # a heartbeat's worth of silence
 # ev1's life, in order, with increasing ids.
 check "events in order with increasing ids: ev1 defined, started, paused, resumed, reset, stopped, deleted; adm1 refused" "$PY" -c '

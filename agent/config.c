@@ -65,7 +65,7 @@ static const struct key keys[] = {
 	NUM(connection_timeout_s, K_UINT, 1, 3600),
 	NUM(request_header_timeout_s, K_UINT, 1, 3600),
 	NUM(max_connections_per_ip, K_UINT, 0, 65536),
-	NUM(max_followers, K_UINT, 1, 4096),
+	NUM(max_followers, K_UINT, 1, VH_FOLLOW_MAX),
 	NUM(heartbeat_s, K_UINT, 1, 3600),
 	NUM(hypervisor_timeout_ms, K_UINT, 100, 600000),
 	NUM(max_body_bytes, K_SIZE, 1024, 1ull << 30),

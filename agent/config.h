@@ -43,6 +43,10 @@ struct vh_agent_config {
 	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"       \
 	"+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
 
+/* The most followers max_followers may allow (follow.c looks at each
+ * waiting one every tick). */
+#define VH_FOLLOW_MAX 1024u
+
 void vh_agent_config_defaults(struct vh_agent_config *c);
 /* Reads path into c (over what c holds).  A missing file is an error
  * only when must_exist. */

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent/config.h"
 #include "agent/fsutil.h"
 #include "agent/http_internal.h"
 
@@ -214,13 +215,13 @@ static bool hung_up(int fd)
  * alive meanwhile. */
 static void pass(void)
 {
-	struct vh_follow *batch[256];
-	bool wake[256], end[256], hb[256];
+	static struct vh_follow *batch[VH_FOLLOW_MAX]; /* only the followers' thread */
+	static bool wake[VH_FOLLOW_MAX], end[VH_FOLLOW_MAX], hb[VH_FOLLOW_MAX];
 	unsigned n = 0;
 	uint64_t now = vh_mono_ns();
 
 	pthread_mutex_lock(&hub.lock);
-	for (struct vh_follow *f = hub.head; f && n < 256; f = f->next) {
+	for (struct vh_follow *f = hub.head; f && n < VH_FOLLOW_MAX; f = f->next) {
 		if (!f->waiting)
 			continue;
 		f->refs++;

@@ -330,13 +330,3 @@ void vh_follow_stop(void)
 		nanosleep(&ts, NULL);
 	}
 }
-
-unsigned vh_follow_count(void)
-{
-	unsigned n;
-
-	pthread_mutex_lock(&hub.lock);
-	n = hub.count;
-	pthread_mutex_unlock(&hub.lock);
-	return n;
-}

@@ -117,8 +117,6 @@ int vh_reply_follow(struct vh_req *r, int status, const char *type, const struct
 /* Something new for the followers: they are asked at once, not at the
  * next tick. */
 void vh_follow_kick(void);
-/* Followers now (claimed slots), for /metrics and tests. */
-unsigned vh_follow_count(void);
 
 /* The listeners.  Starts every listener the configuration asks for
  * (socket-activated fds first); 0 or -1 with err set. */

@@ -193,9 +193,13 @@ static void print_event(struct sse *e)
 		return;
 	}
 	if (e->c->out == VHCTL_OUT_JSON) {
-		snprintf(text, sizeof(text), "%s\n",
-			 json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							       JSON_C_TO_STRING_NOSLASHESCAPE));
+		/* Whole, however long: a JSON line cut short would not parse. */
+		const char *j = json_object_to_json_string_ext(
+		    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+
+		safe_write(&e->s, j, strlen(j));
+		text[0] = '\n';
+		text[1] = '\0';
 	} else {
 		struct json_object *rest = json_object_new_object();
 		const char *vm = vhctl_jstr(o, "vm.name");

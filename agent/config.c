@@ -65,6 +65,8 @@ static const struct key keys[] = {
 	NUM(connection_timeout_s, K_UINT, 1, 3600),
 	NUM(request_header_timeout_s, K_UINT, 1, 3600),
 	NUM(max_connections_per_ip, K_UINT, 0, 65536),
+	NUM(max_followers, K_UINT, 1, VH_FOLLOW_MAX),
+	NUM(heartbeat_s, K_UINT, 1, 3600),
 	NUM(hypervisor_timeout_ms, K_UINT, 100, 600000),
 	NUM(max_body_bytes, K_SIZE, 1024, 1ull << 30),
 	NUM(max_image_bytes, K_SIZE, 1, 1ull << 40),
@@ -88,6 +90,8 @@ void vh_agent_config_defaults(struct vh_agent_config *c)
 	/* So that a handful of addresses cannot hold every one of the
 	 * default 256 slots. */
 	c->max_connections_per_ip = 32;
+	c->max_followers = 64;
+	c->heartbeat_s = 15;
 	c->hypervisor_timeout_ms = 10000;
 	c->max_body_bytes = 1048576;
 	c->max_image_bytes = 1073741824;

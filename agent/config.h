@@ -28,6 +28,8 @@ struct vh_agent_config {
 	unsigned connection_timeout_s; /* connection_timeout_s = 10 */
 	unsigned request_header_timeout_s; /* request_header_timeout_s = 10 */
 	unsigned max_connections_per_ip; /* max_connections_per_ip = 32 (TCP; 0 = no limit) */
+	unsigned max_followers;     /* max_followers = 64 (console and event streams at once) */
+	unsigned heartbeat_s;       /* heartbeat_s = 15 (an idle event stream's comment line) */
 	unsigned hypervisor_timeout_ms; /* hypervisor_timeout_ms = 10000 (then 504) */
 	uint64_t max_body_bytes;    /* max_body_bytes = 1048576 (JSON bodies) (live) */
 	uint64_t max_image_bytes;   /* max_image_bytes = 1073741824 (live) */
@@ -40,6 +42,10 @@ struct vh_agent_config {
 #define VH_TLS_PRIORITIES_DEFAULT                                                                 \
 	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"       \
 	"+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
+
+/* The most followers max_followers may allow (follow.c looks at each
+ * waiting one every tick). */
+#define VH_FOLLOW_MAX 1024u
 
 void vh_agent_config_defaults(struct vh_agent_config *c);
 /* Reads path into c (over what c holds).  A missing file is an error

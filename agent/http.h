@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <json-c/json.h>
 
@@ -51,7 +52,8 @@ struct vh_req {
 	size_t body_len, body_cap;
 	uint64_t body_seen; /* bytes received, kept or not */
 	bool body_too_large;
-	void *stream; /* a streaming route's state (images) */
+	void *stream;             /* a streaming route's state (images) */
+	struct vh_follow *follow; /* a streamed response (vh_reply_follow), until queued */
 
 	/* Idempotency-Key handling (POST). */
 	bool idem_owner;
@@ -89,6 +91,32 @@ void vh_reply_problem(struct vh_req *r, const struct vh_api_problem *p);
 void vh_reply_fail(struct vh_req *r, enum vh_api_code code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void vh_reply_header(struct vh_req *r, const char *name, const char *value);
+
+/* A streamed response (follow.c): the body comes from a source as it
+ * grows (a console, the event stream), chunked, until the source ends,
+ * the client goes or the agent stops.  No pool thread waits for it: a
+ * follower with nothing to send is suspended until its source is ready. */
+struct vh_follow_ops {
+	/* The next bytes: > 0 written to buf, 0 nothing yet, -1 the end.
+	 * Runs on a pool thread, never while ready() runs. */
+	ssize_t (*fill)(void *ctx, char *buf, size_t max);
+	/* Whether fill has something (or the end) now: asked by the
+	 * followers' thread about a waiting follower every 100 ms and after
+	 * vh_follow_kick; may ask the hypervisor. */
+	bool (*ready)(void *ctx);
+	void (*free)(void *ctx); /* the stream is over */
+	/* Sent after heartbeat_s of silence (an SSE comment) so that proxies
+	 * keep an idle stream; NULL: none. */
+	const char *heartbeat;
+};
+/* Replies status with a streamed body of this Content-Type; takes ctx
+ * (freed by ops->free in every case).  -1 after a 503 when every
+ * follower slot (max_followers) is taken. */
+int vh_reply_follow(struct vh_req *r, int status, const char *type, const struct vh_follow_ops *ops,
+		    void *ctx);
+/* Something new for the followers: they are asked at once, not at the
+ * next tick. */
+void vh_follow_kick(void);
 
 /* The listeners.  Starts every listener the configuration asks for
  * (socket-activated fds first); 0 or -1 with err set. */

@@ -10,6 +10,8 @@
  *                handler, the queued response; request data (vh_req_*)
  *   idem_http.c  Idempotency-Key on POST over idempotency.c's store
  *   reply.c      the responses handlers build (vh_reply_*)
+ *   follow.c     streamed responses (vh_reply_follow): suspended
+ *                followers and the thread that resumes them
  *
  * Handlers (res_*.c) see only http.h.  Nothing here calls a handler
  * except through the route table's pointers (router.h). */
@@ -73,6 +75,15 @@ void vh_idem_http_end(struct vh_req *r);
 /* A request that ended before its handler's response was kept (the
  * client went away): the key is released for a retry. */
 void vh_idem_http_abandon(struct vh_req *r);
+
+/* follow.c: the response of a request that vh_reply_follow answered
+ * (takes r->follow; NULL when out of memory); a follower never queued;
+ * the followers' thread, started with the listeners and stopped before
+ * them (it ends every stream: no connection may stay suspended). */
+struct MHD_Response *vh_follow_response(struct vh_req *r);
+void vh_follow_discard(struct vh_follow *f);
+int vh_follow_start(unsigned max_followers, unsigned heartbeat_s);
+void vh_follow_stop(void);
 
 /* reply.c: frees the response and forgets its status and headers. */
 void vh_reply_clear(struct vh_req *r);

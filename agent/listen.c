@@ -240,7 +240,9 @@ static int daemon_start(struct vh_listener *l, const struct vh_agent_config *cfg
 	/* Not MHD_USE_TURBO: with it, libmicrohttpd 0.9.75 leaves a connection
 	 * it timed out in CLOSE-WAIT once the client closes, its worker
 	 * spinning on it for good. */
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	/* MHD_ALLOW_SUSPEND_RESUME: a follower waits suspended (follow.c). */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_SUSPEND_RESUME;
 	unsigned threads = cfg->threads ? cfg->threads : 4;
 	struct MHD_OptionItem tls_ops[6];
 	int n = 0;
@@ -368,6 +370,10 @@ int vh_http_start(const struct vh_agent_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "could not start the request-header deadline thread");
 		goto fail;
 	}
+	if (vh_follow_start(cfg->max_followers, cfg->heartbeat_s)) {
+		snprintf(err, errlen, "could not start the followers' thread");
+		goto fail;
+	}
 	/* Sockets systemd passed us first (socket activation), then our own. */
 	if ((fd = sd_fd("unix")) >= 0 ||
 	    (strcmp(cfg->unix_socket, "none") != 0 && cfg->unix_socket[0] &&
@@ -414,6 +420,7 @@ fail:
 
 void vh_http_stop(void)
 {
+	vh_follow_stop();
 	for (int i = 0; i < nlisteners; i++) {
 		struct vh_listener *l = &listeners[i];
 

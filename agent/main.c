@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/events.h"
 #include "agent/http.h"
 #include "agent/hvconn.h"
 #include "agent/reconcile.h"
@@ -61,8 +62,9 @@ static void usage(FILE *f)
 		"file (docs/agent.md): state_dir, hypervisor_socket, unix_socket, socket_group,\n"
 		"https_listen, http_listen, tls_cert, tls_key, tls_client_ca, tls_priorities,\n"
 		"threads, max_connections, max_connections_per_ip, connection_timeout_s,\n"
-		"request_header_timeout_s, hypervisor_timeout_ms, max_body_bytes,\n"
-		"max_image_bytes, log_level; --state-dir DIR is --set state_dir=DIR.\n"
+		"request_header_timeout_s, max_followers, heartbeat_s, hypervisor_timeout_ms,\n"
+		"max_body_bytes, max_image_bytes, log_level; --state-dir DIR is --set\n"
+		"state_dir=DIR.\n"
 		"--routes prints the route table (\"METHOD PATH\" lines).\n");
 }
 
@@ -259,7 +261,7 @@ static void reload(const struct cmdline *cl)
 		F(tls_cert),              F(tls_key),                  F(tls_client_ca),
 		F(threads),               F(max_connections),          F(connection_timeout_s),
 		F(tls_priorities),        F(request_header_timeout_s), F(max_connections_per_ip),
-		F(hypervisor_timeout_ms),
+		F(hypervisor_timeout_ms), F(max_followers),            F(heartbeat_s),
 #undef F
 		/* clang-format on */
 	};
@@ -392,6 +394,13 @@ static int serve(const struct cmdline *cl)
 		close_modules();
 		return 1;
 	}
+	{
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "version", json_object_new_string(VH_AGENT_VERSION));
+		vh_events_publish("agent_started", NULL, NULL, o);
+	}
+	vh_events_watch();
 	vh_log(VH_LOG_INFO, "vhagent %s ready (state %s, hypervisor %s)", VH_AGENT_VERSION,
 	       cfg->state_dir, cfg->hypervisor_socket);
 	vh_sd_ready(atomic_load(&vh_agent->reconciled) ? "serving"
@@ -412,8 +421,10 @@ static int serve(const struct cmdline *cl)
 		if (wd_usec)
 			vh_sd_watchdog_ping();
 		if (sig < 0) {
-			if (errno == EAGAIN)
+			if (errno == EAGAIN) {
 				maybe_reconcile(&warned);
+				vh_events_watch();
+			}
 			continue;
 		}
 		if (sig == SIGHUP) {
@@ -424,8 +435,15 @@ static int serve(const struct cmdline *cl)
 		break;
 	}
 	vh_sd_stopping();
+	{
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "signal", json_object_new_string(strsignal(sig)));
+		vh_events_publish("agent_stopped", NULL, NULL, o);
+	}
 	vh_http_stop();
 	vh_sampler_stop();
+	vh_events_free();
 	close_modules();
 	return rc;
 }

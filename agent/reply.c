@@ -8,12 +8,16 @@
 #include <string.h>
 #include <strings.h>
 
+#include "agent/events.h"
 #include "agent/http_internal.h"
+#include "agent/router.h"
 
 void vh_reply_clear(struct vh_req *r)
 {
 	free(r->resp);
 	r->resp = NULL;
+	vh_follow_discard(r->follow);
+	r->follow = NULL;
 	r->resp_len = 0;
 	r->resp_type = NULL;
 	r->nhdrs = 0;
@@ -73,6 +77,21 @@ void vh_reply_header(struct vh_req *r, const char *name, const char *value)
 	}
 }
 
+/* A refusal by admission control is an event (events.h): the operator
+ * watching the stream sees what was refused and the shortfall. */
+static void admission_event(struct vh_req *r, const struct vh_api_problem *p)
+{
+	struct json_object *o = json_object_new_object();
+	bool has_vm = r->route && strstr(r->route->pattern, "{vm}");
+
+	json_object_object_add(o, "request",
+			       json_object_new_string(r->route ? r->route->pattern : ""));
+	json_object_object_add(o, "method", json_object_new_string(vh_method_name(r->method)));
+	json_object_object_add(o, "detail", json_object_new_string(p->detail));
+	json_object_object_add(o, "principal", json_object_new_string(r->principal));
+	vh_events_publish("admission_refused", has_vm ? r->params[0] : NULL, NULL, o);
+}
+
 void vh_reply_problem(struct vh_req *r, const struct vh_api_problem *p)
 {
 	const char *path = r->path ? r->path : "";
@@ -87,6 +106,8 @@ void vh_reply_problem(struct vh_req *r, const struct vh_api_problem *p)
 	vh_reply_raw(r, status, "application/problem+json", s, s ? strlen(s) : 0);
 	if (p->code == VH_API_UNAUTHORIZED)
 		vh_reply_header(r, "WWW-Authenticate", "Bearer realm=\"vh\"");
+	if (p->code == VH_API_ADMISSION)
+		admission_event(r, p);
 	/* Transient: the hypervisor restarting, a reconcile pass due. */
 	if (p->code == VH_API_UNAVAILABLE || p->code == VH_API_BUSY)
 		vh_reply_header(r, "Retry-After", "1");

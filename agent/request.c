@@ -255,9 +255,12 @@ static enum MHD_Result queue(struct vh_req *r)
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
-	resp = MHD_create_response_from_buffer(r->resp_len, r->resp ? r->resp : (void *)"",
-					       r->resp ? MHD_RESPMEM_MUST_FREE
-						       : MHD_RESPMEM_PERSISTENT);
+	if (r->follow)
+		resp = vh_follow_response(r);
+	else
+		resp = MHD_create_response_from_buffer(r->resp_len, r->resp ? r->resp : (void *)"",
+						       r->resp ? MHD_RESPMEM_MUST_FREE
+							       : MHD_RESPMEM_PERSISTENT);
 	if (!resp)
 		return MHD_NO;
 	r->resp = NULL; /* libmicrohttpd frees it with the response */

@@ -42,6 +42,8 @@ static const struct vh_route routes[] = {
 	{ GET, "/v1/vms/{vm}/stats", VIEWER, NONE, vh_res_vm_stats, NULL, NULL, NULL, KEYS },
 	{ GET, "/v1/vms/{vm}/diagnosis", VIEWER, NONE, vh_res_vm_diagnosis, NULL, NULL, NULL,
 	  KEYS },
+	{ GET, "/v1/vms/{vm}/console", VIEWER, NONE, vh_res_vm_console, NULL, NULL, NULL, KEYS },
+	{ GET, "/v1/events", VIEWER, NONE, vh_res_events, NULL, NULL, NULL, KEYS },
 	{ GET, "/v1/images", VIEWER, NONE, vh_res_images_list, NULL, NULL, NULL, KEYS },
 	{ GET, "/v1/images/{name}", VIEWER, NONE, vh_res_image_get, NULL, NULL, NULL, KEYS },
 	{ PUT, "/v1/images/{name}", OPERATOR, VH_BODY_STREAM, vh_res_image_put,

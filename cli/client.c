@@ -400,6 +400,55 @@ int vhctl_upload(struct vhctl *c, const char *path, FILE *f, uint64_t size, stru
 	return perform(c, hdrs, &x, errbuf);
 }
 
+/* A streamed answer: a 2xx body goes to the sink as it comes, any
+ * other (a problem) is kept in the response as usual. */
+struct stream_xfer {
+	struct xfer x; /* first: on_header takes it */
+	vhctl_sink_fn sink;
+	void *ctx;
+	CURL *h;
+};
+
+static size_t on_stream(char *data, size_t size, size_t nmemb, void *ud)
+{
+	struct stream_xfer *sx = ud;
+	long status = 0;
+
+	curl_easy_getinfo(sx->h, CURLINFO_RESPONSE_CODE, &status);
+	if (status < 200 || status > 299)
+		return on_body(data, size, nmemb, &sx->x);
+	return sx->sink(sx->ctx, data, size * nmemb) ? 0 : size * nmemb;
+}
+
+int vhctl_stream(struct vhctl *c, const char *path, const char *header, vhctl_sink_fn sink,
+		 void *ctx, struct vhctl_resp *resp)
+{
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct stream_xfer sx = { .x = { .resp = resp }, .sink = sink, .ctx = ctx };
+	struct curl_slist *hdrs, *t;
+	int rc;
+
+	memset(resp, 0, sizeof(*resp));
+	if ((rc = vhctl_connect(c)))
+		return rc;
+	if (!(hdrs = setup(c, "GET", path, &sx.x, errbuf, NULL, NULL)) ||
+	    (header && !(t = curl_slist_append(hdrs, header)))) {
+		curl_slist_free_all(hdrs);
+		fprintf(stderr, "vhctl: out of memory\n");
+		return VHCTL_ERROR;
+	}
+	if (header)
+		hdrs = t;
+	sx.h = c->curl;
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_stream);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &sx);
+	/* A followed console may be silent for hours: no stall timeout. */
+	curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_LIMIT, 0L);
+	curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_TIME, 0L);
+	return perform(c, hdrs, &sx.x, errbuf);
+}
+
 void vhctl_resp_free(struct vhctl_resp *resp)
 {
 	free(resp->body);

@@ -26,6 +26,13 @@ static const struct vhctl_cmd top_cmds[] = {
 	  "why a VM lost time or memory, ranked, with the change that would help; or the host's "
 	  "takers and admission headroom",
 	  vhctl_cmd_explain, NULL },
+	{ "console", "VM [-f|--follow] [--raw]",
+	  "the VM's console: its tail, or followed as the guest writes (control characters "
+	  "shown, not obeyed, unless --raw)",
+	  vhctl_cmd_console, NULL },
+	{ "events", "[-f|--follow] [--since ID]",
+	  "what happened to the VMs, the agent and the hypervisor; -f follows", vhctl_cmd_events,
+	  NULL },
 	{ "image", "COMMAND ...", "upload, list and remove guest images", NULL, vhctl_image_cmds },
 	{ "token", "COMMAND ...", "create, list and revoke API tokens (admin)", NULL,
 	  vhctl_token_cmds },

@@ -112,6 +112,13 @@ int vhctl_request(struct vhctl *c, const char *method, const char *path, struct 
 int vhctl_upload(struct vhctl *c, const char *path, FILE *f, uint64_t size,
 		 struct vhctl_resp *resp);
 void vhctl_resp_free(struct vhctl_resp *resp);
+/* A GET whose 2xx body goes to sink as it arrives (a followed console,
+ * events); sink returns non-zero to stop.  header: one more request
+ * header line or NULL.  Returns as vhctl_request (a problem answer is in
+ * resp, an aborted or cut transfer an exit code with its message). */
+typedef int (*vhctl_sink_fn)(void *ctx, const char *data, size_t len);
+int vhctl_stream(struct vhctl *c, const char *path, const char *header, vhctl_sink_fn sink,
+		 void *ctx, struct vhctl_resp *resp);
 /* For a response that is not 2xx: prints "vhctl: <detail> (code <code>,
  * field <field>)" and returns its exit code. */
 int vhctl_problem(struct vhctl *c, const struct vhctl_resp *resp);
@@ -185,6 +192,8 @@ int vhctl_cmd_explain(struct vhctl *c, int argc, char **argv);
 int vhctl_cmd_host(struct vhctl *c, int argc, char **argv);
 int vhctl_cmd_stats(struct vhctl *c, int argc, char **argv);
 int vhctl_cmd_top(struct vhctl *c, int argc, char **argv);
+int vhctl_cmd_console(struct vhctl *c, int argc, char **argv);
+int vhctl_cmd_events(struct vhctl *c, int argc, char **argv);
 /* Every VM (GET /v1/vms, all pages) as an array; state and prefix
  * filter when not NULL; page_size VMs a request (NULL: 1000).  0 or the
  * exit code (message printed). */

@@ -947,7 +947,11 @@ int vh_proto_decode_reply(const void *buf, size_t len, struct vh_proto_reply *r,
 		if ((rc = get_vm_summary(WATC(p, vh_wire_vm_info, summary), &r->u.vm_info.summary,
 					 err)))
 			return rc;
-		return get_vm_config(WATC(p, vh_wire_vm_info, config), &r->u.vm_info.config, err);
+		if ((rc = get_vm_config(WATC(p, vh_wire_vm_info, config), &r->u.vm_info.config,
+					err)))
+			return rc;
+		return get_str(WATC(p, vh_wire_vm_info, crash_reason), VH_VM_CRASH_REASON_MAX,
+			       r->u.vm_info.crash_reason, false, "crash_reason", err);
 	case VH_PROTO_REPLY_VM_SUMMARY:
 		return get_vm_summary(p, &r->u.vm, err);
 	case VH_PROTO_REPLY_HOST_STATS:

@@ -70,6 +70,9 @@ static void put_info(struct dctx *c, const struct vh_vm *vm)
 	summarize(vm, &s);
 	vh_proto_put_vm_summary(p + offsetof(struct vh_wire_vm_info, summary), &s);
 	vh_proto_put_vm_config(p + offsetof(struct vh_wire_vm_info, config), &vm->cfg);
+	vh_memset(p + offsetof(struct vh_wire_vm_info, crash_reason), 0, VH_VM_CRASH_REASON_MAX);
+	vh_strlcpy((char *)p + offsetof(struct vh_wire_vm_info, crash_reason), vm->crash_reason,
+		   VH_VM_CRASH_REASON_MAX);
 }
 
 static void vm_stats(struct dctx *c, struct vh_vm *vm, struct vh_proto_vm_stats *s)

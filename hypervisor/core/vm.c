@@ -258,6 +258,7 @@ int vh_vm_start(struct vh_host *h, struct vh_vm *vm, struct vh_error *err)
 	h->reserved_mhz += vm->cfg.cpu.reservation_mhz;
 	h->reserved_mib += vm->cfg.mem.reservation_mib;
 	vm->boot_generation++;
+	vm->crash_reason[0] = '\0';
 	/* A new guest run: its exit code and device counters start over. */
 	vh_memset(&vm->guest, 0, sizeof(vm->guest));
 	set_state(vm, VH_VM_RUNNING);
@@ -293,6 +294,7 @@ int vh_vm_crash(struct vh_host *h, struct vh_vm *vm, const char *why)
 	if (rc)
 		return rc;
 	vh_host_log(h, "VM \"%s\" crashed: %s", vm->cfg.name, why ? why : "no reason given");
+	vh_strlcpy(vm->crash_reason, why ? why : "no reason given", sizeof(vm->crash_reason));
 	power_off(h, vm, VH_VM_CRASHED);
 	return VH_OK;
 }

@@ -15,7 +15,7 @@
 work=$(mktemp -d "${TMPDIR:-/tmp}/layering.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 
-TRANSPORT='listen.c authn.c request.c idem_http.c reply.c'
+TRANSPORT='listen.c authn.c request.c idem_http.c reply.c follow.c'
 
 # below_router DIR: the files of DIR that are below the route table.
 below_router() {

@@ -33,6 +33,8 @@ VH_TEST(config, defaults)
 	VH_EXPECT_EQ(c.max_connections, 256u);
 	VH_EXPECT_EQ(c.connection_timeout_s, 10u);
 	VH_EXPECT_EQ(c.request_header_timeout_s, 10u);
+	VH_EXPECT_EQ(c.max_followers, 64u);
+	VH_EXPECT_EQ(c.heartbeat_s, 15u);
 	VH_EXPECT_EQ(c.max_connections_per_ip, 32u);
 	/* A few addresses cannot hold every slot. */
 	VH_EXPECT_LE(c.max_connections_per_ip * 5, c.max_connections - 64);
@@ -107,6 +109,8 @@ VH_TEST(config, every_key)
 	SET("https_listen", "none");
 	SET("threads", "1");
 	SET("threads", "256");
+	SET("max_followers", "1024");
+	SET("heartbeat_s", "1");
 #undef SET
 }
 
@@ -141,6 +145,9 @@ VH_TEST(config, bad_values_name_the_key_and_change_nothing)
 		{ "http_listen", "192.168.1.5:8080", "only on a loopback address" },
 		{ "http_listen", "example.com:8080", "only on a loopback address" },
 		{ "threads", "0", "out of range 1..256" },
+		{ "max_followers", "0", "out of range 1..1024" },
+		{ "max_followers", "1025", "out of range 1..1024" },
+		{ "heartbeat_s", "0", "out of range 1..3600" },
 		{ "threads", "257", "out of range" },
 		{ "threads", "-1", "not a number" },
 		{ "threads", "4K", "not a number" },

@@ -57,6 +57,15 @@ else
 	tap_not_ok "man -l shows the page" "$RUN/man.err"
 fi
 tap_check "the bash completion parses (bash -n)" bash -n "$COMPLETION"
+got=$(complete_words "$VHCTL" co)
+if [ "$got" = "console" ]; then tap_ok "completion: vhctl co -> console"; else tap_not_ok "completion: vhctl co" "got: $got"; fi
+got=$(complete_words "$VHCTL" events --)
+case " $got " in *" --follow --since "*) tap_ok "completion: events options" ;; *) tap_not_ok "completion: events options" "got: $got" ;; esac
+if grep -q 'vhctl console' "$RUN/man.out" && grep -q 'vhctl events' "$RUN/man.out"; then
+	tap_ok "the man page has console and events"
+else
+	tap_not_ok "the man page has console and events" "$RUN/man.out"
+fi
 got=$(complete_words vhctl vm st)
 if [ "$got" = "start stop stats" ]; then tap_ok "completion: vhctl vm st -> start stop stats"; else tap_not_ok "completion: vhctl vm st" "got: $got"; fi
 got=$(complete_words vhctl token create ci --role op)
@@ -332,6 +341,62 @@ vc 5 "a viewer cannot list tokens" --url "$HTTPS" --token "$VIEWER" token list
 vc 0 "an operator starts a VM over HTTPS" --url "$HTTPS" --token "$OPERATOR" vm start web2
 vc 5 "an operator cannot create tokens" --url "$HTTPS" --token "$OPERATOR" token create y --role admin
 vc 5 "an unknown token: exit 5" --url "$HTTPS" --token vh_bogus host
+# ---- console and events ------------------------------------------------------------------
+# A guest that prints escape sequences (its command line, echoed by the
+# spinner): a window title (OSC), a screen clear (CSI) and the one-byte
+# C1 CSI (U+009B).
+HOSTILE_ARGS="$SPIN tag=$(printf '\033]0;owned\007|\033[2J|\302\233|')"
+vc 0 "vm create --start of a guest that prints escape sequences" vm create con9 --mem 8M \
+	--kernel spinner.elf --cmdline "$HOSTILE_ARGS" --start
+for _ in $(seq 1 100); do
+	"$VHCTL" console con9 2>/dev/null | grep -q 'spinner: progress' && break
+	sleep 0.05
+done
+vc 0 "console prints the tail" console con9
+out "with the guest's lines" '^spinner: progress [0-9]+$'
+out "escape sequences shown in caret notation, C1 controls as \\u" 'tag=\^\[\]0;owned\^G\|\^\[\[2J\|\\u009b\|'
+if ! grep -q $'\033' "$RUN/out" && ! grep -q $'\302\233' "$RUN/out"; then
+	tap_ok "no ESC and no C1 CSI reach the terminal"
+else
+	tap_not_ok "no ESC and no C1 CSI reach the terminal" "$RUN/out"
+fi
+vc 0 "console --raw" console con9 --raw
+if grep -q $'\033\\]0;owned\007' "$RUN/out"; then tap_ok "--raw writes the guest's bytes untouched"; else tap_not_ok "--raw writes the guest's bytes untouched" "$RUN/out"; fi
+vc 0 "a viewer reads the console over HTTPS" --url "$HTTPS" --token "$VIEWER" console con9
+vc 3 "console of no such VM: exit 3" console nosuch
+rc=0
+"$VHCTL" console con9 -f >"$RUN/follow" 2>"$RUN/err" &
+fpid=$!
+sleep 1
+vc 0 "vm delete of the followed VM" vm delete con9 --force
+wait "$fpid" || rc=$?
+if [ "$rc" = 0 ] && [ "$(grep -c 'spinner: progress' "$RUN/follow")" -gt "$(grep -c 'spinner: progress' "$RUN/out")" ]; then
+	tap_ok "console -f follows the guest and ends (exit 0) when the VM is deleted"
+else
+	tap_not_ok "console -f follows the guest and ends (exit 0) when the VM is deleted (exit $rc)" "$RUN/follow" "$RUN/err"
+fi
+vc 0 "events" events
+out "events: a table with the VM's life" '^[0-9]+ +[0-9T:.Z-]+ +vm_deleted +con9 *$'
+out "events: the agent's start" '^[0-9]+ +[0-9T:.Z-]+ +agent_started +- +\{"version":'
+vc 0 "events -o json: one JSON object a line" -o json events
+if "$PY" -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$RUN/out"; then tap_ok "events -o json parses line by line"; else tap_not_ok "events -o json parses line by line" "$RUN/out"; fi
+last=$("$PY" -c 'import json,sys; print([json.loads(l) for l in open(sys.argv[1])][-1]["id"])' "$RUN/out")
+vc 0 "events --since the last id: nothing new" -o json events --since "$last"
+if [ ! -s "$RUN/out" ]; then tap_ok "events --since prints only what came after"; else tap_not_ok "events --since prints only what came after" "$RUN/out"; fi
+vc 2 "events --since x: usage error" events --since x
+rc=0
+timeout 4 "$VHCTL" --url "$HTTPS" --token "$VIEWER" events -f >"$RUN/evf" 2>"$RUN/err" &
+fpid=$!
+sleep 0.5
+vc 0 "vm create while a viewer follows the events" vm create ev9 --mem 8M --kernel spinner.elf
+sleep 0.5
+vc 0 "vm delete" vm delete ev9
+wait "$fpid" || rc=$?
+if [ "$rc" = 124 ] && grep -Eq '^[0-9]+ +[^ ]+ +vm_defined +ev9 ' "$RUN/evf" && grep -Eq ' vm_deleted +ev9 *$' "$RUN/evf"; then
+	tap_ok "events -f (a viewer, HTTPS) shows the new VM's events as they happen"
+else
+	tap_not_ok "events -f (a viewer, HTTPS) shows the new VM's events as they happen (exit $rc)" "$RUN/evf" "$RUN/err"
+fi
 vc 0 "token revoke" token revoke viewer1
 vc 5 "a revoked token is refused" --url "$HTTPS" --token "$VIEWER" host
 vc 3 "revoking it again: exit 3" token revoke viewer1

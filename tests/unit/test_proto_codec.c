@@ -535,7 +535,7 @@ VH_TEST(proto_codec, vm_replies_round_trip)
 	pf_config(&cfg, "vm-4");
 	vh_proto_put_vm_summary(buf + 32, &s);
 	vh_proto_put_vm_config(buf + 32 + 184, &cfg);
-	decode_reply_ok(reply_frame(VH_PROTO_VM_GET, 0, 3152), &r);
+	decode_reply_ok(reply_frame(VH_PROTO_VM_GET, 0, 3280), &r);
 	expect_summary_eq(&r.u.vm_info.summary, &s);
 	VH_EXPECT_STREQ(r.u.vm_info.config.boot.modules[1].args, "extra=1");
 	VH_EXPECT_EQ(r.u.vm_info.config.ndevices, 3u);

@@ -132,7 +132,7 @@ VH_TEST(proto_dispatch, define_returns_the_vm_with_its_full_config)
 
 	pf_config(&rq.u.define, "web-01");
 	VH_ASSERT_EQ(pf_call(f, &rq), VH_OK);
-	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 3152));
+	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 3280));
 	vm = vh_vm_find_name(&f->h, "web-01");
 	VH_ASSERT(vm != NULL);
 	VH_EXPECT_EQ(vi->summary.id, vm->id);
@@ -235,6 +235,27 @@ VH_TEST(proto_dispatch, define_out_of_metadata_memory_changes_nothing)
 	EXPECT_REFUSED(f, &rq, VH_E_NOMEM, "");
 	f->sp.alloc_fail_after = 0;
 	VH_EXPECT_EQ(pf_call(f, &rq), VH_OK);
+	pf_free(f);
+}
+
+/* A crashed VM says why through VM_GET (the agent's vm_crashed event
+ * carries it) until it is powered on again. */
+VH_TEST(proto_dispatch, get_carries_the_crash_reason_until_the_next_start)
+{
+	struct pf *f = pf_new();
+	uint32_t a = pf_define_named(f, "alpha");
+	struct vh_proto_request rq = pf_req_id(VH_PROTO_VM_GET, a);
+
+	VH_ASSERT_EQ(pf_call(f, &rq), VH_OK);
+	VH_EXPECT_STREQ(f->r.u.vm_info.crash_reason, "");
+	pf_ok(f, VH_PROTO_VM_START, a);
+	VH_ASSERT_EQ(vh_vm_crash(&f->h, vm_of(f, a), "vCPU 0: triple fault"), VH_OK);
+	VH_ASSERT_EQ(pf_call(f, &rq), VH_OK);
+	VH_EXPECT_EQ(f->r.u.vm_info.summary.state, (uint32_t)VH_VM_CRASHED);
+	VH_EXPECT_STREQ(f->r.u.vm_info.crash_reason, "vCPU 0: triple fault");
+	pf_ok(f, VH_PROTO_VM_START, a);
+	VH_ASSERT_EQ(pf_call(f, &rq), VH_OK);
+	VH_EXPECT_STREQ(f->r.u.vm_info.crash_reason, "");
 	pf_free(f);
 }
 

@@ -211,6 +211,7 @@ struct vh_wire_vm_summary {
 struct vh_wire_vm_info {
 	struct vh_wire_vm_summary summary;    /*   0 */
 	struct vh_wire_vm_config config;      /* 184 */
+	char crash_reason[VH_VM_CRASH_REASON_MAX]; /* 3152: why it crashed ("" unless crashed) */
 };
 
 struct vh_wire_cpu_stats {
@@ -375,7 +376,8 @@ VH_WIRE_AT_(vh_wire_vm_summary, memory, 128);
 VH_WIRE_AT_(vh_wire_vm_summary, balloon_request_pages, 152);
 VH_WIRE_AT_(vh_wire_vm_summary, balloon_target_pages, 160);
 VH_WIRE_AT_(vh_wire_vm_summary, boot_generation, 176);
-VH_WIRE_CHECK_(vh_wire_vm_info, 3152);
+VH_WIRE_CHECK_(vh_wire_vm_info, 3280);
+VH_WIRE_AT_(vh_wire_vm_info, crash_reason, 3152);
 VH_WIRE_AT_(vh_wire_vm_info, config, 184);
 VH_WIRE_CHECK_(vh_wire_cpu_stats, 40);
 VH_WIRE_CHECK_(vh_wire_mem_stats, 56);
@@ -493,6 +495,7 @@ struct vh_proto_vm_summary {
 struct vh_proto_vm_info {
 	struct vh_proto_vm_summary summary;
 	struct vh_vm_config config;
+	char crash_reason[VH_VM_CRASH_REASON_MAX];
 };
 
 struct vh_proto_vm_stats {

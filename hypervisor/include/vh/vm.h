@@ -93,6 +93,7 @@ struct vh_vcpu {
  * stream byte i is at ring[i % VH_CONSOLE_TAIL_BYTES] while i >= total -
  * VH_CONSOLE_TAIL_BYTES. */
 #define VH_CONSOLE_TAIL_BYTES 4096u
+#define VH_VM_CRASH_REASON_MAX 128u /* NUL included */
 struct vh_console_tail {
 	uint64_t total; /* bytes written since the VM was defined */
 	uint64_t since; /* the stream position the ring starts at */
@@ -118,6 +119,9 @@ struct vh_vm {
 	struct vh_devices *devices; /* device models (vh/devices.h) */
 	struct vh_guest_stats guest; /* debug-exit code, console, hypercalls */
 	struct vh_console_tail console;
+	/* Why the guest crashed (vh_vm_crash), until its next power-on:
+	 * VM_GET carries it, so a client can say why, not only that. */
+	char crash_reason[VH_VM_CRASH_REASON_MAX];
 	void *backend;
 };
 

@@ -89,6 +89,9 @@ VH_TEST(router, roles)
 		/* Viewers may ask why a VM is slow. */
 		{ VH_M_GET, "/v1/vms/x/diagnosis", VH_ROLE_VIEWER },
 		{ VH_M_GET, "/v1/host/diagnosis", VH_ROLE_VIEWER },
+		/* ... and read its console and the event stream. */
+		{ VH_M_GET, "/v1/vms/x/console", VH_ROLE_VIEWER },
+		{ VH_M_GET, "/v1/events", VH_ROLE_VIEWER },
 		{ VH_M_POST, "/v1/vms", VH_ROLE_OPERATOR },
 		{ VH_M_PATCH, "/v1/vms/x", VH_ROLE_OPERATOR },
 		{ VH_M_PUT, "/v1/vms/x/memory", VH_ROLE_OPERATOR },
@@ -147,6 +150,6 @@ VH_TEST(router, every_route_is_printed_and_found)
 			VH_EXPECT_STREQ(rt->pattern, pattern);
 		n++;
 	}
-	VH_EXPECT_EQ(n, 25);
+	VH_EXPECT_EQ(n, 27);
 	free(buf);
 }

@@ -269,6 +269,14 @@ static int images_exist(struct vh_req *r, const struct vh_vm_config *cfg)
 		    cfg->boot.kernel, cfg->boot.kernel);
 		return -1;
 	}
+	if (cfg->boot.initrd[0] &&
+	    vh_images_stat(vh_agent->images, cfg->boot.initrd, &ii) != VH_IMAGE_OK) {
+		vh_reply_fail(
+		    r, VH_API_INVALID_FIELD, "boot.initrd",
+		    "boot.initrd: no image named \"%s\" (upload it with PUT /v1/images/%s)",
+		    cfg->boot.initrd, cfg->boot.initrd);
+		return -1;
+	}
 	for (uint32_t i = 0; i < cfg->boot.nmodules && i < VH_BOOT_MAX_MODULES; i++) {
 		if (vh_images_stat(vh_agent->images, cfg->boot.modules[i].image, &ii) !=
 		    VH_IMAGE_OK) {

@@ -25,66 +25,66 @@
 
 /* Fixed guest-physical addresses of the boot data (all in the first
  * 640 KiB of RAM every VM has, below any kernel at 1 MiB). */
-#define LX_GDT 0x500ull
-#define LX_PVH_INFO 0x6000ull
-#define LX_ZERO_PAGE 0x7000ull
-#define LX_STACK 0x8ff0ull
-#define LX_PML4 0x9000ull
-#define LX_PDPT 0xa000ull
-#define LX_PD 0xb000ull /* 4 pages: 4 GiB in 2 MiB pages */
-#define LX_CMDLINE 0x20000ull
-#define LX_CMDLINE_MAX 0x10000u /* up to 0x30000: a longer line is refused */
-#define LX_KERNEL 0x100000ull   /* the protected-mode part */
+#define LX_GDT         0x500ull
+#define LX_PVH_INFO    0x6000ull
+#define LX_ZERO_PAGE   0x7000ull
+#define LX_STACK       0x8ff0ull
+#define LX_PML4        0x9000ull
+#define LX_PDPT        0xa000ull
+#define LX_PD          0xb000ull /* 4 pages: 4 GiB in 2 MiB pages */
+#define LX_CMDLINE     0x20000ull
+#define LX_CMDLINE_MAX 0x10000u    /* up to 0x30000: a longer line is refused */
+#define LX_KERNEL      0x100000ull /* the protected-mode part */
 
 /* Setup header fields (offsets in the file and in the zero page). */
-#define HDR_SETUP_SECTS 0x1f1
-#define HDR_SYSSIZE 0x1f4
-#define HDR_BOOT_FLAG 0x1fe
-#define HDR_JUMP_LEN 0x201 /* the jump's offset byte: the header ends at 0x202 + it */
-#define HDR_MAGIC 0x202
-#define HDR_VERSION 0x206
-#define HDR_TYPE_OF_LOADER 0x210
-#define HDR_LOADFLAGS 0x211
-#define HDR_RAMDISK_IMAGE 0x218
-#define HDR_RAMDISK_SIZE 0x21c
-#define HDR_CMD_LINE_PTR 0x228
-#define HDR_INITRD_ADDR_MAX 0x22c
+#define HDR_SETUP_SECTS      0x1f1
+#define HDR_SYSSIZE          0x1f4
+#define HDR_BOOT_FLAG        0x1fe
+#define HDR_JUMP_LEN         0x201 /* the jump's offset byte: the header ends at 0x202 + it */
+#define HDR_MAGIC            0x202
+#define HDR_VERSION          0x206
+#define HDR_TYPE_OF_LOADER   0x210
+#define HDR_LOADFLAGS        0x211
+#define HDR_RAMDISK_IMAGE    0x218
+#define HDR_RAMDISK_SIZE     0x21c
+#define HDR_CMD_LINE_PTR     0x228
+#define HDR_INITRD_ADDR_MAX  0x22c
 #define HDR_KERNEL_ALIGNMENT 0x230
-#define HDR_RELOCATABLE 0x234
-#define HDR_XLOADFLAGS 0x236
-#define HDR_CMDLINE_SIZE 0x238
-#define HDR_PREF_ADDRESS 0x258
-#define HDR_INIT_SIZE 0x260
-#define HDR_END_MIN 0x268 /* protocol 2.12's header ends past init_size */
-#define LOADED_HIGH 0x01
-#define XLF_KERNEL_64 0x0001
+#define HDR_RELOCATABLE      0x234
+#define HDR_XLOADFLAGS       0x236
+#define HDR_CMDLINE_SIZE     0x238
+#define HDR_PREF_ADDRESS     0x258
+#define HDR_INIT_SIZE        0x260
+#define HDR_END_MIN          0x268 /* protocol 2.12's header ends past init_size */
+#define LOADED_HIGH          0x01
+#define XLF_KERNEL_64        0x0001
 
 /* Zero page (struct boot_params) fields outside the header. */
-#define ZP_ACPI_RSDP 0x070
+#define ZP_ACPI_RSDP    0x070
 #define ZP_E820_ENTRIES 0x1e8
-#define ZP_E820_TABLE 0x2d0
-#define ZP_E820_MAX 128u
-#define ZP_SIZE 4096u
+#define ZP_E820_TABLE   0x2d0
+#define ZP_E820_MAX     128u
+#define ZP_SIZE         4096u
 
 /* The job's area for a bzImage. */
-#define A_GDT 0u      /* 4 descriptors */
-#define A_PML4 32u    /* one entry */
-#define A_PDPT 40u    /* four entries */
-#define A_PATCH 72u   /* zero page [0x210, 0x22c): loader fields */
+#define A_GDT     0u  /* 4 descriptors */
+#define A_PML4    32u /* one entry */
+#define A_PDPT    40u /* four entries */
+#define A_PATCH   72u /* zero page [0x210, 0x22c): loader fields */
 #define PATCH_LEN (HDR_INITRD_ADDR_MAX - HDR_TYPE_OF_LOADER)
-#define A_RSDP 104u   /* 8 bytes */
-#define A_NE820 112u  /* 1 byte */
-#define A_E820 116u   /* 20 bytes an entry */
+#define A_RSDP    104u /* 8 bytes */
+#define A_NE820   112u /* 1 byte */
+#define A_E820    116u /* 20 bytes an entry */
 _Static_assert(A_PATCH + PATCH_LEN <= A_RSDP, "zero page patch");
 _Static_assert(A_E820 + 20u * VH_E820_MAX <= VH_LOADER_AREA_BYTES, "bzImage area");
 _Static_assert(VH_E820_MAX <= ZP_E820_MAX, "zero page e820 table");
 
 /* The job's area for PVH: the GDT, then hvm_start_info, its module list
  * and memory map, written together at LX_PVH_INFO. */
-#define P_GDT 0u
-#define P_INFO 24u
-#define P_MOD (P_INFO + 56u)
-#define P_MEMMAP (P_MOD + 32u)
+#define P_GDT     0u
+#define P_INFO    24u
+#define P_MOD     (P_INFO + 56u)
+#define P_MEMMAP  (P_MOD + 32u)
 #define PVH_MAGIC 0x336ec578u
 _Static_assert(P_MEMMAP + 24u * VH_E820_MAX <= VH_LOADER_AREA_BYTES, "PVH area");
 
@@ -118,12 +118,11 @@ static int cmdline_len(const char *s, uint64_t limit, const char *whose, uint64_
 	size_t n = s ? vh_strnlen(s, LX_CMDLINE_MAX) : 0;
 
 	if (n >= LX_CMDLINE_MAX || n > limit)
-		return vh_error_set(err, VH_E_INVAL,
-				    "cmdline: %zu%s bytes, longer than the %llu %s accepts", n,
-				    n >= LX_CMDLINE_MAX ? " or more" : "",
-				    (unsigned long long)(limit < LX_CMDLINE_MAX - 1 ? limit
-										: LX_CMDLINE_MAX - 1),
-				    whose);
+		return vh_error_set(
+		    err, VH_E_INVAL, "cmdline: %zu%s bytes, longer than the %llu %s accepts", n,
+		    n >= LX_CMDLINE_MAX ? " or more" : "",
+		    (unsigned long long)(limit < LX_CMDLINE_MAX - 1 ? limit : LX_CMDLINE_MAX - 1),
+		    whose);
 	*out = n;
 	return VH_OK;
 }
@@ -194,9 +193,10 @@ static int bz_header(uint64_t mem_bytes, const uint8_t *p, size_t len, struct bz
 		return vh_error_set(err, VH_E_INVAL,
 				    "image: not a Linux bzImage (no \"HdrS\" at offset 0x202)");
 	if (len < HDR_END_MIN)
-		return vh_error_set(err, VH_E_INVAL,
-				    "bzImage truncated: %zu bytes, its setup header alone needs %#x",
-				    len, HDR_END_MIN);
+		return vh_error_set(
+		    err, VH_E_INVAL,
+		    "bzImage truncated: %zu bytes, its setup header alone needs %#x", len,
+		    HDR_END_MIN);
 	version = vh_ld16(p + HDR_VERSION);
 	if (version < 0x20c)
 		return vh_error_set(err, VH_E_INVAL,
@@ -205,8 +205,8 @@ static int bz_header(uint64_t mem_bytes, const uint8_t *p, size_t len, struct bz
 				    version >> 8, version & 0xff);
 	bz->hdr_end = 0x202u + p[HDR_JUMP_LEN];
 	if (bz->hdr_end < HDR_END_MIN || bz->hdr_end > len)
-		return vh_error_set(err, VH_E_INVAL,
-				    "setup header: says it ends at %#x, %s", bz->hdr_end,
+		return vh_error_set(err, VH_E_INVAL, "setup header: says it ends at %#x, %s",
+				    bz->hdr_end,
 				    bz->hdr_end > len ? "outside the file" : "before init_size");
 	if (vh_ld16(p + HDR_BOOT_FLAG) != 0xaa55)
 		return vh_error_set(err, VH_E_INVAL, "setup header: boot_flag %#x is not 0xaa55",
@@ -253,14 +253,12 @@ static int bz_header(uint64_t mem_bytes, const uint8_t *p, size_t len, struct bz
 				    "kernel: needs %llu MiB (init_size) from %#llx, the VM's %llu "
 				    "MiB of memory end at %#llx",
 				    (unsigned long long)mib(bz->init_size + VH_MIB - 1),
-				    (unsigned long long)bz->run,
-				    (unsigned long long)mib(mem_bytes),
+				    (unsigned long long)bz->run, (unsigned long long)mib(mem_bytes),
 				    (unsigned long long)lay.low_end);
 	if (lay.low_end <= LX_KERNEL || bz->prot_len > lay.low_end - LX_KERNEL)
-		return vh_error_set(err, VH_E_INVAL,
-				    "kernel: %llu bytes do not fit in the VM's %llu MiB of memory",
-				    (unsigned long long)bz->prot_len,
-				    (unsigned long long)mib(mem_bytes));
+		return vh_error_set(
+		    err, VH_E_INVAL, "kernel: %llu bytes do not fit in the VM's %llu MiB of memory",
+		    (unsigned long long)bz->prot_len, (unsigned long long)mib(mem_bytes));
 	bz->end = bz->run + bz->init_size;
 	if (LX_KERNEL + bz->prot_len > bz->end)
 		bz->end = LX_KERNEL + bz->prot_len;
@@ -389,8 +387,7 @@ int vh_pvh_plan(uint64_t mem_bytes, const struct vh_loader_args *a, struct vh_lo
 	    (rc = vh_job_add(job, LX_CMDLINE, VH_LOADER_SRC_BYTES, a->cmdline ? a->cmdline : "",
 			     ncmd + 1, err)) ||
 	    (rc = vh_job_add_area(job, LX_GDT, P_GDT, 24, err)) ||
-	    (rc = vh_job_add_area(job, LX_PVH_INFO, P_INFO, (P_MEMMAP - P_INFO) + 24ull * n,
-				  err)))
+	    (rc = vh_job_add_area(job, LX_PVH_INFO, P_INFO, (P_MEMMAP - P_INFO) + 24ull * n, err)))
 		return rc;
 	vh_boot_state_prot32(&job->boot);
 	job->boot.rip = plan.entry;

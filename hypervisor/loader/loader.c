@@ -321,8 +321,8 @@ int vh_loader_prepare(uint64_t mem_bytes, const struct vh_loader_args *args,
 	case VH_IMAGE_AUTO:
 		rc = vh_error_set(
 		    err, VH_E_INVAL,
-		    "image: of no kind vh knows: no bzImage \"HdrS\" at 0x202, no Multiboot magic "
-		    "%#x in %u bytes, no ELF PVH note; raw needs boot kind raw16 or raw32",
+		    "image: unknown kind (no bzImage \"HdrS\" at 0x202, Multiboot magic %#x "
+		    "in %u bytes, ELF PVH note); raw needs boot.kind raw16 or raw32",
 		    VH_MULTIBOOT_HEADER_MAGIC, VH_MULTIBOOT_SEARCH);
 		break;
 	case VH_IMAGE_MULTIBOOT: rc = vh_multiboot_plan(mem_bytes, args, job, err); break;

@@ -7,19 +7,28 @@
 #include "loader_env.h"
 #include "vh/layout.h"
 
-#define VM_MIB 32
+#define VM_MIB      32
 #define SETUP_SECTS 1
-#define PROT_OFF ((SETUP_SECTS + 1) * 512)
-#define PAYLOAD 4096
+#define PROT_OFF    ((SETUP_SECTS + 1) * 512)
+#define PAYLOAD     4096
 
 struct bz {
 	uint8_t b[PROT_OFF + PAYLOAD];
 	size_t len;
 };
 
-static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
-static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static void put16(uint8_t *p, uint16_t v)
+{
+	memcpy(p, &v, 2);
+}
+static void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+static void put64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
 
 /* A bzImage as boot.rst describes protocol 2.15's: relocatable, 64-bit,
  * 2 MiB alignment, LOAD_PHYSICAL_ADDR 16 MiB, init_size 2 MiB. */
@@ -35,14 +44,14 @@ static void bz_image(struct bz *im)
 	b[0x201] = 0x66; /* the header ends at 0x268 */
 	memcpy(b + 0x202, "HdrS", 4);
 	put16(b + 0x206, 0x20f);
-	b[0x211] = 0x01;                 /* LOADED_HIGH */
-	put32(b + 0x22c, 0x37ffffff);    /* initrd_addr_max */
-	put32(b + 0x230, 0x200000);      /* kernel_alignment */
-	b[0x234] = 1;                    /* relocatable */
-	put16(b + 0x236, 0x1);           /* XLF_KERNEL_64 */
-	put32(b + 0x238, 255);           /* cmdline_size */
-	put64(b + 0x258, 0x1000000);     /* pref_address */
-	put32(b + 0x260, 0x200000);      /* init_size */
+	b[0x211] = 0x01;              /* LOADED_HIGH */
+	put32(b + 0x22c, 0x37ffffff); /* initrd_addr_max */
+	put32(b + 0x230, 0x200000);   /* kernel_alignment */
+	b[0x234] = 1;                 /* relocatable */
+	put16(b + 0x236, 0x1);        /* XLF_KERNEL_64 */
+	put32(b + 0x238, 255);        /* cmdline_size */
+	put64(b + 0x258, 0x1000000);  /* pref_address */
+	put32(b + 0x260, 0x200000);   /* init_size */
 	for (size_t i = 0; i < PAYLOAD; i++)
 		b[PROT_OFF + i] = (uint8_t)(i * 7 + 1);
 	im->len = sizeof(im->b);
@@ -54,10 +63,13 @@ static struct vh_loader_args bz_args(const struct bz *im, const char *cmdline)
 {
 	for (size_t i = 0; i < sizeof(initrd); i++)
 		initrd[i] = (uint8_t)(i ^ 0x5a);
-	return (struct vh_loader_args){ .kind = VH_IMAGE_AUTO, .image = im ? im->b : NULL,
+	return (struct vh_loader_args){ .kind = VH_IMAGE_AUTO,
+					.image = im ? im->b : NULL,
 					.len = im ? im->len : 0,
-					.cmdline = cmdline, .initrd = initrd,
-					.initrd_len = sizeof(initrd), .rsdp = 0xf0000040 };
+					.cmdline = cmdline,
+					.initrd = initrd,
+					.initrd_len = sizeof(initrd),
+					.rsdp = 0xf0000040 };
 }
 
 static void expect_e820(struct loader_env *e, uint64_t at, uint32_t n, uint32_t stride)
@@ -144,13 +156,16 @@ VH_TEST(linux_loader, bzimage_64bit_entry_with_zero_page_initrd_and_page_tables)
 static size_t pvh_image(uint8_t *b, size_t cap, uint32_t note_type)
 {
 	static const uint8_t note[] = {
-		4, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0, 'G', 'N', 'U', 0, 1, 2, 3, 4,
-		4, 0, 0, 0, 8, 0, 0, 0, 18, 0, 0, 0, 'X', 'e', 'n', 0, 0x40, 0, 0x20, 0, 0, 0, 0, 0,
+		4, 0, 0, 0, 4, 0, 0,  0, 1, 0, 0,   0,   'G', 'N', 'U',  0, 1,    2, 3, 4, 4, 0,
+		0, 0, 8, 0, 0, 0, 18, 0, 0, 0, 'X', 'e', 'n', 0,   0x40, 0, 0x20, 0, 0, 0, 0, 0,
 	};
 	uint8_t *ph = b + 64;
 
 	memset(b, 0, cap);
-	memcpy(b, "\x7f" "ELF\x02\x01\x01", 7);
+	memcpy(b,
+	       "\x7f"
+	       "ELF\x02\x01\x01",
+	       7);
 	put16(b + 16, 2);
 	put16(b + 18, 62);
 	put64(b + 24, 0xffffffff81000000ull);
@@ -207,7 +222,7 @@ VH_TEST(linux_loader, pvh_elf_gets_hvm_start_info_with_the_initrd_as_module_0)
 	pvh_image(img, sizeof(img), 17);
 	VH_EXPECT_EQ((int)vh_loader_detect(a.image, a.len), VH_IMAGE_AUTO);
 	VH_EXPECT_EQ(vh_loader_load(&e.m.h, e.vm, &a, &e.bs, &e.err), VH_E_INVAL);
-	VH_EXPECT(strstr(e.err.reason, "no ELF PVH note") != NULL);
+	VH_EXPECT(strstr(e.err.reason, "ELF PVH note)") != NULL);
 	a.kind = VH_IMAGE_PVH;
 	VH_EXPECT_EQ(vh_loader_load(&e.m.h, e.vm, &a, &e.bs, &e.err), VH_E_INVAL);
 	VH_EXPECT(strstr(e.err.reason, "no PVH entry note (Xen note type 18)") != NULL);
@@ -215,8 +230,8 @@ VH_TEST(linux_loader, pvh_elf_gets_hvm_start_info_with_the_initrd_as_module_0)
 }
 
 /* Guest memory the refused loads must not touch. */
-static const uint64_t watched[] = { 0x500, 0x6000, 0x7000, 0x9000, 0xb000, 0x20000, 0x100000,
-				    (VM_MIB - 1) * VH_MIB };
+static const uint64_t watched[] = { 0x500,  0x6000,  0x7000,   0x9000,
+				    0xb000, 0x20000, 0x100000, (VM_MIB - 1) * VH_MIB };
 
 static void mark(struct loader_env *e)
 {
@@ -259,8 +274,9 @@ VH_TEST(linux_loader, bad_bzimages_are_refused_with_their_reason_and_nothing_wri
 	a.len = im.len;
 	/* Wrong magic: not recognised as anything. */
 	im.b[0x205] = 'X';
-	refused(&e, &a, "of no kind vh knows: no bzImage \"HdrS\" at 0x202, no Multiboot magic "
-			"0x1badb002 in 8192 bytes, no ELF PVH note");
+	refused(&e, &a,
+		"unknown kind (no bzImage \"HdrS\" at 0x202, Multiboot magic "
+		"0x1badb002 in 8192 bytes, ELF PVH note)");
 	a.kind = VH_IMAGE_BZIMAGE;
 	refused(&e, &a, "not a Linux bzImage");
 	a.kind = VH_IMAGE_AUTO;
@@ -321,7 +337,7 @@ VH_TEST(linux_loader, bad_bzimages_are_refused_with_their_reason_and_nothing_wri
 	a.initrd_len = 0;
 	a.image = "\xf4\xeb\xfd";
 	a.len = 3;
-	refused(&e, &a, "raw needs boot kind raw16 or raw32");
+	refused(&e, &a, "raw needs boot.kind raw16 or raw32");
 	mem_env_fini(&e.m);
 }
 

@@ -132,7 +132,7 @@ VH_TEST(proto_dispatch, define_returns_the_vm_with_its_full_config)
 
 	pf_config(&rq.u.define, "web-01");
 	VH_ASSERT_EQ(pf_call(f, &rq), VH_OK);
-	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 3152));
+	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 3288));
 	vm = vh_vm_find_name(&f->h, "web-01");
 	VH_ASSERT(vm != NULL);
 	VH_EXPECT_EQ(vi->summary.id, vm->id);

@@ -26,6 +26,8 @@ struct vh_bmvm {
 	const void *image;
 	uint64_t image_len;
 	char image_cmdline[512];
+	const void *initrd; /* a Linux initrd module (NULL: none) */
+	uint64_t initrd_len;
 	uint32_t loaded_generation;
 	struct vh_boot_state boot;
 };

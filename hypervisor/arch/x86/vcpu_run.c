@@ -86,6 +86,8 @@ static bool load_image(struct vh_host *h, struct vh_vm *vm, struct vh_bmvm *b)
 		.image = b->image,
 		.len = b->image_len,
 		.cmdline = b->image_cmdline,
+		.initrd = b->initrd,
+		.initrd_len = (size_t)b->initrd_len,
 	};
 	struct vh_error err = { 0 };
 

@@ -393,8 +393,8 @@ static int get_vm_config(const uint8_t *p, struct vh_vm_config *c, struct vh_err
 		return rc;
 	c->boot.kind = R32(p, vh_wire_vm_config, boot_kind);
 	if (c->boot.kind > VH_BOOT_KIND_MAX)
-		return field_err(err, VH_E_INVAL, "boot.kind", "unknown kind %u (0: auto, 1: raw16, "
-				 "2: raw32)", c->boot.kind);
+		return field_err(err, VH_E_INVAL, "boot.kind",
+				 "unknown kind %u (0: auto, 1: raw16, 2: raw32)", c->boot.kind);
 	if (R32(p, vh_wire_vm_config, reserved))
 		return field_err(err, VH_E_INVAL, "reserved", "must be 0");
 	c->boot.nmodules = R32(p, vh_wire_vm_config, nmodules);

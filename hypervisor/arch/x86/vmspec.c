@@ -201,7 +201,8 @@ bool vh_vmspec_parse(const char *s, size_t n, unsigned nmodules, struct vh_vmspe
 		if (!ok) {
 			vh_snprintf(err, errlen, "vm %s: bad value for %.*s: \"%.*s\"%s",
 				    out->cfg.name, (int)key.n, key.s, (int)val.n, val.s,
-				    eq(key, "kernel") || eq(key, "initrd") ? " (no such module)" : "");
+				    eq(key, "kernel") || eq(key, "initrd") ? " (no such module)"
+									   : "");
 			return false;
 		}
 	}

@@ -12,7 +12,8 @@
 #  - a hostile guest (bad hypercalls, wild ports, forbidden MSRs, accesses
 #    outside its memory, a triple fault) crashes alone while a spinner on
 #    the other CPU keeps running;
-#  - a bad vm= definition is refused with the reason;
+#  - a bad vm= definition, and a truncated bzImage module, are refused
+#    with the reason before the VM starts;
 #  - a 6 GiB VM on a 128 MiB machine (it touches a few pages) sees RAM
 #    below the 32-bit hole and above 4 GiB, its local APIC as a device and
 #    reads back RAM above 4 GiB through 4-level paging (tests/guests/bigmem.c).
@@ -32,7 +33,7 @@ runs=$top_builddir/tests/boot/runs
 mkdir -p "$runs"
 fast=(--ips 50000000 --timeout 60)
 
-tap_plan 31
+tap_plan 32
 
 con() { tr -d '\r' < "$1/console.log" 2>/dev/null; }
 
@@ -186,6 +187,18 @@ if grep -q '^run-bochs: PASS' "$runs/vmx-badspec.out" &&
 	tap_ok "a vm= naming a module that is not there is refused with the reason"
 else
 	tap_not_ok "a vm= naming a module that is not there is refused with the reason" "$runs/vmx-badspec.out"
+fi
+# A truncated bzImage: the load is planned before the VM starts and refused.
+dir=$runs/vmx-badimage
+head -c 1500 "$bzimage" >"$runs/vmx-badimage.img"
+"$run_bochs" --timeout 60 --kernel "$kernel" --cmdline "vm=x,kernel=0,mem=8M" \
+	--module "$runs/vmx-badimage.img" --expect-status 1 --workdir "$dir" >"$runs/vmx-badimage.out" 2>&1
+if grep -q '^run-bochs: PASS' "$runs/vmx-badimage.out" &&
+	con "$dir" | grep -q '^vh: cmdline: vm x: bzImage truncated: syssize says 1056 bytes of kernel, the file has 476 after its setup code$' &&
+	! con "$dir" | grep -q 'crashed'; then
+	tap_ok "a truncated bzImage module is refused with the reason before the VM starts"
+else
+	tap_not_ok "a truncated bzImage module is refused with the reason before the VM starts" "$(con "$dir" | tail -5)"
 fi
 
 # 6. A VM larger than the hole's start: the guest-physical layout.

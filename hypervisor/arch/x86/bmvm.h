@@ -32,6 +32,10 @@ struct vh_bmvm {
 	struct vh_boot_state boot;
 };
 
+/* The loader's arguments for b's image, initrd and command line (the
+ * kind read from the image's contents). */
+void vh_bmvm_loader_args(const struct vh_bmvm *b, struct vh_loader_args *a);
+
 /* vm's backend state, created on first use; NULL when the heap is out. */
 struct vh_bmvm *vh_bmvm_get(struct vh_vm *vm);
 void vh_bmvm_destroy(struct vh_vm *vm);

@@ -246,8 +246,13 @@ static int bz_header(uint64_t mem_bytes, const uint8_t *p, size_t len, struct bz
 		bz->run = pref;
 	bz->init_size = vh_ld32(p + HDR_INIT_SIZE);
 	vh_layout_init(&lay, mem_bytes);
-	if (bz->init_size < bz->prot_len && !p[HDR_RELOCATABLE])
-		bz->init_size = bz->prot_len;
+	/* init_size covers the decompression, the compressed kernel included. */
+	if (bz->init_size < bz->prot_len)
+		return vh_error_set(err, VH_E_INVAL,
+				    "setup header: init_size %#llx is smaller than the %#llx-byte "
+				    "kernel",
+				    (unsigned long long)bz->init_size,
+				    (unsigned long long)bz->prot_len);
 	if (bz->run >= lay.low_end || bz->init_size > lay.low_end - bz->run)
 		return vh_error_set(err, VH_E_INVAL,
 				    "kernel: needs %llu MiB (init_size) from %#llx, the VM's %llu "

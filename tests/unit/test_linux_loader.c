@@ -305,6 +305,9 @@ VH_TEST(linux_loader, bad_bzimages_are_refused_with_their_reason_and_nothing_wri
 	put32(im.b + 0x230, 0x300000);
 	refused(&e, &a, "kernel_alignment 0x300000 is not a power of two");
 	bz_image(&im);
+	put32(im.b + 0x260, 0x800);
+	refused(&e, &a, "init_size 0x800 is smaller than the 0x1000-byte kernel");
+	bz_image(&im);
 	put32(im.b + 0x260, 0x2000000);
 	refused(&e, &a, "kernel: needs 32 MiB (init_size) from 0x1000000, the VM's 32 MiB");
 	bz_image(&im);

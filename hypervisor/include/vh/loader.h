@@ -49,8 +49,10 @@ enum vh_boot_mode {
 
 /* The boot vCPU's initial state; every other register is zero (except
  * RFLAGS bit 1 and the usual reset values a backend keeps: CR0.ET, DR6,
- * DR7, EFER = 0, CR4 = 0, IDTR base 0 limit 0xffff, LDTR unusable, TR a
- * busy 32-bit TSS at base 0 limit 0xffff as VMX requires). */
+ * DR7, IDTR base 0 limit 0xffff, LDTR unusable, TR a busy TSS at base 0
+ * limit 0xffff as VMX requires).  CR3, CR4 and EFER are 0 but in
+ * VH_BOOT_LONG64, where the backend also enters IA-32e mode (bare metal:
+ * the VMCS's IA-32e-mode-guest entry control; vh-hosted: KVM_SET_SREGS). */
 struct vh_boot_state {
 	enum vh_boot_mode mode;
 	uint64_t rip, rsp, rax, rbx, rsi, rflags;

@@ -255,29 +255,31 @@ void vh_res_vms_list(struct vh_req *r)
 
 /* ---- POST /v1/vms ------------------------------------------------------------ */
 
-/* Every image the VM boots from must exist: a VM that names a missing
- * image would only crash at power-on. */
-static int images_exist(struct vh_req *r, const struct vh_vm_config *cfg)
+/* The image named in field exists ("" names none); else a 422 naming it. */
+static int image_exists(struct vh_req *r, const char *field, const char *name)
 {
 	struct vh_image_info ii;
 
-	if (cfg->boot.kernel[0] &&
-	    vh_images_stat(vh_agent->images, cfg->boot.kernel, &ii) != VH_IMAGE_OK) {
-		vh_reply_fail(
-		    r, VH_API_INVALID_FIELD, "boot.kernel",
-		    "boot.kernel: no image named \"%s\" (upload it with PUT /v1/images/%s)",
-		    cfg->boot.kernel, cfg->boot.kernel);
+	if (!name[0] || vh_images_stat(vh_agent->images, name, &ii) == VH_IMAGE_OK)
+		return 0;
+	vh_reply_fail(r, VH_API_INVALID_FIELD, field,
+		      "%s: no image named \"%s\" (upload it with PUT /v1/images/%s)", field, name,
+		      name);
+	return -1;
+}
+
+/* Every image the VM boots from must exist: a VM that names a missing
+ * image would only fail at power-on. */
+static int images_exist(struct vh_req *r, const struct vh_vm_config *cfg)
+{
+	if (image_exists(r, "boot.kernel", cfg->boot.kernel) ||
+	    image_exists(r, "boot.initrd", cfg->boot.initrd))
 		return -1;
-	}
 	for (uint32_t i = 0; i < cfg->boot.nmodules && i < VH_BOOT_MAX_MODULES; i++) {
-		if (vh_images_stat(vh_agent->images, cfg->boot.modules[i].image, &ii) !=
-		    VH_IMAGE_OK) {
-			char field[48];
-			snprintf(field, sizeof(field), "boot.modules[%u].image", (unsigned)i);
-			vh_reply_fail(r, VH_API_INVALID_FIELD, field, "%s: no image named \"%s\"",
-				      field, cfg->boot.modules[i].image);
+		char field[48];
+		snprintf(field, sizeof(field), "boot.modules[%u].image", (unsigned)i);
+		if (image_exists(r, field, cfg->boot.modules[i].image))
 			return -1;
-		}
 	}
 	return 0;
 }

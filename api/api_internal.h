@@ -42,6 +42,7 @@ int vh_api_merge_mem(struct json_object *obj, struct vh_mem_controls *m, struct 
 /* "relaxed", "strict", "none"; device names ("uart16550", "debug_exit",
  * "fw_cfg", "balloon"); NULL when out of range. */
 const char *vh_api_cosched_name(uint32_t mode);
+const char *vh_api_boot_kind_name(uint32_t kind);
 const char *vh_api_device_name(uint32_t type);
 
 /* Integer-or-null readers for the controls: null gives `if_null`. */

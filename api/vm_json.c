@@ -142,8 +142,11 @@ static struct json_object *boot_json(const struct vh_boot_config *b)
 		}
 	}
 	if (ok) {
+		const char *kind = vh_api_boot_kind_name(b->kind);
 		ok &= vh_api_add(o, "kernel", json_object_new_string(b->kernel));
+		ok &= vh_api_add(o, "initrd", json_object_new_string(b->initrd));
 		ok &= vh_api_add(o, "cmdline", json_object_new_string(b->cmdline));
+		ok &= vh_api_add(o, "kind", json_object_new_string(kind ? kind : "auto"));
 		ok &= vh_api_add(o, "modules", mods);
 		mods = NULL;
 	}

@@ -16,7 +16,7 @@ static const char *const vm_keys[] = {
 	"balloon", "state", "state_changes", "boot_generation", NULL,
 };
 static const char *const read_only_keys[] = { "state", "state_changes", "boot_generation", NULL };
-static const char *const boot_keys[] = { "kernel", "cmdline", "modules", NULL };
+static const char *const boot_keys[] = { "kernel", "initrd", "cmdline", "kind", "modules", NULL };
 static const char *const module_keys[] = { "image", "cmdline", NULL };
 static const char *const balloon_keys[] = { "target_mib", NULL };
 
@@ -33,6 +33,19 @@ static const char *const device_names[] = {
 	[VH_DEV_FW_CFG] = "fw_cfg",
 	[VH_DEV_BALLOON] = "balloon",
 };
+
+/* boot.kind: the image's kind from its contents, or a raw binary. */
+static const char *const boot_kind_names[] = {
+	[VH_BOOT_KIND_AUTO] = "auto",
+	[VH_BOOT_KIND_RAW16] = "raw16",
+	[VH_BOOT_KIND_RAW32] = "raw32",
+};
+
+const char *vh_api_boot_kind_name(uint32_t kind)
+{
+	return kind < sizeof(boot_kind_names) / sizeof(boot_kind_names[0]) ? boot_kind_names[kind]
+									   : NULL;
+}
 
 const char *vh_api_cosched_name(uint32_t mode)
 {
@@ -135,8 +148,23 @@ static int merge_boot(struct json_object *v, struct vh_boot_config *b, struct vh
 	}
 	if (vh_api_only_keys(v, "boot", boot_keys, p) ||
 	    image_member(v, "kernel", "boot.kernel", false, n.kernel, sizeof(n.kernel), p) ||
+	    image_member(v, "initrd", "boot.initrd", false, n.initrd, sizeof(n.initrd), p) ||
 	    text_member(v, "cmdline", "boot.cmdline", n.cmdline, sizeof(n.cmdline), p))
 		return -1;
+	if (json_object_object_get_ex(v, "kind", &m)) {
+		uint32_t k = 0;
+		if (!is_null(m) && json_object_is_type(m, json_type_string)) {
+			while (k <= VH_BOOT_KIND_MAX &&
+			       strcmp(json_object_get_string(m), boot_kind_names[k]))
+				k++;
+		} else if (!is_null(m)) {
+			k = VH_BOOT_KIND_MAX + 1;
+		}
+		if (k > VH_BOOT_KIND_MAX)
+			return vh_api_fail(p, VH_API_INVALID_FIELD, "boot.kind",
+					   "boot.kind: must be auto, raw16 or raw32");
+		n.kind = k;
+	}
 	if (json_object_object_get_ex(v, "modules", &m) && merge_modules(m, &n, p))
 		return -1;
 	*b = n;
@@ -347,7 +375,7 @@ int vh_api_vm_from_json(struct json_object *obj, struct vh_vm_config *cfg,
 static bool boot_equal(const struct vh_boot_config *a, const struct vh_boot_config *b)
 {
 	if (strcmp(a->kernel, b->kernel) || strcmp(a->cmdline, b->cmdline) ||
-	    a->nmodules != b->nmodules)
+	    strcmp(a->initrd, b->initrd) || a->kind != b->kind || a->nmodules != b->nmodules)
 		return false;
 	for (uint32_t i = 0; i < a->nmodules && i < VH_BOOT_MAX_MODULES; i++) {
 		if (strcmp(a->modules[i].image, b->modules[i].image) ||

@@ -180,6 +180,7 @@ void vhctl_vm_print(struct json_object *vm)
 		snprintf(a, sizeof(a), "none");
 	vhctl_table_rowf(t, "Balloon target:\t%s", a);
 	vhctl_table_rowf(t, "Kernel:\t%s", vhctl_jstr(vm, "boot.kernel"));
+	vhctl_table_rowf(t, "Initrd:\t%s", vhctl_jstr(vm, "boot.initrd"));
 	vhctl_table_rowf(t, "Cmdline:\t%s", vhctl_jstr(vm, "boot.cmdline"));
 	for (size_t i = 0; mods && i < json_object_array_length(mods); i++) {
 		struct json_object *m = json_object_array_get_idx(mods, i);
@@ -235,7 +236,8 @@ static int vm_show(struct vhctl *c, int argc, char **argv)
 /* ---- vm create ------------------------------------------------------------------- */
 
 struct create_args {
-	const char *vcpus, *mem, *kernel, *cmdline, *cosched, *shares, *res, *limit;
+	const char *vcpus, *mem, *kernel, *initrd, *cmdline, *boot_kind, *cosched, *shares, *res,
+	    *limit;
 	const char *mem_shares, *mem_res, *mem_limit, *file;
 	bool start;
 };
@@ -379,6 +381,12 @@ static int build_vm(struct vhctl *c, const char *name, const struct create_args 
 	if (a->cmdline)
 		json_object_object_add(sub(vm, "boot"), "cmdline",
 				       json_object_new_string(a->cmdline));
+	if (a->initrd)
+		json_object_object_add(sub(vm, "boot"), "initrd",
+				       json_object_new_string(a->initrd));
+	if (a->boot_kind)
+		json_object_object_add(sub(vm, "boot"), "kind",
+				       json_object_new_string(a->boot_kind));
 	if (a->cosched)
 		json_object_object_add(vm, "cosched", json_object_new_string(a->cosched));
 	if ((a->shares || a->res || a->limit) &&
@@ -403,6 +411,8 @@ static int vm_create(struct vhctl *c, int argc, char **argv)
 		{ "memory", 0, &a.mem, NULL },
 		{ "kernel", 0, &a.kernel, NULL },
 		{ "cmdline", 0, &a.cmdline, NULL },
+		{ "initrd", 0, &a.initrd, NULL },
+		{ "boot-kind", 0, &a.boot_kind, NULL },
 		{ "cosched", 0, &a.cosched, NULL },
 		{ "shares", 0, &a.shares, NULL },
 		{ "reservation", 0, &a.res, NULL },
@@ -581,7 +591,8 @@ const struct vhctl_cmd vhctl_vm_cmds[] = {
 	{ "list", "[--state STATE] [--prefix PREFIX] [--page-size N]",
 	  "list VMs (every page, N a request)", vm_list, NULL },
 	{ "create",
-	  "NAME [--vcpus N] [--mem SIZE] [--kernel IMAGE] [--cmdline TEXT] [--cosched MODE]\n"
+	  "NAME [--vcpus N] [--mem SIZE] [--kernel IMAGE] [--initrd IMAGE] [--cmdline TEXT]\n"
+	  "       [--boot-kind auto|raw16|raw32] [--cosched MODE]\n"
 	  "       [--shares S] [--reservation RATE] [--limit RATE] [--mem-shares S]\n"
 	  "       [--mem-reservation SIZE] [--mem-limit SIZE] [--file VM.json] [--start]",
 	  "define a VM (flags override --file), and start it with --start", vm_create, NULL },

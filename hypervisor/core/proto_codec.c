@@ -344,6 +344,8 @@ void vh_proto_put_vm_config(void *p, const struct vh_vm_config *c)
 	put_mem(WAT(p, vh_wire_vm_config, memory), &c->mem);
 	put_str(WAT(p, vh_wire_vm_config, kernel), VH_BOOT_PATH_MAX, c->boot.kernel);
 	put_str(WAT(p, vh_wire_vm_config, cmdline), VH_BOOT_CMDLINE_MAX, c->boot.cmdline);
+	put_str(WAT(p, vh_wire_vm_config, initrd), VH_BOOT_PATH_MAX, c->boot.initrd);
+	W32(p, vh_wire_vm_config, boot_kind, c->boot.kind);
 	/* The counts go out verbatim (an oversized one is refused by the
 	 * peer); only the slots that exist are filled. */
 	W32(p, vh_wire_vm_config, nmodules, c->boot.nmodules);
@@ -385,8 +387,16 @@ static int get_vm_config(const uint8_t *p, struct vh_vm_config *c, struct vh_err
 	if ((rc = get_str(WATC(p, vh_wire_vm_config, kernel), VH_BOOT_PATH_MAX, c->boot.kernel,
 			  false, "boot.kernel", err)) ||
 	    (rc = get_str(WATC(p, vh_wire_vm_config, cmdline), VH_BOOT_CMDLINE_MAX, c->boot.cmdline,
-			  false, "boot.cmdline", err)))
+			  false, "boot.cmdline", err)) ||
+	    (rc = get_str(WATC(p, vh_wire_vm_config, initrd), VH_BOOT_PATH_MAX, c->boot.initrd,
+			  false, "boot.initrd", err)))
 		return rc;
+	c->boot.kind = R32(p, vh_wire_vm_config, boot_kind);
+	if (c->boot.kind > VH_BOOT_KIND_MAX)
+		return field_err(err, VH_E_INVAL, "boot.kind",
+				 "unknown kind %u (0: auto, 1: raw16, 2: raw32)", c->boot.kind);
+	if (R32(p, vh_wire_vm_config, reserved))
+		return field_err(err, VH_E_INVAL, "reserved", "must be 0");
 	c->boot.nmodules = R32(p, vh_wire_vm_config, nmodules);
 	if (c->boot.nmodules > VH_BOOT_MAX_MODULES)
 		return field_err(err, VH_E_INVAL, "boot.nmodules", "%u modules, at most %u",
@@ -605,6 +615,15 @@ int vh_proto_decode_request(const void *buf, size_t len, struct vh_proto_request
 				 h.status);
 	if (!(m = vh_proto_msg(h.type)))
 		return field_err(err, VH_E_PROTO, "header.type", "unknown message type %u", h.type);
+	/* vm_config and vm_info grew in version 2 (boot.initrd, boot.kind,
+	 * crash_reason) and this build keeps no version-1 copy of them: a
+	 * version-1 peer of a message that carries either is refused, never
+	 * answered in a layout it would misread. */
+	if (h.version < 2 && (m->request == VH_PROTO_REQ_VM_CONFIG || m->reply == VH_PROTO_REPLY_VM_INFO))
+		return field_err(err, VH_E_VERSION, "header.version",
+				 "%u: %s carries vm_config or vm_info, whose layouts are version 2's "
+				 "(version 1 is spoken for the other messages)",
+				 h.version, m->name);
 	/* Every request layout is fixed today; a later version may grow one at
 	 * its end and accept a range here. */
 	if (h.payload_len != m->request_size)

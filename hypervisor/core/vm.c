@@ -251,6 +251,7 @@ int vh_vm_start(struct vh_host *h, struct vh_vm *vm, struct vh_error *err)
 	int rc;
 
 	if ((rc = check_transition(vm, OP_START, err)) ||
+	    (h->plat->boot_check && (rc = h->plat->boot_check(h->plat->ctx, vm, err))) ||
 	    (rc = admit(h, vm, vm->cfg.cpu.reservation_mhz, vm->cfg.mem.reservation_mib, err)))
 		return rc;
 	if ((rc = vh_mem_vm_start(h, vm, err)))

@@ -123,8 +123,15 @@ int vh_vm_config_validate(const struct vh_vm_config *cfg, struct vh_error *err)
 	if ((rc = check_string(cfg->boot.kernel, sizeof(cfg->boot.kernel), "boot.kernel", false,
 			       err)) ||
 	    (rc = check_string(cfg->boot.cmdline, sizeof(cfg->boot.cmdline), "boot.cmdline", false,
+			       err)) ||
+	    (rc = check_string(cfg->boot.initrd, sizeof(cfg->boot.initrd), "boot.initrd", false,
 			       err)))
 		return rc;
+	if (cfg->boot.kind > VH_BOOT_KIND_MAX)
+		return vh_error_set(err, VH_E_INVAL, "boot.kind: unknown kind %u", cfg->boot.kind);
+	if (cfg->boot.kind != VH_BOOT_KIND_AUTO && cfg->boot.initrd[0])
+		return vh_error_set(err, VH_E_INVAL,
+				    "boot.initrd: a raw binary takes no initrd (boot.kind is raw)");
 	if (cfg->boot.nmodules > VH_BOOT_MAX_MODULES)
 		return vh_error_set(err, VH_E_INVAL, "boot.modules: %u modules, at most %u",
 				    cfg->boot.nmodules, VH_BOOT_MAX_MODULES);

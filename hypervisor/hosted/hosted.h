@@ -244,6 +244,10 @@ enum vh_hosted_prepare vh_hosted_load_begin(struct vh_hosted_vm *hvm);
  * vCPU's next pick).  Returns what the worker tells the scheduler. */
 enum vh_hosted_next vh_hosted_load_run(struct vh_hosted_worker *w, struct vh_hosted_vm *hvm,
 				       struct vh_hosted_load *l, uint64_t until);
+/* Before a VM powers on (the platform's boot_check, host lock held): its
+ * images mapped, not copied, and the load planned against its memory; a
+ * refusal names the boot field at fault ("boot.kernel: ..."). */
+int vh_hosted_boot_check(const char *images_dir, const struct vh_vm *vm, struct vh_error *err);
 /* Frees a load that no worker works on (NULL: nothing). */
 void vh_hosted_load_free(struct vh_hosted_load *l);
 

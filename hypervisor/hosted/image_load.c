@@ -22,10 +22,15 @@
  * runs: the VM's vCPUs wait (VH_HOSTED_PREPARE_WAIT) until the load of
  * the current generation finished, so a half-loaded VM never runs. */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "hosted.h"
 #include "vh/acpi.h"
@@ -40,6 +45,7 @@ struct vh_hosted_load {
 	struct vh_boot_config boot; /* the names, copied under the lock */
 	char cmdline[VH_BOOT_PATH_MAX + VH_BOOT_CMDLINE_MAX + 2];
 	void *bufs[VH_BOOT_MAX_MODULES + 1];
+	void *initrd;
 	struct vh_loader_module mods[VH_BOOT_MAX_MODULES];
 	struct vh_loader_job job;
 	uint8_t acpi[VH_ACPI_MAX_BYTES]; /* the VM's ACPI tables, built under the lock */
@@ -78,6 +84,7 @@ void vh_hosted_load_free(struct vh_hosted_load *l)
 		return;
 	for (size_t i = 0; i <= VH_BOOT_MAX_MODULES; i++)
 		free(l->bufs[i]);
+	free(l->initrd);
 	free(l);
 }
 
@@ -122,21 +129,28 @@ enum vh_hosted_prepare vh_hosted_load_begin(struct vh_hosted_vm *hvm)
 	return VH_HOSTED_PREPARE_LOAD;
 }
 
-/* How an image name says what it is: Multiboot unless its suffix names a
- * raw binary (docs/hosted.md). */
-static void image_kind(const char *name, struct vh_loader_args *a)
+/* The loader's arguments for a VM's boot config, the images' bytes
+ * already in a (kernel), initrd and mods.  The kind comes from the
+ * kernel's contents unless the config says raw (a raw binary has no
+ * header to read).  A Multiboot kernel gets its command line as GRUB and
+ * QEMU pass it, the image name first; Linux only the arguments. */
+static void loader_args(const struct vh_boot_config *b, struct vh_loader_args *a, char *cmdline,
+			size_t cap)
 {
-	size_t n = strlen(name);
-
-	if ((n > 4 && (!strcmp(name + n - 4, ".bin") || !strcmp(name + n - 4, ".raw")))) {
+	if (b->kind == VH_BOOT_KIND_RAW16) {
 		a->kind = VH_IMAGE_RAW_REAL;
 		a->load_addr = 0x7c00;
-	} else if (n > 5 && !strcmp(name + n - 5, ".flat")) {
+	} else if (b->kind == VH_BOOT_KIND_RAW32) {
 		a->kind = VH_IMAGE_RAW_PROT32;
 		a->load_addr = 0x100000;
 	} else {
 		a->kind = VH_IMAGE_AUTO;
 	}
+	if (a->kind == VH_IMAGE_AUTO && vh_loader_detect(a->image, a->len) != VH_IMAGE_MULTIBOOT)
+		snprintf(cmdline, cap, "%s", b->cmdline);
+	else
+		snprintf(cmdline, cap, "%s%s%s", b->kernel, b->cmdline[0] ? " " : "", b->cmdline);
+	a->cmdline = cmdline;
 }
 
 /* No host lock: reads the files and plans the load.  0, or -1 with why. */
@@ -146,11 +160,14 @@ static int prepare(const struct vh_hosted *d, struct vh_hosted_load *l, char *wh
 	struct vh_loader_args a = { 0 };
 	struct vh_error err = { 0 };
 
-	image_kind(b->kernel, &a);
 	if (vh_hosted_image_read(d->opt.images_dir, b->kernel, l->mem_bytes, &l->bufs[0], &a.len,
 				 why, whylen))
 		return -1;
 	a.image = l->bufs[0];
+	if (b->initrd[0] && vh_hosted_image_read(d->opt.images_dir, b->initrd, l->mem_bytes,
+						 &l->initrd, &a.initrd_len, why, whylen))
+		return -1;
+	a.initrd = l->initrd;
 	for (uint32_t i = 0; i < b->nmodules; i++) {
 		if (vh_hosted_image_read(d->opt.images_dir, b->modules[i].image, l->mem_bytes,
 					 &l->bufs[i + 1], &l->mods[i].len, why, whylen))
@@ -160,17 +177,130 @@ static int prepare(const struct vh_hosted *d, struct vh_hosted_load *l, char *wh
 	}
 	a.modules = l->mods;
 	a.nmodules = b->nmodules;
-	/* As GRUB and QEMU pass it: the image name, then the arguments. */
-	snprintf(l->cmdline, sizeof(l->cmdline), "%s%s%s", b->kernel, b->cmdline[0] ? " " : "",
-		 b->cmdline);
-	a.cmdline = l->cmdline;
+	loader_args(b, &a, l->cmdline, sizeof(l->cmdline));
 	a.acpi = l->acpi;
 	a.acpi_len = l->acpi_len;
+	a.rsdp = l->acpi_len ? VH_ACPI_RSDP_GPA : 0;
 	if (vh_loader_prepare(l->mem_bytes, &a, &l->job, &err)) {
 		snprintf(why, whylen, "loading \"%s\": %s", b->kernel, err.reason);
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- the check before power-on ------------------------------------------------- */
+
+struct mapping {
+	void *p;
+	size_t len;
+};
+
+/* Maps image name read-only: the check reads only the headers it needs,
+ * so even a large image costs no copy under the host lock. */
+static int map_image(const char *dir, const char *name, uint64_t max, const char *field,
+		     struct mapping *m, struct vh_error *err)
+{
+	char path[4096];
+	struct stat st;
+	int fd;
+
+	m->p = NULL;
+	m->len = 0;
+	if (!name[0] || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return vh_error_set(err, VH_E_INVAL, "%s: \"%s\" is not a plain file name", field,
+				    name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return vh_error_set(err, VH_E_INVAL, "%s: no image \"%s\": %s", field, name,
+				    strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+		close(fd);
+		return vh_error_set(err, VH_E_INVAL, "%s: image \"%s\" is not a non-empty file",
+				    field, name);
+	}
+	if ((uint64_t)st.st_size > max) {
+		close(fd);
+		return vh_error_set(err, VH_E_INVAL,
+				    "%s: image \"%s\" (%lld bytes) is larger than the VM's memory",
+				    field, name, (long long)st.st_size);
+	}
+	m->p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m->p == MAP_FAILED) {
+		m->p = NULL;
+		return vh_error_set(err, VH_E_INTERNAL, "%s: image \"%s\": mmap: %s", field, name,
+				    strerror(errno));
+	}
+	m->len = (size_t)st.st_size;
+	return VH_OK;
+}
+
+/* The loader's reason, under the boot field it is about. */
+static int refuse(const struct vh_boot_config *b, const char *reason, struct vh_error *err)
+{
+	static const struct {
+		const char *prefix, *field;
+	} map[] = { { "initrd: ", "boot.initrd" },
+		    { "cmdline: ", "boot.cmdline" },
+		    { "modules", "boot.modules" } };
+	const char *image = "image: ";
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		size_t n = strlen(map[i].prefix);
+		if (!strncmp(reason, map[i].prefix, n))
+			return vh_error_set(err, VH_E_INVAL, "%s: %s", map[i].field,
+					    map[i].prefix[n - 1] == ' ' ? reason + n : reason);
+	}
+	if (!strncmp(reason, image, strlen(image)))
+		reason += strlen(image);
+	return vh_error_set(err, VH_E_INVAL, "boot.kernel: \"%s\": %s", b->kernel, reason);
+}
+
+int vh_hosted_boot_check(const char *dir, const struct vh_vm *vm, struct vh_error *err)
+{
+	const struct vh_boot_config *b = &vm->cfg.boot;
+	uint64_t mem = vm->cfg.memory_mib * VH_MIB;
+	struct mapping m[VH_BOOT_MAX_MODULES + 2] = { 0 };
+	struct vh_loader_module mods[VH_BOOT_MAX_MODULES];
+	struct vh_loader_args a = { 0 };
+	char cmdline[VH_BOOT_PATH_MAX + VH_BOOT_CMDLINE_MAX + 2];
+	struct vh_loader_job *job = NULL;
+	struct vh_error lerr = { 0 };
+	uint32_t nmod = b->nmodules < VH_BOOT_MAX_MODULES ? b->nmodules : VH_BOOT_MAX_MODULES;
+	int rc;
+
+	/* A VM without a kernel crashes at its first run, as before. */
+	if (!b->kernel[0])
+		return VH_OK;
+	if ((rc = map_image(dir, b->kernel, mem, "boot.kernel", &m[0], err)) ||
+	    (b->initrd[0] && (rc = map_image(dir, b->initrd, mem, "boot.initrd", &m[1], err))))
+		goto out;
+	for (uint32_t i = 0; i < nmod; i++) {
+		if ((rc = map_image(dir, b->modules[i].image, mem, "boot.modules[].image",
+				    &m[i + 2], err)))
+			goto out;
+		mods[i] = (struct vh_loader_module){ m[i + 2].p, m[i + 2].len, b->modules[i].args };
+	}
+	a.image = m[0].p;
+	a.len = m[0].len;
+	a.initrd = m[1].p;
+	a.initrd_len = m[1].len;
+	a.modules = mods;
+	a.nmodules = nmod;
+	loader_args(b, &a, cmdline, sizeof(cmdline));
+	if (!(job = malloc(sizeof(*job)))) {
+		rc = vh_error_set(err, VH_E_NOMEM, "boot.kernel: out of memory for the check");
+		goto out;
+	}
+	if (vh_loader_prepare(mem, &a, job, &lerr))
+		rc = refuse(b, lerr.reason, err);
+out:
+	free(job);
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		if (m[i].p)
+			munmap(m[i].p, m[i].len);
+	return rc;
 }
 
 /* Lets a thread that waits for the host lock have it before the next

@@ -311,7 +311,7 @@ int vh_hosted_kvm_set_boot_state(int fd, const struct vh_boot_state *bs)
 {
 	struct kvm_sregs sr;
 	struct kvm_regs r = {
-		.rip = bs->rip, .rsp = bs->rsp, .rax = bs->rax, .rbx = bs->rbx,
+		.rip = bs->rip, .rsp = bs->rsp, .rax = bs->rax, .rbx = bs->rbx, .rsi = bs->rsi,
 		.rflags = bs->rflags | 2,
 	};
 	int rc = reset_common(fd, &sr, true);
@@ -327,6 +327,11 @@ int vh_hosted_kvm_set_boot_state(int fd, const struct vh_boot_state *bs)
 	sr.gdt.base = bs->gdt_base;
 	sr.gdt.limit = bs->gdt_limit;
 	sr.cr0 = bs->cr0 | 0x10; /* ET is hard-wired */
+	/* Long mode (a Linux 64-bit entry): CR3, CR4.PAE, EFER.LME|LMA; 0
+	 * otherwise. */
+	sr.cr3 = bs->cr3;
+	sr.cr4 = bs->cr4;
+	sr.efer = bs->efer;
 	if (ioctl(fd, KVM_SET_SREGS, &sr) < 0 || ioctl(fd, KVM_SET_REGS, &r) < 0)
 		return -errno;
 	return 0;

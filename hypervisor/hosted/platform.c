@@ -172,6 +172,13 @@ static void p_vm_gone(void *ctx, struct vh_vm *vm)
 	vh_hosted_vm_gone(ctx, vm);
 }
 
+static int p_boot_check(void *ctx, const struct vh_vm *vm, struct vh_error *err)
+{
+	struct vh_hosted *d = ctx;
+
+	return vh_hosted_boot_check(d->opt.images_dir, vm, err);
+}
+
 void vh_hosted_platform_init(struct vh_hosted *d)
 {
 	d->plat = (struct vh_platform){
@@ -189,6 +196,7 @@ void vh_hosted_platform_init(struct vh_hosted *d)
 		.lock_wait = p_lock_wait,
 		.release = p_release,
 		.vm_gone = p_vm_gone,
+		.boot_check = p_boot_check,
 		.log = p_log,
 		.console = p_console,
 	};

@@ -61,6 +61,7 @@ static void usage(FILE *f)
 	    "\n"
 	    "  host | host-stats | list | stats-all\n"
 	    "  define NAME [vcpus=N] [memory=MiB] [kernel=IMAGE] [cmdline=TEXT]\n"
+	    "              [initrd=IMAGE] [boot-kind=0|1|2 (auto, raw16, raw32)]\n"
 	    "              [module=IMAGE[:ARGS]]... [devices=uart,debug-exit,fw-cfg,balloon|none]\n"
 	    "              [cosched=relaxed|strict|none] [uuid=UUID]\n"
 	    "              [cpu-shares=low|normal|high|N] [cpu-res=MHz] [cpu-limit=MHz|unlimited]\n"
@@ -345,6 +346,8 @@ static int print_reply(const struct vh_proto_reply *r)
 		print_summary(&r->u.vm_info.summary);
 		printf("boot.kernel: %s\n", c->boot.kernel);
 		printf("boot.cmdline: %s\n", c->boot.cmdline);
+		printf("boot.initrd: %s\n", c->boot.initrd);
+		printf("boot.kind: %u\n", c->boot.kind);
 		for (uint32_t i = 0; i < c->boot.nmodules && i < VH_BOOT_MAX_MODULES; i++)
 			printf("boot.modules[%" PRIu32 "]: %s %s\n", i, c->boot.modules[i].image,
 			       c->boot.modules[i].args);
@@ -519,6 +522,12 @@ static int apply_setting(const char *arg, struct vh_vm_config *c, const char *pr
 	else if (!strcmp(key, "kernel"))
 		ok = snprintf(c->boot.kernel, sizeof(c->boot.kernel), "%s", v) <
 		     (int)sizeof(c->boot.kernel);
+	else if (!strcmp(key, "initrd"))
+		ok = snprintf(c->boot.initrd, sizeof(c->boot.initrd), "%s", v) <
+		     (int)sizeof(c->boot.initrd);
+	else if (!strcmp(key, "boot-kind"))
+		ok = parse_u64(v, &n) && n <= VH_BOOT_KIND_MAX &&
+		     ((c->boot.kind = (uint32_t)n), true);
 	else if (!strcmp(key, "cmdline"))
 		ok = snprintf(c->boot.cmdline, sizeof(c->boot.cmdline), "%s", v) <
 		     (int)sizeof(c->boot.cmdline);

@@ -6,6 +6,7 @@
  * the end, a segment whose file bytes are not in the file, or sizes whose
  * sums overflow are all errors that name what is wrong. */
 #include "loader_internal.h"
+#include "vh/string.h"
 
 #define EI_CLASS 4
 #define EI_DATA 5
@@ -16,6 +17,8 @@
 #define EM_386 3
 #define EM_X86_64 62
 #define PT_LOAD 1
+#define PT_NOTE 4
+#define XEN_ELFNOTE_PHYS32_ENTRY 18
 
 /* The fields vh needs, from either class. */
 struct elf_hdr {
@@ -128,4 +131,63 @@ int vh_elf_plan(const uint8_t *image, size_t len, struct vh_load_plan *plan, str
 				    "image: ELF entry point %#llx is in no loadable segment",
 				    (unsigned long long)eh.entry);
 	return VH_OK;
+}
+
+/* One note: namesz, descsz, type, the name and the descriptor, each padded
+ * to 4 bytes.  Returns the bytes it takes, or 0 when it runs past end. */
+static uint64_t note_size(const uint8_t *p, uint64_t avail, uint32_t *namesz, uint32_t *descsz)
+{
+	uint64_t n;
+
+	if (avail < 12)
+		return 0;
+	*namesz = vh_ld32(p);
+	*descsz = vh_ld32(p + 4);
+	n = 12 + (((uint64_t)*namesz + 3) & ~3ull) + (((uint64_t)*descsz + 3) & ~3ull);
+	return n <= avail ? n : 0;
+}
+
+int vh_elf_pvh_entry(const uint8_t *image, size_t len, uint64_t *entry, struct vh_error *err)
+{
+	struct elf_hdr eh = { 0 };
+	int rc;
+
+	if ((rc = read_header(image, len, &eh, err)))
+		return rc;
+	for (uint32_t i = 0; i < eh.phnum; i++) {
+		struct elf_phdr ph;
+		uint64_t off, end;
+
+		read_phdr(image + eh.phoff + (uint64_t)i * eh.phentsize, eh.is64, &ph);
+		if (ph.type != PT_NOTE)
+			continue;
+		if (ph.offset > len || ph.filesz > len - ph.offset)
+			return vh_error_set(err, VH_E_INVAL,
+					    "image: ELF note segment %u runs past the end of the "
+					    "%zu-byte image",
+					    i, len);
+		end = ph.offset + ph.filesz;
+		for (off = ph.offset; off < end;) {
+			uint32_t namesz, descsz;
+			uint64_t n = note_size(image + off, end - off, &namesz, &descsz);
+			const uint8_t *desc = image + off + 12 + ((namesz + 3ull) & ~3ull);
+
+			if (!n)
+				break;
+			if (namesz == 4 && !vh_memcmp(image + off + 12, "Xen", 4) &&
+			    vh_ld32(image + off + 8) == XEN_ELFNOTE_PHYS32_ENTRY) {
+				if (descsz != 4 && descsz != 8)
+					return vh_error_set(err, VH_E_INVAL,
+							    "image: PVH entry note has %u bytes, "
+							    "not 4 or 8",
+							    descsz);
+				*entry = descsz == 4 ? vh_ld32(desc) : vh_ld64(desc);
+				return VH_OK;
+			}
+			off += n;
+		}
+	}
+	return vh_error_set(err, VH_E_INVAL,
+			    "image: ELF has no PVH entry note (Xen note type %u)",
+			    XEN_ELFNOTE_PHYS32_ENTRY);
 }

@@ -87,9 +87,19 @@ int vh_job_add(struct vh_loader_job *job, uint64_t gpa, enum vh_loader_src kind,
 	if (job->ncopies == VH_LOADER_MAX_COPIES)
 		return vh_error_set(err, VH_E_INTERNAL, "image: more than %u ranges to write",
 				    VH_LOADER_MAX_COPIES);
-	job->copy[job->ncopies++] = (struct vh_loader_copy){ gpa, len, kind, src };
+	job->copy[job->ncopies++] = (struct vh_loader_copy){ gpa, len, kind, src, 0 };
 	job->total += len;
 	return VH_OK;
+}
+
+int vh_job_add_area(struct vh_loader_job *job, uint64_t gpa, uint32_t area_off, uint64_t len,
+		    struct vh_error *err)
+{
+	int rc = vh_job_add(job, gpa, VH_LOADER_SRC_AREA, NULL, len, err);
+
+	if (!rc && len)
+		job->copy[job->ncopies - 1].area_off = area_off;
+	return rc;
 }
 
 int vh_job_add_segments(struct vh_loader_job *job, const uint8_t *image,
@@ -113,6 +123,7 @@ int vh_loader_write(struct vh_host *h, struct vh_vm *vm, struct vh_loader_job *j
 {
 	/* Zeros for bss in bounded pieces: no large stack buffer. */
 	static const uint8_t zeros[512];
+	uint8_t gen[512];
 	int rc;
 
 	while (job->next < job->ncopies && max) {
@@ -128,7 +139,18 @@ int vh_loader_write(struct vh_host *h, struct vh_vm *vm, struct vh_loader_job *j
 				n = sizeof(zeros);
 			src = zeros;
 			break;
-		case VH_LOADER_SRC_AREA: src = job->area + job->offset; break;
+		case VH_LOADER_SRC_AREA: src = job->area + c->area_off + job->offset; break;
+		case VH_LOADER_SRC_IDMAP:
+			/* Entry k maps 2 MiB page k: present, writable, PS. */
+			if (n > sizeof(gen))
+				n = sizeof(gen);
+			for (uint64_t i = 0; i < n; i++) {
+				uint64_t b = job->offset + i;
+				uint64_t e = (b / 8) * (2 * VH_MIB) | 0x83;
+				gen[i] = (uint8_t)(e >> (8 * (b % 8)));
+			}
+			src = gen;
+			break;
 		default: src = (const uint8_t *)c->src + job->offset; break;
 		}
 		if ((rc = vh_mem_guest_write(h, vm, c->gpa + job->offset, src, (size_t)n, err)))
@@ -163,6 +185,28 @@ void vh_boot_state_prot32(struct vh_boot_state *s)
 
 	s->mode = VH_BOOT_PROT32;
 	s->cr0 = CR0_PE | CR0_ET; /* paging off */
+	s->rflags = RFLAGS_FIXED; /* interrupts off */
+	s->cs = code;
+	s->ds = s->es = s->fs = s->gs = s->ss = data;
+}
+
+/* 64-bit code (L, not D/B), as Linux's __BOOT_CS. */
+#define AR_CODE64 0xa09bu
+#define CR0_PG 0x80000000ull
+#define CR4_PAE 0x20ull
+#define EFER_LME 0x100ull
+#define EFER_LMA 0x400ull
+
+void vh_boot_state_long64(struct vh_boot_state *s, uint16_t cs_sel, uint16_t ds_sel, uint64_t cr3)
+{
+	struct vh_boot_segment code = { cs_sel, 0, 0xffffffffu, AR_CODE64 };
+	struct vh_boot_segment data = { ds_sel, 0, 0xffffffffu, AR_DATA32 };
+
+	s->mode = VH_BOOT_LONG64;
+	s->cr0 = CR0_PG | CR0_PE | CR0_ET;
+	s->cr3 = cr3;
+	s->cr4 = CR4_PAE;
+	s->efer = EFER_LME | EFER_LMA;
 	s->rflags = RFLAGS_FIXED; /* interrupts off */
 	s->cs = code;
 	s->ds = s->es = s->fs = s->gs = s->ss = data;
@@ -270,19 +314,67 @@ int vh_loader_acpi(const struct vh_vm *vm, uint8_t *buf, size_t len, size_t *use
 	return VH_OK;
 }
 
+enum vh_image_kind vh_loader_detect(const void *image, size_t len)
+{
+	const uint8_t *p = image;
+	struct vh_error err = { 0 };
+	uint64_t entry;
+
+	if (!p)
+		return VH_IMAGE_AUTO;
+	if (len >= 0x206 && p[0x202] == 'H' && p[0x203] == 'd' && p[0x204] == 'r' &&
+	    p[0x205] == 'S')
+		return VH_IMAGE_BZIMAGE;
+	if (vh_multiboot_detect(p, len))
+		return VH_IMAGE_MULTIBOOT;
+	if (vh_elf_pvh_entry(p, len, &entry, &err) == VH_OK)
+		return VH_IMAGE_PVH;
+	return VH_IMAGE_AUTO;
+}
+
+const char *vh_image_kind_name(enum vh_image_kind k)
+{
+	static const char *const names[] = {
+		[VH_IMAGE_AUTO] = "of no known kind", [VH_IMAGE_MULTIBOOT] = "Multiboot",
+		[VH_IMAGE_RAW_REAL] = "raw16",	      [VH_IMAGE_RAW_PROT32] = "raw32",
+		[VH_IMAGE_BZIMAGE] = "a Linux bzImage", [VH_IMAGE_PVH] = "a PVH ELF",
+	};
+
+	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "unknown";
+}
+
 int vh_loader_prepare(uint64_t mem_bytes, const struct vh_loader_args *args,
 		      struct vh_loader_job *job, struct vh_error *err)
 {
+	enum vh_image_kind kind;
 	int rc;
 
 	vh_memset(job, 0, sizeof(*job));
 	if (!args || !args->image)
 		return vh_error_set(err, VH_E_INVAL, "image: none given");
-	switch (args->kind) {
+	kind = args->kind;
+	if (kind == VH_IMAGE_AUTO)
+		kind = vh_loader_detect(args->image, args->len);
+	if (args->initrd_len && !args->initrd)
+		return vh_error_set(err, VH_E_INVAL, "initrd: no bytes");
+	if (args->initrd && kind != VH_IMAGE_AUTO && kind != VH_IMAGE_BZIMAGE &&
+	    kind != VH_IMAGE_PVH)
+		return vh_error_set(err, VH_E_INVAL,
+				    "initrd: only a Linux kernel takes one (this image is %s)",
+				    vh_image_kind_name(kind));
+	switch (kind) {
 	case VH_IMAGE_AUTO:
+		rc = vh_error_set(
+		    err, VH_E_INVAL,
+		    "image: unknown kind (no bzImage \"HdrS\" at 0x202, Multiboot magic %#x "
+		    "in %u bytes, ELF PVH note); raw needs boot.kind raw16 or raw32",
+		    VH_MULTIBOOT_HEADER_MAGIC, VH_MULTIBOOT_SEARCH);
+		break;
 	case VH_IMAGE_MULTIBOOT: rc = vh_multiboot_plan(mem_bytes, args, job, err); break;
 	case VH_IMAGE_RAW_REAL:
 	case VH_IMAGE_RAW_PROT32: rc = raw_plan(mem_bytes, args, job, err); break;
+	case VH_IMAGE_BZIMAGE: rc = vh_bzimage_plan(mem_bytes, args, job, err); break;
+	case VH_IMAGE_PVH: rc = vh_pvh_plan(mem_bytes, args, job, err); break;
 	default:
 		rc = vh_error_set(err, VH_E_INVAL, "image: unknown kind %d", (int)args->kind);
 		break;

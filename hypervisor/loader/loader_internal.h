@@ -5,7 +5,9 @@
  *                of copies, then writing it; boot states
  *   multiboot.c  Multiboot 1 header, ELF32/ELF64 and a.out-kludge
  *                images, the information block
- *   elf.c        ELF program headers -> a list of segments
+ *   elf.c        ELF program headers -> a list of segments; PVH notes
+ *   linux.c      bzImage (64-bit entry) and PVH vmlinux: zero page or
+ *                hvm_start_info, command line, initrd, page tables
  *
  * A load is planned first (struct vh_load_plan: every byte range that
  * will be written, all checked against guest memory and each other), and
@@ -67,6 +69,9 @@ int vh_plan_check(const struct vh_load_plan *plan, uint64_t mem_bytes, struct vh
 /* Appends a range to write (none when len is 0). */
 int vh_job_add(struct vh_loader_job *job, uint64_t gpa, enum vh_loader_src kind, const void *src,
 	       uint64_t len, struct vh_error *err);
+/* Appends len bytes of the job's area from area_off. */
+int vh_job_add_area(struct vh_loader_job *job, uint64_t gpa, uint32_t area_off, uint64_t len,
+		    struct vh_error *err);
 /* Appends the planned segments: file bytes, then zeros. */
 int vh_job_add_segments(struct vh_loader_job *job, const uint8_t *image,
 			const struct vh_load_plan *plan, struct vh_error *err);
@@ -74,6 +79,18 @@ int vh_job_add_segments(struct vh_loader_job *job, const uint8_t *image,
 /* A Multiboot image into job (copies and the boot state). */
 int vh_multiboot_plan(uint64_t mem_bytes, const struct vh_loader_args *args,
 		      struct vh_loader_job *job, struct vh_error *err);
+/* Is there a valid Multiboot header in the image's first 8 KiB? */
+bool vh_multiboot_detect(const uint8_t *image, size_t len);
+
+/* The PVH entry point of an ELF (XEN_ELFNOTE_PHYS32_ENTRY in a PT_NOTE
+ * segment): VH_OK with *entry set, or an error saying why there is none. */
+int vh_elf_pvh_entry(const uint8_t *image, size_t len, uint64_t *entry, struct vh_error *err);
+
+/* Linux images into job. */
+int vh_bzimage_plan(uint64_t mem_bytes, const struct vh_loader_args *args,
+		    struct vh_loader_job *job, struct vh_error *err);
+int vh_pvh_plan(uint64_t mem_bytes, const struct vh_loader_args *args, struct vh_loader_job *job,
+		struct vh_error *err);
 
 /* Little-endian reads from an image (callers have bounds-checked). */
 static inline uint16_t vh_ld16(const uint8_t *p)
@@ -93,5 +110,7 @@ static inline uint64_t vh_ld64(const uint8_t *p)
 
 /* Flat 32-bit protected mode (Multiboot's entry state and raw32). */
 void vh_boot_state_prot32(struct vh_boot_state *s);
+/* 64-bit mode with paging through the tables at cr3, flat segments. */
+void vh_boot_state_long64(struct vh_boot_state *s, uint16_t cs_sel, uint16_t ds_sel, uint64_t cr3);
 
 #endif

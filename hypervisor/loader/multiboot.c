@@ -44,15 +44,26 @@ struct mb_header {
 	uint32_t header_addr, load_addr, load_end_addr, bss_end_addr, entry_addr;
 };
 
-static int find_header(const uint8_t *p, size_t len, struct mb_header *mh, struct vh_error *err)
+/* The offset of the first header whose checksum holds, or SIZE_MAX. */
+static size_t scan(const uint8_t *p, size_t len)
 {
 	size_t end = len < VH_MULTIBOOT_SEARCH ? len : VH_MULTIBOOT_SEARCH;
 
 	for (size_t off = 0; off + 12 <= end; off += 4) {
 		uint32_t magic = vh_ld32(p + off), flags = vh_ld32(p + off + 4);
-		if (magic != VH_MULTIBOOT_HEADER_MAGIC ||
-		    (uint32_t)(magic + flags + vh_ld32(p + off + 8)) != 0)
-			continue;
+		if (magic == VH_MULTIBOOT_HEADER_MAGIC &&
+		    (uint32_t)(magic + flags + vh_ld32(p + off + 8)) == 0)
+			return off;
+	}
+	return SIZE_MAX;
+}
+
+static int find_header(const uint8_t *p, size_t len, struct mb_header *mh, struct vh_error *err)
+{
+	size_t off = scan(p, len);
+
+	if (off != SIZE_MAX) {
+		uint32_t flags = vh_ld32(p + off + 4);
 		mh->offset = (uint32_t)off;
 		mh->flags = flags;
 		if (!(flags & MB_FLAG_AOUT_KLUDGE))
@@ -265,10 +276,15 @@ static int plan_area(uint64_t bytes, const struct vh_loader_args *a, const struc
 			return rc;
 		s += l->args_len[i] + 1;
 	}
-	return vh_job_add(job, l->area, VH_LOADER_SRC_AREA, NULL, AREA_STRINGS, err);
+	return vh_job_add_area(job, l->area, 0, AREA_STRINGS, err);
 }
 
-_Static_assert(AREA_STRINGS == VH_LOADER_AREA_BYTES, "the information area's fixed part");
+_Static_assert(AREA_STRINGS <= VH_LOADER_AREA_BYTES, "the information area's fixed part");
+
+bool vh_multiboot_detect(const uint8_t *image, size_t len)
+{
+	return scan(image, len) != SIZE_MAX;
+}
 
 int vh_multiboot_plan(uint64_t mem_bytes, const struct vh_loader_args *a, struct vh_loader_job *job,
 		      struct vh_error *err)

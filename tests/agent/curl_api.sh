@@ -53,6 +53,38 @@ api DELETE /v1/vms/img-user
 api DELETE /v1/images/up.elf
 check "once unused it goes: 204, and the file is gone" test "$CODE" = 204 -a ! -e "$STATE/images/up.elf"
 
+# ---- a Linux kernel with an initrd; bad images refused at power-on ------------------------
+api PUT /v1/images/bz.img -T "$GUESTS/bzimage.img"
+printf 'APIINITR and the rest: Y' >"$RUN/rd.img"
+api PUT /v1/images/rd.img -T "$RUN/rd.img"
+api POST /v1/vms -d '{"name":"lx","memory_mib":16,"boot":{"kernel":"bz.img","initrd":"rd.img","cmdline":"console=ttyS0 api=1"}}'
+check "boot.kernel, boot.initrd and boot.cmdline define a Linux VM (boot.kind auto)" \
+	test "$CODE" = 201 -a "$(json "j['boot']['initrd']")" = rd.img -a "$(json "j['boot']['kind']")" = auto
+api PUT /v1/vms/lx/power -d '{"state":"running"}'
+for _ in $(seq 1 100); do
+	api GET /v1/vms/lx
+	[ "$(json "j['state']")" = stopped ] && break
+	sleep 0.1
+done
+check "the bzImage ran and stopped itself: the initrd's bytes reached it" \
+	grep -q 'bz: initrd 0000000000000018 bytes \[APIINITR\] last 59$' "$RUN/logs/lx.log"
+check "... and its command line" grep -q 'bz: cmdline \[console=ttyS0 api=1\]' "$RUN/logs/lx.log"
+head -c 1200 "$GUESTS/bzimage.img" >"$RUN/short.img"
+api PUT /v1/images/short.img -T "$RUN/short.img"
+define lxbad short.img
+api PUT /v1/vms/lxbad/power -d '{"state":"running"}'
+check "a truncated bzImage: power-on refused (422, field boot.kernel) with the reason" \
+	test "$CODE" = 422 -a "$(json "j['field']")" = boot.kernel -a \
+	"$(json "'bzImage truncated' in j['detail']")" = True
+api GET /v1/vms/lxbad
+check "... and the VM is unchanged (defined, boot generation 0)" \
+	test "$(json "j['state']")" = defined -a "$(json "j['boot_generation']")" = 0
+api POST /v1/vms -d '{"name":"lxrd","memory_mib":16,"boot":{"kernel":"bz.img","initrd":"missing.img"}}'
+check "an initrd that is not an image: 422 naming boot.initrd" \
+	test "$CODE" = 422 -a "$(json "j['field']")" = boot.initrd
+api DELETE /v1/vms/lx
+api DELETE /v1/vms/lxbad
+
 # ---- metrics --------------------------------------------------------------------------
 define m1
 api PUT /v1/vms/m1/power -H 'Content-Type: application/json' -d '{"state":"running"}'

@@ -151,7 +151,8 @@ VH_TEST(vm_json, resource)
 	    "\"cpu\":{\"shares\":\"high\",\"reservation_mhz\":500,\"limit_mhz\":null},"
 	    "\"memory\":{\"shares\":\"normal\",\"reservation_mib\":128,\"limit_mib\":200},"
 	    "\"cosched\":\"relaxed\","
-	    "\"boot\":{\"kernel\":\"spinner.elf\",\"cmdline\":\"\","
+	    "\"boot\":{\"kernel\":\"spinner.elf\",\"initrd\":\"\",\"cmdline\":\"\",\"kind\":"
+	    "\"auto\","
 	    "\"modules\":[{\"image\":\"m\",\"cmdline\":\"c\"}]},"
 	    "\"devices\":[\"uart16550\",\"balloon\"],\"balloon\":{\"target_mib\":32},"
 	    "\"state\":\"running\",\"state_changes\":3,\"boot_generation\":2}");

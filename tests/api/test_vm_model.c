@@ -70,7 +70,8 @@ VH_TEST(vm_model, every_member)
 		       "\"cpu\":{\"shares\":1000000,\"reservation_mhz\":10,\"limit_mhz\":20},"
 		       "\"memory\":{\"shares\":\"low\",\"reservation_mib\":0,\"limit_mib\":4096},"
 		       "\"cosched\":\"strict\","
-		       "\"boot\":{\"kernel\":\"k.elf\",\"cmdline\":\"console=ttyS0 x=\\\"y\\\"\","
+		       "\"boot\":{\"kernel\":\"k.elf\",\"initrd\":\"rd.img\",\"kind\":\"auto\","
+		       "\"cmdline\":\"console=ttyS0 x=\\\"y\\\"\","
 		       "\"modules\":[{\"image\":\"initrd.img\",\"cmdline\":\"a b\"},"
 		       "{\"image\":\"m2\"}]},"
 		       "\"devices\":[\"balloon\",\"uart16550\",\"fw_cfg\",\"debug_exit\"],"
@@ -89,6 +90,8 @@ VH_TEST(vm_model, every_member)
 	VH_EXPECT_EQ(c.mem.limit_mib, 4096ull);
 	VH_EXPECT_EQ((int)c.cosched, (int)VH_COSCHED_STRICT);
 	VH_EXPECT_STREQ(c.boot.cmdline, "console=ttyS0 x=\"y\"");
+	VH_EXPECT_STREQ(c.boot.initrd, "rd.img");
+	VH_EXPECT_EQ(c.boot.kind, (uint32_t)VH_BOOT_KIND_AUTO);
 	VH_EXPECT_EQ(c.boot.nmodules, 2u);
 	VH_EXPECT_STREQ(c.boot.modules[0].image, "initrd.img");
 	VH_EXPECT_STREQ(c.boot.modules[0].args, "a b");
@@ -97,6 +100,12 @@ VH_TEST(vm_model, every_member)
 	VH_EXPECT_EQ(c.devices[0].type, (uint32_t)VH_DEV_BALLOON);
 	VH_EXPECT_EQ(c.devices[3].type, (uint32_t)VH_DEV_DEBUG_EXIT);
 	VH_EXPECT_EQ(balloon, 512ull);
+	/* A raw binary is loaded only where boot.kind says so. */
+	VH_ASSERT_EQ(
+	    api_create("{\"name\":\"r\",\"boot\":{\"kernel\":\"b.bin\",\"kind\":\"raw16\"}}", &c,
+		       &balloon, &p),
+	    0);
+	VH_EXPECT_EQ(c.boot.kind, (uint32_t)VH_BOOT_KIND_RAW16);
 }
 
 /* Each body is refused with this code and field. */
@@ -172,7 +181,12 @@ static const struct {
 	{ "{\"name\":\"a\",\"boot\":{\"kernel\":\"/abs\"}}", VH_API_INVALID_FIELD, "boot.kernel" },
 	{ "{\"name\":\"a\",\"boot\":{\"kernel\":3}}", VH_API_INVALID_FIELD, "boot.kernel" },
 	{ "{\"name\":\"a\",\"boot\":{\"cmdline\":false}}", VH_API_INVALID_FIELD, "boot.cmdline" },
-	{ "{\"name\":\"a\",\"boot\":{\"initrd\":\"x\"}}", VH_API_INVALID_FIELD, "boot.initrd" },
+	{ "{\"name\":\"a\",\"boot\":{\"initrd\":\"../x\"}}", VH_API_INVALID_FIELD, "boot.initrd" },
+	{ "{\"name\":\"a\",\"boot\":{\"initrd\":1}}", VH_API_INVALID_FIELD, "boot.initrd" },
+	{ "{\"name\":\"a\",\"boot\":{\"kind\":\"raw64\"}}", VH_API_INVALID_FIELD, "boot.kind" },
+	{ "{\"name\":\"a\",\"boot\":{\"kind\":1}}", VH_API_INVALID_FIELD, "boot.kind" },
+	{ "{\"name\":\"a\",\"boot\":{\"kind\":\"raw32\",\"initrd\":\"i\"}}", VH_API_INVALID_FIELD,
+	  "boot.initrd" },
 	{ "{\"name\":\"a\",\"boot\":{\"modules\":{}}}", VH_API_INVALID_FIELD, "boot.modules" },
 	{ "{\"name\":\"a\",\"boot\":{\"modules\":[{}]}}", VH_API_MISSING_FIELD,
 	  "boot.modules[0].image" },
@@ -435,7 +449,9 @@ VH_TEST(vm_patch, offline_members_while_running)
 	struct patched r =
 	    patch(example,
 		  "{\"name\":\"web1\",\"vcpus\":2,\"memory_mib\":256,"
-		  "\"boot\":{\"kernel\":\"spinner.elf\",\"cmdline\":\"\",\"modules\":[]},"
+		  "\"boot\":{\"kernel\":\"spinner.elf\",\"initrd\":\"\",\"cmdline\":\"\",\"kind\":"
+		  "\"auto\","
+		  "\"modules\":[]},"
 		  "\"devices\":[\"uart16550\",\"debug_exit\"],\"cosched\":\"relaxed\"}",
 		  true);
 	VH_EXPECT_EQ(r.rc, 0);
@@ -543,7 +559,9 @@ VH_TEST(vm_model, config_json_shape)
 	    "\"cpu\":{\"shares\":\"high\",\"reservation_mhz\":500,\"limit_mhz\":null},"
 	    "\"memory\":{\"shares\":\"normal\",\"reservation_mib\":128,\"limit_mib\":null},"
 	    "\"cosched\":\"relaxed\","
-	    "\"boot\":{\"kernel\":\"spinner.elf\",\"cmdline\":\"\",\"modules\":[]},"
+	    "\"boot\":{\"kernel\":\"spinner.elf\",\"initrd\":\"\",\"cmdline\":\"\",\"kind\":"
+	    "\"auto\","
+	    "\"modules\":[]},"
 	    "\"devices\":[\"uart16550\",\"debug_exit\"],\"balloon\":{\"target_mib\":null}}");
 	json_object_put(j);
 }

@@ -4,13 +4,17 @@
 #  - a Multiboot guest (spinner) is loaded from a module, detects vh by
 #    CPUID, prints through the UART model (also by REP OUTSB), reads
 #    fw_cfg by REP INSB and stops through debug-exit;
+#  - beside it a synthetic Linux bzImage (tests/guests/bzimage.S) with an
+#    initrd module (initrd=MOD) enters at its 64-bit entry and checks its
+#    zero page, e820 map, command line and initrd;
 #  - CPUs without what vh needs stop cleanly (status 5) naming it;
 #  - two spinners with CPU shares 1:2 on one CPU get CPU time 1:2;
 #  - a hostile guest (bad hypercalls, wild ports, forbidden MSRs, the MSR
 #    model of tests/guests/msr_model.expect, accesses outside its memory,
 #    a triple fault) crashes alone while a spinner on the other CPU keeps
 #    running;
-#  - a bad vm= definition is refused with the reason;
+#  - a bad vm= definition, and a truncated bzImage module, are refused
+#    with the reason before the VM starts;
 #  - a 6 GiB VM on a 128 MiB machine (it touches a few pages) sees RAM
 #    below the 32-bit hole and above 4 GiB, its local APIC as a device and
 #    reads back RAM above 4 GiB through 4-level paging (tests/guests/bigmem.c);
@@ -30,18 +34,22 @@ hostile=$top_builddir/tests/guests/hostile.elf
 bigmem=$top_builddir/tests/guests/bigmem.elf
 power=$top_builddir/tests/guests/power.elf
 platform=$top_builddir/tests/guests/platform.elf
+bzimage=$top_builddir/tests/guests/bzimage.img
 runs=$top_builddir/tests/boot/runs
 mkdir -p "$runs"
 fast=(--ips 50000000 --timeout 60)
 
-tap_plan 30
+tap_plan 36
 
 con() { tr -d '\r' < "$1/console.log" 2>/dev/null; }
 
-# 1. One guest, start to finish.
+# 1. One guest, start to finish; a Linux bzImage beside it.
 dir=$runs/vmx-first
-"$run_bochs" "${fast[@]}" --kernel "$kernel" --cmdline "vm=spin,kernel=0,mem=8M until=done" \
-	--module "$spinner=iters=5 work=1000 strio=1" --workdir "$dir" >"$runs/vmx-first.out" 2>&1
+printf 'BAREMETL initrd bytes: Q' >"$runs/vmx-first.initrd"
+"$run_bochs" "${fast[@]}" --kernel "$kernel" \
+	--cmdline "vm=spin,kernel=0,mem=8M vm=bz,kernel=1,initrd=2,mem=16M,cmdline=console=ttyS0+vh=bare until=done" \
+	--module "$spinner=iters=5 work=1000 strio=1" --module "$bzimage" \
+	--module "$runs/vmx-first.initrd" --workdir "$dir" >"$runs/vmx-first.out" 2>&1
 tap_check "a spinner VM runs to its end and the hypervisor stops with status 0" \
 	grep -q '^run-bochs: PASS' "$runs/vmx-first.out"
 tap_grep "the guest ran in VMX non-root and found vh by CPUID" \
@@ -70,6 +78,17 @@ tap_grep "isa-debug-exit stops the VM and its exit code is reported" '^vh: vm sp
 # CPUID: the runtime's two looks at vh's leaves and the spinner's nine
 # (cpu_model: 0x40000001, 1, 7, 0xb twice, 0, 0x15, 0x16, 0x80000008).
 tap_grep "exits are counted per kind" '^vh: exits vm=spin .*io=[0-9]+.*cpuid=11$' "$dir/console.log"
+
+tap_grep "bzImage: 64-bit entry, the header in the zero page, type_of_loader 0xff" \
+	'^bz\| bz: long mode, zero page HdrS, loader ff$' "$dir/console.log"
+tap_grep "bzImage: the e820 map from the layout, RAM from 1 MiB" \
+	'^bz\| bz: e820 0[3-9a-f] entries, RAM from 1 MiB 0000000000[0-9a-f]{6}$' "$dir/console.log"
+tap_grep "bzImage: the initrd module's bytes (24 of them) at ramdisk_image" \
+	'^bz\| bz: initrd 0000000000000018 bytes \[BAREMETL\] last 51$' "$dir/console.log"
+tap_grep "bzImage: the command line from cmdline= reached the zero page" \
+	'^bz\| bz: cmdline \[console=ttyS0 vh=bare\]$' "$dir/console.log"
+tap_grep "bzImage: every check held (debug-exit value 0)" \
+	'^vh: vm bz exit code 1$' "$dir/console.log"
 
 # 2. CPUs that lack what vh needs.
 for m in corei5_lynnfield_750:'unrestricted guest' core2_penryn_t9600:'EPT'; do
@@ -197,6 +216,18 @@ if grep -q '^run-bochs: PASS' "$runs/vmx-badspec.out" &&
 	tap_ok "a vm= naming a module that is not there is refused with the reason"
 else
 	tap_not_ok "a vm= naming a module that is not there is refused with the reason" "$runs/vmx-badspec.out"
+fi
+# A truncated bzImage: the load is planned before the VM starts and refused.
+dir=$runs/vmx-badimage
+head -c 1500 "$bzimage" >"$runs/vmx-badimage.img"
+"$run_bochs" --timeout 60 --kernel "$kernel" --cmdline "vm=x,kernel=0,mem=8M" \
+	--module "$runs/vmx-badimage.img" --expect-status 1 --workdir "$dir" >"$runs/vmx-badimage.out" 2>&1
+if grep -q '^run-bochs: PASS' "$runs/vmx-badimage.out" &&
+	con "$dir" | grep -q '^vh: cmdline: vm x: bzImage truncated: syssize says 1056 bytes of kernel, the file has 476 after its setup code$' &&
+	! con "$dir" | grep -q 'crashed'; then
+	tap_ok "a truncated bzImage module is refused with the reason before the VM starts"
+else
+	tap_not_ok "a truncated bzImage module is refused with the reason before the VM starts" "$(con "$dir" | tail -5)"
 fi
 
 # 6. A VM larger than the hole's start: the guest-physical layout; the

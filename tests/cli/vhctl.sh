@@ -151,6 +151,12 @@ vc 0 "vm create --file, the name from the command line" -o json vm create web2 -
 js "the file and the name were both used" 'd["name"] == "web2" and d["cpu"]["shares"] == 1500 and d["cpu"]["limit_mhz"] is None and d["state"] == "defined"'
 vc 0 "vm create --start" -o json vm create web3 --mem 8M --kernel spinner.elf --cmdline "$SPIN" --start
 js "--start leaves it running" 'd["state"] == "running"'
+vc 0 "vm create --initrd --boot-kind" -o json vm create lx1 --mem 8M --kernel myspin.elf \
+	--initrd myspin.elf --boot-kind auto
+js "boot.initrd and boot.kind reached the definition" 'd["boot"]["initrd"] == "myspin.elf" and d["boot"]["kind"] == "auto"'
+vc 0 "vm show lists the initrd" vm show lx1
+out "vm show: Initrd" '^Initrd: +myspin.elf$'
+vc 0 "vm delete lx1" vm delete lx1
 vc 4 "vm create of a taken name: exit 4" vm create web1 --mem 8M --kernel spinner.elf
 err "the conflict has its code and field" '\(code conflict, field name\)'
 vc 2 "vm create with 999 vCPUs: exit 2" vm create big --vcpus 999 --mem 8M --kernel spinner.elf

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer harness for the guest loaders (hypervisor/loader/): ELF32,
- * ELF64 and a.out-kludge Multiboot images and raw binaries, through
+ * ELF64 and a.out-kludge Multiboot images, Linux bzImages and PVH ELFs
+ * (with an initrd) and raw binaries, through
  * vh_loader_load, the entry both backends call after powering a VM on,
  * into a VM of a given size on the simulated platform.
  *
  * The input is:
  *
- *     byte 0      VM size: 1 + (byte & 7) MiB; bits 3-4: the image kind
- *                 (auto, Multiboot, raw real mode, raw 32-bit)
+ *     byte 0      VM size: 1 + (byte & 7) MiB; bits 3-4 and 6: the image
+ *                 kind (auto, Multiboot, raw real mode, raw 32-bit,
+ *                 bzImage, PVH, auto, auto); bit 7: the image's second
+ *                 half is also an initrd (and an RSDP address is given)
  *     byte 1      modules: byte & 3 of them (bytes 2-7 below split the
  *                 image into them); bits 2-7: raw load address in 64 KiB
  *     bytes 2..7  module lengths and string lengths (one byte each)
@@ -18,8 +21,9 @@
  * state and touched no guest memory (every check precedes the first
  * write); an accepted load describes a boot vCPU inside the VM: the image
  * range and the information block in guest memory, the entry inside the
- * image (Multiboot) and below 4 GiB, the Multiboot registers; and at the
- * end nothing leaks. */
+ * image (Multiboot) and below 4 GiB, the Multiboot registers, Linux's
+ * zero page or hvm_start_info in RSI or EBX; and at the end nothing
+ * leaks. */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -73,8 +77,14 @@ static bool inside(uint64_t start, uint64_t end, uint64_t bytes)
 static void check_loaded(const struct vh_loader_args *a, const struct vh_boot_state *bs,
 			 uint64_t bytes)
 {
-	if (bs->mode != VH_BOOT_PROT32 && bs->mode != VH_BOOT_REAL)
+	enum vh_image_kind kind =
+	    a->kind == VH_IMAGE_AUTO ? vh_loader_detect(a->image, a->len) : a->kind;
+
+	if (bs->mode != VH_BOOT_PROT32 && bs->mode != VH_BOOT_REAL &&
+	    !(bs->mode == VH_BOOT_LONG64 && kind == VH_IMAGE_BZIMAGE))
 		die("accepted with boot mode %d", (int)bs->mode);
+	if (a->initrd && kind != VH_IMAGE_BZIMAGE && kind != VH_IMAGE_PVH)
+		die("an initrd accepted for image kind %d", (int)kind);
 	if (!inside(bs->image_start, bs->image_end, bytes) || bs->image_start == bs->image_end)
 		die("image [%#llx, %#llx) outside the VM's %#llx bytes",
 		    (unsigned long long)bs->image_start, (unsigned long long)bs->image_end,
@@ -89,6 +99,20 @@ static void check_loaded(const struct vh_loader_args *a, const struct vh_boot_st
 		if (bs->mode == VH_BOOT_REAL && bs->cs.base + bs->rip != a->load_addr)
 			die("real-mode entry %#llx:%#llx is not the load address",
 			    (unsigned long long)bs->cs.base, (unsigned long long)bs->rip);
+		return;
+	}
+	if (kind == VH_IMAGE_BZIMAGE || kind == VH_IMAGE_PVH) {
+		uint64_t info = kind == VH_IMAGE_BZIMAGE ? bs->rsi : bs->rbx;
+		if (info != bs->info_addr || !inside(info, info + 4096, bytes) ||
+		    !inside(bs->gdt_base, bs->gdt_base + bs->gdt_limit + 1u, bytes))
+			die("Linux boot data %#llx or GDT %#llx outside guest memory",
+			    (unsigned long long)info, (unsigned long long)bs->gdt_base);
+		if (kind == VH_IMAGE_BZIMAGE && (bs->rip != bs->image_start + 0x200 ||
+						 !inside(bs->cr3, bs->cr3 + 2 * 4096, bytes)))
+			die("bzImage entry %#llx or page tables %#llx wrong",
+			    (unsigned long long)bs->rip, (unsigned long long)bs->cr3);
+		if (kind == VH_IMAGE_PVH && (bs->rip < bs->image_start || bs->rip >= bs->image_end))
+			die("PVH entry %#llx outside the image", (unsigned long long)bs->rip);
 		return;
 	}
 	if (bs->mode != VH_BOOT_PROT32 || bs->rax != VH_MULTIBOOT_BOOT_MAGIC ||
@@ -121,8 +145,10 @@ static void check_refused(const struct vh_boot_state *bs, const struct vh_error 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const enum vh_image_kind kinds[4] = { VH_IMAGE_AUTO, VH_IMAGE_MULTIBOOT,
-						     VH_IMAGE_RAW_REAL, VH_IMAGE_RAW_PROT32 };
+	static const enum vh_image_kind kinds[8] = {
+		VH_IMAGE_AUTO,	  VH_IMAGE_MULTIBOOT, VH_IMAGE_RAW_REAL, VH_IMAGE_RAW_PROT32,
+		VH_IMAGE_BZIMAGE, VH_IMAGE_PVH,	      VH_IMAGE_AUTO,	 VH_IMAGE_AUTO,
+	};
 	struct vh_host_config hc = {
 		.pcpus = 1, .mhz_per_pcpu = 1000, .memory_bytes = SIM_MEMORY, .max_vms = 2
 	};
@@ -174,13 +200,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sim.plat.unlock(&sim);
 
 	struct vh_loader_args a = {
-		.kind = kinds[(data[0] >> 3) & 3],
+		.kind = kinds[((data[0] >> 3) & 3) | ((data[0] >> 4) & 4)],
 		.image = image,
 		.len = len,
 		.cmdline = (data[0] & 0x20) ? NULL : cmdline,
 		.modules = nmods ? mods : NULL,
 		.nmodules = nmods,
 		.load_addr = (uint64_t)(data[1] >> 2) << 16,
+		.initrd = (data[0] & 0x80) ? image + len / 2 : NULL,
+		.initrd_len = (data[0] & 0x80) ? len - len / 2 : 0,
+		.rsdp = (data[0] & 0x80) ? 0xf0000000u : 0,
 	};
 	vh_mem_vm_stats(&h, vm, &before);
 	memset(&bs, 0xa5, sizeof(bs));

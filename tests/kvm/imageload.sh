@@ -5,12 +5,17 @@
 # stay fast and a spinner VM keeps running; the guest then sees every byte.
 # A VM stopped, reset or undefined in the middle of its load: the stale
 # load is abandoned, the daemon goes on, nothing leaks (ASan at exit).
+# The kind of an image comes from its contents: a synthetic Linux bzImage
+# (tests/guests/bzimage.S) boots through the 64-bit entry with its initrd
+# and command line; a Multiboot ELF named *.flat is still Multiboot; a raw
+# binary loads only with boot-kind raw; bad images are refused at start
+# with their reason and the VM stays as it was.
 . "$top_srcdir/tests/harness/tap.sh"
 . "$top_srcdir/tests/kvm/lib.sh"
 
 kvm_require
 kvm_setup imageload
-tap_plan 9
+tap_plan 18
 kvm_start --memory 720M
 
 ok_if() {
@@ -21,7 +26,7 @@ ok_if() {
 le32() { printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 & 255)) $((($1 >> 8) & 255)) $((($1 >> 16) & 255)) $((($1 >> 24) & 255)); }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
-# big.flat runs at 1 MiB (flat 32-bit): it prints "L", then the image's
+# big.flat is a raw binary (boot-kind=2: raw32) that runs at 1 MiB: it prints "L", then the image's
 # last byte (a "Z", 160 MiB further on), then a newline, and halts.  The
 # file is sparse but for the code and that last byte.
 SIZE=$((160 * 1024 * 1024))
@@ -33,7 +38,7 @@ printf 'Z' >>"$IMG"
 msg define spin vcpus=1 memory=16 kernel=spinner.elf "cmdline=iters=0 report=1000000"
 msg start spin
 sleep 0.3
-msg define big vcpus=1 memory=200 kernel=big.flat
+msg define big vcpus=1 memory=200 kernel=big.flat boot-kind=2
 
 # ---- the load beside a spinner, with requests timed ---------------------------------
 # Every figure is judged against the same run's own baseline (the spinner
@@ -139,6 +144,58 @@ msg host-stats
 ok_if "the daemon goes on: one VM powered on" test "$(field npowered_on)" = 1
 msg stats spin
 ok_if "the spinner still runs" test "$(field state)" = running
+
+# ---- image kinds from the contents ------------------------------------------------------
+cp "$GUESTS/bzimage.img" "$RUN/images/bz.img"
+printf 'INITRD-8 and more bytes up to the last one: Z' >"$RUN/images/rd.img"
+msg define bz vcpus=1 memory=16 kernel=bz.img initrd=rd.img "cmdline=console=ttyS0 vh=linuxboot"
+msg start bz
+"$VH_MSG" wait bz stopped 30 >/dev/null 2>&1
+OUT=$(console bz)
+ok_if "bzImage: 64-bit mode, the zero page holds the header, type_of_loader 0xff" \
+	grep -q '^bz: long mode, zero page HdrS, loader ff$' <<<"$OUT"
+ok_if "bzImage: the e820 map from the layout, RAM from 1 MiB" \
+	grep -Eq '^bz: e820 0[3-9a-f] entries, RAM from 1 MiB 0000000000[0-9a-f]{6}$' <<<"$OUT"
+ok_if "bzImage: the command line and the initrd's bytes reached the guest" \
+	grep -q '^bz: cmdline \[console=ttyS0 vh=linuxboot\]$' <<<"$OUT"
+ok_if "bzImage: the initrd (45 bytes) at ramdisk_image" \
+	grep -q '^bz: initrd 000000000000002d bytes \[INITRD-8\] last 5a$' <<<"$OUT"
+ok_if "bzImage: every check held (debug-exit value 0)" grep -q '^vh: debug-exit code 1 ' <<<"$OUT"
+
+# A Multiboot ELF whose name ends in .flat is read by its contents.
+cp "$GUESTS/spinner.elf" "$RUN/images/spin.flat"
+msg define mbflat vcpus=1 memory=8 kernel=spin.flat "cmdline=iters=3 report=1 work=10"
+msg start mbflat
+"$VH_MSG" wait mbflat stopped 30 >/dev/null 2>&1
+OUT=$(console mbflat)
+ok_if "a Multiboot ELF named *.flat boots as Multiboot" grep -q '^spinner: done 3 units' <<<"$OUT"
+
+# Refusals at start, naming the reason; the VM stays defined.
+refused() { # DESC VM REGEX
+	msg start "$2"
+	local why=$OUT
+	msg get "$2"
+	local state
+	state=$(field state)
+	OUT="$why / state $state"
+	if grep -Eq "$3" <<<"$why" && [ "$state" = defined ]; then
+		tap_ok "$1"
+	else
+		tap_not_ok "$1" "$OUT"
+	fi
+}
+head -c 1500 "$GUESTS/bzimage.img" >"$RUN/images/short.img"
+msg define short vcpus=1 memory=16 kernel=short.img
+refused "a truncated bzImage: refused at start with its reason, still defined" short \
+	'error: invalid: boot.kernel: "short.img": bzImage truncated: syssize says 1056 bytes'
+printf '\xf4\xeb\xfd' >"$RUN/images/raw.bin"
+msg define raw vcpus=1 memory=8 kernel=raw.bin
+refused "a raw binary without boot-kind: refused, naming what was looked for" raw \
+	'boot.kernel: "raw.bin": unknown kind \(no bzImage "HdrS" at 0x202, Multiboot magic 0x1badb002 in 8192 bytes, ELF PVH note\); raw needs boot.kind raw16 or raw32$'
+head -c 15000000 /dev/zero >"$RUN/images/huge.rd"
+msg define bigrd vcpus=1 memory=16 kernel=bz.img initrd=huge.rd
+refused "an initrd larger than the memory left above the kernel: refused, still defined" bigrd \
+	'boot.initrd: 15000000 bytes do not fit in the VM.s 16 MiB of memory between the kernel.s end \(0x300000\) and 0x1000000$'
 kvm_stop
 rc=$?
 OUT=$(grep -E 'Sanitizer|runtime error' "$RUN/daemon.log")

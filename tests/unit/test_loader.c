@@ -2,7 +2,7 @@
 /* The guest loaders: Multiboot ELF32, ELF64 and a.out-kludge images and
  * raw binaries into a VM on the simulated platform, the information block
  * read back from guest memory, and every malformed-image error. */
-#include "mem_env.h"
+#include "loader_env.h"
 #include "vh/acpi.h"
 #include "vh/loader.h"
 
@@ -79,20 +79,6 @@ static void elf_image(struct image *im, bool is64, uint64_t entry, const struct 
 	mb_header(b + 0x1000, 0x3);
 }
 
-struct loader_env {
-	struct mem_env m;
-	struct vh_vm *vm;
-	struct vh_boot_state bs;
-	struct vh_error err;
-};
-
-static void loader_env_init(struct loader_env *e, uint64_t mib)
-{
-	mem_env_init(&e->m, 64);
-	e->vm = mem_env_vm(&e->m, "l", mib, 0, VH_UNLIMITED, true);
-	memset(&e->err, 0, sizeof(e->err));
-}
-
 static int load(struct loader_env *e, const struct image *im, const char *cmdline,
 		const struct vh_loader_module *mods, uint32_t nmods)
 {
@@ -101,26 +87,6 @@ static int load(struct loader_env *e, const struct image *im, const char *cmdlin
 		.modules = mods, .nmodules = nmods,
 	};
 	return vh_loader_load(&e->m.h, e->vm, &a, &e->bs, &e->err);
-}
-
-static uint32_t rd32(struct loader_env *e, uint64_t gpa)
-{
-	uint32_t v = 0;
-	VH_EXPECT_EQ(vh_mem_guest_read(&e->m.h, e->vm, gpa, &v, 4, NULL), VH_OK);
-	return v;
-}
-
-static uint64_t rd64(struct loader_env *e, uint64_t gpa)
-{
-	uint64_t v = 0;
-	VH_EXPECT_EQ(vh_mem_guest_read(&e->m.h, e->vm, gpa, &v, 8, NULL), VH_OK);
-	return v;
-}
-
-static void rdstr(struct loader_env *e, uint64_t gpa, char *buf, size_t n)
-{
-	VH_ASSERT_EQ(vh_mem_guest_read(&e->m.h, e->vm, gpa, buf, n, NULL), VH_OK);
-	buf[n - 1] = 0;
 }
 
 static void expect_prot32_entry(const struct vh_boot_state *bs)

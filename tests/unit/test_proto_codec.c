@@ -84,7 +84,7 @@ VH_TEST(proto_codec, config_fields_sit_at_documented_offsets)
 	c->mem.reservation_mib = 5;
 	c->mem.limit_mib = 9;
 	c->devices[2].flags = 0x5a;
-	VH_ASSERT_EQ(encode(&rq), (size_t)(32 + 2968));
+	VH_ASSERT_EQ(encode(&rq), (size_t)(32 + 3104));
 	VH_EXPECT_STREQ((const char *)p, "web-1");
 	VH_EXPECT_EQ(p[64], 0xa0);
 	VH_EXPECT_EQ(p[79], 0xaf);
@@ -245,7 +245,7 @@ VH_TEST(proto_codec, encoder_writes_unused_fields_as_zero)
 	len = encode(&rq);
 	for (size_t i = 792 + 256; i < 2840; i++)
 		VH_EXPECT_EQ(p[i], 0);
-	for (size_t i = 2840 + 8; i < 2968; i++)
+	for (size_t i = 2840 + 8; i < 3104; i++)
 		VH_EXPECT_EQ(p[i], 0);
 	decode_ok(buf, len, &out);
 	VH_EXPECT_EQ(out.u.define.boot.modules[1].image[0], '\0');
@@ -268,7 +268,7 @@ VH_TEST(proto_codec, encoder_passes_values_through_for_the_peer_to_judge)
 	VH_EXPECT_EQ(p[63], 'n');
 	/* ...and the decoder refuses them, naming the first at fault. */
 	struct vh_proto_request out;
-	VH_EXPECT_EQ(vh_proto_decode_request(buf, 32 + 2968, &out, &err), VH_E_INVAL);
+	VH_EXPECT_EQ(vh_proto_decode_request(buf, 32 + 3104, &out, &err), VH_E_INVAL);
 	VH_EXPECT_EQ(strncmp(err.reason, "name: ", 6), 0);
 }
 
@@ -535,7 +535,7 @@ VH_TEST(proto_codec, vm_replies_round_trip)
 	pf_config(&cfg, "vm-4");
 	vh_proto_put_vm_summary(buf + 32, &s);
 	vh_proto_put_vm_config(buf + 32 + 184, &cfg);
-	decode_reply_ok(reply_frame(VH_PROTO_VM_GET, 0, 3280), &r);
+	decode_reply_ok(reply_frame(VH_PROTO_VM_GET, 0, 3416), &r);
 	expect_summary_eq(&r.u.vm_info.summary, &s);
 	VH_EXPECT_STREQ(r.u.vm_info.config.boot.modules[1].args, "extra=1");
 	VH_EXPECT_EQ(r.u.vm_info.config.ndevices, 3u);

@@ -132,7 +132,7 @@ VH_TEST(proto_dispatch, define_returns_the_vm_with_its_full_config)
 
 	pf_config(&rq.u.define, "web-01");
 	VH_ASSERT_EQ(pf_call(f, &rq), VH_OK);
-	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 3280));
+	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 3416));
 	vm = vh_vm_find_name(&f->h, "web-01");
 	VH_ASSERT(vm != NULL);
 	VH_EXPECT_EQ(vi->summary.id, vm->id);
@@ -793,6 +793,30 @@ VH_TEST(proto_dispatch, stats_reply_in_the_request_version)
 	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 312 + 2 * 64));
 	VH_ASSERT_EQ(pf_call(f, &all), VH_OK);
 	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 24 + 296));
+	pf_free(f);
+}
+
+/* vm_config and vm_info have only their version-2 layouts: a version-1
+ * VM_GET or VM_DEFINE is refused naming the version, the VM untouched,
+ * while version 1 still reads the messages whose layouts did not change. */
+VH_TEST(proto_dispatch, version1_of_a_grown_layout_is_refused)
+{
+	struct pf *f = pf_new();
+	uint32_t a = pf_define_named(f, "a");
+	struct vh_proto_request get = pf_req_name(VH_PROTO_VM_GET, "a");
+	struct vh_proto_request list = pf_req(VH_PROTO_VM_LIST);
+
+	(void)a;
+	pf_encode(f, &get);
+	pf_put16(f->req + 4, 1);
+	VH_ASSERT_EQ(pf_send_raw(f), VH_E_VERSION);
+	VH_EXPECT_EQ(f->r.hdr.version, 1u);
+	VH_EXPECT_STREQ(f->r.u.error.field, "header.version");
+	pf_encode(f, &list);
+	pf_put16(f->req + 4, 1);
+	VH_ASSERT_EQ(pf_send_raw(f), VH_OK);
+	VH_ASSERT_EQ(pf_call(f, &get), VH_OK);
+	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 3416));
 	pf_free(f);
 }
 

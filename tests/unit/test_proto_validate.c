@@ -294,6 +294,10 @@ VH_TEST(proto_validate, config_counts_and_unused_entries)
 	REFUSED_AFTER(f, rq, VH_E_INVAL, "boot.modules[7]", PF_PAY(f, 792 + 8 * 256 - 1)[0] = 1);
 	REFUSED_AFTER(f, rq, VH_E_INVAL, "devices[3]", pf_put32(PF_PAY(f, 2840 + 3 * 8), 1));
 	REFUSED_AFTER(f, rq, VH_E_INVAL, "devices[15]", PF_PAY(f, 2968 - 1)[0] = 1);
+	/* boot.initrd, boot.kind and the reserved word after them. */
+	REFUSED_AFTER(f, rq, VH_E_INVAL, "boot.initrd", memset(PF_PAY(f, 2968), 'i', 128));
+	REFUSED_AFTER(f, rq, VH_E_INVAL, "boot.kind", pf_put32(PF_PAY(f, 3096), 3));
+	REFUSED_AFTER(f, rq, VH_E_INVAL, "reserved", pf_put32(PF_PAY(f, 3100), 1));
 	/* ...so lowering a count exposes the entry it dropped. */
 	REFUSED_AFTER(f, rq, VH_E_INVAL, "boot.modules[1]", pf_put32(PF_PAY(f, 784), 1));
 	REFUSED_AFTER(f, rq, VH_E_INVAL, "devices[2]", pf_put32(PF_PAY(f, 788), 2));

@@ -4,6 +4,18 @@
 #include "vh/vm.h"
 #include "vmx_vcpu.h"
 
+void vh_bmvm_loader_args(const struct vh_bmvm *b, struct vh_loader_args *a)
+{
+	*a = (struct vh_loader_args){
+		.kind = VH_IMAGE_AUTO,
+		.image = b->image,
+		.len = b->image_len,
+		.cmdline = b->image_cmdline,
+		.initrd = b->initrd,
+		.initrd_len = (size_t)b->initrd_len,
+	};
+}
+
 struct vh_bmvm *vh_bmvm_get(struct vh_vm *vm)
 {
 	struct vh_bmvm *b = vm->backend;

@@ -27,10 +27,16 @@ struct vh_bmvm {
 	const void *image;
 	uint64_t image_len;
 	char image_cmdline[512];
+	const void *initrd; /* a Linux initrd module (NULL: none) */
+	uint64_t initrd_len;
 	uint32_t loaded_generation;
 	struct vh_boot_state boot;
 	uint8_t acpi[VH_ACPI_MAX_BYTES]; /* the VM's ACPI tables, rebuilt at each load */
 };
+
+/* The loader's arguments for b's image, initrd and command line (the
+ * kind read from the image's contents). */
+void vh_bmvm_loader_args(const struct vh_bmvm *b, struct vh_loader_args *a);
 
 /* vm's backend state, created on first use; NULL when the heap is out. */
 struct vh_bmvm *vh_bmvm_get(struct vh_vm *vm);

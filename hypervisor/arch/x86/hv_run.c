@@ -63,6 +63,12 @@ static bool option(const char *w, size_t n, void *arg)
 			b->image_len = m->end - m->start;
 			vh_strlcpy(b->image_cmdline, spec.has_cmdline ? spec.cmdline : m->args,
 				   sizeof(b->image_cmdline));
+			if (spec.has_initrd) {
+				const struct vh_boot_module_info *rd =
+				    &vh_boot.modules[spec.initrd_module];
+				b->initrd = (const void *)(uintptr_t)rd->start;
+				b->initrd_len = rd->end - rd->start;
+			}
 		}
 		int rc = b ? vh_vm_start(h, vm, &e) : VH_E_NOMEM;
 		h->plat->unlock(h->plat->ctx);

@@ -197,6 +197,22 @@ static void k_console(void *ctx, struct vh_vm *vm, const char *bytes, size_t n)
 	}
 }
 
+/* Before power-on: the module's image, initrd and command line planned
+ * against the VM's memory, so a bad image is refused with its reason
+ * before the VM starts (the job lives on this stack only for the check). */
+static int k_boot_check(void *ctx, const struct vh_vm *vm, struct vh_error *err)
+{
+	struct vh_bmvm *b = vh_bmvm_get((struct vh_vm *)vm);
+	struct vh_loader_args a;
+	struct vh_loader_job job;
+
+	(void)ctx;
+	if (!b || !b->image)
+		return VH_OK; /* no image: the first run says so */
+	vh_bmvm_loader_args(b, &a);
+	return vh_loader_prepare(vm->cfg.memory_mib * VH_MIB, &a, &job, err);
+}
+
 const struct vh_platform *vh_kplatform_init(void)
 {
 	kp.rdrand = (cpuid_ecx(1) & CPUID1_ECX_RDRAND) != 0;
@@ -216,6 +232,7 @@ const struct vh_platform *vh_kplatform_init(void)
 		.lock_wait = k_lock_wait,
 		.release = 0,
 		.vm_gone = k_vm_gone,
+		.boot_check = k_boot_check,
 		.log = k_log,
 		.console = k_console,
 	};

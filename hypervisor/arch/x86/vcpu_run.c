@@ -81,13 +81,10 @@ static void release(struct vh_cpu *c, struct vh_vmx_vcpu *vv)
  * module the command line named. */
 static bool load_image(struct vh_host *h, struct vh_vm *vm, struct vh_bmvm *b)
 {
-	struct vh_loader_args args = {
-		.kind = VH_IMAGE_AUTO,
-		.image = b->image,
-		.len = b->image_len,
-		.cmdline = b->image_cmdline,
-	};
+	struct vh_loader_args args;
 	struct vh_error err = { 0 };
+
+	vh_bmvm_loader_args(b, &args);
 
 	if (!b->image) {
 		vh_host_log(h, "VM \"%s\": no guest image to load", vm->cfg.name);

@@ -222,6 +222,16 @@ void vh_vmcs_guest_boot(struct vh_vmx_vcpu *vv, const struct vh_boot_state *bs)
 	w(VMCS_GUEST_RFLAGS, bs->rflags | RFLAGS_FIXED);
 	vv->regs.rax = bs->rax;
 	vv->regs.rbx = bs->rbx;
+	vv->regs.rsi = bs->rsi;
+	if (bs->mode == VH_BOOT_LONG64) {
+		/* A Linux 64-bit entry: IA-32e mode from the first instruction,
+		 * through the identity page tables the loader wrote. */
+		w(VMCS_GUEST_CR3, bs->cr3);
+		w(VMCS_GUEST_CR4, vh_vmcs_cr4_real(bs->cr4));
+		w(VMCS_CR4_SHADOW, bs->cr4);
+		w(VMCS_GUEST_EFER, bs->efer);
+		w(VMCS_ENTRY_CONTROLS, vh_vmread(VMCS_ENTRY_CONTROLS) | ENTRY_GUEST_64);
+	}
 }
 
 void vh_vmcs_guest_sipi(struct vh_vmx_vcpu *vv, const struct vh_vcpu_sipi *sipi)

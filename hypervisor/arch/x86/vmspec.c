@@ -154,6 +154,10 @@ bool vh_vmspec_parse(const char *s, size_t n, unsigned nmodules, struct vh_vmspe
 			ok = plain_number(val, &v) && v < nmodules;
 			out->module = (unsigned)v;
 			have_kernel = ok;
+		} else if (eq(key, "initrd")) {
+			ok = plain_number(val, &v) && v < nmodules;
+			out->initrd_module = (unsigned)v;
+			out->has_initrd = ok;
 		} else if (eq(key, "vcpus")) {
 			ok = plain_number(val, &v) && v >= 1 && v <= VH_VM_MAX_VCPUS;
 			out->cfg.vcpus = (uint32_t)v;
@@ -197,7 +201,8 @@ bool vh_vmspec_parse(const char *s, size_t n, unsigned nmodules, struct vh_vmspe
 		if (!ok) {
 			vh_snprintf(err, errlen, "vm %s: bad value for %.*s: \"%.*s\"%s",
 				    out->cfg.name, (int)key.n, key.s, (int)val.n, val.s,
-				    eq(key, "kernel") ? " (no such module)" : "");
+				    eq(key, "kernel") || eq(key, "initrd") ? " (no such module)"
+									   : "");
 			return false;
 		}
 	}
@@ -206,6 +211,8 @@ bool vh_vmspec_parse(const char *s, size_t n, unsigned nmodules, struct vh_vmspe
 		return false;
 	}
 	vh_strlcpy(out->cfg.boot.kernel, "module", sizeof(out->cfg.boot.kernel));
+	if (out->has_initrd)
+		vh_strlcpy(out->cfg.boot.initrd, "module", sizeof(out->cfg.boot.initrd));
 	if (vh_vm_config_validate(&out->cfg, &verr) != VH_OK) {
 		vh_snprintf(err, errlen, "vm %s: %s", out->cfg.name, verr.reason);
 		return false;

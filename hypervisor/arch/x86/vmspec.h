@@ -3,11 +3,12 @@
  *
  *   vm=NAME,kernel=MOD[,vcpus=N][,mem=SIZE][,cpu.shares=S][,cpu.reservation=MHZ]
  *      [,cpu.limit=MHZ][,mem.shares=S][,mem.reservation=MIB][,mem.limit=MIB]
- *      [,cosched=relaxed|strict|none][,cmdline=WORDS]
+ *      [,cosched=relaxed|strict|none][,cmdline=WORDS][,initrd=MOD]
  *
  * MOD is the index of a Multiboot module (0 = the first) holding the guest
  * image; its module string is the guest's command line unless cmdline=
- * gives one ('+' stands for a space there).  SIZE takes K, M or G
+ * gives one ('+' stands for a space there).  initrd= names the module
+ * holding a Linux kernel's initial RAM disk.  SIZE takes K, M or G
  * suffixes (M by default); shares are low, normal, high or a number.
  * Every such VM gets the QEMU-like devices: COM1, isa-debug-exit, fw_cfg
  * and the balloon.  Parsing is strict: an unknown key, a bad value or a missing kernel is
@@ -25,6 +26,8 @@
 struct vh_vmspec {
 	struct vh_vm_config cfg;
 	unsigned module;
+	bool has_initrd;
+	unsigned initrd_module;
 	bool has_cmdline;
 	char cmdline[512];
 };

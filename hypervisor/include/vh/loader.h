@@ -9,8 +9,16 @@
  *   memory map, command line, modules, boot loader name "vh"); entry in
  *   32-bit protected mode, EAX = 0x2BADB002, EBX = the block's address.
  *
+ *   Linux (linux.c, Documentation/x86/boot.rst): a bzImage through its
+ *   64-bit entry (zero page, command line, initrd, e820, RSDP address;
+ *   long mode with identity page tables, RSI = the zero page), or an ELF
+ *   vmlinux through its PVH note (32-bit, EBX = hvm_start_info).
+ *
  *   Raw binaries: copied to a given address and entered there in real
  *   mode (CS:IP = addr >> 4 : addr & 15), or flat 32-bit protected mode.
+ *   A raw binary has no header to recognise: it is loaded only when the
+ *   caller asks for it (VH_IMAGE_RAW_*); VH_IMAGE_AUTO reads the kind of
+ *   every other image from its contents (vh_loader_detect).
  *
  * A load is checked completely before the first byte is written, so a
  * malformed image fails with a reason and leaves nothing to run. */
@@ -36,16 +44,20 @@ struct vh_boot_segment {
 enum vh_boot_mode {
 	VH_BOOT_REAL = 1,    /* real mode: CR0.PE = 0 (needs unrestricted guest) */
 	VH_BOOT_PROT32 = 2,  /* 32-bit protected mode, flat, paging off */
+	VH_BOOT_LONG64 = 3,  /* 64-bit mode: EFER.LME|LMA, CR0.PG|PE, CR4.PAE, CR3, CS.L */
 };
 
 /* The boot vCPU's initial state; every other register is zero (except
  * RFLAGS bit 1 and the usual reset values a backend keeps: CR0.ET, DR6,
- * DR7, EFER = 0, CR4 = 0, IDTR base 0 limit 0xffff, LDTR unusable, TR a
- * busy 32-bit TSS at base 0 limit 0xffff as VMX requires). */
+ * DR7, IDTR base 0 limit 0xffff, LDTR unusable, TR a busy TSS at base 0
+ * limit 0xffff as VMX requires).  CR3, CR4 and EFER are 0 but in
+ * VH_BOOT_LONG64, where the backend also enters IA-32e mode (bare metal:
+ * the VMCS's IA-32e-mode-guest entry control; vh-hosted: KVM_SET_SREGS). */
 struct vh_boot_state {
 	enum vh_boot_mode mode;
-	uint64_t rip, rsp, rax, rbx, rflags;
+	uint64_t rip, rsp, rax, rbx, rsi, rflags;
 	uint64_t cr0;
+	uint64_t cr3, cr4, efer; /* 0 but in VH_BOOT_LONG64 */
 	struct vh_boot_segment cs, ds, es, fs, gs, ss;
 	/* The GDT the selectors refer to.  Multiboot says the guest must not
 	 * rely on it (it loads its own), so vh places none in guest memory:
@@ -54,7 +66,7 @@ struct vh_boot_state {
 	uint16_t gdt_limit;
 	/* Where the image went, for diagnostics and tests. */
 	uint64_t image_start, image_end; /* guest-physical [start, end) */
-	uint64_t info_addr;              /* multiboot info block; 0 for raw */
+	uint64_t info_addr; /* multiboot info, zero page or hvm_start_info; 0 for raw */
 };
 
 /* A module handed to the guest (a Multiboot module: bytes plus a string). */
@@ -65,11 +77,20 @@ struct vh_loader_module {
 };
 
 enum vh_image_kind {
-	VH_IMAGE_AUTO = 0,      /* Multiboot if the header is found, else an error */
+	VH_IMAGE_AUTO = 0,       /* read from the contents (vh_loader_detect) */
 	VH_IMAGE_MULTIBOOT = 1,
-	VH_IMAGE_RAW_REAL = 2,  /* raw binary at load_addr, real mode */
-	VH_IMAGE_RAW_PROT32 = 3 /* raw binary at load_addr, flat 32-bit */
+	VH_IMAGE_RAW_REAL = 2,   /* raw binary at load_addr, real mode */
+	VH_IMAGE_RAW_PROT32 = 3, /* raw binary at load_addr, flat 32-bit */
+	VH_IMAGE_BZIMAGE = 4,    /* Linux bzImage, 64-bit entry */
+	VH_IMAGE_PVH = 5,        /* ELF with a XEN_ELFNOTE_PHYS32_ENTRY note */
 };
+
+/* What an image's contents say it is: a bzImage ("HdrS" at 0x202), a
+ * Multiboot image (its header in the first 8 KiB) or an ELF with a PVH
+ * entry note, in that order; VH_IMAGE_AUTO when none (a raw binary looks
+ * like nothing). */
+enum vh_image_kind vh_loader_detect(const void *image, size_t len);
+const char *vh_image_kind_name(enum vh_image_kind k);
 
 struct vh_loader_args {
 	enum vh_image_kind kind;
@@ -86,6 +107,11 @@ struct vh_loader_args {
 	 * image (vh_loader_acpi() builds them); acpi_len 0: none. */
 	const void *acpi;
 	size_t acpi_len;
+	/* Linux only (bzImage and PVH): the initial RAM disk (NULL: none)
+	 * and the guest-physical address of the ACPI RSDP (0: none). */
+	const void *initrd;
+	size_t initrd_len;
+	uint64_t rsdp;
 };
 
 /* The Multiboot 1 magic numbers. */
@@ -107,14 +133,16 @@ struct vh_loader_args {
 enum vh_loader_src {
 	VH_LOADER_SRC_BYTES = 0, /* from src */
 	VH_LOADER_SRC_ZEROS = 1, /* zeros (bss) */
-	VH_LOADER_SRC_AREA = 2,  /* from the job's own area[] */
+	VH_LOADER_SRC_AREA = 2,  /* from the job's own area[], at area_off */
+	VH_LOADER_SRC_IDMAP = 3, /* 2 MiB page-directory entries mapping 0.. 1:1 */
 };
 
 struct vh_loader_copy {
 	uint64_t gpa;
 	uint64_t len;
 	enum vh_loader_src kind;
-	const void *src; /* VH_LOADER_SRC_BYTES only */
+	const void *src;   /* VH_LOADER_SRC_BYTES only */
+	uint32_t area_off; /* VH_LOADER_SRC_AREA only */
 };
 
 struct vh_loader_job {

@@ -13,6 +13,7 @@
 #include "vh/types.h"
 
 struct vh_vm;
+struct vh_error;
 
 /* Guest access rights for map(). */
 #define VH_PROT_READ 0x1u
@@ -71,6 +72,14 @@ struct vh_platform {
 	 * vm (it is stopped, its frames are gone): the backend drops what it
 	 * keeps for it (vm->backend) and must not touch vm afterwards. */
 	void (*vm_gone)(void *ctx, struct vh_vm *vm);
+
+	/* Optional (NULL: every image is taken on trust).  vh_vm_start() is
+	 * about to power vm on: the backend checks that its boot images load
+	 * (the kind read from the kernel's contents, headers, sizes against
+	 * its memory) and refuses with a reason naming the boot field at
+	 * fault, so a bad image fails the start and leaves the VM as it was.
+	 * Called with the host lock held: it must be quick (no copy). */
+	int (*boot_check)(void *ctx, const struct vh_vm *vm, struct vh_error *err);
 
 	/* One line of diagnostics, without a trailing newline. */
 	void (*log)(void *ctx, const char *line);

@@ -128,6 +128,9 @@ struct vh_wire_vm_config {
 	uint32_t ndevices;                       /*  788: 0..16 */
 	struct vh_wire_module modules[VH_BOOT_MAX_MODULES]; /* 792: unused ones zero */
 	struct vh_wire_device devices[VH_VM_MAX_DEVICES];   /* 2840: unused ones zero */
+	char initrd[VH_BOOT_PATH_MAX];           /* 2968: image name; "" none */
+	uint32_t boot_kind;                      /* 3096: enum vh_boot_kind */
+	uint32_t reserved;                       /* 3100: 0 */
 };
 
 /* VM_SET_CPU, VM_SET_MEM, VM_SET_BALLOON requests. */
@@ -211,7 +214,7 @@ struct vh_wire_vm_summary {
 struct vh_wire_vm_info {
 	struct vh_wire_vm_summary summary;    /*   0 */
 	struct vh_wire_vm_config config;      /* 184 */
-	char crash_reason[VH_VM_CRASH_REASON_MAX]; /* 3152: why it crashed ("" unless crashed) */
+	char crash_reason[VH_VM_CRASH_REASON_MAX]; /* 3288: why it crashed ("" unless crashed) */
 };
 
 struct vh_wire_cpu_stats {
@@ -338,7 +341,7 @@ VH_WIRE_CHECK_(vh_wire_mem_controls, 24);
 VH_WIRE_AT_(vh_wire_mem_controls, limit_mib, 16);
 VH_WIRE_CHECK_(vh_wire_module, 256);
 VH_WIRE_CHECK_(vh_wire_device, 8);
-VH_WIRE_CHECK_(vh_wire_vm_config, 2968);
+VH_WIRE_CHECK_(vh_wire_vm_config, 3104);
 VH_WIRE_AT_(vh_wire_vm_config, uuid, 64);
 VH_WIRE_AT_(vh_wire_vm_config, vcpus, 80);
 VH_WIRE_AT_(vh_wire_vm_config, cosched, 84);
@@ -351,6 +354,9 @@ VH_WIRE_AT_(vh_wire_vm_config, nmodules, 784);
 VH_WIRE_AT_(vh_wire_vm_config, ndevices, 788);
 VH_WIRE_AT_(vh_wire_vm_config, modules, 792);
 VH_WIRE_AT_(vh_wire_vm_config, devices, 2840);
+VH_WIRE_AT_(vh_wire_vm_config, initrd, 2968);
+VH_WIRE_AT_(vh_wire_vm_config, boot_kind, 3096);
+VH_WIRE_AT_(vh_wire_vm_config, reserved, 3100);
 VH_WIRE_CHECK_(vh_wire_set_cpu, 112);
 VH_WIRE_CHECK_(vh_wire_set_mem, 112);
 VH_WIRE_CHECK_(vh_wire_set_balloon, 96);
@@ -376,8 +382,8 @@ VH_WIRE_AT_(vh_wire_vm_summary, memory, 128);
 VH_WIRE_AT_(vh_wire_vm_summary, balloon_request_pages, 152);
 VH_WIRE_AT_(vh_wire_vm_summary, balloon_target_pages, 160);
 VH_WIRE_AT_(vh_wire_vm_summary, boot_generation, 176);
-VH_WIRE_CHECK_(vh_wire_vm_info, 3280);
-VH_WIRE_AT_(vh_wire_vm_info, crash_reason, 3152);
+VH_WIRE_CHECK_(vh_wire_vm_info, 3416);
+VH_WIRE_AT_(vh_wire_vm_info, crash_reason, 3288);
 VH_WIRE_AT_(vh_wire_vm_info, config, 184);
 VH_WIRE_CHECK_(vh_wire_cpu_stats, 40);
 VH_WIRE_CHECK_(vh_wire_mem_stats, 56);

@@ -38,11 +38,23 @@ struct vh_boot_module {
 	char args[VH_BOOT_PATH_MAX];
 };
 
+/* How the kernel image is read: from its contents (Multiboot, a Linux
+ * bzImage or PVH ELF), or as a raw binary, which has no header to
+ * recognise (raw16: real mode at 0x7c00; raw32: flat 32-bit at 1 MiB). */
+enum vh_boot_kind {
+	VH_BOOT_KIND_AUTO = 0,
+	VH_BOOT_KIND_RAW16 = 1,
+	VH_BOOT_KIND_RAW32 = 2,
+	VH_BOOT_KIND_MAX = VH_BOOT_KIND_RAW32
+};
+
 struct vh_boot_config {
 	char kernel[VH_BOOT_PATH_MAX]; /* image name (the backend resolves it) */
 	char cmdline[VH_BOOT_CMDLINE_MAX];
 	uint32_t nmodules;
 	struct vh_boot_module modules[VH_BOOT_MAX_MODULES];
+	char initrd[VH_BOOT_PATH_MAX]; /* image name of a Linux initrd; "" none */
+	uint32_t kind;                 /* enum vh_boot_kind */
 };
 
 enum vh_device_type {

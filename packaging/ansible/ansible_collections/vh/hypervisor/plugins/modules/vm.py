@@ -98,11 +98,20 @@ options:
     type: dict
     suboptions:
       kernel:
-        description: The image the VM boots (a Multiboot kernel); C('') for none.
+        description:
+          - The image the VM boots; C('') for none. Its kind comes from its contents
+            (Multiboot, a Linux bzImage or a PVH ELF).
+        type: str
+      initrd:
+        description: A Linux kernel's initial RAM disk (an image); C('') for none.
         type: str
       cmdline:
         description: The kernel's command line.
         type: str
+      kind:
+        description: C(auto) (from the contents), or a raw binary (C(raw16), C(raw32)).
+        type: str
+        choices: [auto, raw16, raw32]
       modules:
         description: Multiboot modules, in order.
         type: list
@@ -298,7 +307,7 @@ def desired_from_params(p):
     if p['boot'] is not None:
         b = p['boot']
         sub = {}
-        for k in ('kernel', 'cmdline'):
+        for k in ('kernel', 'initrd', 'cmdline', 'kind'):
             if b.get(k) is not None:
                 sub[k] = b[k]
         if b.get('modules') is not None:
@@ -507,7 +516,9 @@ def main():
         cosched=dict(type='str', choices=['relaxed', 'strict', 'none']),
         boot=dict(type='dict', options=dict(
             kernel=dict(type='str'),
+            initrd=dict(type='str'),
             cmdline=dict(type='str'),
+            kind=dict(type='str', choices=['auto', 'raw16', 'raw32']),
             modules=dict(type='list', elements='dict', options=dict(
                 image=dict(type='str', required=True),
                 cmdline=dict(type='str'),

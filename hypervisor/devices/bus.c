@@ -68,6 +68,11 @@ static int add_range(struct vh_bus_map *m, const char *space, struct vh_bus_dev 
 	vh_memmove(&m->r[at + 1], &m->r[at], (m->n - at) * sizeof(m->r[0]));
 	m->r[at] = (struct vh_bus_range){ first, last, io, dev, byte_wide };
 	m->n++;
+	for (uint64_t a = first; a < VH_BUS_BUCKETED && a <= last;
+	     a = (a | ((1u << VH_BUS_BUCKET_SHIFT) - 1)) + 1) {
+		uint32_t bucket = (uint32_t)(a >> VH_BUS_BUCKET_SHIFT);
+		m->claimed[bucket >> 6] |= 1ull << (bucket & 63);
+	}
 	return VH_OK;
 }
 
@@ -110,6 +115,11 @@ static inline __attribute__((always_inline)) const struct vh_bus_range *find(str
 
 	if (addr >= hit->first && addr <= hit->last)
 		return hit;
+	if (addr < VH_BUS_BUCKETED) {
+		uint32_t bucket = (uint32_t)(addr >> VH_BUS_BUCKET_SHIFT);
+		if (!(m->claimed[bucket >> 6] & (1ull << (bucket & 63))))
+			return NULL;
+	}
 	/* A PC's handful of port ranges: a walk that stops at the first
 	 * range past addr is shorter than halving (fewer compares and no
 	 * index arithmetic on the exit path); more than that: halving. */

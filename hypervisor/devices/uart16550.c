@@ -152,6 +152,15 @@ enum vh_io_result vh_uart_io(void *uart, const struct vh_dev_access *a)
 	struct vh_uart *u = uart;
 	bool irq;
 
+	/* The scratch register is only storage: no interrupt condition
+	 * depends on it, so its accesses skip the line's evaluation. */
+	if (a->offset == UART_SCR) {
+		if (a->is_write)
+			u->scr = (uint8_t)*a->value;
+		else
+			*a->value = u->scr;
+		return VH_IO_HANDLED;
+	}
 	if (a->is_write)
 		uart_write(u, a, a->offset, (uint8_t)*a->value);
 	else

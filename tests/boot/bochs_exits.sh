@@ -51,8 +51,8 @@ else
 	tap_not_ok "RDTSC does not exit (two in a row: '$pair' ticks)" "$(con $run | grep '^eb|')"
 fi
 figure() { con $run | sed -n "s/^eb| exitbench: result $1 \([0-9]*\)$/\1/p"; }
-for k in cpuid:"CPUID leaf 0x40000000":202 io80:"OUT to port 0x80 (no device)":242 \
-	vmcall:"VMCALL balloon target":270 io:"OUT to the UART's scratch register":269; do
+for k in cpuid:"CPUID leaf 0x40000000":201 io80:"OUT to port 0x80 (no device)":232 \
+	vmcall:"VMCALL balloon target":269 io:"OUT to the UART's scratch register":271; do
 	kind=${k%%:*} rest=${k#*:}
 	what=${rest%:*} max=${rest##*:}
 	n=$(figure "$kind")

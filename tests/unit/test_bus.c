@@ -167,6 +167,35 @@ VH_TEST(bus, lookup_at_the_edges_of_ranges)
 	mem_env_fini(&e.m);
 }
 
+/* The claimed-bucket bits: a range that straddles buckets marks each one
+ * it touches, so every claimed port is still found, and a port no range
+ * claims is not, whether its bucket is empty or shared with a range. */
+VH_TEST(bus, port_buckets_agree_with_the_ranges)
+{
+	struct bus_env e;
+	struct probe p;
+	struct vh_error err = { 0 };
+
+	bus_env_init(&e, 1);
+	probe_add(&e, &p);
+	/* 0x4fe..0x521: three buckets, neither end aligned; 0xfff0..0xffff:
+	 * the last bucket. */
+	VH_ASSERT_EQ(vh_bus_add_ports(e.bus, p.dev, 0x4fe, 0x521, false, probe_io, &err), VH_OK);
+	VH_ASSERT_EQ(vh_bus_add_ports(e.bus, p.dev, 0xfff0, 0xffff, false, probe_io, &err), VH_OK);
+	for (uint32_t port = 0; port <= 0xffff; port++) {
+		const struct vh_bus_range *r = vh_bus_find(&e.bus->port, port);
+		bool claimed = false;
+
+		for (uint32_t i = 0; i < e.bus->port.n; i++)
+			claimed |= port >= e.bus->port.r[i].first && port <= e.bus->port.r[i].last;
+		if (claimed != (r != NULL) || (r && (port < r->first || port > r->last)))
+			VH_FAIL("port %#x: found %p, claimed %d", port, (const void *)r, claimed);
+	}
+	VH_EXPECT(vh_bus_find(&e.bus->port, 0x80) == NULL);
+	VH_EXPECT(vh_bus_find(&e.bus->port, 0x4fd) == NULL); /* its bucket is claimed */
+	mem_env_fini(&e.m);
+}
+
 /* An entry past a map's ranges answers for no address: the last-hit
  * hint starts there on an empty map and is tested with no bound check. */
 VH_TEST(bus, an_empty_map_answers_for_no_address)

@@ -196,9 +196,16 @@ struct vh_bus_range {
 };
 
 /* One address space's ranges, sorted by first address. */
+/* The I/O port space in buckets of 16 ports, one bit each: set where a
+ * range claims a port.  A port in an empty bucket (port 0x80, the
+ * probes of absent hardware) is answered without a search. */
+#define VH_BUS_BUCKET_SHIFT 4
+#define VH_BUS_BUCKETED     0x10000u /* addresses below it have buckets */
+
 struct vh_bus_map {
 	struct vh_bus_range r[VH_BUS_MAX_RANGES];
 	uint32_t n;
+	uint64_t claimed[VH_BUS_BUCKETED >> VH_BUS_BUCKET_SHIFT >> 6];
 	/* The range the last access hit: a guest talks to one device many
 	 * times in a row (a UART line, a fw_cfg blob), so looking there
 	 * first saves the search.  Always one of r[] (those past n match

@@ -619,11 +619,13 @@ int vh_proto_decode_request(const void *buf, size_t len, struct vh_proto_request
 	 * crash_reason) and this build keeps no version-1 copy of them: a
 	 * version-1 peer of a message that carries either is refused, never
 	 * answered in a layout it would misread. */
-	if (h.version < 2 && (m->request == VH_PROTO_REQ_VM_CONFIG || m->reply == VH_PROTO_REPLY_VM_INFO))
-		return field_err(err, VH_E_VERSION, "header.version",
-				 "%u: %s carries vm_config or vm_info, whose layouts are version 2's "
-				 "(version 1 is spoken for the other messages)",
-				 h.version, m->name);
+	if (h.version < 2 &&
+	    (m->request == VH_PROTO_REQ_VM_CONFIG || m->reply == VH_PROTO_REPLY_VM_INFO))
+		return field_err(
+		    err, VH_E_VERSION, "header.version",
+		    "%u: %s carries vm_config or vm_info, whose layouts are version 2's "
+		    "(version 1 is spoken for the other messages)",
+		    h.version, m->name);
 	/* Every request layout is fixed today; a later version may grow one at
 	 * its end and accept a range here. */
 	if (h.payload_len != m->request_size)

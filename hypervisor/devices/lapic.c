@@ -136,7 +136,9 @@ static uint64_t divisor(const struct vh_lapic *a)
 
 static uint64_t ns_per_count(const struct vh_lapic *a)
 {
-	return divisor(a) * (1000000000ull / VH_LAPIC_BUS_HZ);
+	_Static_assert(VH_LAPIC_NS_PER_COUNT * VH_LAPIC_BUS_HZ == 1000000000ull,
+		       "the APIC bus must tick in whole nanoseconds");
+	return divisor(a) * VH_LAPIC_NS_PER_COUNT;
 }
 
 static void timer_start(struct vh_lapic *a, uint64_t now)

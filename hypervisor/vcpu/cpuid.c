@@ -103,46 +103,105 @@ static void leafd(const struct vh_cpuid_vm *vm, uint32_t sub, uint32_t r[4])
 		r[0] &= ~VH_CPUIDD1_EAX_HIDE;
 }
 
-static uint64_t gcd(uint64_t a, uint64_t b)
+/* The fraction with the smallest numerator and denominator in [a/b, c/d]
+ * (0 < a/b <= c/d), by continued fractions: x = (p1 * y + p0) / (q1 * y +
+ * q0) while y's interval shrinks, stopped once the numerator passes
+ * `nmax`.  False when no fraction that small lies in the interval. */
+static bool simplest(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t nmax, uint32_t *n,
+		     uint32_t *m)
 {
-	while (b) {
-		uint64_t t = a % b;
-		a = b;
-		b = t;
+	uint64_t p0 = 0, q0 = 1, p1 = 1, q1 = 0;
+
+	while (p1 <= nmax && q1 <= ALL) {
+		uint64_t f = a / b, t, na, nb;
+
+		if (f * b == a || (f + 1) * d <= c) {
+			t = f * b == a ? f : f + 1; /* an integer lies in it */
+			if (t > nmax || p1 * t + p0 > nmax || q1 * t + q0 > ALL)
+				return false;
+			*n = (uint32_t)(p1 * t + p0);
+			*m = (uint32_t)(q1 * t + q0);
+			return true;
+		}
+		/* f < a/b <= c/d < f + 1: x = f + 1/y, y in [d/(c-fd), b/(a-fb)];
+		 * the next numerator is at least f (and the products fit). */
+		if (f > nmax)
+			return false;
+		t = p1 * f + p0;
+		p0 = p1;
+		p1 = t;
+		t = q1 * f + q0;
+		q0 = q1;
+		q1 = t;
+		na = d;
+		nb = c - f * d;
+		c = b;
+		d = a - f * b;
+		a = na;
+		b = nb;
 	}
-	return a;
+	return false;
+}
+
+/* Leaf 0x15's TSC/crystal ratio EBX/EAX.  Linux (native_calibrate_tsc)
+ * computes the TSC's kHz as crystal_khz * EBX / EAX in 32-bit unsigned
+ * arithmetic, so the product must stay below 2^32: the exact ratio of a
+ * 2893337 kHz TSC to a crystal is no use to it.  The simplest fraction
+ * whose result lands on the TSC's kHz (rounded down, within half a kHz)
+ * does; where none is small enough (about 1 rate in 70 with a 25 MHz
+ * crystal) the window widens a kHz at a time (at most about 11 kHz, a
+ * few ppm).  False without a rate or with a crystal not in whole kHz. */
+static bool tsc_ratio(const struct vh_cpuid_vm *vm, uint32_t *num, uint32_t *den)
+{
+	uint64_t khz = vm->tsc_hz / 1000, crystal_khz = vm->bus_hz / 1000, nmax;
+
+	if (!khz || khz > ALL || !crystal_khz || vm->bus_hz % 1000 || vm->bus_hz > ALL)
+		return false;
+	nmax = ALL / crystal_khz;
+	for (uint64_t tol = 0; tol < 1000; tol++) {
+		uint64_t lo = khz > tol ? khz - tol : 1;
+
+		if (simplest(2 * lo, 2 * crystal_khz, 2 * (khz + tol) + 1, 2 * crystal_khz, nmax,
+			     num, den))
+			return true;
+	}
+	return false;
+}
+
+/* The TSC's kHz as a guest computes it from leaf 0x15 (in 32 bits). */
+static uint32_t ratio_khz(const struct vh_cpuid_vm *vm, uint32_t num, uint32_t den)
+{
+	return (uint32_t)(vm->bus_hz / 1000) * num / den;
 }
 
 /* Leaf 0x15: TSC = crystal * EBX / EAX, the crystal being the clock of
- * the local APIC model's timer, so a guest can take both rates from
- * CPUID instead of calibrating them against a timer vh emulates. */
+ * the local APIC model's timer (VH_LAPIC_BUS_HZ), so a guest takes both
+ * rates from CPUID instead of calibrating them against a timer vh
+ * emulates: Linux sets its APIC timer period from ECX. */
 static void leaf15(const struct vh_cpuid_vm *vm, uint32_t sub, uint32_t r[4])
 {
-	uint64_t num, den, g;
+	uint32_t num, den;
 
 	(void)sub;
 	r[0] = r[1] = r[2] = r[3] = 0;
-	if (!vm->tsc_hz || !vm->bus_hz || vm->bus_hz > ALL)
+	if (!tsc_ratio(vm, &num, &den))
 		return;
-	g = gcd(vm->tsc_hz, vm->bus_hz);
-	num = vm->tsc_hz / g;
-	den = vm->bus_hz / g;
-	while (num > ALL || den > ALL) {
-		num >>= 1;
-		den >>= 1;
-	}
-	if (!num || !den)
-		return;
-	r[0] = (uint32_t)den;
-	r[1] = (uint32_t)num;
+	r[0] = den;
+	r[1] = num;
 	r[2] = (uint32_t)vm->bus_hz;
 }
 
-/* Leaf 0x16: base and maximum frequency (the TSC's) and the bus's, in MHz. */
+/* Leaf 0x16: base and maximum frequency in MHz, the TSC's as leaf 0x15
+ * gives it (so the two leaves agree), and the bus's (the crystal). */
 static void leaf16(const struct vh_cpuid_vm *vm, uint32_t sub, uint32_t r[4])
 {
+	uint32_t num, den;
+	uint64_t mhz = vm->tsc_hz / 1000000;
+
 	(void)sub;
-	r[0] = r[1] = (uint32_t)(vm->tsc_hz / 1000000) & 0xffffu;
+	if (tsc_ratio(vm, &num, &den))
+		mhz = ratio_khz(vm, num, den) / 1000;
+	r[0] = r[1] = (uint32_t)mhz & 0xffffu;
 	r[2] = (uint32_t)(vm->bus_hz / 1000000) & 0xffffu;
 	r[3] = 0;
 }
@@ -166,7 +225,10 @@ static const struct rule basic[] = {
 		.compute = leaf1 },
 	[4] = { .compute = leaf4 },
 	[5] = ZERO, /* MONITOR/MWAIT */
-	[6] = ZERO, /* thermal and power management */
+	/* Thermal and power management hidden but ARAT: the APIC timer
+	 * runs on the platform clock whatever the vCPU does, so Linux
+	 * needs no PIT broadcast (with leaf 0x15's crystal, no PIT). */
+	[6] = { .clear = { ALL, ALL, ALL, ALL }, .set = { VH_CPUID6_EAX_ARAT, 0, 0, 0 } },
 	[7] = { .clear = { 0, VH_CPUID7_EBX_HIDE, VH_CPUID7_ECX_HIDE, VH_CPUID7_EDX_HIDE },
 		.set = { 0, VH_CPUID7_EBX_TSC_ADJUST, 0, 0 },
 		.compute = leaf7 },

@@ -85,9 +85,11 @@ run smp 1 "smp: fw_cfg says 4 cpus, INIT-SIPI-SIPI starts the 3 APs" \
 run exitbench 1 "exitbench: times its CPUID and OUT loops against the same loops without them" \
 	--kernel "$guests/exitbench.elf" --cmdline "iters=50 rounds=5" \
 	--expect '^exitbench: result cpuid [0-9]+$' --expect '^exitbench: result io80 [0-9]+$'
-# QEMU's timer is the host's: how late it fires is not checked here.
+# QEMU's timer is the host's: how late it fires is not checked here; its
+# CPU models stop at leaf 0xd, so the crystal check says it is skipped.
 run irq 1 "irq: APIC timer (one-shot, periodic, HLT), self-IPI after STI and behind the TPR" \
-	--kernel "$guests/irq.elf" --cmdline "slack_us=0" --expect '^irq: done, 0 failed$'
+	--kernel "$guests/irq.elf" --cmdline "slack_us=0" --expect '^irq: done, 0 failed$' \
+	--expect "^irq: no cpuid leaf 0x15 crystal \\(max leaf 0x[0-9a-f]+\\): the APIC timer taken at QEMU's 1 GHz, its rate not checked\$"
 
 # QEMU's default CPU gives no TSC rate: the PM timer's rate is vh's tests'.
 run power 1 "power: reads the CMOS clock, finds the PM timer, passes (no reboot: -no-reboot)" \

@@ -102,10 +102,21 @@ static void barrier(uint32_t *sense)
 }
 
 /* Elapsed milliseconds on the BSP's APIC timer: one-shot, masked, divide
- * by 16 from the 1 GHz bus clock that both vh and QEMU model (16 ns a
- * count, 68 s from 0xffffffff), so wall time needs no calibration. */
+ * by 16 from the bus clock CPUID leaf 0x15 gives (vh's crystal), or
+ * QEMU's 1 GHz where the leaf is absent, so wall time needs no
+ * calibration.  At most 68 s at 1 GHz. */
+static uint32_t counts_per_ms = 62500u;
+
 static void clock_start(void)
 {
+	uint32_t r[4];
+
+	cpuid(0, 0, r);
+	if (r[0] >= 0x15) {
+		cpuid(0x15, 0, r);
+		if (r[2] >= 16000u)
+			counts_per_ms = r[2] / 16000u;
+	}
 	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED);
 	lapic_write(LAPIC_TIMER_DCR, 0x3); /* divide by 16 */
 	lapic_write(LAPIC_TIMER_ICR, 0xffffffffu);
@@ -113,8 +124,8 @@ static void clock_start(void)
 
 static uint32_t clock_ms(void)
 {
-	/* 62500 counts of 16 ns a millisecond; 32-bit: no libgcc here. */
-	return (0xffffffffu - lapic_read(LAPIC_TIMER_CCR)) / 62500u;
+	/* 32-bit: no libgcc here. */
+	return (0xffffffffu - lapic_read(LAPIC_TIMER_CCR)) / counts_per_ms;
 }
 
 /* Every CPU runs this: some shared work, a barrier, until stop_round. */

@@ -112,6 +112,9 @@ static void cpu_model(void)
 	cpuid(0xb, 1, b);
 	printf("spinner: cpuid topology: apic id %u, %u logical, smt %u core %u bits %u\n", b[3],
 	       (ebx1 >> 16) & 0xff, r[1], b[1], b[0]);
+	cpuid(6, 0, r);
+	printf("spinner: cpuid leaf 6 eax 0x%x ebx 0x%x ecx 0x%x: arat %s\n", r[0], r[1], r[2],
+	       (r[0] >> 2) & 1 ? "set" : "clear");
 	cpuid(0, 0, r);
 	if (r[0] >= VH_CPUID_FREQ_LEAF) {
 		cpuid(VH_CPUID_TSC_LEAF, 0, r);
@@ -119,12 +122,19 @@ static void cpu_model(void)
 		d = r[0];
 		n = r[1];
 		crystal = r[2];
-		/* Leaf 0x16's base MHz is crystal * n / d truncated (no 64-bit
-		 * division here: products only). */
-		uint64_t t = (uint64_t)(crystal / 1000000) * n;
-		bool same = d && (uint64_t)b[0] * d <= t && t < (uint64_t)(b[0] + 1) * d;
-		printf("spinner: cpuid tsc: crystal %u MHz, bus %u MHz, ratio %s leaf 0x16\n",
-		       crystal / 1000000, b[2], same ? "matches" : "differs from");
+		/* Linux's TSC: crystal_khz * n / d in 32 bits, so the product
+		 * must fit; leaf 0x16's base MHz is that rate truncated (no
+		 * 64-bit division here: products only).  The rate itself is
+		 * the back end's (Bochs's ips, the host's TSC): its own line. */
+		uint64_t t = (uint64_t)(crystal / 1000) * n;
+		bool fits = t <= 0xffffffffu;
+		bool same =
+		    d && (uint64_t)b[0] * 1000 * d <= t && t < (uint64_t)(b[0] + 1) * 1000 * d;
+		printf("spinner: cpuid tsc: crystal %u MHz, bus %u MHz, ratio %s leaf 0x16, "
+		       "product %s 32 bits\n",
+		       crystal / 1000000, b[2], same ? "matches" : "differs from",
+		       fits ? "fits in" : "overflows");
+		printf("spinner: cpuid tsc rate %u kHz\n", fits && d ? (uint32_t)t / d : 0);
 	} else {
 		printf("spinner: cpuid tsc: no leaf 0x15/0x16 (max 0x%x)\n", r[0]);
 	}

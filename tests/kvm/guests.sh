@@ -9,7 +9,7 @@
 
 kvm_require
 kvm_setup guests
-tap_plan 19
+tap_plan 20
 kvm_start
 
 # boot NAME WANT-STATE SECONDS define-args...: define, start, wait.
@@ -31,6 +31,17 @@ tap_grep "spinner: CPUID hides what vh does not virtualise and sets the hypervis
 	'^spinner: cpuid leaf 1 ecx 0x[0-9a-f]{8}: vmx smx x2apic tsc-deadline hidden, hypervisor bit set$' "$RUN/logs/spin.log"
 tap_expect_file "spinner: the guest sees vh's CPU model, as on bare metal (tests/guests/cpu_model.expect)" \
 	"$top_srcdir/tests/guests/cpu_model.expect" "$RUN/logs/spin.log"
+
+# The crystal and TSC rates CPUID gives, against each other (the guest's
+# latency checks are bare metal's: slack_us=0 here on a shared host).
+desc="irq: the APIC timer ticks at CPUID 0x15's crystal, timed at its TSC rate (KVM_GET_TSC_KHZ)"
+if boot irq stopped 60 kernel=irq.elf memory=8 "cmdline=slack_us=0" && icon=$(console irq) &&
+	grep -q "^irq: the APIC timer ticks at leaf 0x15's crystal, timed at its TSC rate: ok\$" <<<"$icon" &&
+	grep -q '^irq: done, 0 failed$' <<<"$icon"; then
+	tap_ok "$desc ($(sed -n 's/^irq: apic timer: .*(\(.*\))$/\1/p' <<<"$icon"))"
+else
+	tap_not_ok "$desc" "$(console irq)"
+fi
 
 name_desc="toucher fills and verifies 256 KiB twice (first-touch faults through the core)"
 check touch stopped 60 kernel=toucher.elf memory=8 "cmdline=size=256K seed=7 passes=2"

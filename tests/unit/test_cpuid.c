@@ -42,7 +42,7 @@ static struct vh_cpuid_vm vm_of(uint32_t vcpus, uint32_t index)
 		.vcpu_index = index,
 		.hc_features = VH_HC_FEAT_PORT,
 		.tsc_hz = 2400000000ull,
-		.bus_hz = 1000000000ull,
+		.bus_hz = 25000000ull,
 		.phys_bits = 39,
 	};
 }
@@ -73,11 +73,16 @@ VH_TEST(cpuid, hidden_bits_read_zero)
 		ask(1, 0, cases[i].leaf, cases[i].sub, r);
 		VH_EXPECT_EQ(r[cases[i].reg] & cases[i].hide, 0u);
 	}
-	static const uint32_t zeroed[] = { 5, 6, 0xa }; /* MONITOR, thermal, perfmon */
+	static const uint32_t zeroed[] = { 5, 0xa }; /* MONITOR, perfmon */
 	for (size_t i = 0; i < sizeof(zeroed) / sizeof(zeroed[0]); i++) {
 		ask(1, 0, zeroed[i], 0, r);
 		VH_EXPECT_EQ(r[0] | r[1] | r[2] | r[3], 0u);
 	}
+	/* Thermal and power management: only ARAT, the APIC timer that
+	 * always runs (Linux then wants no PIT to stand in for it). */
+	ask(1, 0, 6, 0, r);
+	VH_EXPECT_EQ(r[0], VH_CPUID6_EAX_ARAT);
+	VH_EXPECT_EQ(r[1] | r[2] | r[3], 0u);
 	ask(1, 0, 7, 1, r); /* later subleaves of 7 */
 	VH_EXPECT_EQ(r[0] | r[1] | r[2] | r[3], 0u);
 }
@@ -172,6 +177,15 @@ VH_TEST(cpuid, topology_follows_vcpu_count)
 	}
 }
 
+/* The TSC's kHz as Linux's native_calibrate_tsc computes it from leaf
+ * 0x15: crystal_khz * EBX / EAX, every value an unsigned int. */
+static uint32_t linux_tsc_khz(const uint32_t r[4])
+{
+	uint32_t crystal_khz = r[2] / 1000;
+
+	return r[0] && r[1] ? crystal_khz * r[1] / r[0] : 0;
+}
+
 VH_TEST(cpuid, tsc_and_bus_frequencies)
 {
 	struct vh_cpuid_host h = fake_host();
@@ -181,14 +195,14 @@ VH_TEST(cpuid, tsc_and_bus_frequencies)
 	/* The host's leaf 0 says 0xd: vh's 0x15/0x16 exist all the same. */
 	ask(1, 0, 0, 0, r);
 	VH_EXPECT_EQ(r[0], VH_CPUID_FREQ_LEAF);
-	ask(1, 0, 0x15, 0, r); /* 2.4 GHz TSC over a 1 GHz crystal: 12/5 */
-	VH_EXPECT_EQ(r[0], 5u);
-	VH_EXPECT_EQ(r[1], 12u);
-	VH_EXPECT_EQ(r[2], 1000000000u);
+	ask(1, 0, 0x15, 0, r); /* 2.4 GHz TSC over a 25 MHz crystal: 96/1 */
+	VH_EXPECT_EQ(r[0], 1u);
+	VH_EXPECT_EQ(r[1], 96u);
+	VH_EXPECT_EQ(r[2], 25000000u);
 	ask(1, 0, 0x16, 0, r);
 	VH_EXPECT_EQ(r[0], 2400u);
 	VH_EXPECT_EQ(r[1], 2400u);
-	VH_EXPECT_EQ(r[2], 1000u);
+	VH_EXPECT_EQ(r[2], 25u);
 	ask(1, 0, 0xe, 0, r); /* past the host's leaves: no data */
 	VH_EXPECT_EQ(r[0] | r[1] | r[2] | r[3], 0u);
 
@@ -197,10 +211,56 @@ VH_TEST(cpuid, tsc_and_bus_frequencies)
 	VH_EXPECT(vh_cpuid_guest(&h, &vm, 0, 0, r));
 	VH_EXPECT_EQ(r[0], 0xdu);
 	VH_EXPECT(!vh_cpuid_guest(&h, &vm, 0x15, 0, r));
-	/* A rate that does not divide evenly keeps its exact ratio. */
-	vm.tsc_hz = 2893337000ull;
+	/* Bochs at ips=1000000: a 1 MHz TSC, 1/25 of the crystal. */
+	vm.tsc_hz = 1000000ull;
 	VH_EXPECT(vh_cpuid_guest(&h, &vm, 0x15, 0, r));
-	VH_EXPECT_EQ((uint64_t)r[2] * r[1] / r[0], 2893337000ull);
+	VH_EXPECT_EQ(r[0], 25u);
+	VH_EXPECT_EQ(r[1], 1u);
+}
+
+/* A rate that does not divide evenly (this host's KVM_GET_TSC_KHZ says
+ * 2893337) reaches Linux to the kHz: the exact ratio 2893337/25000 would
+ * overflow its 32-bit crystal_khz * EBX and give it a TSC of 1.3 GHz. */
+VH_TEST(cpuid, tsc_rate_survives_linux_32_bit_arithmetic)
+{
+	struct vh_cpuid_host h = fake_host();
+	struct vh_cpuid_vm vm = vm_of(1, 0);
+	uint32_t r[4], b[4], exact = 0, worst = 0, x = 12345;
+
+	vm.tsc_hz = 2893337000ull;
+	VH_ASSERT(vh_cpuid_guest(&h, &vm, 0x15, 0, r));
+	VH_EXPECT_EQ(linux_tsc_khz(r), 2893337u);
+	VH_EXPECT(vh_cpuid_guest(&h, &vm, 0x16, 0, b));
+	VH_EXPECT_EQ(b[0], 2893u);
+	/* Every rate from 1 MHz to 4.29 GHz (a pseudo-random 2000 of them
+	 * and the round ones): the product fits, the result is the rate to
+	 * within 12 kHz (exact for nearly all), leaf 0x16 agrees with it,
+	 * with today's crystal and with QEMU's 1 GHz one. */
+	for (int bus = 0; bus < 2; bus++) {
+		vm.bus_hz = bus ? 1000000000ull : 25000000ull;
+		for (uint32_t i = 0; i < 2000; i++) {
+			uint32_t khz = i < 1000 ? (i + 1) * 4000 : 1000 + (x % 4293000u), got;
+
+			x = x * 1103515245u + 12345u;
+			vm.tsc_hz = (uint64_t)khz * 1000;
+			VH_ASSERT(vh_cpuid_guest(&h, &vm, 0x15, 0, r));
+			VH_ASSERT(vh_cpuid_guest(&h, &vm, 0x16, 0, b));
+			VH_EXPECT_EQ(r[2], (uint32_t)vm.bus_hz);
+			VH_EXPECT_LE((uint64_t)(r[2] / 1000) * r[1], 0xffffffffull);
+			got = linux_tsc_khz(r);
+			VH_EXPECT_EQ(b[0], got / 1000);
+			if (got == khz)
+				exact++;
+			if ((got > khz ? got - khz : khz - got) > worst)
+				worst = got > khz ? got - khz : khz - got;
+			if (!bus)
+				VH_EXPECT_LE(got > khz ? got - khz : khz - got, 12u);
+		}
+		if (!bus)
+			VH_EXPECT_GE(exact, 1950u);
+		exact = 0;
+	}
+	VH_EXPECT_LE(worst, 2000u); /* even the 1 GHz crystal: within 2 MHz */
 }
 
 VH_TEST(cpuid, address_widths)

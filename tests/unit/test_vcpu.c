@@ -114,14 +114,14 @@ VH_TEST(vcpu, next_event_gives_the_timer_deadline_and_latches_it)
 
 	apic_env_init(&e, 1);
 	wr(&e, 0, APIC_SVR, 0x1ff);
-	wr(&e, 0, APIC_TIMER_DCR, 0xb);  /* divide by 1: 1 ns a count */
+	wr(&e, 0, APIC_TIMER_DCR, 0xb);  /* divide by 1 */
 	wr(&e, 0, APIC_LVT_TIMER, 0x30); /* one-shot, vector 0x30 */
 	t0 = e.m.sp.now_ns;
 	wr(&e, 0, APIC_TIMER_ICR, 5000);
 	ev = next_event(&e, 0, &open_gate);
 	VH_EXPECT_EQ((int)ev.what, VH_VCPU_NOTHING);
-	VH_EXPECT_EQ(ev.timer_deadline, t0 + 5000);
-	vh_sim_advance(&e.m.sp, 6000);
+	VH_EXPECT_EQ(ev.timer_deadline, t0 + 5000 * VH_LAPIC_NS_PER_COUNT);
+	vh_sim_advance(&e.m.sp, 6000 * VH_LAPIC_NS_PER_COUNT);
 	/* A re-injection does not latch the expired count... */
 	ev = next_event(&e, 0, &reinject);
 	VH_EXPECT_EQ((int)ev.what, VH_VCPU_REINJECT);
@@ -150,9 +150,9 @@ VH_TEST(vcpu, hlt_wakes_at_the_timer_or_goes_on_with_an_interrupt)
 	t0 = e.m.sp.now_ns;
 	wr(&e, 0, APIC_TIMER_ICR, 5000);
 	VH_EXPECT(halt(&e, 0, true, &wake));
-	VH_EXPECT_EQ(wake, t0 + 5000);
+	VH_EXPECT_EQ(wake, t0 + 5000 * VH_LAPIC_NS_PER_COUNT);
 	/* The timer expired before the HLT: pending, the HLT goes on. */
-	vh_sim_advance(&e.m.sp, 5000);
+	vh_sim_advance(&e.m.sp, 5000 * VH_LAPIC_NS_PER_COUNT);
 	wake = 7;
 	VH_EXPECT(!halt(&e, 0, true, &wake));
 	VH_EXPECT_EQ(wake, 7ull);

@@ -29,7 +29,7 @@ struct vh_cpuid_vm {
 	uint32_t vcpu_index;  /* the asking vCPU: its APIC id */
 	uint32_t hc_features; /* VH_HC_FEAT_* this back end offers */
 	uint64_t tsc_hz;      /* the guest's TSC rate; 0: unknown, leaves 0x15/0x16 read 0 */
-	uint64_t bus_hz;      /* the local APIC timer's clock (VH_LAPIC_BUS_HZ) */
+	uint64_t bus_hz;      /* the local APIC timer's clock (VH_LAPIC_BUS_HZ), whole kHz */
 	uint8_t phys_bits;    /* guest-physical address width the back end maps; 0: host's */
 	bool osxsave;         /* the guest's CR4.OSXSAVE (leaf 1 ECX mirrors it) */
 };
@@ -58,6 +58,7 @@ struct vh_cpuid_vm {
 #define VH_CPUID1_ECX_OSXSAVE    (1u << 27)
 #define VH_CPUID1_ECX_HYPERVISOR (1u << 31)
 #define VH_CPUID1_EDX_HTT        (1u << 28)
+#define VH_CPUID6_EAX_ARAT       (1u << 2) /* the APIC timer always runs */
 
 /* Reads leaf 0 and 0x80000000 through h->raw. */
 void vh_cpuid_host_init(struct vh_cpuid_host *h);

@@ -46,13 +46,18 @@ struct vh_host;
 struct vh_vm;
 struct vh_vcpu;
 
-/* The APIC timer counts at this rate before the divider (QEMU's 1 GHz
- * APIC bus: one count per nanosecond at divide-by-1). */
-#define VH_LAPIC_BUS_HZ 1000000000ull
-#define VH_LAPIC_VERSION 0x00050014u /* version 0x14, 6 LVT entries */
-#define VH_MSR_APIC_BASE 0x1bu
-#define VH_APIC_BASE_BSP 0x100ull
-#define VH_APIC_BASE_ENABLE 0x800ull
+/* The APIC timer counts at this rate before the divider, the crystal
+ * CPUID leaf 0x15 advertises (vh/cpuid.h).  25 MHz, a server part's
+ * crystal: 40 ns a count, whole nanoseconds of the platform clock; and
+ * small enough that Linux's 32-bit crystal_khz * EBX (leaf 0x15) can
+ * carry any TSC rate to the kHz (with QEMU's 1 GHz bus, EBX must stay
+ * under 4295 and a TSC's kHz is often out of reach). */
+#define VH_LAPIC_BUS_HZ       25000000ull
+#define VH_LAPIC_NS_PER_COUNT (1000000000ull / VH_LAPIC_BUS_HZ) /* at divide by 1 */
+#define VH_LAPIC_VERSION      0x00050014u                       /* version 0x14, 6 LVT entries */
+#define VH_MSR_APIC_BASE      0x1bu
+#define VH_APIC_BASE_BSP      0x100ull
+#define VH_APIC_BASE_ENABLE   0x800ull
 
 enum vh_lapic_run_state {
 	VH_LAPIC_RUNNING = 0,   /* runs normally */

@@ -15,7 +15,7 @@ guest=$top_builddir/linux-guest
 runs=$top_builddir/tests/linux/runs
 rm -rf "$runs" && mkdir -p "$runs"
 
-tap_plan 18
+tap_plan 20
 
 # What was fetched: the versioned package linux-image-amd64 names, and
 # the kernel release it installs.
@@ -78,6 +78,27 @@ if [ $rc = 1 ] && grep -q "line 1: no file at '/nonexistent'" "$runs/bad.out" &&
 	tap_ok "mkcpio refuses a missing file, naming the line, and writes nothing"
 else
 	tap_not_ok "mkcpio refuses a missing file, naming the line, and writes nothing" "exit $rc" "$runs/bad.out"
+fi
+
+# run-bochs --until on vh's own ISO (a second in Bochs): a line it prints
+# ends the run with a PASS, a line it never prints is a FAIL once Bochs
+# has stopped.
+vh_iso=$top_builddir/hypervisor/arch/x86/vh.iso
+"$top_srcdir/tests/harness/run-bochs" --iso "$vh_iso" --timeout 60 --until '^vh: loaded by GRUB' \
+	--workdir "$runs/until-ok" >"$runs/until-ok.out" 2>&1
+rc=$?
+if [ $rc = 0 ] && grep -q '^run-bochs: PASS: console matched /^vh: loaded by GRUB/ in ' "$runs/until-ok.out"; then
+	tap_ok "run-bochs --until: a console line that comes ends the run with PASS"
+else
+	tap_not_ok "run-bochs --until: a console line that comes ends the run with PASS" "exit $rc" "$runs/until-ok.out"
+fi
+"$top_srcdir/tests/harness/run-bochs" --iso "$vh_iso" --timeout 60 --until '^never printed$' \
+	--workdir "$runs/until-fail" >"$runs/until-fail.out" 2>&1
+rc=$?
+if [ $rc = 1 ] && grep -q '^run-bochs: FAIL: the console never matched /^never printed$/' "$runs/until-fail.out"; then
+	tap_ok "run-bochs --until: a line that never comes fails the run"
+else
+	tap_not_ok "run-bochs --until: a line that never comes fails the run" "exit $rc" "$runs/until-fail.out"
 fi
 
 # One boot in Bochs, no vh: GRUB loads the kernel and initramfs (platform.md:

@@ -39,7 +39,7 @@ runs=$top_builddir/tests/boot/runs
 mkdir -p "$runs"
 fast=(--ips 50000000 --timeout 60)
 
-tap_plan 36
+tap_plan 37
 
 con() { tr -d '\r' < "$1/console.log" 2>/dev/null; }
 
@@ -87,6 +87,8 @@ tap_grep "bzImage: the initrd module's bytes (24 of them) at ramdisk_image" \
 	'^bz\| bz: initrd 0000000000000018 bytes \[BAREMETL\] last 51$' "$dir/console.log"
 tap_grep "bzImage: the command line from cmdline= reached the zero page" \
 	'^bz\| bz: cmdline \[console=ttyS0 vh=bare\]$' "$dir/console.log"
+tap_grep "bzImage: what SWAPGS put in KERNEL_GS_BASE survives the vCPU leaving the CPU (RDMSR, SWAPGS)" \
+	'^bz\| bz: swapgs kernel_gs_base 0000000002222000 gs_base 0000000002222000$' "$dir/console.log"
 tap_grep "bzImage: every check held (debug-exit value 0)" \
 	'^vh: vm bz exit code 1$' "$dir/console.log"
 

@@ -11,6 +11,12 @@
  *   bz: e820 <n> entries, RAM from 1 MiB <size>
  *   bz: cmdline [<the command line>]
  *   bz: initrd <size> bytes [<its first 8 bytes>] last <byte>
+ *   bz: swapgs kernel_gs_base 0000000002222000 gs_base 0000000002222000
+ *
+ * The last: SWAPGS exchanges GS_BASE and KERNEL_GS_BASE without an exit
+ * (Linux does it on every entry from user mode); after a spin of several
+ * quanta (the vCPU leaves the CPU and comes back) RDMSR and a second
+ * SWAPGS must still see what the first one put there.
  */
 #define COM1 0x3f8
 #define DEBUG_EXIT 0xf4
@@ -128,7 +134,27 @@ startup_64:                             /* LOAD + 0x200 */
 	call puts
 	movzbl -1(%r14,%r15), %eax
 	call puthex8
-5:	mov $'\n', %al
+5:	lea msg_swapgs(%rip), %rdi
+	call puts
+	mov $0xc0000102, %ecx           /* KERNEL_GS_BASE */
+	mov $0x1111000, %eax
+	xor %edx, %edx
+	wrmsr
+	mov $0xc0000101, %ecx           /* GS_BASE */
+	mov $0x2222000, %eax
+	wrmsr
+	swapgs                          /* GS_BASE 0x1111000, KERNEL_GS_BASE 0x2222000 */
+	mov $5000000, %ecx              /* about 10M instructions: many quanta */
+1:	dec %ecx
+	jnz 1b
+	mov $0xc0000102, %ecx
+	call rdmsr_2222
+	lea msg_gsbase(%rip), %rdi
+	call puts
+	swapgs
+	mov $0xc0000101, %ecx
+	call rdmsr_2222
+	mov $'\n', %al
 	call putc
 	/* Wait for the UART to drain (LSR bit 6), then stop. */
 	mov $COM1 + 5, %dx
@@ -141,6 +167,16 @@ startup_64:                             /* LOAD + 0x200 */
 8:	cli
 	hlt
 	jmp 8b
+
+/* rdmsr_2222: prints MSR ECX, counts a failure unless it is 0x2222000. */
+rdmsr_2222:
+	rdmsr
+	shl $32, %rdx
+	or %rdx, %rax
+	cmp $0x2222000, %rax
+	je 1f
+	inc %r13d
+1:	jmp puthex64
 
 /* putc: AL to COM1 (the emulated UART never holds a byte back). */
 putc:
@@ -191,5 +227,7 @@ msg_cmdline:	.asciz "\nbz: cmdline ["
 msg_initrd:	.asciz "]\nbz: initrd "
 msg_bytes:	.asciz " bytes ["
 msg_last:	.asciz "] last "
+msg_swapgs:	.asciz "\nbz: swapgs kernel_gs_base "
+msg_gsbase:	.asciz " gs_base "
 	.balign 16
 end:

@@ -155,6 +155,9 @@ enum vh_exit_action vh_exit_wrmsr(struct vh_exit *x);
 /* Puts the vCPU's VH_MSR_LOADED copies in the real MSRs (exit_msr.c);
  * false when the CPU refused one (that copy is reset to 0). */
 bool vh_exit_load_msrs(struct vh_vmx_vcpu *vv);
+/* Reads back into the copies what the guest changes without an exit
+ * (KERNEL_GS_BASE, by SWAPGS); before the vCPU leaves the CPU. */
+void vh_exit_save_msrs(struct vh_vmx_vcpu *vv);
 enum vh_exit_action vh_exit_cr(struct vh_exit *x);
 enum vh_exit_action vh_exit_dr(struct vh_exit *x);
 enum vh_exit_action vh_exit_xsetbv(struct vh_exit *x);

@@ -84,6 +84,9 @@ enum vh_exit_action vh_exit_rdmsr(struct vh_exit *x)
 	switch (r->store) {
 	case VH_MSR_GUEST: v = vh_vmread(guest_field(msr)); break;
 	case VH_MSR_LOADED:
+		vh_exit_save_msrs(vv); /* SWAPGS may have moved KERNEL_GS_BASE */
+		v = *loaded_copy(vv, r);
+		break;
 	case VH_MSR_VCPU: v = *loaded_copy(vv, r); break;
 	case VH_MSR_CONST_RO:
 	case VH_MSR_CONST_WI: v = r->value; break;
@@ -130,6 +133,21 @@ enum vh_exit_action vh_exit_wrmsr(struct vh_exit *x)
 	}
 	vh_exit_skip(vv);
 	return VH_EXIT_RESUME;
+}
+
+/* SWAPGS exchanges GS_BASE (a VMCS field) with KERNEL_GS_BASE without an
+ * exit: a guest kernel does it on every entry from and return to user
+ * mode.  The real MSR, not the copy, then holds the guest's value, so the
+ * copy is refreshed from it before it is read or the vCPU leaves the CPU;
+ * a copy loaded back stale hands the kernel the user's GS base at its next
+ * entry (Linux: a page fault on %gs at every entry, the stack guard hit).
+ * The other VH_MSR_LOADED MSRs change only by WRMSR, which exits. */
+void vh_exit_save_msrs(struct vh_vmx_vcpu *vv)
+{
+	const struct vh_msr_rule *r = vh_msr_find(VH_MSR_KERNEL_GS_BASE);
+
+	if (r && r->store == VH_MSR_LOADED)
+		*loaded_copy(vv, r) = rdmsr(VH_MSR_KERNEL_GS_BASE);
 }
 
 bool vh_exit_load_msrs(struct vh_vmx_vcpu *vv)

@@ -72,6 +72,7 @@ static bool acquire(struct vh_cpu *c, struct vh_vmx_vcpu *vv, struct vh_bmvm *b)
 static void release(struct vh_cpu *c, struct vh_vmx_vcpu *vv)
 {
 	vh_fpu_save(vv);
+	vh_exit_save_msrs(vv);
 	vh_vmcs_release(vv);
 	c->vmx->loaded = 0;
 	__atomic_store_n(&vv->cpu, -1, __ATOMIC_RELEASE);

@@ -46,10 +46,15 @@ static void utc_now(char out[48])
 	struct timespec ts;
 	struct tm tm;
 
+	size_t n;
+
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(out, 48, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+	/* strftime, then the milliseconds as a value known to be 0..999:
+	 * one snprintf of every field lets a fortified -O2 build see a year
+	 * of 2^31 and refuse the buffer. */
+	n = strftime(out, 48, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, 48 - n, ".%03uZ", (unsigned)(ts.tv_nsec / 1000000) % 1000u);
 }
 
 /* The SSE record of event seq.  JSON text holds no newline (json-c

@@ -344,3 +344,25 @@ fail:
 	errno = e;
 	return -1;
 }
+
+int vh_buf_append(char **buf, size_t *len, size_t *cap, size_t first_cap, const void *data,
+		  size_t n)
+{
+	if (n > SIZE_MAX / 4 - *len)
+		return -1;
+	if (*len + n + 1 > *cap) {
+		size_t c = *cap ? *cap : first_cap;
+		char *nb;
+
+		while (c < *len + n + 1)
+			c *= 2;
+		if (!(nb = realloc(*buf, c)))
+			return -1;
+		*buf = nb;
+		*cap = c;
+	}
+	memcpy(*buf + *len, data, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+	return 0;
+}

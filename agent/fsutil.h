@@ -54,4 +54,10 @@ bool vh_fs_is_temp_name(const char *name);
  * freed (507, not 500). */
 bool vh_fs_is_full(int e);
 
+/* Appends n bytes to a growable buffer (*buf of *len bytes in *cap; an
+ * empty one starts at first_cap), keeping it NUL-terminated.  0, or -1
+ * when memory runs out (the buffer is left as it was). */
+int vh_buf_append(char **buf, size_t *len, size_t *cap, size_t first_cap, const void *data,
+		  size_t n);
+
 #endif

@@ -135,22 +135,7 @@ static void req_reset(struct vh_req *r, struct MHD_Connection *mc)
 
 static int body_append(struct vh_req *r, const char *data, size_t n)
 {
-	if (r->body_len + n + 1 > r->body_cap) {
-		size_t cap = r->body_cap ? r->body_cap : 4096;
-		char *nb;
-
-		while (cap < r->body_len + n + 1)
-			cap *= 2;
-		nb = realloc(r->body, cap);
-		if (!nb)
-			return -1;
-		r->body = nb;
-		r->body_cap = cap;
-	}
-	memcpy(r->body + r->body_len, data, n);
-	r->body_len += n;
-	r->body[r->body_len] = '\0';
-	return 0;
+	return vh_buf_append(&r->body, &r->body_len, &r->body_cap, 4096, data, n);
 }
 
 /* The first call: route, credentials, limits.  Leaves r->status 0 when

@@ -14,6 +14,7 @@
 #include <sys/random.h>
 
 #include "agent/agent.h"
+#include "agent/fsutil.h"
 #include "agent/hvconn.h"
 #include "agent/resources.h"
 
@@ -107,21 +108,7 @@ struct list_walk {
 
 static int buf_add(struct list_walk *w, const char *s, size_t n)
 {
-	if (w->len + n + 1 > w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 65536;
-		char *nb;
-
-		while (cap < w->len + n + 1)
-			cap *= 2;
-		if (!(nb = realloc(w->buf, cap)))
-			return -1;
-		w->buf = nb;
-		w->cap = cap;
-	}
-	memcpy(w->buf + w->len, s, n);
-	w->len += n;
-	w->buf[w->len] = '\0';
-	return 0;
+	return vh_buf_append(&w->buf, &w->len, &w->cap, 65536, s, n);
 }
 
 static int list_one(void *ctx, const struct vh_hv_entry *e)

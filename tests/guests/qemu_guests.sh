@@ -86,7 +86,7 @@ run exitbench 1 "exitbench: times its CPUID and OUT loops against the same loops
 	--kernel "$guests/exitbench.elf" --cmdline "iters=50 rounds=5" \
 	--expect '^exitbench: result cpuid [0-9]+$' --expect '^exitbench: result io80 [0-9]+$'
 # QEMU's timer is the host's: how late it fires is not checked here; its
-# CPU models stop at leaf 0xd, so the crystal check says it is skipped.
+# CPU models stop at leaf 0xd, so the guest says its crystal check is not run there.
 run irq 1 "irq: APIC timer (one-shot, periodic, HLT), self-IPI after STI and behind the TPR" \
 	--kernel "$guests/irq.elf" --cmdline "slack_us=0" --expect '^irq: done, 0 failed$' \
 	--expect "^irq: no cpuid leaf 0x15 crystal \\(max leaf 0x[0-9a-f]+\\): the APIC timer taken at QEMU's 1 GHz, its rate not checked\$"

@@ -40,7 +40,7 @@ tap_check "vmlinuz is a bzImage (HdrS at 0x202)" \
 	test "$(dd if="$guest/vmlinuz" bs=1 skip=514 count=4 2>/dev/null)" = HdrS
 
 # A second run finds both packages in the cache: apt-get, replaced by a
-# stub that records any call, is never run, and the outputs are the same
+# stand-in that records any call, is never run, and the outputs are the same
 # bytes (the initramfs is reproducible: root-owned, mtime 0).
 mkdir -p "$runs/bin"
 printf '#!/bin/sh\necho "$*" >>"%s"\nexit 1\n' "$runs/apt-get.calls" >"$runs/bin/apt-get"

@@ -4,58 +4,11 @@
  * initrd, e820, RSDP, page tables, GDT, long-mode boot state), a PVH ELF
  * (hvm_start_info), the kind read from the contents, and every bad image
  * refused with its reason and nothing written. */
+#include "bzimage_env.h"
 #include "loader_env.h"
 #include "vh/layout.h"
 
-#define VM_MIB      32
-#define SETUP_SECTS 1
-#define PROT_OFF    ((SETUP_SECTS + 1) * 512)
-#define PAYLOAD     4096
-
-struct bz {
-	uint8_t b[PROT_OFF + PAYLOAD];
-	size_t len;
-};
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	memcpy(p, &v, 2);
-}
-static void put32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
-static void put64(uint8_t *p, uint64_t v)
-{
-	memcpy(p, &v, 8);
-}
-
-/* A bzImage as boot.rst describes protocol 2.15's: relocatable, 64-bit,
- * 2 MiB alignment, LOAD_PHYSICAL_ADDR 16 MiB, init_size 2 MiB. */
-static void bz_image(struct bz *im)
-{
-	uint8_t *b = im->b;
-
-	memset(im, 0, sizeof(*im));
-	b[0x1f1] = SETUP_SECTS;
-	put32(b + 0x1f4, PAYLOAD / 16);
-	put16(b + 0x1fe, 0xaa55);
-	b[0x200] = 0xeb;
-	b[0x201] = 0x66; /* the header ends at 0x268 */
-	memcpy(b + 0x202, "HdrS", 4);
-	put16(b + 0x206, 0x20f);
-	b[0x211] = 0x01;              /* LOADED_HIGH */
-	put32(b + 0x22c, 0x37ffffff); /* initrd_addr_max */
-	put32(b + 0x230, 0x200000);   /* kernel_alignment */
-	b[0x234] = 1;                 /* relocatable */
-	put16(b + 0x236, 0x1);        /* XLF_KERNEL_64 */
-	put32(b + 0x238, 255);        /* cmdline_size */
-	put64(b + 0x258, 0x1000000);  /* pref_address */
-	put32(b + 0x260, 0x200000);   /* init_size */
-	for (size_t i = 0; i < PAYLOAD; i++)
-		b[PROT_OFF + i] = (uint8_t)(i * 7 + 1);
-	im->len = sizeof(im->b);
-}
+#define VM_MIB 32
 
 static uint8_t initrd[8192 + 100];
 

@@ -16,7 +16,12 @@
 # the token over HTTPS, the Ansible playbook);
 # `quickstart stop` stops both daemons (no pid alive, no pid file, no
 # socket) and a second stop finds nothing; a start after the stop brings
-# the demo VM back (same uuid) without uploading anything.
+# the demo VM back (same uuid) without uploading anything.  The Linux VM
+# it offers: the reference guest's kernel and initramfs (make linux-guest)
+# are images beside the test guests, and the printed lines that create it
+# (curl, vhctl) define a VM with those images, 2 vCPUs, 256 MiB and the
+# command line, which powers on (the loader takes the Debian kernel and
+# its initramfs; the boot itself is not waited for) and is deleted.
 . "$top_srcdir/tests/harness/tap.sh"
 set -u
 : "${top_srcdir:?run through make check}" "${top_builddir:?run through make check}"
@@ -30,7 +35,8 @@ if [ ! -c /dev/kvm ] || [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
 fi
 for f in "$top_builddir/hypervisor/hosted/vh-hosted" "$top_builddir/hypervisor/hosted/vh-msg" \
 	"$top_builddir/agent/vhagent" "$VHCTL" "$top_builddir/hypervisor/sim/vh-sim" \
-	"$top_builddir/tests/guests/spinner.elf"; do
+	"$top_builddir/tests/guests/spinner.elf" "$top_builddir/linux-guest/vmlinuz" \
+	"$top_builddir/linux-guest/initramfs.cpio.gz"; do
 	if [ ! -e "$f" ]; then
 		echo "Bail out! $f is not built"
 		exit 1
@@ -48,7 +54,8 @@ rm -rf "$RUN"
 mkdir -p "$RUN/home"
 PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export VH_BUILD_DIR=$top_builddir VH_RUN_DIR=$RUN/run VH_STATE_DIR=$RUN/state VH_LOG_DIR=$RUN/log
-export VH_HTTPS_PORT=$PORT VH_SOCKET_GROUP='' VH_HOSTED_OPTS="--memory 256M --pcpus 2"
+# Memory for the demo, the Ansible VMs and the 256 MiB Linux VM at once.
+export VH_HTTPS_PORT=$PORT VH_SOCKET_GROUP='' VH_HOSTED_OPTS="--memory 1G --pcpus 2"
 export VH_PREFIX=$RUN/prefix
 # A new shell of an installed system: the prefix's bin and sbin (as
 # /usr/local/bin and /usr/local/sbin) and the system's, nothing of this
@@ -58,6 +65,7 @@ NEW_PATH=$VH_PREFIX/bin:$VH_PREFIX/sbin:/usr/local/bin:/usr/bin:/bin
 export HOME=$RUN/home PYTHONDONTWRITEBYTECODE=1 ANSIBLE_NOCOLOR=1
 unset XDG_CONFIG_HOME VH_URL VH_TOKEN VH_CACERT VH_CERT VH_KEY VH_QUICKSTART_NO_BUILD
 GUESTS=$(cd "$top_builddir/tests/guests" && ls -- *.elf)
+LINUX_IMAGES="$top_builddir/linux-guest/vmlinuz $top_builddir/linux-guest/initramfs.cpio.gz"
 
 # pid_of NAME: the pid in NAME's pid file when that process runs this
 # build's NAME.
@@ -111,7 +119,7 @@ snapshot() {
 	find "$VH_STATE_DIR" -printf '%P %s %T@\n' | sort
 }
 
-tap_plan 29
+tap_plan 33
 
 # ---- the first run -----------------------------------------------------------------
 if qs first.out --no-install --no-build; then
@@ -136,16 +144,30 @@ grep -q " ready" "$VH_LOG_DIR/vh-hosted.log" && grep -q " ready" "$VH_LOG_DIR/vh
 	tap_not_ok "their logs are in VH_LOG_DIR" "$(ls -l "$VH_LOG_DIR" 2>&1)"
 
 vc image list >"$RUN/images.json" 2>&1
-if why=$("$PY" - "$RUN/images.json" "$top_builddir/tests/guests" $GUESTS <<'EOF' 2>&1
+# images all|some FILE...: the agent's images are exactly FILE... (all),
+# or hold them (some), each named after its file, with its SHA-256.
+images() {
+	"$PY" - "$RUN/images.json" "$@" <<'EOF' 2>&1
 import hashlib, json, os, sys
 got = {i["name"]: i["sha256"] for i in json.load(open(sys.argv[1]))["items"]}
-want = {n: hashlib.sha256(open(os.path.join(sys.argv[2], n), "rb").read()).hexdigest() for n in sys.argv[3:]}
+want = {os.path.basename(f): hashlib.sha256(open(f, "rb").read()).hexdigest() for f in sys.argv[3:]}
+if sys.argv[2] == "some":
+    got = {n: s for n, s in got.items() if n in want}
 assert got == want, (got, want)
 EOF
-); then
+}
+# shellcheck disable=SC2046,SC2086 # one path a word
+if why=$(images all $(printf "$top_builddir/tests/guests/%s\n" $GUESTS) $LINUX_IMAGES); then
 	tap_ok "every test guest is an image named after its file, with its SHA-256 (${GUESTS//$'\n'/ })"
 else
 	tap_not_ok "every test guest is an image named after its file" "$why"
+fi
+# shellcheck disable=SC2086 # two paths
+if why=$(images some $LINUX_IMAGES) &&
+	grep -q "^the Linux guest: linux-image-[0-9.]*-[0-9]*-amd64 [^ ]*, in $top_builddir/linux-guest$" "$RUN/first.out"; then
+	tap_ok "beside them the reference Linux guest: vmlinuz and initramfs.cpio.gz of make linux-guest, said which kernel"
+else
+	tap_not_ok "beside them the reference Linux guest" "$why" "$RUN/first.out"
 fi
 UUID1=$(vm_field uuid) GEN1=$(vm_field boot_generation) CHG1=$(vm_field state_changes)
 if [ "$(vm_field state)" = running ] && [ "$(vm_field boot.kernel)" = spinner.elf ]; then
@@ -161,13 +183,16 @@ for re in '^export VH_URL=unix://[^ ]*/agent\.sock$' \
 	'^vhctl vm list$' '^vhctl top -n 1$' '^vhctl vm cpu demo ' '^TOKEN=\$\(vhctl token create ' \
 	"^curl -sS --cacert .*/tls/cert\\.pem -H \"Authorization: Bearer \\\$TOKEN\" https://localhost:$PORT/v1/host\$" \
 	'^ANSIBLE_COLLECTIONS_PATH=.*/packaging/ansible ansible-playbook .*quickstart-playbook\.yml -e vh_socket=' \
-	'/scripts/quickstart stop$'; do
+	'/scripts/quickstart stop$' \
+	"^curl -sS --unix-socket .*/agent\\.sock -H 'Content-Type: application/json' -d '\\{\"name\":\"linux\",.*\\}' http://localhost/v1/vms\$" \
+	"^curl -sS --unix-socket .*/agent\\.sock -X PUT .*-d '\\{\"state\":\"running\"\\}' http://localhost/v1/vms/linux/power\$" \
+	'^vhctl vm create linux --vcpus 2 --mem 256M --kernel vmlinuz --initrd initramfs\.cpio\.gz --cmdline "[^"]*" --start$'; do
 	grep -Eq -- "$re" "$RUN/steps" || missing="$missing
 no line matches /$re/"
 done
 grep -Eq '(^|[[:space:];])PATH=' "$RUN/steps" && missing="$missing
 a line sets PATH: $(grep -E '(^|[[:space:];])PATH=' "$RUN/steps")"
-[ -z "$missing" ] && tap_ok "the next steps are printed: curl (unix socket and HTTPS), vhctl, a token, Ansible, stop" ||
+[ -z "$missing" ] && tap_ok "the next steps are printed: curl (unix socket and HTTPS), vhctl, a token, Ansible, stop, a Linux VM" ||
 	tap_not_ok "the next steps are printed" "$missing" "$RUN/first.out"
 
 # Each command a link to this build's binary, found by a new shell; each
@@ -277,6 +302,40 @@ fi
 step ansible2 '^ANSIBLE_COLLECTIONS_PATH=' && grep -Eq 'localhost +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0' "$RUN/step.ansible2" &&
 	tap_ok "the playbook a second time: changed=0" ||
 	tap_not_ok "the playbook a second time: changed=0" "$(tail -20 "$RUN/step.ansible2")"
+
+# ---- the Linux VM, as printed -----------------------------------------------------------
+# linux_defined: the VM "linux" has the printed boot fields, vCPUs and memory.
+linux_defined() {
+	vc vm show linux 2>/dev/null | "$PY" -c '
+import json, sys
+v = json.load(sys.stdin)
+got = (v["vcpus"], v["memory_mib"], v["boot"]["kernel"], v["boot"]["initrd"], v["boot"]["cmdline"])
+want = (2, 256, "vmlinuz", "initramfs.cpio.gz", "console=ttyS0 vh.test=platform")
+assert got == want, (got, want)' 2>&1
+}
+# powered_on: it was powered on once: the loader took the kernel and the
+# initrd (a refused image leaves it defined, boot generation 0).
+powered_on() { [ "$(VM=linux vm_field boot_generation)" = 1 ]; }
+why=
+if step lxcurl '"name":"linux"' && why=$(linux_defined) && [ "$(VM=linux vm_field state)" = defined ]; then
+	tap_ok "the printed curl line defines the Linux VM: vmlinuz, initramfs.cpio.gz, its command line, 2 vCPUs, 256 MiB"
+else
+	tap_not_ok "the printed curl line defines the Linux VM" "$RUN/step.lxcurl" "$why"
+fi
+if step lxpower '/v1/vms/linux/power$' && powered_on; then
+	tap_ok "the printed power line powers it on: the Debian kernel and its initramfs load (state $(VM=linux vm_field state))"
+else
+	tap_not_ok "the printed power line powers it on" "$RUN/step.lxpower" "$(vc vm show linux 2>&1)"
+fi
+vc vm delete linux --force >/dev/null 2>&1
+why=
+if step lxvhctl '^vhctl vm create linux ' && why=$(linux_defined) && powered_on; then
+	tap_ok "the printed vhctl line defines and starts the same Linux VM"
+else
+	tap_not_ok "the printed vhctl line defines and starts the same Linux VM" "$RUN/step.lxvhctl" "$why" \
+		"$(vc vm show linux 2>&1)"
+fi
+vc vm delete linux --force >/dev/null 2>&1
 
 # ---- stop -----------------------------------------------------------------------------
 if step stop '/scripts/quickstart stop$' && grep -q "^stopped vhagent (pid $AG1)" "$RUN/step.stop" &&

@@ -9,7 +9,8 @@
  * state is one vh does not offer (the DSDT lists only _S5_): it wakes at
  * once (WAK_STS set), so a guest that asks anyway never waits forever.
  * The PM timer counts at 3.579545 MHz from the platform clock since the
- * VM's boot, 32 bits wide (the FADT sets TMR_VAL_EXT); it is read-only. */
+ * VM's boot, 32 bits wide; it is read-only, and the FADT does not name it
+ * (acpi_tables.c says why). */
 #include "dev_internal.h"
 #include "vh/acpi.h"
 

@@ -4,9 +4,10 @@
  * VM first started plus the time elapsed since on the platform clock, so a
  * guest boots with the right date and its clock never jumps with the
  * host's.  Register B picks BCD or binary (DM) and 24- or 12-hour mode;
- * the century is at 0x32 (the FADT's CENTURY).  A guest may set the clock
- * (with or without B's SET bit, which holds it until cleared); values out
- * of a register's range are ignored, the clock keeps its time.
+ * the century is at 0x32 (the FADT leaves its CENTURY field 0, naming
+ * none).  A guest may set the clock (with or without B's SET bit, which
+ * holds it until cleared); values out of a register's range are ignored,
+ * the clock keeps its time.
  *
  * Like the battery-backed part it models, the clock, registers A and B and
  * the 114 bytes of RAM (0x0e..0x7f) outlive a reset and a power cycle of

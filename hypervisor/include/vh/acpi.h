@@ -53,7 +53,7 @@ struct vh_error;
 #define VH_ACPI_PM_TMR_HZ         3579545u
 #define VH_ACPI_PM_TMR_BITS       32u
 
-/* The CMOS RTC's century register (FADT CENTURY). */
+/* The CMOS RTC's century register (the FADT leaves CENTURY 0). */
 #define VH_ACPI_RTC_CENTURY 0x32u
 
 /* ---- interrupts ------------------------------------------------------------ */

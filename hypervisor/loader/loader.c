@@ -280,8 +280,16 @@ static int raw_plan(uint64_t mem_bytes, const struct vh_loader_args *a, struct v
  *   mov dx, 0x600 / mov al, 1 / out dx, al / cli / hlt / jmp short hlt */
 #define RESET_VECTOR_GPA (VH_LAYOUT_1M - 16)
 static const uint8_t reset_vector_code[] = {
-	0xba, (VH_ACPI_PM_BASE + VH_ACPI_RESET_OFF) & 0xff, (VH_ACPI_PM_BASE + VH_ACPI_RESET_OFF) >> 8,
-	0xb0, VH_ACPI_RESET_VALUE, 0xee, 0xfa, 0xf4, 0xeb, 0xfd,
+	0xba,
+	(VH_ACPI_PM_BASE + VH_ACPI_RESET_OFF) & 0xff,
+	(VH_ACPI_PM_BASE + VH_ACPI_RESET_OFF) >> 8,
+	0xb0,
+	VH_ACPI_RESET_VALUE,
+	0xee,
+	0xfa,
+	0xf4,
+	0xeb,
+	0xfd,
 };
 
 /* The ACPI tables, and the reset vector's code, go to the BIOS area after

@@ -62,6 +62,7 @@ struct vh_hosted_options {
 	uint32_t max_vms;          /* 0: the core's default */
 	uint64_t quantum_ns;       /* 0: the core's default (10 ms) */
 	uint64_t scan_pages_per_sec; /* page sharing rate; UINT64_MAX: default */
+	uint64_t scan_pages_per_ghz; /* its bound per GHz; UINT64_MAX: default */
 	uint64_t sample_period_ns; /* active-memory sampling; 0: default */
 	const char *socket_path;   /* default /run/vh/vh.sock */
 	const char *images_dir;    /* default /var/lib/vh/images */

@@ -74,6 +74,8 @@ static int host_init(struct vh_hosted *d, char *why, size_t whylen)
 	}
 	if (d->opt.scan_pages_per_sec != UINT64_MAX)
 		d->host.mem.params.scan_pages_per_sec = d->opt.scan_pages_per_sec;
+	if (d->opt.scan_pages_per_ghz != UINT64_MAX)
+		d->host.mem.params.scan_pages_per_ghz = d->opt.scan_pages_per_ghz;
 	if (d->opt.sample_period_ns)
 		d->host.mem.params.sample_period_ns = d->opt.sample_period_ns;
 	return 0;

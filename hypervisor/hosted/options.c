@@ -34,6 +34,8 @@ static void usage(FILE *f)
 	    "  --max-vms N         VMs the host may hold (default 1024)\n"
 	    "  --quantum-us N      scheduler quantum (default 10000)\n"
 	    "  --scan-rate N       page-sharing scan, pages per second (0: off; default 12800)\n"
+	    "  --scan-per-ghz N    and at most N pages per second per GHz of the pCPUs'\n"
+	    "                      capacity (0: no such bound; default 1024)\n"
 	    "  --sample-period-ms N  active-memory sampling period (default 30000)\n"
 	    "  --socket PATH       control socket (default " DEFAULT_SOCKET ")\n"
 	    "  --images DIR        guest images by name (default " DEFAULT_IMAGES ")\n"
@@ -122,7 +124,7 @@ int vh_hosted_parse_options(int argc, char **argv, struct vh_hosted_options *o)
 		O_MHZ,
 		O_MAXVMS,
 		O_QUANTUM,
-		O_SCAN,
+		O_SCAN, O_SCAN_GHZ,
 		O_SAMPLE,
 		O_SOCKET,
 		O_IMAGES,
@@ -141,6 +143,7 @@ int vh_hosted_parse_options(int argc, char **argv, struct vh_hosted_options *o)
 		{ "max-vms", required_argument, NULL, O_MAXVMS },
 		{ "quantum-us", required_argument, NULL, O_QUANTUM },
 		{ "scan-rate", required_argument, NULL, O_SCAN },
+		{ "scan-per-ghz", required_argument, NULL, O_SCAN_GHZ },
 		{ "sample-period-ms", required_argument, NULL, O_SAMPLE },
 		{ "socket", required_argument, NULL, O_SOCKET },
 		{ "images", required_argument, NULL, O_IMAGES },
@@ -168,6 +171,7 @@ int vh_hosted_parse_options(int argc, char **argv, struct vh_hosted_options *o)
 	    pages > 0 && psz > 0 ? (uint64_t)(pages / 2) * (uint64_t)psz : 256ull << 20;
 	o->mhz_per_pcpu = 0;
 	o->scan_pages_per_sec = UINT64_MAX;
+	o->scan_pages_per_ghz = UINT64_MAX;
 	o->socket_path = DEFAULT_SOCKET;
 	o->images_dir = DEFAULT_IMAGES;
 	o->log_dir = DEFAULT_LOGS;
@@ -206,6 +210,11 @@ int vh_hosted_parse_options(int argc, char **argv, struct vh_hosted_options *o)
 			if (!parse_u64(optarg, 0, 100000000, &v))
 				bad = "--scan-rate: pages per second, 0 to 100000000";
 			o->scan_pages_per_sec = v;
+			break;
+		case O_SCAN_GHZ:
+			if (!parse_u64(optarg, 0, 100000000, &v))
+				bad = "--scan-per-ghz: pages per second per GHz, 0 to 100000000";
+			o->scan_pages_per_ghz = v;
 			break;
 		case O_SAMPLE:
 			if (!parse_u64(optarg, 1, 3600000, &v))

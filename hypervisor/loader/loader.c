@@ -270,17 +270,41 @@ static int raw_plan(uint64_t mem_bytes, const struct vh_loader_args *a, struct v
 	return VH_OK;
 }
 
-/* The ACPI tables go to the BIOS area after every other range is planned:
- * an image or module placed there is refused, never overwritten. */
+/* What a PC's BIOS has at its reset vector, F000:FFF0, in the part of it
+ * an OS may jump to: a reset.  Linux on a hardware-reduced ACPI machine
+ * without EFI (vh's) reboots through EFI, then by a jump to F000:FFF0 in
+ * real mode ("reboot=bios"), never reaching the ACPI reset register; with
+ * RAM there it ran zeros into a triple fault.  These bytes write
+ * VH_ACPI_RESET_VALUE to the ACPI reset register, as the FADT says to,
+ * and halt:
+ *   mov dx, 0x600 / mov al, 1 / out dx, al / cli / hlt / jmp short hlt */
+#define RESET_VECTOR_GPA (VH_LAYOUT_1M - 16)
+static const uint8_t reset_vector_code[] = {
+	0xba,
+	(VH_ACPI_PM_BASE + VH_ACPI_RESET_OFF) & 0xff,
+	(VH_ACPI_PM_BASE + VH_ACPI_RESET_OFF) >> 8,
+	0xb0,
+	VH_ACPI_RESET_VALUE,
+	0xee,
+	0xfa,
+	0xf4,
+	0xeb,
+	0xfd,
+};
+
+/* The ACPI tables, and the reset vector's code, go to the BIOS area after
+ * every other range is planned: an image or module placed there is
+ * refused, never overwritten. */
 static int acpi_plan(uint64_t mem_bytes, const struct vh_loader_args *a, struct vh_loader_job *job,
 		     struct vh_error *err)
 {
 	uint64_t end = VH_ACPI_GPA + a->acpi_len;
+	int rc;
 
 	if (!a->acpi_len)
 		return VH_OK;
-	if (a->acpi_len > VH_LAYOUT_1M - VH_ACPI_GPA ||
-	    !vh_load_fits(mem_bytes, VH_ACPI_GPA, a->acpi_len))
+	if (a->acpi_len > RESET_VECTOR_GPA - VH_ACPI_GPA ||
+	    !vh_load_fits(mem_bytes, VH_ACPI_GPA, VH_LAYOUT_1M - VH_ACPI_GPA))
 		return vh_error_set(
 		    err, VH_E_INVAL,
 		    "acpi: %zu bytes of tables at %#llx do not fit in the BIOS area "
@@ -295,8 +319,17 @@ static int acpi_plan(uint64_t mem_bytes, const struct vh_loader_args *a, struct 
 			    "image: %#llx + %#llx overlaps the ACPI tables at %#llx",
 			    (unsigned long long)c->gpa, (unsigned long long)c->len,
 			    (unsigned long long)VH_ACPI_GPA);
+		if (c->gpa < VH_LAYOUT_1M && RESET_VECTOR_GPA < c->gpa + c->len)
+			return vh_error_set(
+			    err, VH_E_INVAL,
+			    "image: %#llx + %#llx overlaps the reset vector at %#llx",
+			    (unsigned long long)c->gpa, (unsigned long long)c->len,
+			    (unsigned long long)RESET_VECTOR_GPA);
 	}
-	return vh_job_add(job, VH_ACPI_GPA, VH_LOADER_SRC_BYTES, a->acpi, a->acpi_len, err);
+	if ((rc = vh_job_add(job, VH_ACPI_GPA, VH_LOADER_SRC_BYTES, a->acpi, a->acpi_len, err)))
+		return rc;
+	return vh_job_add(job, RESET_VECTOR_GPA, VH_LOADER_SRC_BYTES, reset_vector_code,
+			  sizeof(reset_vector_code), err);
 }
 
 int vh_loader_acpi(const struct vh_vm *vm, uint8_t *buf, size_t len, size_t *used,

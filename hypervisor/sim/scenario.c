@@ -388,6 +388,8 @@ static bool d_mem(struct parser *p, struct kv *kvs, size_t n)
 		return fail(p, "scan_pass: \"%s\" is not a duration", v);
 	if ((v = TAKE("scan_rate")) && !parse_u64(v, 100000000, &m->scan_pages_per_sec))
 		return fail(p, "scan_rate: \"%s\" is not pages per second", v);
+	if ((v = TAKE("scan_per_ghz")) && !parse_u64(v, 100000000, &m->scan_pages_per_ghz))
+		return fail(p, "scan_per_ghz: \"%s\" is not pages per second per GHz", v);
 	if ((v = TAKE("low_free"))) {
 		if (!parse_u64(v, 50, &u))
 			return fail(p, "low_free: \"%s\" is not a percentage 0..50", v);

@@ -11,7 +11,9 @@
 kvm_require
 kvm_setup memory
 tap_plan 9
-kvm_start --scan-rate 50000
+# The rate this test asks for, not held to the host's GHz (that bound has
+# its own test: mem_tests share.scan_rate_is_held_to_the_hosts_cpu_capacity).
+kvm_start --scan-rate 50000 --scan-per-ghz 0
 
 shmem() { awk '/^RssShmem:/ {print $2}' "/proc/$DAEMON_PID/status"; }
 base=$(shmem)

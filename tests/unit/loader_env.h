@@ -28,6 +28,16 @@ static inline uint32_t rd32(struct loader_env *e, uint64_t gpa)
 	return v;
 }
 
+static inline void expect_bytes(struct loader_env *e, uint64_t gpa, const uint8_t *want, size_t n)
+{
+	uint8_t *got = malloc(n);
+
+	VH_ASSERT(got != NULL);
+	VH_ASSERT_EQ(vh_mem_guest_read(&e->m.h, e->vm, gpa, got, n, NULL), VH_OK);
+	VH_EXPECT_MEMEQ(got, want, n);
+	free(got);
+}
+
 static inline uint64_t rd64(struct loader_env *e, uint64_t gpa)
 {
 	uint64_t v = 0;

@@ -39,16 +39,6 @@ static void expect_e820(struct loader_env *e, uint64_t at, uint32_t n, uint32_t 
 	}
 }
 
-static void expect_bytes(struct loader_env *e, uint64_t gpa, const uint8_t *want, size_t n)
-{
-	uint8_t *got = malloc(n);
-
-	VH_ASSERT(got != NULL);
-	VH_ASSERT_EQ(vh_mem_guest_read(&e->m.h, e->vm, gpa, got, n, NULL), VH_OK);
-	VH_EXPECT_MEMEQ(got, want, n);
-	free(got);
-}
-
 VH_TEST(linux_loader, bzimage_64bit_entry_with_zero_page_initrd_and_page_tables)
 {
 	struct loader_env e;

@@ -275,6 +275,13 @@ VH_TEST(loader, elf64_images_load_like_qemu_cannot)
 	rdstr(&e, rd32(&e, (uint32_t)e.bs.rbx + 16), str, sizeof(str));
 	VH_EXPECT_STREQ(str, ""); /* no command line: an empty one */
 	VH_EXPECT_EQ(rd32(&e, (uint32_t)e.bs.rbx) & 0x8, 0u); /* no modules */
+	/* Linux's vmlinux gives its entry as a physical address (0x1000000
+	 * with its text at 0xffffffff81000000): a byte of a segment's
+	 * physical range is that byte, entered where it lies. */
+	elf_image(&im, true, 0x100020, s, 1);
+	if (load(&e, &im, NULL, NULL, 0))
+		VH_FAIL("load: %s", e.err.reason);
+	VH_EXPECT_EQ(e.bs.rip, 0x100020ull);
 	mem_env_fini(&e.m);
 }
 
@@ -607,6 +614,19 @@ VH_TEST(loader, the_acpi_tables_go_to_the_bios_area)
 		reserved |= map[i].type == VH_E820_RESERVED && map[i].addr <= VH_ACPI_GPA &&
 			    VH_ACPI_GPA + len <= map[i].addr + map[i].len;
 	VH_EXPECT(reserved);
+	/* F000:FFF0, where Linux's reboot=bios jumps: the ACPI reset
+	 * register's write (mov dx, 0x600; mov al, 1; out dx, al), then
+	 * cli; hlt; jmp to the hlt.  Inside the reserved range. */
+	static const uint8_t reset_code[] = { 0xba, 0x00, 0x06, 0xb0, 0x01,
+					      0xee, 0xfa, 0xf4, 0xeb, 0xfd };
+	expect_bytes(&e, 0xffff0, reset_code, sizeof(reset_code));
+	VH_EXPECT_EQ(VH_ACPI_PM_BASE + VH_ACPI_RESET_OFF, 0x600u);
+	VH_EXPECT_EQ(VH_ACPI_RESET_VALUE, 1u);
+	/* A segment over the reset vector: refused, nothing written. */
+	s[0] = (struct seg){ 0xff000, 0xff000, 0x1000, 0x1000, 0xaa };
+	elf_image(&im, false, 0xff010, s, 1);
+	VH_EXPECT_EQ(load_acpi(&e, &im, acpi, len), VH_E_INVAL);
+	VH_EXPECT(strstr(e.err.reason, "overlaps the reset vector at 0xffff0") != NULL);
 	/* A segment over the tables: refused, nothing written. */
 	s[0] = (struct seg){ 0xf0400, 0xf0400, 0x800, 0x800, 0xaa };
 	elf_image(&im, false, 0xf0410, s, 1);

@@ -189,30 +189,74 @@ VH_TEST(share, zero_pages_collapse_to_one_frame)
 	mem_env_fini(&e);
 }
 
+/* A 32 MiB guest whose pages all differ: every page scanned is work. */
+static void distinct_guest(struct mem_env *e)
+{
+	struct vh_vm *vm;
+
+	mem_env_init(e, 64);
+	vm = mem_env_vm(e, "guest", 32, 0, VH_UNLIMITED, true);
+	for (vh_gfn_t g = 0; g < vm->mem.pages; g++)
+		VH_ASSERT_EQ(mem_env_write_word(e, vm, g, g + 1), VH_FAULT_MAPPED);
+}
+
+/* Pages the scanner takes in 2.5 s of 10 ms ticks. */
+static uint64_t scanned_in_2_5_s(struct mem_env *e)
+{
+	struct vh_share_stats st;
+
+	vh_mem_tick(&e->h, e->sp.now_ns); /* starts the clock */
+	for (int i = 0; i < 250; i++) {
+		vh_sim_advance(&e->sp, 10 * VH_NSEC_PER_MSEC);
+		vh_mem_tick(&e->h, e->sp.now_ns);
+	}
+	vh_share_stats(&e->h, &st);
+	return st.scanned;
+}
+
 VH_TEST(share, scanner_keeps_to_its_rate)
 {
 	struct mem_env e;
-	struct vh_vm *vm;
 	struct vh_share_stats st;
 
-	mem_env_init(&e, 64);
-	vm = mem_env_vm(&e, "guest", 32, 0, VH_UNLIMITED, true);
-	for (vh_gfn_t g = 0; g < vm->mem.pages; g++)
-		VH_ASSERT_EQ(mem_env_write_word(&e, vm, g, g + 1), VH_FAULT_MAPPED);
+	distinct_guest(&e);
 	e.h.mem.params.scan_pages_per_sec = 1000;
-	vh_mem_tick(&e.h, e.sp.now_ns); /* starts the clock */
-	for (int i = 0; i < 250; i++) {
-		vh_sim_advance(&e.sp, 10 * VH_NSEC_PER_MSEC);
-		vh_mem_tick(&e.h, e.sp.now_ns);
-	}
-	vh_share_stats(&e.h, &st);
-	VH_EXPECT_EQ(st.scanned, (uint64_t)2500); /* 2.5 s at 1000 pages/s */
+	VH_EXPECT_EQ(scanned_in_2_5_s(&e), (uint64_t)2500); /* 2.5 s at 1000 pages/s */
 	/* Off means off. */
 	e.h.mem.params.scan_pages_per_sec = 0;
 	vh_sim_advance(&e.sp, VH_NSEC_PER_SEC);
 	vh_mem_tick(&e.h, e.sp.now_ns);
 	vh_share_stats(&e.h, &st);
 	VH_EXPECT_EQ(st.scanned, (uint64_t)2500);
+	mem_env_fini(&e);
+}
+
+/* A fixed rate is a fixed amount of work: on a 50 MHz host (an emulated
+ * CPU) 12,800 pages a second is most of the CPU.  The rate is held to
+ * scan_pages_per_ghz per GHz of capacity, like ESX's Mem.ShareScanGHz. */
+VH_TEST(share, scan_rate_is_held_to_the_hosts_cpu_capacity)
+{
+	struct mem_env e;
+
+	distinct_guest(&e);
+	/* 4 pCPUs x 2000 MHz = 8 GHz: 8192 pages/s, under the ceiling. */
+	VH_EXPECT_EQ(vh_share_scan_rate(&e.h), (uint64_t)8192);
+	e.h.cfg.pcpus = 64;
+	VH_EXPECT_EQ(vh_share_scan_rate(&e.h), (uint64_t)12800);
+	e.h.mem.params.scan_pages_per_ghz = 0;
+	VH_EXPECT_EQ(vh_share_scan_rate(&e.h), (uint64_t)12800);
+	e.h.mem.params.scan_pages_per_ghz = 1024;
+	e.h.cfg.pcpus = 1;
+	e.h.cfg.mhz_per_pcpu = 50;
+	VH_EXPECT_EQ(vh_share_scan_rate(&e.h), (uint64_t)51);
+	VH_EXPECT_EQ(scanned_in_2_5_s(&e), (uint64_t)127); /* 2.5 s at 51 pages/s */
+	/* No overflow at the extremes. */
+	e.h.cfg.pcpus = UINT32_MAX;
+	e.h.cfg.mhz_per_pcpu = UINT32_MAX;
+	e.h.mem.params.scan_pages_per_ghz = UINT64_MAX;
+	VH_EXPECT_EQ(vh_share_scan_rate(&e.h), (uint64_t)12800);
+	e.h.cfg.pcpus = 4;
+	e.h.cfg.mhz_per_pcpu = 2000;
 	mem_env_fini(&e);
 }
 

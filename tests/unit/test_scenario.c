@@ -35,7 +35,7 @@ static const char *const full =
 	"# two VMs contending on one pCPU\n"
 	"host pcpus=2 mhz=2.4GHz memory=512M overhead=16M\n"
 	"sched quantum=1ms skew=2ms window=1s\n"
-	"mem idle_tax=50 sample_pages=20 sample_period=500ms scan_rate=5000\n"
+	"mem idle_tax=50 sample_pages=20 sample_period=500ms scan_rate=5000 scan_per_ghz=300\n"
 	"duration 10s\n"
 	"sample 1s\n"
 	"seed 7\n"
@@ -61,6 +61,8 @@ VH_TEST(scenario, parses_every_directive)
 	VH_EXPECT_EQ(sc.sched.cosched_skew_ns, 2000000ull);
 	VH_EXPECT_EQ(sc.mem.idle_tax_percent, 50u);
 	VH_EXPECT_EQ(sc.mem.sample_pages, 20u);
+	VH_EXPECT_EQ(sc.mem.scan_pages_per_sec, 5000u);
+	VH_EXPECT_EQ(sc.mem.scan_pages_per_ghz, 300u);
 	VH_EXPECT_EQ(sc.duration_ns, 10000000000ull);
 	VH_EXPECT_EQ(sc.sample_interval_ns, 1000000000ull);
 	VH_EXPECT_EQ(sc.seed, 7ull);

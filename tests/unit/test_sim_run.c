@@ -103,7 +103,7 @@ VH_TEST(sim_run, identical_guests_share_and_idle_guests_balloon)
 {
 	char *out = run_text(
 	    "host pcpus=2 mhz=2000 memory=256M\n"
-	    "mem scan_rate=20000 sample_period=1s reclaim_period=200ms\n"
+	    "mem scan_rate=20000 scan_per_ghz=0 sample_period=1s reclaim_period=200ms\n"
 	    "duration 20s\n"
 	    "vm a memory=96M workload=cpu touch_rate=5000 touch=100 content=7\n"
 	    "vm b memory=96M workload=cpu touch_rate=5000 touch=100 content=7\n"

@@ -48,6 +48,11 @@ void vh_exit_inject_exception(struct vh_vmx_vcpu *vv, uint8_t vector, bool has_e
 	 * a double fault, which a guest that got here does not need. */
 	if (vv->inject_info & INTR_INFO_VALID)
 		return;
+	/* In real mode an exception pushes no error code, and VM entry
+	 * refuses one (SDM 26.2.1.3): an unrestricted guest's #GP there
+	 * once failed the entry and crashed the VM. */
+	if (!(vh_vmread(VMCS_GUEST_CR0) & CR0_PE))
+		has_error = false;
 	vv->inject_info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vector |
 			  (has_error ? INTR_INFO_ERROR_CODE : 0);
 	vv->inject_error = error;

@@ -31,6 +31,7 @@
 static uint64_t runtime_ns;     /* 0: run for ever */
 static uint64_t stats_ns = DEFAULT_STATS_NS;
 static bool until_done;
+static char until_vm[VH_VM_NAME_MAX]; /* until=stopped:NAME; "": none */
 static uint64_t start_ns, next_tick, next_stats, next_pump;
 static unsigned nvms;
 static volatile unsigned cpus_ready;
@@ -98,6 +99,21 @@ static bool option(const char *w, size_t n, void *arg)
 			ps->ok = false;
 			return false;
 		}
+	} else if (n > 10 && vh_strncmp(w, "scan_rate=", 10) == 0) {
+		/* The page-sharing scanner's rate and its bound per GHz of the
+		 * host (docs/memory.md), as vh-hosted's --scan-rate and
+		 * --scan-per-ghz. */
+		if (!vh_parse_count(w + 10, n - 10, &vh_the_host.mem.params.scan_pages_per_sec)) {
+			vh_console_printf("vh: cmdline: bad scan rate \"%.*s\"\n", (int)n, w);
+			ps->ok = false;
+			return false;
+		}
+	} else if (n > 13 && vh_strncmp(w, "scan_per_ghz=", 13) == 0) {
+		if (!vh_parse_count(w + 13, n - 13, &vh_the_host.mem.params.scan_pages_per_ghz)) {
+			vh_console_printf("vh: cmdline: bad scan bound \"%.*s\"\n", (int)n, w);
+			ps->ok = false;
+			return false;
+		}
 	} else if (n > 12 && vh_strncmp(w, "trace-exits=", 12) == 0) {
 		uint64_t v = 0;
 		for (size_t k = 12; k < n && w[k] >= '0' && w[k] <= '9'; k++)
@@ -105,6 +121,16 @@ static bool option(const char *w, size_t n, void *arg)
 		vh_exit_trace_left = v;
 	} else if (n == 10 && vh_strncmp(w, "until=done", 10) == 0) {
 		until_done = true;
+	} else if (n > 14 && vh_strncmp(w, "until=stopped:", 14) == 0) {
+		/* A run that ends with one VM, beside others that run for
+		 * ever (a Linux guest beside spinners). */
+		if (n - 14 >= VH_VM_NAME_MAX) {
+			vh_console_printf("vh: cmdline: VM name too long in \"%.*s\"\n", (int)n, w);
+			ps->ok = false;
+			return false;
+		}
+		vh_memcpy(until_vm, w + 14, n - 14);
+		until_vm[n - 14] = 0;
 	}
 	return true;
 }
@@ -206,6 +232,22 @@ static void print_stats(uint64_t now, bool final)
 	h->plat->unlock(h->plat->ctx);
 }
 
+/* The VM until=stopped: names has stopped or crashed (or is gone). */
+static bool until_vm_stopped(void)
+{
+	struct vh_host *h = &vh_the_host;
+	struct vh_vm *vm;
+	bool stopped;
+
+	if (!until_vm[0])
+		return false;
+	h->plat->lock(h->plat->ctx);
+	vm = vh_vm_find_name(h, until_vm);
+	stopped = !vm || vm->state == VH_VM_STOPPED || vm->state == VH_VM_CRASHED;
+	h->plat->unlock(h->plat->ctx);
+	return stopped;
+}
+
 static bool any_running(void)
 {
 	struct vh_host *h = &vh_the_host;
@@ -246,12 +288,14 @@ void vh_hv_housekeeping(struct vh_cpu *c, uint64_t now)
 		h->plat->unlock(h->plat->ctx);
 		next_tick = now + MEM_TICK_NS;
 		if ((runtime_ns && now - start_ns >= runtime_ns) ||
-		    (until_done && !any_running())) {
+		    (until_done && !any_running()) || until_vm_stopped()) {
 			print_stats(now, true);
 			vh_console_printf(
 			    "vh: %s after %llu ms\n",
 			    runtime_ns && now - start_ns >= runtime_ns ? "run time over"
-								       : "every VM has stopped",
+			    : until_vm[0] && until_vm_stopped()
+				? "the VM named by until= has stopped"
+				: "every VM has stopped",
 			    (unsigned long long)((now - start_ns) / VH_NSEC_PER_MSEC));
 			vh_machine_stop(0);
 		}

@@ -81,6 +81,11 @@ static bool shares(struct field f, struct vh_shares *s)
 	return true;
 }
 
+bool vh_parse_count(const char *s, size_t n, uint64_t *v)
+{
+	return plain_number((struct field){ s, n }, v);
+}
+
 bool vh_parse_duration(const char *s, size_t n, uint64_t *ns)
 {
 	struct field f = { s, n };

@@ -40,4 +40,7 @@ bool vh_vmspec_parse(const char *s, size_t n, unsigned nmodules, struct vh_vmspe
 /* Parses a duration: a number with ns, us, ms or s (s by default). */
 bool vh_parse_duration(const char *s, size_t n, uint64_t *ns);
 
+/* Parses a plain decimal number, the whole of the n bytes. */
+bool vh_parse_count(const char *s, size_t n, uint64_t *v);
+
 #endif

@@ -22,8 +22,13 @@ void vh_mem_params_default(struct vh_mem_params *p)
 	p->sample_pages = 100;
 	p->sample_period_ns = 30 * VH_NSEC_PER_SEC;
 	/* 12,800 pages/s is 50 MiB/s: a 64 GiB host is covered in about
-	 * 22 minutes for well under 5% of one core (bench/tps_scan). */
+	 * 22 minutes for well under 5% of one core (bench/tps_scan).  A
+	 * fixed rate is a fixed amount of work, though, and on a slow or
+	 * small host it is most of the CPU: the rate is also held to 4 MiB/s
+	 * per GHz of the host's capacity, ESX's Mem.ShareScanGHz default
+	 * (about 0.3% of the CPU at bench/tps_scan's cost per page). */
 	p->scan_pages_per_sec = 12800;
+	p->scan_pages_per_ghz = 1024;
 	p->scan_pass_min_ns = VH_NSEC_PER_SEC;
 	p->low_free_percent = 6;
 	p->min_free_percent = 2;

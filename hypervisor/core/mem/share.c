@@ -359,10 +359,29 @@ uint64_t vh_share_scan(struct vh_host *h, uint64_t budget)
 	return done;
 }
 
+uint64_t vh_share_scan_rate(const struct vh_host *h)
+{
+	const struct vh_mem_params *p = &h->mem.params;
+	uint64_t rate = p->scan_pages_per_sec, bound;
+
+	if (!p->scan_pages_per_ghz)
+		return rate;
+	/* MHz x pages per GHz / 1000, dividing first where the product
+	 * would overflow and saturating where even that would. */
+	bound = vh_host_cpu_capacity_mhz(h);
+	if (bound / 1000 > UINT64_MAX / p->scan_pages_per_ghz)
+		bound = UINT64_MAX;
+	else if (bound > UINT64_MAX / p->scan_pages_per_ghz)
+		bound = bound / 1000 * p->scan_pages_per_ghz;
+	else
+		bound = bound * p->scan_pages_per_ghz / 1000;
+	return rate < bound ? rate : bound;
+}
+
 void vh_share_tick(struct vh_host *h, uint64_t now)
 {
 	struct vh_share *s = share_of(h);
-	uint64_t rate = h->mem.params.scan_pages_per_sec, dt, work;
+	uint64_t rate = vh_share_scan_rate(h), dt, work;
 
 	if (!s->clock_started || now < s->last_ns) {
 		s->clock_started = true;

@@ -39,7 +39,9 @@ struct vh_mem_params {
 	uint32_t idle_tax_percent;      /* default 75; 0..100 */
 	uint32_t sample_pages;          /* pages sampled per VM per period: 100 */
 	uint64_t sample_period_ns;      /* 30 s in production, less in tests */
-	uint64_t scan_pages_per_sec;    /* page-sharing scan rate; 0: sharing off */
+	uint64_t scan_pages_per_sec;    /* page-sharing scan rate ceiling; 0: off */
+	uint64_t scan_pages_per_ghz;    /* and per GHz of host CPU capacity
+	                                   (ESX's Mem.ShareScanGHz); 0: no bound */
 	uint64_t scan_pass_min_ns;      /* a new scan pass starts at most this
 	                                   often (default 1 s) */
 	uint32_t low_free_percent;      /* start ballooning below this: 6 */
@@ -128,6 +130,10 @@ uint64_t vh_mem_balloon_deflate(struct vh_host *h, struct vh_vm *vm, const vh_gf
 /* Periodic work: active-memory sampling, the page-sharing scanner (within
  * its rate), reclaim targets.  Backends call it every few milliseconds. */
 void vh_mem_tick(struct vh_host *h, uint64_t now);
+
+/* The page-sharing scan rate now, pages per second: scan_pages_per_sec,
+ * held to scan_pages_per_ghz per GHz of the host's CPU capacity. */
+uint64_t vh_share_scan_rate(const struct vh_host *h);
 
 /* Copies between hypervisor memory and guest-physical memory of a running
  * VM (guest_access.c), through the guest map: a page never touched gets

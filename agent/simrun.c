@@ -170,7 +170,7 @@ int vh_simrun(const char *path, const char *scenario, unsigned timeout_ms, char 
 	ebuf[elen] = '\0';
 	ebuf[strcspn(ebuf, "\n")] = '\0';
 	if (timed_out)
-		vh_api_fail(p, VH_API_TIMEOUT, "",
+		vh_api_fail(p, VH_API_SIMULATION_TIMEOUT, "",
 			    "the simulation did not finish within %u ms (ask for a shorter "
 			    "duration_s)",
 			    timeout_ms);

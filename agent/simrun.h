@@ -16,7 +16,7 @@
 /* Runs `path -` with scenario as its input.  0 with *out (malloc'd,
  * NUL-terminated) when it exits 0 within timeout_ms; else -1 with p: the
  * simulator missing or not runnable (VH_API_UNAVAILABLE), past the time
- * bound (VH_API_TIMEOUT: it is killed), or failing (VH_API_INTERNAL with
+ * bound (VH_API_SIMULATION_TIMEOUT: it is killed), or failing (VH_API_INTERNAL with
  * its first line of error output). */
 int vh_simrun(const char *path, const char *scenario, unsigned timeout_ms, char **out,
 	      struct vh_api_problem *p);

@@ -59,6 +59,7 @@ enum vh_api_code {
 	VH_API_BAD_REQUEST,           /* 400 a header or parameter this route does not take */
 	VH_API_INSUFFICIENT_STORAGE,  /* 507 the state folder's file system is full */
 	VH_API_TIMEOUT,               /* 504 the hypervisor did not answer in time */
+	VH_API_SIMULATION_TIMEOUT,    /* 504 a what-if ran past simulate_timeout_ms */
 	VH_API_CODE_COUNT
 };
 
@@ -318,6 +319,10 @@ struct vh_api_whatif_demand {
 	bool measured; /* false: never ran in the window (assumed busy 100%) */
 };
 void vh_api_whatif_demand(const struct vh_api_diag_vm *v, struct vh_api_whatif_demand *d);
+/* Of the time the VMs' vCPUs held a pCPU over the window, the percent
+ * the pCPUs' host took (vh-hosted on a loaded Linux): the scenario's
+ * host steal=, so the prediction shares the pCPUs as the host does. */
+double vh_api_whatif_steal_pct(const struct vh_api_whatif_input *in);
 /* The vh-sim scenario (malloc'd text; NULL when out of memory); sets
  * each change's line. */
 char *vh_api_whatif_scenario(const struct vh_api_whatif_input *in, struct vh_api_whatif *w);

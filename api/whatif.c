@@ -328,8 +328,21 @@ static void endline(struct out *o)
 	o->line++;
 }
 
+double vh_api_whatif_steal_pct(const struct vh_api_whatif_input *in)
+{
+	uint64_t used = 0, stolen = 0;
+
+	for (size_t i = 0; i < in->nvms; i++) {
+		used += delta(in->vms[i].a.cpu.used_ns, in->vms[i].b.cpu.used_ns);
+		stolen += delta(in->vms[i].a.cpu.stolen_ns, in->vms[i].b.cpu.stolen_ns);
+	}
+	return used + stolen ? 100.0 * (double)stolen / (double)(used + stolen) : 0;
+}
+
 char *vh_api_whatif_scenario(const struct vh_api_whatif_input *in, struct vh_api_whatif *w)
 {
+	double steal = vh_api_whatif_steal_pct(in);
+
 	struct out o = { NULL, 1 };
 	char *text = NULL;
 	size_t len = 0;
@@ -338,9 +351,9 @@ char *vh_api_whatif_scenario(const struct vh_api_whatif_input *in, struct vh_api
 		return NULL;
 	fprintf(o.f, "# what-if of the live host: %zu VMs, %zu changes", in->nvms, w->nchanges);
 	endline(&o);
-	fprintf(o.f, "host pcpus=%u mhz=%u memory=%llu overhead=%llu", in->hi->pcpus,
+	fprintf(o.f, "host pcpus=%u mhz=%u memory=%llu overhead=%llu steal=%.1f%%", in->hi->pcpus,
 		in->hi->mhz_per_pcpu, (unsigned long long)in->hi->memory_bytes,
-		(unsigned long long)in->hi->overhead_bytes);
+		(unsigned long long)in->hi->overhead_bytes, steal > 90 ? 90.0 : steal);
 	endline(&o);
 	fprintf(o.f, "duration %llus", (unsigned long long)w->duration_s);
 	endline(&o);
@@ -689,6 +702,7 @@ struct json_object *vh_api_whatif_reply(const struct vh_api_whatif_input *in,
 		ok &= vh_api_add(host, "mhz_per_pcpu", json_object_new_int64(in->hi->mhz_per_pcpu));
 		ok &= vh_api_add(host, "memory_mib",
 				 json_object_new_int64((int64_t)(in->hi->memory_bytes / VH_MIB)));
+		ok &= vh_api_add(host, "steal_pct", num(vh_api_whatif_steal_pct(in), 1));
 		snprintf(summary, sizeof(summary),
 			 "%zu change%s over %llu simulated seconds: %zu applied, %zu refused; "
 			 "demand measured over the last %.1f s",

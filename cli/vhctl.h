@@ -189,6 +189,7 @@ extern const struct vhctl_cmd vhctl_vm_cmds[];
 extern const struct vhctl_cmd vhctl_image_cmds[];
 extern const struct vhctl_cmd vhctl_token_cmds[];
 int vhctl_cmd_explain(struct vhctl *c, int argc, char **argv);
+int vhctl_cmd_whatif(struct vhctl *c, int argc, char **argv);
 int vhctl_cmd_host(struct vhctl *c, int argc, char **argv);
 int vhctl_cmd_stats(struct vhctl *c, int argc, char **argv);
 int vhctl_cmd_top(struct vhctl *c, int argc, char **argv);

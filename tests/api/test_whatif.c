@@ -116,7 +116,8 @@ VH_TEST(whatif, scenario_holds_the_host_each_vm_and_its_measured_demand)
 
 	host(&f);
 	s = scenario(&f, "{\"changes\":[]}");
-	VH_EXPECT(strstr(s, "host pcpus=1 mhz=1000 memory=268435456 overhead=0\n") != NULL);
+	VH_EXPECT(strstr(s, "host pcpus=1 mhz=1000 memory=268435456 overhead=0 steal=0.0%\n") !=
+		  NULL);
 	VH_EXPECT(strstr(s, "duration 10s\n") != NULL);
 	/* Always runnable (its limited time is demand too): cpu. */
 	VH_EXPECT(strstr(s, "vm capped vcpus=1 memory=8M cpu.shares=normal cpu.reservation=0 "
@@ -308,5 +309,23 @@ VH_TEST(whatif, reply_sets_prediction_beside_measurement_and_refusals_as_the_api
 	VH_EXPECT(vh_api_whatif_reply(&f.in, &f.w, "{\"vms\":1}", &p) == NULL);
 	VH_EXPECT(p.code == VH_API_INTERNAL);
 	VH_EXPECT(vh_api_whatif_reply(&f.in, &f.w, "not json", &p) == NULL);
+	vh_api_whatif_free(&f.w);
+}
+
+VH_TEST(whatif, the_hosts_take_of_the_pcpus_becomes_the_scenarios_steal)
+{
+	struct fixture f;
+	char *s;
+
+	host(&f);
+	/* Of 550 ms the VMs held the pCPU, the host took 220 (40%). */
+	f.vms[0].b.cpu.stolen_ns = f.vms[0].a.cpu.stolen_ns + 100 * MS;
+	f.vms[1].b.cpu.stolen_ns = f.vms[1].a.cpu.stolen_ns + 120 * MS;
+	f.vms[0].b.cpu.used_ns -= 100 * MS;
+	f.vms[1].b.cpu.used_ns -= 120 * MS;
+	VH_EXPECT_NEAR(vh_api_whatif_steal_pct(&f.in), 40.0, 1e-9);
+	s = scenario(&f, "{\"changes\":[]}");
+	VH_EXPECT(strstr(s, " steal=40.0%\n") != NULL);
+	free(s);
 	vh_api_whatif_free(&f.w);
 }

@@ -108,7 +108,9 @@ static int read_add(struct json_object *o, const char *field, const struct vh_ap
 static int read_change(struct json_object *o, size_t i, const struct vh_api_whatif_input *in,
 		       struct vh_api_whatif *w, struct vh_api_problem *p)
 {
-	static const char *const keys[] = { "vm", "cpu", "memory", "power", "add", "workload", NULL };
+	static const char *const keys[] = {
+		"vm", "cpu", "memory", "power", "add", "workload", NULL
+	};
 	struct vh_api_whatif_change *c = &w->changes[i];
 	struct json_object *cpu, *mem, *power, *add, *wl;
 	const struct vh_api_diag_vm *v;
@@ -174,8 +176,8 @@ static int read_change(struct json_object *o, size_t i, const struct vh_api_what
 	else if (strcmp(state, "running") == 0)
 		c->kind = VH_API_WHATIF_START;
 	else
-		return vh_api_fail(p, VH_API_INVALID_FIELD, f, "%s: \"%s\" is not stopped or running",
-				   f, state);
+		return vh_api_fail(p, VH_API_INVALID_FIELD, f,
+				   "%s: \"%s\" is not stopped or running", f, state);
 	return 0;
 }
 
@@ -201,7 +203,8 @@ int vh_api_whatif_from_json(struct json_object *obj, const struct vh_api_whatif_
 	n = json_object_array_length(changes);
 	if (n > VH_API_WHATIF_MAX_CHANGES)
 		return vh_api_fail(p, VH_API_INVALID_FIELD, "changes",
-				   "changes: %zu changes, at most %d", n, VH_API_WHATIF_MAX_CHANGES);
+				   "changes: %zu changes, at most %d", n,
+				   VH_API_WHATIF_MAX_CHANGES);
 	for (size_t i = 0; i < n; i++) {
 		w->nchanges = i + 1;
 		if (read_change(json_object_array_get_idx(changes, i), i, in, w, p))
@@ -611,8 +614,9 @@ static struct json_object *demand_json(const struct vh_api_whatif *w,
 			if (w->changes[i].kind == VH_API_WHATIF_ADD &&
 			    strcmp(w->changes[i].vm, name) == 0) {
 				d.busy_pct = w->changes[i].busy_pct;
-				d.active_mib = d.granted_mib = (double)w->changes[i].add->memory_mib *
-							       w->changes[i].active_pct / 100.0;
+				d.active_mib = d.granted_mib =
+				    (double)w->changes[i].add->memory_mib *
+				    w->changes[i].active_pct / 100.0;
 			}
 	}
 	ok &= vh_api_add(o, "measured", json_object_new_boolean(d.measured));
@@ -707,7 +711,8 @@ struct json_object *vh_api_whatif_reply(const struct vh_api_whatif_input *in,
 			 "%zu change%s over %llu simulated seconds: %zu applied, %zu refused; "
 			 "demand measured over the last %.1f s",
 			 w->nchanges, w->nchanges == 1 ? "" : "s",
-			 (unsigned long long)w->duration_s, w->nchanges - nref, nref, (double)in->window_ns / 1e9);
+			 (unsigned long long)w->duration_s, w->nchanges - nref, nref,
+			 (double)in->window_ns / 1e9);
 		ok &= vh_api_add(o, "duration_s", json_object_new_int64((int64_t)w->duration_s));
 		ok &= vh_api_add(o, "window_ms",
 				 json_object_new_int64((int64_t)(in->window_ns / 1000000)));

@@ -43,7 +43,8 @@ static void print_whatif(struct json_object *o)
 	struct vhctl_table *t = vhctl_table_new(sizeof(hdr) / sizeof(hdr[0]), hdr);
 
 	printf("what-if: %s\n", vhctl_jstr(o, "summary"));
-	printf("each figure: measured -> predicted (%% of the VM's vCPU time; * changed, + added)\n\n");
+	printf("each figure: measured -> predicted (%% of the VM's vCPU time; * changed, + "
+	       "added)\n\n");
 	for (size_t i = 0; vms && i < json_object_array_length(vms); i++) {
 		struct json_object *v = json_object_array_get_idx(vms, i);
 		const char *cells[10];

@@ -120,15 +120,17 @@ VH_TEST(whatif, scenario_holds_the_host_each_vm_and_its_measured_demand)
 		  NULL);
 	VH_EXPECT(strstr(s, "duration 10s\n") != NULL);
 	/* Always runnable (its limited time is demand too): cpu. */
-	VH_EXPECT(strstr(s, "vm capped vcpus=1 memory=8M cpu.shares=normal cpu.reservation=0 "
-			    "cpu.limit=250 mem.shares=normal mem.reservation=0M mem.limit=unlimited "
-			    "cosched=relaxed start=yes workload=cpu touch=13 touch_rate=256 "
-			    "content=1\n") != NULL);
+	VH_EXPECT(strstr(s,
+			 "vm capped vcpus=1 memory=8M cpu.shares=normal cpu.reservation=0 "
+			 "cpu.limit=250 mem.shares=normal mem.reservation=0M mem.limit=unlimited "
+			 "cosched=relaxed start=yes workload=cpu touch=13 touch_rate=256 "
+			 "content=1\n") != NULL);
 	/* 500 ms runnable of 1000: a 50% duty cycle. */
-	VH_EXPECT(strstr(s, "vm half vcpus=1 memory=8M cpu.shares=normal cpu.reservation=0 "
-			    "cpu.limit=unlimited mem.shares=normal mem.reservation=0M "
-			    "mem.limit=unlimited cosched=relaxed start=yes workload=bursty "
-			    "run=10000000ns sleep=10000000ns touch=25 touch_rate=512 content=2\n") !=
+	VH_EXPECT(strstr(s,
+			 "vm half vcpus=1 memory=8M cpu.shares=normal cpu.reservation=0 "
+			 "cpu.limit=unlimited mem.shares=normal mem.reservation=0M "
+			 "mem.limit=unlimited cosched=relaxed start=yes workload=bursty "
+			 "run=10000000ns sleep=10000000ns touch=25 touch_rate=512 content=2\n") !=
 		  NULL);
 	VH_EXPECT(strstr(s, "vm idle ") != NULL && strstr(s, " workload=idle\n") != NULL);
 	VH_EXPECT(strstr(s, "at 0s") == NULL);
@@ -168,10 +170,11 @@ VH_TEST(whatif, added_vm_is_defined_stopped_and_powered_on_as_a_change)
 	s = scenario(&f, "{\"changes\":[{\"add\":{\"name\":\"new\",\"memory_mib\":16,\"cpu\":{"
 			 "\"reservation_mhz\":100}},\"workload\":{\"busy_pct\":25,\"active_pct\":"
 			 "50}},{\"vm\":\"new\",\"memory\":{\"limit_mib\":12}}]}");
-	VH_EXPECT(strstr(s, "vm new vcpus=1 memory=16M cpu.shares=normal cpu.reservation=100 "
-			    "cpu.limit=unlimited mem.shares=normal mem.reservation=0M "
-			    "mem.limit=unlimited cosched=relaxed start=no workload=bursty "
-			    "run=5000000ns sleep=15000000ns touch=50 touch_rate=2048 content=4\n") !=
+	VH_EXPECT(strstr(s,
+			 "vm new vcpus=1 memory=16M cpu.shares=normal cpu.reservation=100 "
+			 "cpu.limit=unlimited mem.shares=normal mem.reservation=0M "
+			 "mem.limit=unlimited cosched=relaxed start=no workload=bursty "
+			 "run=5000000ns sleep=15000000ns touch=50 touch_rate=2048 content=4\n") !=
 		  NULL);
 	VH_EXPECT_STREQ(line_of(s, f.w.changes[0].line, buf, sizeof(buf)), "at 0s new start");
 	VH_EXPECT_STREQ(line_of(s, f.w.changes[1].line, buf, sizeof(buf)),

@@ -41,8 +41,12 @@ cpu_of() {
 
 vc 0 "a spinner capped at 250 MHz" vm create web --mem 8M --kernel spinner.elf \
 	--cmdline "$SPIN" --limit 250MHz --start
-vc 0 "an uncapped spinner beside it" vm create batch --mem 8M --kernel spinner.elf \
-	--cmdline "$SPIN" --start
+# batch's low shares leave web the headroom (80% of what the pCPU's host
+# leaves) for its new limit to bind even when the machine's other
+# programs take much of the pCPU: the prediction is then the limit's, as
+# the measurement after the change is.
+vc 0 "an uncapped spinner with low shares beside it" vm create batch --mem 8M \
+	--kernel spinner.elf --cmdline "$SPIN" --shares low --start
 sleep 4
 
 # ---- the prediction ---------------------------------------------------------------------
@@ -52,11 +56,11 @@ vc 0 "what-if web --shares high --limit 300MHz -o json" -o json what-if web --sh
 cp "$RUN/out" "$RUN/predicted.json"
 js "the reply has both VMs, web changed, nothing refused" \
 	'[v["vm"] for v in d["vms"]] == ["web", "batch"] and d["vms"][0]["changed"] and not d["vms"][1]["changed"] and d["refused"] == [] and d["duration_s"] == 10 and d["host"]["pcpus"] == 1'
-js "web's demand was measured: always runnable, capped at 250 MHz" \
-	'd["vms"][0]["demand"]["measured"] and d["vms"][0]["demand"]["busy_pct"] > 99 and d["vms"][0]["before"]["limited_pct"] > 30 and d["vms"][0]["before"]["used_mhz"] < 270'
-# With 2000 of 3000 shares web is entitled to two thirds of what the
-# pCPU's host leaves (steal_pct: the machine's other programs): the new
-# limit binds, and batch gets the rest.
+js "web's demand was measured: always runnable, at most its 250 MHz" \
+	'd["vms"][0]["demand"]["measured"] and d["vms"][0]["demand"]["busy_pct"] > 99 and d["vms"][0]["before"]["used_mhz"] < 270'
+# With 2000 of 2500 shares web is entitled to 80% of what the pCPU's host
+# leaves (steal_pct: the machine's other programs): the new limit binds,
+# and batch gets the rest.
 js "predicted: web uses its 300 MHz, batch the rest the host leaves" \
 	'abs(d["vms"][0]["after"]["used_pct"] - 30) < 1 and abs(d["vms"][0]["after"]["used_pct"] + d["vms"][1]["after"]["used_pct"] - (100 - d["host"]["steal_pct"])) < 3'
 vc 0 "the change is not made by predicting it" vm cpu web

@@ -19,7 +19,7 @@ static const struct vhctl_cmd top_cmds[] = {
 	{ "vm", "COMMAND ...", "define, inspect, power and tune VMs", NULL, vhctl_vm_cmds },
 	{ "stats", "[NAME] [--watch] [--interval SECONDS] [-n COUNT]",
 	  "counters of every VM and the host, or of one VM", vhctl_cmd_stats, NULL },
-	{ "top", "[-d SECONDS] [-n ITERATIONS] [-b]",
+	{ "top", "[-d SECONDS] [-n ITERATIONS] [-b] [--color=auto|always|never]",
 	  "live per-VM %USED %RDY %MLMTD %CSTP %WAIT and memory, in the manner of esxtop",
 	  vhctl_cmd_top, NULL },
 	{ "explain", "NAME | --host [--window SECONDS]",

@@ -47,10 +47,10 @@ show() {
 
 # ---- CPU: a capped VM, and a gang that waits for itself ---------------------------------------
 
-# 50 MHz: a limit the VM reaches even when the machine's other programs
+# 10 MHz (1% of a pCPU): a limit the VM reaches even when the machine's other programs
 # take most of vh-hosted's pCPU threads.
-vc 0 "a spinner capped at 50 MHz" vm create capped --mem 8M --kernel spinner.elf \
-	--cmdline "$SPIN" --limit 50MHz --start
+vc 0 "a spinner capped at 10 MHz" vm create capped --mem 8M --kernel spinner.elf \
+	--cmdline "$SPIN" --limit 10MHz --start
 for s in s1 s2; do
 	vc 0 "an uncapped spinner $s" vm create $s --mem 8M --kernel spinner.elf --cmdline "$SPIN" --start
 done

@@ -446,6 +446,17 @@ static struct json_object *num(double v, int decimals)
 	return json_object_new_double_s(v, buf);
 }
 
+/* A member of the report as a string: "" when absent, null or not one
+ * (the report is another program's output: nothing in it is trusted). */
+static const char *js(struct json_object *o, const char *key)
+{
+	struct json_object *x;
+
+	if (!json_object_object_get_ex(o, key, &x) || !json_object_is_type(x, json_type_string))
+		return "";
+	return json_object_get_string(x);
+}
+
 static double jd(struct json_object *o, const char *a, const char *b)
 {
 	struct json_object *x;
@@ -493,15 +504,14 @@ static struct json_object *measured(const struct vh_api_whatif_input *in,
 static struct json_object *predicted(const struct vh_api_whatif_input *in, struct json_object *sv,
 				     uint64_t duration_s, uint32_t vcpus)
 {
-	struct json_object *o = json_object_new_object(), *st;
+	struct json_object *o = json_object_new_object();
 	double cap = (double)duration_s * 1000.0 * vcpus;
 	double used = jd(sv, "cpu", "used_ms");
 	bool ok = o != NULL;
 
 	if (!ok)
 		return NULL;
-	ok &= json_object_object_get_ex(sv, "state", &st) &&
-	      vh_api_add(o, "state", json_object_new_string(json_object_get_string(st)));
+	ok &= vh_api_add(o, "state", json_object_new_string(js(sv, "state")));
 	ok &= vh_api_add(o, "used_ms", num(used, 3));
 	ok &= vh_api_add(o, "ready_ms", num(jd(sv, "cpu", "ready_ms"), 3));
 	ok &= vh_api_add(o, "limited_ms", num(jd(sv, "cpu", "limited_ms"), 3));
@@ -545,10 +555,8 @@ static struct json_object *refusal(const struct vh_api_whatif *w, struct json_ob
 	long change = -1;
 	bool ok;
 
-	if (json_object_object_get_ex(ev, "result", &x))
-		result = json_object_get_string(x);
-	if (json_object_object_get_ex(ev, "reason", &x))
-		reason = json_object_get_string(x);
+	result = js(ev, "result");
+	reason = js(ev, "reason");
 	if (json_object_object_get_ex(ev, "line", &x))
 		line = (unsigned)json_object_get_int64(x);
 	for (int c = 1; c < VH_E_COUNT_; c++)
@@ -564,8 +572,7 @@ static struct json_object *refusal(const struct vh_api_whatif *w, struct json_ob
 	/* A VM's own power-on at time 0 (the live host's) is no change. */
 	ok = json_object_object_add(o, "change",
 				    change >= 0 ? json_object_new_int64(change) : NULL) == 0;
-	if (json_object_object_get_ex(ev, "vm", &x))
-		ok &= vh_api_add(o, "vm", json_object_new_string(json_object_get_string(x)));
+	ok &= vh_api_add(o, "vm", json_object_new_string(js(ev, "vm")));
 	ok &= vh_api_add(o, "action", json_object_new_string(
 					  change >= 0 ? action_name(w->changes[change].kind)
 						      : "power_on"));
@@ -641,8 +648,7 @@ static struct json_object *vm_entry(const struct vh_api_whatif_input *in,
 
 	if (!ok)
 		return NULL;
-	if (json_object_object_get_ex(sv, "name", &x))
-		name = json_object_get_string(x);
+	name = js(sv, "name");
 	vcpus = json_object_object_get_ex(sv, "vcpus", &x) ? (uint32_t)json_object_get_int64(x)
 							    : 1;
 	v = find(in, name);
@@ -692,9 +698,8 @@ struct json_object *vh_api_whatif_reply(const struct vh_api_whatif_input *in,
 		ok &= e && json_object_array_add(out_vms, e) == 0;
 	}
 	for (size_t i = 0; ok && i < json_object_array_length(evs); i++) {
-		struct json_object *ev = json_object_array_get_idx(evs, i), *x;
-		if (json_object_object_get_ex(ev, "result", &x) &&
-		    strcmp(json_object_get_string(x), "ok") != 0) {
+		struct json_object *ev = json_object_array_get_idx(evs, i);
+		if (*js(ev, "result") && strcmp(js(ev, "result"), "ok") != 0) {
 			struct json_object *f = refusal(w, ev), *c;
 			ok &= f && json_object_array_add(refused, f) == 0;
 			if (f && json_object_object_get_ex(f, "change", &c) && c)

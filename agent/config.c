@@ -68,6 +68,8 @@ static const struct key keys[] = {
 	NUM(max_followers, K_UINT, 1, VH_FOLLOW_MAX),
 	NUM(heartbeat_s, K_UINT, 1, 3600),
 	NUM(hypervisor_timeout_ms, K_UINT, 100, 600000),
+	STR(simulator, K_PATH),
+	NUM(simulate_timeout_ms, K_UINT, 100, 600000),
 	NUM(max_body_bytes, K_SIZE, 1024, 1ull << 30),
 	NUM(max_image_bytes, K_SIZE, 1, 1ull << 40),
 	NUM(log_level, K_LEVEL, 0, 0),
@@ -93,6 +95,8 @@ void vh_agent_config_defaults(struct vh_agent_config *c)
 	c->max_followers = 64;
 	c->heartbeat_s = 15;
 	c->hypervisor_timeout_ms = 10000;
+	snprintf(c->simulator, sizeof(c->simulator), "%s", VH_SIM_PATH);
+	c->simulate_timeout_ms = 20000;
 	c->max_body_bytes = 1048576;
 	c->max_image_bytes = 1073741824;
 	c->log_level = 6; /* VH_LOG_INFO */

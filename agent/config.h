@@ -31,6 +31,8 @@ struct vh_agent_config {
 	unsigned max_followers;     /* max_followers = 64 (console and event streams at once) */
 	unsigned heartbeat_s;       /* heartbeat_s = 15 (an idle event stream's comment line) */
 	unsigned hypervisor_timeout_ms; /* hypervisor_timeout_ms = 10000 (then 504) */
+	char simulator[256];        /* simulator = $(bindir)/vh-sim (POST /v1/simulate) */
+	unsigned simulate_timeout_ms; /* simulate_timeout_ms = 20000 (then 504, the child killed) */
 	uint64_t max_body_bytes;    /* max_body_bytes = 1048576 (JSON bodies) (live) */
 	uint64_t max_image_bytes;   /* max_image_bytes = 1073741824 (live) */
 	int log_level;              /* log_level = info | debug | warning | err (live) */

@@ -63,7 +63,8 @@ static void usage(FILE *f)
 		"https_listen, http_listen, tls_cert, tls_key, tls_client_ca, tls_priorities,\n"
 		"threads, max_connections, max_connections_per_ip, connection_timeout_s,\n"
 		"request_header_timeout_s, max_followers, heartbeat_s, hypervisor_timeout_ms,\n"
-		"max_body_bytes, max_image_bytes, log_level; --state-dir DIR is --set\n"
+		"simulator, simulate_timeout_ms, max_body_bytes, max_image_bytes, log_level;\n"
+		"--state-dir DIR is --set\n"
 		"state_dir=DIR.\n"
 		"--routes prints the route table (\"METHOD PATH\" lines).\n");
 }
@@ -262,6 +263,7 @@ static void reload(const struct cmdline *cl)
 		F(threads),               F(max_connections),          F(connection_timeout_s),
 		F(tls_priorities),        F(request_header_timeout_s), F(max_connections_per_ip),
 		F(hypervisor_timeout_ms), F(max_followers),            F(heartbeat_s),
+		F(simulator),             F(simulate_timeout_ms),
 #undef F
 		/* clang-format on */
 	};

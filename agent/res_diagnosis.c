@@ -61,24 +61,6 @@ static int take(struct vh_req *r, bool vm, struct now *s, struct vh_api_problem 
 	return 0;
 }
 
-/* The VMs now, each with its counters from the earlier sample; a VM
- * defined since starts from zero (all it did falls in the window). */
-static struct vh_api_diag_vm *pair(const struct vh_sample *a, const struct now *b)
-{
-	struct vh_api_diag_vm *v = calloc(b->n ? b->n : 1, sizeof(*v));
-
-	for (size_t i = 0; v && i < b->n; i++) {
-		v[i].s = b->vms[i].s;
-		v[i].b = b->vms[i].st;
-		v[i].a.id = b->vms[i].st.id;
-		v[i].a.state = b->vms[i].st.state;
-		for (size_t k = 0; k < a->n; k++)
-			if (a->vms[k].id == b->vms[i].st.id)
-				v[i].a = a->vms[k];
-	}
-	return v;
-}
-
 static void diagnose(struct vh_req *r, bool vm)
 {
 	static const struct vh_cpu_stats since_defined[VH_VM_MAX_VCPUS];
@@ -114,7 +96,7 @@ static void diagnose(struct vh_req *r, bool vm)
 			      "it, the hypervisor or the VM started); try again in a second");
 		goto out;
 	}
-	if (!(v = pair(&a, b))) {
+	if (!(v = vh_sampler_pair(&a, b->vms, b->n))) {
 		vh_reply_fail(r, VH_API_INTERNAL, "", "out of memory");
 		goto out;
 	}

@@ -3,7 +3,7 @@
  * each: res_host.c, res_vms.c, res_power.c, res_controls.c, res_stats.c,
  * res_diagnosis.c,
  * res_images.c, res_tokens.c, res_metrics.c, res_health.c, res_console.c,
- * res_events.c.  Only the
+ * res_events.c, res_simulate.c.  Only the
  * route table (router.c) and the handlers include this: the modules
  * below them (the transport, vmutil.c, hvconn.c, reconcile.c, metrics.c)
  * never call up into a handler (tests/agent/layering.sh). */
@@ -40,6 +40,7 @@ void vh_res_vm_diagnosis(struct vh_req *r);
 void vh_res_host_diagnosis(struct vh_req *r);
 void vh_res_vm_console(struct vh_req *r);
 void vh_res_events(struct vh_req *r);
+void vh_res_simulate(struct vh_req *r);
 
 void vh_res_images_list(struct vh_req *r);
 void vh_res_image_get(struct vh_req *r);

@@ -44,6 +44,7 @@ static const struct vh_route routes[] = {
 	  KEYS },
 	{ GET, "/v1/vms/{vm}/console", VIEWER, NONE, vh_res_vm_console, NULL, NULL, NULL, KEYS },
 	{ GET, "/v1/events", VIEWER, NONE, vh_res_events, NULL, NULL, NULL, KEYS },
+	{ POST, "/v1/simulate", OPERATOR, JSON, vh_res_simulate, NULL, NULL, NULL, KEYS },
 	{ GET, "/v1/images", VIEWER, NONE, vh_res_images_list, NULL, NULL, NULL, KEYS },
 	{ GET, "/v1/images/{name}", VIEWER, NONE, vh_res_image_get, NULL, NULL, NULL, KEYS },
 	{ PUT, "/v1/images/{name}", OPERATOR, VH_BODY_STREAM, vh_res_image_put,

@@ -181,3 +181,20 @@ int vh_sampler_before(uint64_t at_ns, uint64_t now_ns, uint64_t min_age_ns, uint
 	pthread_mutex_unlock(&lock);
 	return rc;
 }
+
+struct vh_api_diag_vm *vh_sampler_pair(const struct vh_sample *a, const struct vh_hv_vm_snap *b,
+				       size_t n)
+{
+	struct vh_api_diag_vm *v = calloc(n ? n : 1, sizeof(*v));
+
+	for (size_t i = 0; v && i < n; i++) {
+		v[i].s = b[i].s;
+		v[i].b = b[i].st;
+		v[i].a.id = b[i].st.id;
+		v[i].a.state = b[i].st.state;
+		for (size_t k = 0; k < a->n; k++)
+			if (a->vms[k].id == b[i].st.id)
+				v[i].a = a->vms[k];
+	}
+	return v;
+}

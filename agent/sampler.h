@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent/hvconn.h"
 #include "vh/proto.h"
 
 /* Samples kept: a minute at one a second, plus the one being replaced. */
@@ -37,5 +38,11 @@ void vh_sampler_stop(void);
  * hypervisor or the VM came less than a period ago). */
 int vh_sampler_before(uint64_t at_ns, uint64_t now_ns, uint64_t min_age_ns, uint32_t id,
 		      struct vh_sample *out);
+
+/* The VMs now (b, n of them), each with its counters from the earlier
+ * sample a; a VM defined since starts from zero (all it did falls in
+ * the window).  malloc'd; NULL when out of memory. */
+struct vh_api_diag_vm *vh_sampler_pair(const struct vh_sample *a, const struct vh_hv_vm_snap *b,
+				       size_t n);
 
 #endif

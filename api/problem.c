@@ -42,6 +42,8 @@ static const struct code_info codes[VH_API_CODE_COUNT] = {
 	[VH_API_BAD_REQUEST] = { "bad_request", 400, "Bad request" },
 	[VH_API_INSUFFICIENT_STORAGE] = { "insufficient_storage", 507, "Insufficient storage" },
 	[VH_API_TIMEOUT] = { "hypervisor_timeout", 504, "The hypervisor did not answer in time" },
+	[VH_API_SIMULATION_TIMEOUT] = { "simulation_timeout", 504,
+					"The simulation did not finish in time" },
 };
 
 static const struct code_info *info_of(enum vh_api_code code)

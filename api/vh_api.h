@@ -59,6 +59,7 @@ enum vh_api_code {
 	VH_API_BAD_REQUEST,           /* 400 a header or parameter this route does not take */
 	VH_API_INSUFFICIENT_STORAGE,  /* 507 the state folder's file system is full */
 	VH_API_TIMEOUT,               /* 504 the hypervisor did not answer in time */
+	VH_API_SIMULATION_TIMEOUT,    /* 504 a what-if ran past simulate_timeout_ms */
 	VH_API_CODE_COUNT
 };
 
@@ -250,6 +251,89 @@ struct json_object *vh_api_diagnose_vm(const struct vh_api_diag_input *in);
 /* GET /v1/host/diagnosis: the VMs that take most CPU, reservations
  * against capacity, how close admission control is to refusing. */
 struct json_object *vh_api_diagnose_host(const struct vh_api_diag_input *in);
+
+/* ---- what-if (whatif.c) ---------------------------------------------------- */
+
+/* POST /v1/simulate: {"duration_s":1..300 (default 10),"changes":[…]} with
+ * at most VH_API_WHATIF_MAX_CHANGES changes, each one of
+ *   {"vm":NAME,"cpu":{…}}     the VM's CPU controls, merged as PATCH merges
+ *   {"vm":NAME,"memory":{…}}  its memory controls, likewise
+ *   {"vm":NAME,"power":"stopped"|"running"}
+ *   {"add":VM object as POST /v1/vms takes it,
+ *    "workload":{"busy_pct":0..100,"active_pct":0..100} (optional: 100, 100)}
+ * The live host (hi, every VM with its counters at both ends of the
+ * demand window) becomes a vh-sim scenario (docs/vh-sim.md) with the
+ * changes at time 0, applied by the core as the API would apply them; the
+ * simulator's report becomes the reply. */
+#define VH_API_WHATIF_MAX_CHANGES 64
+#define VH_API_WHATIF_MAX_ADDS    16
+#define VH_API_WHATIF_DURATION_MIN 1
+#define VH_API_WHATIF_DURATION_MAX 300
+#define VH_API_WHATIF_DURATION_DEFAULT 10
+
+enum vh_api_whatif_kind {
+	VH_API_WHATIF_CPU,
+	VH_API_WHATIF_MEM,
+	VH_API_WHATIF_STOP,
+	VH_API_WHATIF_START,
+	VH_API_WHATIF_ADD,
+};
+
+struct vh_api_whatif_change {
+	enum vh_api_whatif_kind kind;
+	char vm[VH_VM_NAME_MAX];
+	struct vh_cpu_controls cpu; /* CPU: the controls after the merge */
+	struct vh_mem_controls mem; /* MEM: likewise */
+	struct vh_vm_config *add;   /* ADD: the definition (owned) */
+	uint32_t busy_pct, active_pct; /* ADD: the workload assumed */
+	unsigned line;              /* its line in the scenario */
+};
+
+struct vh_api_whatif {
+	uint64_t duration_s;
+	size_t nchanges;
+	struct vh_api_whatif_change changes[VH_API_WHATIF_MAX_CHANGES];
+};
+
+/* The live host: its capacity and every VM with its counters at the
+ * demand window's start (a: zero for a VM defined since) and end (b). */
+struct vh_api_whatif_input {
+	const struct vh_proto_host_info *hi;
+	uint64_t window_ns;
+	const struct vh_api_diag_vm *vms;
+	size_t nvms;
+};
+
+/* Reads and checks a request against the live host: an unknown VM is
+ * VH_API_NOT_FOUND, an added VM whose name is taken VH_API_CONFLICT,
+ * like the real requests; *w is filled (free with vh_api_whatif_free).
+ * 0 or -1 with p set; nothing is left allocated on failure. */
+int vh_api_whatif_from_json(struct json_object *obj, const struct vh_api_whatif_input *in,
+			    struct vh_api_whatif *w, struct vh_api_problem *p);
+void vh_api_whatif_free(struct vh_api_whatif *w);
+/* A VM's demand as the scenario models it: busy_pct of its vCPUs' time
+ * runnable (used + ready of used + ready + halted), the rest halted;
+ * active_mib its active memory. */
+struct vh_api_whatif_demand {
+	double busy_pct, active_mib, granted_mib;
+	bool measured; /* false: never ran in the window (assumed busy 100%) */
+};
+void vh_api_whatif_demand(const struct vh_api_diag_vm *v, struct vh_api_whatif_demand *d);
+/* Of the time the VMs' vCPUs held a pCPU over the window, the percent
+ * the pCPUs' host took (vh-hosted on a loaded Linux): the scenario's
+ * host steal=, so the prediction shares the pCPUs as the host does. */
+double vh_api_whatif_steal_pct(const struct vh_api_whatif_input *in);
+/* The vh-sim scenario (malloc'd text; NULL when out of memory); sets
+ * each change's line. */
+char *vh_api_whatif_scenario(const struct vh_api_whatif_input *in, struct vh_api_whatif *w);
+/* The reply from vh-sim's JSON report (sim, as it printed it):
+ * {"duration_s","window_ms","host":{…},"vms":[{"vm","vcpus","added","changed",
+ *  "demand":{…},"before":{…measured},"after":{…predicted}}],
+ *  "refused":[{"change","vm","action","status","code","field","detail"}],"summary"}.
+ * NULL with p set when the report cannot be read. */
+struct json_object *vh_api_whatif_reply(const struct vh_api_whatif_input *in,
+					const struct vh_api_whatif *w, const char *sim,
+					struct vh_api_problem *p);
 
 /* ---- units (vhctl flags) -------------------------------------------------- */
 

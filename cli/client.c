@@ -486,6 +486,7 @@ int vhctl_exit_of(enum vh_api_code code, long status)
 		[VH_API_BAD_REQUEST] = VHCTL_USAGE,
 		[VH_API_INSUFFICIENT_STORAGE] = VHCTL_ERROR,
 		[VH_API_TIMEOUT] = VHCTL_ERROR,
+		[VH_API_SIMULATION_TIMEOUT] = VHCTL_ERROR,
 	};
 
 	if ((unsigned)code < VH_API_CODE_COUNT)

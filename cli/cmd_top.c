@@ -9,7 +9,13 @@
  * Memory columns are the current MiB.  On a terminal it redraws in place
  * and "q" quits; with -b, or when stdout is not a terminal, it prints
  * one table per iteration (esxtop -b, top -b); -n bounds the count.
- * -o json prints one JSON document per line per iteration. */
+ * -o json prints one JSON document per line per iteration.
+ *
+ * Colour (--color=auto|always|never, auto by default: a terminal, unless
+ * NO_COLOR is set and not empty, https://no-color.org, or TERM is dumb):
+ * the header bold, and %RDY, %MLMTD and %CSTP yellow then red past
+ * esxtop's rules of thumb, per vCPU, so the column that says what holds
+ * a VM back stands out. */
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +195,51 @@ static void print_json(const struct sample *prev, const struct sample *cur, stru
 	json_object_put(o);
 }
 
+/* Past which share of one vCPU's time a column turns yellow, then red
+ * (esxtop's rules of thumb: ready past 5-10% per vCPU hurts; any limited
+ * time is the VM's own limit at work; co-stop past 3% is worth a look). */
+static const struct {
+	size_t col;
+	double warn, bad;
+} alarms[] = {
+	{ 4, 5, 10 }, /* %RDY */
+	{ 5, 1, 10 }, /* %MLMTD */
+	{ 6, 3, 10 }, /* %CSTP */
+};
+#define SGR_HEADER "1"
+#define SGR_WARN   "33"
+#define SGR_BAD    "1;31"
+
+static void colour_row(struct vhctl_table *t, const struct row *r)
+{
+	const double v[] = { r->ready, r->limited, r->costop };
+
+	for (size_t k = 0; k < sizeof(alarms) / sizeof(alarms[0]); k++) {
+		double per_vcpu = v[k] / (double)(r->vcpus ? r->vcpus : 1);
+		if (v[k] < 0)
+			continue;
+		if (per_vcpu >= alarms[k].bad)
+			vhctl_table_style(t, alarms[k].col, SGR_BAD);
+		else if (per_vcpu >= alarms[k].warn)
+			vhctl_table_style(t, alarms[k].col, SGR_WARN);
+	}
+}
+
+/* --color: 1 colour, 0 not, -1 a bad value. */
+static int colour_wanted(const char *when)
+{
+	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	if (!when || !strcmp(when, "auto"))
+		return isatty(STDOUT_FILENO) && !(no && *no) &&
+		       !(term && !strcmp(term, "dumb"));
+	if (!strcmp(when, "always"))
+		return 1;
+	if (!strcmp(when, "never"))
+		return 0;
+	return -1;
+}
+
 static void fmt_pct(double v, char *out, size_t cap)
 {
 	if (v < 0)
@@ -198,13 +249,16 @@ static void fmt_pct(double v, char *out, size_t cap)
 }
 
 static void print_table(const struct sample *prev, const struct sample *cur, struct row *r,
-			size_t n, bool redraw)
+			size_t n, bool redraw, bool colour)
 {
 	static const char *const hdr[] = { ">ID",     "NAME",     ">NVCPU",   ">%USED", ">%RDY",
 					   ">%MLMTD", ">%CSTP",   ">%WAIT",   ">GRANT", ">CONSUMED",
 					   ">SHARED", ">BALLOON", ">SWAPPED", "STATE" };
 	struct vhctl_table *t = vhctl_table_new(sizeof(hdr) / sizeof(hdr[0]), hdr);
 	char when[16], busy[16], unused[32], total[32];
+
+	for (size_t k = 0; colour && k < sizeof(hdr) / sizeof(hdr[0]); k++)
+		vhctl_table_style(t, k, SGR_HEADER);
 	time_t now = time(NULL);
 
 	strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
@@ -219,8 +273,12 @@ static void print_table(const struct sample *prev, const struct sample *cur, str
 	       (unsigned long long)vhctl_ju64(cur->stats, "host.vms.defined"),
 	       (unsigned long long)vhctl_ju64(cur->stats, "host.vms.powered_on"), unused, total);
 	printf("%%USED %%RDY %%MLMTD %%CSTP %%WAIT: percent of one pCPU over the last %.1f s "
-	       "(%%MLMTD: of %%RDY, held back by the VM's own limit)\n\n",
+	       "(%%MLMTD: of %%RDY, held back by the VM's own limit)\n",
 	       cur->t - prev->t);
+	if (colour)
+		printf("per vCPU, \033[" SGR_WARN "mwarn\033[0m/\033[" SGR_BAD "mbad\033[0m past: "
+		       "%%RDY 5/10%%, %%MLMTD 1/10%%, %%CSTP 3/10%%\n");
+	fputc('\n', stdout);
 	for (size_t i = 0; i < n; i++) {
 		char u[16], rd[16], ml[16], cs[16], w[16], m[5][32];
 		static const char *const mem[] = { "memory.granted_mib", "memory.consumed_mib",
@@ -238,6 +296,8 @@ static void print_table(const struct sample *prev, const struct sample *cur, str
 				 (unsigned long long)vhctl_ju64(r[i].cur, "id"), r[i].name,
 				 (unsigned long long)r[i].vcpus, u, rd, ml, cs, w, m[0], m[1], m[2],
 				 m[3], m[4], vhctl_jstr(r[i].cur, "state"));
+		if (colour)
+			colour_row(t, &r[i]);
 	}
 	vhctl_table_print(t, stdout);
 	vhctl_table_free(t);
@@ -246,9 +306,10 @@ static void print_table(const struct sample *prev, const struct sample *cur, str
 
 int vhctl_cmd_top(struct vhctl *c, int argc, char **argv)
 {
-	const char *delay = NULL, *iters = NULL;
+	const char *delay = NULL, *iters = NULL, *when = NULL;
 	bool batch = false;
 	const struct vhctl_opt opts[] = {
+		{ "color", 0, &when, NULL },
 		{ "delay", 'd', &delay, NULL },
 		{ "interval", 0, &delay, NULL },
 		{ "iterations", 'n', &iters, NULL },
@@ -258,6 +319,7 @@ int vhctl_cmd_top(struct vhctl *c, int argc, char **argv)
 	struct sample prev, cur;
 	struct termios saved, raw;
 	bool keys = false, tty;
+	int colour;
 	double secs = 2;
 	uint64_t limit = 0;
 	int n, rc;
@@ -269,6 +331,8 @@ int vhctl_cmd_top(struct vhctl *c, int argc, char **argv)
 					 delay);
 	if (iters && vh_api_parse_uint(iters, 1, UINT32_MAX, &limit))
 		return vhctl_usage_error(c, "-n: \"%s\" is not a count from 1", iters);
+	if ((colour = colour_wanted(when)) < 0)
+		return vhctl_usage_error(c, "--color: \"%s\" is not auto, always or never", when);
 	tty = !batch && c->out == VHCTL_OUT_TABLE && isatty(STDOUT_FILENO);
 	if ((rc = take(c, &prev)))
 		return rc;
@@ -296,7 +360,7 @@ int vhctl_cmd_top(struct vhctl *c, int argc, char **argv)
 		} else {
 			if (i && !tty)
 				fputc('\n', stdout);
-			print_table(&prev, &cur, r, nr, tty);
+			print_table(&prev, &cur, r, nr, tty, colour == 1);
 		}
 		free(r);
 		sample_free(&prev);

@@ -18,6 +18,7 @@ struct vhctl_table {
 	bool header;
 	bool *right;
 	char **cells; /* row-major, header first when there is one */
+	const char **sgr; /* per cell: an SGR parameter string ("1;31") or NULL */
 };
 
 static void *xrealloc(void *p, size_t n)
@@ -47,9 +48,12 @@ static void add(struct vhctl_table *t, const char *const *cells)
 	if (t->nrows == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 16;
 		t->cells = xrealloc(t->cells, t->cap * t->ncols * sizeof(char *));
+		t->sgr = xrealloc(t->sgr, t->cap * t->ncols * sizeof(char *));
 	}
-	for (size_t i = 0; i < t->ncols; i++)
+	for (size_t i = 0; i < t->ncols; i++) {
 		t->cells[t->nrows * t->ncols + i] = xstrdup(cells[i] ? cells[i] : "-");
+		t->sgr[t->nrows * t->ncols + i] = NULL;
+	}
 	t->nrows++;
 }
 
@@ -107,6 +111,12 @@ void vhctl_table_rowf(struct vhctl_table *t, const char *fmt, ...)
 	free(line);
 }
 
+void vhctl_table_style(struct vhctl_table *t, size_t col, const char *sgr)
+{
+	if (t->nrows && col < t->ncols)
+		t->sgr[(t->nrows - 1) * t->ncols + col] = sgr;
+}
+
 /* Characters, counting each UTF-8 sequence once. */
 static size_t width(const char *s)
 {
@@ -132,15 +142,21 @@ void vhctl_table_print(const struct vhctl_table *t, FILE *f)
 	for (size_t r = 0; r < t->nrows; r++) {
 		for (size_t i = 0; i < t->ncols; i++) {
 			const char *s = t->cells[r * t->ncols + i];
+			const char *sgr = t->sgr[r * t->ncols + i];
 			size_t pad = w[i] - width(s);
 			bool last = i + 1 == t->ncols;
 
 			if (i)
 				fputs("  ", f);
+			/* The escapes around the text only: widths stay the text's. */
 			if (t->right[i])
-				fprintf(f, "%*s%s", (int)pad, "", s);
+				fprintf(f, "%*s", (int)pad, "");
+			if (sgr)
+				fprintf(f, "\033[%sm%s\033[0m", sgr, s);
 			else
-				fprintf(f, "%s%*s", s, last ? 0 : (int)pad, "");
+				fputs(s, f);
+			if (!t->right[i])
+				fprintf(f, "%*s", last ? 0 : (int)pad, "");
 		}
 		fputc('\n', f);
 	}
@@ -153,6 +169,7 @@ void vhctl_table_free(struct vhctl_table *t)
 	for (size_t i = 0; i < t->nrows * t->ncols; i++)
 		free(t->cells[i]);
 	free(t->cells);
+	free(t->sgr);
 	free(t->right);
 	free(t);
 }

@@ -19,13 +19,20 @@ static const struct vhctl_cmd top_cmds[] = {
 	{ "vm", "COMMAND ...", "define, inspect, power and tune VMs", NULL, vhctl_vm_cmds },
 	{ "stats", "[NAME] [--watch] [--interval SECONDS] [-n COUNT]",
 	  "counters of every VM and the host, or of one VM", vhctl_cmd_stats, NULL },
-	{ "top", "[-d SECONDS] [-n ITERATIONS] [-b]",
+	{ "top", "[-d SECONDS] [-n ITERATIONS] [-b] [--color=auto|always|never]",
 	  "live per-VM %USED %RDY %MLMTD %CSTP %WAIT and memory, in the manner of esxtop",
 	  vhctl_cmd_top, NULL },
 	{ "explain", "NAME | --host [--window SECONDS]",
 	  "why a VM lost time or memory, ranked, with the change that would help; or the host's "
 	  "takers and admission headroom",
 	  vhctl_cmd_explain, NULL },
+	{ "what-if",
+	  "NAME [--shares S] [--reservation MHZ] [--limit MHZ|unlimited]\n"
+	  "[--mem-shares S] [--mem-reservation MIB] [--mem-limit MIB|unlimited]\n"
+	  "[--stop|--start] [--duration SECONDS]",
+	  "predict what a change would do to every VM before making it: measured -> predicted "
+	  "by the real scheduler and memory manager on a simulated copy of the host",
+	  vhctl_cmd_whatif, NULL },
 	{ "console", "VM [-f|--follow] [--raw]",
 	  "the VM's console: its tail, or followed as the guest writes (control characters "
 	  "shown, not obeyed, unless --raw)",

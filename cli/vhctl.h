@@ -157,6 +157,9 @@ void vhctl_table_row(struct vhctl_table *t, const char *const *cells);
 /* A row from printf-formatted cells: "%s\t%s" style, split on tabs. */
 void vhctl_table_rowf(struct vhctl_table *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Colours a cell of the last row added (the header is row 0): sgr is an
+ * SGR parameter string kept by reference ("1;31": bold red), or NULL. */
+void vhctl_table_style(struct vhctl_table *t, size_t col, const char *sgr);
 void vhctl_table_print(const struct vhctl_table *t, FILE *f);
 void vhctl_table_free(struct vhctl_table *t);
 
@@ -189,6 +192,7 @@ extern const struct vhctl_cmd vhctl_vm_cmds[];
 extern const struct vhctl_cmd vhctl_image_cmds[];
 extern const struct vhctl_cmd vhctl_token_cmds[];
 int vhctl_cmd_explain(struct vhctl *c, int argc, char **argv);
+int vhctl_cmd_whatif(struct vhctl *c, int argc, char **argv);
 int vhctl_cmd_host(struct vhctl *c, int argc, char **argv);
 int vhctl_cmd_stats(struct vhctl *c, int argc, char **argv);
 int vhctl_cmd_top(struct vhctl *c, int argc, char **argv);

@@ -316,6 +316,30 @@ static bool parse_workload_keys(struct parser *p, struct kv *kvs, size_t n, cons
 	return true;
 }
 
+/* "12.5%" or "12.5" (one decimal at most) as thousandths, up to max. */
+static bool parse_permille(const char *s, uint32_t max, uint32_t *out)
+{
+	uint64_t whole = 0, tenth = 0;
+	const char *q = s;
+
+	if (*q < '0' || *q > '9')
+		return false;
+	while (*q >= '0' && *q <= '9' && whole <= max)
+		whole = whole * 10 + (uint64_t)(*q++ - '0');
+	if (*q == '.') {
+		q++;
+		if (*q < '0' || *q > '9')
+			return false;
+		tenth = (uint64_t)(*q++ - '0');
+	}
+	if (*q == '%')
+		q++;
+	if (*q || whole * 10 + tenth > max)
+		return false;
+	*out = (uint32_t)(whole * 10 + tenth);
+	return true;
+}
+
 /* ---- directives ---------------------------------------------------------- */
 
 static bool d_host(struct parser *p, struct kv *kvs, size_t n)
@@ -341,6 +365,8 @@ static bool d_host(struct parser *p, struct kv *kvs, size_t n)
 		return fail(p, "memory: \"%s\" is not a size (4G)", v);
 	if ((v = TAKE("overhead")) && !vh_sim_parse_size(v, &h->overhead_bytes))
 		return fail(p, "overhead: \"%s\" is not a size (64M)", v);
+	if ((v = TAKE("steal")) && !parse_permille(v, 900, &p->sc->steal_permille))
+		return fail(p, "steal: \"%s\" is not a percentage 0..90 (12.5%%)", v);
 	if (h->memory_bytes > (64ull << 30))
 		return fail(p, "memory: vh-sim holds simulated memory in RAM; at most 64G");
 	return all_used(p, kvs, n, "host");

@@ -71,6 +71,7 @@ struct vh_sim_scenario {
 	uint64_t duration_ns;
 	uint64_t sample_interval_ns; /* 0: only the final report */
 	uint64_t seed;
+	uint32_t steal_permille; /* host steal=: what the pCPUs' host takes */
 	struct vh_sim_vm_spec *vms;
 	size_t nvms;
 	struct vh_sim_event *events; /* sorted by time, then file order */

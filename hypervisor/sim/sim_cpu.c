@@ -62,6 +62,7 @@ struct vh_sim_cpu {
 	void *observe_arg;
 	bool started, dirty;
 	uint64_t decisions;
+	uint32_t steal_permille;
 };
 
 static uint64_t now_of(struct vh_sim_cpu *sc)
@@ -329,21 +330,28 @@ static void process(struct vh_sim_cpu *sc, unsigned p, uint64_t now)
 	struct sim_pcpu *pc = &sc->p[p];
 	struct vh_vcpu *prev = NULL;
 	enum vh_sched_event why = VH_SCHED_PREEMPTED;
-	uint64_t wake_at = 0;
+	uint64_t wake_at = 0, stolen = 0;
 	struct vh_sched_pick pick;
 
 	if (pc->cur) {
 		/* Still the scheduler's?  A VM paused or stopped meanwhile took
 		 * it away (its vCPU may be gone): drop it untouched. */
 		if (sc->h->sched.pcpus[p].current == pc->cur) {
+			uint64_t held = now - pc->start;
+			/* The pCPU's host took its share of the time: the guest
+			 * ran only the rest, and the scheduler hears of it as a
+			 * backend on shared CPUs tells it (vh_sched_steal). */
+			stolen = held * sc->steal_permille / 1000;
 			prev = pc->cur;
-			if (advance(sc, pc->ws, now - pc->start, now, &wake_at))
+			if (advance(sc, pc->ws, held - stolen, now, &wake_at))
 				why = VH_SCHED_HALTED;
 		}
 		pc->cur = NULL;
 		pc->ws = NULL;
 	}
 	lock(sc);
+	if (stolen)
+		vh_sched_steal(sc->h, p, now, stolen);
 	pick = vh_sched_next(sc->h, p, now, prev, why, wake_at);
 	unlock(sc);
 	sc->decisions++;
@@ -403,6 +411,11 @@ void vh_sim_cpu_run_until(struct vh_sim_cpu *sc, uint64_t t)
 }
 
 /* ---- set-up and queries ---------------------------------------------------- */
+
+void vh_sim_cpu_set_steal(struct vh_sim_cpu *sc, uint32_t permille)
+{
+	sc->steal_permille = permille > 900 ? 900 : permille;
+}
 
 struct vh_sim_cpu *vh_sim_cpu_create(struct vh_host *h, struct vh_sim_platform *sp)
 {

@@ -54,6 +54,12 @@ struct vh_sim_cpu;
 struct vh_sim_cpu *vh_sim_cpu_create(struct vh_host *h, struct vh_sim_platform *sp);
 void vh_sim_cpu_destroy(struct vh_sim_cpu *sc);
 
+/* The share of each pCPU's time with a vCPU that its host takes (in
+ * thousandths, at most 900): a model of vh-hosted's pCPU threads on a
+ * loaded Linux, reported to the scheduler with vh_sched_steal as that
+ * backend reports it.  0 (the default): the pCPUs are the simulation's. */
+void vh_sim_cpu_set_steal(struct vh_sim_cpu *sc, uint32_t permille);
+
 /* Gives every vCPU of vm this workload (a VM never given one is cpu).
  * Takes effect at once, also for running vCPUs.  False when out of
  * memory. */

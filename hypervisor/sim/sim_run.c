@@ -244,6 +244,8 @@ static void report_vm(struct run *r, struct run_vm *rv, uint64_t elapsed)
 	vh_json_begin_object(&r->j, "cpu");
 	vh_json_fixed(&r->j, "used_ms", ms(cs.used_ns), 3);
 	vh_json_fixed(&r->j, "ready_ms", ms(cs.ready_ns), 3);
+	vh_json_fixed(&r->j, "limited_ms", ms(cs.limited_ns), 3);
+	vh_json_fixed(&r->j, "stolen_ms", ms(cs.stolen_ns), 3);
 	vh_json_fixed(&r->j, "costop_ms", ms(cs.costop_ns), 3);
 	vh_json_fixed(&r->j, "wait_ms", ms(cs.wait_ns), 3);
 	vh_json_u64(&r->j, "runs", cs.runs);
@@ -252,6 +254,7 @@ static void report_vm(struct run *r, struct run_vm *rv, uint64_t elapsed)
 							   (double)pcpu_ns
 						 : 0.0, 1);
 	vh_json_fixed(&r->j, "ready_pct", pct(cs.ready_ns, elapsed * vm->cfg.vcpus), 3);
+	vh_json_fixed(&r->j, "limited_pct", pct(cs.limited_ns, elapsed * vm->cfg.vcpus), 3);
 	vh_json_fixed(&r->j, "costop_pct", pct(cs.costop_ns, elapsed * vm->cfg.vcpus), 3);
 	vh_json_end_object(&r->j);
 	vh_json_begin_object(&r->j, "memory");
@@ -342,6 +345,7 @@ static bool setup(struct run *r, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return false;
 	}
+	vh_sim_cpu_set_steal(r->cpu, sc->steal_permille);
 	for (size_t i = 0; i < sc->nvms; i++) {
 		struct run_vm *rv = &r->vms[i];
 		rv->spec = &sc->vms[i];

@@ -115,7 +115,8 @@ has vh-hosted /usr/sbin/vh-hosted /usr/bin/vh-msg /usr/bin/vh-sim /lib/systemd/s
 	/usr/share/doc/vh-hosted/hosted.md /usr/share/doc/vh-hosted/protocol.md
 has vhagent /usr/sbin/vhagent /lib/systemd/system/vhagent.service /lib/systemd/system/vhagent.socket \
 	/lib/systemd/system/vhagent-https.socket /usr/lib/sysusers.d/vhagent.conf /etc/vh/agent.conf \
-	/usr/share/man/man8/vhagent.8.gz /usr/share/doc/vhagent/openapi.yaml /usr/share/doc/vhagent/agent.md
+	/usr/share/man/man8/vhagent.8.gz /usr/share/doc/vhagent/openapi.yaml /usr/share/doc/vhagent/agent.md \
+	/usr/share/vh/grafana/vh.json
 has vhctl /usr/bin/vhctl /usr/share/man/man1/vhctl.1.gz /usr/share/bash-completion/completions/vhctl
 
 # The kernel: a Multiboot 1 header (magic 0x1BADB002, checksum) in its

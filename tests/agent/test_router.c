@@ -97,6 +97,7 @@ VH_TEST(router, roles)
 		{ VH_M_PUT, "/v1/vms/x/memory", VH_ROLE_OPERATOR },
 		{ VH_M_DELETE, "/v1/images/x", VH_ROLE_OPERATOR },
 		{ VH_M_GET, "/v1/tokens", VH_ROLE_ADMIN },
+		{ VH_M_POST, "/v1/simulate", VH_ROLE_OPERATOR },
 		{ VH_M_POST, "/v1/tokens", VH_ROLE_ADMIN },
 		{ VH_M_DELETE, "/v1/tokens/x", VH_ROLE_ADMIN },
 	};
@@ -150,6 +151,6 @@ VH_TEST(router, every_route_is_printed_and_found)
 			VH_EXPECT_STREQ(rt->pattern, pattern);
 		n++;
 	}
-	VH_EXPECT_EQ(n, 27);
+	VH_EXPECT_EQ(n, 28);
 	free(buf);
 }

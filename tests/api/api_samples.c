@@ -189,6 +189,37 @@ int main(void)
 	emit("VMDiagnosis", vh_api_diagnose_vm(&din));
 	emit("HostDiagnosis", vh_api_diagnose_host(&din));
 
+	/* A what-if over the same host: a raised limit, an added VM whose
+	 * power-on admission control refuses, and vh-sim's report of it. */
+	struct vh_api_whatif_input win = {
+		.hi = &hi, .window_ns = 1000000000, .vms = dv, .nvms = 2
+	};
+	struct vh_api_whatif *w = calloc(1, sizeof(*w));
+	struct vh_api_problem wp;
+	char req[256], report[2048];
+	struct json_object *wo;
+	snprintf(req, sizeof(req),
+		 "{\"changes\":[{\"vm\":\"%s\",\"cpu\":{\"limit_mhz\":2000}},"
+		 "{\"add\":{\"name\":\"new\",\"cpu\":{\"reservation_mhz\":9000}}}]}",
+		 dv[0].s.name);
+	if (!w || vh_api_parse(req, strlen(req), &wo, &wp) ||
+	    vh_api_whatif_from_json(wo, &win, w, &wp)) {
+		fprintf(stderr, "api_samples: what-if request: %s\n", w ? wp.detail : "ENOMEM");
+		return 1;
+	}
+	json_object_put(wo);
+	free(vh_api_whatif_scenario(&win, w));
+	snprintf(report, sizeof(report),
+		 "{\"events\":[{\"vm\":\"new\",\"line\":%u,\"result\":\"admission\","
+		 "\"reason\":\"cpu.reservation_mhz: short by 8000 MHz\"}],\"vms\":["
+		 "{\"name\":\"%s\",\"state\":\"running\",\"vcpus\":2,\"cpu\":{\"used_ms\":10.5},"
+		 "\"memory\":{\"granted_mib\":1.5}},"
+		 "{\"name\":\"new\",\"state\":\"defined\",\"vcpus\":1,\"cpu\":{},\"memory\":{}}]}",
+		 w->changes[1].line, dv[0].s.name);
+	emit("WhatIf", vh_api_whatif_reply(&win, w, report, &wp));
+	vh_api_whatif_free(w);
+	free(w);
+
 	for (int code = 1; code < VH_API_CODE_COUNT; code++) {
 		struct vh_api_problem p;
 		struct json_object *o = NULL;

@@ -48,6 +48,7 @@ VH_TEST(problem, statuses)
 		{ VH_API_BAD_REQUEST, 400, "bad_request" },
 		{ VH_API_INSUFFICIENT_STORAGE, 507, "insufficient_storage" },
 		{ VH_API_TIMEOUT, 504, "hypervisor_timeout" },
+		{ VH_API_SIMULATION_TIMEOUT, 504, "simulation_timeout" },
 	};
 	VH_EXPECT_EQ(sizeof(rows) / sizeof(rows[0]), (size_t)VH_API_CODE_COUNT - 1);
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {

@@ -7,8 +7,10 @@
  *     vh_api_vm_from_json (POST /v1/vms), vh_api_vm_patch (PATCH, on a
  *     stopped and on a running VM), vh_api_cpu_from_json and
  *     vh_api_mem_from_json (PUT .../cpu, .../memory), shares,
- *     vh_api_power_from_json (PUT .../power) and
- *     vh_api_token_request_from_json (POST /v1/tokens);
+ *     vh_api_power_from_json (PUT .../power),
+ *     vh_api_token_request_from_json (POST /v1/tokens) and
+ *     vh_api_whatif_from_json (POST /v1/simulate, then its scenario),
+ *     and as a simulator's report for vh_api_whatif_reply;
  *   - a path segment or flag value (its first 200 bytes as a C string)
  *     for vh_api_vm_ref, the name and uuid checks and the unit parsers;
  *   - a hypervisor error reply (code, field, reason from the bytes) for
@@ -294,6 +296,59 @@ static void check_small_bodies(struct json_object *body)
 	}
 }
 
+/* What-if against a fixed live host of two VMs: an accepted request
+ * gives a scenario with a line for each change; a refusal names a field
+ * with a code the real requests use.  The same bytes as a simulator's
+ * report give a reply that parses strictly, or an internal error. */
+static void check_whatif(struct json_object *body, const char *raw)
+{
+	static const enum vh_api_code codes[] = { VH_API_INVALID_FIELD, VH_API_MISSING_FIELD,
+						  VH_API_NOT_FOUND, VH_API_CONFLICT,
+						  VH_API_LIMIT };
+	static const enum vh_api_code internal[] = { VH_API_INTERNAL };
+	struct vh_proto_host_info hi = { .pcpus = 2, .mhz_per_pcpu = 1000, .max_vms = 8,
+					 .memory_bytes = 64ull << 20 };
+	struct vh_api_diag_vm vms[2];
+	struct vh_api_whatif_input in = { .hi = &hi, .window_ns = 1000000000, .vms = vms,
+					  .nvms = 2 };
+	struct vh_api_whatif *w = calloc(1, sizeof(*w));
+	struct vh_api_problem p;
+	struct json_object *r;
+	char *sc;
+
+	if (!w)
+		die("whatif: out of memory");
+	memset(vms, 0, sizeof(vms));
+	for (int i = 0; i < 2; i++) {
+		snprintf(vms[i].s.name, sizeof(vms[i].s.name), "vm%d", i);
+		vms[i].s.state = VH_VM_RUNNING;
+		vms[i].s.vcpus = 1;
+		vms[i].s.memory_mib = 16;
+		vms[i].s.cpu.limit_mhz = VH_UNLIMITED;
+		vms[i].s.mem.limit_mib = VH_UNLIMITED;
+		vms[i].b.cpu.used_ns = 300000000;
+		vms[i].b.cpu.wait_ns = 700000000;
+	}
+	memset(&p, 0, sizeof(p));
+	if (body && vh_api_whatif_from_json(body, &in, w, &p) == 0) {
+		if (!(sc = vh_api_whatif_scenario(&in, w)))
+			die("whatif: no scenario");
+		for (size_t i = 0; i < w->nchanges; i++)
+			if (!w->changes[i].line)
+				die("whatif: change %zu has no line", i);
+		free(sc);
+	} else if (body) {
+		check_problem(&p, codes, sizeof(codes) / sizeof(codes[0]), "whatif");
+	}
+	memset(&p, 0, sizeof(p));
+	if ((r = vh_api_whatif_reply(&in, w, raw, &p)))
+		json_object_put(reparse(r, "whatif reply")), json_object_put(r);
+	else
+		check_problem(&p, internal, 1, "whatif reply");
+	vh_api_whatif_free(w);
+	free(w);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct json_object *o = NULL;
@@ -302,11 +357,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n = size < sizeof(s) - 1 ? size : sizeof(s) - 1;
 
 	if (vh_api_parse((const char *)data, size, &o, &p) == 0) {
+		char *raw = malloc(size + 1);
 		check_definition(o);
 		check_patch(o, false);
 		check_patch(o, true);
 		check_controls(o);
 		check_small_bodies(o);
+		if (!raw)
+			die("out of memory");
+		memcpy(raw, data, size);
+		raw[size] = '\0';
+		check_whatif(o, raw);
+		free(raw);
 		json_object_put(o);
 	} else {
 		if (o)

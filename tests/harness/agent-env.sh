@@ -43,6 +43,7 @@
 VH_HOSTED=$top_builddir/hypervisor/hosted/vh-hosted
 VH_MSG=$top_builddir/hypervisor/hosted/vh-msg
 VHAGENT=$top_builddir/agent/vhagent
+VH_SIM=$top_builddir/hypervisor/sim/vh-sim
 GUESTS=$top_builddir/tests/guests
 AGENT_ENV_CURL=${CURL_BIN:-curl}
 AGENT_ENV_PY=${SYSTEM_PYTHON3:-/usr/bin/python3}
@@ -96,7 +97,8 @@ agent_env_agent_launch() { # LOG STATE HV_SOCK SOCK PORT [vhagent options...]
 	local log=$1 state=$2 hv_sock=$3 sock=$4 port=$5
 	shift 5
 	"$VHAGENT" --config /dev/null --state-dir "$state" --hypervisor-socket "$hv_sock" \
-		--unix-socket "$sock" --https-listen "127.0.0.1:$port" --socket-group "" "$@" \
+		--unix-socket "$sock" --https-listen "127.0.0.1:$port" --socket-group "" \
+		--simulator "$VH_SIM" "$@" \
 		>>"$log" 2>&1 &
 	AGENT_ENV_AGENT_PID=$!
 }

@@ -11,7 +11,7 @@ examples=$top_srcdir/docs/examples
 work=$top_builddir/tests/sim/runs
 mkdir -p "$work"
 
-tap_plan 6
+tap_plan 8
 
 for f in reservation sharing cosched; do
 	if out=$("$sim" "$examples/$f.vhs" 2>&1) && [ "${out:0:1}" = "{" ] &&
@@ -43,4 +43,25 @@ if [ $rc = 2 ] && [ $rc2 = 1 ] && printf '%s' "$out2" | grep -q 'No such file'; 
 	tap_ok "usage errors exit 2, unreadable files exit 1"
 else
 	tap_not_ok "usage errors exit 2, unreadable files exit 1" "exit $rc: $out" "exit $rc2: $out2"
+fi
+
+# host steal=: the pCPU's host takes its share of every run, reported to
+# the scheduler as ready (stolen) time, not used: one always-runnable VM
+# uses 75% of its pCPU under steal=25%, two with a 3:1 weight keep 3:1 of
+# what is left.
+printf 'host pcpus=1 mhz=1000 memory=64M steal=25%%\nduration 10s\nvm a memory=8M workload=cpu\n' > "$work/steal.vhs"
+if out=$("$sim" "$work/steal.vhs" 2>&1) && printf '%s' "$out" | "${SYSTEM_PYTHON3:-python3}" -c '
+import json, sys
+c = json.load(sys.stdin)["vms"][0]["cpu"]
+assert abs(c["used_ms"] - 7500) < 50 and abs(c["stolen_ms"] - 2500) < 50, c'; then
+	tap_ok "steal=25%: a spinner uses 75% of its pCPU, 25% is stolen"
+else
+	tap_not_ok "steal=25%: a spinner uses 75% of its pCPU, 25% is stolen" "$out"
+fi
+printf 'host steal=90.1\nduration 1s\n' > "$work/steal-bad.vhs"
+out=$("$sim" "$work/steal-bad.vhs" 2>&1); rc=$?
+if [ $rc = 1 ] && printf '%s' "$out" | grep -q 'line 1: steal: "90.1" is not a percentage 0..90'; then
+	tap_ok "a steal over 90% is refused naming it"
+else
+	tap_not_ok "a steal over 90% is refused naming it" "exit $rc" "$out"
 fi

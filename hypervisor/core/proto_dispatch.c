@@ -326,6 +326,26 @@ static int do_vm_stats(struct dctx *c, struct vh_vm *vm, struct vh_error *err)
 	return VH_OK;
 }
 
+/* STATS_MAP: what the area is; the transport passes the area itself with
+ * the reply (a backend that publishes none: VH_E_STATE). */
+static int do_stats_map(struct dctx *c, struct vh_vm *vm, struct vh_error *err)
+{
+	const struct vh_pub_header *pub = c->h->pub;
+	struct vh_proto_stats_map m;
+
+	(void)vm;
+	if (!pub)
+		return vh_error_set(err, VH_E_STATE, "this hypervisor publishes no counters");
+	m = (struct vh_proto_stats_map){
+		.layout_version = pub->version,
+		.clock = pub->clock,
+		.size = pub->size,
+		.instance = pub->instance,
+	};
+	vh_proto_put_stats_map(take(c, sizeof(struct vh_wire_stats_map)), &m);
+	return VH_OK;
+}
+
 /* VM_CONSOLE: the held bytes from `from` on, as many as max_bytes allow
  * (all of them fit VH_PROTO_REPLY_MIN: proto.h checks). */
 static int do_vm_console(struct dctx *c, struct vh_vm *vm, struct vh_error *err)

@@ -70,8 +70,9 @@ int vh_pub_open(struct vh_pub_view *v, const void *base, size_t size, struct vh_
 		return vh_error_set(err, VH_E_PROTO, "the header says %llu bytes, %llu mapped",
 				    (unsigned long long)h->size, (unsigned long long)size);
 	/* Records may have grown at their end; never shrunk. */
-	if (h->host_size < sizeof(struct vh_pub_host) || h->pcpu_size < sizeof(struct vh_pub_pcpu) ||
-	    h->vm_size < sizeof(struct vh_pub_vm) || h->vcpu_size < sizeof(struct vh_pub_vcpu) ||
+	if (h->host_size < sizeof(struct vh_pub_host) ||
+	    h->pcpu_size < sizeof(struct vh_pub_pcpu) || h->vm_size < sizeof(struct vh_pub_vm) ||
+	    h->vcpu_size < sizeof(struct vh_pub_vcpu) ||
 	    (h->host_size | h->pcpu_size | h->vm_size | h->vcpu_size) & 7 ||
 	    ((h->host_off | h->pcpu_off | h->vm_off | h->vm_stride) & 7))
 		return vh_error_set(err, VH_E_PROTO, "record sizes or offsets out of layout");

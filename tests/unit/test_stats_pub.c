@@ -13,7 +13,7 @@
 
 struct sp_env {
 	struct pf *f;
-	void *area;
+	void *area; /* the fixture's (pf_new_with attaches one) */
 	size_t size;
 	struct vh_pub_view v;
 };
@@ -23,20 +23,15 @@ static void sp_open(struct sp_env *e, uint32_t pcpus, uint32_t max_vms)
 	struct vh_error err;
 
 	e->f = pf_new_with(pcpus, 256, max_vms);
-	e->size = vh_pub_area_size(&e->f->h);
-	e->area = aligned_alloc(4096, e->size);
-	VH_ASSERT(e->area != NULL);
-	memset(e->area, 0, e->size);
-	VH_ASSERT_EQ(vh_pub_attach(&e->f->h, e->area, e->size, 7, VH_PUB_CLOCK_MONOTONIC), 0);
+	e->area = e->f->pub_area;
+	e->size = e->f->pub_size;
 	if (vh_pub_open(&e->v, e->area, e->size, &err) != VH_OK)
 		VH_FAIL("vh_pub_open: %s", err.reason);
 }
 
 static void sp_close(struct sp_env *e)
 {
-	vh_pub_detach(&e->f->h);
 	pf_free(e->f);
-	free(e->area);
 }
 
 /* A one-vCPU VM with no reservation or limit, so several run at once. */
@@ -316,6 +311,24 @@ VH_TEST(stats_pub, a_broken_header_is_refused)
 	VH_EXPECT(vh_pub_live(&v));
 	vh_pub_detach(&e.f->h);
 	VH_EXPECT(!vh_pub_live(&v));
-	pf_free(e.f);
-	free(e.area);
+	sp_close(&e);
+}
+
+/* STATS_MAP describes the area the transport passes with the reply; a
+ * host that publishes none says so. */
+VH_TEST(stats_pub, stats_map_describes_the_area)
+{
+	struct sp_env e;
+	struct vh_proto_request rq = pf_req(VH_PROTO_STATS_MAP);
+
+	sp_open(&e, 1, 0);
+	VH_ASSERT_EQ(pf_call(e.f, &rq), VH_OK);
+	VH_EXPECT_EQ(e.f->r.u.stats_map.layout_version, VH_PUB_VERSION);
+	VH_EXPECT_EQ(e.f->r.u.stats_map.clock, VH_PUB_CLOCK_MONOTONIC);
+	VH_EXPECT_EQ(e.f->r.u.stats_map.size, (uint64_t)e.size);
+	VH_EXPECT_EQ(e.f->r.u.stats_map.instance, 7ull);
+	VH_EXPECT_EQ(e.f->r.hdr.payload_len, 24u);
+	vh_pub_detach(&e.f->h);
+	VH_EXPECT_EQ(pf_call(e.f, &rq), VH_E_STATE);
+	sp_close(&e);
 }

@@ -145,8 +145,8 @@ void vh_hv_shm_counters(struct vh_hv_shm_counters *c);
 /* A VM's counters, its vCPUs' (up to VH_VM_MAX_VCPUS into vcpus) and its
  * summary, as VM_STATS and VM_LIST give them (hvquery.c). */
 int vh_hv_vm_stats(const struct vh_proto_vm_ref *ref, struct vh_proto_vm_summary *s,
-		   struct vh_proto_vm_stats *st, struct vh_proto_vcpu_stats *vcpus, uint32_t *nvcpus,
-		   struct vh_api_problem *p);
+		   struct vh_proto_vm_stats *st, struct vh_proto_vcpu_stats *vcpus,
+		   uint32_t *nvcpus, struct vh_api_problem *p);
 
 /* Changes whenever a connection to the hypervisor broke.  A thread that
  * talks to a restarted hypervisor has seen its connection break first,

@@ -141,7 +141,7 @@ static int snap_published(struct snap_walk *w)
 	for (uint32_t t = 0; t < VH_PUB_READ_TRIES && rc == VH_E_BUSY; t++)
 		rc = snap_scan(&s.v, s.now, w);
 	vh_hv_shm_end(&s, rc);
-	if (rc == VH_OK)
+	if (rc == VH_OK && w->n > 1)
 		qsort(w->v, w->n, sizeof(w->v[0]), by_id);
 	return rc;
 }
@@ -305,8 +305,8 @@ out:
 }
 
 int vh_hv_vm_stats(const struct vh_proto_vm_ref *ref, struct vh_proto_vm_summary *s,
-		   struct vh_proto_vm_stats *st, struct vh_proto_vcpu_stats *vcpus, uint32_t *nvcpus,
-		   struct vh_api_problem *p)
+		   struct vh_proto_vm_stats *st, struct vh_proto_vcpu_stats *vcpus,
+		   uint32_t *nvcpus, struct vh_api_problem *p)
 {
 	struct vh_proto_request req;
 	struct vh_proto_reply rep;

@@ -34,7 +34,7 @@
 #include "vh/stats_pub.h"
 
 #define RETRY_MS 200
-#define STALE_NS (500 * 1000000ull)
+#define STALE_NS (200 * 1000000ull)
 /* Without these the area could shrink under a reader (SIGBUS) or be
  * written by another holder of the descriptor. */
 #define NEED_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE)

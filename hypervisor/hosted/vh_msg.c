@@ -89,6 +89,9 @@ static void usage(FILE *f)
 	    "                              messages answered per type, every VM's CPU times;\n"
 	    "                              check: fails unless it is sealed and every way of\n"
 	    "                              writing to it is refused\n"
+	    "  stats-map compare VM QUANTUM_US [ROUNDS]  VM_STATS ROUNDS times (default 20),\n"
+	    "                              each against the area read at the reply's now_ns;\n"
+	    "                              fails when a CPU time differs by more than QUANTUM_US\n"
 	    "  latency SECONDS [GAP_MS]    HOST_STATS every GAP_MS (default 10) for SECONDS,\n"
 	    "                              each on its own connection; prints how long the\n"
 	    "                              replies took (requests, p50_us, p99_us, max_us)\n"
@@ -794,14 +797,30 @@ static int cmd_balloon(int argc, char **argv)
 	return print_reply(&r);
 }
 
+static struct vh_proto_vm_ref compare_vm;
+
+static int ask_vm_stats(struct vh_proto_reply *r)
+{
+	struct vh_proto_request req = { .type = VH_PROTO_VM_STATS, .vm = compare_vm };
+
+	return transact(&req, r);
+}
+
 /* STATS_MAP, then the area that came with the reply. */
 static int cmd_stats_map(int argc, char **argv)
 {
 	struct vh_proto_request req = { .type = VH_PROTO_STATS_MAP };
 	struct vh_proto_reply r;
+	uint64_t quantum_us = 0, rounds = 20;
+	bool compare = argc >= 3 && !strcmp(argv[0], "compare");
 	int rc;
 
-	if (argc > 1 || (argc == 1 && strcmp(argv[0], "check"))) {
+	if (compare && (!parse_ref(argv[1], &compare_vm) || !parse_u64(argv[2], &quantum_us) ||
+			(argc == 4 && (!parse_u64(argv[3], &rounds) || !rounds)) || argc > 4)) {
+		usage(stderr);
+		return 2;
+	}
+	if (!compare && (argc > 1 || (argc == 1 && strcmp(argv[0], "check")))) {
 		usage(stderr);
 		return 2;
 	}
@@ -813,7 +832,11 @@ static int cmd_stats_map(int argc, char **argv)
 		fprintf(stderr, "vh-msg: no descriptor came with the STATS_MAP reply\n");
 		return 2;
 	}
-	rc = vh_msg_pub_show(passed_fd, &r.u.stats_map, argc == 1);
+	if (compare)
+		rc = vh_msg_pub_compare(passed_fd, &r.u.stats_map, ask_vm_stats, quantum_us * 1000,
+					(unsigned)rounds);
+	else
+		rc = vh_msg_pub_show(passed_fd, &r.u.stats_map, argc == 1);
 	close(passed_fd);
 	passed_fd = -1;
 	return rc;

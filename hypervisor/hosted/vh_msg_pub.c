@@ -78,10 +78,107 @@ static bool check_writes(int fd, size_t size, uint8_t *ro)
 	return ok;
 }
 
+/* Maps the area read-only and opens it; NULL (said why) on failure. */
+static uint8_t *map_view(int fd, const struct vh_proto_stats_map *m, struct vh_pub_view *v)
+{
+	struct vh_error err;
+	uint8_t *ro = mmap(NULL, m->size, PROT_READ, MAP_SHARED, fd, 0);
+
+	if (ro == MAP_FAILED) {
+		fprintf(stderr, "vh-msg: mmap: %s\n", strerror(errno));
+		return NULL;
+	}
+	if (vh_pub_open(v, ro, m->size, &err) != VH_OK) {
+		fprintf(stderr, "vh-msg: the area: %s\n", err.reason);
+		munmap(ro, m->size);
+		return NULL;
+	}
+	return ro;
+}
+
+/* How far x lies outside [lo, hi] (0 inside). */
+static uint64_t outside(uint64_t x, uint64_t lo, uint64_t hi)
+{
+	return x < lo ? lo - x : x > hi ? x - hi : 0;
+}
+
+/* The largest distance of a protocol CPU time from the area's read just
+ * before and just after the request. */
+static uint64_t cpu_outside(const struct vh_cpu_stats *p, const struct vh_cpu_stats *a,
+			    const struct vh_cpu_stats *b)
+{
+	uint64_t d[] = {
+		outside(p->used_ns, a->used_ns, b->used_ns),
+		outside(p->ready_ns, a->ready_ns, b->ready_ns),
+		outside(p->wait_ns, a->wait_ns, b->wait_ns),
+		outside(p->costop_ns, a->costop_ns, b->costop_ns),
+		outside(p->stolen_ns, a->stolen_ns, b->stolen_ns),
+	}, m = 0;
+
+	for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++)
+		m = d[i] > m ? d[i] : m;
+	return m;
+}
+
+struct side {
+	struct vh_proto_vm_stats st;
+	struct vh_proto_vcpu_stats vc[VH_VM_MAX_VCPUS];
+	uint32_t n;
+};
+
+int vh_msg_pub_compare(int fd, const struct vh_proto_stats_map *m,
+		       int (*ask)(struct vh_proto_reply *r), uint64_t quantum_ns, unsigned rounds)
+{
+	static struct side before, after;
+	struct vh_proto_vm_ref ref = { .kind = VH_PROTO_REF_ID };
+	struct vh_proto_reply r;
+	struct vh_pub_view v;
+	uint64_t worst = 0, used = 0;
+	uint8_t *ro = map_view(fd, m, &v);
+	int rc = 0, slot = -1;
+
+	if (!ro)
+		return 2;
+	/* Which VM, then each round: the area, VM_STATS, the area again; the
+	 * protocol's answer at its instant must lie between the two reads
+	 * (give or take time moved by a steal settlement), within a quantum. */
+	if (ask(&r) || r.hdr.status != VH_OK || (ref.id = r.u.vm_stats.vm.id, false) ||
+	    (slot = vh_pub_find(&v, &ref)) < 0) {
+		fprintf(stderr, "vh-msg: the VM is not in the area\n");
+		munmap(ro, m->size);
+		return 2;
+	}
+	for (unsigned i = 0; i < rounds && rc == 0; i++) {
+		if (vh_pub_read_vm(&v, (uint32_t)slot, now_ns(), NULL, &before.st, before.vc,
+				   &before.n) != VH_OK ||
+		    ask(&r) || r.hdr.status != VH_OK ||
+		    vh_pub_read_vm(&v, (uint32_t)slot, now_ns(), NULL, &after.st, after.vc,
+				   &after.n) != VH_OK) {
+			rc = 2;
+			break;
+		}
+		if (cpu_outside(&r.u.vm_stats.vm.cpu, &before.st.cpu, &after.st.cpu) > worst)
+			worst = cpu_outside(&r.u.vm_stats.vm.cpu, &before.st.cpu, &after.st.cpu);
+		for (uint32_t k = 0; k < r.nentries && k < before.n && k < after.n; k++) {
+			struct vh_proto_vcpu_stats vs;
+			if (vh_proto_reply_vcpu(&r, k, &vs) == VH_OK &&
+			    cpu_outside(&vs.cpu, &before.vc[k].cpu, &after.vc[k].cpu) > worst)
+				worst = cpu_outside(&vs.cpu, &before.vc[k].cpu, &after.vc[k].cpu);
+		}
+		used = r.u.vm_stats.vm.cpu.used_ns;
+		if (worst > quantum_ns)
+			rc = 1;
+	}
+	printf("compare.rounds: %u\ncompare.max_diff_ns: %" PRIu64 "\ncompare.quantum_ns: %" PRIu64
+	       "\ncompare.used_ns: %" PRIu64 "\n",
+	       rounds, worst, quantum_ns, used);
+	munmap(ro, m->size);
+	return rc;
+}
+
 int vh_msg_pub_show(int fd, const struct vh_proto_stats_map *m, bool check)
 {
 	struct vh_pub_view v;
-	struct vh_error err;
 	struct stat st;
 	uint8_t *ro;
 	int seals = fcntl(fd, F_GET_SEALS);
@@ -97,16 +194,8 @@ int vh_msg_pub_show(int fd, const struct vh_proto_stats_map *m, bool check)
 	printf("seals: 0x%x%s\n", seals < 0 ? 0 : seals,
 	       seals >= 0 && (seals & WANT_SEALS) == WANT_SEALS ? " (sealed)" : " (NOT SEALED)");
 	ok &= seals >= 0 && (seals & WANT_SEALS) == WANT_SEALS;
-	ro = mmap(NULL, m->size, PROT_READ, MAP_SHARED, fd, 0);
-	if (ro == MAP_FAILED) {
-		fprintf(stderr, "vh-msg: mmap: %s\n", strerror(errno));
+	if (!(ro = map_view(fd, m, &v)))
 		return 2;
-	}
-	if (vh_pub_open(&v, ro, m->size, &err) != VH_OK) {
-		fprintf(stderr, "vh-msg: the area: %s\n", err.reason);
-		munmap(ro, m->size);
-		return 2;
-	}
 	now = now_ns();
 	printf("generation: %" PRIu64 "\nlive: %s\nheartbeat_age_ms: %" PRIu64 "\n",
 	       vh_pub_generation(&v), vh_pub_live(&v) ? "yes" : "no",

@@ -139,21 +139,21 @@ static void agent_metrics(struct out *o, bool hv_up)
 	family(o, "vh_agent_vm_listings_total", "counter", "VM listings served.");
 	put(o, "vh_agent_vm_listings_total %llu\n", (unsigned long long)hc.list_requests);
 	vh_hv_shm_counters(&sc);
-	family(o, "vh_agent_hypervisor_counters_mapped", "gauge",
+	family(o, "vh_agent_hypervisor_published_mapped", "gauge",
 	       "Whether the hypervisor's published counters are mapped (1): counter reads "
 	       "then send no protocol message.");
-	put(o, "vh_agent_hypervisor_counters_mapped %d\n", sc.mapped ? 1 : 0);
-	family(o, "vh_agent_hypervisor_counter_reads_total", "counter",
+	put(o, "vh_agent_hypervisor_published_mapped %d\n", sc.mapped ? 1 : 0);
+	family(o, "vh_agent_hypervisor_published_reads_total", "counter",
 	       "Counter reads served from the published counters.");
-	put(o, "vh_agent_hypervisor_counter_reads_total %llu\n", (unsigned long long)sc.reads);
-	family(o, "vh_agent_hypervisor_counter_fallbacks_total", "counter",
+	put(o, "vh_agent_hypervisor_published_reads_total %llu\n", (unsigned long long)sc.reads);
+	family(o, "vh_agent_hypervisor_published_fallbacks_total", "counter",
 	       "Counter reads that went to the protocol because a published record kept "
 	       "changing.");
-	put(o, "vh_agent_hypervisor_counter_fallbacks_total %llu\n",
+	put(o, "vh_agent_hypervisor_published_fallbacks_total %llu\n",
 	    (unsigned long long)sc.fallbacks);
-	family(o, "vh_agent_hypervisor_counter_maps_total", "counter",
+	family(o, "vh_agent_hypervisor_published_maps_total", "counter",
 	       "Published counter areas mapped (one per hypervisor start seen).");
-	put(o, "vh_agent_hypervisor_counter_maps_total %llu\n", (unsigned long long)sc.maps);
+	put(o, "vh_agent_hypervisor_published_maps_total %llu\n", (unsigned long long)sc.maps);
 	family(o, "vh_agent_hypervisor_up", "gauge",
 	       "Whether the hypervisor answered this scrape (1) or not (0).");
 	put(o, "vh_agent_hypervisor_up %d\n", hv_up ? 1 : 0);

@@ -32,8 +32,8 @@ metric() {
 # wait_mapped N: until the agent has mapped N areas and holds one (5 s).
 wait_mapped() {
 	for _ in $(seq 100); do
-		[ "$(metric vh_agent_hypervisor_counters_mapped)" = 1 ] &&
-			[ "$(metric vh_agent_hypervisor_counter_maps_total)" = "$1" ] && return 0
+		[ "$(metric vh_agent_hypervisor_published_mapped)" = 1 ] &&
+			[ "$(metric vh_agent_hypervisor_published_maps_total)" = "$1" ] && return 0
 		sleep 0.05
 	done
 	return 1
@@ -72,13 +72,13 @@ urls() { # COUNT PATH
 } >"$RUN/urls"
 declare -A before after
 for t in vm_stats vm_stats_all host_info host_stats vm_list; do before[$t]=$(msgs "$t"); done
-reads0=$(metric vh_agent_hypervisor_counter_reads_total)
+reads0=$(metric vh_agent_hypervisor_published_reads_total)
 t0=$(date +%s%N)
 codes=$("$CURL" -s --unix-socket "$ASOCK" -K "$RUN/urls" -w '%{http_code}\n' | sort | uniq -c |
 	awk '{printf "%s:%s ", $2, $1}')
 secs=$((($(date +%s%N) - t0) / 1000000000 + 1))
 for t in vm_stats vm_stats_all host_info host_stats vm_list; do after[$t]=$(msgs "$t"); done
-reads1=$(metric vh_agent_hypervisor_counter_reads_total)
+reads1=$(metric vh_agent_hypervisor_published_reads_total)
 d() { echo $((after[$1] - before[$1])); }
 CODE=$codes BODY="messages: vm_stats +$(d vm_stats) host_info +$(d host_info) host_stats +$(d host_stats) vm_stats_all +$(d vm_stats_all) vm_list +$(d vm_list) in ${secs}s; reads $reads0 -> $reads1"
 check "300 counter requests, all 200 ($codes)" test "$codes" = "200:300 "
@@ -142,4 +142,4 @@ hv_start
 wait_mapped 1
 api GET /v1/host
 check "an agent started before vh-hosted maps it once it is there ($code_before, then $CODE)" \
-	test "$code_before" = 503 -a "$CODE" = 200 -a "$(metric vh_agent_hypervisor_counters_mapped)" = 1
+	test "$code_before" = 503 -a "$CODE" = 200 -a "$(metric vh_agent_hypervisor_published_mapped)" = 1

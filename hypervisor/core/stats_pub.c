@@ -63,7 +63,7 @@ static struct vh_pub_vcpu *vcpu_rec(struct vh_pub_vm *vm, uint32_t i)
 	return (struct vh_pub_vcpu *)((uint8_t *)vm + sizeof(*vm)) + i;
 }
 
-void vh_pub_vcpu(struct vh_vcpu *v)
+void vh_pub_vcpu_write(struct vh_vcpu *v)
 {
 	const struct vh_vcpu_sched *s = &v->sched;
 	struct vh_pub_vcpu r = {
@@ -78,14 +78,12 @@ void vh_pub_vcpu(struct vh_vcpu *v)
 		.stolen_ns = s->stolen_ns,
 	};
 
-	if (!v->pub)
-		return;
 	for (uint32_t k = 0; k < VH_EXIT_KIND_COUNT; k++)
 		r.exits[k] = v->exits[k];
 	publish(v->pub, &r, sizeof(r));
 }
 
-void vh_pub_pcpu(struct vh_pcpu_sched *pc)
+void vh_pub_pcpu_write(struct vh_pcpu_sched *pc)
 {
 	struct vh_pub_pcpu r = {
 		.busy_ns = pc->stats.busy_ns,
@@ -94,8 +92,7 @@ void vh_pub_pcpu(struct vh_pcpu_sched *pc)
 		.busy = pc->current != NULL,
 	};
 
-	if (pc->pub)
-		publish(pc->pub, &r, sizeof(r));
+	publish(pc->pub, &r, sizeof(r));
 }
 
 void vh_pub_vm(struct vh_host *h, struct vh_vm *vm)
@@ -141,8 +138,6 @@ void vh_pub_vm(struct vh_host *h, struct vh_vm *vm)
 	r.idle_tax_pages = ms.idle_tax;
 	r.balloon_reason = ms.balloon_reason;
 	publish(vm->pub, &r, sizeof(r));
-	for (uint32_t i = 0; i < vm->cfg.vcpus; i++)
-		vh_pub_vcpu(&vm->vcpus[i]);
 }
 
 /* The dispatcher's HOST_INFO and HOST_STATS (but the pCPU times, which
@@ -211,8 +206,10 @@ void vh_pub_vm_added(struct vh_host *h, struct vh_vm *vm, uint32_t slot)
 		return;
 	generation_bump(h);
 	vm->pub = slot_rec(h, slot);
-	for (uint32_t i = 0; i < vm->cfg.vcpus && i < h->pub->max_vcpus; i++)
+	for (uint32_t i = 0; i < vm->cfg.vcpus && i < h->pub->max_vcpus; i++) {
 		vm->vcpus[i].pub = vcpu_rec(vm->pub, i);
+		vh_pub_vcpu(&vm->vcpus[i]);
+	}
 	vh_pub_vm(h, vm);
 	generation_bump(h);
 	vh_pub_host(h);

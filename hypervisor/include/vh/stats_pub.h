@@ -22,6 +22,7 @@
 #include "vh/compiler.h"
 #include "vh/proto.h"
 #include "vh/types.h"
+#include "vh/vm.h"
 
 #define VH_PUB_MAGIC 0x54535056u /* "VPST" as bytes */
 /* Bumped when a field changes meaning or moves; new fields go at the end
@@ -182,8 +183,6 @@ VH_STATIC_ASSERT(VH_PROTO_TYPE_COUNT <= VH_PUB_MSG_SLOTS, "message types must fi
 /* ---- the publisher (hypervisor/core/stats_pub.c, under the host lock) --- */
 
 struct vh_host;
-struct vh_vm;
-struct vh_vcpu;
 
 /* Bytes an area for this host needs (its max_vms and pcpus). */
 size_t vh_pub_area_size(const struct vh_host *h);
@@ -193,18 +192,30 @@ size_t vh_pub_area_size(const struct vh_host *h);
 int vh_pub_attach(struct vh_host *h, void *area, size_t size, uint64_t instance, uint32_t clock);
 /* Marks the area closed (the counters are final) and stops publishing. */
 void vh_pub_detach(struct vh_host *h);
-/* The host record, the pCPUs and every VM (the backend's periodic tick:
- * memory counters, console bytes); also the heartbeat. */
+/* The host record, the pCPUs and every VM record (the backend's periodic
+ * tick: memory counters, console bytes); also the heartbeat.  vCPU
+ * records are the scheduler's (vh_pub_vcpu at every state change). */
 void vh_pub_tick(struct vh_host *h, uint64_t now);
 void vh_pub_host(struct vh_host *h);
 void vh_pub_vm(struct vh_host *h, struct vh_vm *vm);
 /* A VM took or left slot (vm->pub follows). */
 void vh_pub_vm_added(struct vh_host *h, struct vh_vm *vm, uint32_t slot);
 void vh_pub_vm_removed(struct vh_host *h, struct vh_vm *vm);
-/* The scheduler's hooks: a vCPU's times or state changed; a pCPU's. */
-void vh_pub_vcpu(struct vh_vcpu *v);
-struct vh_pcpu_sched;
-void vh_pub_pcpu(struct vh_pcpu_sched *pc);
+/* The scheduler's hooks: a vCPU's times or state changed; a pCPU's.
+ * Inline tests, so a backend that publishes nothing (bare metal, for
+ * now) pays a branch on its exit path, not a call. */
+void vh_pub_vcpu_write(struct vh_vcpu *v);
+void vh_pub_pcpu_write(struct vh_pcpu_sched *pc);
+static inline void vh_pub_vcpu(struct vh_vcpu *v)
+{
+	if (v->pub)
+		vh_pub_vcpu_write(v);
+}
+static inline void vh_pub_pcpu(struct vh_pcpu_sched *pc)
+{
+	if (pc->pub)
+		vh_pub_pcpu_write(pc);
+}
 /* The dispatcher's HOST_INFO, and HOST_STATS but the pCPUs' times at now
  * (proto_dispatch.c): the publisher writes the same values. */
 void vh_proto_host_info_of(const struct vh_host *h, struct vh_proto_host_info *hi);

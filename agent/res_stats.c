@@ -10,6 +10,19 @@
 #include "agent/hvconn.h"
 #include "agent/resources.h"
 
+/* The JSON text written (vh_api_vm_stats_text: json-c's bytes without
+ * its objects), with the newline vh_reply_json ends a body with. */
+static void reply_text(struct vh_req *r, struct vh_api_text *t, int rc)
+{
+	vh_api_text_raw(t, "\n");
+	if (rc || t->oom) {
+		free(t->buf);
+		vh_reply_fail(r, VH_API_INTERNAL, "", "out of memory building the response");
+		return;
+	}
+	vh_reply_raw(r, 200, "application/json", t->buf, t->len);
+}
+
 void vh_res_vm_stats(struct vh_req *r)
 {
 	struct vh_proto_vcpu_stats vcpus[VH_VM_MAX_VCPUS];
@@ -17,6 +30,7 @@ void vh_res_vm_stats(struct vh_req *r)
 	struct vh_proto_vm_stats st;
 	struct vh_proto_vm_ref ref;
 	struct vh_api_problem p;
+	struct vh_api_text t = { 0 };
 	uint32_t n = 0;
 
 	vh_vmu_ref_of(r, &ref);
@@ -24,7 +38,7 @@ void vh_res_vm_stats(struct vh_req *r)
 		vh_vmu_read_problem(r, &p);
 		return;
 	}
-	vh_reply_json(r, 200, vh_api_vm_stats_to_json(&s, &st, vcpus, n));
+	reply_text(r, &t, vh_api_vm_stats_text(&t, &s, &st, vcpus, n));
 }
 
 void vh_res_stats(struct vh_req *r)
@@ -33,26 +47,30 @@ void vh_res_stats(struct vh_req *r)
 	struct vh_proto_host_stats hs;
 	struct vh_api_problem p;
 	struct vh_hv_vm_snap *v = NULL;
-	struct json_object *o, *vms;
+	struct vh_api_text t = { 0 };
+	struct json_object *host;
 	size_t n = 0;
+	int rc = 0;
 
 	if (vh_hv_host_read(&hi, &hs, NULL, 0, NULL, &p) || vh_hv_vms_snapshot(&v, &n, &p)) {
 		vh_reply_problem(r, &p);
 		return;
 	}
-	o = json_object_new_object();
-	vms = json_object_new_array_ext((int)n);
-	if (!o || !vms) {
-		json_object_put(o);
-		json_object_put(vms);
-		free(v);
-		vh_reply_fail(r, VH_API_INTERNAL, "", "out of memory");
-		return;
+	/* {"host":{...},"vms":[...]}: the host through json-c (one small
+	 * object), every VM as text. */
+	host = vh_api_host_to_json(&hi, &hs);
+	vh_api_text_raw(&t, "{\"host\":");
+	if (host)
+		vh_api_text_raw(&t, json_object_to_json_string_ext(
+					host, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	vh_api_text_raw(&t, ",\"vms\":[");
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (i)
+			vh_api_text_raw(&t, ",");
+		rc = vh_api_vm_stats_text(&t, &v[i].s, &v[i].st, NULL, 0);
 	}
-	json_object_object_add(o, "host", vh_api_host_to_json(&hi, &hs));
-	for (size_t i = 0; i < n; i++)
-		json_object_array_add(vms, vh_api_vm_stats_to_json(&v[i].s, &v[i].st, NULL, 0));
-	json_object_object_add(o, "vms", vms);
+	vh_api_text_raw(&t, "]}");
+	json_object_put(host);
 	free(v);
-	vh_reply_json(r, 200, o);
+	reply_text(r, &t, rc || !host);
 }

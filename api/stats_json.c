@@ -4,6 +4,7 @@
  * swapped, overhead) so dashboards map one to one.  Times are whole
  * milliseconds; memory is MiB with 3 decimals (counters are pages). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api_internal.h"
@@ -13,21 +14,27 @@ const char *vh_api_exit_kind_name(unsigned kind)
 	return kind < VH_EXIT_KIND_COUNT ? vh_exit_kind_name((enum vh_exit_kind)kind) : NULL;
 }
 
-struct json_object *vh_api_mib_of_pages(uint64_t pages, uint64_t page_size)
+/* The digits of pages as MiB: whole thousandths, rounded half up, in
+ * integers (a double would print 0.00390625 as 0.0039062500000000002 with
+ * json-c's "%.17g"); trailing zeros dropped but one ("256.0", "0.5"). */
+static void mib_digits(uint64_t pages, uint64_t page_size, char s[40])
 {
-	char s[40];
-	size_t n;
-
-	/* Whole thousandths, rounded half up, in integers: a double would
-	 * print 0.00390625 as 0.0039062500000000002 with json-c's "%.17g". */
 	unsigned __int128 milli =
 	    ((unsigned __int128)pages * page_size * 1000 + VH_MIB / 2) / VH_MIB;
-	snprintf(s, sizeof(s), "%llu.%03u", (unsigned long long)(milli / 1000),
+	size_t n;
+
+	snprintf(s, 40, "%llu.%03u", (unsigned long long)(milli / 1000),
 		 (unsigned)(milli % 1000));
-	/* "256.000" -> "256.0", "0.500" -> "0.5": still a JSON fraction. */
 	n = strlen(s);
 	while (s[n - 1] == '0' && s[n - 2] != '.')
 		s[--n] = '\0';
+}
+
+struct json_object *vh_api_mib_of_pages(uint64_t pages, uint64_t page_size)
+{
+	char s[40];
+
+	mib_digits(pages, page_size, s);
 	return json_object_new_double_s((double)pages * (double)page_size / (double)VH_MIB, s);
 }
 
@@ -257,4 +264,198 @@ struct json_object *vh_api_host_to_json(const struct vh_proto_host_info *hi,
 		{ "limits", object_of(limits, sizeof(limits) / sizeof(limits[0])) },
 	};
 	return object_of(top, sizeof(top) / sizeof(top[0]));
+}
+
+/* ---- the same statistics as text, without json-c ------------------------------ */
+
+/* GET /v1/stats writes 100 VMs' statistics per request: built as json-c
+ * objects (45 each) and serialized, that was 1.3 ms of the agent's CPU,
+ * mostly malloc and printf.  These write the bytes json-c's
+ * JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE serialization
+ * of vh_api_vm_stats_to_json's object gives (tests/api/test_stats_json.c
+ * compares the two byte for byte), straight into a growing buffer. */
+
+static void text_put(struct vh_api_text *t, const char *s, size_t n)
+{
+	if (t->oom)
+		return;
+	if (t->len + n + 1 > t->cap) {
+		size_t cap = t->cap ? t->cap : 4096;
+		char *nb;
+
+		while (cap < t->len + n + 1)
+			cap *= 2;
+		if (!(nb = realloc(t->buf, cap))) {
+			t->oom = true;
+			return;
+		}
+		t->buf = nb;
+		t->cap = cap;
+	}
+	memcpy(t->buf + t->len, s, n);
+	t->len += n;
+	t->buf[t->len] = '\0';
+}
+
+void vh_api_text_raw(struct vh_api_text *t, const char *s)
+{
+	text_put(t, s, strlen(s));
+}
+
+static void text_u64(struct vh_api_text *t, uint64_t v)
+{
+	char d[24];
+	size_t i = sizeof(d);
+
+	do
+		d[--i] = (char)('0' + v % 10);
+	while ((v /= 10));
+	text_put(t, d + i, sizeof(d) - i);
+}
+
+/* "key": a key is one of ours (no character to escape). */
+static void text_key(struct vh_api_text *t, const char *sep, const char *key)
+{
+	vh_api_text_raw(t, sep);
+	text_put(t, "\"", 1);
+	vh_api_text_raw(t, key);
+	text_put(t, "\":", 2);
+}
+
+/* A string as json-c escapes it without slash escapes. */
+static void text_str(struct vh_api_text *t, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *run = s;
+
+	text_put(t, "\"", 1);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char e[7] = { '\\', 0 };
+		size_t n = 2;
+
+		switch (c) {
+		case '\b': e[1] = 'b'; break;
+		case '\n': e[1] = 'n'; break;
+		case '\r': e[1] = 'r'; break;
+		case '\t': e[1] = 't'; break;
+		case '\f': e[1] = 'f'; break;
+		case '"': e[1] = '"'; break;
+		case '\\': e[1] = '\\'; break;
+		default:
+			if (c >= ' ')
+				continue;
+			memcpy(e + 1, "u00", 3);
+			e[4] = hex[c >> 4];
+			e[5] = hex[c & 15];
+			n = 6;
+		}
+		text_put(t, run, (size_t)(s - run));
+		text_put(t, e, n);
+		run = s + 1;
+	}
+	text_put(t, run, (size_t)(s - run));
+	text_put(t, "\"", 1);
+}
+
+static void text_cpu(struct vh_api_text *t, const struct vh_cpu_stats *c)
+{
+	const struct { const char *key; uint64_t v; } rows[] = {
+		{ "used_ms", c->used_ns / VH_NSEC_PER_MSEC },
+		{ "ready_ms", c->ready_ns / VH_NSEC_PER_MSEC },
+		{ "limited_ms", c->limited_ns / VH_NSEC_PER_MSEC },
+		{ "stolen_ms", c->stolen_ns / VH_NSEC_PER_MSEC },
+		{ "costop_ms", c->costop_ns / VH_NSEC_PER_MSEC },
+		{ "wait_ms", c->wait_ns / VH_NSEC_PER_MSEC },
+		{ "runs", c->runs },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		text_key(t, i ? "," : "{", rows[i].key);
+		text_u64(t, rows[i].v);
+	}
+	text_put(t, "}", 1);
+}
+
+static void text_mem(struct vh_api_text *t, const struct vh_mem_stats *m)
+{
+	const struct { const char *key; uint64_t pages; } rows[] = {
+		{ "granted_mib", m->granted },
+		{ "consumed_mib", m->consumed },
+		{ "active_mib", m->active },
+		{ "shared_mib", m->shared },
+		{ "balloon_mib", m->balloon },
+		{ "swapped_mib", m->swapped },
+		{ "overhead_mib", m->overhead },
+		{ "entitled_mib", m->entitled },
+		{ "reclaim_target_mib", m->reclaim_target },
+		{ "idle_tax_mib", m->idle_tax },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char mib[40];
+
+		/* The digits vh_api_mib_of_pages gives json-c, which prints a
+		 * double made with a string as that string. */
+		mib_digits(rows[i].pages, VH_PAGE_SIZE, mib);
+		text_key(t, i ? "," : "{", rows[i].key);
+		vh_api_text_raw(t, mib);
+	}
+	text_key(t, ",", "balloon_reason");
+	text_str(t, vh_balloon_reason_name(m->balloon_reason));
+	text_put(t, "}", 1);
+}
+
+int vh_api_vm_stats_text(struct vh_api_text *t, const struct vh_proto_vm_summary *s,
+			 const struct vh_proto_vm_stats *st, const struct vh_proto_vcpu_stats *vcpus,
+			 uint32_t nvcpus)
+{
+	const char *sep = "{";
+
+	if (s) {
+		char name[VH_VM_NAME_MAX], uuid[37];
+		snprintf(name, sizeof(name), "%.*s", (int)sizeof(s->name), s->name);
+		vh_api_uuid_format(s->uuid, uuid);
+		text_key(t, "{", "vm");
+		text_str(t, vh_api_utf8_clean(name));
+		text_key(t, ",", "uuid");
+		text_str(t, uuid);
+		sep = ",";
+	}
+	text_key(t, sep, "id");
+	text_u64(t, st->id);
+	text_key(t, ",", "state");
+	text_str(t, vh_api_state_name(st->state));
+	text_key(t, ",", "cpu");
+	text_cpu(t, &st->cpu);
+	text_key(t, ",", "memory");
+	text_mem(t, &st->mem);
+	text_key(t, ",", "exits");
+	for (unsigned k = 0; k < VH_EXIT_KIND_COUNT; k++) {
+		text_key(t, k ? "," : "{", vh_api_exit_kind_name(k));
+		text_u64(t, st->exits[k]);
+	}
+	text_put(t, "}", 1);
+	text_key(t, ",", "console");
+	text_key(t, "{", "bytes");
+	text_u64(t, st->console_bytes);
+	text_key(t, ",", "dropped_bytes");
+	text_u64(t, st->console_dropped);
+	text_put(t, "}", 1);
+	text_key(t, ",", "admission_refusals");
+	text_u64(t, st->admission_refusals);
+	if (vcpus) {
+		text_key(t, ",", "vcpus");
+		text_put(t, "[", 1);
+		for (uint32_t i = 0; i < nvcpus; i++) {
+			text_key(t, i ? ",{" : "{", "index");
+			text_u64(t, vcpus[i].index);
+			text_key(t, ",", "cpu");
+			text_cpu(t, &vcpus[i].cpu);
+			text_put(t, "}", 1);
+		}
+		text_put(t, "]", 1);
+	}
+	text_put(t, "}", 1);
+	return t->oom ? -1 : 0;
 }

@@ -61,8 +61,9 @@ void vh_res_stats(struct vh_req *r)
 	host = vh_api_host_to_json(&hi, &hs);
 	vh_api_text_raw(&t, "{\"host\":");
 	if (host)
-		vh_api_text_raw(&t, json_object_to_json_string_ext(
-					host, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		vh_api_text_raw(&t,
+				json_object_to_json_string_ext(
+				    host, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	vh_api_text_raw(&t, ",\"vms\":[");
 	for (size_t i = 0; i < n && !rc; i++) {
 		if (i)

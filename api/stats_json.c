@@ -64,10 +64,16 @@ static struct json_object *cpu_stats_json(const struct vh_cpu_stats *c)
 	return o;
 }
 
-static struct json_object *mem_stats_json(const struct vh_mem_stats *m)
+/* The memory figures in their order, for both writers. */
+#define MEM_ROWS 10
+struct mem_row {
+	const char *key;
+	uint64_t pages;
+};
+
+static void mem_rows(const struct vh_mem_stats *m, struct mem_row rows[MEM_ROWS])
 {
-	const struct { const char *key; uint64_t pages;
-	} rows[] = {
+	const struct mem_row r[MEM_ROWS] = {
 		{ "granted_mib", m->granted },
 		{ "consumed_mib", m->consumed },
 		{ "active_mib", m->active },
@@ -80,10 +86,18 @@ static struct json_object *mem_stats_json(const struct vh_mem_stats *m)
 		{ "reclaim_target_mib", m->reclaim_target },
 		{ "idle_tax_mib", m->idle_tax },
 	};
+
+	memcpy(rows, r, sizeof(r));
+}
+
+static struct json_object *mem_stats_json(const struct vh_mem_stats *m)
+{
+	struct mem_row rows[MEM_ROWS];
 	struct json_object *o = json_object_new_object();
 	bool ok = o != NULL;
 
-	for (size_t i = 0; ok && i < sizeof(rows) / sizeof(rows[0]); i++)
+	mem_rows(m, rows);
+	for (size_t i = 0; ok && i < MEM_ROWS; i++)
 		ok = vh_api_add(o, rows[i].key, vh_api_mib_of_pages(rows[i].pages, VH_PAGE_SIZE));
 	ok = ok && vh_api_add(o, "balloon_reason",
 			      json_object_new_string(vh_balloon_reason_name(m->balloon_reason)));
@@ -379,20 +393,10 @@ static void text_cpu(struct vh_api_text *t, const struct vh_cpu_stats *c)
 
 static void text_mem(struct vh_api_text *t, const struct vh_mem_stats *m)
 {
-	const struct { const char *key; uint64_t pages; } rows[] = {
-		{ "granted_mib", m->granted },
-		{ "consumed_mib", m->consumed },
-		{ "active_mib", m->active },
-		{ "shared_mib", m->shared },
-		{ "balloon_mib", m->balloon },
-		{ "swapped_mib", m->swapped },
-		{ "overhead_mib", m->overhead },
-		{ "entitled_mib", m->entitled },
-		{ "reclaim_target_mib", m->reclaim_target },
-		{ "idle_tax_mib", m->idle_tax },
-	};
+	struct mem_row rows[MEM_ROWS];
 
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+	mem_rows(m, rows);
+	for (size_t i = 0; i < MEM_ROWS; i++) {
 		char mib[40];
 
 		/* The digits vh_api_mib_of_pages gives json-c, which prints a
@@ -407,8 +411,8 @@ static void text_mem(struct vh_api_text *t, const struct vh_mem_stats *m)
 }
 
 int vh_api_vm_stats_text(struct vh_api_text *t, const struct vh_proto_vm_summary *s,
-			 const struct vh_proto_vm_stats *st, const struct vh_proto_vcpu_stats *vcpus,
-			 uint32_t nvcpus)
+			 const struct vh_proto_vm_stats *st,
+			 const struct vh_proto_vcpu_stats *vcpus, uint32_t nvcpus)
 {
 	const char *sep = "{";
 

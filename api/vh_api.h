@@ -219,8 +219,8 @@ struct vh_api_text {
 	bool oom;
 };
 int vh_api_vm_stats_text(struct vh_api_text *t, const struct vh_proto_vm_summary *s,
-			 const struct vh_proto_vm_stats *st, const struct vh_proto_vcpu_stats *vcpus,
-			 uint32_t nvcpus);
+			 const struct vh_proto_vm_stats *st,
+			 const struct vh_proto_vcpu_stats *vcpus, uint32_t nvcpus);
 /* Appends a NUL-terminated string as it is. */
 void vh_api_text_raw(struct vh_api_text *t, const char *s);
 /* GET /v1/host; hs may be NULL (the reserved, free and busy figures are

@@ -119,7 +119,8 @@ VH_TEST(stats_json, vm_stats)
  * counters (small, large and UINT64_MAX), every state and balloon reason,
  * names with every character json-c escapes, with and without a summary
  * and vCPUs. */
-static void expect_same_text(const struct vh_proto_vm_summary *s, const struct vh_proto_vm_stats *st,
+static void expect_same_text(const struct vh_proto_vm_summary *s,
+			     const struct vh_proto_vm_stats *st,
 			     const struct vh_proto_vcpu_stats *v, uint32_t n)
 {
 	struct vh_api_text t = { 0 };

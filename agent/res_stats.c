@@ -3,12 +3,70 @@
  * /v1/stats (the host's and every VM's counters), read from the
  * hypervisor's published counters, or with VM_STATS, HOST_STATS and
  * VM_STATS_ALL where they are not mapped (hvquery.c). */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent/agent.h"
 #include "agent/hvconn.h"
 #include "agent/resources.h"
+
+/* GET /v1/stats: a VM's entry is a pure function of its summary and
+ * counters, and a VM that is not running does not change between two
+ * requests: a per-thread cache keyed by those bytes (as GET /v1/vms keys
+ * its items by the wire summary) copies the text of unchanged VMs.
+ * Exact: any change misses, and a running VM's times change every
+ * millisecond. */
+#define CACHE_SLOTS 1024u
+
+struct cached_vm {
+	struct vh_hv_vm_snap key;
+	char *text;
+	size_t len;
+};
+
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+static void cache_free(void *v)
+{
+	struct cached_vm *c = v;
+
+	for (unsigned i = 0; i < CACHE_SLOTS; i++)
+		free(c[i].text);
+	free(c);
+}
+
+static void cache_key_make(void)
+{
+	pthread_key_create(&cache_key, cache_free);
+}
+
+/* Appends v's entry to t, from the cache when it is there.  0 or -1. */
+static int vm_entry(struct vh_api_text *t, const struct vh_hv_vm_snap *v)
+{
+	struct cached_vm *c, *slot;
+	struct vh_api_text one = { 0 };
+
+	pthread_once(&cache_once, cache_key_make);
+	if (!(c = pthread_getspecific(cache_key)) && (c = calloc(CACHE_SLOTS, sizeof(*c))))
+		pthread_setspecific(cache_key, c);
+	if (!c)
+		return vh_api_vm_stats_text(t, &v->s, &v->st, NULL, 0);
+	slot = &c[v->s.id % CACHE_SLOTS];
+	if (!slot->text || memcmp(&slot->key, v, sizeof(*v))) {
+		if (vh_api_vm_stats_text(&one, &v->s, &v->st, NULL, 0)) {
+			free(one.buf);
+			return -1;
+		}
+		free(slot->text);
+		slot->key = *v;
+		slot->text = one.buf;
+		slot->len = one.len;
+	}
+	vh_api_text_add(t, slot->text, slot->len);
+	return t->oom ? -1 : 0;
+}
 
 /* The JSON text written (vh_api_vm_stats_text: json-c's bytes without
  * its objects), with the newline vh_reply_json ends a body with. */
@@ -68,7 +126,7 @@ void vh_res_stats(struct vh_req *r)
 	for (size_t i = 0; i < n && !rc; i++) {
 		if (i)
 			vh_api_text_raw(&t, ",");
-		rc = vh_api_vm_stats_text(&t, &v[i].s, &v[i].st, NULL, 0);
+		rc = vm_entry(&t, &v[i]);
 	}
 	vh_api_text_raw(&t, "]}");
 	json_object_put(host);

@@ -17,17 +17,29 @@ const char *vh_api_exit_kind_name(unsigned kind)
 /* The digits of pages as MiB: whole thousandths, rounded half up, in
  * integers (a double would print 0.00390625 as 0.0039062500000000002 with
  * json-c's "%.17g"); trailing zeros dropped but one ("256.0", "0.5"). */
-static void mib_digits(uint64_t pages, uint64_t page_size, char s[40])
+static size_t mib_digits(uint64_t pages, uint64_t page_size, char s[40])
 {
 	unsigned __int128 milli =
 	    ((unsigned __int128)pages * page_size * 1000 + VH_MIB / 2) / VH_MIB;
-	size_t n;
+	uint64_t whole = (uint64_t)(milli / 1000);
+	unsigned frac = (unsigned)(milli % 1000);
+	char d[24];
+	size_t i = sizeof(d), n;
 
-	snprintf(s, 40, "%llu.%03u", (unsigned long long)(milli / 1000),
-		 (unsigned)(milli % 1000));
-	n = strlen(s);
+	/* By hand, not snprintf: GET /v1/stats writes a thousand per request. */
+	do
+		d[--i] = (char)('0' + whole % 10);
+	while ((whole /= 10));
+	n = sizeof(d) - i;
+	memcpy(s, d + i, n);
+	s[n++] = '.';
+	s[n++] = (char)('0' + frac / 100);
+	s[n++] = (char)('0' + frac / 10 % 10);
+	s[n++] = (char)('0' + frac % 10);
 	while (s[n - 1] == '0' && s[n - 2] != '.')
-		s[--n] = '\0';
+		n--;
+	s[n] = '\0';
+	return n;
 }
 
 struct json_object *vh_api_mib_of_pages(uint64_t pages, uint64_t page_size)
@@ -289,10 +301,8 @@ struct json_object *vh_api_host_to_json(const struct vh_proto_host_info *hi,
  * of vh_api_vm_stats_to_json's object gives (tests/api/test_stats_json.c
  * compares the two byte for byte), straight into a growing buffer. */
 
-static void text_put(struct vh_api_text *t, const char *s, size_t n)
+static void text_grow(struct vh_api_text *t, size_t n)
 {
-	if (t->oom)
-		return;
 	if (t->len + n + 1 > t->cap) {
 		size_t cap = t->cap ? t->cap : 4096;
 		char *nb;
@@ -306,6 +316,14 @@ static void text_put(struct vh_api_text *t, const char *s, size_t n)
 		t->buf = nb;
 		t->cap = cap;
 	}
+}
+
+static inline void text_put(struct vh_api_text *t, const char *s, size_t n)
+{
+	if (t->len + n + 1 > t->cap)
+		text_grow(t, n);
+	if (t->oom)
+		return;
 	memcpy(t->buf + t->len, s, n);
 	t->len += n;
 	t->buf[t->len] = '\0';
@@ -314,6 +332,11 @@ static void text_put(struct vh_api_text *t, const char *s, size_t n)
 void vh_api_text_raw(struct vh_api_text *t, const char *s)
 {
 	text_put(t, s, strlen(s));
+}
+
+void vh_api_text_add(struct vh_api_text *t, const char *s, size_t n)
+{
+	text_put(t, s, n);
 }
 
 static void text_u64(struct vh_api_text *t, uint64_t v)
@@ -327,12 +350,16 @@ static void text_u64(struct vh_api_text *t, uint64_t v)
 	text_put(t, d + i, sizeof(d) - i);
 }
 
-/* "key": a key is one of ours (no character to escape). */
+/* sep"key": with both literals, one copy of a length known at compile
+ * time (the keys are ours: nothing to escape). */
+#define TEXT_KEY(t, sep, key) text_put((t), sep "\"" key "\":", sizeof(sep "\"" key "\":") - 1)
+
+/* The same for a key known only at run time (exit kinds). */
 static void text_key(struct vh_api_text *t, const char *sep, const char *key)
 {
-	vh_api_text_raw(t, sep);
+	text_put(t, sep, strlen(sep));
 	text_put(t, "\"", 1);
-	vh_api_text_raw(t, key);
+	text_put(t, key, strlen(key));
 	text_put(t, "\":", 2);
 }
 
@@ -374,20 +401,20 @@ static void text_str(struct vh_api_text *t, const char *s)
 
 static void text_cpu(struct vh_api_text *t, const struct vh_cpu_stats *c)
 {
-	const struct { const char *key; uint64_t v; } rows[] = {
-		{ "used_ms", c->used_ns / VH_NSEC_PER_MSEC },
-		{ "ready_ms", c->ready_ns / VH_NSEC_PER_MSEC },
-		{ "limited_ms", c->limited_ns / VH_NSEC_PER_MSEC },
-		{ "stolen_ms", c->stolen_ns / VH_NSEC_PER_MSEC },
-		{ "costop_ms", c->costop_ns / VH_NSEC_PER_MSEC },
-		{ "wait_ms", c->wait_ns / VH_NSEC_PER_MSEC },
-		{ "runs", c->runs },
-	};
-
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		text_key(t, i ? "," : "{", rows[i].key);
-		text_u64(t, rows[i].v);
-	}
+	TEXT_KEY(t, "{", "used_ms");
+	text_u64(t, c->used_ns / VH_NSEC_PER_MSEC);
+	TEXT_KEY(t, ",", "ready_ms");
+	text_u64(t, c->ready_ns / VH_NSEC_PER_MSEC);
+	TEXT_KEY(t, ",", "limited_ms");
+	text_u64(t, c->limited_ns / VH_NSEC_PER_MSEC);
+	TEXT_KEY(t, ",", "stolen_ms");
+	text_u64(t, c->stolen_ns / VH_NSEC_PER_MSEC);
+	TEXT_KEY(t, ",", "costop_ms");
+	text_u64(t, c->costop_ns / VH_NSEC_PER_MSEC);
+	TEXT_KEY(t, ",", "wait_ms");
+	text_u64(t, c->wait_ns / VH_NSEC_PER_MSEC);
+	TEXT_KEY(t, ",", "runs");
+	text_u64(t, c->runs);
 	text_put(t, "}", 1);
 }
 
@@ -401,11 +428,12 @@ static void text_mem(struct vh_api_text *t, const struct vh_mem_stats *m)
 
 		/* The digits vh_api_mib_of_pages gives json-c, which prints a
 		 * double made with a string as that string. */
-		mib_digits(rows[i].pages, VH_PAGE_SIZE, mib);
+		size_t n = mib_digits(rows[i].pages, VH_PAGE_SIZE, mib);
+
 		text_key(t, i ? "," : "{", rows[i].key);
-		vh_api_text_raw(t, mib);
+		text_put(t, mib, n);
 	}
-	text_key(t, ",", "balloon_reason");
+	TEXT_KEY(t, ",", "balloon_reason");
 	text_str(t, vh_balloon_reason_name(m->balloon_reason));
 	text_put(t, "}", 1);
 }
@@ -414,47 +442,53 @@ int vh_api_vm_stats_text(struct vh_api_text *t, const struct vh_proto_vm_summary
 			 const struct vh_proto_vm_stats *st,
 			 const struct vh_proto_vcpu_stats *vcpus, uint32_t nvcpus)
 {
-	const char *sep = "{";
-
 	if (s) {
-		char name[VH_VM_NAME_MAX], uuid[37];
-		snprintf(name, sizeof(name), "%.*s", (int)sizeof(s->name), s->name);
+		char name[VH_VM_NAME_MAX + 1], uuid[37];
+		size_t n = strnlen(s->name, sizeof(s->name));
+
+		memcpy(name, s->name, n);
+		name[n] = '\0';
 		vh_api_uuid_format(s->uuid, uuid);
-		text_key(t, "{", "vm");
+		TEXT_KEY(t, "{", "vm");
 		text_str(t, vh_api_utf8_clean(name));
-		text_key(t, ",", "uuid");
+		TEXT_KEY(t, ",", "uuid");
 		text_str(t, uuid);
-		sep = ",";
 	}
-	text_key(t, sep, "id");
+	if (s)
+		TEXT_KEY(t, ",", "id");
+	else
+		TEXT_KEY(t, "{", "id");
 	text_u64(t, st->id);
-	text_key(t, ",", "state");
+	TEXT_KEY(t, ",", "state");
 	text_str(t, vh_api_state_name(st->state));
-	text_key(t, ",", "cpu");
+	TEXT_KEY(t, ",", "cpu");
 	text_cpu(t, &st->cpu);
-	text_key(t, ",", "memory");
+	TEXT_KEY(t, ",", "memory");
 	text_mem(t, &st->mem);
-	text_key(t, ",", "exits");
+	TEXT_KEY(t, ",", "exits");
 	for (unsigned k = 0; k < VH_EXIT_KIND_COUNT; k++) {
 		text_key(t, k ? "," : "{", vh_api_exit_kind_name(k));
 		text_u64(t, st->exits[k]);
 	}
 	text_put(t, "}", 1);
-	text_key(t, ",", "console");
-	text_key(t, "{", "bytes");
+	TEXT_KEY(t, ",", "console");
+	TEXT_KEY(t, "{", "bytes");
 	text_u64(t, st->console_bytes);
-	text_key(t, ",", "dropped_bytes");
+	TEXT_KEY(t, ",", "dropped_bytes");
 	text_u64(t, st->console_dropped);
 	text_put(t, "}", 1);
-	text_key(t, ",", "admission_refusals");
+	TEXT_KEY(t, ",", "admission_refusals");
 	text_u64(t, st->admission_refusals);
 	if (vcpus) {
-		text_key(t, ",", "vcpus");
+		TEXT_KEY(t, ",", "vcpus");
 		text_put(t, "[", 1);
 		for (uint32_t i = 0; i < nvcpus; i++) {
-			text_key(t, i ? ",{" : "{", "index");
+			if (i)
+				TEXT_KEY(t, ",{", "index");
+			else
+				TEXT_KEY(t, "{", "index");
 			text_u64(t, vcpus[i].index);
-			text_key(t, ",", "cpu");
+			TEXT_KEY(t, ",", "cpu");
 			text_cpu(t, &vcpus[i].cpu);
 			text_put(t, "}", 1);
 		}

@@ -221,8 +221,9 @@ struct vh_api_text {
 int vh_api_vm_stats_text(struct vh_api_text *t, const struct vh_proto_vm_summary *s,
 			 const struct vh_proto_vm_stats *st,
 			 const struct vh_proto_vcpu_stats *vcpus, uint32_t nvcpus);
-/* Appends a NUL-terminated string as it is. */
+/* Appends a NUL-terminated string, or n bytes, as they are. */
 void vh_api_text_raw(struct vh_api_text *t, const char *s);
+void vh_api_text_add(struct vh_api_text *t, const char *s, size_t n);
 /* GET /v1/host; hs may be NULL (the reserved, free and busy figures are
  * left out). */
 struct json_object *vh_api_host_to_json(const struct vh_proto_host_info *hi,

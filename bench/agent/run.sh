@@ -87,6 +87,9 @@ declare -A rate p99 agent_us hv_us
 # measure KEY TRANSPORT PATH: one 5 s load; appends to the arrays.
 measure() {
 	local key=$1 via=$2 path=$3 r p n bad a0 h0 a1 h1
+	# The previous load's 32 connections are closed before this one
+	# opens 32 more (the agent refuses past its connection limit).
+	sleep 1
 	a0=$(cpu_us "$agent_pid" all)
 	h0=$(cpu_us "$hv_pid" control)
 	if [ "$via" = unix ]; then

@@ -115,7 +115,7 @@ static int snap_scan(struct vh_pub_view *v, uint64_t now, struct snap_walk *w)
 	if (g & 1)
 		return VH_E_BUSY;
 	w->n = 0;
-	for (uint32_t slot = 0; slot < v->hdr->max_vms; slot++) {
+	for (uint32_t slot = 0; slot < v->lay.max_vms; slot++) {
 		int rc;
 		if (!vh_pub_slot_id(v, slot))
 			continue;

@@ -59,40 +59,54 @@ static bool inside(uint64_t off, uint64_t n, uint64_t size)
 
 int vh_pub_open(struct vh_pub_view *v, const void *base, size_t size, struct vh_error *err)
 {
-	const struct vh_pub_header *h = base;
+	struct vh_pub_header h;
 	uint64_t vms;
 
 	vh_memset(v, 0, sizeof(*v));
-	if (!base || ((uintptr_t)base & 7) || size < sizeof(*h))
+	if (!base || ((uintptr_t)base & 7) || size < sizeof(h))
 		return vh_error_set(err, VH_E_PROTO, "the area is smaller than its header");
-	if (h->magic != VH_PUB_MAGIC || h->version != VH_PUB_VERSION)
+	/* One copy, checked and kept: the live header is not read again for
+	 * the layout. */
+	__builtin_memcpy(&h, base, offsetof(struct vh_pub_header, generation));
+	if (h.magic != VH_PUB_MAGIC || h.version != VH_PUB_VERSION)
 		return vh_error_set(err, VH_E_PROTO, "magic 0x%x version %u: not layout version %u",
-				    h->magic, h->version, VH_PUB_VERSION);
-	if (h->clock != VH_PUB_CLOCK_MONOTONIC)
+				    h.magic, h.version, VH_PUB_VERSION);
+	if (h.clock != VH_PUB_CLOCK_MONOTONIC)
 		return vh_error_set(err, VH_E_PROTO, "clock %u is not one this reader knows",
-				    h->clock);
-	if (h->size > size)
+				    h.clock);
+	if (h.size > size)
 		return vh_error_set(err, VH_E_PROTO, "the header says %llu bytes, %llu mapped",
-				    (unsigned long long)h->size, (unsigned long long)size);
+				    (unsigned long long)h.size, (unsigned long long)size);
 	/* Records may have grown at their end; never shrunk. */
-	if (h->host_size < sizeof(struct vh_pub_host) ||
-	    h->pcpu_size < sizeof(struct vh_pub_pcpu) || h->vm_size < sizeof(struct vh_pub_vm) ||
-	    h->vcpu_size < sizeof(struct vh_pub_vcpu) ||
-	    (h->host_size | h->pcpu_size | h->vm_size | h->vcpu_size) & 7 ||
-	    ((h->host_off | h->pcpu_off | h->vm_off | h->vm_stride) & 7))
+	if (h.host_size < sizeof(struct vh_pub_host) || h.pcpu_size < sizeof(struct vh_pub_pcpu) ||
+	    h.vm_size < sizeof(struct vh_pub_vm) || h.vcpu_size < sizeof(struct vh_pub_vcpu) ||
+	    (h.host_size | h.pcpu_size | h.vm_size | h.vcpu_size) & 7 ||
+	    ((h.host_off | h.pcpu_off | h.vm_off | h.vm_stride) & 7))
 		return vh_error_set(err, VH_E_PROTO, "record sizes or offsets out of layout");
-	if (h->max_vcpus > VH_VM_MAX_VCPUS || h->max_pcpus > VH_HOST_MAX_PCPUS ||
-	    h->max_vms > VH_HOST_MAX_VMS)
+	if (h.max_vcpus > VH_VM_MAX_VCPUS || h.max_pcpus > VH_HOST_MAX_PCPUS ||
+	    h.max_vms > VH_HOST_MAX_VMS)
 		return vh_error_set(err, VH_E_PROTO, "more VMs, vCPUs or pCPUs than a host has");
-	vms = (uint64_t)h->max_vms * h->vm_stride;
-	if (h->vm_stride < h->vm_size + (uint64_t)h->max_vcpus * h->vcpu_size ||
-	    !inside(h->host_off, h->host_size, h->size) ||
-	    !inside(h->pcpu_off, (uint64_t)h->max_pcpus * h->pcpu_size, h->size) ||
-	    !inside(h->vm_off, vms, h->size))
+	vms = (uint64_t)h.max_vms * h.vm_stride;
+	if (h.vm_stride < h.vm_size + (uint64_t)h.max_vcpus * h.vcpu_size ||
+	    !inside(h.host_off, h.host_size, h.size) ||
+	    !inside(h.pcpu_off, (uint64_t)h.max_pcpus * h.pcpu_size, h.size) ||
+	    !inside(h.vm_off, vms, h.size))
 		return vh_error_set(err, VH_E_PROTO, "records past the area's end");
 	v->base = base;
 	v->size = size;
-	v->hdr = h;
+	v->hdr = base;
+	v->lay = (struct vh_pub_layout){
+		.host_off = h.host_off,
+		.pcpu_off = h.pcpu_off,
+		.vm_off = h.vm_off,
+		.vm_stride = h.vm_stride,
+		.max_vms = h.max_vms,
+		.max_vcpus = h.max_vcpus,
+		.max_pcpus = h.max_pcpus,
+		.pcpu_size = h.pcpu_size,
+		.vm_size = h.vm_size,
+		.vcpu_size = h.vcpu_size,
+	};
 	return VH_OK;
 }
 
@@ -114,12 +128,12 @@ uint64_t vh_pub_msgs(const struct vh_pub_view *v, uint32_t type)
 
 static const uint8_t *slot_at(const struct vh_pub_view *v, uint32_t slot)
 {
-	return v->base + v->hdr->vm_off + (uint64_t)slot * v->hdr->vm_stride;
+	return v->base + v->lay.vm_off + (uint64_t)slot * v->lay.vm_stride;
 }
 
 static const uint8_t *vcpu_at(const struct vh_pub_view *v, uint32_t slot, uint32_t i)
 {
-	return slot_at(v, slot) + v->hdr->vm_size + (uint64_t)i * v->hdr->vcpu_size;
+	return slot_at(v, slot) + v->lay.vm_size + (uint64_t)i * v->lay.vcpu_size;
 }
 
 static uint64_t since(uint64_t now, uint64_t t)
@@ -131,7 +145,7 @@ int vh_pub_read_host(struct vh_pub_view *v, uint64_t now, struct vh_proto_host_i
 		     struct vh_proto_host_stats *hs, struct vh_pcpu_stats *pcpus,
 		     uint32_t max_pcpus, uint32_t *npcpus)
 {
-	const struct vh_pub_header *h = v->hdr;
+	const struct vh_pub_layout *h = &v->lay;
 	struct vh_pub_host r;
 	uint32_t n;
 	int rc;
@@ -267,7 +281,7 @@ static int read_vm_once(struct vh_pub_view *v, uint32_t slot, uint64_t now,
 	if (s)
 		summary_of(&r, s);
 	stats_of(&r, st);
-	n = r.vcpus < v->hdr->max_vcpus ? r.vcpus : v->hdr->max_vcpus;
+	n = r.vcpus < v->lay.max_vcpus ? r.vcpus : v->lay.max_vcpus;
 	for (uint32_t i = 0; i < n; i++) {
 		struct vh_pub_vcpu c;
 		struct vh_cpu_stats cs;
@@ -296,7 +310,7 @@ int vh_pub_read_vm(struct vh_pub_view *v, uint32_t slot, uint64_t now,
 		   struct vh_proto_vm_summary *s, struct vh_proto_vm_stats *st,
 		   struct vh_proto_vcpu_stats *vcpus, uint32_t *nvcpus)
 {
-	if (slot >= v->hdr->max_vms)
+	if (slot >= v->lay.max_vms)
 		return VH_E_NOENT;
 	/* The VM and its vCPUs are separate records: a slot that changed
 	 * hands between them (the generation moved) is read again. */
@@ -321,7 +335,7 @@ uint32_t vh_pub_slot_id(const struct vh_pub_view *v, uint32_t slot)
 {
 	const struct vh_pub_vm *r;
 
-	if (slot >= v->hdr->max_vms)
+	if (slot >= v->lay.max_vms)
 		return 0;
 	r = (const struct vh_pub_vm *)slot_at(v, slot);
 	return __atomic_load_n(&r->id, __ATOMIC_RELAXED);
@@ -341,7 +355,7 @@ static bool matches(const struct vh_pub_vm *r, const struct vh_proto_vm_ref *ref
 
 int vh_pub_find(struct vh_pub_view *v, const struct vh_proto_vm_ref *ref)
 {
-	for (uint32_t slot = 0; slot < v->hdr->max_vms; slot++) {
+	for (uint32_t slot = 0; slot < v->lay.max_vms; slot++) {
 		struct vh_pub_vm r;
 
 		if (!vh_pub_slot_id(v, slot))
@@ -357,6 +371,6 @@ bool vh_pub_slot_is(struct vh_pub_view *v, uint32_t slot, const struct vh_proto_
 {
 	struct vh_pub_vm r;
 
-	return slot < v->hdr->max_vms && copy_rec(v, &r, slot_at(v, slot), sizeof(r)) == VH_OK &&
+	return slot < v->lay.max_vms && copy_rec(v, &r, slot_at(v, slot), sizeof(r)) == VH_OK &&
 	       r.id && matches(&r, ref);
 }

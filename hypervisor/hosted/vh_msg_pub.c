@@ -202,7 +202,7 @@ int vh_msg_pub_show(int fd, const struct vh_proto_stats_map *m, bool check)
 	       (now - v.hdr->heartbeat_ns) / 1000000u);
 	for (uint32_t t = 1; t < VH_PROTO_TYPE_COUNT; t++)
 		printf("msgs.%s: %" PRIu64 "\n", vh_proto_type_name(t), vh_pub_msgs(&v, t));
-	for (uint32_t slot = 0; slot < v.hdr->max_vms; slot++) {
+	for (uint32_t slot = 0; slot < v.lay.max_vms; slot++) {
 		struct vh_proto_vm_summary s;
 		struct vh_proto_vm_stats vs;
 		if (!vh_pub_slot_id(&v, slot) ||

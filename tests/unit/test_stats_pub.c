@@ -268,8 +268,8 @@ VH_TEST(stats_pub, a_record_that_never_settles_is_given_up_on)
 	id = sp_define(&e, "stuck", 1);
 	slot = sp_slot(&e, id);
 	VH_ASSERT(slot >= 0);
-	rec = (struct vh_pub_vm *)((uint8_t *)e.area + e.v.hdr->vm_off +
-				   (uint64_t)slot * e.v.hdr->vm_stride);
+	rec = (struct vh_pub_vm *)((uint8_t *)e.area + e.v.lay.vm_off +
+				   (uint64_t)slot * e.v.lay.vm_stride);
 	rec->seq |= 1; /* a writer that stopped in the middle */
 	VH_EXPECT_EQ(vh_pub_read_vm(&e.v, (uint32_t)slot, 0, NULL, &st, NULL, NULL), VH_E_BUSY);
 	VH_EXPECT_GE(e.v.retries, VH_PUB_READ_TRIES);
@@ -309,6 +309,20 @@ VH_TEST(stats_pub, a_broken_header_is_refused)
 	h->vcpu_size = sizeof(struct vh_pub_vcpu);
 	VH_EXPECT_EQ(vh_pub_open(&v, e.area, e.size, &err), VH_OK);
 	VH_EXPECT(vh_pub_live(&v));
+	/* A header rewritten after the open moves no reader outside the
+	 * area (ASan would stop a scan of 2^32 slots 1 TiB apart). */
+	{
+		struct vh_proto_vm_ref ref = { .kind = VH_PROTO_REF_NAME, .name = "nobody" };
+		struct vh_proto_vm_stats st;
+		uint32_t max = h->max_vms;
+
+		h->max_vms = UINT32_MAX;
+		h->vm_stride = 1ull << 40;
+		VH_EXPECT_EQ(vh_pub_find(&v, &ref), -1);
+		VH_EXPECT_EQ(vh_pub_read_vm(&v, max, 0, NULL, &st, NULL, NULL), VH_E_NOENT);
+		h->max_vms = max;
+		h->vm_stride = stride;
+	}
 	vh_pub_detach(&e.f->h);
 	VH_EXPECT(!vh_pub_live(&v));
 	sp_close(&e);

@@ -225,11 +225,22 @@ void vh_pub_msg(struct vh_host *h, uint32_t type);
 
 /* ---- a reader (hypervisor/core/stats_read.c, in libvhproto.a) ---------- */
 
+/* Where the records are: the header's layout as vh_pub_open read and
+ * checked it.  Readers use this copy, never the live header, so a
+ * publisher that rewrote its header later could not send them outside
+ * the area. */
+struct vh_pub_layout {
+	uint64_t host_off, pcpu_off, vm_off, vm_stride;
+	uint32_t max_vms, max_vcpus, max_pcpus;
+	uint32_t pcpu_size, vm_size, vcpu_size;
+};
+
 /* A mapped area, checked once by vh_pub_open. */
 struct vh_pub_view {
 	const uint8_t *base;
 	size_t size;
-	const struct vh_pub_header *hdr;
+	const struct vh_pub_header *hdr; /* live: generation, heartbeat, closed, msgs */
+	struct vh_pub_layout lay;
 	uint32_t retries; /* reads that had to try again (diagnostics) */
 };
 

@@ -19,6 +19,7 @@
 
 #include "api/vh_api.h"
 #include "vh/proto.h"
+#include "vh/stats_pub.h"
 
 /* The hypervisor's socket (copied) and how long one request may take,
  * connecting included (hypervisor_timeout_ms); call before any thread
@@ -113,6 +114,39 @@ struct vh_hv_vm_snap {
 	struct vh_proto_vm_stats st;
 };
 int vh_hv_vms_snapshot(struct vh_hv_vm_snap **out, size_t *n, struct vh_api_problem *p);
+
+/* The hypervisor's published counters (hvshm.c; vh/stats_pub.h), mapped
+ * read-only through STATS_MAP by a watcher thread that follows the
+ * hypervisor across restarts.  The reads above (vh_hv_host_read,
+ * vh_hv_vms_snapshot, vh_hv_vm_stats) take them from there, with no
+ * protocol message, and from the protocol when there is no mapping (the
+ * hypervisor not there yet, stopped, or closed), or a record kept
+ * changing for VH_PUB_READ_TRIES copies (counted: fallbacks). */
+void vh_hv_shm_start(const char *socket_path);
+void vh_hv_shm_stop(void);
+struct vh_hv_shm {
+	struct vh_pub_view v; /* this reader's copy of the view */
+	uint64_t now;         /* CLOCK_MONOTONIC, the area's clock */
+};
+/* True with the mapping held (end it with vh_hv_shm_end, before any
+ * protocol call); false with nothing held. */
+bool vh_hv_shm_begin(struct vh_hv_shm *s);
+/* rc: the read's (VH_OK served, VH_E_BUSY a fallback, other: neither). */
+void vh_hv_shm_end(struct vh_hv_shm *s, int rc);
+struct vh_hv_shm_counters {
+	bool mapped;
+	uint64_t maps;      /* mappings made (one per hypervisor instance seen) */
+	uint64_t reads;     /* reads served from them */
+	uint64_t fallbacks; /* reads that went to the protocol: a record never settled */
+	uint64_t retries;   /* copies tried again because a record changed meanwhile */
+};
+void vh_hv_shm_counters(struct vh_hv_shm_counters *c);
+
+/* A VM's counters, its vCPUs' (up to VH_VM_MAX_VCPUS into vcpus) and its
+ * summary, as VM_STATS and VM_LIST give them (hvquery.c). */
+int vh_hv_vm_stats(const struct vh_proto_vm_ref *ref, struct vh_proto_vm_summary *s,
+		   struct vh_proto_vm_stats *st, struct vh_proto_vcpu_stats *vcpus,
+		   uint32_t *nvcpus, struct vh_api_problem *p);
 
 /* Changes whenever a connection to the hypervisor broke.  A thread that
  * talks to a restarted hypervisor has seen its connection break first,

@@ -383,6 +383,8 @@ static int serve(const struct cmdline *cl)
 		return 1;
 	}
 	vh_hv_init(cfg->hypervisor_socket, cfg->hypervisor_timeout_ms);
+	/* Counters without a round trip, once the hypervisor hands them over. */
+	vh_hv_shm_start(cfg->hypervisor_socket);
 	/* Reconcile before serving when the hypervisor is there, so the
 	 * first request already sees every definition. */
 	maybe_reconcile(&warned);
@@ -393,6 +395,7 @@ static int serve(const struct cmdline *cl)
 	if (vh_http_start(cfg, err, sizeof(err))) {
 		vh_log(VH_LOG_ERR, "%s", err);
 		vh_sampler_stop();
+		vh_hv_shm_stop();
 		close_modules();
 		return 1;
 	}
@@ -445,6 +448,7 @@ static int serve(const struct cmdline *cl)
 	}
 	vh_http_stop();
 	vh_sampler_stop();
+	vh_hv_shm_stop();
 	vh_events_free();
 	close_modules();
 	return rc;

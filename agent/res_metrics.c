@@ -75,6 +75,7 @@ static void family(struct out *o, const char *name, const char *type, const char
 static void agent_metrics(struct out *o, bool hv_up)
 {
 	struct vh_hv_counters hc;
+	struct vh_hv_shm_counters sc;
 	struct vh_metrics_http http;
 	uint64_t cum = 0;
 
@@ -137,6 +138,22 @@ static void agent_metrics(struct out *o, bool hv_up)
 	put(o, "vh_agent_vm_list_walks_total %llu\n", (unsigned long long)hc.list_walks);
 	family(o, "vh_agent_vm_listings_total", "counter", "VM listings served.");
 	put(o, "vh_agent_vm_listings_total %llu\n", (unsigned long long)hc.list_requests);
+	vh_hv_shm_counters(&sc);
+	family(o, "vh_agent_hypervisor_published_mapped", "gauge",
+	       "Whether the hypervisor's published counters are mapped (1): counter reads "
+	       "then send no protocol message.");
+	put(o, "vh_agent_hypervisor_published_mapped %d\n", sc.mapped ? 1 : 0);
+	family(o, "vh_agent_hypervisor_published_reads_total", "counter",
+	       "Counter reads served from the published counters.");
+	put(o, "vh_agent_hypervisor_published_reads_total %llu\n", (unsigned long long)sc.reads);
+	family(o, "vh_agent_hypervisor_published_fallbacks_total", "counter",
+	       "Counter reads that went to the protocol because a published record kept "
+	       "changing.");
+	put(o, "vh_agent_hypervisor_published_fallbacks_total %llu\n",
+	    (unsigned long long)sc.fallbacks);
+	family(o, "vh_agent_hypervisor_published_maps_total", "counter",
+	       "Published counter areas mapped (one per hypervisor start seen).");
+	put(o, "vh_agent_hypervisor_published_maps_total %llu\n", (unsigned long long)sc.maps);
 	family(o, "vh_agent_hypervisor_up", "gauge",
 	       "Whether the hypervisor answered this scrape (1) or not (0).");
 	put(o, "vh_agent_hypervisor_up %d\n", hv_up ? 1 : 0);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* GET /v1/vms/{vm}/stats (VM_STATS: the VM's counters and each vCPU's)
- * and GET /v1/stats (HOST_STATS and every VM's counters, VM_STATS_ALL
- * page by page).  Names and uuids come from VM_LIST summaries, since the
- * counters carry only the VM's id. */
+/* GET /v1/vms/{vm}/stats (the VM's counters and each vCPU's) and GET
+ * /v1/stats (the host's and every VM's counters), read from the
+ * hypervisor's published counters, or with VM_STATS, HOST_STATS and
+ * VM_STATS_ALL where they are not mapped (hvquery.c). */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,49 +11,76 @@
 #include "agent/hvconn.h"
 #include "agent/resources.h"
 
-/* A VM's name and uuid by id, per thread: ids are never reused while
- * the hypervisor runs and a VM keeps its name for its id's life (a
- * rename defines it again under a new id), so an entry stays right until
- * the hypervisor restarts, which vh_hv_generation() tells.  It saves the
- * second round trip of every GET /v1/vms/{vm}/stats. */
-#define NAME_SLOTS 1024u
+/* GET /v1/stats: a VM's entry is a pure function of its summary and
+ * counters, and a VM that is not running does not change between two
+ * requests: a per-thread cache keyed by those bytes (as GET /v1/vms keys
+ * its items by the wire summary) copies the text of unchanged VMs.
+ * Exact: any change misses, and a running VM's times change every
+ * millisecond.  Slots by id modulo 128, so each of libmicrohttpd's
+ * threads holds at most about 180 KiB however many VMs come and go
+ * (tests/agent/soak.sh bounds the agent's RSS growth). */
+#define CACHE_SLOTS 128u
 
-struct name_slot {
-	uint64_t gen;
-	uint32_t id;
-	struct vh_proto_vm_summary s;
+struct cached_vm {
+	struct vh_hv_vm_snap key;
+	char *text;
+	size_t len;
 };
 
-static pthread_key_t names_key;
-static pthread_once_t names_once = PTHREAD_ONCE_INIT;
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 
-static void names_key_make(void)
+static void cache_free(void *v)
 {
-	pthread_key_create(&names_key, free);
+	struct cached_vm *c = v;
+
+	for (unsigned i = 0; i < CACHE_SLOTS; i++)
+		free(c[i].text);
+	free(c);
 }
 
-static int summary_of(uint32_t id, struct vh_proto_vm_summary *s, struct vh_api_problem *p)
+static void cache_key_make(void)
 {
-	struct name_slot *slots, *slot;
-	uint64_t gen = vh_hv_generation();
+	pthread_key_create(&cache_key, cache_free);
+}
 
-	pthread_once(&names_once, names_key_make);
-	if (!(slots = pthread_getspecific(names_key)) &&
-	    (slots = calloc(NAME_SLOTS, sizeof(*slots))))
-		pthread_setspecific(names_key, slots);
-	slot = slots ? &slots[id % NAME_SLOTS] : NULL;
-	if (slot && slot->id == id && slot->gen == gen) {
-		*s = slot->s;
-		return 0;
+/* Appends v's entry to t, from the cache when it is there.  0 or -1. */
+static int vm_entry(struct vh_api_text *t, const struct vh_hv_vm_snap *v)
+{
+	struct cached_vm *c, *slot;
+	struct vh_api_text one = { 0 };
+
+	pthread_once(&cache_once, cache_key_make);
+	if (!(c = pthread_getspecific(cache_key)) && (c = calloc(CACHE_SLOTS, sizeof(*c))))
+		pthread_setspecific(cache_key, c);
+	if (!c)
+		return vh_api_vm_stats_text(t, &v->s, &v->st, NULL, 0);
+	slot = &c[v->s.id % CACHE_SLOTS];
+	if (!slot->text || memcmp(&slot->key, v, sizeof(*v))) {
+		if (vh_api_vm_stats_text(&one, &v->s, &v->st, NULL, 0)) {
+			free(one.buf);
+			return -1;
+		}
+		free(slot->text);
+		slot->key = *v;
+		slot->text = one.buf;
+		slot->len = one.len;
 	}
-	if (vh_hv_summary_by_id(id, s, p))
-		return -1;
-	if (slot && gen == vh_hv_generation()) {
-		slot->id = id;
-		slot->gen = gen;
-		slot->s = *s;
+	vh_api_text_add(t, slot->text, slot->len);
+	return t->oom ? -1 : 0;
+}
+
+/* The JSON text written (vh_api_vm_stats_text: json-c's bytes without
+ * its objects), with the newline vh_reply_json ends a body with. */
+static void reply_text(struct vh_req *r, struct vh_api_text *t, int rc)
+{
+	vh_api_text_raw(t, "\n");
+	if (rc || t->oom) {
+		free(t->buf);
+		vh_reply_fail(r, VH_API_INTERNAL, "", "out of memory building the response");
+		return;
 	}
-	return 0;
+	vh_reply_raw(r, 200, "application/json", t->buf, t->len);
 }
 
 void vh_res_vm_stats(struct vh_req *r)
@@ -61,28 +88,17 @@ void vh_res_vm_stats(struct vh_req *r)
 	struct vh_proto_vcpu_stats vcpus[VH_VM_MAX_VCPUS];
 	struct vh_proto_vm_summary s;
 	struct vh_proto_vm_stats st;
-	struct vh_proto_request req;
-	struct vh_proto_reply rep;
+	struct vh_proto_vm_ref ref;
 	struct vh_api_problem p;
+	struct vh_api_text t = { 0 };
 	uint32_t n = 0;
 
-	vh_hv_request(&req, VH_PROTO_VM_STATS, NULL);
-	vh_vmu_ref_of(r, &req.vm);
-	if (vh_hv_call(&req, &rep, &p)) {
+	vh_vmu_ref_of(r, &ref);
+	if (vh_hv_vm_stats(&ref, &s, &st, vcpus, &n, &p)) {
 		vh_vmu_read_problem(r, &p);
 		return;
 	}
-	st = rep.u.vm_stats.vm;
-	/* The vCPU entries live in this thread's reply buffer: copy them
-	 * before the next call. */
-	for (uint32_t i = 0; i < rep.nentries && n < VH_VM_MAX_VCPUS; i++)
-		if (vh_proto_reply_vcpu(&rep, i, &vcpus[n]) == VH_OK)
-			n++;
-	if (summary_of(st.id, &s, &p)) {
-		vh_reply_problem(r, &p);
-		return;
-	}
-	vh_reply_json(r, 200, vh_api_vm_stats_to_json(&s, &st, vcpus, n));
+	reply_text(r, &t, vh_api_vm_stats_text(&t, &s, &st, vcpus, n));
 }
 
 void vh_res_stats(struct vh_req *r)
@@ -91,26 +107,31 @@ void vh_res_stats(struct vh_req *r)
 	struct vh_proto_host_stats hs;
 	struct vh_api_problem p;
 	struct vh_hv_vm_snap *v = NULL;
-	struct json_object *o, *vms;
+	struct vh_api_text t = { 0 };
+	struct json_object *host;
 	size_t n = 0;
+	int rc = 0;
 
 	if (vh_hv_host_read(&hi, &hs, NULL, 0, NULL, &p) || vh_hv_vms_snapshot(&v, &n, &p)) {
 		vh_reply_problem(r, &p);
 		return;
 	}
-	o = json_object_new_object();
-	vms = json_object_new_array_ext((int)n);
-	if (!o || !vms) {
-		json_object_put(o);
-		json_object_put(vms);
-		free(v);
-		vh_reply_fail(r, VH_API_INTERNAL, "", "out of memory");
-		return;
+	/* {"host":{...},"vms":[...]}: the host through json-c (one small
+	 * object), every VM as text. */
+	host = vh_api_host_to_json(&hi, &hs);
+	vh_api_text_raw(&t, "{\"host\":");
+	if (host)
+		vh_api_text_raw(&t,
+				json_object_to_json_string_ext(
+				    host, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	vh_api_text_raw(&t, ",\"vms\":[");
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (i)
+			vh_api_text_raw(&t, ",");
+		rc = vm_entry(&t, &v[i]);
 	}
-	json_object_object_add(o, "host", vh_api_host_to_json(&hi, &hs));
-	for (size_t i = 0; i < n; i++)
-		json_object_array_add(vms, vh_api_vm_stats_to_json(&v[i].s, &v[i].st, NULL, 0));
-	json_object_object_add(o, "vms", vms);
+	vh_api_text_raw(&t, "]}");
+	json_object_put(host);
 	free(v);
-	vh_reply_json(r, 200, o);
+	reply_text(r, &t, rc || !host);
 }

@@ -4,6 +4,7 @@
  * swapped, overhead) so dashboards map one to one.  Times are whole
  * milliseconds; memory is MiB with 3 decimals (counters are pages). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api_internal.h"
@@ -13,21 +14,39 @@ const char *vh_api_exit_kind_name(unsigned kind)
 	return kind < VH_EXIT_KIND_COUNT ? vh_exit_kind_name((enum vh_exit_kind)kind) : NULL;
 }
 
+/* The digits of pages as MiB: whole thousandths, rounded half up, in
+ * integers (a double would print 0.00390625 as 0.0039062500000000002 with
+ * json-c's "%.17g"); trailing zeros dropped but one ("256.0", "0.5"). */
+static size_t mib_digits(uint64_t pages, uint64_t page_size, char s[40])
+{
+	unsigned __int128 milli =
+	    ((unsigned __int128)pages * page_size * 1000 + VH_MIB / 2) / VH_MIB;
+	uint64_t whole = (uint64_t)(milli / 1000);
+	unsigned frac = (unsigned)(milli % 1000);
+	char d[24];
+	size_t i = sizeof(d), n;
+
+	/* By hand, not snprintf: GET /v1/stats writes a thousand per request. */
+	do
+		d[--i] = (char)('0' + whole % 10);
+	while ((whole /= 10));
+	n = sizeof(d) - i;
+	memcpy(s, d + i, n);
+	s[n++] = '.';
+	s[n++] = (char)('0' + frac / 100);
+	s[n++] = (char)('0' + frac / 10 % 10);
+	s[n++] = (char)('0' + frac % 10);
+	while (s[n - 1] == '0' && s[n - 2] != '.')
+		n--;
+	s[n] = '\0';
+	return n;
+}
+
 struct json_object *vh_api_mib_of_pages(uint64_t pages, uint64_t page_size)
 {
 	char s[40];
-	size_t n;
 
-	/* Whole thousandths, rounded half up, in integers: a double would
-	 * print 0.00390625 as 0.0039062500000000002 with json-c's "%.17g". */
-	unsigned __int128 milli =
-	    ((unsigned __int128)pages * page_size * 1000 + VH_MIB / 2) / VH_MIB;
-	snprintf(s, sizeof(s), "%llu.%03u", (unsigned long long)(milli / 1000),
-		 (unsigned)(milli % 1000));
-	/* "256.000" -> "256.0", "0.500" -> "0.5": still a JSON fraction. */
-	n = strlen(s);
-	while (s[n - 1] == '0' && s[n - 2] != '.')
-		s[--n] = '\0';
+	mib_digits(pages, page_size, s);
 	return json_object_new_double_s((double)pages * (double)page_size / (double)VH_MIB, s);
 }
 
@@ -57,10 +76,16 @@ static struct json_object *cpu_stats_json(const struct vh_cpu_stats *c)
 	return o;
 }
 
-static struct json_object *mem_stats_json(const struct vh_mem_stats *m)
+/* The memory figures in their order, for both writers. */
+#define MEM_ROWS 10
+struct mem_row {
+	const char *key;
+	uint64_t pages;
+};
+
+static void mem_rows(const struct vh_mem_stats *m, struct mem_row rows[MEM_ROWS])
 {
-	const struct { const char *key; uint64_t pages;
-	} rows[] = {
+	const struct mem_row r[MEM_ROWS] = {
 		{ "granted_mib", m->granted },
 		{ "consumed_mib", m->consumed },
 		{ "active_mib", m->active },
@@ -73,10 +98,18 @@ static struct json_object *mem_stats_json(const struct vh_mem_stats *m)
 		{ "reclaim_target_mib", m->reclaim_target },
 		{ "idle_tax_mib", m->idle_tax },
 	};
+
+	memcpy(rows, r, sizeof(r));
+}
+
+static struct json_object *mem_stats_json(const struct vh_mem_stats *m)
+{
+	struct mem_row rows[MEM_ROWS];
 	struct json_object *o = json_object_new_object();
 	bool ok = o != NULL;
 
-	for (size_t i = 0; ok && i < sizeof(rows) / sizeof(rows[0]); i++)
+	mem_rows(m, rows);
+	for (size_t i = 0; ok && i < MEM_ROWS; i++)
 		ok = vh_api_add(o, rows[i].key, vh_api_mib_of_pages(rows[i].pages, VH_PAGE_SIZE));
 	ok = ok && vh_api_add(o, "balloon_reason",
 			      json_object_new_string(vh_balloon_reason_name(m->balloon_reason)));
@@ -257,4 +290,210 @@ struct json_object *vh_api_host_to_json(const struct vh_proto_host_info *hi,
 		{ "limits", object_of(limits, sizeof(limits) / sizeof(limits[0])) },
 	};
 	return object_of(top, sizeof(top) / sizeof(top[0]));
+}
+
+/* ---- the same statistics as text, without json-c ------------------------------ */
+
+/* GET /v1/stats writes 100 VMs' statistics per request: built as json-c
+ * objects (45 each) and serialized, that was 1.3 ms of the agent's CPU,
+ * mostly malloc and printf.  These write the bytes json-c's
+ * JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE serialization
+ * of vh_api_vm_stats_to_json's object gives (tests/api/test_stats_json.c
+ * compares the two byte for byte), straight into a growing buffer. */
+
+static void text_grow(struct vh_api_text *t, size_t n)
+{
+	if (t->len + n + 1 > t->cap) {
+		size_t cap = t->cap ? t->cap : 4096;
+		char *nb;
+
+		while (cap < t->len + n + 1)
+			cap *= 2;
+		if (!(nb = realloc(t->buf, cap))) {
+			t->oom = true;
+			return;
+		}
+		t->buf = nb;
+		t->cap = cap;
+	}
+}
+
+static inline void text_put(struct vh_api_text *t, const char *s, size_t n)
+{
+	if (t->len + n + 1 > t->cap)
+		text_grow(t, n);
+	if (t->oom)
+		return;
+	memcpy(t->buf + t->len, s, n);
+	t->len += n;
+	t->buf[t->len] = '\0';
+}
+
+void vh_api_text_raw(struct vh_api_text *t, const char *s)
+{
+	text_put(t, s, strlen(s));
+}
+
+void vh_api_text_add(struct vh_api_text *t, const char *s, size_t n)
+{
+	text_put(t, s, n);
+}
+
+static void text_u64(struct vh_api_text *t, uint64_t v)
+{
+	char d[24];
+	size_t i = sizeof(d);
+
+	do
+		d[--i] = (char)('0' + v % 10);
+	while ((v /= 10));
+	text_put(t, d + i, sizeof(d) - i);
+}
+
+/* sep"key": with both literals, one copy of a length known at compile
+ * time (the keys are ours: nothing to escape). */
+#define TEXT_KEY(t, sep, key) text_put((t), sep "\"" key "\":", sizeof(sep "\"" key "\":") - 1)
+
+/* The same for a key known only at run time (exit kinds). */
+static void text_key(struct vh_api_text *t, const char *sep, const char *key)
+{
+	text_put(t, sep, strlen(sep));
+	text_put(t, "\"", 1);
+	text_put(t, key, strlen(key));
+	text_put(t, "\":", 2);
+}
+
+/* A string as json-c escapes it without slash escapes. */
+static void text_str(struct vh_api_text *t, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *run = s;
+
+	text_put(t, "\"", 1);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char e[7] = { '\\', 0 };
+		size_t n = 2;
+
+		switch (c) {
+		case '\b': e[1] = 'b'; break;
+		case '\n': e[1] = 'n'; break;
+		case '\r': e[1] = 'r'; break;
+		case '\t': e[1] = 't'; break;
+		case '\f': e[1] = 'f'; break;
+		case '"': e[1] = '"'; break;
+		case '\\': e[1] = '\\'; break;
+		default:
+			if (c >= ' ')
+				continue;
+			memcpy(e + 1, "u00", 3);
+			e[4] = hex[c >> 4];
+			e[5] = hex[c & 15];
+			n = 6;
+		}
+		text_put(t, run, (size_t)(s - run));
+		text_put(t, e, n);
+		run = s + 1;
+	}
+	text_put(t, run, (size_t)(s - run));
+	text_put(t, "\"", 1);
+}
+
+static void text_cpu(struct vh_api_text *t, const struct vh_cpu_stats *c)
+{
+	TEXT_KEY(t, "{", "used_ms");
+	text_u64(t, c->used_ns / VH_NSEC_PER_MSEC);
+	TEXT_KEY(t, ",", "ready_ms");
+	text_u64(t, c->ready_ns / VH_NSEC_PER_MSEC);
+	TEXT_KEY(t, ",", "limited_ms");
+	text_u64(t, c->limited_ns / VH_NSEC_PER_MSEC);
+	TEXT_KEY(t, ",", "stolen_ms");
+	text_u64(t, c->stolen_ns / VH_NSEC_PER_MSEC);
+	TEXT_KEY(t, ",", "costop_ms");
+	text_u64(t, c->costop_ns / VH_NSEC_PER_MSEC);
+	TEXT_KEY(t, ",", "wait_ms");
+	text_u64(t, c->wait_ns / VH_NSEC_PER_MSEC);
+	TEXT_KEY(t, ",", "runs");
+	text_u64(t, c->runs);
+	text_put(t, "}", 1);
+}
+
+static void text_mem(struct vh_api_text *t, const struct vh_mem_stats *m)
+{
+	struct mem_row rows[MEM_ROWS];
+
+	mem_rows(m, rows);
+	for (size_t i = 0; i < MEM_ROWS; i++) {
+		char mib[40];
+
+		/* The digits vh_api_mib_of_pages gives json-c, which prints a
+		 * double made with a string as that string. */
+		size_t n = mib_digits(rows[i].pages, VH_PAGE_SIZE, mib);
+
+		text_key(t, i ? "," : "{", rows[i].key);
+		text_put(t, mib, n);
+	}
+	TEXT_KEY(t, ",", "balloon_reason");
+	text_str(t, vh_balloon_reason_name(m->balloon_reason));
+	text_put(t, "}", 1);
+}
+
+int vh_api_vm_stats_text(struct vh_api_text *t, const struct vh_proto_vm_summary *s,
+			 const struct vh_proto_vm_stats *st,
+			 const struct vh_proto_vcpu_stats *vcpus, uint32_t nvcpus)
+{
+	if (s) {
+		char name[VH_VM_NAME_MAX + 1], uuid[37];
+		size_t n = strnlen(s->name, sizeof(s->name));
+
+		memcpy(name, s->name, n);
+		name[n] = '\0';
+		vh_api_uuid_format(s->uuid, uuid);
+		TEXT_KEY(t, "{", "vm");
+		text_str(t, vh_api_utf8_clean(name));
+		TEXT_KEY(t, ",", "uuid");
+		text_str(t, uuid);
+	}
+	if (s)
+		TEXT_KEY(t, ",", "id");
+	else
+		TEXT_KEY(t, "{", "id");
+	text_u64(t, st->id);
+	TEXT_KEY(t, ",", "state");
+	text_str(t, vh_api_state_name(st->state));
+	TEXT_KEY(t, ",", "cpu");
+	text_cpu(t, &st->cpu);
+	TEXT_KEY(t, ",", "memory");
+	text_mem(t, &st->mem);
+	TEXT_KEY(t, ",", "exits");
+	for (unsigned k = 0; k < VH_EXIT_KIND_COUNT; k++) {
+		text_key(t, k ? "," : "{", vh_api_exit_kind_name(k));
+		text_u64(t, st->exits[k]);
+	}
+	text_put(t, "}", 1);
+	TEXT_KEY(t, ",", "console");
+	TEXT_KEY(t, "{", "bytes");
+	text_u64(t, st->console_bytes);
+	TEXT_KEY(t, ",", "dropped_bytes");
+	text_u64(t, st->console_dropped);
+	text_put(t, "}", 1);
+	TEXT_KEY(t, ",", "admission_refusals");
+	text_u64(t, st->admission_refusals);
+	if (vcpus) {
+		TEXT_KEY(t, ",", "vcpus");
+		text_put(t, "[", 1);
+		for (uint32_t i = 0; i < nvcpus; i++) {
+			if (i)
+				TEXT_KEY(t, ",{", "index");
+			else
+				TEXT_KEY(t, "{", "index");
+			text_u64(t, vcpus[i].index);
+			TEXT_KEY(t, ",", "cpu");
+			text_cpu(t, &vcpus[i].cpu);
+			text_put(t, "}", 1);
+		}
+		text_put(t, "]", 1);
+	}
+	text_put(t, "}", 1);
+	return t->oom ? -1 : 0;
 }

@@ -209,6 +209,22 @@ struct json_object *vh_api_vm_stats_to_json(const struct vh_proto_vm_summary *s,
 					    const struct vh_proto_vm_stats *st,
 					    const struct vh_proto_vcpu_stats *vcpus,
 					    uint32_t nvcpus);
+/* The same object as text, exactly the bytes json-c's
+ * JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE gives for it,
+ * written without json-c objects (GET /v1/stats writes a hundred per
+ * request), appended to t: 0, or -1 out of memory (t->oom).  t starts
+ * zeroed; its buf is malloc'd and NUL-terminated; free it. */
+struct vh_api_text {
+	char *buf;
+	size_t len, cap;
+	bool oom;
+};
+int vh_api_vm_stats_text(struct vh_api_text *t, const struct vh_proto_vm_summary *s,
+			 const struct vh_proto_vm_stats *st,
+			 const struct vh_proto_vcpu_stats *vcpus, uint32_t nvcpus);
+/* Appends a NUL-terminated string, or n bytes, as they are. */
+void vh_api_text_raw(struct vh_api_text *t, const char *s);
+void vh_api_text_add(struct vh_api_text *t, const char *s, size_t n);
 /* GET /v1/host; hs may be NULL (the reserved, free and busy figures are
  * left out). */
 struct json_object *vh_api_host_to_json(const struct vh_proto_host_info *hi,

@@ -883,6 +883,14 @@ void vh_proto_put_console_reply(void *p, const struct vh_proto_console_reply *c)
 	W32(p, vh_wire_console_reply, reserved, 0);
 }
 
+void vh_proto_put_stats_map(void *p, const struct vh_proto_stats_map *m)
+{
+	W32(p, vh_wire_stats_map, layout_version, m->layout_version);
+	W32(p, vh_wire_stats_map, clock, m->clock);
+	W64(p, vh_wire_stats_map, size, m->size);
+	W64(p, vh_wire_stats_map, instance, m->instance);
+}
+
 /* ---- replies (client side) ---------------------------------------------------- */
 
 /* A reply payload: a fixed part, then `count` entries of entry_size, the
@@ -964,6 +972,12 @@ int vh_proto_decode_reply(const void *buf, size_t len, struct vh_proto_reply *r,
 		return VH_OK;
 	case VH_PROTO_REPLY_HOST_INFO:
 		return get_host_info(p, &r->u.host_info, err);
+	case VH_PROTO_REPLY_STATS_MAP:
+		r->u.stats_map.layout_version = R32(p, vh_wire_stats_map, layout_version);
+		r->u.stats_map.clock = R32(p, vh_wire_stats_map, clock);
+		r->u.stats_map.size = R64(p, vh_wire_stats_map, size);
+		r->u.stats_map.instance = R64(p, vh_wire_stats_map, instance);
+		return VH_OK;
 	case VH_PROTO_REPLY_VM_INFO:
 		if ((rc = get_vm_summary(WATC(p, vh_wire_vm_info, summary), &r->u.vm_info.summary,
 					 err)))

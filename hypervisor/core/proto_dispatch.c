@@ -9,6 +9,7 @@
 #include "vh/format.h"
 #include "vh/host.h"
 #include "vh/proto.h"
+#include "vh/stats_pub.h"
 #include "vh/string.h"
 #include "vh/version.h"
 #include "vh/vm.h"
@@ -107,10 +108,9 @@ static void put_vm_stats(struct dctx *c, struct vh_vm *vm)
  * the handler runs), NULL for requests that address none. */
 typedef int (*handler_fn)(struct dctx *c, struct vh_vm *vm, struct vh_error *err);
 
-static int do_host_info(struct dctx *c, struct vh_vm *vm, struct vh_error *err)
+void vh_proto_host_info_of(const struct vh_host *h, struct vh_proto_host_info *hi)
 {
-	struct vh_host *h = c->h;
-	struct vh_proto_host_info hi = {
+	*hi = (struct vh_proto_host_info){
 		.version_min = VH_PROTO_VERSION_MIN,
 		.version_max = VH_PROTO_VERSION_MAX,
 		.page_size = VH_PAGE_SIZE,
@@ -128,19 +128,24 @@ static int do_host_info(struct dctx *c, struct vh_vm *vm, struct vh_error *err)
 		.max_msg = VH_PROTO_MAX_MSG,
 		.max_memory_mib = VH_VM_MAX_MEMORY_MIB,
 	};
+	vh_strlcpy(hi->vh_version, vh_version(), sizeof(hi->vh_version));
+}
+
+static int do_host_info(struct dctx *c, struct vh_vm *vm, struct vh_error *err)
+{
+	struct vh_proto_host_info hi;
 
 	(void)vm;
 	(void)err;
-	vh_strlcpy(hi.vh_version, vh_version(), sizeof(hi.vh_version));
+	vh_proto_host_info_of(c->h, &hi);
 	vh_proto_put_host_info(take(c, sizeof(struct vh_wire_host_info)), &hi);
 	return VH_OK;
 }
 
-static int do_host_stats(struct dctx *c, struct vh_vm *vm, struct vh_error *err)
+void vh_proto_host_stats_of(struct vh_host *h, uint64_t now, struct vh_proto_host_stats *hs)
 {
-	struct vh_host *h = c->h;
-	struct vh_proto_host_stats hs = {
-		.now_ns = c->now,
+	*hs = (struct vh_proto_host_stats){
+		.now_ns = now,
 		.pcpus = h->cfg.pcpus,
 		.nvms = h->nvms,
 		.reserved_mhz = h->reserved_mhz,
@@ -148,15 +153,21 @@ static int do_host_stats(struct dctx *c, struct vh_vm *vm, struct vh_error *err)
 		.cpu_capacity_mhz = vh_host_cpu_capacity_mhz(h),
 		.mem_capacity_mib = vh_host_mem_capacity_mib(h),
 	};
+	for (const struct vh_vm *v = h->vm_first; v; v = v->id_next)
+		if (v->state == VH_VM_RUNNING || v->state == VH_VM_PAUSED)
+			hs->npowered_on++;
+	vh_mem_host_stats(h, &hs->mem);
+}
+
+static int do_host_stats(struct dctx *c, struct vh_vm *vm, struct vh_error *err)
+{
+	struct vh_host *h = c->h;
+	struct vh_proto_host_stats hs;
 	uint8_t *fixed = take(c, sizeof(struct vh_wire_host_stats));
 
 	(void)vm;
 	(void)err;
-	for (uint32_t i = 0; i < h->cfg.max_vms; i++) {
-		const struct vh_vm *v = h->vms[i];
-		if (v && (v->state == VH_VM_RUNNING || v->state == VH_VM_PAUSED))
-			hs.npowered_on++;
-	}
+	vh_proto_host_stats_of(h, c->now, &hs);
 	for (uint32_t i = 0; i < h->cfg.pcpus; i++) {
 		struct vh_pcpu_stats ps;
 		vh_sched_pcpu_stats(h, i, c->now, &ps);
@@ -164,7 +175,6 @@ static int do_host_stats(struct dctx *c, struct vh_vm *vm, struct vh_error *err)
 		hs.idle_ns += ps.idle_ns;
 		vh_proto_put_pcpu_stats(take(c, sizeof(struct vh_wire_pcpu_stats)), &ps);
 	}
-	vh_mem_host_stats(h, &hs.mem);
 	vh_proto_put_host_stats(fixed, &hs);
 	return VH_OK;
 }
@@ -316,6 +326,26 @@ static int do_vm_stats(struct dctx *c, struct vh_vm *vm, struct vh_error *err)
 	return VH_OK;
 }
 
+/* STATS_MAP: what the area is; the transport passes the area itself with
+ * the reply (a backend that publishes none: VH_E_STATE). */
+static int do_stats_map(struct dctx *c, struct vh_vm *vm, struct vh_error *err)
+{
+	const struct vh_pub_header *pub = c->h->pub;
+	struct vh_proto_stats_map m;
+
+	(void)vm;
+	if (!pub)
+		return vh_error_set(err, VH_E_STATE, "this hypervisor publishes no counters");
+	m = (struct vh_proto_stats_map){
+		.layout_version = pub->version,
+		.clock = pub->clock,
+		.size = pub->size,
+		.instance = pub->instance,
+	};
+	vh_proto_put_stats_map(take(c, sizeof(struct vh_wire_stats_map)), &m);
+	return VH_OK;
+}
+
 /* VM_CONSOLE: the held bytes from `from` on, as many as max_bytes allow
  * (all of them fit VH_PROTO_REPLY_MIN: proto.h checks). */
 static int do_vm_console(struct dctx *c, struct vh_vm *vm, struct vh_error *err)
@@ -437,7 +467,16 @@ int vh_proto_dispatch(struct vh_host *h, const void *req, size_t req_len, void *
 		 * CPU and memory reservations, the frames behind them). */
 		if (rc == VH_E_ADMISSION && vm && vm->admission_refusals < UINT32_MAX)
 			vm->admission_refusals++;
+		/* What a change did shows in the published counters at once
+		 * (an undefined VM has left them already). */
+		if (!vh_proto_msg_has(rq.type, VH_PROTO_MSG_READ_ONLY) &&
+		    rq.type != VH_PROTO_VM_UNDEFINE) {
+			if (vm)
+				vh_pub_vm(h, vm);
+			vh_pub_host(h);
+		}
 		h->plat->unlock(h->plat->ctx);
+		vh_pub_msg(h, rq.type);
 	}
 	if (rc != VH_OK) {
 		struct vh_proto_error e = { .code = (uint32_t)rc };

@@ -38,6 +38,7 @@ VH_STATIC_ASSERT(offsetof(struct vh_wire_console_req, vm) == 0, "console_req sta
 #define REPLY_FIXED_VM_LIST      sizeof(struct vh_wire_page_reply)
 #define REPLY_FIXED_VM_STATS_ALL sizeof(struct vh_wire_page_reply)
 #define REPLY_FIXED_CONSOLE      sizeof(struct vh_wire_console_reply)
+#define REPLY_FIXED_STATS_MAP    sizeof(struct vh_wire_stats_map)
 #define REPLY_ENTRY_NONE         0u
 #define REPLY_ENTRY_HOST_INFO    0u
 #define REPLY_ENTRY_HOST_STATS   sizeof(struct vh_wire_pcpu_stats)
@@ -47,6 +48,7 @@ VH_STATIC_ASSERT(offsetof(struct vh_wire_console_req, vm) == 0, "console_req sta
 #define REPLY_ENTRY_VM_LIST      sizeof(struct vh_wire_vm_summary)
 #define REPLY_ENTRY_VM_STATS_ALL sizeof(struct vh_wire_vm_stats)
 #define REPLY_ENTRY_CONSOLE      1u
+#define REPLY_ENTRY_STATS_MAP    0u
 
 /* A row whose value is out of order or repeated fails to compile here
  * (index past the array, or -Woverride-init). */

@@ -312,13 +312,15 @@ static struct vh_sched_pick dispatch(struct vh_host *h, unsigned p, struct vh_vc
 	struct vh_sched_pick pick;
 	uint64_t until;
 
+	/* Counted before the state change publishes the vCPU. */
+	if (!same)
+		v->sched.stats.runs++;
 	vh_sched_set_state(v, VH_SCHED_RUNNING, now);
 	v->sched.pcpu = (int)p;
 	v->sched.on_credit = vm->sched.credit_ok;
 	pc->current = v;
+	vh_pub_pcpu(pc);
 	vm->sched.nrunning++;
-	if (!same)
-		v->sched.stats.runs++;
 	if (!carry_on) {
 		pc->slice_end = now + h->sched.params.quantum_ns;
 		v->sched.wake_pending = false;
@@ -617,7 +619,7 @@ void vh_sched_vcpu_stats(struct vh_host *h, struct vh_vcpu *v, uint64_t now,
 	(void)h;
 	*out = s->stats;
 	out->stolen_ns = s->stolen_ns;
-	vh_sched_add_state_time(out, s->state, d);
+	vh_cpu_stats_add_state(out, s->state, d);
 }
 
 void vh_sched_vm_stats(struct vh_host *h, struct vh_vm *vm, uint64_t now, struct vh_cpu_stats *out)

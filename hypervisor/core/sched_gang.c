@@ -135,12 +135,13 @@ static void start_member(struct vh_host *h, struct vh_vm *vm, struct vh_vcpu *m,
 	vh_sched_idle_remove(h, q);
 	pc->claim = NULL;
 	pc->claim_arrived = false;
+	m->sched.stats.runs++; /* before the state change publishes it */
 	vh_sched_set_state(m, VH_SCHED_RUNNING, now);
 	m->sched.pcpu = (int)q;
 	m->sched.on_credit = vm->sched.credit_ok;
 	m->sched.wake_pending = false;
-	m->sched.stats.runs++;
 	pc->current = m;
+	vh_pub_pcpu(pc);
 	vm->sched.nrunning++;
 	pc->slice_end = until;
 	pc->until = until;

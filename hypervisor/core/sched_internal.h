@@ -16,6 +16,7 @@
 #include "vh/compiler.h"
 #include "vh/host.h"
 #include "vh/sched.h"
+#include "vh/stats_pub.h"
 #include "vh/vm.h"
 
 /* What a struct vh_sched_node is embedded in. */
@@ -139,7 +140,6 @@ static inline uint64_t vh_sched_heap_key(const struct vh_sched_heap *q,
 
 /* ---- sched_runq.c ---- */
 /* Adds d ns spent in scheduler state `state` to the counters it belongs to. */
-void vh_sched_add_state_time(struct vh_cpu_stats *st, int state, uint64_t d);
 void vh_sched_set_state(struct vh_vcpu *v, int state, uint64_t now);
 void vh_sched_pcpu_account(struct vh_pcpu_sched *pc, uint64_t now);
 void vh_sched_charge(struct vh_host *h, struct vh_vcpu *v, uint64_t now);

@@ -24,25 +24,15 @@
  * could run; ESX counts it so) and is also kept apart as limited time, so
  * an operator can tell a VM held back by its limit from one starved by
  * its neighbours. */
-void vh_sched_add_state_time(struct vh_cpu_stats *st, int state, uint64_t d)
-{
-	switch (state) {
-	case VH_SCHED_THROTTLED: st->limited_ns += d; /* fall through */
-	case VH_SCHED_READY: st->ready_ns += d; break;
-	case VH_SCHED_RUNNING: st->used_ns += d; break;
-	case VH_SCHED_WAIT: st->wait_ns += d; break;
-	case VH_SCHED_COSTOP: st->costop_ns += d; break;
-	}
-}
-
 void vh_sched_set_state(struct vh_vcpu *v, int state, uint64_t now)
 {
 	struct vh_vcpu_sched *s = &v->sched;
 
 	if (now > s->state_since)
-		vh_sched_add_state_time(&s->stats, s->state, now - s->state_since);
+		vh_cpu_stats_add_state(&s->stats, s->state, now - s->state_since);
 	s->state = state;
 	s->state_since = now;
+	vh_pub_vcpu(v);
 }
 
 void vh_sched_pcpu_account(struct vh_pcpu_sched *pc, uint64_t now)
@@ -54,6 +44,7 @@ void vh_sched_pcpu_account(struct vh_pcpu_sched *pc, uint64_t now)
 	else
 		pc->stats.idle_ns += d;
 	pc->since = now;
+	vh_pub_pcpu(pc);
 }
 
 /* ---- virtual time ------------------------------------------------------- */
@@ -105,6 +96,7 @@ void vh_sched_charge_stolen(struct vh_host *h, struct vh_vcpu *v, uint64_t now, 
 		h->sched.pcpus[s->pcpu].stolen_ns += stolen;
 	s->progress_ns += ran;
 	s->state_since = now;
+	vh_pub_vcpu(v);
 	delta =
 	    vh_sched_mul_shr32(vh_sched_umin(ran, VH_SCHED_MAX_CHARGE_NS), vm->sched.inv_weight);
 	if (s->on_credit) {
@@ -214,8 +206,10 @@ void vh_sched_detach(struct vh_host *h, struct vh_vcpu *v)
 	if (v->sched.pcpu < 0)
 		return;
 	pc = &h->sched.pcpus[v->sched.pcpu];
-	if (pc->current == v)
+	if (pc->current == v) {
 		pc->current = NULL;
+		vh_pub_pcpu(pc);
+	}
 	if (pc->assigned == v)
 		pc->assigned = NULL;
 	vh_sched_limit_commit(v->vm, v, 0);

@@ -1,5 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include "vh/sched.h"
 #include "vh/stats.h"
+
+/* The scheduler settles a state's time with it, and readers of published
+ * counters add a state's unsettled time with it (stats_read.c). */
+void vh_cpu_stats_add_state(struct vh_cpu_stats *st, int state, uint64_t d)
+{
+	switch (state) {
+	case VH_SCHED_THROTTLED: st->limited_ns += d; /* fall through */
+	case VH_SCHED_READY: st->ready_ns += d; break;
+	case VH_SCHED_RUNNING: st->used_ns += d; break;
+	case VH_SCHED_WAIT: st->wait_ns += d; break;
+	case VH_SCHED_COSTOP: st->costop_ns += d; break;
+	}
+}
 
 static const char *const exit_kind_names[VH_EXIT_KIND_COUNT] = {
 	[VH_EXIT_EXTERNAL_INTERRUPT] = "external_interrupt",

@@ -4,6 +4,7 @@
  * leaves the host exactly as it was. */
 #include "vh/devices.h"
 #include "vh/host.h"
+#include "vh/stats_pub.h"
 #include "vh/string.h"
 #include "vh/vm.h"
 
@@ -142,6 +143,7 @@ struct vh_vm *vh_vm_define(struct vh_host *h, const struct vh_vm_config *cfg, st
 	else
 		h->vm_first = vm;
 	h->vm_last = vm;
+	vh_pub_vm_added(h, vm, slot);
 	return vm;
 }
 
@@ -160,6 +162,7 @@ int vh_vm_undefine(struct vh_host *h, struct vh_vm *vm, struct vh_error *err)
 				    vm->cfg.name, pcpu);
 	for (uint32_t i = 0; i < h->cfg.max_vms; i++) {
 		if (h->vms[i] == vm) {
+			vh_pub_vm_removed(h, vm);
 			h->vms[i] = NULL;
 			h->nvms--;
 			if (vm->id_prev)
@@ -240,10 +243,12 @@ static int admit(struct vh_host *h, const struct vh_vm *vm, uint64_t add_mhz, ui
 	return VH_OK;
 }
 
-static void set_state(struct vh_vm *vm, enum vh_vm_state s)
+static void set_state(struct vh_host *h, struct vh_vm *vm, enum vh_vm_state s)
 {
 	vm->state = s;
 	vm->state_changes++;
+	vh_pub_vm(h, vm);
+	vh_pub_host(h);
 }
 
 int vh_vm_start(struct vh_host *h, struct vh_vm *vm, struct vh_error *err)
@@ -262,7 +267,7 @@ int vh_vm_start(struct vh_host *h, struct vh_vm *vm, struct vh_error *err)
 	vm->crash_reason[0] = '\0';
 	/* A new guest run: its exit code and device counters start over. */
 	vh_memset(&vm->guest, 0, sizeof(vm->guest));
-	set_state(vm, VH_VM_RUNNING);
+	set_state(h, vm, VH_VM_RUNNING);
 	vh_sched_vm_run(h, vm, now(h));
 	return VH_OK;
 }
@@ -275,7 +280,7 @@ static void power_off(struct vh_host *h, struct vh_vm *vm, enum vh_vm_state to)
 	vh_mem_vm_stop(h, vm);
 	h->reserved_mhz -= vm->cfg.cpu.reservation_mhz;
 	h->reserved_mib -= vm->cfg.mem.reservation_mib;
-	set_state(vm, to);
+	set_state(h, vm, to);
 }
 
 int vh_vm_stop(struct vh_host *h, struct vh_vm *vm, struct vh_error *err)
@@ -307,7 +312,7 @@ int vh_vm_pause(struct vh_host *h, struct vh_vm *vm, struct vh_error *err)
 	if (rc)
 		return rc;
 	vh_sched_vm_park(h, vm, now(h));
-	set_state(vm, VH_VM_PAUSED);
+	set_state(h, vm, VH_VM_PAUSED);
 	return VH_OK;
 }
 
@@ -317,7 +322,7 @@ int vh_vm_resume(struct vh_host *h, struct vh_vm *vm, struct vh_error *err)
 
 	if (rc)
 		return rc;
-	set_state(vm, VH_VM_RUNNING);
+	set_state(h, vm, VH_VM_RUNNING);
 	vh_sched_vm_run(h, vm, now(h));
 	return VH_OK;
 }
@@ -336,11 +341,11 @@ int vh_vm_reset(struct vh_host *h, struct vh_vm *vm, struct vh_error *err)
 		/* Could not take the reserved frames back: the VM is off. */
 		h->reserved_mhz -= vm->cfg.cpu.reservation_mhz;
 		h->reserved_mib -= vm->cfg.mem.reservation_mib;
-		set_state(vm, VH_VM_STOPPED);
+		set_state(h, vm, VH_VM_STOPPED);
 		return rc;
 	}
 	vm->boot_generation++;
-	set_state(vm, VH_VM_RUNNING);
+	set_state(h, vm, VH_VM_RUNNING);
 	vh_sched_vm_run(h, vm, now(h));
 	return VH_OK;
 }

@@ -380,7 +380,14 @@ struct vh_hosted {
 	pthread_mutex_t hk_lock;
 	pthread_cond_t hk_cond;
 	atomic_uint_fast64_t overhead_bytes; /* core metadata allocated (plat->alloc) */
+	int pub_fd;                  /* the published counters' sealed memfd, or -1 */
+	void *pub_area;              /* its read-write mapping, or NULL */
+	size_t pub_size;
 };
+
+/* pubmem.c: the published counters (vh/stats_pub.h) in a sealed memfd. */
+int vh_hosted_pub_start(struct vh_hosted *d, char *why, size_t whylen);
+void vh_hosted_pub_stop(struct vh_hosted *d);
 
 /* platform.c */
 void vh_hosted_platform_init(struct vh_hosted *d);

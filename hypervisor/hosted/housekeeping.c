@@ -2,13 +2,15 @@
 /* Periodic work that belongs to no pCPU: the memory manager's tick (active
  * sampling, the page-sharing scanner at its rate, balloon targets) every
  * few milliseconds, as vh/mem.h asks, the workers' steal time (worker.c)
- * at the same tick, and flushing partial console lines.
+ * at the same tick, the published counters (vh/stats_pub.h: memory,
+ * console, the heartbeat), and flushing partial console lines.
  * A thread of its own, so the workers' quanta are not taxed unevenly. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>
 
 #include "hosted.h"
+#include "vh/stats_pub.h"
 
 #define TICK_NS (5 * 1000000ull)
 #define CONSOLE_FLUSH_NS (200 * 1000000ull)
@@ -27,6 +29,8 @@ static void *housekeeping_main(void *arg)
 		vh_hosted_lock(d);
 		vh_hosted_workers_settle_steal(d);
 		vh_mem_tick(&d->host, now);
+		/* Memory and console counters; the steal just settled. */
+		vh_pub_tick(&d->host, now);
 		if (now >= next_flush) {
 			vh_hosted_vm_flush_consoles(d);
 			next_flush = now + CONSOLE_FLUSH_NS;

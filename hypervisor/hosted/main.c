@@ -120,12 +120,14 @@ int main(int argc, char **argv)
 
 	pthread_mutex_init(&d->lock, NULL);
 	vh_hosted_platform_init(d);
-	d->kvm.fd = d->frames.memfd = -1;
+	d->kvm.fd = d->frames.memfd = d->pub_fd = -1;
 	if (vh_hosted_kvm_open(&d->kvm, why, sizeof(why)) ||
 	    vh_hosted_frames_init(&d->frames, d->opt.memory_bytes, why, sizeof(why)) ||
 	    host_init(d, why, sizeof(why)))
 		goto fail;
 	host_up = true;
+	if (vh_hosted_pub_start(d, why, sizeof(why)))
+		goto fail;
 	if (mkdir(d->opt.log_dir, 0750) < 0 && errno != EEXIST)
 		vh_hosted_log(d, "log directory %s: %s (console output is lost)", d->opt.log_dir,
 			      strerror(errno));
@@ -151,6 +153,7 @@ int main(int argc, char **argv)
 	vh_hosted_log(d, "stopped %u VMs", stop_all_vms(d));
 	vh_hosted_workers_stop(d);
 	vh_hosted_housekeeping_stop(d);
+	vh_hosted_pub_stop(d);
 	vh_hosted_lock(d);
 	vh_host_fini(&d->host);
 	vh_hosted_unlock(d);
@@ -167,6 +170,7 @@ fail:
 	if (d->nworkers)
 		vh_hosted_workers_stop(d);
 	vh_hosted_housekeeping_stop(d);
+	vh_hosted_pub_stop(d);
 	if (host_up) {
 		vh_hosted_lock(d);
 		vh_host_fini(&d->host);

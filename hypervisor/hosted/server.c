@@ -37,6 +37,7 @@
 struct client {
 	int fd;
 	bool closing;       /* framing broken: close once the reply is out */
+	bool pass_pub;      /* the reply out is STATS_MAP's: its first bytes carry the area */
 	size_t in_len;      /* bytes of the request being read */
 	size_t out_len, out_off;
 	uint8_t in[VH_PROTO_MAX_MSG];
@@ -89,6 +90,41 @@ static bool reads_cpu_counters(const uint8_t *msg)
 	return vh_proto_msg_has(type, VH_PROTO_MSG_CPU_COUNTERS);
 }
 
+static bool is_stats_map(const uint8_t *msg)
+{
+	size_t at = offsetof(struct vh_wire_header, type);
+
+	return (uint16_t)(msg[at] | msg[at + 1] << 8) == VH_PROTO_STATS_MAP;
+}
+
+/* Sends what is pending of c's reply; a STATS_MAP reply's first bytes
+ * carry the published counters' memfd (SCM_RIGHTS), so the descriptor
+ * arrives with the reply that describes it. */
+static ssize_t send_out(struct vh_hosted_server *s, struct client *c)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct iovec iov = { c->out + c->out_off, c->out_len - c->out_off };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	if (!c->pass_pub)
+		return send(c->fd, iov.iov_base, iov.iov_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	memset(&cm, 0, sizeof(cm));
+	mh.msg_control = cm.buf;
+	mh.msg_controllen = sizeof(cm.buf);
+	cm.h.cmsg_level = SOL_SOCKET;
+	cm.h.cmsg_type = SCM_RIGHTS;
+	cm.h.cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(&cm.h), &s->d->pub_fd, sizeof(int));
+	n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n > 0)
+		c->pass_pub = false;
+	return n;
+}
+
 /* Answers every whole request buffered, as long as replies go out at
  * once; leaves the client waiting for EPOLLOUT or more input. */
 static void client_progress(struct vh_hosted_server *s, unsigned slot)
@@ -101,8 +137,7 @@ static void client_progress(struct vh_hosted_server *s, unsigned slot)
 
 		/* Send what is pending first. */
 		while (c->out_off < c->out_len) {
-			ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-					 MSG_NOSIGNAL | MSG_DONTWAIT);
+			ssize_t n = send_out(s, c);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -143,7 +178,9 @@ static void client_progress(struct vh_hosted_server *s, unsigned slot)
 			vh_hosted_workers_settle_steal(s->d);
 			vh_hosted_unlock(s->d);
 		}
-		vh_proto_dispatch(&s->d->host, c->in, total, c->out, sizeof(c->out), &c->out_len);
+		c->pass_pub = vh_proto_dispatch(&s->d->host, c->in, total, c->out, sizeof(c->out),
+						&c->out_len) == VH_OK &&
+			      is_stats_map(c->in) && s->d->pub_fd >= 0;
 		memmove(c->in, c->in + total, c->in_len - total);
 		c->in_len -= total;
 	}

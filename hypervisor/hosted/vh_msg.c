@@ -24,12 +24,15 @@
 #include "vh/error.h"
 #include "vh/proto.h"
 #include "vh/vm.h"
+#include "vh_msg_pub.h"
 
 #define DEFAULT_SOCKET "/run/vh/vh.sock"
 
 static const char *sock_path = DEFAULT_SOCKET;
 static int timeout_ms = 10000;
 static uint64_t next_request_id = 1;
+/* A descriptor that came with the last reply (STATS_MAP's area), or -1. */
+static int passed_fd = -1;
 
 /* Every message whose request is a VM reference alone is the command of
  * its name without "vm_" ("vm_start": `vh-msg start VM`), so a new one
@@ -82,6 +85,13 @@ static void usage(FILE *f)
 	    "                              FROM (default 0: the oldest held) on, raw to stdout;\n"
 	    "                              \"console: first F len L total T\" to stderr\n"
 	    "  wait VM STATE [SECONDS]     poll until the VM is in STATE\n"
+	    "  stats-map [check]           the published counters' area (STATS_MAP): header,\n"
+	    "                              messages answered per type, every VM's CPU times;\n"
+	    "                              check: fails unless it is sealed and every way of\n"
+	    "                              writing to it is refused\n"
+	    "  stats-map compare VM QUANTUM_US [ROUNDS]  VM_STATS ROUNDS times (default 20),\n"
+	    "                              each against the area read at the reply's now_ns;\n"
+	    "                              fails when a CPU time differs by more than QUANTUM_US\n"
 	    "  latency SECONDS [GAP_MS]    HOST_STATS every GAP_MS (default 10) for SECONDS,\n"
 	    "                              each on its own connection; prints how long the\n"
 	    "                              replies took (requests, p50_us, p99_us, max_us)\n"
@@ -131,6 +141,34 @@ static int send_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* recv, keeping a descriptor passed with the bytes (SCM_RIGHTS) in
+ * passed_fd; any other is closed. */
+static ssize_t recv_part(int fd, uint8_t *buf, size_t len)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct iovec iov = { buf, len };
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cm.buf,
+			     .msg_controllen = sizeof(cm.buf) };
+	ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+
+	for (struct cmsghdr *c = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; c; c = CMSG_NXTHDR(&mh, c)) {
+		int got;
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+		    c->cmsg_len != CMSG_LEN(sizeof(int)))
+			continue;
+		memcpy(&got, CMSG_DATA(c), sizeof(got));
+		if (passed_fd >= 0)
+			close(passed_fd);
+		passed_fd = got;
+	}
+	return n;
+}
+
 /* Reads one whole message.  Returns its length, 0 on a clean EOF before
  * any byte, -1 on error or timeout. */
 static ssize_t recv_msg(int fd, uint8_t *buf, size_t cap)
@@ -148,7 +186,7 @@ static ssize_t recv_msg(int fd, uint8_t *buf, size_t cap)
 			fprintf(stderr, "vh-msg: no reply within %d ms\n", timeout_ms);
 			return -1;
 		}
-		n = recv(fd, buf + have, want - have, 0);
+		n = recv_part(fd, buf + have, want - have);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n == 0 && have == 0)
@@ -384,6 +422,12 @@ static int print_reply(const struct vh_proto_reply *r)
 		break;
 	case VH_PROTO_REPLY_VM_SUMMARY:
 		print_summary(&r->u.vm);
+		break;
+	case VH_PROTO_REPLY_STATS_MAP:
+		printf("layout_version: %" PRIu32 "\nclock: %" PRIu32 "\nsize: %" PRIu64
+		       "\ninstance: %" PRIu64 "\n",
+		       r->u.stats_map.layout_version, r->u.stats_map.clock, r->u.stats_map.size,
+		       r->u.stats_map.instance);
 		break;
 	case VH_PROTO_REPLY_LAYOUT_COUNT:
 		break;
@@ -753,6 +797,51 @@ static int cmd_balloon(int argc, char **argv)
 	return print_reply(&r);
 }
 
+static struct vh_proto_vm_ref compare_vm;
+
+static int ask_vm_stats(struct vh_proto_reply *r)
+{
+	struct vh_proto_request req = { .type = VH_PROTO_VM_STATS, .vm = compare_vm };
+
+	return transact(&req, r);
+}
+
+/* STATS_MAP, then the area that came with the reply. */
+static int cmd_stats_map(int argc, char **argv)
+{
+	struct vh_proto_request req = { .type = VH_PROTO_STATS_MAP };
+	struct vh_proto_reply r;
+	uint64_t quantum_us = 0, rounds = 20;
+	bool compare = argc >= 3 && !strcmp(argv[0], "compare");
+	int rc;
+
+	if (compare && (!parse_ref(argv[1], &compare_vm) || !parse_u64(argv[2], &quantum_us) ||
+			(argc == 4 && (!parse_u64(argv[3], &rounds) || !rounds)) || argc > 4)) {
+		usage(stderr);
+		return 2;
+	}
+	if (!compare && (argc > 1 || (argc == 1 && strcmp(argv[0], "check")))) {
+		usage(stderr);
+		return 2;
+	}
+	if (transact(&req, &r))
+		return 2;
+	if (r.hdr.status != VH_OK)
+		return print_reply(&r);
+	if (passed_fd < 0) {
+		fprintf(stderr, "vh-msg: no descriptor came with the STATS_MAP reply\n");
+		return 2;
+	}
+	if (compare)
+		rc = vh_msg_pub_compare(passed_fd, &r.u.stats_map, ask_vm_stats, quantum_us * 1000,
+					(unsigned)rounds);
+	else
+		rc = vh_msg_pub_show(passed_fd, &r.u.stats_map, argc == 1);
+	close(passed_fd);
+	passed_fd = -1;
+	return rc;
+}
+
 static int cmd_console(int argc, char **argv)
 {
 	struct vh_proto_request req = { .type = VH_PROTO_VM_CONSOLE };
@@ -955,6 +1044,8 @@ int main(int argc, char **argv)
 		return cmd_latency(argc, argv);
 	if (!strcmp(cmd, "console"))
 		return cmd_console(argc, argv);
+	if (!strcmp(cmd, "stats-map"))
+		return cmd_stats_map(argc, argv);
 	if (!strcmp(cmd, "raw"))
 		return cmd_raw(argc, argv);
 	fprintf(stderr, "vh-msg: unknown command \"%s\"\n", cmd);

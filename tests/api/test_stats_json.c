@@ -115,6 +115,82 @@ VH_TEST(stats_json, vm_stats)
 	json_object_put(j);
 }
 
+/* The text writer gives json-c's bytes for the same object: random
+ * counters (small, large and UINT64_MAX), every state and balloon reason,
+ * names with every character json-c escapes, with and without a summary
+ * and vCPUs. */
+static void expect_same_text(const struct vh_proto_vm_summary *s,
+			     const struct vh_proto_vm_stats *st,
+			     const struct vh_proto_vcpu_stats *v, uint32_t n)
+{
+	struct vh_api_text t = { 0 };
+	struct json_object *j = vh_api_vm_stats_to_json(s, st, v, n);
+	const char *want;
+
+	VH_ASSERT(j != NULL);
+	want = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
+						     JSON_C_TO_STRING_NOSLASHESCAPE);
+	/* Appended after what is there, as GET /v1/stats joins them. */
+	vh_api_text_raw(&t, "[");
+	VH_ASSERT_EQ(vh_api_vm_stats_text(&t, s, st, v, n), 0);
+	VH_EXPECT_EQ(t.len, strlen(want) + 1);
+	VH_EXPECT_STREQ(t.buf + 1, want);
+	free(t.buf);
+	json_object_put(j);
+}
+
+static uint64_t rnd(uint64_t *x)
+{
+	static const uint64_t picks[] = { 0, 1, 999999, 1000000, UINT64_MAX, 4096, 255 };
+
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x % 3 == 0 ? picks[(*x >> 8) % 7] : *x >> (*x % 64);
+}
+
+VH_TEST(stats_json, text_writer_gives_json_c_bytes)
+{
+	struct vh_proto_vcpu_stats v[VH_VM_MAX_VCPUS];
+	struct vh_proto_vm_summary s;
+	struct vh_proto_vm_stats st;
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	static const char *const names[] = { "web1", "a\"b\\c/d", "tab\there\nnl\r\b\f",
+					     "ctl\001\037x", "caf\xc3\xa9", "bad\xff\xfe" };
+
+	for (int round = 0; round < 200; round++) {
+		uint32_t n = (uint32_t)(rnd(&x) % (VH_VM_MAX_VCPUS + 1));
+		uint64_t *w = (uint64_t *)&st.cpu;
+
+		memset(&s, 0, sizeof(s));
+		memset(&st, 0, sizeof(st));
+		snprintf(s.name, sizeof(s.name), "%s", names[round % 6]);
+		for (int i = 0; i < 16; i++)
+			s.uuid[i] = (uint8_t)rnd(&x);
+		st.id = (uint32_t)rnd(&x);
+		st.state = (uint32_t)(round % (VH_VM_STATE_COUNT + 1));
+		for (size_t i = 0; i < sizeof(st.cpu) / 8; i++)
+			w[i] = rnd(&x);
+		st.mem = (struct vh_mem_stats){ rnd(&x), rnd(&x), rnd(&x), rnd(&x), rnd(&x),
+						rnd(&x), rnd(&x), rnd(&x), rnd(&x), rnd(&x),
+						(uint32_t)(round % 7) };
+		for (unsigned k = 0; k < VH_PROTO_EXIT_SLOTS; k++)
+			st.exits[k] = rnd(&x);
+		st.console_bytes = rnd(&x);
+		st.console_dropped = rnd(&x);
+		st.admission_refusals = (uint32_t)rnd(&x);
+		for (uint32_t i = 0; i < n; i++) {
+			v[i].index = i;
+			w = (uint64_t *)&v[i].cpu;
+			for (size_t k = 0; k < sizeof(v[i].cpu) / 8; k++)
+				w[k] = rnd(&x);
+		}
+		expect_same_text(&s, &st, v, n);
+		expect_same_text(NULL, &st, NULL, 0);
+		expect_same_text(&s, &st, round % 2 ? v : NULL, round % 2 ? n : 0);
+	}
+}
+
 VH_TEST(stats_json, exit_kind_names)
 {
 	VH_EXPECT_STREQ(vh_api_exit_kind_name(VH_EXIT_IO), "io");

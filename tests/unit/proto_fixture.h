@@ -14,6 +14,7 @@
 #include "sim_platform.h"
 #include "vh/host.h"
 #include "vh/proto.h"
+#include "vh/stats_pub.h"
 #include "vh/vm.h"
 #include "vh_test.h"
 
@@ -29,6 +30,8 @@ struct pf {
 	uint8_t rep[VH_PROTO_MAX_MSG];
 	size_t rep_len;
 	struct vh_proto_reply r;        /* the last reply, decoded */
+	void *pub_area;                 /* the published counters (vh/stats_pub.h) */
+	size_t pub_size;
 };
 
 /* 4 pCPUs at 2000 MHz, 256 MiB of which 32 MiB are the hypervisor's. */
@@ -48,6 +51,13 @@ static inline struct pf *pf_new_with(uint32_t pcpus, uint64_t memory_mib, uint32
 	VH_ASSERT(vh_sim_platform_init(&f->sp, hc.memory_bytes, pcpus, 42));
 	if (vh_host_init(&f->h, &hc, &f->sp.plat, &err) != VH_OK)
 		VH_FAIL("vh_host_init: %s", err.reason);
+	/* Every protocol test publishes too, as vh-hosted does. */
+	f->pub_size = vh_pub_area_size(&f->h);
+	f->pub_area = aligned_alloc(4096, f->pub_size);
+	VH_ASSERT(f->pub_area != NULL);
+	memset(f->pub_area, 0, f->pub_size);
+	VH_ASSERT_EQ(vh_pub_attach(&f->h, f->pub_area, f->pub_size, 7, VH_PUB_CLOCK_MONOTONIC),
+		     0);
 	f->next_request_id = 1000;
 	f->reply_cap = sizeof(f->rep);
 	return f;
@@ -60,6 +70,8 @@ static inline struct pf *pf_new(void)
 
 static inline void pf_free(struct pf *f)
 {
+	vh_pub_detach(&f->h);
+	free(f->pub_area);
 	vh_host_fini(&f->h);
 	VH_EXPECT_EQ(f->sp.alloc_bytes, (uint64_t)0);
 	vh_sim_platform_fini(&f->sp);

@@ -29,7 +29,7 @@ VH_TEST(proto_table, one_row_per_type)
 		VH_EXPECT_LE(m->reply_size + VH_PROTO_HEADER_SIZE, VH_PROTO_REPLY_MIN);
 		n++;
 	}
-	VH_EXPECT_EQ(n, 17u);
+	VH_EXPECT_EQ(n, 18u);
 	VH_EXPECT(vh_proto_msg_has(VH_PROTO_VM_STATS, VH_PROTO_RO_CPU));
 	VH_EXPECT(!vh_proto_msg_has(VH_PROTO_VM_START, VH_PROTO_MSG_READ_ONLY));
 }

@@ -43,6 +43,8 @@ struct vh_host {
 	uint64_t reserved_mib;
 	struct vh_host_sched sched;
 	struct vh_host_mem mem;
+	/* Where the counters are published (vh/stats_pub.h), or NULL. */
+	struct vh_pub_header *pub;
 };
 
 /* Capacity that reservations may use. */

@@ -317,6 +317,16 @@ struct vh_wire_host_stats {
 	uint64_t shared_saved_pages;/*  96 */
 };
 
+/* STATS_MAP reply: the published counters' area (vh/stats_pub.h) that
+ * the transport hands over with this reply (on a unix socket: a sealed
+ * memfd in SCM_RIGHTS, to be mapped read-only). */
+struct vh_wire_stats_map {
+	uint32_t layout_version;    /*   0: VH_PUB_VERSION */
+	uint32_t clock;             /*   4: VH_PUB_CLOCK_* */
+	uint64_t size;              /*   8: bytes to map */
+	uint64_t instance;          /*  16: the publisher's, as in the area's header */
+};
+
 #define VH_WIRE_CHECK_(type, size) \
 	VH_STATIC_ASSERT(sizeof(struct type) == (size), #type " must be " #size " bytes")
 #define VH_WIRE_AT_(type, field, off)                           \
@@ -399,6 +409,7 @@ VH_WIRE_CHECK_(vh_wire_vm_stats_reply, 312);
 VH_WIRE_CHECK_(vh_wire_page_reply, 24);
 VH_WIRE_CHECK_(vh_wire_pcpu_stats, 16);
 VH_WIRE_CHECK_(vh_wire_host_stats, 104);
+VH_WIRE_CHECK_(vh_wire_stats_map, 24);
 VH_WIRE_AT_(vh_wire_host_stats, busy_ns, 56);
 VH_WIRE_AT_(vh_wire_host_stats, shared_saved_pages, 96);
 VH_STATIC_ASSERT(VH_EXIT_KIND_COUNT <= VH_PROTO_EXIT_SLOTS, "exit kinds must fit the wire");
@@ -529,6 +540,11 @@ struct vh_proto_console_reply {
 	uint32_t len; /* the bytes are r->entries, r->nentries == len */
 };
 
+struct vh_proto_stats_map {
+	uint32_t layout_version, clock;
+	uint64_t size, instance;
+};
+
 struct vh_proto_host_stats {
 	uint64_t now_ns;
 	uint32_t pcpus, nvms, npowered_on;
@@ -555,6 +571,7 @@ struct vh_proto_reply {
 		} vm_stats;                            /* VM_STATS */
 		struct vh_proto_page_reply page;       /* VM_LIST, VM_STATS_ALL */
 		struct vh_proto_console_reply console; /* VM_CONSOLE */
+		struct vh_proto_stats_map stats_map;   /* STATS_MAP */
 	} u;                                           /* VM_UNDEFINE: none */
 	const uint8_t *entries; /* the array after the fixed part */
 	uint32_t nentries;      /* vCPUs, pCPUs, page entries or console bytes */
@@ -656,6 +673,7 @@ void vh_proto_put_vm_stats_reply(void *p, uint64_t now_ns, uint32_t nvcpus,
 void vh_proto_put_vcpu_stats(void *p, const struct vh_proto_vcpu_stats *s, uint16_t version);
 void vh_proto_put_page_reply(void *p, const struct vh_proto_page_reply *pg);
 void vh_proto_put_console_reply(void *p, const struct vh_proto_console_reply *c);
+void vh_proto_put_stats_map(void *p, const struct vh_proto_stats_map *m);
 
 /* The hypervisor side: decodes and validates the request in req (see
  * vh_proto_decode_request), performs it under the host lock (taken here:

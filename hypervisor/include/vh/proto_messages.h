@@ -55,7 +55,8 @@
 	X(VM_SET_BALLOON, 14, vm_set_balloon, SET_BALLOON, VM_SUMMARY, 0)                      \
 	X(VM_STATS, 15, vm_stats, VM_REF, VM_STATS, VH_PROTO_RO_CPU) /* + every vCPU's */      \
 	X(VM_STATS_ALL, 16, vm_stats_all, PAGE, VM_STATS_ALL, VH_PROTO_RO_CPU)                 \
-	X(VM_CONSOLE, 17, vm_console, CONSOLE, CONSOLE, VH_PROTO_RO) /* + the bytes */
+	X(VM_CONSOLE, 17, vm_console, CONSOLE, CONSOLE, VH_PROTO_RO) /* + the bytes */        \
+	X(STATS_MAP, 18, stats_map, NONE, STATS_MAP, VH_PROTO_RO) /* + the area (stats_pub.h) */
 
 /* Request payloads (struct vh_wire_* in vh/proto.h). */
 enum vh_proto_req_layout {
@@ -82,6 +83,7 @@ enum vh_proto_reply_layout {
 	VH_PROTO_REPLY_VM_LIST,      /* vh_wire_page_reply + count vh_wire_vm_summary */
 	VH_PROTO_REPLY_VM_STATS_ALL, /* vh_wire_page_reply + count vh_wire_vm_stats */
 	VH_PROTO_REPLY_CONSOLE,      /* vh_wire_console_reply + len bytes */
+	VH_PROTO_REPLY_STATS_MAP,    /* vh_wire_stats_map (the transport passes the area) */
 	VH_PROTO_REPLY_LAYOUT_COUNT
 };
 

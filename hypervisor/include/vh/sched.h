@@ -143,6 +143,7 @@ struct vh_pcpu_sched {
 	uint64_t stolen_ns;         /* busy time its host took from the vCPUs it ran
 				       (vh_sched_steal): busy = their used + this */
 	struct vh_pcpu_stats stats;
+	struct vh_pub_pcpu *pub;    /* its published record (vh/stats_pub.h), or NULL */
 };
 
 /* Host-wide scheduler state (owned by sched*.c). */

@@ -16,6 +16,10 @@ struct vh_cpu_stats {
 	uint64_t stolen_ns;  /* of ready_ns, taken by the pCPU's host (vh-hosted: Linux) */
 };
 
+/* Adds d ns in scheduler state `state` (enum vh_sched_state) to the
+ * counter that state counts in (throttled: ready and limited). */
+void vh_cpu_stats_add_state(struct vh_cpu_stats *st, int state, uint64_t d);
+
 struct vh_pcpu_stats {
 	uint64_t busy_ns;
 	uint64_t idle_ns;

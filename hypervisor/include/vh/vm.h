@@ -98,6 +98,7 @@ struct vh_vcpu {
 	uint32_t index;
 	struct vh_vcpu_sched sched;
 	uint64_t exits[VH_EXIT_KIND_COUNT];
+	struct vh_pub_vcpu *pub; /* its published record (vh/stats_pub.h), or NULL */
 	void *backend; /* the backend's per-vCPU state (VMCS, KVM fd, ...) */
 };
 
@@ -116,6 +117,7 @@ struct vh_console_tail {
 struct vh_vm {
 	uint32_t id; /* stable while defined, never reused while the host lives */
 	struct vh_vm *id_prev, *id_next; /* h->vm_first's list, by id */
+	struct vh_pub_vm *pub; /* its published slot (vh/stats_pub.h), or NULL */
 	struct vh_vm_config cfg;
 	enum vh_vm_state state;
 	struct vh_vcpu *vcpus; /* cfg.vcpus of them */

@@ -212,6 +212,7 @@ static __attribute__((noinline)) enum vh_exit_action string_io(struct vh_exit *x
 	case IO_MEM_NOT_MAPPED:
 		/* The guest's own page tables refuse the buffer: its #PF. */
 		vv->regs.cr2 = fault_lin;
+		write_cr2(fault_lin); /* the guest's CR2 lives in the register */
 		vh_exit_inject_exception(vv, VH_EXC_PF, true, pf_error);
 		return VH_EXIT_RESUME;
 	case IO_MEM_NO_FRAME:
@@ -284,11 +285,12 @@ static enum vh_exit_action port_out(struct vh_exit *x, uint16_t port, unsigned s
  * string forms and the hypercall port are calls away. */
 enum vh_exit_action vh_exit_io(struct vh_exit *x)
 {
-	unsigned size = (unsigned)(x->qual & IO_SIZE_MASK) + 1;
-	bool in = (x->qual & IO_IN) != 0;
-	uint16_t port = (uint16_t)(x->qual >> 16);
+	uint64_t qual = x->qual = vh_vmread(VMCS_EXIT_QUALIFICATION);
+	unsigned size = (unsigned)(qual & IO_SIZE_MASK) + 1;
+	bool in = (qual & IO_IN) != 0;
+	uint16_t port = (uint16_t)(qual >> 16);
 
-	if (VH_UNLIKELY(x->qual & IO_STRING))
+	if (VH_UNLIKELY(qual & IO_STRING))
 		return string_io(x, port, size, in);
 	if (VH_UNLIKELY(vh_hypercall_is_port(port, size, !in)))
 		return port_hypercall(x);

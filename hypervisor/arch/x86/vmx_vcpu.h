@@ -51,8 +51,8 @@ struct vh_vmx_vcpu {
 	uint32_t inject_info, inject_error, inject_len;
 	/* When the CPU loop must look at the guest's local APIC (under the
 	 * host lock) before the next entry: apic_check, set by every exit
-	 * that is not apic_quiet (exit_table.c) and at the start of each
-	 * quantum, or once the TSC reaches apic_deadline_tsc, the APIC
+	 * marked apic_look (exit_table.c), with an event to inject
+	 * (inject_info) and at the start of each quantum, or once the TSC reaches apic_deadline_tsc, the APIC
 	 * timer's next expiry.  An interrupt another CPU raises comes with a
 	 * kick, which ends the quantum.  Otherwise nothing can be pending
 	 * that was not pending at the last look. */

@@ -23,15 +23,6 @@ static int64_t err_of(int e)
 	return -(int64_t)e;
 }
 
-static bool has_device(const struct vh_vm *vm, uint32_t type)
-{
-	for (uint32_t i = 0; i < vm->cfg.ndevices; i++) {
-		if (vm->cfg.devices[i].type == type)
-			return true;
-	}
-	return false;
-}
-
 /* RBX = gpa, RCX = len: copies up to VH_HC_CONSOLE_MAX bytes to the
  * console through a bounded buffer, so a long write costs a bounded
  * amount of hypervisor stack and time. */
@@ -60,7 +51,7 @@ static int64_t hc_balloon(struct hc_call *c, bool inflate)
 	uint64_t gpa = c->regs->rbx, count = c->regs->rcx;
 	vh_gfn_t gfns[VH_HC_BALLOON_MAX];
 
-	if (!has_device(c->vm, VH_DEV_BALLOON))
+	if (!vh_vm_has_device(c->vm, VH_DEV_BALLOON))
 		return err_of(VH_HC_EPERM);
 	if (count > VH_HC_BALLOON_MAX)
 		return err_of(VH_HC_E2BIG);
@@ -91,7 +82,7 @@ static int64_t hc_balloon_deflate(struct hc_call *c)
 
 static int64_t hc_balloon_target(struct hc_call *c)
 {
-	if (!has_device(c->vm, VH_DEV_BALLOON))
+	if (!vh_vm_has_device(c->vm, VH_DEV_BALLOON))
 		return err_of(VH_HC_EPERM);
 	return (int64_t)c->vm->mem.balloon_target_pages;
 }
@@ -123,7 +114,17 @@ static int64_t hc_info(struct hc_call *c)
 	return 0;
 }
 
+/* Numbers the ABI does not define (0). */
+static int64_t hc_nosys(struct hc_call *c)
+{
+	(void)c;
+	return err_of(VH_HC_ENOSYS);
+}
+
+/* Every number below VH_HC_COUNT_ has a function (hc_nosys where the ABI
+ * defines none): the dispatch is a bound check and an indirect call. */
 static int64_t (*const calls[VH_HC_COUNT_])(struct hc_call *c) = {
+	[0] = hc_nosys,
 	[VH_HC_CONSOLE_WRITE] = hc_console_write,
 	[VH_HC_BALLOON_INFLATE] = hc_balloon_inflate,
 	[VH_HC_BALLOON_DEFLATE] = hc_balloon_deflate,
@@ -131,6 +132,7 @@ static int64_t (*const calls[VH_HC_COUNT_])(struct hc_call *c) = {
 	[VH_HC_YIELD] = hc_yield,
 	[VH_HC_INFO] = hc_info,
 };
+VH_STATIC_ASSERT(VH_HC_INFO + 1 == VH_HC_COUNT_, "a function for every hypercall number");
 
 enum vh_hc_action vh_hypercall(struct vh_host *h, struct vh_vm *vm, struct vh_vcpu *vcpu,
 			       struct vh_hypercall_regs *regs)
@@ -141,7 +143,7 @@ enum vh_hc_action vh_hypercall(struct vh_host *h, struct vh_vm *vm, struct vh_vc
 	vm->guest.hypercalls++;
 	if (vm->state != VH_VM_RUNNING || regs->cpl != 0)
 		r = err_of(VH_HC_EPERM);
-	else if (regs->rax < VH_HC_COUNT_ && calls[regs->rax])
+	else if (regs->rax < VH_HC_COUNT_)
 		r = calls[regs->rax](&c);
 	else
 		r = err_of(VH_HC_ENOSYS);

@@ -41,7 +41,7 @@
  * vh_vmx_exit_entry, the VMCS's HOST_RIP, with RSP at HOST_RSP) the
  * guest's registers back into vv->regs.  True when the entry itself
  * failed (VMfailValid/VMfailInvalid: the caller reads the VM-instruction
- * error).  Inline rather than a call to an assembly function: every
+ * error), by a jump out of the assembly, so the exit tests no flag.  Inline rather than a call to an assembly function: every
  * register but RBP and RSP is declared clobbered, so the compiler saves
  * only what the loop still needs across it, not all the callee-saved
  * registers twice per exit.  RBP (the frame pointer) and the regs pointer
@@ -57,9 +57,8 @@
 static inline __attribute__((always_inline)) bool world_switch(struct vh_vmx_vcpu *vv)
 {
 	uint64_t regs = (uint64_t)(uintptr_t)&vv->regs;
-	uint32_t failed;
 
-	__asm__ volatile("push %%rbp\n\t"
+	__asm__ volatile goto("push %%rbp\n\t"
 			 "push %%rdi\n\t"
 			 "mov %[host_rsp], %%eax\n\t"
 			 "vmwrite %%rsp, %%rax\n\t"
@@ -74,8 +73,9 @@ static inline __attribute__((always_inline)) bool world_switch(struct vh_vmx_vcp
 			 "jmp 2f\n"
 			 "1:\tvmresume\n"
 			 /* Only a failed entry gets here. */
-			 "2:\tmov $1, %%eax\n\t"
-			 "jmp 3f\n\t"
+			 "2:\tadd $8, %%rsp\n\t"
+			 "pop %%rbp\n\t"
+			 "jmp %l[failed]\n\t"
 			 ".pushsection .text.vh_vmx_exit, \"ax\", @progbits\n\t"
 			 ".globl vh_vmx_exit_entry\n"
 			 "vh_vmx_exit_entry:\n\t"
@@ -87,18 +87,52 @@ static inline __attribute__((always_inline)) bool world_switch(struct vh_vmx_vcp
 			 WS_SAVE(r14, 104) WS_SAVE(r15, 112)
 			 "popq 48(%%rdi)\n\t"
 			 "movb $1, %c[launched](%%rdi)\n\t"
-			 "xor %%eax, %%eax\n\t"
 			 "jmp 3f\n\t"
 			 ".popsection\n"
 			 "3:\tadd $8, %%rsp\n\t"
 			 "pop %%rbp"
-			 : "=&a"(failed), "+D"(regs)
+			 : "+D"(regs)
 			 : [host_rsp] "i"(VMCS_HOST_RSP),
 			   [launched] "i"(offsetof(struct vh_vmx_vcpu, launched))
-			 : "rbx", "rcx", "rdx", "rsi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
-			   "memory", "cc");
-	return failed != 0;
+			 : "rax", "rbx", "rcx", "rdx", "rsi", "r8", "r9", "r10", "r11", "r12", "r13", "r14",
+			   "r15", "memory", "cc"
+			 : failed);
+	return false;
+failed:
+	return true;
 }
+
+/* This CPU's fields the loop touches on every exit, through %gs (the
+ * vh_cpu of the CPU running the loop, percpu.h): one instruction each,
+ * where a pointer kept across the world switch would be a reload more. */
+static inline bool this_cpu_kicked(void)
+{
+	bool k;
+
+	__asm__ volatile("movb %%gs:%c1, %0" : "=q"(k) : "i"(offsetof(struct vh_cpu, kicked)));
+	return k;
+}
+
+/* vh_cpu.guest_ept, as a sequentially consistent store (an XCHG: ept.c's
+ * shootdown reads it against the tree's generation). */
+static inline void this_cpu_enter_ept(struct vh_ept *e)
+{
+	__asm__ volatile("xchgq %0, %%gs:%c1"
+			 : "+r"(e)
+			 : "i"(offsetof(struct vh_cpu, guest_ept))
+			 : "memory");
+}
+
+/* Out of the guest: a release store is enough (vh_ept_sync only waits
+ * for it). */
+static inline void this_cpu_leave_ept(void)
+{
+	__asm__ volatile("movq $0, %%gs:%c0" : : "i"(offsetof(struct vh_cpu, guest_ept)) : "memory");
+}
+
+VH_STATIC_ASSERT(sizeof(((struct vh_cpu *)0)->kicked) == 1 &&
+		     sizeof(((struct vh_cpu *)0)->guest_ept) == 8,
+		 "the %gs accessors' operand sizes");
 #undef WS_SAVE
 #undef WS_LOAD
 
@@ -306,22 +340,22 @@ run_vcpu(struct vh_cpu *c, struct vh_vcpu *vcpu, uint64_t until, uint64_t *wake_
 	/* Whatever happened while the vCPU was away (an IPI, INIT, its
 	 * timer), the first entry looks at its APIC. */
 	x.vv->apic_check = true;
-	vh_ept_enter(&b->ept, c->index);
+	const unsigned cpu = c->index;
+	vh_ept_enter(&b->ept, cpu);
 	/* The quantum's end in TSC ticks, worked out when the TSC passes
 	 * it (0: at the first entry), so a common exit reads the clock once
 	 * and converts nothing. */
 	uint64_t deadline_tsc = 0;
-	bool entered = false;
 	while (a == VH_EXIT_RESUME) {
 		uint64_t tsc = rdtsc();
 
-		if (VH_UNLIKELY(c->kicked || tsc >= deadline_tsc)) {
+		if (VH_UNLIKELY(this_cpu_kicked() || tsc >= deadline_tsc)) {
 			uint64_t now = vh_now_ns();
 			uint64_t deadline = vh_hv_deadline(c, until);
 			/* Every pick enters the guest at least once: on a
 			 * machine so slow that getting here used up the
 			 * quantum, the guest must still make progress. */
-			if (!entered && now >= deadline)
+			if (!x.vv->launched && now >= deadline) /* launched: entered */
 				deadline = now + MIN_SLICE_NS;
 			if (c->kicked || now >= deadline) {
 				if (now < until && !c->kicked) {
@@ -347,17 +381,14 @@ run_vcpu(struct vh_cpu *c, struct vh_vcpu *vcpu, uint64_t until, uint64_t *wake_
 			inject(&x);
 		vh_vmwrite_hot(VMCS_PREEMPTION_TIMER, (deadline_tsc - tsc) >> vh_vmx.preempt_shift);
 
-		__atomic_store_n(&c->guest_ept, &b->ept, __ATOMIC_SEQ_CST);
-		vh_ept_before_entry(&b->ept, c->index);
+		this_cpu_enter_ept(&b->ept);
+		vh_ept_before_entry(&b->ept, cpu);
 		bool failed = world_switch(x.vv);
-		/* Out of the guest: a release store is enough (vh_ept_sync
-		 * only waits for it). */
-		__atomic_store_n(&c->guest_ept, 0, __ATOMIC_RELEASE);
+		this_cpu_leave_ept();
 		if (VH_UNLIKELY(failed)) {
 			a = entry_failed(&x, true, 0);
 			break;
 		}
-		entered = true;
 		uint32_t reason = (uint32_t)vh_vmread(VMCS_EXIT_REASON);
 		if (VH_UNLIKELY(reason & (1u << 31))) {
 			a = entry_failed(&x, false, reason);

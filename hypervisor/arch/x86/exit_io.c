@@ -295,20 +295,22 @@ static __attribute__((noinline)) enum vh_exit_action port_out(struct vh_exit *x,
 	return of_io[device_io(x, port, size, false, &value)];
 }
 
-/* A single OUT to the device the last port access hit (vh_bus_port_hit,
- * RIP already moved): the commonest port exit of all, as a guest talks to
- * one device many times in a row.  A function of its own, reached by a
- * jump, so that only what the device's call needs is saved around it. */
-static __attribute__((noinline)) enum vh_exit_action
-out_hit(struct vh_exit *x, struct vh_bus *b, const struct vh_bus_range *r, uint16_t port,
-	unsigned size)
+/* Every port exit but a single OUT to the device the last access hit:
+ * string I/O, the hypercall port, IN, an OUT elsewhere.  Out of
+ * vh_exit_io()'s way, so that its registers serve the common case. */
+static __attribute__((noinline)) enum vh_exit_action io_other(struct vh_exit *x, uint64_t qual)
 {
-	uint64_t value = x->vv->regs.rax; /* the bus masks it to size */
-	enum vh_io_result res = vh_bus_port_call(b, r, x->vcpu->index, port, size, true, &value);
+	unsigned size = (unsigned)(qual & IO_SIZE_MASK) + 1;
+	bool in = (qual & IO_IN) != 0;
+	uint16_t port = (uint16_t)(qual >> 16);
 
-	if (VH_UNLIKELY(res == VH_IO_UNHANDLED)) /* the device declined it */
-		__atomic_fetch_add(&x->vm->guest.io_unhandled, 1, __ATOMIC_RELAXED);
-	return of_io[res];
+	if (qual & IO_STRING)
+		return string_io(x, port, size, in);
+	if (vh_hypercall_is_port(port, size, !in))
+		return port_hypercall(x);
+	if (in)
+		return port_in(x, port, size);
+	return port_out(x, port, size); /* a reset first, a split, an odd size */
 }
 
 /* A single OUT to a port no device claims: dropped, counted (atomically:
@@ -320,34 +322,37 @@ static __attribute__((noinline)) enum vh_exit_action out_unclaimed(struct vh_exi
 	return VH_EXIT_RESUME;
 }
 
-/* A single IN or OUT is the common case and takes the short way; the
- * string forms and the hypercall port are calls away. */
+/* A single OUT to the device the last port access hit is the commonest
+ * port exit of all (a guest talks to one device many times in a row):
+ * here the bus's two inline halves (vh/bus.h) without the rest of
+ * vh_vcpu_port()'s cases, RIP moved first (nothing of the guest's is
+ * needed after the device), every other case a jump to out_unclaimed()
+ * or io_other(). */
 enum vh_exit_action vh_exit_io(struct vh_exit *x)
 {
 	uint64_t qual = vh_vmread(VMCS_EXIT_QUALIFICATION);
 	unsigned size = (unsigned)(qual & IO_SIZE_MASK) + 1;
-	bool in = (qual & IO_IN) != 0;
 	uint16_t port = (uint16_t)(qual >> 16);
 	/* The bus is the first member of vm->devices (vh/vcpu_io.h). */
 	struct vh_bus *b = (struct vh_bus *)(void *)x->vm->devices;
 	const struct vh_bus_range *r;
+	enum vh_io_result res;
+	uint64_t value;
 
-	if (VH_UNLIKELY(qual & IO_STRING))
-		return string_io(x, port, size, in);
-	if (VH_UNLIKELY(vh_hypercall_is_port(port, size, !in)))
-		return port_hypercall(x);
-	if (in)
-		return port_in(x, port, size);
-	if (VH_UNLIKELY(!b))
-		return port_out(x, port, size);
-	/* An OUT: the bus's inline halves (vh/bus.h) without the rest of
-	 * vh_vcpu_port()'s cases, RIP first (nothing of the guest's is
-	 * needed after the device). */
-	if (VH_LIKELY((r = vh_bus_port_hit(b, port, size)) != 0)) {
-		vh_exit_skip(x->vv);
-		return out_hit(x, b, r, port, size);
+	if (VH_UNLIKELY((qual & (IO_STRING | IO_IN)) || port == VH_HC_PORT || !b))
+		return io_other(x, qual);
+	r = vh_bus_port_hit(b, port, size);
+	if (VH_UNLIKELY(!r)) {
+		/* A port no device claims answers after the lookup (a
+		 * leaf call), like the probes of absent hardware. */
+		if (!vh_bus_find(&b->port, port))
+			return out_unclaimed(x);
+		return io_other(x, qual);
 	}
-	if (!vh_bus_find(&b->port, port))
-		return out_unclaimed(x);
-	return port_out(x, port, size); /* a reset first, a split, an odd size */
+	value = x->vv->regs.rax; /* the bus masks it to size */
+	vh_exit_skip(x->vv);
+	res = vh_bus_port_call(b, r, x->vcpu->index, port, size, true, &value);
+	if (VH_UNLIKELY(res == VH_IO_UNHANDLED)) /* the device declined it */
+		__atomic_fetch_add(&x->vm->guest.io_unhandled, 1, __ATOMIC_RELAXED);
+	return of_io[res];
 }

@@ -37,70 +37,84 @@
 
 /* The world switch, inline in the CPU loop: the guest's general registers
  * from vv->regs, VMLAUNCH or VMRESUME (vv->launched, set by the first
- * exit), and after the next VM exit (at
- * vh_vmx_exit_entry, the VMCS's HOST_RIP, with RSP at HOST_RSP) the
- * guest's registers back into vv->regs.  True when the entry itself
- * failed (VMfailValid/VMfailInvalid: the caller reads the VM-instruction
- * error), by a jump out of the assembly, so the exit tests no flag.  Inline rather than a call to an assembly function: every
- * register but RBP and RSP is declared clobbered, so the compiler saves
- * only what the loop still needs across it, not all the callee-saved
- * registers twice per exit.  RBP (the frame pointer) and the regs pointer
- * are pushed; HOST_RSP points at the pointer, so the exit path finds it.
- * CR2 is not switched here: the host never takes a page fault it lives
- * through, so the guest's CR2 stays in the register while the vCPU is on
- * this CPU (acquire() and release() carry it).  The exit half sits in its
- * own section and jumps back, so a trace by symbol names it.  This
- * function must be expanded once (its label is global): run_vcpu is its
- * only caller and is never cloned. */
-#define WS_SAVE(reg, off) "mov %%" #reg ", " #off "(%%rdi)\n\t"
+ * exit), and after the next VM exit (at vh_vmx_exit_entry, the VMCS's
+ * HOST_RIP) the guest's registers back into vv->regs.  True when the entry
+ * itself failed (VMfailValid/VMfailInvalid: the caller reads the
+ * VM-instruction error), by a jump out of the assembly, so the exit tests
+ * no flag.
+ *  - Inline rather than a call to an assembly function: every register
+ *    but RBP and RSP is declared clobbered, so the compiler saves only
+ *    what the loop still needs across it, not all the callee-saved
+ *    registers twice per exit.
+ *  - The exit pushes the guest's registers straight into vv->regs: the
+ *    VMCS's HOST_RSP is the end of vv->regs (vh_vmcs_load), so the exit
+ *    needs no register to address them; the host's RSP (below its saved
+ *    RBP, the frame pointer) waits in this CPU's vh_cpu.host_rsp.
+ *  - CR2 is not switched here: the host never takes a page fault it lives
+ *    through, so the guest's CR2 stays in the register while the vCPU is
+ *    on this CPU (acquire() and release() carry it).
+ *  - The exit half sits in its own section and jumps back, so a trace by
+ *    symbol names it.
+ * It must be expanded once (its label is global): run_vcpu is its only
+ * caller and is never cloned. */
 #define WS_LOAD(reg, off) "mov " #off "(%%rdi), %%" #reg "\n\t"
 static inline __attribute__((always_inline)) bool world_switch(struct vh_vmx_vcpu *vv)
 {
 	uint64_t regs = (uint64_t)(uintptr_t)&vv->regs;
 
 	__asm__ volatile goto("push %%rbp\n\t"
-			 "push %%rdi\n\t"
-			 "mov %[host_rsp], %%eax\n\t"
-			 "vmwrite %%rsp, %%rax\n\t"
-			 /* ZF: not launched yet (movs keep the flags) */
-			 "cmpb $0, %c[launched](%%rdi)\n\t"
-			 WS_LOAD(rax, 0) WS_LOAD(rcx, 8) WS_LOAD(rdx, 16) WS_LOAD(rbx, 24)
-			 WS_LOAD(rbp, 32) WS_LOAD(rsi, 40) WS_LOAD(r8, 56) WS_LOAD(r9, 64)
-			 WS_LOAD(r10, 72) WS_LOAD(r11, 80) WS_LOAD(r12, 88) WS_LOAD(r13, 96)
-			 WS_LOAD(r14, 104) WS_LOAD(r15, 112) WS_LOAD(rdi, 48)
-			 "jnz 1f\n\t"
-			 "vmlaunch\n\t"
-			 "jmp 2f\n"
-			 "1:\tvmresume\n"
-			 /* Only a failed entry gets here. */
-			 "2:\tadd $8, %%rsp\n\t"
-			 "pop %%rbp\n\t"
-			 "jmp %l[failed]\n\t"
-			 ".pushsection .text.vh_vmx_exit, \"ax\", @progbits\n\t"
-			 ".globl vh_vmx_exit_entry\n"
-			 "vh_vmx_exit_entry:\n\t"
-			 "push %%rdi\n\t" /* the guest's */
-			 "mov 8(%%rsp), %%rdi\n\t"
-			 WS_SAVE(rax, 0) WS_SAVE(rcx, 8) WS_SAVE(rdx, 16) WS_SAVE(rbx, 24)
-			 WS_SAVE(rbp, 32) WS_SAVE(rsi, 40) WS_SAVE(r8, 56) WS_SAVE(r9, 64)
-			 WS_SAVE(r10, 72) WS_SAVE(r11, 80) WS_SAVE(r12, 88) WS_SAVE(r13, 96)
-			 WS_SAVE(r14, 104) WS_SAVE(r15, 112)
-			 "popq 48(%%rdi)\n\t"
-			 "movb $1, %c[launched](%%rdi)\n\t"
-			 "jmp 3f\n\t"
-			 ".popsection\n"
-			 "3:\tadd $8, %%rsp\n\t"
-			 "pop %%rbp"
-			 : "+D"(regs)
-			 : [host_rsp] "i"(VMCS_HOST_RSP),
-			   [launched] "i"(offsetof(struct vh_vmx_vcpu, launched))
-			 : "rax", "rbx", "rcx", "rdx", "rsi", "r8", "r9", "r10", "r11", "r12", "r13", "r14",
-			   "r15", "memory", "cc"
-			 : failed);
+			      "mov %%rsp, %%gs:%c[host_rsp]\n\t"
+			      /* ZF: not launched yet (movs keep the flags) */
+			      "cmpb $0, %c[launched](%%rdi)\n\t"
+			      WS_LOAD(rax, 0) WS_LOAD(rcx, 8) WS_LOAD(rdx, 16) WS_LOAD(rbx, 24)
+			      WS_LOAD(rbp, 32) WS_LOAD(rsi, 40) WS_LOAD(r8, 56) WS_LOAD(r9, 64)
+			      WS_LOAD(r10, 72) WS_LOAD(r11, 80) WS_LOAD(r12, 88) WS_LOAD(r13, 96)
+			      WS_LOAD(r14, 104) WS_LOAD(r15, 112) WS_LOAD(rdi, 48)
+			      "jnz 1f\n\t"
+			      "vmlaunch\n\t"
+			      "jmp 2f\n"
+			      "1:\tvmresume\n"
+			      /* Only a failed entry gets here. */
+			      "2:\tpop %%rbp\n\t"
+			      "jmp %l[failed]\n\t"
+			      ".pushsection .text.vh_vmx_exit, \"ax\", @progbits\n\t"
+			      ".globl vh_vmx_exit_entry\n"
+			      "vh_vmx_exit_entry:\n\t"
+			      /* RSP is &vv->regs.cr2: r15 down to rax. */
+			      "push %%r15\n\tpush %%r14\n\tpush %%r13\n\tpush %%r12\n\t"
+			      "push %%r11\n\tpush %%r10\n\tpush %%r9\n\tpush %%r8\n\t"
+			      "push %%rdi\n\tpush %%rsi\n\tpush %%rbp\n\tpush %%rbx\n\t"
+			      "push %%rdx\n\tpush %%rcx\n\tpush %%rax\n\t"
+			      "movb $1, %c[launched](%%rsp)\n\t"
+			      "mov %%gs:%c[host_rsp], %%rsp\n\t"
+			      "jmp 3f\n\t"
+			      ".popsection\n"
+			      "3:\tpop %%rbp"
+			      : "+D"(regs)
+			      : [host_rsp] "i"(offsetof(struct vh_cpu, host_rsp)),
+				[launched] "i"(offsetof(struct vh_vmx_vcpu, launched))
+			      : "rax", "rbx", "rcx", "rdx", "rsi", "r8", "r9", "r10", "r11", "r12",
+				"r13", "r14", "r15", "memory", "cc"
+			      : failed);
 	return false;
 failed:
 	return true;
 }
+#undef WS_LOAD
+
+/* world_switch()'s offsets into struct vh_guest_regs, and the order its
+ * pushes store in (rax lowest, r15 just below cr2: vmcs.c's HOST_RSP). */
+VH_STATIC_ASSERT(offsetof(struct vh_vmx_vcpu, regs) == 0 &&
+		     offsetof(struct vh_guest_regs, rcx) == 8 &&
+		     offsetof(struct vh_guest_regs, rdx) == 16 &&
+		     offsetof(struct vh_guest_regs, rbx) == 24 &&
+		     offsetof(struct vh_guest_regs, rbp) == 32 &&
+		     offsetof(struct vh_guest_regs, rsi) == 40 &&
+		     offsetof(struct vh_guest_regs, rdi) == 48 &&
+		     offsetof(struct vh_guest_regs, r8) == 56 &&
+		     offsetof(struct vh_guest_regs, r15) == 112 &&
+		     offsetof(struct vh_guest_regs, cr2) == VH_GUEST_REGS_PUSHED,
+		 "world_switch() addresses the guest registers by these offsets");
 
 /* This CPU's fields the loop touches on every exit, through %gs (the
  * vh_cpu of the CPU running the loop, percpu.h): one instruction each,
@@ -133,15 +147,6 @@ static inline void this_cpu_leave_ept(void)
 VH_STATIC_ASSERT(sizeof(((struct vh_cpu *)0)->kicked) == 1 &&
 		     sizeof(((struct vh_cpu *)0)->guest_ept) == 8,
 		 "the %gs accessors' operand sizes");
-#undef WS_SAVE
-#undef WS_LOAD
-
-/* world_switch()'s offsets into struct vh_guest_regs. */
-VH_STATIC_ASSERT(offsetof(struct vh_vmx_vcpu, regs) == 0 &&
-		     offsetof(struct vh_guest_regs, rdi) == 48 &&
-		     offsetof(struct vh_guest_regs, r8) == 56 &&
-		     offsetof(struct vh_guest_regs, r15) == 112,
-		 "world_switch() addresses the guest registers by these offsets");
 
 static void lock(struct vh_host *h)
 {

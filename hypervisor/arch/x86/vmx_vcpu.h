@@ -17,12 +17,15 @@ struct vh_vcpu;
 struct vh_vm;
 struct vh_boot_state;
 
-/* Saved and loaded by vmx_entry.S: keep the offsets there in step. */
+/* Loaded and saved by world_switch() (vcpu_run.c): keep its offsets in
+ * step.  The exit pushes r15 down to rax, from HOST_RSP =
+ * &regs + VH_GUEST_REGS_PUSHED. */
 struct vh_guest_regs {
 	uint64_t rax, rcx, rdx, rbx, rbp, rsi, rdi;
 	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
 	uint64_t cr2;
 };
+#define VH_GUEST_REGS_PUSHED 120 /* the bytes of the 15 GPRs */
 
 #define VH_VMX_EXIT_REASONS 70
 

@@ -104,8 +104,8 @@ void vh_exit_requeue_event(struct vh_vmx_vcpu *vv, uint32_t idt)
  * dispatcher like any other). */
 enum vh_exit_action vh_exit_unexpected(struct vh_exit *x)
 {
-	const char *name = x->reason < vh_exit_table_len && vh_exit_table[x->reason].name
-				   ? vh_exit_table[x->reason].name
+	const char *name = x->reason < VH_VMX_EXIT_REASONS && vh_exit_names[x->reason]
+				   ? vh_exit_names[x->reason]
 				   : "unknown";
 
 	return vh_exit_crash(x, "unexpected VM exit %u (%s) at rip %#llx", x->reason, name,
@@ -119,13 +119,15 @@ enum vh_exit_action vh_exit_unknown_reason(struct vh_exit *x)
 	return vh_exit_unexpected(x);
 }
 
-void vh_exit_trace(struct vh_exit *x, const struct vh_exit_entry *e)
+void vh_exit_trace(struct vh_exit *x)
 {
-	vh_console_printf(
-	    "vh: exit vm=%s vcpu=%u reason=%u (%s) qual=%#llx rip=%#llx "
-	    "rax=%#llx\n",
-	    x->vm->cfg.name, x->vcpu->index, x->reason, e->name, (unsigned long long)vh_vmread(VMCS_EXIT_QUALIFICATION),
-	    (unsigned long long)vh_vmread(VMCS_GUEST_RIP), (unsigned long long)x->vv->regs.rax);
+	const char *name = vh_exit_names[x->reason] ? vh_exit_names[x->reason] : "?";
+
+	vh_console_printf("vh: exit vm=%s vcpu=%u reason=%u (%s) qual=%#llx rip=%#llx rax=%#llx\n",
+			  x->vm->cfg.name, x->vcpu->index, x->reason, name,
+			  (unsigned long long)vh_vmread(VMCS_EXIT_QUALIFICATION),
+			  (unsigned long long)vh_vmread(VMCS_GUEST_RIP),
+			  (unsigned long long)x->vv->regs.rax);
 }
 
 /* ---- small handlers ---- */

@@ -47,8 +47,7 @@ typedef enum vh_exit_action (*vh_exit_handler)(struct vh_exit *x);
 
 struct vh_exit_entry {
 	vh_exit_handler handler;
-	const char *name;
-	enum vh_exit_kind kind; /* how it is counted (a handler may refine it) */
+	uint8_t kind; /* enum vh_exit_kind: how it is counted (a handler may refine it) */
 	/* Something this exit does may give the guest's local APIC an
 	 * interrupt to deliver (an APIC access, a TPR write, a window
 	 * opening): it sets vv->apic_check.  The others ("APIC-quiet": no
@@ -66,6 +65,8 @@ struct vh_exit_entry {
  * VM is stopped with the reason named. */
 extern const struct vh_exit_entry vh_exit_table[];
 extern const unsigned vh_exit_table_len;
+/* The reasons' names for logs, by basic exit reason (NULL: none). */
+extern const char *const vh_exit_names[VH_VMX_EXIT_REASONS];
 
 extern unsigned long vh_exit_trace_left;
 
@@ -73,7 +74,7 @@ extern unsigned long vh_exit_trace_left;
 VH_EXIT_COLD void vh_exit_requeue_event(struct vh_vmx_vcpu *vv, uint32_t idt_info);
 VH_EXIT_COLD enum vh_exit_action vh_exit_unexpected(struct vh_exit *x);
 VH_EXIT_COLD enum vh_exit_action vh_exit_unknown_reason(struct vh_exit *x);
-VH_EXIT_COLD void vh_exit_trace(struct vh_exit *x, const struct vh_exit_entry *e);
+VH_EXIT_COLD void vh_exit_trace(struct vh_exit *x);
 
 /* Re-queues an event the exit interrupted, counts the exit (by reason
  * and by kind, per vCPU), notes whether the APIC needs a look, and calls
@@ -84,10 +85,18 @@ static inline enum vh_exit_action vh_exit_dispatch(struct vh_exit *x)
 {
 	struct vh_vmx_vcpu *vv = x->vv;
 	const struct vh_exit_entry *e;
+	vh_exit_handler handler;
+	unsigned kind;
+	bool look;
 
 	if (VH_UNLIKELY(x->reason >= VH_VMX_EXIT_REASONS))
 		return vh_exit_unknown_reason(x);
+	/* The row read once, into registers: the VMREAD below is a
+	 * barrier the compiler would otherwise index the table again after. */
 	e = &vh_exit_table[x->reason];
+	handler = e->handler;
+	kind = e->kind;
+	look = e->apic_look;
 	/* The exit interrupted the delivery of an event (an EPT violation
 	 * on the guest's IDT or stack, say): deliver it again. */
 	if (!e->insn) {
@@ -97,14 +106,14 @@ static inline enum vh_exit_action vh_exit_dispatch(struct vh_exit *x)
 			vh_exit_requeue_event(vv, idt);
 	}
 	vv->reason_exits[x->reason]++;
-	vv->apic_check |= e->apic_look;
+	vv->apic_check |= look;
 	/* Counted before the handler, which may move the count to a
 	 * finer kind (vh_exit_recount). */
-	x->vcpu->exits[e->kind]++;
+	x->vcpu->exits[kind]++;
 	if (VH_UNLIKELY(vh_exit_trace_left) &&
 	    __atomic_fetch_sub(&vh_exit_trace_left, 1, __ATOMIC_RELAXED))
-		vh_exit_trace(x, e);
-	return e->handler(x);
+		vh_exit_trace(x);
+	return handler(x);
 }
 
 /* A handler that finds its exit is of a finer kind than the table's

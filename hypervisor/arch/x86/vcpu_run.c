@@ -311,8 +311,8 @@ static enum vh_exit_action entry_failed(struct vh_exit *x, bool vmfail, uint32_t
 		    "vh: vmx: VM \"%s\" vcpu %u: VM entry failed, exit reason %u (%s), "
 		    "qualification %#llx\n",
 		    x->vm->cfg.name, x->vcpu->index, reason & 0xffff,
-		    (reason & 0xffff) < vh_exit_table_len && vh_exit_table[reason & 0xffff].name
-			? vh_exit_table[reason & 0xffff].name
+		    (reason & 0xffff) < VH_VMX_EXIT_REASONS && vh_exit_names[reason & 0xffff]
+			? vh_exit_names[reason & 0xffff]
 			: "?",
 		    (unsigned long long)vh_vmread(VMCS_EXIT_QUALIFICATION));
 	vh_vmcs_dump();

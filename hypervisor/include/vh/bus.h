@@ -298,6 +298,10 @@ enum vh_io_result vh_bus_port_exit_slow(struct vh_bus *b, uint32_t vcpu, uint16_
 					unsigned size, bool is_write, uint64_t *value);
 enum vh_io_result vh_bus_finish_locked(struct vh_bus *b, struct vh_dev_call *call,
 				       enum vh_io_result r);
+/* vh_bus_port_call() when its device's lock was taken: waits for ticket
+ * me, then the call, the drop and what the device asked for. */
+enum vh_io_result vh_bus_call_contended(struct vh_bus *b, const struct vh_bus_range *r,
+					const struct vh_dev_access *a, uint32_t me);
 /* Operand masks by size - 1 (0: no such size). */
 extern const uint64_t vh_bus_size_masks[8];
 
@@ -337,8 +341,10 @@ vh_bus_port_call(struct vh_bus *b, const struct vh_bus_range *r, uint32_t vcpu, 
 	c.pending = 0;
 	a = (struct vh_dev_access){ b, &c, vcpu, port - r->first, size, is_write, value };
 	l = &r->dev->lock;
+	/* A busy device: all of the call out of line, so that nothing here
+	 * must outlive a wait. */
 	if (!vh_lock_ticket(l, &me))
-		vh_lock_wait(b->plat, l, me);
+		return vh_bus_call_contended(b, r, &a, me);
 	res = r->io(r->dev->state, &a);
 	vh_lock_drop(l);
 	if (__builtin_expect(c.pending != 0, 0))

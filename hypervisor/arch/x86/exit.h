@@ -78,7 +78,8 @@ VH_EXIT_COLD void vh_exit_trace(struct vh_exit *x);
 
 /* Re-queues an event the exit interrupted, counts the exit (by reason
  * and by kind, per vCPU), notes whether the APIC needs a look, and calls
- * the handler.  Inline in the CPU loop: every exit passes here, and the
+ * the handler.  x->reason is below VH_VMX_EXIT_REASONS (the loop checks,
+ * vh_exit_unknown_reason() takes the others).  Inline in the CPU loop: every exit passes here, and the
  * whole of it is about fifteen instructions (docs/baremetal.md, "Exit
  * cost"). */
 static inline enum vh_exit_action vh_exit_dispatch(struct vh_exit *x)
@@ -89,8 +90,6 @@ static inline enum vh_exit_action vh_exit_dispatch(struct vh_exit *x)
 	unsigned kind;
 	bool look;
 
-	if (VH_UNLIKELY(x->reason >= VH_VMX_EXIT_REASONS))
-		return vh_exit_unknown_reason(x);
 	/* The row read once, into registers: the VMREAD below is a
 	 * barrier the compiler would otherwise index the table again after. */
 	e = &vh_exit_table[x->reason];

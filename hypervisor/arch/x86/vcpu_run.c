@@ -395,11 +395,21 @@ run_vcpu(struct vh_cpu *c, struct vh_vcpu *vcpu, uint64_t until, uint64_t *wake_
 			break;
 		}
 		uint32_t reason = (uint32_t)vh_vmread(VMCS_EXIT_REASON);
-		if (VH_UNLIKELY(reason & (1u << 31))) {
-			a = entry_failed(&x, false, reason);
-			break;
+		/* One compare for the common case: a basic reason the table
+		 * has, no flag above it (bit 31: the entry failed). */
+		if (VH_UNLIKELY(reason >= VH_VMX_EXIT_REASONS)) {
+			if (reason & (1u << 31)) {
+				a = entry_failed(&x, false, reason);
+				break;
+			}
+			x.reason = reason & 0xffff;
+			if (x.reason >= VH_VMX_EXIT_REASONS) {
+				a = vh_exit_unknown_reason(&x);
+				continue;
+			}
+		} else {
+			x.reason = reason;
 		}
-		x.reason = reason & 0xffff;
 		a = vh_exit_dispatch(&x);
 	}
 	*wake_at = x.wake_at;

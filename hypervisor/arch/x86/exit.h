@@ -79,9 +79,9 @@ VH_EXIT_COLD void vh_exit_trace(struct vh_exit *x);
 /* Re-queues an event the exit interrupted, counts the exit (by reason
  * and by kind, per vCPU), notes whether the APIC needs a look, and calls
  * the handler.  x->reason is below VH_VMX_EXIT_REASONS (the loop checks,
- * vh_exit_unknown_reason() takes the others).  Inline in the CPU loop: every exit passes here, and the
- * whole of it is about fifteen instructions (docs/baremetal.md, "Exit
- * cost"). */
+ * vh_exit_unknown_reason() takes the others).  Inline in the CPU loop:
+ * every exit passes here, and the whole of it is about twenty
+ * instructions (docs/baremetal.md, "Exit cost"). */
 static inline enum vh_exit_action vh_exit_dispatch(struct vh_exit *x)
 {
 	struct vh_vmx_vcpu *vv = x->vv;

@@ -141,7 +141,10 @@ static inline void this_cpu_enter_ept(struct vh_ept *e)
  * for it). */
 static inline void this_cpu_leave_ept(void)
 {
-	__asm__ volatile("movq $0, %%gs:%c0" : : "i"(offsetof(struct vh_cpu, guest_ept)) : "memory");
+	__asm__ volatile("movq $0, %%gs:%c0"
+			 :
+			 : "i"(offsetof(struct vh_cpu, guest_ept))
+			 : "memory");
 }
 
 VH_STATIC_ASSERT(sizeof(((struct vh_cpu *)0)->kicked) == 1 &&

@@ -55,10 +55,11 @@ struct vh_vmx_vcpu {
 	/* When the CPU loop must look at the guest's local APIC (under the
 	 * host lock) before the next entry: apic_check, set by every exit
 	 * marked apic_look (exit_table.c), with an event to inject
-	 * (inject_info) and at the start of each quantum, or once the TSC reaches apic_deadline_tsc, the APIC
-	 * timer's next expiry.  An interrupt another CPU raises comes with a
-	 * kick, which ends the quantum.  Otherwise nothing can be pending
-	 * that was not pending at the last look. */
+	 * (inject_info) and at the start of each quantum, or once the TSC
+	 * reaches apic_deadline_tsc, the APIC timer's next expiry.  An
+	 * interrupt another CPU raises comes with a kick, which ends the
+	 * quantum.  Otherwise nothing can be pending that was not pending
+	 * at the last look. */
 	bool apic_check;
 	uint64_t apic_deadline_tsc;
 	uint64_t reason_exits[VH_VMX_EXIT_REASONS];

@@ -10,34 +10,17 @@
 #include "vh/string.h"
 #include "vh/vm.h"
 
-struct hc_call {
-	struct vh_host *h;
-	struct vh_vm *vm;
-	struct vh_vcpu *vcpu;
-	struct vh_hypercall_regs *regs;
-	enum vh_hc_action action;
-};
-
 static int64_t err_of(int e)
 {
 	return -(int64_t)e;
 }
 
-static bool has_device(const struct vh_vm *vm, uint32_t type)
-{
-	for (uint32_t i = 0; i < vm->cfg.ndevices; i++) {
-		if (vm->cfg.devices[i].type == type)
-			return true;
-	}
-	return false;
-}
-
 /* RBX = gpa, RCX = len: copies up to VH_HC_CONSOLE_MAX bytes to the
  * console through a bounded buffer, so a long write costs a bounded
  * amount of hypervisor stack and time. */
-static int64_t hc_console_write(struct hc_call *c)
+static int64_t hc_console_write(struct vh_hypercall *c)
 {
-	uint64_t gpa = c->regs->rbx, len = c->regs->rcx, done = 0;
+	uint64_t gpa = c->rbx, len = c->rcx, done = 0;
 	char buf[256];
 
 	if (len > VH_HC_CONSOLE_MAX)
@@ -55,12 +38,12 @@ static int64_t hc_console_write(struct hc_call *c)
 }
 
 /* RBX = gpa of uint64_t gfns[RCX]. */
-static int64_t hc_balloon(struct hc_call *c, bool inflate)
+static int64_t hc_balloon(struct vh_hypercall *c, bool inflate)
 {
-	uint64_t gpa = c->regs->rbx, count = c->regs->rcx;
+	uint64_t gpa = c->rbx, count = c->rcx;
 	vh_gfn_t gfns[VH_HC_BALLOON_MAX];
 
-	if (!has_device(c->vm, VH_DEV_BALLOON))
+	if (!vh_vm_has_device(c->vm, VH_DEV_BALLOON))
 		return err_of(VH_HC_EPERM);
 	if (count > VH_HC_BALLOON_MAX)
 		return err_of(VH_HC_E2BIG);
@@ -79,32 +62,32 @@ static int64_t hc_balloon(struct hc_call *c, bool inflate)
 				 : vh_mem_balloon_deflate(c->h, c->vm, gfns, count));
 }
 
-static int64_t hc_balloon_inflate(struct hc_call *c)
+static int64_t hc_balloon_inflate(struct vh_hypercall *c)
 {
 	return hc_balloon(c, true);
 }
 
-static int64_t hc_balloon_deflate(struct hc_call *c)
+static int64_t hc_balloon_deflate(struct vh_hypercall *c)
 {
 	return hc_balloon(c, false);
 }
 
-static int64_t hc_balloon_target(struct hc_call *c)
+static int64_t hc_balloon_target(struct vh_hypercall *c)
 {
-	if (!has_device(c->vm, VH_DEV_BALLOON))
+	if (!vh_vm_has_device(c->vm, VH_DEV_BALLOON))
 		return err_of(VH_HC_EPERM);
 	return (int64_t)c->vm->mem.balloon_target_pages;
 }
 
-static int64_t hc_yield(struct hc_call *c)
+static int64_t hc_yield(struct vh_hypercall *c)
 {
 	c->action = VH_HC_YIELDED;
 	return 0;
 }
 
-static int64_t hc_info(struct hc_call *c)
+static int64_t hc_info(struct vh_hypercall *c)
 {
-	uint64_t gpa = c->regs->rbx;
+	uint64_t gpa = c->rbx;
 	struct vh_hc_info info = {
 		.abi_version = VH_HC_ABI_VERSION,
 		.size = sizeof(info),
@@ -123,7 +106,17 @@ static int64_t hc_info(struct hc_call *c)
 	return 0;
 }
 
-static int64_t (*const calls[VH_HC_COUNT_])(struct hc_call *c) = {
+/* Numbers the ABI does not define (0). */
+static int64_t hc_nosys(struct vh_hypercall *c)
+{
+	(void)c;
+	return err_of(VH_HC_ENOSYS);
+}
+
+/* Every number below VH_HC_COUNT_ has a function (hc_nosys where the ABI
+ * defines none): the dispatch is a bound check and an indirect call. */
+static int64_t (*const calls[VH_HC_COUNT_])(struct vh_hypercall *c) = {
+	[0] = hc_nosys,
 	[VH_HC_CONSOLE_WRITE] = hc_console_write,
 	[VH_HC_BALLOON_INFLATE] = hc_balloon_inflate,
 	[VH_HC_BALLOON_DEFLATE] = hc_balloon_deflate,
@@ -131,26 +124,24 @@ static int64_t (*const calls[VH_HC_COUNT_])(struct hc_call *c) = {
 	[VH_HC_YIELD] = hc_yield,
 	[VH_HC_INFO] = hc_info,
 };
+VH_STATIC_ASSERT(VH_HC_INFO + 1 == VH_HC_COUNT_, "a function for every hypercall number");
 
-enum vh_hc_action vh_hypercall(struct vh_host *h, struct vh_vm *vm, struct vh_vcpu *vcpu,
-			       struct vh_hypercall_regs *regs)
+enum vh_hc_action vh_hypercall(struct vh_hypercall *c)
 {
-	struct hc_call c = { h, vm, vcpu, regs, VH_HC_RESUME };
 	int64_t r;
 
-	vm->guest.hypercalls++;
-	if (vm->state != VH_VM_RUNNING || regs->cpl != 0)
+	c->vm->guest.hypercalls++;
+	c->action = VH_HC_RESUME;
+	if (c->vm->state != VH_VM_RUNNING || c->cpl != 0)
 		r = err_of(VH_HC_EPERM);
-	else if (regs->rax < VH_HC_COUNT_ && calls[regs->rax])
-		r = calls[regs->rax](&c);
+	else if (c->rax < VH_HC_COUNT_)
+		r = calls[c->rax](c);
 	else
 		r = err_of(VH_HC_ENOSYS);
-	/* Through c, which the call kept: vm and regs need not live in
-	 * registers across it (every hypercall exit pays for that). */
 	if (r < 0)
-		c.vm->guest.hypercall_errors++;
-	c.regs->rax = (uint64_t)r;
-	return c.action;
+		c->vm->guest.hypercall_errors++;
+	c->rax = (uint64_t)r;
+	return (enum vh_hc_action)c->action;
 }
 
 int vh_hypercall_cpuid(uint32_t leaf, uint32_t features, uint32_t out[4])

@@ -103,6 +103,8 @@ struct vh_vm *vh_vm_define(struct vh_host *h, const struct vh_vm_config *cfg, st
 		return NULL;
 	}
 	vm->cfg = *cfg;
+	for (uint32_t i = 0; i < cfg->ndevices; i++)
+		vm->device_types |= cfg->devices[i].type < 32 ? 1u << cfg->devices[i].type : 0;
 	if (uuid_is_nil(vm->cfg.uuid)) {
 		do
 			uuid_generate(h, vm->cfg.uuid);

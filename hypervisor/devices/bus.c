@@ -332,6 +332,20 @@ enum vh_io_result vh_bus_finish_locked(struct vh_bus *b, struct vh_dev_call *c, 
 	return r;
 }
 
+enum vh_io_result vh_bus_call_contended(struct vh_bus *b, const struct vh_bus_range *r,
+					const struct vh_dev_access *a, uint32_t me)
+{
+	struct vh_lock *l = &r->dev->lock;
+	enum vh_io_result res;
+
+	vh_lock_wait(b->plat, l, me);
+	res = r->io(r->dev->state, a);
+	vh_lock_drop(l);
+	if (__builtin_expect(vh_dev_call_pending(a->call), 0))
+		res = vh_bus_finish_locked(b, a->call, res);
+	return res;
+}
+
 /* The port exit beyond its common case (the port is a device's:
  * vh_bus_port_exit() looked): sync, then vh_bus_port()'s lookup, size
  * check and split. */

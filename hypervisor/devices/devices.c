@@ -76,13 +76,7 @@ static int attach_platform(struct vh_devices *d, struct vh_error *err)
 
 bool vh_devices_configured(const struct vh_vm *vm, uint32_t type)
 {
-	if (type == 0)
-		return true;
-	for (uint32_t i = 0; i < vm->cfg.ndevices; i++) {
-		if (vm->cfg.devices[i].type == type)
-			return true;
-	}
-	return false;
+	return type == 0 || vh_vm_has_device(vm, type);
 }
 
 static int attach(struct vh_devices *d, struct vh_vm *vm, struct vh_error *err)

@@ -48,7 +48,7 @@ static enum vh_hosted_next hypercall(struct vh_hosted_exit *x)
 {
 	struct kvm_regs r;
 	struct kvm_sregs sr;
-	struct vh_hypercall_regs hr;
+	struct vh_hypercall hr;
 	enum vh_hc_action act;
 	unsigned cpl;
 	bool wide;
@@ -62,10 +62,10 @@ static enum vh_hosted_next hypercall(struct vh_hosted_exit *x)
 #define ARG(v) (wide ? (v) : (uint32_t)(v))
 	/* CPL as VMX reads it (SS.DPL); 0 in real mode, 3 in virtual-8086. */
 	cpl = !(sr.cr0 & 1) ? 0 : (r.rflags & (1u << 17)) ? 3 : sr.ss.dpl;
-	hr = (struct vh_hypercall_regs){ ARG(r.rax), ARG(r.rbx), ARG(r.rcx), ARG(r.rdx), ARG(r.rsi),
-					 .cpl = cpl };
+	hr = (struct vh_hypercall){ &x->w->d->host, x->vm, x->vcpu, ARG(r.rax), ARG(r.rbx),
+				    ARG(r.rcx), ARG(r.rdx), ARG(r.rsi), .cpl = cpl };
 #undef ARG
-	act = vh_hypercall(&x->w->d->host, x->vm, x->vcpu, &hr);
+	act = vh_hypercall(&hr);
 	r.rax = wide ? hr.rax : (uint32_t)hr.rax;
 	if (ioctl(x->hv->fd, KVM_SET_REGS, &r) < 0)
 		return crash(x, "hypercall: writing vCPU %u's RAX: %s", x->hv->index,

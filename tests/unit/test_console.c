@@ -86,13 +86,14 @@ VH_TEST(console_budget, a_flooding_guest_is_cut_and_counted_on_every_path)
 {
 	struct mem_env e;
 	struct vh_vm *vm = console_env(&e, 1000, 1000);
-	struct vh_hypercall_regs r = { VH_HC_CONSOLE_WRITE, 0x1000, 4096, 0, 0, 0 };
+	struct vh_hypercall r = { &e.h, vm, &vm->vcpus[0], VH_HC_CONSOLE_WRITE, 0x1000, 4096, 0, 0,
+				  0, 0 };
 	char buf[VH_CONSOLE_TAIL_BYTES];
 	uint64_t first;
 
 	/* The hypercall: the guest is told every byte went (a lossy line,
 	 * not an error it could retry in a loop); the burst, 1000, passes. */
-	vh_hypercall(&e.h, vm, &vm->vcpus[0], &r);
+	vh_hypercall(&r);
 	VH_EXPECT_EQ(r.rax, (uint64_t)4096);
 	VH_EXPECT_EQ(vm->guest.console_bytes, (uint64_t)4096);
 	VH_EXPECT_EQ(vm->guest.console_dropped, (uint64_t)3096);

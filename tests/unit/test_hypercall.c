@@ -28,8 +28,9 @@ static void hc_env_init(struct hc_env *e, bool balloon)
 static int64_t call(struct hc_env *e, uint64_t nr, uint64_t a1, uint64_t a2, unsigned vcpu,
 		    enum vh_hc_action *act)
 {
-	struct vh_hypercall_regs r = { nr, a1, a2, 0x1111, 0x2222, 0 };
-	enum vh_hc_action a = vh_hypercall(&e->m.h, e->vm, &e->vm->vcpus[vcpu], &r);
+	struct vh_hypercall r = { &e->m.h, e->vm, &e->vm->vcpus[vcpu], nr, a1, a2, 0x1111, 0x2222,
+				  0, 0 };
+	enum vh_hc_action a = vh_hypercall(&r);
 
 	/* Arguments are not clobbered (the guest keeps them). */
 	VH_EXPECT_EQ(r.rbx, a1);
@@ -206,13 +207,13 @@ VH_TEST(hypercall, a_call_from_user_mode_is_refused_and_does_nothing)
 	hc_env_init(&e, false);
 	VH_ASSERT_EQ(vh_mem_guest_write(&e.m.h, e.vm, 0x2000, "user\n", 5, NULL), VH_OK);
 	for (unsigned cpl = 1; cpl <= 3; cpl++) {
-		struct vh_hypercall_regs r = { VH_HC_CONSOLE_WRITE, 0x2000, 5, 0, 0, cpl };
-		VH_EXPECT_EQ((int)vh_hypercall(&e.m.h, e.vm, &e.vm->vcpus[0], &r),
-			     (int)VH_HC_RESUME);
+		struct vh_hypercall r = { &e.m.h, e.vm, &e.vm->vcpus[0], VH_HC_CONSOLE_WRITE,
+					  0x2000, 5, 0, 0, cpl, 0 };
+		VH_EXPECT_EQ((int)vh_hypercall(&r), (int)VH_HC_RESUME);
 		VH_EXPECT_EQ((int64_t)r.rax, -(int64_t)VH_HC_EPERM);
-		r = (struct vh_hypercall_regs){ VH_HC_YIELD, 0, 0, 0, 0, cpl };
-		VH_EXPECT_EQ((int)vh_hypercall(&e.m.h, e.vm, &e.vm->vcpus[0], &r),
-			     (int)VH_HC_RESUME);
+		r = (struct vh_hypercall){ &e.m.h, e.vm, &e.vm->vcpus[0], VH_HC_YIELD, 0, 0, 0, 0,
+					   cpl, 0 };
+		VH_EXPECT_EQ((int)vh_hypercall(&r), (int)VH_HC_RESUME);
 		VH_EXPECT_EQ((int64_t)r.rax, -(int64_t)VH_HC_EPERM);
 	}
 	VH_EXPECT_EQ(e.m.sp.console_len, (size_t)0);

@@ -134,4 +134,5 @@ void vh_ept_flush(struct vh_ept *e, unsigned cpu, uint64_t gen)
 {
 	vh_invept_single(vh_ept_pointer(e));
 	e->flushed_gen[cpu] = gen;
+	__atomic_store_n(&vh_cpus[cpu].guest_ept_gen, gen, __ATOMIC_SEQ_CST);
 }

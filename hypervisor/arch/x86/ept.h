@@ -51,19 +51,29 @@ uint64_t vh_ept_lookup(const struct vh_ept *e, uint64_t gpa);
 /* Makes every CPU drop translations from e before it runs a guest on it
  * again, and waits for the CPUs running it now to leave the guest. */
 void vh_ept_sync(struct vh_ept *e);
-/* INVEPT of e on this CPU, which has now flushed generation gen. */
+/* INVEPT of e on this CPU, which has now flushed generation gen (and
+ * says so in vh_cpu.guest_ept_gen). */
 void vh_ept_flush(struct vh_ept *e, unsigned cpu, uint64_t gen);
+
+/* Before the first entry of a quantum, the CPU publishes which
+ * generation of e it has flushed (vh_cpu.guest_ept_gen): from then on it
+ * equals flushed_gen[cpu] while the CPU runs e, so an entry stores it only
+ * when it flushes. */
+static inline void vh_ept_enter(struct vh_ept *e, unsigned cpu)
+{
+	__atomic_store_n(&vh_cpus[cpu].guest_ept_gen, e->flushed_gen[cpu], __ATOMIC_SEQ_CST);
+}
 
 /* Called on the entering CPU with interrupts off, after it published
  * that it runs e (vh_cpu.guest_ept): INVEPT when e changed since this CPU
- * last flushed it.  Inline: it runs before every VM entry. */
+ * last flushed it (vh_ept_flush publishes the new generation).  Inline:
+ * it runs before every VM entry. */
 static inline void vh_ept_before_entry(struct vh_ept *e, unsigned cpu)
 {
 	uint64_t gen = __atomic_load_n(&e->gen, __ATOMIC_SEQ_CST);
 
 	if (VH_UNLIKELY(e->flushed_gen[cpu] != gen))
 		vh_ept_flush(e, cpu, gen);
-	__atomic_store_n(&vh_cpus[cpu].guest_ept_gen, gen, __ATOMIC_SEQ_CST);
 }
 
 #endif

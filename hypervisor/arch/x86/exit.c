@@ -57,6 +57,7 @@ void vh_exit_inject_exception(struct vh_vmx_vcpu *vv, uint8_t vector, bool has_e
 			  (has_error ? INTR_INFO_ERROR_CODE : 0);
 	vv->inject_error = error;
 	vv->inject_len = 0;
+	vv->apic_check = true; /* the loop's sign that an entry has work */
 }
 
 /* What the guest reads from CR0/CR4: the bits vh owns (the guest/host
@@ -99,31 +100,39 @@ unsigned long vh_exit_trace_left;
 void vh_exit_requeue_event(struct vh_vmx_vcpu *vv, uint32_t idt)
 {
 	vv->inject_info = idt & ~(1u << 12);
+	vv->apic_check = true; /* the loop's sign that an entry has work */
 	vv->inject_error = (uint32_t)vh_vmread(VMCS_IDT_VECTORING_ERROR);
 	vv->inject_len = (uint32_t)vh_vmread(VMCS_EXIT_INSN_LEN);
 }
 
+/* The handler of the exits vh never asked for (counted by the
+ * dispatcher like any other). */
 enum vh_exit_action vh_exit_unexpected(struct vh_exit *x)
 {
-	const char *name = x->reason < vh_exit_table_len && vh_exit_table[x->reason].name
-				   ? vh_exit_table[x->reason].name
+	const char *name = x->reason < VH_VMX_EXIT_REASONS && vh_exit_names[x->reason]
+				   ? vh_exit_names[x->reason]
 				   : "unknown";
 
-	if (x->reason < VH_VMX_EXIT_REASONS)
-		x->vv->reason_exits[x->reason]++;
-	x->kind = VH_EXIT_OTHER;
-	x->vcpu->exits[x->kind]++;
 	return vh_exit_crash(x, "unexpected VM exit %u (%s) at rip %#llx", x->reason, name,
 			     (unsigned long long)vh_vmread(VMCS_GUEST_RIP));
 }
 
-void vh_exit_trace(struct vh_exit *x, const struct vh_exit_entry *e)
+/* A reason past the table: counted as OTHER, nowhere by reason. */
+enum vh_exit_action vh_exit_unknown_reason(struct vh_exit *x)
 {
-	vh_console_printf(
-	    "vh: exit vm=%s vcpu=%u reason=%u (%s) qual=%#llx rip=%#llx "
-	    "rax=%#llx\n",
-	    x->vm->cfg.name, x->vcpu->index, x->reason, e->name, (unsigned long long)x->qual,
-	    (unsigned long long)vh_vmread(VMCS_GUEST_RIP), (unsigned long long)x->vv->regs.rax);
+	x->vcpu->exits[VH_EXIT_OTHER]++;
+	return vh_exit_unexpected(x);
+}
+
+void vh_exit_trace(struct vh_exit *x)
+{
+	const char *name = vh_exit_names[x->reason] ? vh_exit_names[x->reason] : "?";
+
+	vh_console_printf("vh: exit vm=%s vcpu=%u reason=%u (%s) qual=%#llx rip=%#llx rax=%#llx\n",
+			  x->vm->cfg.name, x->vcpu->index, x->reason, name,
+			  (unsigned long long)vh_vmread(VMCS_EXIT_QUALIFICATION),
+			  (unsigned long long)vh_vmread(VMCS_GUEST_RIP),
+			  (unsigned long long)x->vv->regs.rax);
 }
 
 /* ---- small handlers ---- */

@@ -39,68 +39,88 @@ struct vh_exit {
 	struct vh_vcpu *vcpu;
 	struct vh_vmx_vcpu *vv;
 	uint32_t reason;       /* basic exit reason */
-	uint64_t qual;         /* exit qualification */
+	uint64_t qual;         /* exit qualification: read by the handlers that use it */
 	uint64_t wake_at;      /* with VH_EXIT_HALT: the guest's next timer, 0: none */
-	enum vh_exit_kind kind; /* how it is counted; a handler may refine it */
 };
 
 typedef enum vh_exit_action (*vh_exit_handler)(struct vh_exit *x);
 
 struct vh_exit_entry {
 	vh_exit_handler handler;
-	enum vh_exit_kind kind;
-	/* Nothing this exit does can give the guest's local APIC an
-	 * interrupt to deliver (no APIC access, no TPR write, no window
-	 * opening): the loop skips the APIC check, and the host lock, before
-	 * the next entry.  Every other exit sets vv->apic_check. */
-	bool apic_quiet;
-	const char *name;
+	uint8_t kind; /* enum vh_exit_kind: how it is counted (a handler may refine it) */
+	/* Something this exit does may give the guest's local APIC an
+	 * interrupt to deliver (an APIC access, a TPR write, a window
+	 * opening): it sets vv->apic_check.  The others ("APIC-quiet": no
+	 * such thing) let the loop skip the APIC check, and the host lock,
+	 * before the next entry. */
+	bool apic_look;
+	/* An instruction's exit (CPUID, I/O, VMCALL, MSRs, ...): it never
+	 * interrupts an event's delivery, so its IDT-vectoring information
+	 * is not read (SDM 27.2.4). */
+	bool insn;
 };
 
 /* Indexed by basic exit reason, one entry for each (VH_VMX_EXIT_REASONS);
- * a NULL handler is an exit vh never asked for: the VM is stopped with
- * the reason named. */
+ * an exit vh never asked for has vh_exit_unexpected for its handler: the
+ * VM is stopped with the reason named. */
 extern const struct vh_exit_entry vh_exit_table[];
 extern const unsigned vh_exit_table_len;
+/* The reasons' names for logs, by basic exit reason (NULL: none). */
+extern const char *const vh_exit_names[VH_VMX_EXIT_REASONS];
 
 extern unsigned long vh_exit_trace_left;
 
 /* The rare paths of vh_exit_dispatch (exit.c). */
 VH_EXIT_COLD void vh_exit_requeue_event(struct vh_vmx_vcpu *vv, uint32_t idt_info);
 VH_EXIT_COLD enum vh_exit_action vh_exit_unexpected(struct vh_exit *x);
-VH_EXIT_COLD void vh_exit_trace(struct vh_exit *x, const struct vh_exit_entry *e);
+VH_EXIT_COLD enum vh_exit_action vh_exit_unknown_reason(struct vh_exit *x);
+VH_EXIT_COLD void vh_exit_trace(struct vh_exit *x);
 
 /* Re-queues an event the exit interrupted, counts the exit (by reason
  * and by kind, per vCPU), notes whether the APIC needs a look, and calls
- * the handler.  Inline in the CPU loop: every exit passes here, and the
- * whole of it is about twenty instructions (docs/baremetal.md, "Exit
- * cost"). */
+ * the handler.  x->reason is below VH_VMX_EXIT_REASONS (the loop checks,
+ * vh_exit_unknown_reason() takes the others).  Inline in the CPU loop:
+ * every exit passes here, and the whole of it is about twenty
+ * instructions (docs/baremetal.md, "Exit cost"). */
 static inline enum vh_exit_action vh_exit_dispatch(struct vh_exit *x)
 {
 	struct vh_vmx_vcpu *vv = x->vv;
 	const struct vh_exit_entry *e;
-	enum vh_exit_action a;
-	uint32_t idt = (uint32_t)vh_vmread(VMCS_IDT_VECTORING_INFO);
+	vh_exit_handler handler;
+	unsigned kind;
+	bool look;
 
+	/* The row read once, into registers: the VMREAD below is a
+	 * barrier the compiler would otherwise index the table again after. */
+	e = &vh_exit_table[x->reason];
+	handler = e->handler;
+	kind = e->kind;
+	look = e->apic_look;
 	/* The exit interrupted the delivery of an event (an EPT violation
 	 * on the guest's IDT or stack, say): deliver it again. */
-	if (VH_UNLIKELY(idt & INTR_INFO_VALID))
-		vh_exit_requeue_event(vv, idt);
-	if (VH_UNLIKELY(x->reason >= VH_VMX_EXIT_REASONS))
-		return vh_exit_unexpected(x);
-	e = &vh_exit_table[x->reason];
-	if (VH_UNLIKELY(!e->handler))
-		return vh_exit_unexpected(x);
+	if (!e->insn) {
+		uint32_t idt = (uint32_t)vh_vmread(VMCS_IDT_VECTORING_INFO);
+
+		if (VH_UNLIKELY(idt & INTR_INFO_VALID))
+			vh_exit_requeue_event(vv, idt);
+	}
 	vv->reason_exits[x->reason]++;
-	if (!e->apic_quiet)
-		vv->apic_check = true;
-	x->kind = e->kind;
+	vv->apic_check |= look;
+	/* Counted before the handler, which may move the count to a
+	 * finer kind (vh_exit_recount). */
+	x->vcpu->exits[kind]++;
 	if (VH_UNLIKELY(vh_exit_trace_left) &&
 	    __atomic_fetch_sub(&vh_exit_trace_left, 1, __ATOMIC_RELAXED))
-		vh_exit_trace(x, e);
-	a = e->handler(x);
-	x->vcpu->exits[x->kind]++;
-	return a;
+		vh_exit_trace(x);
+	return handler(x);
+}
+
+/* A handler that finds its exit is of a finer kind than the table's
+ * (an EPT violation that is an MMIO access) moves its count there. */
+static inline void vh_exit_recount(struct vh_exit *x, enum vh_exit_kind kind)
+{
+	x->vcpu->exits[vh_exit_table[x->reason].kind]--;
+	x->vcpu->exits[kind]++;
 }
 
 /* ---- helpers the handlers share (exit.c) ---- */

@@ -92,9 +92,10 @@ static void cr8_write(struct vh_exit *x, uint64_t v)
 
 enum vh_exit_action vh_exit_cr(struct vh_exit *x)
 {
-	unsigned cr = (unsigned)(x->qual & 0xf);
-	unsigned type = (unsigned)(x->qual >> 4) & 3;
-	unsigned gpr = (unsigned)(x->qual >> 8) & 0xf;
+	uint64_t qual = x->qual = vh_vmread(VMCS_EXIT_QUALIFICATION);
+	unsigned cr = (unsigned)(qual & 0xf);
+	unsigned type = (unsigned)(qual >> 4) & 3;
+	unsigned gpr = (unsigned)(qual >> 8) & 0xf;
 	bool ok = true;
 
 	if (type == CR_TYPE_MOV_TO) {
@@ -127,9 +128,10 @@ enum vh_exit_action vh_exit_cr(struct vh_exit *x)
 enum vh_exit_action vh_exit_dr(struct vh_exit *x)
 {
 	struct vh_vmx_vcpu *vv = x->vv;
-	unsigned dr = (unsigned)(x->qual & 7);
-	bool from = (x->qual >> 4) & 1;
-	unsigned gpr = (unsigned)(x->qual >> 8) & 0xf;
+	uint64_t qual = x->qual = vh_vmread(VMCS_EXIT_QUALIFICATION);
+	unsigned dr = (unsigned)(qual & 7);
+	bool from = (qual >> 4) & 1;
+	unsigned gpr = (unsigned)(qual >> 8) & 0xf;
 	uint64_t *slot;
 
 	if (vh_exit_guest_cpl() != 0)

@@ -24,10 +24,13 @@
 enum vh_exit_action vh_exit_ept_violation(struct vh_exit *x)
 {
 	uint64_t gpa = vh_vmread(VMCS_GUEST_PHYS_ADDR);
-	enum vh_mem_access access = (x->qual & EPT_QUAL_WRITE)   ? VH_MEM_WRITE
+	enum vh_mem_access access;
+	enum vh_fault_result r;
+
+	x->qual = vh_vmread(VMCS_EXIT_QUALIFICATION);
+	access = (x->qual & EPT_QUAL_WRITE)   ? VH_MEM_WRITE
 				    : (x->qual & EPT_QUAL_FETCH) ? VH_MEM_EXEC
 								 : VH_MEM_READ;
-	enum vh_fault_result r;
 
 	x->h->plat->lock(x->h->plat->ctx);
 	r = vh_mem_fault(x->h, x->vm, gpa >> 12, access, vh_now_ns());
@@ -46,7 +49,7 @@ enum vh_exit_action vh_exit_ept_violation(struct vh_exit *x)
 	if (access == VH_MEM_EXEC)
 		return vh_exit_crash(x, "executes at %#llx, outside its memory",
 				     (unsigned long long)gpa);
-	x->kind = VH_EXIT_MMIO;
+	vh_exit_recount(x, VH_EXIT_MMIO);
 	return vh_mmio_emulate(x, gpa, access == VH_MEM_WRITE);
 }
 

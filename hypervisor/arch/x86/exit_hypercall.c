@@ -24,21 +24,24 @@ static const enum vh_exit_action of_hc[] = {
 static inline __attribute__((always_inline)) enum vh_exit_action hypercall(struct vh_exit *x)
 {
 	struct vh_vmx_vcpu *vv = x->vv;
-	uint64_t m = vh_exit_guest_long_mode() ? ~0ull : 0xffffffffull;
-	struct vh_hypercall_regs r = {
-		.rax = vv->regs.rax & m,
-		.rbx = vv->regs.rbx & m,
-		.rcx = vv->regs.rcx & m,
-		.rdx = vv->regs.rdx & m,
-		.rsi = vv->regs.rsi & m,
-		.cpl = vh_exit_guest_cpl(),
-	};
+	bool long_mode = vh_exit_guest_long_mode();
+	struct vh_hypercall r;
 	enum vh_hc_action a;
 
+	/* Outside 64-bit mode the registers are 32 bits wide: two copies,
+	 * 32-bit loads zero-extend, rather than a mask on each. */
+	if (long_mode)
+		r = (struct vh_hypercall){ x->h, x->vm, x->vcpu, vv->regs.rax, vv->regs.rbx,
+					   vv->regs.rcx, vv->regs.rdx, vv->regs.rsi, 0, 0 };
+	else
+		r = (struct vh_hypercall){ x->h, x->vm, x->vcpu, (uint32_t)vv->regs.rax,
+					   (uint32_t)vv->regs.rbx, (uint32_t)vv->regs.rcx,
+					   (uint32_t)vv->regs.rdx, (uint32_t)vv->regs.rsi, 0, 0 };
+	r.cpl = vh_exit_guest_cpl();
 	vh_spin_lock(&vh_host_lock);
-	a = vh_hypercall(x->h, x->vm, x->vcpu, &r);
+	a = vh_hypercall(&r);
 	vh_spin_unlock(&vh_host_lock);
-	vv->regs.rax = r.rax & m;
+	vv->regs.rax = long_mode ? r.rax : (uint32_t)r.rax;
 	return of_hc[a];
 }
 

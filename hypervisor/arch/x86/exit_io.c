@@ -147,6 +147,8 @@ static void io_segment(bool in, struct vh_seg *seg, bool *is_ss)
 static __attribute__((noinline)) enum vh_exit_action string_io(struct vh_exit *x, uint16_t port,
 								unsigned size, bool in)
 {
+	/* Read here: the single IN/OUT path needs no copy in x. */
+	x->qual = vh_vmread(VMCS_EXIT_QUALIFICATION);
 	struct vh_vmx_vcpu *vv = x->vv;
 	static const unsigned addr_bits[4] = { 16, 32, 64, 0 };
 	unsigned bits = addr_bits[(vh_vmread(VMCS_EXIT_INSN_INFO) >> 7) & 3];
@@ -212,6 +214,7 @@ static __attribute__((noinline)) enum vh_exit_action string_io(struct vh_exit *x
 	case IO_MEM_NOT_MAPPED:
 		/* The guest's own page tables refuse the buffer: its #PF. */
 		vv->regs.cr2 = fault_lin;
+		write_cr2(fault_lin); /* the guest's CR2 lives in the register */
 		vh_exit_inject_exception(vv, VH_EXC_PF, true, pf_error);
 		return VH_EXIT_RESUME;
 	case IO_MEM_NO_FRAME:
@@ -243,6 +246,14 @@ static __attribute__((noinline)) enum vh_exit_action port_hypercall(struct vh_ex
 /* Operand masks by the qualification's size field (0, 1, 3). */
 static const uint32_t io_masks[4] = { 0xffu, 0xffffu, 0, 0xffffffffu };
 
+/* The exit's action for the bus's answer: a load, not a compare and a
+ * select, on every port exit. */
+static const enum vh_exit_action of_io[] = {
+	[VH_IO_UNHANDLED] = VH_EXIT_RESUME,
+	[VH_IO_HANDLED] = VH_EXIT_RESUME,
+	[VH_IO_STOPPED] = VH_EXIT_GONE,
+};
+
 /* One access to the VM's device bus, without the host lock (the device
  * takes its own); a port no device claims reads all ones. */
 static inline __attribute__((always_inline)) enum vh_io_result
@@ -254,7 +265,10 @@ device_io(struct vh_exit *x, uint16_t port, unsigned size, bool in, uint32_t *va
 	return vh_vcpu_port(x->h, x->vm, x->vcpu, port, size, !in, value, false);
 }
 
-static enum vh_exit_action port_in(struct vh_exit *x, uint16_t port, unsigned size)
+/* IN and OUT each in a function of its own, reached by a jump: each
+ * saves only the registers it needs across the device's call. */
+static __attribute__((noinline)) enum vh_exit_action port_in(struct vh_exit *x, uint16_t port,
+							     unsigned size)
 {
 	struct vh_vmx_vcpu *vv = x->vv;
 	uint32_t mask = io_masks[(size - 1) & 3], value = 0;
@@ -268,29 +282,77 @@ static enum vh_exit_action port_in(struct vh_exit *x, uint16_t port, unsigned si
 	else
 		vv->regs.rax = (vv->regs.rax & ~(uint64_t)mask) | value;
 	vh_exit_skip(vv);
-	return r == VH_IO_STOPPED ? VH_EXIT_GONE : VH_EXIT_RESUME;
+	return of_io[r];
 }
 
-static enum vh_exit_action port_out(struct vh_exit *x, uint16_t port, unsigned size)
+static __attribute__((noinline)) enum vh_exit_action port_out(struct vh_exit *x, uint16_t port,
+							      unsigned size)
 {
-	uint32_t value = (uint32_t)x->vv->regs.rax & io_masks[(size - 1) & 3];
-	enum vh_io_result r = device_io(x, port, size, false, &value);
+	uint32_t value = (uint32_t)x->vv->regs.rax; /* masked to size by the bus */
 
+	/* RIP first: nothing of the guest's is needed after the device. */
 	vh_exit_skip(x->vv);
-	return r == VH_IO_STOPPED ? VH_EXIT_GONE : VH_EXIT_RESUME;
+	return of_io[device_io(x, port, size, false, &value)];
 }
 
-/* A single IN or OUT is the common case and takes the short way; the
- * string forms and the hypercall port are calls away. */
+/* Every port exit but a single OUT to the device the last access hit:
+ * string I/O, the hypercall port, IN, an OUT elsewhere.  Out of
+ * vh_exit_io()'s way, so that its registers serve the common case. */
+static __attribute__((noinline)) enum vh_exit_action io_other(struct vh_exit *x, uint64_t qual)
+{
+	unsigned size = (unsigned)(qual & IO_SIZE_MASK) + 1;
+	bool in = (qual & IO_IN) != 0;
+	uint16_t port = (uint16_t)(qual >> 16);
+
+	if (qual & IO_STRING)
+		return string_io(x, port, size, in);
+	if (vh_hypercall_is_port(port, size, !in))
+		return port_hypercall(x);
+	if (in)
+		return port_in(x, port, size);
+	return port_out(x, port, size); /* a reset first, a split, an odd size */
+}
+
+/* A single OUT to a port no device claims: dropped, counted (atomically:
+ * no host lock here), as vh_vcpu_port() would. */
+static __attribute__((noinline)) enum vh_exit_action out_unclaimed(struct vh_exit *x)
+{
+	__atomic_fetch_add(&x->vm->guest.io_unhandled, 1, __ATOMIC_RELAXED);
+	vh_exit_skip(x->vv);
+	return VH_EXIT_RESUME;
+}
+
+/* A single OUT to the device the last port access hit is the commonest
+ * port exit of all (a guest talks to one device many times in a row):
+ * here the bus's two inline halves (vh/bus.h) without the rest of
+ * vh_vcpu_port()'s cases, RIP moved first (nothing of the guest's is
+ * needed after the device), every other case a jump to out_unclaimed()
+ * or io_other(). */
 enum vh_exit_action vh_exit_io(struct vh_exit *x)
 {
-	unsigned size = (unsigned)(x->qual & IO_SIZE_MASK) + 1;
-	bool in = (x->qual & IO_IN) != 0;
-	uint16_t port = (uint16_t)(x->qual >> 16);
+	uint64_t qual = vh_vmread(VMCS_EXIT_QUALIFICATION);
+	unsigned size = (unsigned)(qual & IO_SIZE_MASK) + 1;
+	uint16_t port = (uint16_t)(qual >> 16);
+	/* The bus is the first member of vm->devices (vh/vcpu_io.h). */
+	struct vh_bus *b = (struct vh_bus *)(void *)x->vm->devices;
+	const struct vh_bus_range *r;
+	enum vh_io_result res;
+	uint64_t value;
 
-	if (VH_UNLIKELY(x->qual & IO_STRING))
-		return string_io(x, port, size, in);
-	if (VH_UNLIKELY(vh_hypercall_is_port(port, size, !in)))
-		return port_hypercall(x);
-	return in ? port_in(x, port, size) : port_out(x, port, size);
+	if (VH_UNLIKELY((qual & (IO_STRING | IO_IN)) || port == VH_HC_PORT || !b))
+		return io_other(x, qual);
+	r = vh_bus_port_hit(b, port, size);
+	if (VH_UNLIKELY(!r)) {
+		/* A port no device claims answers after the lookup (a
+		 * leaf call), like the probes of absent hardware. */
+		if (!vh_bus_find(&b->port, port))
+			return out_unclaimed(x);
+		return io_other(x, qual);
+	}
+	value = x->vv->regs.rax; /* the bus masks it to size */
+	vh_exit_skip(x->vv);
+	res = vh_bus_port_call(b, r, x->vcpu->index, port, size, true, &value);
+	if (VH_UNLIKELY(res == VH_IO_UNHANDLED)) /* the device declined it */
+		__atomic_fetch_add(&x->vm->guest.io_unhandled, 1, __ATOMIC_RELAXED);
+	return of_io[res];
 }

@@ -66,6 +66,10 @@ struct vh_cpu {
 	 * ept.c's shootdown waits on these. */
 	struct vh_ept *volatile guest_ept;
 	volatile uint64_t guest_ept_gen;
+	/* The CPU loop's stack pointer while it runs a guest: the VM exit
+	 * lands on the vCPU's register area and comes back to it
+	 * (world_switch in vcpu_run.c). */
+	uint64_t host_rsp;
 	/* VMX state of this CPU (vmx.c). */
 	struct vh_vmx_cpu *vmx;
 };

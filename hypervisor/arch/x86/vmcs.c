@@ -77,6 +77,9 @@ bool vh_vmcs_load(struct vh_vmx_vcpu *vv, bool fresh)
 	if (!vh_vmptrld(phys))
 		return false;
 	w(VMCS_HOST_GS_BASE, (uint64_t)(uintptr_t)c);
+	/* The exit pushes the guest's registers into vv->regs (vcpu_run.c's
+	 * world switch), from their end down. */
+	w(VMCS_HOST_RSP, (uint64_t)(uintptr_t)&vv->regs + VH_GUEST_REGS_PUSHED);
 	w(VMCS_HOST_TR_BASE, (uint64_t)(uintptr_t)&c->tss);
 	w(VMCS_HOST_GDTR_BASE, (uint64_t)(uintptr_t)c->gdt);
 	w(VMCS_HOST_IDTR_BASE, (uint64_t)(uintptr_t)c->idt);

@@ -17,12 +17,15 @@ struct vh_vcpu;
 struct vh_vm;
 struct vh_boot_state;
 
-/* Saved and loaded by vmx_entry.S: keep the offsets there in step. */
+/* Loaded and saved by world_switch() (vcpu_run.c): keep its offsets in
+ * step.  The exit pushes r15 down to rax, from HOST_RSP =
+ * &regs + VH_GUEST_REGS_PUSHED. */
 struct vh_guest_regs {
 	uint64_t rax, rcx, rdx, rbx, rbp, rsi, rdi;
 	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
 	uint64_t cr2;
 };
+#define VH_GUEST_REGS_PUSHED 120 /* the bytes of the 15 GPRs */
 
 #define VH_VMX_EXIT_REASONS 70
 
@@ -51,11 +54,12 @@ struct vh_vmx_vcpu {
 	uint32_t inject_info, inject_error, inject_len;
 	/* When the CPU loop must look at the guest's local APIC (under the
 	 * host lock) before the next entry: apic_check, set by every exit
-	 * that is not apic_quiet (exit_table.c) and at the start of each
-	 * quantum, or once the TSC reaches apic_deadline_tsc, the APIC
-	 * timer's next expiry.  An interrupt another CPU raises comes with a
-	 * kick, which ends the quantum.  Otherwise nothing can be pending
-	 * that was not pending at the last look. */
+	 * marked apic_look (exit_table.c), with an event to inject
+	 * (inject_info) and at the start of each quantum, or once the TSC
+	 * reaches apic_deadline_tsc, the APIC timer's next expiry.  An
+	 * interrupt another CPU raises comes with a kick, which ends the
+	 * quantum.  Otherwise nothing can be pending that was not pending
+	 * at the last look. */
 	bool apic_check;
 	uint64_t apic_deadline_tsc;
 	uint64_t reason_exits[VH_VMX_EXIT_REASONS];

@@ -298,53 +298,80 @@ enum vh_io_result vh_bus_port_exit_slow(struct vh_bus *b, uint32_t vcpu, uint16_
 					unsigned size, bool is_write, uint64_t *value);
 enum vh_io_result vh_bus_finish_locked(struct vh_bus *b, struct vh_dev_call *call,
 				       enum vh_io_result r);
+/* vh_bus_port_call() when its device's lock was taken: waits for ticket
+ * me, then the call, the drop and what the device asked for. */
+enum vh_io_result vh_bus_call_contended(struct vh_bus *b, const struct vh_bus_range *r,
+					const struct vh_dev_access *a, uint32_t me);
 /* Operand masks by size - 1 (0: no such size). */
 extern const uint64_t vh_bus_size_masks[8];
 
-/* A port access on the exit path without the host lock (bare metal):
- * sync, the device under its lock, then the host lock only if the device
- * asked the core for something.  Inline (bare metal's single IN/OUT ends
- * here): the common case is the devices of this boot generation, the port
- * in the range the last access hit, and an access the device takes whole
- * (a byte, or 2 or 4 bytes to a device that is not byte-wide).  Else a
- * port no device claims answers VH_IO_UNHANDLED after a leaf call (the
- * lookup), and the rest is vh_bus_port_exit_slow()'s (a reset first, a
- * split access, an odd size). */
-static inline __attribute__((always_inline)) enum vh_io_result
-vh_bus_port_exit(struct vh_bus *b, uint32_t vcpu, uint16_t port, unsigned size, bool is_write,
-		 uint64_t *value)
+/* The common case of a port exit, in two inline halves an exit handler
+ * may also call itself: the range the last access hit, if it holds port
+ * for an access the device takes whole (a byte, or 2 or 4 bytes to a
+ * device that is not byte-wide) on the devices of this boot generation,
+ * else NULL; and the call of that range's device under its lock, then the
+ * host lock only if the device asked the core for something (a UART
+ * byte, a stop, a wake): a register access never takes it. */
+static inline __attribute__((always_inline)) const struct vh_bus_range *
+vh_bus_port_hit(struct vh_bus *b, uint16_t port, unsigned size)
 {
 	const struct vh_bus_range *r = __atomic_load_n(&b->port.hit, __ATOMIC_RELAXED);
 	uint32_t gen = __atomic_load_n(vh_bus_vm_generation(b), __ATOMIC_RELAXED);
+
+	if (__builtin_expect(__atomic_load_n(&b->generation, __ATOMIC_ACQUIRE) != gen ||
+				 port < r->first || port > r->last ||
+				 (size != 1 && (r->byte_wide || (size != 2 && size != 4))),
+			     0))
+		return 0;
+	return r;
+}
+
+static inline __attribute__((always_inline)) enum vh_io_result
+vh_bus_port_call(struct vh_bus *b, const struct vh_bus_range *r, uint32_t vcpu, uint16_t port,
+		 unsigned size, bool is_write, uint64_t *value)
+{
 	struct vh_dev_call c;
 	struct vh_dev_access a;
 	struct vh_lock *l;
 	enum vh_io_result res;
 	uint32_t me;
 
-	if (__builtin_expect(__atomic_load_n(&b->generation, __ATOMIC_ACQUIRE) != gen ||
-				 port < r->first || port > r->last ||
-				 (size != 1 && (r->byte_wide || (size != 2 && size != 4))),
-			     0)) {
-		/* A port no device claims answers at once (a leaf call). */
-		if (!vh_bus_find(&b->port, port))
-			return VH_IO_UNHANDLED;
-		return vh_bus_port_exit_slow(b, vcpu, port, size, is_write, value);
-	}
 	if (is_write)
 		*value &= vh_bus_size_masks[size - 1];
 	c.pending = 0;
 	a = (struct vh_dev_access){ b, &c, vcpu, port - r->first, size, is_write, value };
 	l = &r->dev->lock;
+	/* A busy device: all of the call out of line, so that nothing here
+	 * must outlive a wait. */
 	if (!vh_lock_ticket(l, &me))
-		vh_lock_wait(b->plat, l, me);
+		return vh_bus_call_contended(b, r, &a, me);
 	res = r->io(r->dev->state, &a);
 	vh_lock_drop(l);
-	/* The host lock only for what the device asked of the core (a UART
-	 * byte, a stop, a wake): a register access never takes it. */
 	if (__builtin_expect(c.pending != 0, 0))
 		res = vh_bus_finish_locked(b, &c, res);
 	return res;
+}
+
+/* A port access on the exit path without the host lock (bare metal):
+ * sync, the device under its lock, then the host lock only if the device
+ * asked the core for something.  Inline (bare metal's single IN/OUT ends
+ * here): the common case is vh_bus_port_hit()'s.  Else a port no device
+ * claims answers VH_IO_UNHANDLED after a leaf call (the lookup), and the
+ * rest is vh_bus_port_exit_slow()'s (a reset first, a split access, an
+ * odd size). */
+static inline __attribute__((always_inline)) enum vh_io_result
+vh_bus_port_exit(struct vh_bus *b, uint32_t vcpu, uint16_t port, unsigned size, bool is_write,
+		 uint64_t *value)
+{
+	const struct vh_bus_range *r = vh_bus_port_hit(b, port, size);
+
+	if (__builtin_expect(!r, 0)) {
+		/* A port no device claims answers at once (a leaf call). */
+		if (!vh_bus_find(&b->port, port))
+			return VH_IO_UNHANDLED;
+		return vh_bus_port_exit_slow(b, vcpu, port, size, is_write, value);
+	}
+	return vh_bus_port_call(b, r, vcpu, port, size, is_write, value);
 }
 
 /* Does what the call asked of the core; the host lock is held.  Returns

@@ -85,14 +85,21 @@ struct vh_host;
 struct vh_vm;
 struct vh_vcpu;
 
-/* The guest's registers at the call; the backend reads them from the
- * VMCS / KVM_GET_REGS (zero-extended from 32 bits outside long mode) and
- * writes rax back.  cpl is the caller's privilege level (SS.DPL): only
- * the guest kernel (CPL 0) may call, whatever the form, so a guest's user
- * programs cannot reach the hypervisor behind its kernel's back. */
-struct vh_hypercall_regs {
+/* One hypercall, filled in by the backend: who calls, and the guest's
+ * registers at the call, read from the VMCS / KVM_GET_REGS (zero-extended
+ * from 32 bits outside long mode); vh_hypercall() leaves the result in rax
+ * for the backend to write back, and what to do next in action.  cpl is
+ * the caller's privilege level (SS.DPL): only the guest kernel (CPL 0) may
+ * call, whatever the form, so a guest's user programs cannot reach the
+ * hypervisor behind its kernel's back.  The core's handlers work on this
+ * record itself, so a call copies nothing on its way in. */
+struct vh_hypercall {
+	struct vh_host *h;
+	struct vh_vm *vm;
+	struct vh_vcpu *vcpu;
 	uint64_t rax, rbx, rcx, rdx, rsi;
 	unsigned cpl;
+	uint32_t action; /* enum vh_hc_action, set by vh_hypercall() */
 };
 
 /* What the backend does after the call (RAX is set either way). */
@@ -101,11 +108,11 @@ enum vh_hc_action {
 	VH_HC_YIELDED = 1 /* leave the pCPU: vh_sched_next(..., VH_SCHED_YIELDED) */
 };
 
-/* Runs one hypercall for vcpu of vm (a running VM), host lock held.
+/* Runs one hypercall for c->vcpu of c->vm (a running VM), host lock held.
  * Every argument is validated; a bad one gets a negative RAX, never more.
- * A call from CPL > 0 gets -VH_HC_EPERM and does nothing. */
-enum vh_hc_action vh_hypercall(struct vh_host *h, struct vh_vm *vm, struct vh_vcpu *vcpu,
-			       struct vh_hypercall_regs *regs);
+ * A call from CPL > 0 gets -VH_HC_EPERM and does nothing.  Returns (and
+ * leaves in c->action) what the backend does next. */
+enum vh_hc_action vh_hypercall(struct vh_hypercall *c);
 
 /* The hypervisor CPUID leaves (VH_CPUID_BASE..VH_CPUID_MAX_LEAF) with the
  * backend's hypercall forms in `features` (VH_HC_FEAT_*): fills the four

@@ -131,6 +131,10 @@ struct vh_vm {
 	 * dispatcher counts them): a cause an operator's diagnosis names. */
 	uint32_t admission_refusals;
 	struct vh_devices *devices; /* device models (vh/devices.h) */
+	/* Bit (1 << VH_DEV_*) per device type cfg.devices names, set at
+	 * definition (the list never changes after): a hypercall's device
+	 * check is one test, not a walk (vh_vm_has_device). */
+	uint32_t device_types;
 	struct vh_guest_stats guest; /* debug-exit code, console, hypercalls */
 	struct vh_console_tail console;
 	/* Why the guest crashed (vh_vm_crash), until its next power-on:
@@ -141,6 +145,12 @@ struct vh_vm {
 
 struct vh_host;
 struct vh_devices;
+
+/* cfg.devices names a device of this type (VH_DEV_*). */
+static inline bool vh_vm_has_device(const struct vh_vm *vm, uint32_t type)
+{
+	return type < 32 && ((vm->device_types >> type) & 1);
+}
 
 /* Defines a VM from a validated config: unique name and uuid, VM count
  * within the host's limit.  Returns NULL with err set on failure (nothing

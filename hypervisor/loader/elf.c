@@ -103,7 +103,7 @@ static void read_phdr(const uint8_t *p, bool is64, struct elf_phdr *ph)
 int vh_elf_plan(const uint8_t *image, size_t len, struct vh_load_plan *plan, struct vh_error *err)
 {
 	struct elf_hdr eh = { 0 };
-	bool entry_found = false;
+	bool entry_found = false, entry_phys = false;
 	int rc;
 
 	if ((rc = read_header(image, len, &eh, err)))
@@ -123,6 +123,16 @@ int vh_elf_plan(const uint8_t *image, size_t len, struct vh_load_plan *plan, str
 			plan->entry = ph.paddr + (eh.entry - ph.vaddr);
 			entry_found = true;
 		}
+		/* Linux's vmlinux gives its entry as the physical address
+		 * (startup_64 at 16 MiB, its segments at 0xffffffff8...):
+		 * a byte no segment's virtual range holds but a physical one
+		 * does is that byte. */
+		if (!entry_phys && eh.entry >= ph.paddr && eh.entry - ph.paddr < ph.memsz)
+			entry_phys = true;
+	}
+	if (!entry_found && entry_phys) {
+		plan->entry = eh.entry;
+		entry_found = true;
 	}
 	if (plan->nseg == 0)
 		return vh_error_set(err, VH_E_INVAL, "image: ELF has no loadable segment");

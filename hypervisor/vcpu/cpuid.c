@@ -208,7 +208,9 @@ static void leaf16(const struct vh_cpuid_vm *vm, uint32_t sub, uint32_t r[4])
 
 /* Leaf 0x80000008: the guest-physical width is what the back end maps;
  * the linear width is the host's; ECX (AMD's core count) reads 0, the
- * topology being in leaves 1, 4 and 0xB. */
+ * topology being in leaves 1, 4 and 0xB; EBX's RDPRU is hidden (it reads
+ * APERF and MPERF, which leaf 6 hides: a guest that runs it gets #UD,
+ * vh/unemulated.h). */
 static void leaf80000008(const struct vh_cpuid_vm *vm, uint32_t sub, uint32_t r[4])
 {
 	(void)sub;
@@ -216,6 +218,7 @@ static void leaf80000008(const struct vh_cpuid_vm *vm, uint32_t sub, uint32_t r[
 		r[0] = (r[0] & 0xff00u) | vm->phys_bits;
 	else
 		r[0] &= 0xffffu;
+	r[1] &= ~VH_CPUIDE8_EBX_RDPRU;
 	r[2] = 0;
 }
 

@@ -275,6 +275,13 @@ VH_TEST(loader, elf64_images_load_like_qemu_cannot)
 	rdstr(&e, rd32(&e, (uint32_t)e.bs.rbx + 16), str, sizeof(str));
 	VH_EXPECT_STREQ(str, ""); /* no command line: an empty one */
 	VH_EXPECT_EQ(rd32(&e, (uint32_t)e.bs.rbx) & 0x8, 0u); /* no modules */
+	/* Linux's vmlinux gives its entry as a physical address (0x1000000
+	 * with its text at 0xffffffff81000000): a byte of a segment's
+	 * physical range is that byte, entered where it lies. */
+	elf_image(&im, true, 0x100020, s, 1);
+	if (load(&e, &im, NULL, NULL, 0))
+		VH_FAIL("load: %s", e.err.reason);
+	VH_EXPECT_EQ(e.bs.rip, 0x100020ull);
 	mem_env_fini(&e.m);
 }
 

@@ -57,6 +57,9 @@ static bool load_cpu(struct vh_hosted_vcpu *hv)
 			hv->cpu.unem.l7_ebx = e->ebx;
 		} else if (e->function == 0xd && e->index == 1) {
 			hv->cpu.xgetbv1 = e->eax & (1u << 2);
+		} else if (e->function == 0xd && e->index >= 2 && e->index < 64) {
+			hv->cpu.xsave_size[e->index] = e->eax;
+			hv->cpu.xsave_off[e->index] = e->ebx;
 		} else if (e->function == 0x80000008u) {
 			hv->cpu.unem.l80000008_ebx = e->ebx;
 		}
@@ -197,6 +200,7 @@ static bool (*const completions[VH_UNEM_KINDS])(struct vh_hosted_exit *, const s
 	[VH_UNEM_CLFLUSH] = vh_hosted_complete_flush,
 	[VH_UNEM_CLFLUSHOPT] = vh_hosted_complete_flush,
 	[VH_UNEM_CLWB] = vh_hosted_complete_flush,
+	[VH_UNEM_XRSTOR] = vh_hosted_complete_xrstor,
 };
 
 enum vh_hosted_next vh_hosted_complete(struct vh_hosted_exit *x, const uint8_t *insn,
@@ -224,7 +228,8 @@ enum vh_hosted_next vh_hosted_complete(struct vh_hosted_exit *x, const uint8_t *
 	/* The first of each kind is logged: which instructions a guest
 	 * needs completed is what docs/hosted.md records. */
 	if (hv->completed[u.kind]++ == 0)
-		vh_host_log(&x->w->d->host, "VM \"%s\": vCPU %u: %s %s at rip %#llx (KVM cannot emulate it)",
+		vh_host_log(&x->w->d->host,
+			    "VM \"%s\": vCPU %u: %s %s at rip %#llx (KVM cannot emulate it)",
 			    x->vm->cfg.name, hv->index, u.name,
 			    u.verdict == VH_UNEM_UD ? "raises #UD" : "completed by vh-hosted",
 			    (unsigned long long)r->rip);

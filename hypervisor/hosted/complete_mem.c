@@ -51,33 +51,42 @@ static bool canonical(uint64_t lin, const struct kvm_sregs *sr)
 	return (uint64_t)s == lin;
 }
 
+bool vh_hosted_operand_linear(const struct vh_unem *u, const struct kvm_regs *r,
+			      const struct kvm_sregs *sr, unsigned size, bool write, uint64_t *lin,
+			      struct vh_exc *exc)
+{
+	const struct kvm_segment *kseg;
+	bool lm = (sr->efer & EFER_LMA) && sr->cs.l;
+	uint64_t off;
+
+	*lin = vh_hosted_mem_linear(&u->mem, r, sr, &off, &kseg);
+	*exc = (struct vh_exc){ .vector = u->mem.seg == VH_SREG_SS ? VH_EXC_SS : VH_EXC_GP };
+	if (lm)
+		return canonical(*lin, sr) && canonical(*lin + size - 1, sr);
+	if ((sr->cr0 & 1) && !(r->rflags & RFLAGS_VM)) {
+		struct vh_seg seg;
+
+		vh_hosted_seg_from_kvm(kseg, &seg);
+		if (!vh_seg_access_ok(&seg, off, size, write))
+			return false;
+	}
+	*lin &= 0xffffffffu;
+	return true;
+}
+
 /* Checks the operand of u with the access given: 0, 1 with *exc for the
  * guest, -1 when the page tables are not guest memory. */
 static int locate(struct vh_hosted_exit *x, const struct vh_unem *u, const struct kvm_regs *r,
 		  const struct kvm_sregs *sr, unsigned size, unsigned access, struct operand *op,
 		  struct vh_exc *exc)
 {
-	const struct kvm_segment *kseg;
 	bool lm = (sr->efer & EFER_LMA) && sr->cs.l;
 	unsigned cpl = !(sr->cr0 & 1) ? 0 : (r->rflags & RFLAGS_VM) ? 3 : sr->ss.dpl;
-	uint64_t off;
 	int rc;
 
-	op->lin = vh_hosted_mem_linear(&u->mem, r, sr, &off, &kseg);
 	op->size = size;
-	*exc = (struct vh_exc){ .vector = u->mem.seg == VH_SREG_SS ? VH_EXC_SS : VH_EXC_GP };
-	if (lm) {
-		if (!canonical(op->lin, sr) || !canonical(op->lin + size - 1, sr))
-			return 1;
-	} else {
-		struct vh_seg seg;
-
-		vh_hosted_seg_from_kvm(kseg, &seg);
-		if ((sr->cr0 & 1) && !(r->rflags & RFLAGS_VM) &&
-		    !vh_seg_access_ok(&seg, off, size, access & VH_WALK_WRITE))
-			return 1;
-		op->lin &= 0xffffffffu;
-	}
+	if (!vh_hosted_operand_linear(u, r, sr, size, access & VH_WALK_WRITE, &op->lin, exc))
+		return 1;
 	if (u->kind == VH_UNEM_CMPXCHG16B && (op->lin & 15)) {
 		*exc = (struct vh_exc){ .vector = VH_EXC_GP };
 		return 1;

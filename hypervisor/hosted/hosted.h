@@ -187,6 +187,9 @@ struct vh_hosted_vcpu {
 	struct {
 		bool known;
 		bool xgetbv1; /* CPUID 0xd.1 EAX[2]: XGETBV with ECX 1 */
+		/* CPUID 0xd.i: each state component's size and offset in
+		 * the standard XSAVE layout (i >= 2). */
+		uint32_t xsave_size[64], xsave_off[64];
 		struct vh_unem_cpu unem;
 	} cpu;
 	uint64_t completed[VH_UNEM_KINDS]; /* instructions complete.c handled, by kind */
@@ -355,6 +358,17 @@ bool vh_hosted_complete_cmpxchg(struct vh_hosted_exit *x, const struct vh_unem *
 				struct kvm_regs *r, struct kvm_sregs *sr);
 bool vh_hosted_complete_flush(struct vh_hosted_exit *x, const struct vh_unem *u,
 			      struct kvm_regs *r, struct kvm_sregs *sr);
+struct vh_exc;
+/* The linear address of u's memory operand of size bytes after the
+ * segment-limit (outside 64-bit mode) or canonical checks; false with
+ * *exc (#GP(0), #SS(0) through SS) when they refuse it. */
+bool vh_hosted_operand_linear(const struct vh_unem *u, const struct kvm_regs *r,
+			      const struct kvm_sregs *sr, unsigned size, bool write, uint64_t *lin,
+			      struct vh_exc *exc);
+/* complete_xsave.c: XRSTOR of the standard format into KVM's XSAVE
+ * state. */
+bool vh_hosted_complete_xrstor(struct vh_hosted_exit *x, const struct vh_unem *u,
+			       struct kvm_regs *r, struct kvm_sregs *sr);
 /* emulate.c: completes a protected- or real-mode IRET KVM failed on;
  * false when it is not one vh can complete. */
 bool vh_hosted_emulate_iret(struct vh_hosted_exit *x, struct kvm_regs *r, struct kvm_sregs *sr);
@@ -368,7 +382,6 @@ struct kvm_segment;
 void vh_hosted_seg_from_kvm(const struct kvm_segment *k, struct vh_seg *s);
 /* Gives the guest exception e (RIP stays where it is; #PF sets CR2);
  * false when KVM refused. */
-struct vh_exc;
 bool vh_hosted_inject(struct vh_hosted_exit *x, struct kvm_sregs *sr, const struct vh_exc *e);
 /* Guest-linear lin to guest-physical through the shared page walk with
  * the rights of cpl and rflags' AC (access: VH_WALK_* bits): 0, 1 with

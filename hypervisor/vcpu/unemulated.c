@@ -69,6 +69,8 @@ static const struct row rows[] = {
 	{ 1, 0xae, 0, FORM_MEM, 7, FEAT_CLFSH, 0, VH_UNEM_CLFLUSH },
 	{ 1, 0xae, 0x66, FORM_MEM, 7, FEAT_CLFLUSHOPT, 0, VH_UNEM_CLFLUSHOPT },
 	{ 1, 0xae, 0x66, FORM_MEM, 6, FEAT_CLWB, 0, VH_UNEM_CLWB },
+	/* 0f ae /5 with mod 3 is LFENCE: another instruction. */
+	{ 1, 0xae, 0, FORM_MEM, 5, FEAT_XSAVE, 0, VH_UNEM_XRSTOR },
 };
 
 static const char *const names[VH_UNEM_KINDS] = {
@@ -88,6 +90,7 @@ static const char *const names[VH_UNEM_KINDS] = {
 	[VH_UNEM_CLFLUSH] = "CLFLUSH",
 	[VH_UNEM_CLFLUSHOPT] = "CLFLUSHOPT",
 	[VH_UNEM_CLWB] = "CLWB",
+	[VH_UNEM_XRSTOR] = "XRSTOR",
 };
 
 const char *vh_unem_name(unsigned kind)

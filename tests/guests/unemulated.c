@@ -7,7 +7,8 @@
  *     form (#UD);
  *   - CLAC/STAC (EFLAGS.AC) where CPUID offers SMAP, else #UD; XGETBV
  *     (#UD without CR4.OSXSAVE, XCR0 with it, #GP for XCR 2); RDPRU and
- *     INVPCID #UD where CPUID does not offer them; CLFLUSH;
+ *     INVPCID #UD where CPUID does not offer them; CLFLUSH; XRSTOR of the
+ *     x87 state from memory and to its initial state, #GP(0) misaligned;
  *   - CMPXCHG16B in 64-bit mode (4-level paging, a 64-bit code segment
  *     and IDT, back to 32-bit protected mode afterwards): equal,
  *     unequal, misaligned (#GP(0)), on a page not present (#PF, CR2) and
@@ -140,6 +141,39 @@ static void cmpxchg8b(void)
 	      trap_vec, traps);
 }
 
+/* XRSTOR of the x87 component (RFBM 1) from a standard-format area:
+ * FCW 0x027f from memory, then the initial state (0x037f) with XSTATE_BV
+ * clear; a misaligned area is #GP(0).  "xrstor (%esi)": 3 bytes. */
+static uint8_t xarea[640] __attribute__((aligned(64)));
+
+static void xrstor_at(void *p)
+{
+	__asm__ volatile("xrstor (%%esi)" : : "S"(p), "a"(1), "d"(0) : "memory");
+}
+
+static void xrstor_checks(void)
+{
+	uint16_t fcw = 0;
+
+	memset(xarea, 0, sizeof(xarea));
+	xarea[0] = 0x7f, xarea[1] = 0x02; /* FCW 0x027f */
+	xarea[512] = 1;                   /* XSTATE_BV: x87 */
+	arm(3);
+	xrstor_at(xarea);
+	__asm__ volatile("fnstcw %0" : "=m"(fcw));
+	check("xrstor x87 from memory", traps == 0 && fcw == 0x027f, "fcw 0x%x traps %u", fcw,
+	      traps);
+	xarea[512] = 0; /* the x87 component's initial state */
+	xrstor_at(xarea);
+	__asm__ volatile("fnstcw %0" : "=m"(fcw));
+	check("xrstor x87 initial state", traps == 0 && fcw == 0x037f, "fcw 0x%x traps %u", fcw,
+	      traps);
+	arm(3);
+	xrstor_at(xarea + 16);
+	check("xrstor misaligned #GP(0)", traps == 1 && trap_vec == 13 && trap_err == 0,
+	      "vector %u error 0x%x", trap_vec, trap_err);
+}
+
 static void system_instructions(void)
 {
 	uint32_t fl, cr4, lo, hi;
@@ -147,12 +181,18 @@ static void system_instructions(void)
 	/* CLAC/STAC: SMAP is CPUID.7.0:EBX[20]. */
 	if (bit(7, 1, 20)) {
 		arm(0);
-		__asm__ volatile(".byte 0x0f, 0x01, 0xcb\n\tpushfl\n\tpopl %0" : "=r"(fl) : : "memory");
+		__asm__ volatile(".byte 0x0f, 0x01, 0xcb\n\tpushfl\n\tpopl %0"
+				 : "=r"(fl)
+				 :
+				 : "memory");
 		check("stac sets AC", traps == 0 && (fl & EFLAGS_AC), "traps %u eflags 0x%x", traps,
 		      fl);
-		__asm__ volatile(".byte 0x0f, 0x01, 0xca\n\tpushfl\n\tpopl %0" : "=r"(fl) : : "memory");
-		check("clac clears AC", traps == 0 && !(fl & EFLAGS_AC), "traps %u eflags 0x%x", traps,
-		      fl);
+		__asm__ volatile(".byte 0x0f, 0x01, 0xca\n\tpushfl\n\tpopl %0"
+				 : "=r"(fl)
+				 :
+				 : "memory");
+		check("clac clears AC", traps == 0 && !(fl & EFLAGS_AC), "traps %u eflags 0x%x",
+		      traps, fl);
 	} else {
 		arm(3);
 		__asm__ volatile(".byte 0x0f, 0x01, 0xcb" : : : "memory");
@@ -201,6 +241,7 @@ static void system_instructions(void)
 	__asm__ volatile("movl $2, %%ecx\n\txgetbv" : "=a"(lo), "=d"(hi) : : "ecx", "memory");
 	check("xgetbv xcr2 #GP(0)", traps == 1 && trap_vec == 13 && trap_err == 0,
 	      "vector %u error 0x%x", trap_vec, trap_err);
+	xrstor_checks();
 	__asm__ volatile("movl %0, %%cr4" : : "r"(cr4));
 }
 

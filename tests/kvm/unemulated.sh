@@ -47,7 +47,8 @@ done_by="completed by vh-hosted"
 expect "CMPXCHG16B (Linux's SLUB; with the #GP and #PF checks) completed by vh-hosted" \
 	"$done_by" CMPXCHG16B
 expect "INT3, INT n, INTO and the IRETs back completed by vh-hosted" "$done_by" INT3 'INT n' INTO IRET
-expect "XGETBV completed (and its #UD, #GP answers given) by vh-hosted" "$done_by" XGETBV
+expect "XGETBV and XRSTOR completed (and their #UD, #GP answers given) by vh-hosted" "$done_by" \
+	XGETBV XRSTOR
 # CLAC/STAC reach vh only where the model offers SMAP (a host without it
 # runs the #UD the guest checks); RDPRU and INVPCID the model never offers.
 if console unem | grep -q '^unemulated: stac sets AC ok$'; then

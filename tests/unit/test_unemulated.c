@@ -170,6 +170,16 @@ VH_TEST(unemulated, cache_flushes)
 	VH_EXPECT_EQ(u.kind, VH_UNEM_CLWB);
 	u = cls(B("\x66\x0f\xae\x38"), VH_DECODE_64, 0, &none);
 	VH_EXPECT_EQ(u.verdict, VH_UNEM_UD);
+	/* xrstor64 [rdi] (Linux's fpu__init_system): XSAVE offers it; lfence
+	 * (0f ae e8, /5 mod 3) is another instruction */
+	u = cls(B("\x48\x0f\xae\x2f"), VH_DECODE_64, 0, &all);
+	VH_EXPECT_EQ(u.kind, VH_UNEM_XRSTOR);
+	VH_EXPECT_EQ(u.verdict, VH_UNEM_COMPLETE);
+	VH_EXPECT_EQ(u.len, 4u);
+	u = cls(B("\x48\x0f\xae\x2f"), VH_DECODE_64, 0, &none);
+	VH_EXPECT_EQ(u.verdict, VH_UNEM_UD);
+	u = cls(B("\x0f\xae\xe8"), VH_DECODE_64, 0, &all);
+	VH_EXPECT_EQ(u.verdict, VH_UNEM_UNKNOWN);
 	/* sfence (0f ae f8, mod 3) and mfence are other instructions */
 	u = cls(B("\x0f\xae\xf8"), VH_DECODE_64, 0, &all);
 	VH_EXPECT_EQ(u.verdict, VH_UNEM_UNKNOWN);
@@ -200,7 +210,9 @@ VH_TEST(unemulated, unknown_and_truncated)
 	/* Every proper prefix of lock cmpxchg16b [rdi+0x12345678] is too
 	 * short to say. */
 	{
-		static const uint8_t full[] = { 0xf0, 0x48, 0x0f, 0xc7, 0x8f, 0x78, 0x56, 0x34, 0x12 };
+		static const uint8_t full[] = {
+			0xf0, 0x48, 0x0f, 0xc7, 0x8f, 0x78, 0x56, 0x34, 0x12
+		};
 		for (unsigned n = 0; n < sizeof(full); n++) {
 			u = cls(full, n, VH_DECODE_64, 0, &all);
 			VH_EXPECT_EQ(u.verdict, VH_UNEM_UNKNOWN);

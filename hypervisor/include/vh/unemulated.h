@@ -37,6 +37,7 @@ enum vh_unem_kind {
 	VH_UNEM_CLFLUSH,    /* 0f ae /7 m8 */
 	VH_UNEM_CLFLUSHOPT, /* 66 0f ae /7 m8 */
 	VH_UNEM_CLWB,       /* 66 0f ae /6 m8 */
+	VH_UNEM_XRSTOR,     /* 0f ae /5 mem (REX.W: XRSTOR64, the same here) */
 	VH_UNEM_KINDS
 };
 

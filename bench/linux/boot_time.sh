@@ -54,13 +54,16 @@ bochs_part() {
 	echo "median: wall $(median <"$runs/wall") s to init, guest uptime $(median <"$runs/uptime") s (Bochs, no vh)"
 }
 
-# stamp FILE OUT PID: each line FILE gets (CRs removed) with the seconds
-# since the call, into OUT, while PID lives (then the rest of the file).
+# stamp FILE OUT PID [ERRFILE]: each line FILE gets (CRs removed) with the
+# seconds since the call, into OUT, while PID lives (then the rest of the
+# file); stops when ERRFILE reports a KVM internal error (QEMU then pauses
+# the VM and lives on), noting when in OUT.err.
 stamp() {
-	local file=$1 out=$2 pid=$3 t0 seen=0 n
+	local file=$1 out=$2 pid=$3 err=${4:-} t0 seen=0 n
 	t0=$(date +%s.%N)
 	: >"$out"
 	while :; do
+		now_s=$(echo "$(date +%s.%N) - $t0" | bc | cut -c1-6)
 		n=$( (tr -d '\r' <"$file" 2>/dev/null || true) | wc -l)
 		if [ "$n" -gt "$seen" ]; then
 			local now
@@ -70,6 +73,10 @@ stamp() {
 			seen=$n
 		fi
 		grep -q ' vhtest: init ' "$out" && return 0
+		if [ -n "$err" ] && grep -q 'KVM internal error' "$err" 2>/dev/null; then
+			echo "$now_s" >"$out.err"
+			return 0
+		fi
 		kill -0 "$pid" 2>/dev/null || return 0
 		[ "$(echo "$(date +%s.%N) - $t0 > $limit" | bc)" = 1 ] && return 0
 		sleep 0.2
@@ -91,6 +98,9 @@ report() {
 	fi
 }
 
+bench_pid=
+trap '[ -z "$bench_pid" ] || kill "$bench_pid" 2>/dev/null || true' EXIT
+
 hosted_part() {
 	local vm=$guest/vmlinux initrd=$guest/initramfs.cpio.gz hv=$build/hypervisor/hosted
 	local cmdline="console=ttyS0,115200 earlyprintk=serial,ttyS0,115200 nokaslr vh.test=platform"
@@ -111,7 +121,7 @@ hosted_part() {
 		"$hv/vh-hosted" --socket "$r/vh.sock" --images "$r/images" --log-dir "$r/logs" \
 			--memory 512M --pcpus 1 --scan-rate 0 >"$r/daemon.log" 2>&1 &
 		pid=$!
-		trap 'kill "$pid" 2>/dev/null' EXIT
+		bench_pid=$pid
 		for _ in $(seq 1 100); do VH_SOCKET=$r/vh.sock "$hv/vh-msg" host >/dev/null 2>&1 && break; sleep 0.1; done
 		VH_SOCKET=$r/vh.sock "$hv/vh-msg" define lx vcpus=1 memory=192 kernel=vmlinux \
 			initrd=initramfs.cpio.gz "cmdline=$cmdline" >/dev/null
@@ -127,17 +137,19 @@ hosted_part() {
 			-serial "file:$r/qemu.console" -monitor none -kernel "$vm" -initrd "$initrd" \
 			-append "$cmdline" >"$r/qemu.err" 2>&1 &
 		pid=$!
-		trap 'kill "$pid" 2>/dev/null' EXIT
+		bench_pid=$pid
 		sleep 0.5
-		stamp "$r/qemu.console" "$r/qemu.lines" "$pid"
-		if kill -0 "$pid" 2>/dev/null; then
-			kill "$pid"; wait "$pid" 2>/dev/null || true
+		stamp "$r/qemu.console" "$r/qemu.lines" "$pid" "$r/qemu.err"
+		if [ -f "$r/qemu.lines.err" ]; then
+			end="KVM internal error (emulation failure) seen at $(cat "$r/qemu.lines.err") s,"
+			end="$end $(grep -m1 -o 'RIP=[0-9a-f]*' "$r/qemu.err"),"
+			end="$end $(grep -m1 -o 'extra data\[1\]: 0x[0-9a-f]*' "$r/qemu.err") (the bytes)"
+		elif kill -0 "$pid" 2>/dev/null; then
 			end="still running at the limit"
 		else
-			wait "$pid" 2>/dev/null || true
-			end="exited: $(grep -m1 -o 'KVM internal error.*\|emulation failure.*' "$r/qemu.err" || tail -1 "$r/qemu.err")"
-			grep -q 'Code=' "$r/qemu.err" && end="$end, $(grep -o 'Code=.*' "$r/qemu.err" | cut -c1-60)"
+			end="exited: $(tail -1 "$r/qemu.err")"
 		fi
+		kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
 		report qemu "$r/qemu.lines" "$end"
 	done
 	echo "median first console line: vh-hosted $(grep -v none "$runs/vh-hosted.first" | median) s," \

@@ -68,7 +68,7 @@ static bool xcr0_of(struct vh_hosted_exit *x, uint64_t *xcr0)
 bool vh_hosted_complete_xrstor(struct vh_hosted_exit *x, const struct vh_unem *u,
 			       struct kvm_regs *r, struct kvm_sregs *sr)
 {
-	static struct kvm_xsave ks; /* 4 KiB; exits are handled under the host lock */
+	struct kvm_xsave ks; /* 4 KiB, as the area: a worker's stack holds both */
 	uint8_t area[AREA_MAX];
 	uint8_t *k = (uint8_t *)ks.region;
 	unsigned cpl = !(sr->cr0 & 1) ? 0 : (r->rflags & RFLAGS_VM) ? 3 : sr->ss.dpl;

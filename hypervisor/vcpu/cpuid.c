@@ -5,7 +5,8 @@
  * the vCPU or the subleaf also has a function that computes it.  Hidden:
  * what vh does not virtualise (VMX, SMX, MONITOR/MWAIT, x2APIC, TSC
  * deadline, PCID/INVPCID, machine check, MTRRs, performance monitoring,
- * thermal and power management, the speculation-control MSRs, XSAVES);
+ * thermal and power management, the speculation-control MSRs, XSAVES,
+ * XSAVEC);
  * vh/msr.h lists the MSRs these bits hide as absent.  Set: the hypervisor
  * bit, TSC_ADJUST (whose MSR vh/msr.h has). */
 #include "vh/cpuid.h"
@@ -95,7 +96,8 @@ static void leafb(const struct vh_cpuid_vm *vm, uint32_t sub, uint32_t r[4])
 	}
 }
 
-/* Leaf 0xD subleaf 1: no XSAVES (vh does not manage IA32_XSS). */
+/* Leaf 0xD subleaf 1: no XSAVES (vh does not manage IA32_XSS), no XSAVEC
+ * (the compacted format: vh/cpuid.h). */
 static void leafd(const struct vh_cpuid_vm *vm, uint32_t sub, uint32_t r[4])
 {
 	(void)vm;

@@ -13,11 +13,12 @@
 # vh passed, vh's e820 map as the kernel read it, its early console on
 # vh's COM1.  (vh's ACPI tables come some 60 s of emulated boot later:
 # the --long run checks them.)
-# Page sharing is off (--scan-rate 0): one boot with it on took a #PF on
-# a mapped direct-map address in memmap_init_range.  Suspected, not
-# proven: a guest page-table page merged, then written through KVM's
-# MMIO exit and completed from user space, which this KVM's shadow MMU
-# does not see (docs/hosted.md).
+# Page sharing is off (--scan-rate 0), as in the benchmark, so the boot's
+# faults are its own.  Seen in 2 boots of 7 (with sharing and without):
+# a #PF on a mapped vmemmap or direct-map address in memmap_init_range /
+# __init_single_page after the "On node 0" lines, about 40 s into the
+# boot, and a panic (docs/linux-guest.md); the lines checked here come
+# before it.
 #
 # VH_LINUX_TO_INIT=SECONDS (scripts/check --long): also waits that long
 # for init and the platform script's results (vh.test=platform) and

@@ -52,3 +52,16 @@ int vh_hosted_decode_operands(const uint8_t *b, size_t len, const struct kvm_reg
 		lin[n++] = seg_base(sr, lm, in.seg) + vh_decode_offset(&in, gpr, r->rip);
 	return n;
 }
+
+uint64_t vh_hosted_mem_linear(const struct vh_insn *in, const struct kvm_regs *r,
+			      const struct kvm_sregs *sr, uint64_t *offset,
+			      const struct kvm_segment **seg)
+{
+	bool lm = (sr->efer & (1u << 10)) && sr->cs.l;
+	const uint64_t gpr[16] = { r->rax, r->rcx, r->rdx, r->rbx, r->rsp, r->rbp, r->rsi, r->rdi,
+				   r->r8,  r->r9,  r->r10, r->r11, r->r12, r->r13, r->r14, r->r15 };
+
+	*offset = vh_decode_offset(in, gpr, r->rip);
+	*seg = sreg(sr, in->seg);
+	return seg_base(sr, lm, in->seg) + *offset;
+}

@@ -12,9 +12,9 @@
  * checked (vh/segment.h: #GP, #NP or #SS for the guest), IOPL and IF
  * changed only where that CPL may, data segments the new CPL may not use
  * nulled.  XGETBV, which every kernel that uses XSAVE runs, fails too:
- * answered from KVM_GET_XCRS.  Anything else (a return to virtual-8086
- * mode, a task return; XGETBV of another register) is left to the
- * caller, which stops the guest. */
+ * answered from KVM_GET_XCRS (#UD without CR4.OSXSAVE, #GP for an XCR
+ * the model lacks).  Anything else (a return to virtual-8086 mode, a
+ * task return) is left to the caller, which stops the guest. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/kvm.h>
@@ -59,9 +59,14 @@ int vh_hosted_read_linear(struct vh_hosted_exit *x, const struct kvm_sregs *sr, 
 	return 0;
 }
 
-/* Gives the guest an exception at the IRET (RIP stays on it): #PF with
- * CR2, #GP, #NP or #SS with its error code. */
-static bool inject(struct vh_hosted_exit *x, struct kvm_sregs *sr, const struct vh_exc *e)
+/* Vectors whose exception pushes an error code (#DF, #TS, #NP, #SS, #GP,
+ * #PF, #AC, #CP). */
+static bool has_error_code(unsigned vector)
+{
+	return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 || vector == 21;
+}
+
+bool vh_hosted_inject(struct vh_hosted_exit *x, struct kvm_sregs *sr, const struct vh_exc *e)
 {
 	struct kvm_vcpu_events ev;
 
@@ -75,7 +80,7 @@ static bool inject(struct vh_hosted_exit *x, struct kvm_sregs *sr, const struct 
 	ev.flags = 0;
 	ev.exception.injected = 1;
 	ev.exception.nr = e->vector;
-	ev.exception.has_error_code = 1;
+	ev.exception.has_error_code = has_error_code(e->vector);
 	ev.exception.error_code = e->error;
 	return ioctl(x->hv->fd, KVM_SET_VCPU_EVENTS, &ev) == 0;
 }
@@ -87,41 +92,60 @@ static int read_table(void *ctx, uint64_t gpa, void *buf, unsigned size)
 	return vh_mem_guest_read(&x->w->d->host, x->vm, gpa, buf, size, NULL) == VH_OK ? 0 : -1;
 }
 
+int vh_hosted_translate(struct vh_hosted_exit *x, const struct kvm_sregs *sr, uint64_t rflags,
+			unsigned cpl, uint64_t lin, unsigned access, uint64_t *gpa,
+			struct vh_exc *exc)
+{
+	struct vh_walk w = { .cr0 = sr->cr0, .cr3 = sr->cr3, .cr4 = sr->cr4, .efer = sr->efer,
+			     .rflags = rflags, .cpl = cpl, .maxphyaddr = MAXPHYADDR,
+			     .read = read_table, .ctx = x };
+	uint32_t pf_error = 0;
+
+	switch (vh_walk_translate(&w, lin, access, gpa, &pf_error)) {
+	case VH_WALK_OK:
+		return 0;
+	case VH_WALK_FAULT:
+		*exc = (struct vh_exc){ .vector = VH_EXC_PF, .error = pf_error, .cr2 = lin };
+		return 1;
+	case VH_WALK_NO_TABLES:
+	default:
+		return -1;
+	}
+}
+
 /* Reads len bytes at guest-linear lin with the rights of cpl (and
  * rflags' AC) through the shared page walk: 0, 1 with *exc (the guest's
  * #PF), -1 when not in guest memory. */
 static int read_as(struct vh_hosted_exit *x, const struct kvm_sregs *sr, uint64_t rflags,
 		   unsigned cpl, uint64_t lin, void *buf, size_t len, struct vh_exc *exc)
 {
-	struct vh_walk w = { .cr0 = sr->cr0, .cr3 = sr->cr3, .cr4 = sr->cr4, .efer = sr->efer,
-			     .rflags = rflags, .cpl = cpl, .maxphyaddr = MAXPHYADDR,
-			     .read = read_table, .ctx = x };
 	uint8_t *p = buf;
+	bool lm = sr->efer & (1u << 10);
 
 	while (len) {
 		size_t n = VH_PAGE_SIZE - (lin & (VH_PAGE_SIZE - 1));
 		uint64_t gpa;
-		uint32_t pf_error = 0;
+		int rc;
 
 		if (n > len)
 			n = len;
-		switch (vh_walk_translate(&w, lin, 0, &gpa, &pf_error)) {
-		case VH_WALK_OK:
-			break;
-		case VH_WALK_FAULT:
-			*exc =
-			    (struct vh_exc){ .vector = VH_EXC_PF, .error = pf_error, .cr2 = lin };
-			return 1;
-		case VH_WALK_NO_TABLES:
-			return -1;
-		}
+		if ((rc = vh_hosted_translate(x, sr, rflags, cpl, lin, 0, &gpa, exc)) != 0)
+			return rc;
 		if (vh_mem_guest_read(&x->w->d->host, x->vm, gpa, p, n, NULL) != VH_OK)
 			return -1;
 		p += n;
-		lin = (lin + n) & 0xffffffffu; /* outside long mode: wraps at 4 GiB */
+		lin += n;
+		if (!lm)
+			lin &= 0xffffffffu; /* outside long mode: wraps at 4 GiB */
 		len -= n;
 	}
 	return 0;
+}
+
+int vh_hosted_read_as(struct vh_hosted_exit *x, const struct kvm_sregs *sr, uint64_t rflags,
+		      unsigned cpl, uint64_t lin, void *buf, size_t len, struct vh_exc *exc)
+{
+	return read_as(x, sr, rflags, cpl, lin, buf, len, exc);
 }
 
 /* Descriptor-table reads are the CPU's implicit supervisor accesses:
@@ -146,7 +170,7 @@ static void to_kvm(const struct vh_seg *s, struct kvm_segment *k)
 				   .db = s->db, .s = s->s, .l = s->l, .g = s->g, .avl = s->avl };
 }
 
-static void from_kvm(const struct kvm_segment *k, struct vh_seg *s)
+void vh_hosted_seg_from_kvm(const struct kvm_segment *k, struct vh_seg *s)
 {
 	*s = (struct vh_seg){ .base = k->base, .limit = k->limit, .selector = k->selector,
 			      .type = k->type, .present = k->present, .dpl = k->dpl, .db = k->db,
@@ -223,19 +247,19 @@ bool vh_hosted_emulate_iret(struct vh_hosted_exit *x, struct kvm_regs *r, struct
 		return false; /* virtual-8086 mode */
 	if (prot && (r->rflags & VH_EFLAGS_NT))
 		return false; /* a task return */
-	from_kvm(&sr->ss, &cur_ss);
+	vh_hosted_seg_from_kvm(&sr->ss, &cur_ss);
 	if (prot && !vh_seg_access_ok(&cur_ss, sp, 3 * w, false)) {
 		exc = (struct vh_exc){ .vector = VH_EXC_SS };
-		return inject(x, sr, &exc);
+		return vh_hosted_inject(x, sr, &exc);
 	}
 	rc = read_as(x, sr, r->rflags, cpl, sr->ss.base + sp, raw, 3 * w, &exc);
 	if (rc)
-		return rc > 0 && inject(x, sr, &exc);
+		return rc > 0 && vh_hosted_inject(x, sr, &exc);
 	for (unsigned i = 0; i < 3; i++)
 		frame[i] = frame_word(raw, i, wide);
 	if (!prot) {
 		cs = (struct vh_seg){ 0 };
-		from_kvm(&sr->cs, &cs);
+		vh_hosted_seg_from_kvm(&sr->cs, &cs);
 		cs.selector = (uint16_t)frame[1];
 		cs.base = (uint64_t)(uint16_t)frame[1] << 4;
 	} else {
@@ -248,22 +272,22 @@ bool vh_hosted_emulate_iret(struct vh_hosted_exit *x, struct kvm_regs *r, struct
 			/* ESP and SS follow EIP, CS and EFLAGS. */
 			if (!vh_seg_access_ok(&cur_ss, sp, 5 * w, false)) {
 				exc = (struct vh_exc){ .vector = VH_EXC_SS };
-				return inject(x, sr, &exc);
+				return vh_hosted_inject(x, sr, &exc);
 			}
 			rc = read_as(x, sr, r->rflags, cpl, sr->ss.base + sp + 3 * w, raw + 3 * w,
 				     2 * w, &exc);
 			if (rc)
-				return rc > 0 && inject(x, sr, &exc);
+				return rc > 0 && vh_hosted_inject(x, sr, &exc);
 			for (unsigned i = 3; i < 5; i++)
 				frame[i] = frame_word(raw, i, wide);
 		}
 		rc = iret_segments(x, sr, r->rflags, cpl, (uint16_t)frame[1], (uint16_t)frame[4],
 				   outer, &cs, &ss, &exc);
 		if (rc)
-			return rc > 0 && inject(x, sr, &exc);
+			return rc > 0 && vh_hosted_inject(x, sr, &exc);
 		if (frame[0] > cs.limit) {
 			exc = (struct vh_exc){ .vector = VH_EXC_GP };
-			return inject(x, sr, &exc);
+			return vh_hosted_inject(x, sr, &exc);
 		}
 	}
 	r->rip = frame[0];
@@ -285,7 +309,7 @@ bool vh_hosted_emulate_iret(struct vh_hosted_exit *x, struct kvm_regs *r, struct
 		to_kvm(&ss, &sr->ss);
 		for (unsigned i = 0; i < sizeof(data) / sizeof(data[0]); i++) {
 			struct vh_seg d;
-			from_kvm(data[i], &d);
+			vh_hosted_seg_from_kvm(data[i], &d);
 			if (!vh_iret_keeps_data_seg(&d, new_cpl))
 				*data[i] = (struct kvm_segment){ .unusable = 1 };
 		}
@@ -295,16 +319,23 @@ bool vh_hosted_emulate_iret(struct vh_hosted_exit *x, struct kvm_regs *r, struct
 
 #define CR4_OSXSAVE (1u << 18)
 
-bool vh_hosted_emulate_xgetbv(struct vh_hosted_exit *x, struct kvm_regs *r,
+bool vh_hosted_emulate_xgetbv(struct vh_hosted_exit *x, unsigned len, struct kvm_regs *r,
 			      struct kvm_sregs *sr)
 {
 	struct kvm_xcrs xcrs;
+	uint32_t ecx = (uint32_t)r->rcx;
+	struct vh_exc exc = { .vector = VH_EXC_GP };
 
-	/* Without CR4.OSXSAVE it is #UD, and only XCR0 is answered here
-	 * (ECX 1, XINUSE, needs the hardware's view): both left to the
-	 * caller, which stops the guest with the instruction named. */
-	if (!(sr->cr4 & CR4_OSXSAVE) || (uint32_t)r->rcx != 0)
-		return false;
+	/* Without CR4.OSXSAVE it is #UD.  XCR0 comes from KVM; XINUSE
+	 * (ECX 1, where the model offers XGETBV1) is answered as XCR0: a
+	 * set bit only says the component may be out of its initial
+	 * state, which is always true to say.  Any other ECX is #GP(0). */
+	if (!(sr->cr4 & CR4_OSXSAVE)) {
+		exc.vector = VH_EXC_UD;
+		return vh_hosted_inject(x, sr, &exc);
+	}
+	if (ecx > 1 || (ecx == 1 && !x->hv->cpu.xgetbv1))
+		return vh_hosted_inject(x, sr, &exc);
 	memset(&xcrs, 0, sizeof(xcrs));
 	if (ioctl(x->hv->fd, KVM_GET_XCRS, &xcrs) < 0)
 		return false;
@@ -313,7 +344,7 @@ bool vh_hosted_emulate_xgetbv(struct vh_hosted_exit *x, struct kvm_regs *r,
 			continue;
 		r->rax = (uint32_t)xcrs.xcrs[i].value;
 		r->rdx = (uint32_t)(xcrs.xcrs[i].value >> 32);
-		r->rip += 3;
+		r->rip += len;
 		return ioctl(x->hv->fd, KVM_SET_REGS, r) == 0;
 	}
 	return false;

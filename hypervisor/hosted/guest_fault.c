@@ -144,18 +144,6 @@ static bool fault_linear(struct vh_hosted_exit *x, const struct kvm_sregs *sr, u
 	return true;
 }
 
-/* What this host's KVM reports as an emulation failure and vh-hosted
- * completes itself (emulate.c), by opcode bytes. */
-static const struct completed_insn {
-	uint8_t bytes[3];
-	size_t len;
-	const char *name;
-	bool (*complete)(struct vh_hosted_exit *x, struct kvm_regs *r, struct kvm_sregs *sr);
-} completed[] = {
-	{ { 0xcf }, 1, "IRET", vh_hosted_emulate_iret },
-	{ { 0x0f, 0x01, 0xd0 }, 3, "XGETBV", vh_hosted_emulate_xgetbv },
-};
-
 enum vh_hosted_next vh_hosted_fetch_fault(struct vh_hosted_exit *x)
 {
 	struct vh_host *h = &x->w->d->host;
@@ -183,19 +171,15 @@ enum vh_hosted_next vh_hosted_fetch_fault(struct vh_hosted_exit *x)
 	while (ninsn < sizeof(insn) &&
 	       vh_hosted_read_linear(x, &sr, lin + ninsn, &insn[ninsn], 1) == 0)
 		ninsn++;
-	/* 2. One this host's KVM cannot emulate at all. */
-	for (size_t i = 0; i < sizeof(completed) / sizeof(completed[0]); i++) {
-		const struct completed_insn *c = &completed[i];
-		if (ninsn < c->len || memcmp(insn, c->bytes, c->len) != 0)
-			continue;
-		x->vcpu->exits[VH_EXIT_OTHER]++;
-		if (c->complete(x, &r, &sr))
-			return VH_HOSTED_CONTINUE;
-		snprintf(why, sizeof(why),
-			 "vCPU %u: %s at %#llx (ECX %#x) that vh-hosted cannot complete", hv->index,
-			 c->name, (unsigned long long)lin, (unsigned)(uint32_t)r.rcx);
-		vh_vm_crash(h, x->vm, why);
-		return VH_HOSTED_PREEMPT;
+	/* 2. One this host's KVM cannot emulate at all (complete.c): completed,
+	 * or #UD where the CPU model does not offer it. */
+	{
+		bool mine;
+		enum vh_hosted_next next = vh_hosted_complete(x, insn, ninsn, &r, &sr, &mine);
+		if (mine) {
+			hv->fetch_faults = 0;
+			return next;
+		}
 	}
 	/* 3. Its memory operands, writable, so KVM can run it natively. */
 	nops = vh_hosted_decode_operands(insn, ninsn, &r, &sr, ops);

@@ -43,6 +43,7 @@
 #include "vh/layout.h"
 #include "vh/loader.h"
 #include "vh/platform.h"
+#include "vh/unemulated.h"
 #include "vh/vcpu_boot.h"
 
 struct kvm_run;
@@ -182,6 +183,17 @@ struct vh_hosted_vcpu {
 	 * another worker waits for the first to finish its exit. */
 	pthread_mutex_t run_lock;
 	struct vh_vcpu_boot boot; /* its boot generation and start-up (host lock) */
+	/* The CPU model's words the completions test (complete.c), read
+	 * back from KVM once. */
+	struct {
+		bool known;
+		bool xgetbv1; /* CPUID 0xd.1 EAX[2]: XGETBV with ECX 1 */
+		/* CPUID 0xd.i: each state component's size and offset in
+		 * the standard XSAVE layout (i >= 2). */
+		uint32_t xsave_size[64], xsave_off[64];
+		struct vh_unem_cpu unem;
+	} cpu;
+	uint64_t completed[VH_UNEM_KINDS]; /* instructions complete.c handled, by kind */
 	uint32_t fetch_faults;  /* consecutive instruction-fetch faults at one rip */
 	uint64_t fetch_rip;
 	bool mmio_pending;      /* a guest-memory MMIO exit waits for a frame */
@@ -327,14 +339,60 @@ enum vh_hosted_next vh_hosted_msr_exit(struct vh_hosted_exit *x);
 /* At power-on or INIT: the MSRs vh keeps per vCPU (VH_MSR_VCPU, stored in
  * KVM) back at their table values. */
 void vh_hosted_msr_reset(int vcpu_fd);
-/* emulate.c: completes a protected- or real-mode IRET KVM failed on;
- * false when it is not one vh can complete. */
+/* complete.c: an instruction this host's KVM reported it could not
+ * emulate, classified by vh/unemulated.h: completed, or #UD for the
+ * guest.  VH_HOSTED_CONTINUE when done, VH_HOSTED_PREEMPT when it stopped
+ * the VM (the reason given); *mine false when the table does not know
+ * the instruction (the caller faults its memory in and retries). */
 struct kvm_regs;
 struct kvm_sregs;
+enum vh_hosted_next vh_hosted_complete(struct vh_hosted_exit *x, const uint8_t *insn,
+				       size_t ninsn, struct kvm_regs *r, struct kvm_sregs *sr,
+				       bool *mine);
+/* RIP past an instruction of len bytes, wrapping at the code segment's
+ * width. */
+void vh_hosted_advance_rip(struct kvm_regs *r, const struct kvm_sregs *sr, unsigned len);
+/* complete_mem.c: CMPXCHG8B/16B (atomic on the guest's frame), CLFLUSH,
+ * CLFLUSHOPT, CLWB; false when vh-hosted cannot go on (the caller stops
+ * the VM). */
+bool vh_hosted_complete_cmpxchg(struct vh_hosted_exit *x, const struct vh_unem *u,
+				struct kvm_regs *r, struct kvm_sregs *sr);
+bool vh_hosted_complete_flush(struct vh_hosted_exit *x, const struct vh_unem *u,
+			      struct kvm_regs *r, struct kvm_sregs *sr);
+struct vh_exc;
+/* The linear address of u's memory operand of size bytes after the
+ * segment-limit (outside 64-bit mode) or canonical checks; false with
+ * *exc (#GP(0), #SS(0) through SS) when they refuse it. */
+bool vh_hosted_operand_linear(const struct vh_unem *u, const struct kvm_regs *r,
+			      const struct kvm_sregs *sr, unsigned size, bool write, uint64_t *lin,
+			      struct vh_exc *exc);
+/* complete_xsave.c: XRSTOR of the standard format into KVM's XSAVE
+ * state. */
+bool vh_hosted_complete_xrstor(struct vh_hosted_exit *x, const struct vh_unem *u,
+			       struct kvm_regs *r, struct kvm_sregs *sr);
+/* emulate.c: completes a protected- or real-mode IRET KVM failed on;
+ * false when it is not one vh can complete. */
 bool vh_hosted_emulate_iret(struct vh_hosted_exit *x, struct kvm_regs *r, struct kvm_sregs *sr);
-/* XGETBV of XCR0 (0f 01 d0), from KVM_GET_XCRS; false: not completed. */
-bool vh_hosted_emulate_xgetbv(struct vh_hosted_exit *x, struct kvm_regs *r,
+/* XGETBV (len bytes) from KVM_GET_XCRS, #UD or #GP as the CPU gives
+ * them; false: not completed. */
+bool vh_hosted_emulate_xgetbv(struct vh_hosted_exit *x, unsigned len, struct kvm_regs *r,
 			      struct kvm_sregs *sr);
+/* A KVM segment register as vh/segment.h describes it. */
+struct vh_seg;
+struct kvm_segment;
+void vh_hosted_seg_from_kvm(const struct kvm_segment *k, struct vh_seg *s);
+/* Gives the guest exception e (RIP stays where it is; #PF sets CR2);
+ * false when KVM refused. */
+bool vh_hosted_inject(struct vh_hosted_exit *x, struct kvm_sregs *sr, const struct vh_exc *e);
+/* Guest-linear lin to guest-physical through the shared page walk with
+ * the rights of cpl and rflags' AC (access: VH_WALK_* bits): 0, 1 with
+ * *exc (the guest's #PF), -1 when the tables are not guest memory. */
+int vh_hosted_translate(struct vh_hosted_exit *x, const struct kvm_sregs *sr, uint64_t rflags,
+			unsigned cpl, uint64_t lin, unsigned access, uint64_t *gpa,
+			struct vh_exc *exc);
+/* Reads len bytes at lin with those rights: 0, 1 with *exc, -1. */
+int vh_hosted_read_as(struct vh_hosted_exit *x, const struct kvm_sregs *sr, uint64_t rflags,
+		      unsigned cpl, uint64_t lin, void *buf, size_t len, struct vh_exc *exc);
 /* Reads guest-linear memory through the core, translating with the
  * guest's paging; 0 or -1. */
 int vh_hosted_read_linear(struct vh_hosted_exit *x, const struct kvm_sregs *sr, uint64_t lin,
@@ -343,6 +401,12 @@ int vh_hosted_read_linear(struct vh_hosted_exit *x, const struct kvm_sregs *sr, 
  * instruction in b (0, 1 or 2 of them; none when vh_decode refuses it). */
 int vh_hosted_decode_operands(const uint8_t *b, size_t len, const struct kvm_regs *r,
 			      const struct kvm_sregs *sr, uint64_t lin[2]);
+/* The linear address of a decoded memory operand, its offset in its
+ * segment and that segment (for the limit check outside 64-bit mode). */
+struct kvm_segment;
+uint64_t vh_hosted_mem_linear(const struct vh_insn *in, const struct kvm_regs *r,
+			      const struct kvm_sregs *sr, uint64_t *offset,
+			      const struct kvm_segment **seg);
 
 /* ---- housekeeping.c ----------------------------------------------------------------- */
 

@@ -5,7 +5,8 @@
  * the vCPU or the subleaf also has a function that computes it.  Hidden:
  * what vh does not virtualise (VMX, SMX, MONITOR/MWAIT, x2APIC, TSC
  * deadline, PCID/INVPCID, machine check, MTRRs, performance monitoring,
- * thermal and power management, the speculation-control MSRs, XSAVES);
+ * thermal and power management, the speculation-control MSRs, XSAVES,
+ * XSAVEC);
  * vh/msr.h lists the MSRs these bits hide as absent.  Set: the hypervisor
  * bit, TSC_ADJUST (whose MSR vh/msr.h has). */
 #include "vh/cpuid.h"
@@ -95,7 +96,8 @@ static void leafb(const struct vh_cpuid_vm *vm, uint32_t sub, uint32_t r[4])
 	}
 }
 
-/* Leaf 0xD subleaf 1: no XSAVES (vh does not manage IA32_XSS). */
+/* Leaf 0xD subleaf 1: no XSAVES (vh does not manage IA32_XSS), no XSAVEC
+ * (the compacted format: vh/cpuid.h). */
 static void leafd(const struct vh_cpuid_vm *vm, uint32_t sub, uint32_t r[4])
 {
 	(void)vm;
@@ -208,7 +210,9 @@ static void leaf16(const struct vh_cpuid_vm *vm, uint32_t sub, uint32_t r[4])
 
 /* Leaf 0x80000008: the guest-physical width is what the back end maps;
  * the linear width is the host's; ECX (AMD's core count) reads 0, the
- * topology being in leaves 1, 4 and 0xB. */
+ * topology being in leaves 1, 4 and 0xB; EBX's RDPRU is hidden (it reads
+ * APERF and MPERF, which leaf 6 hides: a guest that runs it gets #UD,
+ * vh/unemulated.h). */
 static void leaf80000008(const struct vh_cpuid_vm *vm, uint32_t sub, uint32_t r[4])
 {
 	(void)sub;
@@ -216,6 +220,7 @@ static void leaf80000008(const struct vh_cpuid_vm *vm, uint32_t sub, uint32_t r[
 		r[0] = (r[0] & 0xff00u) | vm->phys_bits;
 	else
 		r[0] &= 0xffffu;
+	r[1] &= ~VH_CPUIDE8_EBX_RDPRU;
 	r[2] = 0;
 }
 

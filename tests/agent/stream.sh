@@ -148,7 +148,9 @@ api POST /v1/vms -H 'Content-Type: application/json' \
 	-d '{"name":"adm1","vcpus":1,"memory_mib":16,"cpu":{"reservation_mhz":1000000},"boot":{"kernel":"spinner.elf"}}'
 step PUT /v1/vms/adm1/power -d '{"state":"running"}'
 check "a reservation over capacity: 409 admission" test "$CODE" = 409
-# A guest that triple-faults (the hostile guest's last step).
+# A guest that triple-faults (the hostile guest's last step: INT3 with an
+# empty IDT; vh-hosted completes the INT3 this KVM hands back, so the
+# reason is the triple fault itself, not the instruction).
 api POST /v1/vms -H 'Content-Type: application/json' \
 	-d '{"name":"crash1","vcpus":1,"memory_mib":16,"boot":{"kernel":"hostile.elf"}}'
 api PUT /v1/vms/crash1/power -d '{"state":"running"}'
@@ -157,7 +159,7 @@ check "the hypervisor's own doing is seen: the hostile guest crashed" wait_for c
 check "with the hypervisor's reason" "$PY" -c '
 import json, sys
 d = [json.loads(l[6:]) for l in open(sys.argv[1]) if l.startswith("data: ") and "vm_crashed" in l][0]
-assert d["state"] == "crashed" and d["reason"].startswith("vCPU 0: "), d' "$RUN/ev"
+assert d["state"] == "crashed" and d["reason"] == "vCPU 0 triple-faulted", d' "$RUN/ev"
 sleep 1.5 # a heartbeat's worth of silence
 # ev1's life, in order, with increasing ids.
 check "events in order with increasing ids: ev1 defined, started, paused, resumed, reset, stopped, deleted; adm1 refused" "$PY" -c '

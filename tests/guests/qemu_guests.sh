@@ -14,7 +14,7 @@ guests=$top_builddir/tests/guests
 runs=$top_builddir/tests/guests/runs
 mkdir -p "$runs"
 
-tap_plan 15
+tap_plan 16
 
 # run NAME EXIT DESC [run-qemu options...]: one guest run, one TAP line.
 run() {
@@ -96,6 +96,12 @@ run power 1 "power: reads the CMOS clock, finds the PM timer, passes (no reboot:
 	--kernel "$guests/power.elf" --expect '^power: boot 1$' \
 	--expect '^power: rtc 20[0-9][0-9]-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-5][0-9]$' \
 	--expect '^power: done$'
+
+# What a real CPU does with what this host's KVM hands back to vh-hosted
+# (tests/kvm/unemulated.sh): the same checks pass on QEMU's CPU model.
+run unemulated 1 "unemulated: INT3/INT n/INTO, CMPXCHG8B/16B (#GP, #PF), SMAP, XGETBV, #UD as CPUID says" \
+	--kernel "$guests/unemulated.elf" --expect '^unemulated: cmpxchg16b on a read-only page: #PF present\+write ok$' \
+	--expect '^unemulated: done, 0 failed$'
 
 run hostile 0 "hostile: announces every step, survives wild I/O, MSRs and stray writes, ends in a triple fault" \
 	--kernel "$guests/hostile.elf" \

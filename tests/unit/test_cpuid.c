@@ -271,6 +271,7 @@ VH_TEST(cpuid, address_widths)
 	VH_EXPECT_EQ(r[0] & 0xff, 39u);          /* what the back end maps */
 	VH_EXPECT_EQ((r[0] >> 8) & 0xff, 0x30u); /* the host's linear width */
 	VH_EXPECT_EQ(r[0] >> 16, 0u);
+	VH_EXPECT_EQ(r[1], ~VH_CPUIDE8_EBX_RDPRU); /* RDPRU hidden, the rest the host's */
 	VH_EXPECT_EQ(r[2], 0u);
 
 	/* A host without the leaf: it exists for the guest all the same. */

@@ -112,3 +112,20 @@ int vh_mem_guest_write(struct vh_host *h, struct vh_vm *vm, uint64_t gpa, const 
 	}
 	return VH_OK;
 }
+
+int vh_mem_guest_ptr(struct vh_host *h, struct vh_vm *vm, uint64_t gpa, size_t len, bool write,
+		     void **out, struct vh_error *err)
+{
+	int rc = check(vm, gpa, len, write ? "write" : "read", err);
+	uint8_t *page;
+
+	if (rc)
+		return rc;
+	if (len == 0 || (gpa & (VH_PAGE_SIZE - 1)) + len > VH_PAGE_SIZE)
+		return vh_error_set(err, VH_E_INVAL, "guest access: %#llx + %#llx crosses a page",
+				    (unsigned long long)gpa, (unsigned long long)len);
+	if ((rc = page_for(h, vm, gpa >> VH_PAGE_SHIFT, write, &page, err)))
+		return rc;
+	*out = page + (gpa & (VH_PAGE_SIZE - 1));
+	return VH_OK;
+}

@@ -148,6 +148,15 @@ int vh_mem_guest_read(struct vh_host *h, struct vh_vm *vm, uint64_t gpa, void *b
 		      struct vh_error *err);
 int vh_mem_guest_write(struct vh_host *h, struct vh_vm *vm, uint64_t gpa, const void *buf,
 		       size_t len, struct vh_error *err);
+/* The bytes of guest-physical [gpa, gpa + len), one page at most, in
+ * place: faulted in as a guest access would be (a write unshares), for an
+ * access that must be the guest's own memory operation (vh-hosted's
+ * atomic CMPXCHG16B completion, which other vCPUs running natively must
+ * see as one locked access).  Valid while the host lock is held (the
+ * core may remap the page once it is dropped).  VH_E_INVAL for a range
+ * outside RAM or across a page. */
+int vh_mem_guest_ptr(struct vh_host *h, struct vh_vm *vm, uint64_t gpa, size_t len, bool write,
+		     void **out, struct vh_error *err);
 /* Is [gpa, gpa + len) RAM in the VM's layout (no overflow)?  The hole
  * below 4 GiB never is. */
 bool vh_mem_guest_range_ok(const struct vh_vm *vm, uint64_t gpa, uint64_t len);

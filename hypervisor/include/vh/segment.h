@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define VH_EXC_UD 6
 #define VH_EXC_NP 11
 #define VH_EXC_SS 12
 #define VH_EXC_GP 13

@@ -1,0 +1,61 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# The instructions this host's /dev/kvm hands back to vh-hosted unexecuted
+# (docs/hosted.md): the unemulated guest (tests/guests/unemulated.c) runs
+# each one and checks what a real CPU with the guest's CPUID does (the
+# same guest passes under QEMU's TCG: tests/guests/qemu_guests.sh); the
+# daemon log says, once per kind, which reached vh-hosted and how it was
+# answered, so each completion path and the #UD path are known to have
+# been taken, not just the guest's checks to have passed.
+. "$top_srcdir/tests/harness/tap.sh"
+. "$top_srcdir/tests/kvm/lib.sh"
+
+kvm_require
+kvm_setup unemulated
+tap_plan 6
+kvm_start
+
+desc="the unemulated guest: every check passes, stopped through isa-debug-exit with code 1"
+if "$VH_MSG" define unem kernel=unemulated.elf memory=8 >/dev/null 2>&1 &&
+	"$VH_MSG" start unem >/dev/null 2>&1 && "$VH_MSG" wait unem stopped 60 >/dev/null 2>&1 &&
+	console unem | grep -q '^unemulated: done, 0 failed$' &&
+	console unem | grep -q '^vh: debug-exit code 1 '; then
+	tap_ok "$desc ($(console unem | grep -c ' ok$') checks)"
+else
+	tap_not_ok "$desc" "$(console unem | grep -v ' ok$')" "$(tail -5 "$RUN/daemon.log")"
+fi
+
+# logged KIND VERDICT: the daemon's line for the first KIND of the VM.
+logged() {
+	grep -Eq "VM \"unem\": vCPU 0: $1 $2 at rip 0x[0-9a-f]+ \(KVM cannot emulate it\)" \
+		"$RUN/daemon.log"
+}
+# expect DESC KIND VERDICT...: each KIND reached vh-hosted with VERDICT.
+expect() {
+	local desc=$1 verdict=$2 kind missing=
+	shift 2
+	for kind in "$@"; do
+		logged "$kind" "$verdict" || missing="$missing $kind"
+	done
+	if [ -z "$missing" ]; then
+		tap_ok "$desc"
+	else
+		tap_not_ok "$desc" "not logged:$missing" "$(grep 'KVM cannot emulate' "$RUN/daemon.log")"
+	fi
+}
+done_by="completed by vh-hosted"
+expect "CMPXCHG16B (Linux's SLUB; with the #GP and #PF checks) completed by vh-hosted" \
+	"$done_by" CMPXCHG16B
+expect "INT3, INT n, INTO and the IRETs back completed by vh-hosted" "$done_by" INT3 'INT n' INTO IRET
+expect "XGETBV and XRSTOR completed (and their #UD, #GP answers given) by vh-hosted" "$done_by" \
+	XGETBV XRSTOR
+# CLAC/STAC reach vh only where the model offers SMAP (a host without it
+# runs the #UD the guest checks); RDPRU and INVPCID the model never offers.
+if console unem | grep -q '^unemulated: stac sets AC ok$'; then
+	expect "CLAC and STAC completed by vh-hosted (SMAP offered)" "$done_by" CLAC STAC
+else
+	expect "CLAC and STAC raise #UD (SMAP not offered)" 'raises #UD' CLAC STAC
+fi
+expect "#UD for what the CPU model does not offer or does not exist: RDPRU, INVPCID, CMPXCHG8B's register form" \
+	'raises #UD' RDPRU INVPCID CMPXCHG8B
+kvm_stop

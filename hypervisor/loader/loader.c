@@ -278,7 +278,7 @@ static int raw_plan(uint64_t mem_bytes, const struct vh_loader_args *a, struct v
  * VH_ACPI_RESET_VALUE to the ACPI reset register, as the FADT says to,
  * and halt:
  *   mov dx, 0x600 / mov al, 1 / out dx, al / cli / hlt / jmp short hlt */
-#define RESET_VECTOR_GPA (VH_LAYOUT_1M - 16)
+#define RESET_VECTOR_GPA VH_ACPI_RESET_VECTOR_GPA
 static const uint8_t reset_vector_code[] = {
 	0xba,
 	(VH_ACPI_PM_BASE + VH_ACPI_RESET_OFF) & 0xff,

@@ -73,6 +73,9 @@ static inline uint32_t vh_acpi_pci_gsi(uint32_t dev, uint32_t pin)
 
 /* ---- where the tables lie -------------------------------------------------- */
 #define VH_ACPI_GPA      VH_LAYOUT_BIOS_START /* RSDP first, the tables after it */
+/* F000:FFF0, the BIOS reset vector: the loaders put a write of the reset
+ * register there (hypervisor/loader/loader.c), as a PC's BIOS resets. */
+#define VH_ACPI_RESET_VECTOR_GPA (VH_LAYOUT_1M - 16)
 #define VH_ACPI_RSDP_GPA VH_ACPI_GPA
 /* The most bytes the tables take (64 vCPUs: about 4 KiB). */
 #define VH_ACPI_MAX_BYTES 8192u

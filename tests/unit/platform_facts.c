@@ -551,7 +551,7 @@ static void bzimage(void)
 			else if (src == acpi_buf)
 				what = "the ACPI tables (RSDP first)";
 			else if (c->gpa == VH_ACPI_RESET_VECTOR_GPA)
-				what = "F000:FFF0, the reset vector: 0x01 to the ACPI reset register";
+				what = "F000:FFF0: 0x01 to the ACPI reset register";
 			break;
 		case VH_LOADER_SRC_ZEROS:
 			what = c->gpa == job.boot.info_addr ? "the zero page, zeroed"

@@ -118,7 +118,9 @@ measure() {
 keys="https-stats unix-stats https-all unix-all https-list unix-list https-healthz unix-healthz"
 for run in $(seq "$runs"); do
 	fresh
-	"$build/bench/agent/ucreate" --socket "$work/agent.sock" -n 100 --prefix vm --kernel spinner.elf >/dev/null
+	# The spinner spins for ever (iters=0): vm1 runs through every load.
+	"$build/bench/agent/ucreate" --socket "$work/agent.sock" -n 100 --prefix vm --kernel spinner.elf \
+		--cmdline "iters=0" >/dev/null
 	code=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$work/agent.sock" -X PUT \
 		-H 'Content-Type: application/json' -d '{"state":"running"}' http://x/v1/vms/vm1/power)
 	[ "$code" = 200 ] || { echo "run.sh: vm1 did not start ($code)" >&2; exit 1; }

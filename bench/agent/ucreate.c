@@ -3,7 +3,8 @@
  * libcurl connection to the agent's unix socket, and print the total
  * time.  Every response must be 201 (else exit 1).
  *
- *   ucreate --socket PATH [-n N] [--prefix NAME] [--kernel IMAGE] */
+ *   ucreate --socket PATH [-n N] [--prefix NAME] [--kernel IMAGE] [--cmdline ARGS]
+ * ARGS: the guest's command line, letters, digits, "=", "," and spaces only. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,7 @@ static size_t discard(char *p, size_t size, size_t n, void *ctx)
 
 int main(int argc, char **argv)
 {
-	const char *sock = NULL, *prefix = "bench", *kernel = "";
+	const char *sock = NULL, *prefix = "bench", *kernel = "", *cmdline = "";
 	int n = 1000;
 	struct curl_slist *hdrs = NULL;
 	struct timespec t0, t1;
@@ -35,9 +36,13 @@ int main(int argc, char **argv)
 			prefix = argv[++i];
 		else if (strcmp(argv[i], "--kernel") == 0 && i + 1 < argc)
 			kernel = argv[++i];
+		else if (strcmp(argv[i], "--cmdline") == 0 && i + 1 < argc &&
+			 strspn(argv[i + 1], "abcdefghijklmnopqrstuvwxyz0123456789=, ") ==
+			     strlen(argv[i + 1]))
+			cmdline = argv[++i];
 		else {
 			fprintf(stderr, "usage: ucreate --socket PATH [-n N] [--prefix NAME] "
-					"[--kernel IMAGE]\n");
+					"[--kernel IMAGE] [--cmdline ARGS]\n");
 			return 2;
 		}
 	}
@@ -60,8 +65,8 @@ int main(int argc, char **argv)
 
 		snprintf(body, sizeof(body),
 			 "{\"name\":\"%s%d\",\"vcpus\":1,\"memory_mib\":16,\"boot\":{\"kernel\":\"%"
-			 "s\",\"cmdline\":\"\"}}",
-			 prefix, i, kernel);
+			 "s\",\"cmdline\":\"%s\"}}",
+			 prefix, i, kernel, cmdline);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
 		rc = curl_easy_perform(h);
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);

@@ -32,163 +32,132 @@ static struct vh_unem cls(const uint8_t *b, unsigned n, enum vh_decode_mode mode
 	return u;
 }
 
-VH_TEST(unemulated, cmpxchg16b_and_8b)
+/* CMPXCHG8B with CX8 alone. */
+static const struct vh_unem_cpu cx8 = { .l1_edx = 1u << 8 };
+
+#define ANY (-1)
+
+/* One instruction and what a real CPU does with it under the model: a
+ * kind of ANY, a length of 0 or a vector of ANY leave that unchecked. */
+struct unem_case {
+	const char *what;
+	const char *bytes;
+	unsigned n;
+	enum vh_decode_mode mode;
+	unsigned cpl;
+	const struct vh_unem_cpu *cpu;
+	int kind;
+	enum vh_unem_verdict verdict;
+	unsigned len;
+	int vector;
+};
+
+#define I(lit) lit, (unsigned)(sizeof(lit) - 1)
+
+static const struct unem_case cases[] = {
+	{ "lock cmpxchg16b [rdi]", I("\xf0\x48\x0f\xc7\x0f"), VH_DECODE_64, 0, &all,
+	  VH_UNEM_CMPXCHG16B, VH_UNEM_COMPLETE, 5, ANY },
+	{ "Linux's SLUB: lock cmpxchg16b 0x20(%rsi), a disp8", I("\xf0\x48\x0f\xc7\x4e\x20"),
+	  VH_DECODE_64, 0, &all, ANY, VH_UNEM_COMPLETE, 6, ANY },
+	{ "cmpxchg16b without CX16 in the model: #UD", I("\xf0\x48\x0f\xc7\x0f"), VH_DECODE_64, 0,
+	  &none, ANY, VH_UNEM_UD, 0, ANY },
+	{ "cmpxchg16b with CX8 alone: #UD", I("\xf0\x48\x0f\xc7\x0f"), VH_DECODE_64, 0, &cx8, ANY,
+	  VH_UNEM_UD, 0, ANY },
+	{ "lock cmpxchg8b [rdi]: CX8 is enough", I("\xf0\x0f\xc7\x0f"), VH_DECODE_64, 0, &cx8,
+	  VH_UNEM_CMPXCHG8B, VH_UNEM_COMPLETE, 0, ANY },
+	{ "in 32-bit mode 48 is DEC eAX, another instruction", I("\x48\x0f\xc7\x0f"), VH_DECODE_32,
+	  0, &all, ANY, VH_UNEM_UNKNOWN, 0, ANY },
+	{ "cmpxchg8b [ebx+esi*4+0x10] in 32-bit mode at CPL 3", I("\x0f\xc7\x4c\xb3\x10"),
+	  VH_DECODE_32, 3, &all, VH_UNEM_CMPXCHG8B, VH_UNEM_COMPLETE, 5, ANY },
+	{ "cmpxchg8b with a register operand (mod 3) does not exist: #UD", I("\x0f\xc7\xc9"),
+	  VH_DECODE_64, 0, &all, VH_UNEM_CMPXCHG8B, VH_UNEM_UD, 0, ANY },
+	{ "rdrand (0f c7 /6 mod 3) is not ours", I("\x0f\xc7\xf0"), VH_DECODE_64, 0, &all, ANY,
+	  VH_UNEM_UNKNOWN, 0, ANY },
+	{ "vmptrld (0f c7 /6 memory) is not ours", I("\x0f\xc7\x30"), VH_DECODE_64, 0, &all, ANY,
+	  VH_UNEM_UNKNOWN, 0, ANY },
+	{ "int3", I("\xcc"), VH_DECODE_64, 0, &none, VH_UNEM_INT3, VH_UNEM_COMPLETE, 1, 3 },
+	{ "int $0x80 at CPL 3", I("\xcd\x80"), VH_DECODE_32, 3, &none, VH_UNEM_INTN,
+	  VH_UNEM_COMPLETE, 2, 0x80 },
+	{ "int n without its immediate: not enough bytes to say", I("\xcd"), VH_DECODE_32, 0, &none,
+	  ANY, VH_UNEM_UNKNOWN, 0, ANY },
+	{ "into in 32-bit mode", I("\xce"), VH_DECODE_32, 0, &none, ANY, VH_UNEM_COMPLETE, 0, 4 },
+	{ "into in 64-bit mode: #UD", I("\xce"), VH_DECODE_64, 0, &none, ANY, VH_UNEM_UD, 0, ANY },
+	{ "int1", I("\xf1"), VH_DECODE_64, 0, &none, VH_UNEM_INT1, VH_UNEM_COMPLETE, 0, 1 },
+	{ "lock int3: #UD", I("\xf0\xcc"), VH_DECODE_64, 0, &none, VH_UNEM_INT3, VH_UNEM_UD, 0,
+	  ANY },
+	{ "clac at CPL 0 with SMAP offered", I("\x0f\x01\xca"), VH_DECODE_64, 0, &all, VH_UNEM_CLAC,
+	  VH_UNEM_COMPLETE, 3, ANY },
+	{ "stac at CPL 0 with SMAP offered", I("\x0f\x01\xcb"), VH_DECODE_64, 0, &all, VH_UNEM_STAC,
+	  VH_UNEM_COMPLETE, 0, ANY },
+	{ "stac at CPL 3: #UD", I("\x0f\x01\xcb"), VH_DECODE_64, 3, &all, ANY, VH_UNEM_UD, 0, ANY },
+	{ "clac without SMAP: #UD", I("\x0f\x01\xca"), VH_DECODE_64, 0, &none, ANY, VH_UNEM_UD, 0,
+	  ANY },
+	{ "xgetbv with XSAVE offered", I("\x0f\x01\xd0"), VH_DECODE_32, 0, &all, VH_UNEM_XGETBV,
+	  VH_UNEM_COMPLETE, 0, ANY },
+	{ "xgetbv without XSAVE: #UD", I("\x0f\x01\xd0"), VH_DECODE_32, 0, &none, ANY, VH_UNEM_UD,
+	  0, ANY },
+	{ "rdpru not offered: #UD", I("\x0f\x01\xfd"), VH_DECODE_64, 0, &none, VH_UNEM_RDPRU,
+	  VH_UNEM_UD, 0, ANY },
+	{ "invpcid [rax], rcx not offered: #UD", I("\x66\x0f\x38\x82\x08"), VH_DECODE_64, 0, &none,
+	  VH_UNEM_INVPCID, VH_UNEM_UD, 5, ANY },
+	{ "invpcid [rax], rcx offered", I("\x66\x0f\x38\x82\x08"), VH_DECODE_64, 0, &all, ANY,
+	  VH_UNEM_COMPLETE, 0, ANY },
+	{ "0f 38 82 without its mandatory 66 is another instruction", I("\x0f\x38\x82\x08"),
+	  VH_DECODE_64, 0, &all, ANY, VH_UNEM_UNKNOWN, 0, ANY },
+	{ "iret outside 64-bit mode", I("\xcf"), VH_DECODE_32, 0, &none, VH_UNEM_IRET,
+	  VH_UNEM_COMPLETE, 0, ANY },
+	{ "iretq is KVM's", I("\x48\xcf"), VH_DECODE_64, 0, &none, ANY, VH_UNEM_UNKNOWN, 0, ANY },
+	{ "clflush [rax]", I("\x0f\xae\x38"), VH_DECODE_64, 0, &all, VH_UNEM_CLFLUSH,
+	  VH_UNEM_COMPLETE, 0, ANY },
+	{ "clflushopt [rax]", I("\x66\x0f\xae\x38"), VH_DECODE_64, 0, &all, VH_UNEM_CLFLUSHOPT,
+	  VH_UNEM_COMPLETE, 4, ANY },
+	{ "clwb [rax]", I("\x66\x0f\xae\x30"), VH_DECODE_64, 0, &all, VH_UNEM_CLWB,
+	  VH_UNEM_COMPLETE, 0, ANY },
+	{ "clflushopt not offered: #UD", I("\x66\x0f\xae\x38"), VH_DECODE_64, 0, &none, ANY,
+	  VH_UNEM_UD, 0, ANY },
+	{ "xrstor64 [rdi] (Linux's fpu__init_system) with XSAVE offered", I("\x48\x0f\xae\x2f"),
+	  VH_DECODE_64, 0, &all, VH_UNEM_XRSTOR, VH_UNEM_COMPLETE, 4, ANY },
+	{ "xrstor64 [rdi] without XSAVE: #UD", I("\x48\x0f\xae\x2f"), VH_DECODE_64, 0, &none, ANY,
+	  VH_UNEM_UD, 0, ANY },
+	{ "lfence (0f ae e8, /5 mod 3) is another instruction", I("\x0f\xae\xe8"), VH_DECODE_64, 0,
+	  &all, ANY, VH_UNEM_UNKNOWN, 0, ANY },
+	{ "sfence (0f ae f8, mod 3) is another instruction", I("\x0f\xae\xf8"), VH_DECODE_64, 0,
+	  &all, ANY, VH_UNEM_UNKNOWN, 0, ANY },
+	{ "mfence (0f ae f0) is another instruction", I("\x0f\xae\xf0"), VH_DECODE_64, 0, &all, ANY,
+	  VH_UNEM_UNKNOWN, 0, ANY },
+	{ "a segment prefix counts in the length: clflush fs:[rax]", I("\x64\x0f\xae\x38"),
+	  VH_DECODE_64, 0, &all, ANY, VH_UNEM_COMPLETE, 4, ANY },
+};
+
+VH_TEST(unemulated, table_of_instructions)
 {
-	/* lock cmpxchg16b [rdi] */
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct unem_case *c = &cases[i];
+		struct vh_unem u = cls((const uint8_t *)c->bytes, c->n, c->mode, c->cpl, c->cpu);
+
+		VH_CHECK_(false, u.verdict == c->verdict, "%s: verdict %d, want %d", c->what,
+			  (int)u.verdict, (int)c->verdict);
+		VH_CHECK_(false, c->kind == ANY || (int)u.kind == c->kind, "%s: kind %d, want %d",
+			  c->what, (int)u.kind, c->kind);
+		VH_CHECK_(false, !c->len || u.len == c->len, "%s: length %u, want %u", c->what,
+			  u.len, c->len);
+		VH_CHECK_(false, c->vector == ANY || (int)u.vector == c->vector,
+			  "%s: vector %u, want %d", c->what, (unsigned)u.vector, c->vector);
+	}
+}
+
+/* The memory operand the completion will use. */
+VH_TEST(unemulated, operands)
+{
 	struct vh_unem u = cls(B("\xf0\x48\x0f\xc7\x0f"), VH_DECODE_64, 0, &all);
 
-	VH_EXPECT_EQ(u.kind, VH_UNEM_CMPXCHG16B);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_COMPLETE);
-	VH_EXPECT_EQ(u.len, 5u);
 	VH_EXPECT(u.mem.has_mem && u.mem.base == 7u && u.mem.lock);
 	VH_EXPECT_STREQ(u.name, "CMPXCHG16B");
-	/* Linux's SLUB: lock cmpxchg16b 0x20(%rsi) ... with a disp8 */
 	u = cls(B("\xf0\x48\x0f\xc7\x4e\x20"), VH_DECODE_64, 0, &all);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_COMPLETE);
-	VH_EXPECT_EQ(u.len, 6u);
 	VH_EXPECT_EQ(u.mem.disp, 0x20);
-	/* Without CX16 in the model: #UD; CX8 alone does not offer it. */
-	u = cls(B("\xf0\x48\x0f\xc7\x0f"), VH_DECODE_64, 0, &none);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_UD);
-	{
-		struct vh_unem_cpu cx8 = { .l1_edx = 1u << 8 };
-		u = cls(B("\xf0\x48\x0f\xc7\x0f"), VH_DECODE_64, 0, &cx8);
-		VH_EXPECT_EQ(u.verdict, VH_UNEM_UD);
-		/* lock cmpxchg8b [rdi]: CX8 is enough */
-		u = cls(B("\xf0\x0f\xc7\x0f"), VH_DECODE_64, 0, &cx8);
-		VH_EXPECT_EQ(u.kind, VH_UNEM_CMPXCHG8B);
-		VH_EXPECT_EQ(u.verdict, VH_UNEM_COMPLETE);
-	}
-	/* In 32-bit mode 48 is DEC eAX, a separate instruction: the
-	 * bytes at RIP are that one, which is not in the table. */
-	u = cls(B("\x48\x0f\xc7\x0f"), VH_DECODE_32, 0, &all);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_UNKNOWN);
-	/* cmpxchg8b [ebx+esi*4+0x10] in 32-bit mode */
 	u = cls(B("\x0f\xc7\x4c\xb3\x10"), VH_DECODE_32, 3, &all);
-	VH_EXPECT_EQ(u.kind, VH_UNEM_CMPXCHG8B);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_COMPLETE);
-	VH_EXPECT_EQ(u.len, 5u);
 	VH_EXPECT(u.mem.has_sib && u.mem.scale == 2u);
-	/* A register operand (0f c7 c9: mod 3, /1) does not exist: #UD. */
-	u = cls(B("\x0f\xc7\xc9"), VH_DECODE_64, 0, &all);
-	VH_EXPECT_EQ(u.kind, VH_UNEM_CMPXCHG8B);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_UD);
-	/* Other /n of 0f c7 (RDRAND is /6 mod 3, VMPTRLD /6 mem): not ours. */
-	u = cls(B("\x0f\xc7\xf0"), VH_DECODE_64, 0, &all);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_UNKNOWN);
-	u = cls(B("\x0f\xc7\x30"), VH_DECODE_64, 0, &all);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_UNKNOWN);
-}
-
-VH_TEST(unemulated, software_interrupts)
-{
-	struct vh_unem u = cls(B("\xcc"), VH_DECODE_64, 0, &none);
-
-	VH_EXPECT_EQ(u.kind, VH_UNEM_INT3);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_COMPLETE);
-	VH_EXPECT_EQ(u.len, 1u);
-	VH_EXPECT_EQ(u.vector, 3u);
-	/* int $0x80 */
-	u = cls(B("\xcd\x80"), VH_DECODE_32, 3, &none);
-	VH_EXPECT_EQ(u.kind, VH_UNEM_INTN);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_COMPLETE);
-	VH_EXPECT_EQ(u.len, 2u);
-	VH_EXPECT_EQ(u.vector, 0x80u);
-	/* INT n without its immediate: not enough bytes to say. */
-	u = cls(B("\xcd"), VH_DECODE_32, 0, &none);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_UNKNOWN);
-	/* INTO: 32-bit yes, 64-bit #UD */
-	u = cls(B("\xce"), VH_DECODE_32, 0, &none);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_COMPLETE);
-	VH_EXPECT_EQ(u.vector, 4u);
-	u = cls(B("\xce"), VH_DECODE_64, 0, &none);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_UD);
-	/* INT1 */
-	u = cls(B("\xf1"), VH_DECODE_64, 0, &none);
-	VH_EXPECT_EQ(u.kind, VH_UNEM_INT1);
-	VH_EXPECT_EQ(u.vector, 1u);
-	/* LOCK INT3 is #UD. */
-	u = cls(B("\xf0\xcc"), VH_DECODE_64, 0, &none);
-	VH_EXPECT_EQ(u.kind, VH_UNEM_INT3);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_UD);
-}
-
-VH_TEST(unemulated, smap_and_system)
-{
-	/* clac, stac at CPL 0 with SMAP offered */
-	struct vh_unem u = cls(B("\x0f\x01\xca"), VH_DECODE_64, 0, &all);
-
-	VH_EXPECT_EQ(u.kind, VH_UNEM_CLAC);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_COMPLETE);
-	VH_EXPECT_EQ(u.len, 3u);
-	u = cls(B("\x0f\x01\xcb"), VH_DECODE_64, 0, &all);
-	VH_EXPECT_EQ(u.kind, VH_UNEM_STAC);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_COMPLETE);
-	/* at CPL 3, or without SMAP: #UD */
-	u = cls(B("\x0f\x01\xcb"), VH_DECODE_64, 3, &all);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_UD);
-	u = cls(B("\x0f\x01\xca"), VH_DECODE_64, 0, &none);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_UD);
-	/* xgetbv needs XSAVE */
-	u = cls(B("\x0f\x01\xd0"), VH_DECODE_32, 0, &all);
-	VH_EXPECT_EQ(u.kind, VH_UNEM_XGETBV);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_COMPLETE);
-	u = cls(B("\x0f\x01\xd0"), VH_DECODE_32, 0, &none);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_UD);
-	/* rdpru, invpcid [rax], rcx: offered or #UD */
-	u = cls(B("\x0f\x01\xfd"), VH_DECODE_64, 0, &none);
-	VH_EXPECT_EQ(u.kind, VH_UNEM_RDPRU);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_UD);
-	u = cls(B("\x66\x0f\x38\x82\x08"), VH_DECODE_64, 0, &none);
-	VH_EXPECT_EQ(u.kind, VH_UNEM_INVPCID);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_UD);
-	VH_EXPECT_EQ(u.len, 5u);
-	u = cls(B("\x66\x0f\x38\x82\x08"), VH_DECODE_64, 0, &all);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_COMPLETE);
-	/* without its mandatory 66 it is another instruction */
-	u = cls(B("\x0f\x38\x82\x08"), VH_DECODE_64, 0, &all);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_UNKNOWN);
-	/* IRET outside 64-bit mode; IRETQ is KVM's */
-	u = cls(B("\xcf"), VH_DECODE_32, 0, &none);
-	VH_EXPECT_EQ(u.kind, VH_UNEM_IRET);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_COMPLETE);
-	u = cls(B("\x48\xcf"), VH_DECODE_64, 0, &none);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_UNKNOWN);
-}
-
-VH_TEST(unemulated, cache_flushes)
-{
-	/* clflush [rax]; clflushopt [rax]; clwb [rax]; each by its own bit */
-	struct vh_unem u = cls(B("\x0f\xae\x38"), VH_DECODE_64, 0, &all);
-
-	VH_EXPECT_EQ(u.kind, VH_UNEM_CLFLUSH);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_COMPLETE);
-	u = cls(B("\x66\x0f\xae\x38"), VH_DECODE_64, 0, &all);
-	VH_EXPECT_EQ(u.kind, VH_UNEM_CLFLUSHOPT);
-	VH_EXPECT_EQ(u.len, 4u);
-	u = cls(B("\x66\x0f\xae\x30"), VH_DECODE_64, 0, &all);
-	VH_EXPECT_EQ(u.kind, VH_UNEM_CLWB);
-	u = cls(B("\x66\x0f\xae\x38"), VH_DECODE_64, 0, &none);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_UD);
-	/* xrstor64 [rdi] (Linux's fpu__init_system): XSAVE offers it; lfence
-	 * (0f ae e8, /5 mod 3) is another instruction */
-	u = cls(B("\x48\x0f\xae\x2f"), VH_DECODE_64, 0, &all);
-	VH_EXPECT_EQ(u.kind, VH_UNEM_XRSTOR);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_COMPLETE);
-	VH_EXPECT_EQ(u.len, 4u);
-	u = cls(B("\x48\x0f\xae\x2f"), VH_DECODE_64, 0, &none);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_UD);
-	u = cls(B("\x0f\xae\xe8"), VH_DECODE_64, 0, &all);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_UNKNOWN);
-	/* sfence (0f ae f8, mod 3) and mfence are other instructions */
-	u = cls(B("\x0f\xae\xf8"), VH_DECODE_64, 0, &all);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_UNKNOWN);
-	u = cls(B("\x0f\xae\xf0"), VH_DECODE_64, 0, &all);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_UNKNOWN);
-	/* a segment prefix counts in the length: clflush fs:[rax] */
 	u = cls(B("\x64\x0f\xae\x38"), VH_DECODE_64, 0, &all);
-	VH_EXPECT_EQ(u.verdict, VH_UNEM_COMPLETE);
-	VH_EXPECT_EQ(u.len, 4u);
 	VH_EXPECT(u.mem.seg_override);
 }
 

@@ -55,20 +55,40 @@ static struct json_object *ms(uint64_t ns)
 	return json_object_new_uint64(ns / VH_NSEC_PER_MSEC);
 }
 
+/* The CPU figures in their order, for both writers: times in whole
+ * milliseconds, then the count of runs. */
+#define CPU_ROWS 7
+struct cpu_row {
+	const char *key;
+	uint64_t value;
+};
+
+static void cpu_rows(const struct vh_cpu_stats *c, struct cpu_row rows[CPU_ROWS])
+{
+	const struct cpu_row r[CPU_ROWS] = {
+		{ "used_ms", c->used_ns / VH_NSEC_PER_MSEC },
+		{ "ready_ms", c->ready_ns / VH_NSEC_PER_MSEC },
+		/* Part of ready: held back by the VM's own limit (ESX's %MLMTD). */
+		{ "limited_ms", c->limited_ns / VH_NSEC_PER_MSEC },
+		/* Part of ready: taken by the pCPU's host (vh-hosted: Linux). */
+		{ "stolen_ms", c->stolen_ns / VH_NSEC_PER_MSEC },
+		{ "costop_ms", c->costop_ns / VH_NSEC_PER_MSEC },
+		{ "wait_ms", c->wait_ns / VH_NSEC_PER_MSEC },
+		{ "runs", c->runs },
+	};
+
+	memcpy(rows, r, sizeof(r));
+}
+
 static struct json_object *cpu_stats_json(const struct vh_cpu_stats *c)
 {
+	struct cpu_row rows[CPU_ROWS];
 	struct json_object *o = json_object_new_object();
 	bool ok = o != NULL;
 
-	ok = ok && vh_api_add(o, "used_ms", ms(c->used_ns));
-	ok = ok && vh_api_add(o, "ready_ms", ms(c->ready_ns));
-	/* Part of ready: held back by the VM's own limit (ESX's %MLMTD). */
-	ok = ok && vh_api_add(o, "limited_ms", ms(c->limited_ns));
-	/* Part of ready: taken by the pCPU's host (vh-hosted: Linux). */
-	ok = ok && vh_api_add(o, "stolen_ms", ms(c->stolen_ns));
-	ok = ok && vh_api_add(o, "costop_ms", ms(c->costop_ns));
-	ok = ok && vh_api_add(o, "wait_ms", ms(c->wait_ns));
-	ok = ok && vh_api_add(o, "runs", json_object_new_uint64(c->runs));
+	cpu_rows(c, rows);
+	for (size_t i = 0; ok && i < CPU_ROWS; i++)
+		ok = vh_api_add(o, rows[i].key, json_object_new_uint64(rows[i].value));
 	if (!ok) {
 		json_object_put(o);
 		return NULL;
@@ -401,20 +421,13 @@ static void text_str(struct vh_api_text *t, const char *s)
 
 static void text_cpu(struct vh_api_text *t, const struct vh_cpu_stats *c)
 {
-	TEXT_KEY(t, "{", "used_ms");
-	text_u64(t, c->used_ns / VH_NSEC_PER_MSEC);
-	TEXT_KEY(t, ",", "ready_ms");
-	text_u64(t, c->ready_ns / VH_NSEC_PER_MSEC);
-	TEXT_KEY(t, ",", "limited_ms");
-	text_u64(t, c->limited_ns / VH_NSEC_PER_MSEC);
-	TEXT_KEY(t, ",", "stolen_ms");
-	text_u64(t, c->stolen_ns / VH_NSEC_PER_MSEC);
-	TEXT_KEY(t, ",", "costop_ms");
-	text_u64(t, c->costop_ns / VH_NSEC_PER_MSEC);
-	TEXT_KEY(t, ",", "wait_ms");
-	text_u64(t, c->wait_ns / VH_NSEC_PER_MSEC);
-	TEXT_KEY(t, ",", "runs");
-	text_u64(t, c->runs);
+	struct cpu_row rows[CPU_ROWS];
+
+	cpu_rows(c, rows);
+	for (size_t i = 0; i < CPU_ROWS; i++) {
+		text_key(t, i ? "," : "{", rows[i].key);
+		text_u64(t, rows[i].value);
+	}
 	text_put(t, "}", 1);
 }
 

@@ -3,13 +3,13 @@
  * /v1/stats (the host's and every VM's counters), read from the
  * hypervisor's published counters, or with VM_STATS, HOST_STATS and
  * VM_STATS_ALL where they are not mapped (hvquery.c). */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent/agent.h"
 #include "agent/hvconn.h"
 #include "agent/resources.h"
+#include "agent/textcache.h"
 
 /* GET /v1/stats: a VM's entry is a pure function of its summary and
  * counters, and a VM that is not running does not change between two
@@ -19,54 +19,28 @@
  * millisecond.  Slots by id modulo 128, so each of libmicrohttpd's
  * threads holds at most about 180 KiB however many VMs come and go
  * (tests/agent/soak.sh bounds the agent's RSS growth). */
-#define CACHE_SLOTS 128u
-
-struct cached_vm {
-	struct vh_hv_vm_snap key;
-	char *text;
-	size_t len;
-};
-
-static pthread_key_t cache_key;
-static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
-
-static void cache_free(void *v)
-{
-	struct cached_vm *c = v;
-
-	for (unsigned i = 0; i < CACHE_SLOTS; i++)
-		free(c[i].text);
-	free(c);
-}
-
-static void cache_key_make(void)
-{
-	pthread_key_create(&cache_key, cache_free);
-}
+static struct vh_text_cache vm_texts = VH_TEXT_CACHE_INIT(128u, sizeof(struct vh_hv_vm_snap));
 
 /* Appends v's entry to t, from the cache when it is there.  0 or -1. */
 static int vm_entry(struct vh_api_text *t, const struct vh_hv_vm_snap *v)
 {
-	struct cached_vm *c, *slot;
 	struct vh_api_text one = { 0 };
+	const char *kept;
+	size_t len;
 
-	pthread_once(&cache_once, cache_key_make);
-	if (!(c = pthread_getspecific(cache_key)) && (c = calloc(CACHE_SLOTS, sizeof(*c))))
-		pthread_setspecific(cache_key, c);
-	if (!c)
-		return vh_api_vm_stats_text(t, &v->s, &v->st, NULL, 0);
-	slot = &c[v->s.id % CACHE_SLOTS];
-	if (!slot->text || memcmp(&slot->key, v, sizeof(*v))) {
-		if (vh_api_vm_stats_text(&one, &v->s, &v->st, NULL, 0)) {
-			free(one.buf);
-			return -1;
-		}
-		free(slot->text);
-		slot->key = *v;
-		slot->text = one.buf;
-		slot->len = one.len;
+	if ((kept = vh_text_cache_get(&vm_texts, v->s.id, v, &len))) {
+		vh_api_text_add(t, kept, len);
+		return t->oom ? -1 : 0;
 	}
-	vh_api_text_add(t, slot->text, slot->len);
+	if (vh_api_vm_stats_text(&one, &v->s, &v->st, NULL, 0) || one.oom) {
+		free(one.buf);
+		return -1;
+	}
+	/* Kept for the next request; without memory to keep it, it still
+	 * serves this one. */
+	vh_text_cache_put(&vm_texts, v->s.id, v, one.buf, one.len);
+	vh_api_text_add(t, one.buf, one.len);
+	free(one.buf);
 	return t->oom ? -1 : 0;
 }
 

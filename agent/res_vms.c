@@ -17,6 +17,7 @@
 #include "agent/fsutil.h"
 #include "agent/hvconn.h"
 #include "agent/resources.h"
+#include "agent/textcache.h"
 
 /* ---- GET /v1/vms ------------------------------------------------------------ */
 
@@ -24,83 +25,15 @@
 #define LIST_MAX     1000u
 
 /* Each list item's JSON is a pure function of the VM's 184-byte wire
- * summary, and most VMs do not change between two listings: a per-thread
- * cache keyed by those bytes turns a listing of unchanged VMs into
- * copies (json-c building 100 objects per request was 90% of the time).
- * Exact: any change of the summary misses. */
-#define CACHE_SLOTS 1024u
-
-struct cached_item {
-	uint8_t wire[sizeof(struct vh_wire_vm_summary)];
-	char *text;
-	size_t len;
-};
-
-static pthread_key_t cache_key;
-static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
-
-static void cache_free(void *v)
-{
-	struct cached_item *c = v;
-
-	for (unsigned i = 0; i < CACHE_SLOTS; i++)
-		free(c[i].text);
-	free(c);
-}
-
-static void cache_key_make(void)
-{
-	pthread_key_create(&cache_key, cache_free);
-}
-
-static struct cached_item *cache_get(void)
-{
-	struct cached_item *c;
-
-	pthread_once(&cache_once, cache_key_make);
-	if (!(c = pthread_getspecific(cache_key)) && (c = calloc(CACHE_SLOTS, sizeof(*c))))
-		pthread_setspecific(cache_key, c);
-	return c;
-}
-
-/* The item's JSON text, from the cache or made now (NULL: no memory). */
-static const char *item_text(struct cached_item *cache, const struct vh_hv_entry *e, size_t *len)
-{
-	struct cached_item *slot = &cache[e->id % CACHE_SLOTS];
-	struct vh_proto_vm_summary s;
-	struct json_object *o;
-	const char *t;
-	char *copy;
-
-	if (slot->text && memcmp(slot->wire, e->wire, sizeof(slot->wire)) == 0) {
-		*len = slot->len;
-		return slot->text;
-	}
-	if (vh_hv_entry_decode(e, &s))
-		return NULL;
-	o = vh_api_vm_summary_to_json(&s);
-	t = o ? json_object_to_json_string_length(
-		    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len)
-	      : NULL;
-	copy = t ? malloc(*len + 1) : NULL;
-	if (copy)
-		memcpy(copy, t, *len + 1);
-	json_object_put(o);
-	if (!copy)
-		return NULL;
-	free(slot->text);
-	memcpy(slot->wire, e->wire, sizeof(slot->wire));
-	slot->text = copy;
-	slot->len = *len;
-	return copy;
-}
+ * summary: a listing of unchanged VMs copies texts made before
+ * (textcache.h). */
+static struct vh_text_cache items = VH_TEXT_CACHE_INIT(1024u, sizeof(struct vh_wire_vm_summary));
 
 struct list_walk {
 	int state;          /* -1: any */
 	const char *prefix; /* NULL: any */
 	size_t prefix_len;
 	uint32_t limit, count;
-	struct cached_item *cache;
 	char *buf; /* the items, comma-separated */
 	size_t len, cap;
 	bool oom;
@@ -111,11 +44,33 @@ static int buf_add(struct list_walk *w, const char *s, size_t n)
 	return vh_buf_append(&w->buf, &w->len, &w->cap, 65536, s, n);
 }
 
+/* Appends the item's JSON text, from the cache or made now (and kept). */
+static int item_add(struct list_walk *w, const struct vh_hv_entry *e)
+{
+	struct vh_proto_vm_summary s;
+	struct json_object *o;
+	const char *t;
+	size_t n = 0;
+	int rc;
+
+	if ((t = vh_text_cache_get(&items, e->id, e->wire, &n)))
+		return buf_add(w, t, n);
+	if (vh_hv_entry_decode(e, &s) || !(o = vh_api_vm_summary_to_json(&s)))
+		return -1;
+	t = json_object_to_json_string_length(
+	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+	/* Kept for the next listing; without memory to keep it, it still
+	 * serves this one. */
+	if (t)
+		vh_text_cache_put(&items, e->id, e->wire, t, n);
+	rc = t ? buf_add(w, t, n) : -1;
+	json_object_put(o);
+	return rc;
+}
+
 static int list_one(void *ctx, const struct vh_hv_entry *e)
 {
 	struct list_walk *w = ctx;
-	const char *t;
-	size_t n = 0;
 
 	if (w->state >= 0 && (int)e->state != w->state)
 		return 0;
@@ -123,8 +78,7 @@ static int list_one(void *ctx, const struct vh_hv_entry *e)
 		return 0;
 	if (w->count == w->limit)
 		return VH_HV_STOP_BEFORE; /* a next page exists and starts here */
-	t = item_text(w->cache, e, &n);
-	if (!t || (w->count && buf_add(w, ",", 1)) || buf_add(w, t, n)) {
+	if ((w->count && buf_add(w, ",", 1)) || item_add(w, e)) {
 		w->oom = true;
 		return VH_HV_STOP_AFTER;
 	}
@@ -144,7 +98,7 @@ static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 
 void vh_res_vms_list(struct vh_req *r)
 {
-	struct list_walk w = { .state = -1, .limit = LIST_DEFAULT, .cache = cache_get() };
+	struct list_walk w = { .state = -1, .limit = LIST_DEFAULT };
 	const char *state = vh_req_query(r, "state");
 	const char *limit = vh_req_query(r, "limit");
 	const char *cursor = vh_req_query(r, "page_token");
@@ -182,7 +136,7 @@ void vh_res_vms_list(struct vh_req *r)
 			      "page_token: not a next_page_token this agent returned");
 		return;
 	}
-	if (!w.cache || buf_add(&w, "{\"items\":[", 10)) {
+	if (buf_add(&w, "{\"items\":[", 10)) {
 		free(w.buf);
 		vh_reply_fail(r, VH_API_INTERNAL, "", "out of memory listing VMs");
 		return;

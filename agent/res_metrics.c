@@ -120,50 +120,59 @@ static void agent_metrics(struct out *o, bool hv_up)
 	    (unsigned long long)http.total);
 
 	vh_hv_counters(&hc);
-	family(o, "vh_agent_hypervisor_requests_total", "counter",
-	       "Control-protocol requests the hypervisor answered.");
-	put(o, "vh_agent_hypervisor_requests_total %llu\n", (unsigned long long)hc.calls);
-	family(o, "vh_agent_hypervisor_refusals_total", "counter",
-	       "Of those, the ones the hypervisor refused with an error.");
-	put(o, "vh_agent_hypervisor_refusals_total %llu\n", (unsigned long long)hc.errors);
-	family(o, "vh_agent_hypervisor_failures_total", "counter",
-	       "Control-protocol requests that got no reply (unreachable, timeout, garbage).");
-	put(o, "vh_agent_hypervisor_failures_total %llu\n", (unsigned long long)hc.failures);
-	family(o, "vh_agent_hypervisor_connections_total", "counter",
-	       "Connections made to the hypervisor's socket.");
-	put(o, "vh_agent_hypervisor_connections_total %llu\n", (unsigned long long)hc.connects);
-	family(o, "vh_agent_vm_list_walks_total", "counter",
-	       "VM_LIST walks of the hypervisor for listings; listings within a millisecond "
-	       "of one walk share it.");
-	put(o, "vh_agent_vm_list_walks_total %llu\n", (unsigned long long)hc.list_walks);
-	family(o, "vh_agent_vm_listings_total", "counter", "VM listings served.");
-	put(o, "vh_agent_vm_listings_total %llu\n", (unsigned long long)hc.list_requests);
 	vh_hv_shm_counters(&sc);
-	family(o, "vh_agent_hypervisor_published_mapped", "gauge",
-	       "Whether the hypervisor's published counters are mapped (1): counter reads "
-	       "then send no protocol message.");
-	put(o, "vh_agent_hypervisor_published_mapped %d\n", sc.mapped ? 1 : 0);
-	family(o, "vh_agent_hypervisor_published_reads_total", "counter",
-	       "Counter reads served from the published counters.");
-	put(o, "vh_agent_hypervisor_published_reads_total %llu\n", (unsigned long long)sc.reads);
-	family(o, "vh_agent_hypervisor_published_fallbacks_total", "counter",
-	       "Counter reads that went to the protocol because a published record kept "
-	       "changing.");
-	put(o, "vh_agent_hypervisor_published_fallbacks_total %llu\n",
-	    (unsigned long long)sc.fallbacks);
-	family(o, "vh_agent_hypervisor_published_maps_total", "counter",
-	       "Published counter areas mapped (one per hypervisor start seen).");
-	put(o, "vh_agent_hypervisor_published_maps_total %llu\n", (unsigned long long)sc.maps);
-	family(o, "vh_agent_hypervisor_up", "gauge",
-	       "Whether the hypervisor answered this scrape (1) or not (0).");
-	put(o, "vh_agent_hypervisor_up %d\n", hv_up ? 1 : 0);
-	family(o, "vh_agent_reconciled", "gauge",
-	       "Whether the persisted definitions are reconciled with the hypervisor (1) or not "
-	       "yet (0).");
-	put(o, "vh_agent_reconciled %d\n", vh_agent_ready() ? 1 : 0);
-	family(o, "vh_agent_idempotency_keys", "gauge", "Idempotency keys remembered.");
-	put(o, "vh_agent_idempotency_keys %zu\n",
-	    vh_agent->idem ? vh_idem_count(vh_agent->idem) : (size_t)0);
+	{
+		/* The agent's own scalars: one family, one sample each. */
+		const struct {
+			const char *name, *type, *help;
+			uint64_t value;
+		} scalars[] = {
+			{ "vh_agent_hypervisor_requests_total", "counter",
+			  "Control-protocol requests the hypervisor answered.", hc.calls },
+			{ "vh_agent_hypervisor_refusals_total", "counter",
+			  "Of those, the ones the hypervisor refused with an error.", hc.errors },
+			{ "vh_agent_hypervisor_failures_total", "counter",
+			  "Control-protocol requests that got no reply (unreachable, timeout, "
+			  "garbage).",
+			  hc.failures },
+			{ "vh_agent_hypervisor_connections_total", "counter",
+			  "Connections made to the hypervisor's socket.", hc.connects },
+			{ "vh_agent_vm_list_walks_total", "counter",
+			  "VM_LIST walks of the hypervisor for listings; listings within a "
+			  "millisecond of one walk share it.",
+			  hc.list_walks },
+			{ "vh_agent_vm_listings_total", "counter", "VM listings served.",
+			  hc.list_requests },
+			{ "vh_agent_hypervisor_published_mapped", "gauge",
+			  "Whether the hypervisor's published counters are mapped (1): counter "
+			  "reads then send no protocol message.",
+			  sc.mapped ? 1 : 0 },
+			{ "vh_agent_hypervisor_published_reads_total", "counter",
+			  "Counter reads served from the published counters.", sc.reads },
+			{ "vh_agent_hypervisor_published_fallbacks_total", "counter",
+			  "Counter reads that went to the protocol because a published record "
+			  "kept changing.",
+			  sc.fallbacks },
+			{ "vh_agent_hypervisor_published_maps_total", "counter",
+			  "Published counter areas mapped (one per hypervisor start seen).",
+			  sc.maps },
+			{ "vh_agent_hypervisor_up", "gauge",
+			  "Whether the hypervisor answered this scrape (1) or not (0).",
+			  hv_up ? 1 : 0 },
+			{ "vh_agent_reconciled", "gauge",
+			  "Whether the persisted definitions are reconciled with the hypervisor "
+			  "(1) or not yet (0).",
+			  vh_agent_ready() ? 1 : 0 },
+			{ "vh_agent_idempotency_keys", "gauge", "Idempotency keys remembered.",
+			  vh_agent->idem ? vh_idem_count(vh_agent->idem) : 0 },
+		};
+
+		for (size_t i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++) {
+			family(o, scalars[i].name, scalars[i].type, scalars[i].help);
+			put(o, "%s %llu\n", scalars[i].name,
+			    (unsigned long long)scalars[i].value);
+		}
+	}
 }
 
 /* ---- the host ------------------------------------------------------------------------- */

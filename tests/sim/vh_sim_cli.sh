@@ -11,6 +11,18 @@ examples=$top_srcdir/docs/examples
 work=$top_builddir/tests/sim/runs
 mkdir -p "$work"
 
+# refused NAME FILE TEXT EXPECT: a scenario holding TEXT exits 1 and says EXPECT.
+refused() {
+	local out rc
+	printf "$3" >"$work/$2"
+	out=$("$sim" "$work/$2" 2>&1); rc=$?
+	if [ $rc = 1 ] && printf '%s' "$out" | grep -qF "$4"; then
+		tap_ok "$1"
+	else
+		tap_not_ok "$1" "exit $rc" "$out"
+	fi
+}
+
 tap_plan 8
 
 for f in reservation sharing cosched; do
@@ -22,13 +34,8 @@ for f in reservation sharing cosched; do
 	fi
 done
 
-printf 'duration 1s\nvm a vcpus=99\n' > "$work/bad.vhs"
-out=$("$sim" "$work/bad.vhs" 2>&1); rc=$?
-if [ $rc = 1 ] && printf '%s' "$out" | grep -q 'bad.vhs: line 2: vcpus: "99" is not 1..64'; then
-	tap_ok "a bad scenario exits 1 naming the line and the field"
-else
-	tap_not_ok "a bad scenario exits 1 naming the line and the field" "exit $rc" "$out"
-fi
+refused "a bad scenario exits 1 naming the line and the field" bad.vhs \
+	'duration 1s\nvm a vcpus=99\n' 'bad.vhs: line 2: vcpus: "99" is not 1..64'
 
 out=$("$sim" --check "$examples/reservation.vhs" 2>&1); rc=$?
 if [ $rc = 0 ] && printf '%s' "$out" | grep -q '3 VMs, 2 changes, 10.000 s'; then
@@ -58,10 +65,5 @@ assert abs(c["used_ms"] - 7500) < 50 and abs(c["stolen_ms"] - 2500) < 50, c'; th
 else
 	tap_not_ok "steal=25%: a spinner uses 75% of its pCPU, 25% is stolen" "$out"
 fi
-printf 'host steal=90.1\nduration 1s\n' > "$work/steal-bad.vhs"
-out=$("$sim" "$work/steal-bad.vhs" 2>&1); rc=$?
-if [ $rc = 1 ] && printf '%s' "$out" | grep -q 'line 1: steal: "90.1" is not a percentage 0..90'; then
-	tap_ok "a steal over 90% is refused naming it"
-else
-	tap_not_ok "a steal over 90% is refused naming it" "exit $rc" "$out"
-fi
+refused "a steal over 90% is refused naming it" steal-bad.vhs \
+	'host steal=90.1\nduration 1s\n' 'line 1: steal: "90.1" is not a percentage 0..90'

@@ -278,6 +278,20 @@ static void com1(struct vh_aml *w)
 	simple_device_end(w, dev, crs);
 }
 
+/* The CMOS clock, so that Linux's rtc_cmos binds through PNP.  Without a
+ * PNP0B00 device the kernel registers a platform device with IRQ 8, which
+ * a hardware-reduced machine (no legacy PIC, so no IRQ 8 until ACPI names
+ * it) cannot request: "probe of rtc_cmos failed with error -22", and no
+ * /dev/rtc0.  No IRQ resource: the clock raises none (rtc.c), and the
+ * driver then offers reads and writes of the clock without alarms. */
+static void cmos_rtc(struct vh_aml *w)
+{
+	vh_aml_mark crs, dev = simple_device(w, "RTC0", "PNP0B00", 0, &crs);
+
+	vh_aml_res_io(w, VH_RTC_PORT, 2);
+	simple_device_end(w, dev, crs);
+}
+
 static void motherboard(struct vh_aml *w)
 {
 	vh_aml_mark crs, dev = simple_device(w, "MBRD", "PNP0C02", 0, &crs);
@@ -342,6 +356,7 @@ static void dsdt(struct tables *t, const struct vh_acpi_config *c)
 	sb = vh_aml_scope(w, "\\_SB");
 	if (c->com1)
 		com1(w);
+	cmos_rtc(w);
 	motherboard(w);
 	pci_root(w, c);
 	vh_aml_close(w, sb);

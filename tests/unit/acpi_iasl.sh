@@ -16,7 +16,7 @@ dump=$top_builddir/tests/unit/acpi_dump
 work=$top_builddir/tests/unit/acpi-tables
 IASL=${IASL:-iasl}
 
-tap_plan 11
+tap_plan 12
 
 if ! command -v "$IASL" > /dev/null; then
 	tap_not_ok "iasl is installed (Debian package acpica-tools)" "$IASL: not found"
@@ -55,6 +55,7 @@ tap_check "the DSDT's disassembly compiles again without an error or warning" re
 tap_grep "the DSDT declares \\_SB.PCI0 (PNP0A08)" \
 	'Device \(PCI0\)' "$two/DSDT.dsl"
 tap_grep "the DSDT declares COM1 at 0x3F8, IRQ 4" 'Device \(COM1\)' "$two/DSDT.dsl"
+tap_grep "the DSDT declares the CMOS clock (PNP0B00)" 'EisaId \("PNP0B00"\)' "$two/DSDT.dsl"
 tap_grep "the DSDT has the _S5_ object" 'Name \(_S5_?, Package' "$two/DSDT.dsl"
 tap_grep "the DSDT routes PCI interrupts (_PRT)" 'Name \(_PRT, Package \(0x80\)' "$two/DSDT.dsl"
 tap_grep "PCI0's _CRS has the 64-bit window" 'QWordMemory' "$two/DSDT.dsl"

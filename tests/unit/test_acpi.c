@@ -191,7 +191,7 @@ static bool contains(const uint8_t *p, size_t n, const void *s, size_t sn)
 	return false;
 }
 
-VH_TEST(acpi, dsdt_names_com1_only_when_the_vm_has_one)
+VH_TEST(acpi, dsdt_names_com1_only_when_the_vm_has_one_and_the_cmos_clock_always)
 {
 	static uint8_t buf[VH_ACPI_MAX_BYTES];
 	struct vh_acpi_config c = config(1);
@@ -205,10 +205,17 @@ VH_TEST(acpi, dsdt_names_com1_only_when_the_vm_has_one)
 	VH_EXPECT(contains(d, ld(d + 4, 4), "PCI0", 4));
 	VH_EXPECT(contains(d, ld(d + 4, 4), "_S5_", 4));
 	VH_EXPECT(contains(d, ld(d + 4, 4), "_PRT", 4));
+	/* The CMOS clock: Device (RTC0), _HID EISAID ("PNP0B00"), I/O
+	 * 0x70-0x71 (an I/O port descriptor: 0x47, decode 16, min = max =
+	 * 0x70, alignment 1, length 2), always. */
+	VH_EXPECT(contains(d, ld(d + 4, 4), "RTC0", 4));
+	VH_EXPECT(contains(d, ld(d + 4, 4), "\x41\xd0\x0b\x00", 4));
+	VH_EXPECT(contains(d, ld(d + 4, 4), "\x47\x01\x70\x00\x70\x00\x01\x02", 8));
 	c.com1 = false;
 	VH_ASSERT_EQ(vh_acpi_build(&c, buf, sizeof(buf), GPA, &info, &err), VH_OK);
 	VH_ASSERT(d = table(buf, info.len, info.dsdt, "DSDT"));
 	VH_EXPECT(!contains(d, ld(d + 4, 4), "COM1", 4));
+	VH_EXPECT(contains(d, ld(d + 4, 4), "RTC0", 4));
 	VH_EXPECT(contains(d, ld(d + 4, 4), "PCI0", 4));
 }
 

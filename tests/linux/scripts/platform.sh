@@ -9,6 +9,10 @@ say cpus_online "$(nproc)"
 say cpu_online_list "$(cat /sys/devices/system/cpu/online)"
 say memtotal_kb "$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)"
 say date_epoch "$(date +%s)"
+# The CMOS clock as Linux's rtc_cmos driver has it ("none" when no RTC
+# device bound), and the time it reads.
+say rtc_name "$(cat /sys/class/rtc/rtc0/name 2>/dev/null || echo none)"
+say rtc_epoch "$(cat /sys/class/rtc/rtc0/since_epoch 2>/dev/null || echo 0)"
 say clocksource "$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 # Local APIC timer interrupts per CPU: the counts of /proc/interrupts'
 # LOC line, one per online CPU in order.

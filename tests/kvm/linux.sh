@@ -5,6 +5,11 @@
 # PVH note of the vmlinux inside Debian's bzImage (make linux-guest's
 # linux-guest/vmlinux: on this host's emulating /dev/kvm the bzImage's
 # decompressor alone takes minutes) with the initramfs as its initrd.
+# All of it through the REST API, as an operator does it: the agent
+# beside vh-hosted takes the kernel and initramfs as images (PUT
+# /v1/images with their SHA-256), defines the VM with boot.kernel,
+# boot.initrd and boot.cmdline (POST /v1/vms), powers it on (PUT
+# /v1/vms/{vm}/power) and gives its console (GET /v1/vms/{vm}/console).
 #
 # make check: the boot to its first console lines, in a time box of 240 s
 # (the 57 MiB of segments loaded, then the kernel's first lines: 112 s on
@@ -30,23 +35,59 @@
 to_init=${VH_LINUX_TO_INIT:-}
 guest=$top_builddir/linux-guest
 kvm_require
+agent_env_require_built "$VHAGENT"
+command -v "$AGENT_ENV_CURL" >/dev/null || { echo "Bail out! curl is missing"; exit 1; }
 kvm_setup linux
-if [ -n "$to_init" ]; then tap_plan 9; else tap_plan 5; fi
+if [ -n "$to_init" ]; then tap_plan 11; else tap_plan 7; fi
 for f in vmlinux initramfs.cpio.gz vmlinuz.version; do
 	[ -f "$guest/$f" ] || { echo "Bail out! no $guest/$f: run make linux-guest"; exit 1; }
 done
-cp "$guest/vmlinux" "$guest/initramfs.cpio.gz" "$RUN/images/"
-kvm_start --memory 512M --scan-rate 0
+# vh-hosted reads its images where the agent keeps them (<state>/images).
+mkdir -p "$RUN/state/images"
+AGENT_PID=
+stop_agent() { [ -n "$AGENT_PID" ] && kill -TERM "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null; }
+trap 'stop_agent; kvm_cleanup' EXIT
+: >"$RUN/daemon.log"
+agent_env_hv_launch "$RUN/daemon.log" "$SOCK" "$RUN/state/images" "$RUN/logs" 512M --scan-rate 0
+DAEMON_PID=$AGENT_ENV_HV_PID
+agent_env_hv_wait "$RUN/daemon.log" "$DAEMON_PID" "$SOCK"
+ASOCK=$RUN/agent.sock
+agent_env_agent_launch "$RUN/agent.log" "$RUN/state" "$SOCK" "$ASOCK" "$(agent_env_free_port)"
+AGENT_PID=$AGENT_ENV_AGENT_PID
+agent_env_agent_wait "$RUN/agent.log" "$AGENT_PID" "$ASOCK" /readyz
 release=$(sed -n 's/^release=//p' "$guest/vmlinuz.version")
 cmdline="console=ttyS0,115200 earlyprintk=serial,ttyS0,115200 nokaslr vh.test=platform"
 
-start=$(date +%s.%N)
-desc="Linux VM defined with boot.kernel=vmlinux, boot.initrd, boot.cmdline and started"
-if "$VH_MSG" define lx vcpus=1 memory=192 kernel=vmlinux initrd=initramfs.cpio.gz \
-	"cmdline=$cmdline" >/dev/null 2>&1 && "$VH_MSG" start lx >/dev/null 2>&1; then
+# rest METHOD PATH [curl options...]: over the agent's unix socket (root:
+# admin); the status in CODE, the body in $RUN/body.
+rest() {
+	local m=$1 p=$2
+	shift 2
+	CODE=$("$AGENT_ENV_CURL" -s -o "$RUN/body" -w '%{http_code}' --unix-socket "$ASOCK" -X "$m" \
+		$(agent_env_content_type "$m" "$@") "$@" "http://vh$p")
+}
+
+desc="the kernel and initramfs uploaded as images with their SHA-256 (PUT /v1/images)"
+rest PUT "/v1/images/vmlinux?sha256=$(sha256sum <"$guest/vmlinux" | cut -d' ' -f1)" -T "$guest/vmlinux"
+up1=$CODE
+rest PUT "/v1/images/initramfs.cpio.gz?sha256=$(sha256sum <"$guest/initramfs.cpio.gz" | cut -d' ' -f1)" \
+	-T "$guest/initramfs.cpio.gz"
+if [ "$up1:$CODE" = 201:201 ] && cmp -s "$guest/vmlinux" "$RUN/state/images/vmlinux"; then
 	tap_ok "$desc"
 else
-	tap_not_ok "$desc" "$(tail -5 "$RUN/daemon.log")"
+	tap_not_ok "$desc" "HTTP $up1, $CODE: $(cat "$RUN/body")"
+fi
+
+start=$(date +%s.%N)
+desc="a Linux VM created with boot.kernel=vmlinux, boot.initrd and boot.cmdline, and powered on"
+rest POST /v1/vms -d "{\"name\":\"lx\",\"vcpus\":1,\"memory_mib\":192,\"boot\":{\"kernel\":\"vmlinux\",
+	\"initrd\":\"initramfs.cpio.gz\",\"cmdline\":\"$cmdline\"}}"
+created=$CODE
+rest PUT /v1/vms/lx/power -d '{"state":"running"}'
+if [ "$created:$CODE" = 201:200 ]; then
+	tap_ok "$desc"
+else
+	tap_not_ok "$desc" "HTTP $created, $CODE: $(cat "$RUN/body")" "$(tail -5 "$RUN/daemon.log")"
 fi
 desc="the kernel's banner: Linux version $release"
 if wait_console lx "^\[ *0\.0+\] Linux version ${release//./\\.} " 240; then
@@ -62,6 +103,13 @@ tap_grep "vh's e820 map: RAM from 1 MiB to the VM's 192 MiB" \
 	'^\[ *0\.0+\] BIOS-e820: \[mem 0x0000000000100000-0x000000000bffffff\] usable$' "$RUN/logs/lx.log"
 tap_grep "the early console on vh's COM1 model" \
 	'^\[ *0\.0+\] printk: bootconsole \[earlyser0\] enabled$' "$RUN/logs/lx.log"
+# The agent's console is the tail the hypervisor keeps: each of its whole
+# lines (the first may be cut, the last may be growing) is in the log.
+rest GET /v1/vms/lx/console
+console lx >"$RUN/console.now"
+tr -d '\r' <"$RUN/body" | sed '1d;$d' >"$RUN/api.lines"
+tap_check "GET /v1/vms/lx/console gives the kernel's console ($(wc -l <"$RUN/api.lines") whole lines, each in the log)" \
+	sh -c 'test "$(wc -l <"$1")" -gt 10 && ! grep -Fxvf "$2" "$1" | grep -q .' sh "$RUN/api.lines" "$RUN/console.now"
 
 if [ -n "$to_init" ]; then
 	wait_console lx 'ACPI: XSDT ' 600 || true
@@ -84,5 +132,6 @@ if [ -n "$to_init" ]; then
 	fi
 	tap_grep "the script passed" '^vhtest: result test=platform status=0$' "$RUN/logs/lx.log"
 fi
-"$VH_MSG" stop lx >/dev/null 2>&1
+rest PUT /v1/vms/lx/power -d '{"state":"stopped"}'
+stop_agent
 kvm_stop

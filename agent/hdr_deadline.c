@@ -69,9 +69,16 @@ unsigned vh_hdr_deadline_sweep(uint64_t now_ns, uint64_t limit_ns)
 
 	pthread_mutex_lock(&lock);
 	for (struct vh_hdr_watch *w = head; w; w = w->next) {
-		if (!atomic_load_explicit(&w->waiting, memory_order_acquire) || w->cut ||
-		    w->fd < 0 ||
-		    now_ns - atomic_load_explicit(&w->since_ns, memory_order_relaxed) <= limit_ns)
+		uint64_t since;
+
+		if (!atomic_load_explicit(&w->waiting, memory_order_acquire) || w->cut || w->fd < 0)
+			continue;
+		/* A watch added or re-armed after the caller read now_ns is
+		 * younger than now_ns: not due (unsigned, now_ns - since
+		 * would wrap to an age of centuries and cut a connection a
+		 * moment old; seen as the agent hanging up on busy clients). */
+		since = atomic_load_explicit(&w->since_ns, memory_order_relaxed);
+		if (since >= now_ns || now_ns - since <= limit_ns)
 			continue;
 		/* Not close(): the fd stays libmicrohttpd's; it reads EOF
 		 * and closes the connection itself. */

@@ -90,9 +90,10 @@ measure() {
 	# The previous load's 32 connections are closed before this one
 	# opens 32 more (the agent refuses past its connection limit).
 	sleep 1
-	# A fresh agent sometimes hangs up on some of 32 unix connections
-	# made at once (uload: "Broken pipe"); a discarded 1 s warm-up of the
-	# same load first, so the figures are the steady state's.
+	# A discarded 1 s warm-up of the same load first (the agent's text
+	# caches filled), so the figures are the steady state's.  (uload's
+	# "Broken pipe" of earlier runs was the agent's header deadline
+	# cutting connections a moment old: fixed in agent/hdr_deadline.c.)
 	if [ "$via" = unix ]; then
 		"$build/bench/agent/uload" --socket "$work/agent.sock" -c 32 -d 1 "$path" >/dev/null 2>&1 ||
 			sleep 1

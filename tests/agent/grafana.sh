@@ -15,8 +15,7 @@ DASH=$top_srcdir/packaging/grafana/vh.json
 agent_require
 agent_setup grafana
 hv_start
-agent_start
-agent_wait_ready || { echo "Bail out! vhagent did not become ready"; exit 1; }
+agent_start_ready
 
 # check DASHBOARD METRICS: the dashboard's shape, then each metric it
 # names against the scrape; prints what is wrong.
@@ -118,9 +117,7 @@ else
 fi
 
 api DELETE '/v1/vms/spin?force=true'
-agent_stop
-rc=$?
-if [ $rc = 0 ]; then tap_ok "the agent stops cleanly"; else tap_not_ok "the agent stops cleanly (exit $rc)" "$RUN/agent.log"; fi
+agent_stops_cleanly
 hv_stop
 
 tap_plan "$tap_n"

@@ -50,9 +50,13 @@ agent_cleanup() {
 	done
 }
 
-# hv_start: vh-hosted on $HVSOCK with <state>/images; waits until it answers.
+# hv_start [MEMORY [vh-hosted options...]]: vh-hosted on $HVSOCK with
+# <state>/images and MEMORY (256M unless told); waits until it answers.
+# A restart appends to the same $RUN/hv.log, so the log keeps each run.
 hv_start() {
-	agent_env_hv_launch "$RUN/hv.log" "$HVSOCK" "$STATE/images" "$RUN/logs" 256M
+	local mem=${1:-256M}
+	shift $(($# > 0))
+	agent_env_hv_launch "$RUN/hv.log" "$HVSOCK" "$STATE/images" "$RUN/logs" "$mem" "$@"
 	HV_PID=$AGENT_ENV_HV_PID
 	agent_env_hv_wait "$RUN/hv.log" "$HV_PID" "$HVSOCK"
 }
@@ -83,10 +87,34 @@ agent_wait_ready() {
 	return 1
 }
 
+# agent_start_ready [options...]: agent_start, then waits until it has
+# reconciled with vh-hosted (agent_wait_ready); bails out when it never
+# does, as nothing after it could pass.
+agent_start_ready() {
+	agent_start "$@"
+	agent_wait_ready || { echo "Bail out! vhagent did not become ready"; exit 1; }
+}
+
+# agent_restart [options...]: stops the agent (its exit status is not a
+# case here) and starts it again with these options, ready.
+agent_restart() {
+	agent_stop >/dev/null 2>&1
+	agent_start_ready "$@"
+}
+
 # agent_stop: SIGTERM and wait; returns its exit status (0 expected:
 # under the sanitizers a leak makes it non-zero).
 agent_stop() {
 	agent_env_stop AGENT_PID
+}
+
+# agent_stops_cleanly: agent_stop as a case, the agent's log its
+# diagnostic: the last case of an end-to-end test, so that a leak or a
+# crash on the way out fails the test that caused it.
+agent_stops_cleanly() {
+	local rc=0
+	agent_stop || rc=$?
+	if [ $rc = 0 ]; then tap_ok "the agent stops cleanly"; else tap_not_ok "the agent stops cleanly (exit $rc)" "$RUN/agent.log"; fi
 }
 
 agent_kill9() {

@@ -13,31 +13,10 @@
 . "$top_srcdir/tests/agent/lib.sh"
 . "$top_srcdir/tests/cli/lib.sh"
 
-VHCTL=$top_builddir/cli/vhctl
-
-agent_require
-if [ ! -x "$VHCTL" ] || [ ! -f "$GUESTS/toucher.elf" ]; then
-	echo "Bail out! vhctl or the toucher guest is not built"
-	exit 1
-fi
-agent_setup cli-explain
-export HOME=$RUN/home
-unset XDG_CONFIG_HOME VH_TOKEN VH_CACERT VH_CERT VH_KEY
-mkdir -p "$HOME"
-export VH_URL=unix://$ASOCK
-SPIN="iters=0 report=1000000 work=1000"
-
-agent_env_hv_launch "$RUN/hv.log" "$HVSOCK" "$STATE/images" "$RUN/logs" 256M --pcpus 1 --mhz 1000
-HV_PID=$AGENT_ENV_HV_PID
-agent_env_hv_wait "$RUN/hv.log" "$HV_PID" "$HVSOCK"
-agent_start
-agent_wait_ready || { echo "Bail out! vhagent did not become ready"; exit 1; }
-
-# show NAME: vhctl explain's table output into the log, as comments.
-show() {
-	echo "# ---- vhctl explain $* ----"
-	"$VHCTL" explain "$@" 2>&1 | sed 's/^/#   /'
-}
+cli_require "$GUESTS/toucher.elf"
+cli_setup cli-explain
+hv_start 256M --pcpus 1 --mhz 1000
+agent_start_ready
 
 # ---- a capped VM alone: its own limit ------------------------------------------------
 
@@ -91,23 +70,15 @@ show low --window 2
 vc 0 "a guest that halts" vm create idle --mem 8M --kernel toucher.elf \
 	--cmdline "size=64K passes=1 idle=1" --start
 # Until it has touched its pages and halted (it shares the pCPU).
-for _ in $(seq 1 100); do
-	"$VHCTL" -o json vm stats idle >"$RUN/out" 2>/dev/null &&
-		"$PY" -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["cpu"]["wait_ms"] < 200)' "$RUN/out" && break
-	sleep 0.2
-done
+stats_until idle 100 'd["cpu"]["wait_ms"] >= 200'
 sleep 2.5
-vc 0 "explain idle -o json" -o json explain idle --window 2
-js "idle: the top cause is halts, information rather than a problem" \
+explain_check idle "idle: the top cause is halts, information rather than a problem" \
 	'd["causes"][0]["code"] == "halted" and d["causes"][0]["kind"] == "info" and d["cpu"]["wait_pct"] > 90'
-show idle --window 2
 
 # ---- the host -----------------------------------------------------------------------------
 
-vc 0 "explain --host -o json" -o json explain --host --window 2
-js "host: high takes most, then low; the idle guest takes next to nothing" \
+explain_check --host "host: high takes most, then low; the idle guest takes next to nothing" \
 	'[v["vm"] for v in d["vms"]][:2] == ["high", "low"] and d["pcpus"] == 1 and d["admission"]["unreserved_mhz"] > 0'
-show --host --window 2
 
 # ---- refusals -----------------------------------------------------------------------------
 
@@ -118,9 +89,7 @@ api GET '/v1/vms/low/diagnosis?window_ms=500'
 check "window_ms out of range: 400 bad_request" test "$CODE" = 400 -a "$(json 'j["code"]')" = bad_request
 
 for vm in low high idle capped; do "$VHCTL" vm delete "$vm" --force >/dev/null 2>&1 || :; done
-agent_stop
-rc=$?
-if [ $rc = 0 ]; then tap_ok "the agent stops cleanly"; else tap_not_ok "the agent stops cleanly (exit $rc)" "$RUN/agent.log"; fi
+agent_stops_cleanly
 hv_stop
 
 tap_plan "$tap_n"

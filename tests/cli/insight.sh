@@ -16,35 +16,16 @@
 . "$top_srcdir/tests/agent/lib.sh"
 . "$top_srcdir/tests/cli/lib.sh"
 
-VHCTL=$top_builddir/cli/vhctl
-
-agent_require
-for g in smp toucher balloon; do
-	[ -f "$GUESTS/$g.elf" ] || { echo "Bail out! $g.elf is not built"; exit 1; }
-done
+cli_require "$GUESTS/smp.elf" "$GUESTS/toucher.elf" "$GUESTS/balloon.elf"
 if ! command -v script >/dev/null; then
 	echo "Bail out! script (util-linux) is missing: it gives top a terminal"
 	exit 1
 fi
-agent_setup cli-insight
-export HOME=$RUN/home
-unset XDG_CONFIG_HOME VH_TOKEN VH_CACERT VH_CERT VH_KEY NO_COLOR
-mkdir -p "$HOME"
-export VH_URL=unix://$ASOCK
-SPIN="iters=0 report=1000000 work=1000"
+cli_setup cli-insight NO_COLOR
 ESC=$(printf '\033')
 
-agent_env_hv_launch "$RUN/hv.log" "$HVSOCK" "$STATE/images" "$RUN/logs" 256M --pcpus 2 --mhz 1000
-HV_PID=$AGENT_ENV_HV_PID
-agent_env_hv_wait "$RUN/hv.log" "$HV_PID" "$HVSOCK"
-agent_start
-agent_wait_ready || { echo "Bail out! vhagent did not become ready"; exit 1; }
-
-# show ARGS: vhctl explain's table output into the log, as comments.
-show() {
-	echo "# ---- vhctl explain $* ----"
-	"$VHCTL" explain "$@" 2>&1 | sed 's/^/#   /'
-}
+hv_start 256M --pcpus 2 --mhz 1000
+agent_start_ready
 
 # ---- CPU: a capped VM, and a gang that waits for itself ---------------------------------------
 
@@ -108,10 +89,8 @@ check "-o json: no escape" sh -c "! grep -q '$ESC' '$RUN/out'"
 vc 2 "--color=sometimes: exit 2" top -n 1 --color=sometimes
 err "the error names the values" 'is not auto, always or never'
 
-vc 0 "explain gang -o json" -o json explain gang --window 2
-js "the gang's diagnosis names co-stop with its figures" \
+explain_check gang "the gang's diagnosis names co-stop with its figures" \
 	'any(c["code"] == "costop" and c["kind"] == "problem" and c["figures"]["costop_pct"] > 0 for c in d["causes"]) and d["cpu"]["costop_pct"] > 0'
-show gang --window 2
 for vm in capped s1 s2 gang; do "$VHCTL" vm delete "$vm" --force >/dev/null 2>&1 || :; done
 
 # ---- memory: a balloon asked for, shared pages, the idle-memory tax -------------------------------
@@ -121,16 +100,10 @@ check "a guest with a balloon driver" test "$CODE" = 201
 api PUT /v1/vms/bal/power -d '{"state":"running"}'
 sleep 1.5 # a sample of it before the window
 vc 0 "ask for an 8 MiB balloon" vm balloon bal 8M
-for _ in $(seq 1 50); do
-	"$VHCTL" -o json vm stats bal >"$RUN/out" 2>/dev/null &&
-		"$PY" -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["memory"]["balloon_mib"] < 8)' "$RUN/out" && break
-	sleep 0.2
-done
+stats_until bal 50 'd["memory"]["balloon_mib"] >= 8'
 sleep 2.2
-vc 0 "explain bal -o json" -o json explain bal --window 2
-js "bal: the balloon is a cause, the operator's request its reason" \
+explain_check bal "bal: the balloon is a cause, the operator's request its reason" \
 	'[c for c in d["causes"] if c["code"] == "balloon"][0]["figures"]["reason"] == "request" and [c for c in d["causes"] if c["code"] == "balloon"][0]["figures"]["balloon_mib"] == 8'
-show bal --window 2
 vc 0 "give the balloon back" vm balloon bal 0
 "$VHCTL" vm delete bal --force >/dev/null 2>&1 || :
 
@@ -138,16 +111,10 @@ for t in twin1 twin2; do
 	vc 0 "a guest that writes 8 MiB of seed 7 and idles ($t)" vm create $t --mem 16M \
 		--kernel toucher.elf --cmdline "size=8M seed=7 passes=1 idle=1" --start
 done
-for _ in $(seq 1 100); do
-	"$VHCTL" -o json vm stats twin2 >"$RUN/out" 2>/dev/null &&
-		"$PY" -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["memory"]["shared_mib"] < 4)' "$RUN/out" && break
-	sleep 0.2
-done
+stats_until twin2 100 'd["memory"]["shared_mib"] >= 4'
 sleep 2.2
-vc 0 "explain twin2 -o json" -o json explain twin2 --window 2
-js "twin2: page sharing is named, as information that costs nothing" \
+explain_check twin2 "twin2: page sharing is named, as information that costs nothing" \
 	'[c for c in d["causes"] if c["code"] == "page_sharing"][0]["kind"] == "info" and [c for c in d["causes"] if c["code"] == "page_sharing"][0]["figures"]["shared_mib"] >= 4'
-show twin2 --window 2
 for t in twin1 twin2; do "$VHCTL" vm delete $t --force >/dev/null 2>&1 || :; done
 
 # The idle-memory tax needs the host short of memory: a vh-hosted of 32
@@ -160,11 +127,8 @@ for t in twin1 twin2; do "$VHCTL" vm delete $t --force >/dev/null 2>&1 || :; don
 # not be a second later).
 agent_stop >/dev/null 2>&1
 hv_stop
-agent_env_hv_launch "$RUN/hv2.log" "$HVSOCK" "$STATE/images" "$RUN/logs" 32M --pcpus 2 --mhz 1000
-HV_PID=$AGENT_ENV_HV_PID
-agent_env_hv_wait "$RUN/hv2.log" "$HV_PID" "$HVSOCK"
-agent_start
-agent_wait_ready || { echo "Bail out! vhagent did not become ready"; exit 1; }
+hv_start 32M --pcpus 2 --mhz 1000
+agent_start_ready
 vc 0 "a guest that writes 10.2 MiB once and idles (idle, 32 MiB host)" vm create idle --mem 12M \
 	--kernel toucher.elf --cmdline "size=10450K seed=1 passes=1 idle=1 fill=page" --start
 for t in busy1 busy2; do
@@ -185,17 +149,13 @@ done
 "$VHCTL" stats 2>&1 | sed 's/^/#   /'
 check "the tax falls on the idle guest alone (taxed: ${taxed:-none})" test "$taxed" = idle
 sleep 2.2
-vc 0 "explain idle -o json" -o json explain idle --window 2
-js "idle: the idle-memory tax is named with what it took and why" \
+explain_check idle "idle: the idle-memory tax is named with what it took and why" \
 	'[c for c in d["causes"] if c["code"] == "idle_memory_tax"][0]["figures"]["idle_tax_mib"] > 0.25 and [c for c in d["causes"] if c["code"] == "idle_memory_tax"][0]["figures"]["active_mib"] < [c for c in d["causes"] if c["code"] == "idle_memory_tax"][0]["figures"]["granted_mib"]'
-show idle --window 2
 vc 0 "explain --host -o json" -o json explain --host --window 2
 show --host --window 2
 for t in idle busy1 busy2; do "$VHCTL" vm delete $t --force >/dev/null 2>&1 || :; done
 
-agent_stop
-rc=$?
-if [ $rc = 0 ]; then tap_ok "the agent stops cleanly"; else tap_not_ok "the agent stops cleanly (exit $rc)" "$RUN/agent.log"; fi
+agent_stops_cleanly
 hv_stop
 
 tap_plan "$tap_n"

@@ -10,7 +10,6 @@
 . "$top_srcdir/tests/agent/lib.sh"
 . "$top_srcdir/tests/cli/lib.sh"
 
-VHCTL=$top_builddir/cli/vhctl
 COMPLETION=$top_srcdir/cli/vhctl.bash-completion
 MANPAGE=$top_srcdir/cli/vhctl.1
 
@@ -21,19 +20,13 @@ for tool in "$VHCTL" groff man sha256sum timeout script; do
 		exit 1
 	fi
 done
-agent_setup cli-vhctl
-# Nothing of the user's own settings may leak in.
-export HOME=$RUN/home
-unset XDG_CONFIG_HOME VH_TOKEN VH_CACERT VH_CERT VH_KEY VISUAL EDITOR
-mkdir -p "$HOME"
-export VH_URL=unix://$ASOCK
+cli_setup cli-vhctl VISUAL EDITOR
 CACERT=$STATE/tls/cert.pem
 HTTPS=https://localhost:$PORT
 SPIN="iters=0 report=100 work=1000"
 
 hv_start
-agent_start
-agent_wait_ready || { echo "Bail out! vhagent did not become ready"; exit 1; }
+agent_start_ready
 
 # ---- helpers ---------------------------------------------------------------------
 
@@ -482,9 +475,7 @@ vc 0 "image rm once no VM uses it" image rm myspin.elf
 hv_stop
 vc 1 "the hypervisor is gone: a server error, exit 1" host
 err "the agent's 503 is shown with its code" '\(code unavailable\)'
-agent_stop
-rc=$?
-if [ $rc = 0 ]; then tap_ok "the agent stops cleanly"; else tap_not_ok "the agent stops cleanly (exit $rc)" "$RUN/agent.log"; fi
+agent_stops_cleanly
 
 tap_plan "$tap_n"
 [ "$tap_failed" = 0 ]

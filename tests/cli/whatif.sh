@@ -14,25 +14,10 @@
 . "$top_srcdir/tests/agent/lib.sh"
 . "$top_srcdir/tests/cli/lib.sh"
 
-VHCTL=$top_builddir/cli/vhctl
-
-agent_require
-if [ ! -x "$VHCTL" ] || [ ! -x "$VH_SIM" ]; then
-	echo "Bail out! vhctl or vh-sim is not built"
-	exit 1
-fi
-agent_setup cli-whatif
-export HOME=$RUN/home
-unset XDG_CONFIG_HOME VH_TOKEN VH_CACERT VH_CERT VH_KEY
-mkdir -p "$HOME"
-export VH_URL=unix://$ASOCK
-SPIN="iters=0 report=1000000 work=1000"
-
-agent_env_hv_launch "$RUN/hv.log" "$HVSOCK" "$STATE/images" "$RUN/logs" 256M --pcpus 1 --mhz 1000
-HV_PID=$AGENT_ENV_HV_PID
-agent_env_hv_wait "$RUN/hv.log" "$HV_PID" "$HVSOCK"
-agent_start
-agent_wait_ready || { echo "Bail out! vhagent did not become ready"; exit 1; }
+cli_require "$VH_SIM"
+cli_setup cli-whatif
+hv_start 256M --pcpus 1 --mhz 1000
+agent_start_ready
 
 # cpu_of NAME: the VM's CPU controls as the agent has them (compact JSON).
 cpu_of() {
@@ -147,26 +132,20 @@ check "nor added or removed a VM" test "$(json 'len(j["items"])')" = 2
 
 # ---- the time bound and a missing simulator --------------------------------------------------
 
-agent_stop >/dev/null 2>&1
-agent_start --simulate-timeout-ms 100
-agent_wait_ready || { echo "Bail out! vhagent did not become ready"; exit 1; }
+agent_restart --simulate-timeout-ms 100
 sleep 1.2
 api POST /v1/simulate -d '{"duration_s":300,"changes":[]}'
 check "a simulation past simulate_timeout_ms: 504 simulation_timeout" \
 	test "$CODE" = 504 -a "$(json 'j["code"]')" = simulation_timeout
 check "and no vh-sim is left running" sh -c "! pgrep -f '^$VH_SIM -\$' >/dev/null"
-agent_stop >/dev/null 2>&1
-agent_start --simulator "$RUN/no-such-vh-sim"
-agent_wait_ready || { echo "Bail out! vhagent did not become ready"; exit 1; }
+agent_restart --simulator "$RUN/no-such-vh-sim"
 sleep 1.2
 api POST /v1/simulate -d '{"changes":[]}'
 check "a missing simulator: 503 unavailable naming it" \
 	test "$CODE" = 503 -a "$(json '"no-such-vh-sim" in j["detail"]')" = True
 
 for vm in web batch; do "$VHCTL" vm delete "$vm" --force >/dev/null 2>&1 || :; done
-agent_stop
-rc=$?
-if [ $rc = 0 ]; then tap_ok "the agent stops cleanly"; else tap_not_ok "the agent stops cleanly (exit $rc)" "$RUN/agent.log"; fi
+agent_stops_cleanly
 hv_stop
 
 tap_plan "$tap_n"

@@ -536,9 +536,12 @@ typedef enum vh_io_result (*region_fn)(struct vh_virtio_pci *vp, const struct vh
 
 /* BAR 0's regions by page. */
 static const region_fn regions[VH_VIRTIO_PCI_BAR_SIZE >> 12] = {
-	[VH_VIRTIO_PCI_COMMON >> 12] = common_io,     [VH_VIRTIO_PCI_ISR >> 12] = isr_io,
-	[VH_VIRTIO_PCI_DEVCFG >> 12] = devcfg_io,     [VH_VIRTIO_PCI_NOTIFY >> 12] = notify_io,
-	[VH_VIRTIO_PCI_MSIX_TABLE >> 12] = msix_table_io, [VH_VIRTIO_PCI_MSIX_PBA >> 12] = msix_pba_io,
+	[VH_VIRTIO_PCI_COMMON >> 12] = common_io,
+	[VH_VIRTIO_PCI_ISR >> 12] = isr_io,
+	[VH_VIRTIO_PCI_DEVCFG >> 12] = devcfg_io,
+	[VH_VIRTIO_PCI_NOTIFY >> 12] = notify_io,
+	[VH_VIRTIO_PCI_MSIX_TABLE >> 12] = msix_table_io,
+	[VH_VIRTIO_PCI_MSIX_PBA >> 12] = msix_pba_io,
 };
 
 enum vh_io_result vh_virtio_pci_mmio(void *state, const struct vh_dev_access *a)

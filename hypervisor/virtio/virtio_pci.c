@@ -253,7 +253,7 @@ static void set_status(struct vh_virtio_pci *vp, const struct vh_dev_access *a, 
 	/* A driver sets bits one step at a time and clears them only by a
 	 * reset (2.1.1); anything else is dropped. */
 	if ((want & have) != have) {
-		vp->bytes_ignored++;
+		vp->writes_ignored++;
 		return;
 	}
 	if ((want & VH_VIRTIO_S_FEATURES_OK) && !(have & VH_VIRTIO_S_FEATURES_OK) &&
@@ -284,7 +284,7 @@ static void set_driver_features(struct vh_virtio_pci *vp, const struct vh_dev_ac
 	(void)a;
 	/* Fixed once FEATURES_OK is set (3.1.1); no bits past 63. */
 	if ((vp->status & VH_VIRTIO_S_FEATURES_OK) || vp->gfselect > 1) {
-		vp->bytes_ignored++;
+		vp->writes_ignored++;
 		return;
 	}
 	vp->driver_features = (vp->driver_features & ~(0xffffffffull << shift)) |
@@ -316,7 +316,7 @@ static struct vh_virtq *setup_queue(struct vh_virtio_pci *vp)
 	struct vh_virtq *q = selected(vp);
 
 	if (!q || q->enabled) {
-		vp->bytes_ignored++;
+		vp->writes_ignored++;
 		return 0;
 	}
 	return q;
@@ -483,7 +483,7 @@ static enum vh_io_result notify_io(struct vh_virtio_pci *vp, const struct vh_dev
 	if (q >= vp->ops->queues || !vp->q[q].enabled ||
 	    (vp->status & (VH_VIRTIO_S_DRIVER_OK | VH_VIRTIO_S_NEEDS_RESET)) !=
 		VH_VIRTIO_S_DRIVER_OK) {
-		vp->bytes_ignored++;
+		vp->writes_ignored++;
 		return VH_IO_HANDLED;
 	}
 	vp->notify_pending |= 1u << q;

@@ -50,6 +50,7 @@ def main():
         "next-past-size": seed(3, 0, [(0, BASE + BUF_IN, 12, NEXT, 9)], heads=[0]),
         "outside-ram": seed(3, 0, [(0, 0xC0000000, 16, 0, 0)], heads=[0]),
         "past-ram-end": seed(3, 0, [(0, BASE + 0xFFF0, 64, WRITE, 0)], heads=[0]),
+        "address-wraps": seed(3, 0, [(0, 2**64 - 8, 16, 0, 0)], heads=[0]),
         "avail-ahead": seed(3, 0, ok, heads=[0], idx=9),
         "small-device": seed(7, SMALL_DEV, [(i, BASE + BUF_IN, 1, NEXT, i + 1) for i in range(5)]
                              + [(5, BASE + BUF_OUT, 8, WRITE, 0)], heads=[0]),

@@ -96,10 +96,11 @@ const char *vh_virtio_fault_name(enum vh_virtio_fault f);
 /* ---- guest memory ----------------------------------------------------------------- */
 
 /* How the queues reach the VM's memory.  ram: is [gpa, gpa + len) wholly
- * the VM's RAM (false on overflow)?  read/write: 0, or -1 when the copy
- * failed; called only for ranges ram() accepted.  The transport fills it
- * for a VM (vh_virtio_pci_attach: the memory manager's guest access, host
- * lock held); tests and the fuzzer put their own here. */
+ * the VM's RAM?  (The queue checks that gpa + len does not wrap before it
+ * asks.)  read/write: 0, or -1 when the copy failed; called only for
+ * ranges ram() accepted.  The transport fills it for a VM
+ * (vh_virtio_pci_attach: the memory manager's guest access, host lock
+ * held); tests and the fuzzer put their own here. */
 struct vh_virtio_mem {
 	void *ctx;
 	bool (*ram)(void *ctx, uint64_t gpa, uint64_t len);
@@ -251,7 +252,7 @@ struct vh_virtio_pci {
 	/* Counters (never reset): faults by reason, and the traffic. */
 	uint64_t faults[VH_VIRTIO_FAULTS];
 	uint64_t notifies, msis, intx_raised, interrupts_masked, resets;
-	uint64_t chains, bytes_ignored; /* chains served; accesses dropped */
+	uint64_t chains, writes_ignored; /* chains pushed; register writes dropped */
 };
 
 /* Builds the function: IDs, vendor capabilities, MSI-X, INTA, BAR 0 from

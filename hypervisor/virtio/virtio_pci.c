@@ -782,6 +782,7 @@ int vh_virtio_pci_init(struct vh_virtio_pci *vp, const struct vh_virtio_ops *ops
 int vh_virtio_pci_attach(struct vh_virtio_pci *vp, struct vh_bus *bus, unsigned slot,
 			 struct vh_error *err)
 {
+	uint64_t last = vp->bar + VH_VIRTIO_PCI_BAR_SIZE - 1;
 	struct vh_bus_dev *dev;
 	int rc;
 
@@ -790,10 +791,16 @@ int vh_virtio_pci_attach(struct vh_virtio_pci *vp, struct vh_bus *bus, unsigned 
 	if (slot == 0 || slot >= VH_PCI_SLOTS || vh_bus_find_pci(bus, slot, 0))
 		return vh_error_set(err, VH_E_INVAL, "virtio device %s: PCI slot %u is taken",
 				    vp->ops->name, slot);
-	if (vh_bus_find(&bus->mmio, vp->bar) ||
-	    vh_bus_find(&bus->mmio, vp->bar + VH_VIRTIO_PCI_BAR_SIZE - 1))
-		return vh_error_set(err, VH_E_INVAL, "virtio device %s: BAR 0 at %#llx is taken",
-				    vp->ops->name, (unsigned long long)vp->bar);
+	for (uint32_t i = 0; i < bus->mmio.n; i++) {
+		if (bus->mmio.r[i].first <= last && vp->bar <= bus->mmio.r[i].last)
+			return vh_error_set(err, VH_E_INVAL,
+					    "virtio device %s: BAR 0 at %#llx overlaps %s",
+					    vp->ops->name, (unsigned long long)vp->bar,
+					    bus->mmio.r[i].dev->name);
+	}
+	if (bus->ndev >= VH_BUS_MAX_DEVICES || bus->mmio.n >= VH_BUS_MAX_RANGES)
+		return vh_error_set(err, VH_E_NOMEM, "virtio device %s: the VM's bus is full",
+				    vp->ops->name);
 	dev = vh_bus_add_device(bus, vp->ops->name, vp, vh_virtio_pci_bus_reset, err);
 	if (!dev)
 		return err->code;

@@ -409,3 +409,52 @@ VH_TEST(virtio, random_register_traffic_crashes_nothing)
 	VH_EXPECT_EQ(common_rd(&d, 0x12, 2), 2ull);
 	vdrv_fini(&d);
 }
+
+/* A second function where the first is, or with its BAR over the
+ * first's, or a bad ops table: refused with the reason, nothing added to
+ * the bus, the first untouched. */
+VH_TEST(virtio, attach_refusals_change_nothing)
+{
+	struct vdrv d;
+	struct vh_virtio_pci *other = calloc(1, sizeof(*other));
+	struct vh_virtio_ops bad = echo_ops;
+	struct vh_error err = { 0 };
+	struct vh_pci_alloc al;
+	struct vh_bus *b;
+	uint32_t ndev, nmmio;
+
+	VH_ASSERT(other != NULL);
+	vdrv_init(&d);
+	b = vh_devices_bus(d.e.vm);
+	ndev = b->ndev;
+	nmmio = b->mmio.n;
+	vh_pci_alloc_init(&al); /* the same window again: the same BAR address */
+	VH_ASSERT_EQ(vh_virtio_pci_init(other, &echo_ops, &d.echo, &al, &err), VH_OK);
+	VH_EXPECT_EQ(vh_virtio_pci_attach(other, b, ECHO_SLOT, &err), VH_E_INVAL);
+	VH_EXPECT(strstr(err.reason, "slot 4 is taken") != NULL);
+	VH_EXPECT_EQ(vh_virtio_pci_attach(other, b, 0, &err), VH_E_INVAL);
+	VH_EXPECT_EQ(vh_virtio_pci_attach(other, b, 5, &err), VH_E_INVAL);
+	VH_EXPECT(strstr(err.reason, "overlaps virtio-echo") != NULL);
+	VH_EXPECT_EQ(b->ndev, ndev);
+	VH_EXPECT_EQ(b->mmio.n, nmmio);
+	/* Bad ops: nothing taken from the window either. */
+	bad.queues = 17;
+	VH_EXPECT_EQ(vh_virtio_pci_init(other, &bad, NULL, &al, &err), VH_E_INVAL);
+	VH_EXPECT(strstr(err.reason, "queue count") != NULL);
+	bad = echo_ops;
+	bad.queue_max = 12;
+	VH_EXPECT_EQ(vh_virtio_pci_init(other, &bad, NULL, &al, &err), VH_E_INVAL);
+	bad = echo_ops;
+	bad.config_read = NULL;
+	VH_EXPECT_EQ(vh_virtio_pci_init(other, &bad, NULL, &al, &err), VH_E_INVAL);
+	{
+		struct vh_pci_alloc before = al;
+
+		VH_EXPECT_EQ(vh_virtio_pci_init(other, NULL, NULL, &al, &err), VH_E_INVAL);
+		VH_EXPECT_EQ(al.next, before.next);
+	}
+	/* The first still answers. */
+	VH_EXPECT_EQ(cfg_rd(&d, 2, 2), 0x1040ull + ECHO_TYPE);
+	free(other);
+	vdrv_fini(&d);
+}

@@ -471,6 +471,11 @@ enum vh_io_result vh_bus_finish(struct vh_bus *b, struct vh_dev_call *c, enum vh
 
 	if (!vm)
 		return VH_IO_STOPPED; /* undefined while the device ran */
+	if (c->pending & VH_DEV_CALL_DEFER) {
+		/* First: the wakes its interrupts ask for are done below. */
+		c->pending &= ~(uint32_t)VH_DEV_CALL_DEFER;
+		c->defer(c->defer_state, b, c);
+	}
 	if (c->pending & VH_DEV_CALL_EOI) {
 		uint64_t wake = (c->pending & VH_DEV_CALL_WAKE) ? c->wake : 0;
 

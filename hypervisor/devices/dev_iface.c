@@ -48,6 +48,24 @@ void vh_dev_irq(const struct vh_dev_access *a, unsigned line, bool level)
 	}
 }
 
+void vh_dev_gsi(const struct vh_dev_access *a, unsigned gsi, bool level)
+{
+	uint64_t wakes = 0;
+
+	/* The one IOAPIC's GSI base is 0: a GSI is its pin. */
+	if (gsi >= VH_IOAPIC_GSI_BASE + VH_IOAPIC_PINS)
+		return;
+	vh_ioapic_line(a->bus, gsi, level, &wakes);
+	vh_dev_wake_mask(a, wakes);
+}
+
+void vh_dev_defer(const struct vh_dev_access *a, vh_dev_defer_fn fn, void *state)
+{
+	a->call->defer = fn;
+	a->call->defer_state = state;
+	a->call->pending |= VH_DEV_CALL_DEFER;
+}
+
 bool vh_dev_msi(const struct vh_dev_access *a, uint64_t address, uint32_t data)
 {
 	uint64_t wakes = 0;

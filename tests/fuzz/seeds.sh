@@ -10,5 +10,6 @@ fuzz_loader) echo tests/fuzz/loader_seeds ;;
 fuzz_agent_config) echo "$1/tests/fuzz/config_seeds" ;;
 fuzz_agent_auth) echo "$1/tests/fuzz/auth_seeds" ;;
 fuzz_decode) echo "$1/tests/fuzz/decode_seeds" ;;
+fuzz_virtq) echo "$1/tests/fuzz/virtq_seeds" ;;
 *) echo "seeds.sh: no fuzz target $2" >&2; exit 1 ;;
 esac

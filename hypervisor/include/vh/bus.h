@@ -92,7 +92,15 @@ enum {
 	VH_DEV_CALL_WAKE = 1u << 1,      /* wake: vCPUs (bit = index) to wake */
 	VH_DEV_CALL_POWER_OFF = 1u << 2, /* power_action (debug exit, guest reset or S5) */
 	VH_DEV_CALL_EOI = 1u << 3,       /* eoi: a level vector's EOI for the IOAPIC */
+	VH_DEV_CALL_DEFER = 1u << 4,     /* defer: the device's work for the host lock */
 };
+
+struct vh_dev_call;
+/* Work a device leaves for vh_bus_finish(): it runs with the host lock
+ * held and the device's lock not (the device takes it again itself: host
+ * lock first is the order), before the wakes are done, so what it asks
+ * of the core through c (an MSI's wakes) is carried out with the rest. */
+typedef void (*vh_dev_defer_fn)(void *state, struct vh_bus *b, struct vh_dev_call *c);
 
 struct vh_dev_call {
 	uint32_t pending;
@@ -106,6 +114,8 @@ struct vh_dev_call {
 	 * vector, for the IOAPIC (which must not be locked under the APICs'
 	 * lock). */
 	uint16_t eoi;
+	vh_dev_defer_fn defer; /* VH_DEV_CALL_DEFER's, with its state */
+	void *defer_state;
 };
 
 /* What the guest asked of the VM's power (vh_bus_finish carries it out). */
@@ -142,6 +152,13 @@ typedef void (*vh_dev_reset_fn)(void *state, const struct vh_bus *bus);
  * (vh_isa_irq_gsi, vh/ioapic.h): a masked 8259 input or IOAPIC pin
  * delivers nothing there. */
 void vh_dev_irq(const struct vh_dev_access *a, unsigned line, bool level);
+/* Global system interrupt gsi (an IOAPIC pin: PCI INTx lines are GSIs
+ * 16..23, vh/acpi.h) goes to level (1: asserted). */
+void vh_dev_gsi(const struct vh_dev_access *a, unsigned gsi, bool level);
+/* fn(state, ...) later, with the host lock and without the device's lock
+ * (VH_DEV_CALL_DEFER): for a device whose work touches guest memory.
+ * One deferral a call: a second replaces the first. */
+void vh_dev_defer(const struct vh_dev_access *a, vh_dev_defer_fn fn, void *state);
 /* A message-signalled interrupt (address 0xfeeXXXXX, data per the SDM's
  * MSI format) to the local APICs it names.  False when it names none or
  * is malformed. */

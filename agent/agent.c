@@ -9,8 +9,10 @@ struct vh_agent *vh_agent = &the_agent;
 
 bool vh_agent_ready(void)
 {
-	return atomic_load(&vh_agent->reconciled) &&
-	       atomic_load(&vh_agent->reconciled_gen) == vh_hv_generation();
+	uint64_t now = vh_hv_instance();
+
+	return atomic_load(&vh_agent->reconciled) && now != 0 &&
+	       atomic_load(&vh_agent->reconciled_instance) == now;
 }
 
 static uint64_t fnv1a(const uint8_t *s, size_t n)

@@ -46,12 +46,12 @@ struct vh_agent {
 	uid_t self_uid;
 
 	/* Set once the persisted definitions match the hypervisor's
-	 * (reconcile.c), with the hypervisor connection generation the pass
-	 * started at (vh_hv_generation): a broken connection since means
-	 * the hypervisor may have restarted and lost definitions, so the
-	 * agent is not ready again until the next pass. */
+	 * (reconcile.c), with the hypervisor instance the pass reconciled
+	 * (HOST_INFO's): another instance known since (vh_hv_instance: the
+	 * hypervisor restarted and may have lost definitions) or none makes
+	 * the agent not ready until a pass over the one there now. */
 	atomic_bool reconciled;
-	_Atomic uint64_t reconciled_gen;
+	_Atomic uint64_t reconciled_instance;
 
 	/* Image deletion takes this for writing, VM definitions that name
 	 * images for reading: an image cannot vanish under a define. */

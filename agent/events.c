@@ -12,8 +12,8 @@
  * moved: a stop and a start between two looks) gives the event of the
  * state the VM is in now; a boot generation that moved without a state
  * change is "vm_reset"; a balloon target that moved is "balloon_target".
- * A broken connection (vh_hv_generation) or an unreachable hypervisor
- * is "hypervisor_stopped"; the next good look "hypervisor_started",
+ * Another hypervisor instance (vh_hv_instance) or an unreachable
+ * hypervisor is "hypervisor_stopped"; the next good look "hypervisor_started",
  * with a fresh baseline (its VMs come back as the reconciler defines
  * them again). */
 #define _GNU_SOURCE
@@ -212,7 +212,7 @@ static struct {
 	bool have_last; /* a baseline from this hypervisor run */
 	bool hv_up;     /* the last look reached it */
 	bool hv_known;  /* there was a last look */
-	uint64_t gen;   /* vh_hv_generation of the baseline */
+	uint64_t gen;   /* the hypervisor instance of the baseline (vh_hv_instance) */
 } w;
 
 static int collect(void *ctx, const struct vh_hv_entry *e)
@@ -357,10 +357,17 @@ void vh_events_watch(void)
 {
 	struct snap now = { 0 };
 	struct vh_api_problem p;
-	uint64_t gen = vh_hv_generation();
+	uint64_t gen = vh_hv_instance();
 	int rc = vh_hv_each_summary(0, 0, collect, &now, NULL, &p);
 
-	if (rc != 0 || gen != vh_hv_generation()) {
+	if (rc == 0 && (gen == 0 || gen != vh_hv_instance())) {
+		/* Which instance answered is not settled (it restarted during
+		 * the walk, or the new one is not named yet): look again next
+		 * time, nothing said. */
+		free(now.v);
+		return;
+	}
+	if (rc != 0) {
 		/* Gone (or it broke during the walk: look again next time). */
 		if (rc != 0 && p.code == VH_API_UNAVAILABLE && (w.hv_up || !w.hv_known)) {
 			hv_event("hypervisor_stopped", p.detail);
@@ -373,7 +380,7 @@ void vh_events_watch(void)
 	}
 	if (w.have_last && gen != w.gen) {
 		/* It restarted between two looks. */
-		hv_event("hypervisor_stopped", "the connection to it broke");
+		hv_event("hypervisor_stopped", "it restarted (another instance answers)");
 		w.have_last = false;
 		w.hv_up = false;
 	}

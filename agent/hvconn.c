@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The control-protocol client (see hvconn.h): one connection per thread,
- * re-made when it breaks. */
+ * re-made when it breaks or belongs to a hypervisor instance that is not
+ * the one the agent knows now (vh_hv_instance). */
 #define _GNU_SOURCE
 #include "agent/hvconn.h"
 
@@ -20,6 +21,12 @@
 
 struct hv_conn {
 	int fd;
+	/* The hypervisor instance this connection talks to: learnt from a
+	 * HOST_INFO reply on it, else the one known when it was made (0: none
+	 * known).  Never newer than the real one: a connection made after an
+	 * instance was seen cannot reach an older one, which had gone before
+	 * the newer answered on the same socket. */
+	uint64_t instance;
 	uint64_t next_id;
 	uint8_t buf[VH_PROTO_MAX_MSG];
 };
@@ -31,6 +38,10 @@ static unsigned hv_timeout_ms = 10000;
 static pthread_key_t hv_key;
 static pthread_once_t hv_once = PTHREAD_ONCE_INIT;
 static atomic_uint_fast64_t n_calls, n_errors, n_failures, n_connects, n_breaks, n_writes;
+static atomic_uint_fast64_t n_instances; /* times the known instance changed */
+/* The hypervisor instance the agent knows is there now; 0: none known,
+ * or the one it knew is gone. */
+static _Atomic uint64_t hv_instance;
 
 static void conn_free(void *v)
 {
@@ -82,8 +93,8 @@ static struct hv_conn *conn_get(void)
 	return c;
 }
 
-/* Every close is a broken or unusable stream: the hypervisor behind
- * the next connection may be another instance (see vh_hv_generation). */
+/* Every close is a broken or unusable stream: the next request may find
+ * the hypervisor changed (vh_hv_writes). */
 static void conn_close(struct hv_conn *c)
 {
 	if (c->fd >= 0)
@@ -92,9 +103,40 @@ static void conn_close(struct hv_conn *c)
 	atomic_fetch_add(&n_breaks, 1);
 }
 
-uint64_t vh_hv_generation(void)
+uint64_t vh_hv_instance(void)
 {
-	return atomic_load(&n_breaks);
+	return atomic_load(&hv_instance);
+}
+
+void vh_hv_instance_seen(uint64_t instance)
+{
+	if (instance && atomic_exchange(&hv_instance, instance) != instance)
+		atomic_fetch_add(&n_instances, 1);
+}
+
+void vh_hv_instance_gone(uint64_t instance)
+{
+	uint64_t was = instance;
+
+	if (instance && atomic_compare_exchange_strong(&hv_instance, &was, 0))
+		atomic_fetch_add(&n_instances, 1);
+}
+
+/* The peer hung up: the instance this connection talked to may be gone
+ * (a restart).  Forgetting it makes the agent not ready until a reconcile
+ * pass names the instance there now; the hypervisor closing a connection
+ * for other reasons costs only that pass. */
+static void conn_hung_up(struct hv_conn *c)
+{
+	vh_hv_instance_gone(c->instance);
+	conn_close(c);
+}
+
+uint64_t vh_hv_conn_instance(void)
+{
+	struct hv_conn *c = pthread_getspecific(hv_key);
+
+	return c && c->fd >= 0 ? c->instance : 0;
 }
 
 static int64_t now_ms(void)
@@ -146,6 +188,7 @@ static int conn_open(struct hv_conn *c, int64_t deadline, char *why, size_t whyl
 	}
 	set_send_timeout(fd, hv_timeout_ms);
 	c->fd = fd;
+	c->instance = atomic_load(&hv_instance);
 	atomic_fetch_add(&n_connects, 1);
 	return 0;
 }
@@ -335,6 +378,15 @@ static int call(struct vh_proto_request *req, struct vh_proto_reply *r, struct v
 	if (!c)
 		return unavailable(p, "out of memory");
 	req->request_id = ++c->next_id;
+	if (c->fd >= 0 && c->instance != atomic_load(&hv_instance)) {
+		/* Made under another instance than the one known now (the
+		 * hypervisor restarted, or this connection predates knowing
+		 * it): a connection to a gone instance would break at this
+		 * request, so make a new one first.  Not a break: nothing
+		 * failed. */
+		close(c->fd);
+		c->fd = -1;
+	}
 	if (vh_proto_encode_request(req, msg, sizeof(msg), &len, &err) != VH_OK)
 		return vh_api_fail(p, VH_API_INTERNAL, "", "cannot encode %s: %s",
 				   vh_proto_type_name(req->type), err.reason);
@@ -356,7 +408,7 @@ static int call(struct vh_proto_request *req, struct vh_proto_reply *r, struct v
 			/* A peer that went away makes send fail at once: the
 			 * request was not read, so sending it again is safe. */
 			snprintf(why, sizeof(why), "send: %s", strerror(errno));
-			conn_close(c);
+			conn_hung_up(c);
 			if (fresh)
 				return unavailable(p, why);
 			continue;
@@ -364,7 +416,7 @@ static int call(struct vh_proto_request *req, struct vh_proto_reply *r, struct v
 		got = recv_msg(c, deadline, why, sizeof(why));
 		if (got == 0) {
 			snprintf(why, sizeof(why), "the hypervisor closed the connection");
-			conn_close(c);
+			conn_hung_up(c);
 			if (fresh || !read_only(req->type))
 				return unavailable(p, why);
 			continue;
@@ -385,6 +437,12 @@ static int call(struct vh_proto_request *req, struct vh_proto_reply *r, struct v
 			return unavailable(p, "a reply that does not match the request");
 		}
 		atomic_fetch_add(&n_calls, 1);
+		if (r->hdr.status == VH_OK && r->hdr.type == VH_PROTO_HOST_INFO) {
+			/* The hypervisor names itself: this connection's
+			 * instance exactly, and the one there now. */
+			c->instance = r->u.host_info.instance;
+			vh_hv_instance_seen(c->instance);
+		}
 		if (r->hdr.status != VH_OK) {
 			atomic_fetch_add(&n_errors, 1);
 			vh_api_from_proto_error(&r->u.error, p);
@@ -408,7 +466,7 @@ int vh_hv_call(struct vh_proto_request *req, struct vh_proto_reply *r, struct vh
 
 uint64_t vh_hv_writes(void)
 {
-	return atomic_load(&n_writes) + atomic_load(&n_breaks);
+	return atomic_load(&n_writes) + atomic_load(&n_breaks) + atomic_load(&n_instances);
 }
 
 void vh_hv_request(struct vh_proto_request *req, uint16_t type, const struct vh_proto_vm_ref *vm)

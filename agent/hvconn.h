@@ -75,8 +75,8 @@ int vh_hv_each_stats(vh_hv_stats_fn fn, void *ctx, struct vh_api_problem *p);
 
 /* Requests that may have changed something in the hypervisor (every
  * type but the read-only ones, counted once answered or failed) plus
- * broken connections (a restarted hypervisor): a snapshot taken when
- * this was n is stale once it is not. */
+ * broken connections and changes of the known instance (a restarted
+ * hypervisor): a snapshot taken when this was n is stale once it is not. */
 uint64_t vh_hv_writes(void);
 
 /* Every VM's summary as one snapshot (hvlist.c), for listings.  A
@@ -148,11 +148,23 @@ int vh_hv_vm_stats(const struct vh_proto_vm_ref *ref, struct vh_proto_vm_summary
 		   struct vh_proto_vm_stats *st, struct vh_proto_vcpu_stats *vcpus,
 		   uint32_t *nvcpus, struct vh_api_problem *p);
 
-/* Changes whenever a connection to the hypervisor broke.  A thread that
- * talks to a restarted hypervisor has seen its connection break first,
- * so what it cached from replies under an older generation (VM ids
- * resolve to other VMs after a restart) must be read again. */
-uint64_t vh_hv_generation(void);
+/* The hypervisor instance the agent knows is there now (HOST_INFO's
+ * instance: each start of the hypervisor has another); 0 when none is
+ * known or the one known is gone.  Learnt from every HOST_INFO reply and
+ * from the published counters' watcher (hvshm.c), which also tells at
+ * once when the instance it mapped went away.  What a thread cached from
+ * replies under another instance (VM ids resolve to other VMs after a
+ * restart) must be read again; a thread's connection made under another
+ * instance is made again before its next request. */
+uint64_t vh_hv_instance(void);
+/* instance answered (nonzero): it is the one there now. */
+void vh_hv_instance_seen(uint64_t instance);
+/* instance went away (its connection ended): none is known until the
+ * next is seen; nothing when another is known already. */
+void vh_hv_instance_gone(uint64_t instance);
+/* The instance this thread's connection talks to (0: none, or not
+ * known): a reconcile pass checks its calls all went to one. */
+uint64_t vh_hv_conn_instance(void);
 
 /* Counters for /metrics and the reconciler. */
 struct vh_hv_counters {

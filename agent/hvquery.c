@@ -180,7 +180,7 @@ int vh_hv_vms_snapshot(struct vh_hv_vm_snap **out, size_t *n, struct vh_api_prob
  * (its counters carry only the id): ids are never reused while the
  * hypervisor runs and a VM keeps its name for its id's life (a rename
  * defines it again under a new id), so an entry stays right until the
- * hypervisor restarts, which vh_hv_generation() tells.  It saves the
+ * hypervisor restarts, which vh_hv_instance() tells.  It saves the
  * second round trip of every GET /v1/vms/{vm}/stats. */
 #define NAME_SLOTS 1024u
 /* Which published slot a reference named last time, per thread: checked
@@ -189,7 +189,7 @@ int vh_hv_vms_snapshot(struct vh_hv_vm_snap **out, size_t *n, struct vh_api_prob
 #define HINT_SLOTS 64u
 
 struct name_slot {
-	uint64_t gen;
+	uint64_t gen; /* the hypervisor instance it was read from */
 	uint32_t id;
 	struct vh_proto_vm_summary s;
 };
@@ -227,15 +227,15 @@ static int summary_of(uint32_t id, struct vh_proto_vm_summary *s, struct vh_api_
 {
 	struct per_thread *t = per_thread();
 	struct name_slot *slot = t ? &t->names[id % NAME_SLOTS] : NULL;
-	uint64_t gen = vh_hv_generation();
+	uint64_t gen = vh_hv_instance();
 
-	if (slot && slot->id == id && slot->gen == gen) {
+	if (slot && gen && slot->id == id && slot->gen == gen) {
 		*s = slot->s;
 		return 0;
 	}
 	if (vh_hv_summary_by_id(id, s, p))
 		return -1;
-	if (slot && gen == vh_hv_generation()) {
+	if (slot && gen && gen == vh_hv_instance()) {
 		slot->id = id;
 		slot->gen = gen;
 		slot->s = *s;

@@ -7,7 +7,10 @@
  * it read-only and offers the mapping; then it waits on that connection,
  * which ends when the hypervisor does (a restart: the old mapping is
  * withdrawn and the new hypervisor's mapped).  Before the hypervisor is
- * there, or while it is gone, it tries again every RETRY_MS.
+ * there, or while it is gone, it tries again every RETRY_MS.  It tells
+ * the rest of the agent which hypervisor instance is there
+ * (vh_hv_instance): the mapped one's, and none the moment it hangs up, so
+ * a restart is known without a request having to break on it.
  *
  * Readers borrow the mapping under a read lock (never held across a
  * protocol call) and refuse it when it is closed or its heartbeat is
@@ -191,6 +194,7 @@ static void *watcher_main(void *arg)
 		if (v.hdr) {
 			offer(&v);
 			atomic_fetch_add(&n_maps, 1);
+			vh_hv_instance_seen(m.instance);
 			/* Until the hypervisor hangs up (it sends nothing else). */
 			for (;;) {
 				char b;
@@ -204,6 +208,7 @@ static void *watcher_main(void *arg)
 					break;
 			}
 			offer(NULL);
+			vh_hv_instance_gone(m.instance);
 		}
 		if (fd >= 0)
 			close(fd);

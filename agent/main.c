@@ -289,17 +289,18 @@ static void reload(const struct cmdline *cl)
 	vh_sd_ready("serving");
 }
 
-/* Runs a reconcile pass when one is due: not done yet, or a connection
- * to the hypervisor broke since the last one (it may have restarted and
- * lost its definitions). */
+/* Runs a reconcile pass when one is due: not done yet, or the agent
+ * knows another hypervisor instance than the one the last pass reconciled,
+ * or none (it restarted and may have lost its definitions).  Costs no
+ * message when none is due. */
 static void maybe_reconcile(bool *warned)
 {
 	struct vh_reconcile_report rep;
-	uint64_t gen = vh_hv_generation();
+	uint64_t now = vh_hv_instance();
 	bool was = atomic_load(&vh_agent->reconciled);
 	char err[512];
 
-	if (was && atomic_load(&vh_agent->reconciled_gen) == gen)
+	if (was && now && atomic_load(&vh_agent->reconciled_instance) == now)
 		return;
 	if (vh_reconcile(&rep, err, sizeof(err))) {
 		atomic_store(&vh_agent->reconciled, false);
@@ -310,6 +311,11 @@ static void maybe_reconcile(bool *warned)
 		vh_sd_status("waiting for the hypervisor: %s", err);
 		return;
 	}
+	/* The instance the pass reconciled: if another is known by now,
+	 * the agent is not ready and the next round runs another pass.  Set
+	 * before the log line, which tests wait for. */
+	atomic_store(&vh_agent->reconciled_instance, rep.instance);
+	atomic_store(&vh_agent->reconciled, true);
 	*warned = false;
 	if (!was || rep.redefined || rep.persisted || rep.corrupt || rep.failed)
 		vh_log(VH_LOG_INFO,
@@ -318,10 +324,6 @@ static void maybe_reconcile(bool *warned)
 		       "set aside, %u failed",
 		       rep.adopted, rep.running, rep.redefined, rep.persisted, rep.corrupt,
 		       rep.failed);
-	/* The generation read before the pass: a break during it makes
-	 * the next round run another. */
-	atomic_store(&vh_agent->reconciled_gen, gen);
-	atomic_store(&vh_agent->reconciled, true);
 	vh_sd_status("serving; %u VMs", rep.adopted + rep.redefined + rep.persisted);
 }
 

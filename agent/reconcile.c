@@ -157,11 +157,26 @@ int vh_reconcile(struct vh_reconcile_report *rep, char *err, size_t errlen)
 {
 	struct walk w = { 0 };
 	struct vh_api_problem p = { 0 };
+	struct vh_proto_request hreq;
+	struct vh_proto_reply hrep;
 	char serr[256] = "";
 	int rc = -1;
 
 	memset(rep, 0, sizeof(*rep));
 	pthread_rwlock_wrlock(&vh_agent->reconcile_lock);
+	/* Which instance this pass reconciles: every call below must reach
+	 * that one (checked at the end). */
+	vh_hv_request(&hreq, VH_PROTO_HOST_INFO, NULL);
+	if (vh_hv_call(&hreq, &hrep, &p)) {
+		snprintf(err, errlen, "%s", p.detail);
+		goto out;
+	}
+	rep->instance = hrep.u.host_info.instance;
+	if (rep->instance == 0) {
+		snprintf(err, errlen, "the hypervisor names no instance (HOST_INFO of protocol "
+				      "version 3 or later needed)");
+		goto out;
+	}
 	if (vh_hv_each_summary(0, 0, collect_hv, &w, NULL, &p) < 0) {
 		snprintf(err, errlen, "%s", p.detail);
 		goto out;
@@ -223,6 +238,12 @@ int vh_reconcile(struct vh_reconcile_report *rep, char *err, size_t errlen)
 		}
 		vh_log(VH_LOG_INFO, "VM %s was defined without the agent: persisted", uuid);
 		rep->persisted++;
+	}
+	if (vh_hv_conn_instance() != rep->instance) {
+		/* A connection made again meanwhile reached another instance (or
+		 * one not known yet): what was compared may span two. */
+		snprintf(err, errlen, "the hypervisor restarted during the reconcile pass");
+		goto out;
 	}
 	rc = 0;
 out:

@@ -15,14 +15,17 @@
 #define VH_AGENT_RECONCILE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct vh_reconcile_report {
 	unsigned adopted, running, redefined, persisted, corrupt, failed;
+	uint64_t instance; /* the hypervisor instance reconciled (HOST_INFO's) */
 };
 
 /* 0 when done (rep says what happened; failed counts definitions the
  * hypervisor refused), -1 with err set when the hypervisor or the store
- * could not be read (try again later). */
+ * could not be read, or the hypervisor restarted during the pass (try
+ * again later). */
 int vh_reconcile(struct vh_reconcile_report *rep, char *err, size_t errlen);
 
 #endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* See sampler.h.  The ring is dropped whenever the connection to the
- * hypervisor broke (vh_hv_generation): a restarted hypervisor's ids and
- * clock start again, so an older sample would pair the wrong VMs. */
+/* See sampler.h.  The ring holds samples of one hypervisor instance
+ * (vh_hv_instance) and is dropped when another is known: a restarted
+ * hypervisor's ids and clock start again, so an older sample would pair
+ * the wrong VMs. */
 #include "agent/sampler.h"
 
 #include <pthread.h>
@@ -18,7 +19,7 @@ static pthread_t thread;
 static bool running, stopping;
 static struct vh_sample ring[VH_SAMPLER_KEEP];
 static size_t head, count; /* ring[head] is the next slot written */
-static uint64_t ring_gen;
+static uint64_t ring_gen; /* the instance the samples are of */
 
 struct grow {
 	struct vh_sample s;
@@ -59,18 +60,20 @@ static void take_one(void)
 	struct vh_proto_host_stats hs;
 	struct vh_api_problem p;
 	struct grow g = { 0 };
-	uint64_t gen = vh_hv_generation();
+	uint64_t gen = vh_hv_instance();
 
 	/* The clock first, then the counters: what is read is no older
-	 * than the time it is filed under. */
+	 * than the time it is filed under.  Filed only when all of it is of
+	 * the instance known before and after (the host record names its
+	 * own). */
 	if (vh_hv_host_read(&hi, &hs, NULL, 0, NULL, &p) || vh_hv_each_stats(add, &g, &p) ||
-	    g.oom) {
+	    g.oom || gen == 0 || hi.instance != gen || vh_hv_instance() != gen) {
 		free(g.s.vms);
 		return;
 	}
 	g.s.now_ns = hs.now_ns;
 	pthread_mutex_lock(&lock);
-	if (gen != ring_gen || vh_hv_generation() != gen) {
+	if (gen != ring_gen) {
 		clear_locked();
 		ring_gen = gen;
 	}
@@ -157,7 +160,7 @@ int vh_sampler_before(uint64_t at_ns, uint64_t now_ns, uint64_t min_age_ns, uint
 
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&lock);
-	if (ring_gen == vh_hv_generation()) {
+	if (ring_gen && ring_gen == vh_hv_instance()) {
 		/* Oldest first: the last one at or before at_ns wins; else the
 		 * oldest that is old enough. */
 		for (size_t k = 0; k < count; k++) {

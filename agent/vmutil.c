@@ -145,21 +145,13 @@ int vh_vmu_persist(const struct vh_proto_vm_info *info, struct vh_api_problem *p
 	return 0;
 }
 
-/* Reconciled, but a connection to the hypervisor broke since (a request
- * thread's connection to an instance that restarted breaks at its first
- * use, which may come after the pass over the new one): the main loop
- * runs another pass within 200 ms.  Waiting for it (at most a second)
- * answers the request instead of sending the client away. */
-#define READY_WAIT_MS 1000
-
+/* Readiness compares the instance the last pass reconciled with the one
+ * known now: a request thread whose connection still belongs to the
+ * restarted hypervisor's old instance makes it again before use
+ * (hvconn.c), so once the pass over the new one is done nothing here
+ * waits or answers busy. */
 static int not_ready(struct vh_req *r)
 {
-	for (int ms = 0; !vh_agent_ready(); ms += 10) {
-		if (!atomic_load(&vh_agent->reconciled) || ms >= READY_WAIT_MS)
-			break;
-		struct timespec ts = { 0, 10 * 1000000 };
-		nanosleep(&ts, NULL);
-	}
 	if (vh_agent_ready())
 		return 0;
 	vh_reply_fail(

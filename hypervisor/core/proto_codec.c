@@ -644,7 +644,8 @@ void vh_proto_put_error(void *p, const struct vh_proto_error *e)
 	put_str(WAT(p, vh_wire_error, reason), VH_ERROR_REASON_MAX, e->reason);
 }
 
-void vh_proto_put_host_info(void *p, const struct vh_proto_host_info *hi)
+/* version: the reply's; before 3 the layout ends before instance. */
+void vh_proto_put_host_info(void *p, const struct vh_proto_host_info *hi, uint16_t version)
 {
 	W16(p, vh_wire_host_info, version_min, hi->version_min);
 	W16(p, vh_wire_host_info, version_max, hi->version_max);
@@ -663,9 +664,12 @@ void vh_proto_put_host_info(void *p, const struct vh_proto_host_info *hi)
 	W32(p, vh_wire_host_info, max_devices, hi->max_devices);
 	W32(p, vh_wire_host_info, max_msg, hi->max_msg);
 	W64(p, vh_wire_host_info, max_memory_mib, hi->max_memory_mib);
+	if (version >= 3)
+		W64(p, vh_wire_host_info, instance, hi->instance);
 }
 
-static int get_host_info(const uint8_t *p, struct vh_proto_host_info *hi, struct vh_error *err)
+static int get_host_info(const uint8_t *p, struct vh_proto_host_info *hi, uint16_t version,
+			 struct vh_error *err)
 {
 	hi->version_min = R16(p, vh_wire_host_info, version_min);
 	hi->version_max = R16(p, vh_wire_host_info, version_max);
@@ -683,6 +687,7 @@ static int get_host_info(const uint8_t *p, struct vh_proto_host_info *hi, struct
 	hi->max_devices = R32(p, vh_wire_host_info, max_devices);
 	hi->max_msg = R32(p, vh_wire_host_info, max_msg);
 	hi->max_memory_mib = R64(p, vh_wire_host_info, max_memory_mib);
+	hi->instance = version >= 3 ? R64(p, vh_wire_host_info, instance) : 0;
 	return get_str(WATC(p, vh_wire_host_info, vh_version), VH_PROTO_VERSION_STR, hi->vh_version,
 		       false, "vh_version", err);
 }
@@ -971,7 +976,7 @@ int vh_proto_decode_reply(const void *buf, size_t len, struct vh_proto_reply *r,
 	case VH_PROTO_REPLY_NONE:
 		return VH_OK;
 	case VH_PROTO_REPLY_HOST_INFO:
-		return get_host_info(p, &r->u.host_info, err);
+		return get_host_info(p, &r->u.host_info, r->hdr.version, err);
 	case VH_PROTO_REPLY_STATS_MAP:
 		r->u.stats_map.layout_version = R32(p, vh_wire_stats_map, layout_version);
 		r->u.stats_map.clock = R32(p, vh_wire_stats_map, clock);

@@ -127,6 +127,7 @@ void vh_proto_host_info_of(const struct vh_host *h, struct vh_proto_host_info *h
 		.max_devices = VH_VM_MAX_DEVICES,
 		.max_msg = VH_PROTO_MAX_MSG,
 		.max_memory_mib = VH_VM_MAX_MEMORY_MIB,
+		.instance = h->cfg.instance,
 	};
 	vh_strlcpy(hi->vh_version, vh_version(), sizeof(hi->vh_version));
 }
@@ -138,7 +139,8 @@ static int do_host_info(struct dctx *c, struct vh_vm *vm, struct vh_error *err)
 	(void)vm;
 	(void)err;
 	vh_proto_host_info_of(c->h, &hi);
-	vh_proto_put_host_info(take(c, sizeof(struct vh_wire_host_info)), &hi);
+	vh_proto_put_host_info(take(c, vh_proto_reply_size(c->msg, c->req->version)), &hi,
+			       c->req->version);
 	return VH_OK;
 }
 

@@ -85,9 +85,12 @@ const char *vh_proto_type_name(uint32_t type)
 	return m ? m->name : "unknown";
 }
 
-/* Version 1 had the stats layouts without their version-2 tails. */
+/* Version 1 had the stats layouts without their version-2 tails,
+ * versions 1 and 2 host_info without its version-3 instance. */
 uint32_t vh_proto_reply_size(const struct vh_proto_msg *m, uint16_t version)
 {
+	if (version < 3 && m->reply == VH_PROTO_REPLY_HOST_INFO)
+		return VH_WIRE_HOST_INFO_V2_SIZE;
 	if (version < 2 && m->reply == VH_PROTO_REPLY_VM_STATS)
 		return VH_WIRE_VM_STATS_REPLY_V1_SIZE;
 	return m->reply_size;

@@ -236,7 +236,7 @@ void vh_pub_msg(struct vh_host *h, uint32_t type)
 		__atomic_fetch_add(&h->pub->msgs[type], 1, __ATOMIC_RELAXED);
 }
 
-int vh_pub_attach(struct vh_host *h, void *base, size_t size, uint64_t instance, uint32_t clock)
+int vh_pub_attach(struct vh_host *h, void *base, size_t size, uint32_t clock)
 {
 	struct vh_pub_header *hd = base;
 	uint64_t at = ALIGN_UP(sizeof(*hd), 64u);
@@ -246,7 +246,7 @@ int vh_pub_attach(struct vh_host *h, void *base, size_t size, uint64_t instance,
 	hd->magic = VH_PUB_MAGIC;
 	hd->version = VH_PUB_VERSION;
 	hd->size = size;
-	hd->instance = instance;
+	hd->instance = h->cfg.instance;
 	hd->clock = clock;
 	hd->max_vms = h->cfg.max_vms;
 	hd->max_vcpus = VH_VM_MAX_VCPUS;

@@ -171,6 +171,7 @@ int vh_pub_read_host(struct vh_pub_view *v, uint64_t now, struct vh_proto_host_i
 	hi->max_devices = r.max_devices;
 	hi->max_msg = r.max_msg;
 	hi->max_memory_mib = r.max_memory_mib;
+	hi->instance = v->hdr->instance;
 	ZERO(hs);
 	hs->now_ns = now;
 	hs->pcpus = r.pcpus;

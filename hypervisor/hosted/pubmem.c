@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "hosted.h"
@@ -24,7 +23,6 @@
 int vh_hosted_pub_start(struct vh_hosted *d, char *why, size_t whylen)
 {
 	size_t size = vh_pub_area_size(&d->host);
-	uint64_t instance = 0;
 	void *area;
 	int fd = memfd_create("vh-stats", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
@@ -42,11 +40,8 @@ int vh_hosted_pub_start(struct vh_hosted *d, char *why, size_t whylen)
 		munmap(area, size);
 		goto fail;
 	}
-	/* A restarted daemon is told apart by its readers. */
-	if (getrandom(&instance, sizeof(instance), 0) != (ssize_t)sizeof(instance))
-		instance = vh_hosted_now() ^ (uint64_t)getpid() << 32;
 	vh_hosted_lock(d);
-	vh_pub_attach(&d->host, area, size, instance, VH_PUB_CLOCK_MONOTONIC);
+	vh_pub_attach(&d->host, area, size, VH_PUB_CLOCK_MONOTONIC);
 	vh_hosted_unlock(d);
 	d->pub_fd = fd;
 	d->pub_area = area;

@@ -355,6 +355,8 @@ static int print_reply(const struct vh_proto_reply *r)
 		printf("nvms: %" PRIu32 "\n", h->nvms);
 		printf("max_vcpus: %" PRIu32 "\n", h->max_vcpus);
 		printf("max_memory_mib: %" PRIu64 "\n", h->max_memory_mib);
+		/* As stats-map prints it: the two compare as text. */
+		printf("instance: %" PRIu64 "\n", h->instance);
 		break;
 	}
 	case VH_PROTO_REPLY_HOST_STATS: {

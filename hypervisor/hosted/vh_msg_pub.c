@@ -197,6 +197,7 @@ int vh_msg_pub_show(int fd, const struct vh_proto_stats_map *m, bool check)
 	if (!(ro = map_view(fd, m, &v)))
 		return 2;
 	now = now_ns();
+	printf("header.instance: %" PRIu64 "\n", v.hdr->instance);
 	printf("generation: %" PRIu64 "\nlive: %s\nheartbeat_age_ms: %" PRIu64 "\n",
 	       vh_pub_generation(&v), vh_pub_live(&v) ? "yes" : "no",
 	       (now - v.hdr->heartbeat_ns) / 1000000u);

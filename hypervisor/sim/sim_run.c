@@ -321,15 +321,19 @@ static void report_all_vms(struct run *r, uint64_t elapsed)
 static bool setup(struct run *r, char *err, size_t errlen)
 {
 	const struct vh_sim_scenario *sc = r->sc;
+	struct vh_host_config hc = sc->host;
 	struct vh_error verr;
 
+	/* A simulated host names its start as a real one does (HOST_INFO's
+	 * instance), from the scenario's seed so a run is repeatable; never 0. */
+	hc.instance = (sc->seed ^ 0x5349d4f1c0ffee00ull) * 0x9e3779b97f4a7c15ull | 1;
 	if (!vh_sim_platform_init(&r->sp, sc->host.memory_bytes, sc->host.pcpus, sc->seed)) {
 		snprintf(err, errlen,
 			 "out of memory for %" PRIu64 " bytes of simulated host memory",
 			 sc->host.memory_bytes);
 		return false;
 	}
-	if (vh_host_init(&r->h, &sc->host, &r->sp.plat, &verr)) {
+	if (vh_host_init(&r->h, &hc, &r->sp.plat, &verr)) {
 		snprintf(err, errlen, "host refused: %s", verr.reason);
 		return false;
 	}

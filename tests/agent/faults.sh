@@ -7,7 +7,8 @@
 #    and they succeed again once space is freed;
 #  - vh-hosted is killed with SIGKILL under load: 503 with Retry-After
 #    while it is gone; when it is back, reconcile defines every VM again,
-#    powered off (the running ones too);
+#    powered off (the running ones too), and the first reads on request
+#    threads that held connections to the killed instance answer 200;
 #  - vh-hosted is stopped with SIGSTOP: 504 within hypervisor_timeout_ms,
 #    recovery on SIGCONT with every reply matched to its own request; a
 #    hypervisor whose listen backlog is full (a stopped one, long enough)
@@ -136,6 +137,22 @@ check "ok2 is powered off" test "$(json "j['state']")" = defined
 ) &
 LOAD_PID=$!
 sleep 0.5
+# Every HTTPS request thread holds a connection to the instance about to
+# go (/readyz asks it HOST_INFO), and nothing uses them until it is back:
+# the load goes to the unix socket's threads.
+readyz_tls() { # FILE...: /readyz over HTTPS, all at once; each code to its FILE
+	local f pids=()
+	for f in "$@"; do
+		"$CURL" -s -o /dev/null -m 5 -w '%{http_code}' --cacert "$STATE/tls/cert.pem" \
+			"https://localhost:$PORT/readyz" >"$f" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+}
+readyz_tls "$RUN"/pre.{1..12}.ready
+OUT=$(cat "$RUN"/pre.*.ready)
+check "/readyz over HTTPS before the kill: 200 on every thread" \
+	test "$(cat "$RUN"/pre.*.ready)" = "$(printf '200%.0s' $(seq 12))"
 agent_env_stop HV_PID KILL 2>/dev/null
 api GET /v1/vms/ok2 -D "$RUN/hdr"
 check "vh-hosted gone: a read is 503 unavailable" problem_is 503 unavailable
@@ -145,8 +162,42 @@ api POST /v1/vms -D "$RUN/hdr" -H 'Content-Type: application/json' \
 check "... a create is 503 with Retry-After" \
 	test "$CODE" = 503 -a -n "$(grep -i '^retry-after: [0-9]' "$RUN/hdr")"
 sleep 0.5
+passes=$(grep -c 'reconciled:' "$RUN/agent.log")
 hv_start
-check "the restarted agent reconciles with the new vh-hosted" agent_wait_ready
+# The pass over the new instance, seen in the log rather than asked of a
+# request thread: /readyz would use (and so refresh) a thread's connection.
+for _ in $(seq 1 200); do
+	[ "$(grep -c 'reconciled:' "$RUN/agent.log")" -gt "$passes" ] && break
+	sleep 0.05
+done
+OUT=$(grep 'reconciled:' "$RUN/agent.log" | tail -1)
+check "the restarted agent reconciles with the new vh-hosted ($OUT)" \
+	test "$(grep -c 'reconciled:' "$RUN/agent.log")" -gt "$passes"
+# The first requests after the pass over the new vh-hosted, on every
+# request thread at once: a thread whose connection still belongs to the
+# killed instance (every HTTPS one) makes it again before use
+# (agent/hvconn.c), so /readyz is 200 on each (its HOST_INFO is the first
+# use: a connection that broke on it made the agent not ready until
+# another pass) and each read is 200 with the new instance's data (ok1
+# defined again, powered off).
+pids=()
+for i in $(seq 1 12); do
+	"$CURL" -s -o "$RUN/burst.$i.json" -m 5 -w '%{http_code}' --unix-socket "$ASOCK" \
+		http://localhost/v1/vms/ok1 >"$RUN/burst.$i.code" &
+	pids+=($!)
+done
+readyz_tls "$RUN"/burst.{1..12}.ready
+wait "${pids[@]}"
+bad=
+for i in $(seq 1 12); do
+	st=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1])).get("state"))' \
+		"$RUN/burst.$i.json" 2>/dev/null)
+	[ "$(cat "$RUN/burst.$i.code")" = 200 ] && [ "$st" = defined ] ||
+		bad="$bad read$i:$(cat "$RUN/burst.$i.code")/$st"
+	[ "$(cat "$RUN/burst.$i.ready")" = 200 ] || bad="$bad readyz$i:$(cat "$RUN/burst.$i.ready")"
+done
+check "the first requests after the restart: 12 reads 200, ok1 defined again, 12 /readyz 200${bad:+ (not:$bad)}" \
+	test -z "$bad"
 touch "$RUN/load.stop"
 wait $LOAD_PID
 others=$(sort "$RUN/load.codes" | uniq -c | awk '$2 != 200 && $2 != 503 { print $2 "x" $1 }' | tr '\n' ' ')

@@ -9,7 +9,7 @@
 
 kvm_require
 kvm_setup protocol
-tap_plan 39
+tap_plan 41
 kvm_start
 
 # ok_if DESC CONDITION-COMMAND...: diagnostics are the last vh-msg output.
@@ -20,9 +20,18 @@ ok_if() {
 }
 
 msg host
-ok_if "HOST_INFO: 2 pCPUs, 256 MiB, 4 KiB pages, protocols 1 and 2" \
+ok_if "HOST_INFO: 2 pCPUs, 256 MiB, 4 KiB pages, protocols 1 to 3" \
 	test "$(field pcpus)" = 2 -a "$(field memory_bytes)" = 268435456 -a "$(field page_size)" = 4096 \
-	-a "$(field protocol)" = "1..2"
+	-a "$(field protocol)" = "1..3"
+instance=$(field instance)
+host_out=$OUT
+msg stats-map
+# Printed twice: from the STATS_MAP reply and from the mapped header.
+map_instances=$(printf '%s\n' "$OUT" | sed -n 's/^\(header\.\)\{0,1\}instance: //p' | sort -u)
+OUT="$host_out
+$OUT"
+ok_if "HOST_INFO names the instance (nonzero), the one STATS_MAP and the area's header carry" \
+	test -n "$instance" -a "$instance" != 0 -a "$map_instances" = "$instance"
 
 msg define web vcpus=1 memory=16 kernel=spinner.elf "cmdline=iters=0 report=1000000"
 ok_if "VM_DEFINE: a VM in state defined with a generated uuid" \
@@ -169,4 +178,9 @@ kvm_stop
 rc=$?
 OUT=$(cat "$RUN/daemon.log")
 ok_if "the daemon exits 0 on SIGTERM" test "$rc" = 0
+kvm_start
+msg host
+ok_if "a restarted daemon names another instance (was $instance)" \
+	test -n "$(field instance)" -a "$(field instance)" != 0 -a "$(field instance)" != "$instance"
+kvm_stop
 [ "$tap_failed" = 0 ]

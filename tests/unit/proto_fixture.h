@@ -19,6 +19,8 @@
 #include "vh_test.h"
 
 #define PF_MIB (1024ull * 1024ull)
+/* The fixture host's instance (HOST_INFO, the published header). */
+#define PF_INSTANCE 0x1d5e0c3a7b9f2468ull
 
 struct pf {
 	struct vh_sim_platform sp;
@@ -44,6 +46,7 @@ static inline struct pf *pf_new_with(uint32_t pcpus, uint64_t memory_mib, uint32
 		.memory_bytes = memory_mib * PF_MIB,
 		.overhead_bytes = 32 * PF_MIB,
 		.max_vms = max_vms,
+		.instance = PF_INSTANCE,
 	};
 	struct vh_error err;
 
@@ -56,8 +59,7 @@ static inline struct pf *pf_new_with(uint32_t pcpus, uint64_t memory_mib, uint32
 	f->pub_area = aligned_alloc(4096, f->pub_size);
 	VH_ASSERT(f->pub_area != NULL);
 	memset(f->pub_area, 0, f->pub_size);
-	VH_ASSERT_EQ(vh_pub_attach(&f->h, f->pub_area, f->pub_size, 7, VH_PUB_CLOCK_MONOTONIC),
-		     0);
+	VH_ASSERT_EQ(vh_pub_attach(&f->h, f->pub_area, f->pub_size, VH_PUB_CLOCK_MONOTONIC), 0);
 	f->next_request_id = 1000;
 	f->reply_cap = sizeof(f->rep);
 	return f;

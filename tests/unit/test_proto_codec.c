@@ -50,7 +50,7 @@ VH_TEST(proto_codec, header_is_little_endian_at_documented_offsets)
 {
 	struct vh_proto_request rq = pf_req(VH_PROTO_HOST_INFO);
 	static const uint8_t want[32] = {
-		'V', 'H', 'C', 'P', 2, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		'V', 'H', 'C', 'P', 3, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 		8,   7,   6,   5,   4, 3, 2, 1, 0, 0, 0, 0, 0, 0, 0, 0,
 	};
 
@@ -464,7 +464,7 @@ VH_TEST(proto_codec, host_replies_round_trip)
 		.mhz_per_pcpu = 2400, .memory_bytes = 1ull << 34, .overhead_bytes = 1ull << 28,
 		.cpu_capacity_mhz = 7200, .mem_capacity_mib = 16128, .max_vms = 1024, .nvms = 2,
 		.max_vcpus = 64, .max_modules = 8, .max_devices = 16, .max_msg = 65536,
-		.max_memory_mib = 1ull << 20,
+		.max_memory_mib = 1ull << 20, .instance = 0x0123456789abcdefull,
 	};
 	struct vh_proto_host_stats hs = {
 		.now_ns = 123456789, .pcpus = 3, .nvms = 2, .npowered_on = 1,
@@ -476,8 +476,11 @@ VH_TEST(proto_codec, host_replies_round_trip)
 	struct vh_pcpu_stats ps;
 
 	strcpy(hi.vh_version, "vh 9.8.7");
-	vh_proto_put_host_info(buf + 32, &hi);
-	decode_reply_ok(reply_frame(VH_PROTO_HOST_INFO, 0, 112), &r);
+	vh_proto_put_host_info(buf + 32, &hi, VH_PROTO_VERSION);
+	decode_reply_ok(reply_frame(VH_PROTO_HOST_INFO, 0, 120), &r);
+	VH_EXPECT_EQ(r.u.host_info.instance, 0x0123456789abcdefull);
+	VH_EXPECT_EQ(buf[32 + 112], 0xef); /* little-endian at offset 112 */
+	VH_EXPECT_EQ(buf[32 + 119], 0x01);
 	VH_EXPECT_STREQ(r.u.host_info.vh_version, "vh 9.8.7");
 	VH_EXPECT_EQ(r.u.host_info.pcpus, 3u);
 	VH_EXPECT_EQ(r.u.host_info.mhz_per_pcpu, 2400u);
@@ -495,6 +498,21 @@ VH_TEST(proto_codec, host_replies_round_trip)
 	VH_EXPECT_EQ(r.u.host_info.page_size, 4096u);
 	VH_EXPECT_EQ(r.u.host_info.version_min, 1);
 	VH_EXPECT_EQ(r.u.host_info.version_max, 1);
+	{
+		/* Versions 1 and 2 end before instance: 112 bytes decode with
+		 * instance 0; 112 bytes of a version-3 reply are short. */
+		struct vh_error err;
+		size_t len = reply_frame(VH_PROTO_HOST_INFO, 0, 112);
+
+		VH_EXPECT_EQ(vh_proto_decode_reply(buf, len, &r, &err), VH_E_PROTO);
+		buf[4] = 2;
+		decode_reply_ok(len, &r);
+		VH_EXPECT_EQ(r.u.host_info.instance, 0ull);
+		VH_EXPECT_EQ(r.u.host_info.pcpus, 3u);
+		len = reply_frame(VH_PROTO_HOST_INFO, 0, 120);
+		buf[4] = 2;
+		VH_EXPECT_EQ(vh_proto_decode_reply(buf, len, &r, &err), VH_E_PROTO);
+	}
 
 	vh_proto_put_host_stats(buf + 32, &hs);
 	for (uint32_t i = 0; i < 3; i++) {
@@ -696,7 +714,7 @@ VH_TEST(proto_codec, client_refuses_malformed_replies)
 	/* Truncated header, wrong version. */
 	VH_EXPECT_EQ(vh_proto_decode_reply(buf, 20, &r, &err), VH_E_PROTO);
 	len = reply_frame(VH_PROTO_VM_UNDEFINE, 0, 0);
-	pf_put16(buf + 4, 3);
+	pf_put16(buf + 4, 4);
 	VH_EXPECT_EQ(vh_proto_decode_reply(buf, len, &r, &err), VH_E_VERSION);
 }
 

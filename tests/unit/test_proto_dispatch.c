@@ -58,7 +58,8 @@ VH_TEST(proto_dispatch, host_info_describes_the_host)
 	VH_EXPECT_EQ(hi->max_devices, 16u);
 	VH_EXPECT_EQ(hi->max_msg, VH_PROTO_MAX_MSG);
 	VH_EXPECT_EQ(hi->max_memory_mib, VH_VM_MAX_MEMORY_MIB);
-	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 112));
+	VH_EXPECT_EQ(hi->instance, PF_INSTANCE);
+	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 120));
 	pf_free(f);
 }
 
@@ -788,11 +789,42 @@ VH_TEST(proto_dispatch, stats_reply_in_the_request_version)
 	pf_put16(f->req + 4, 1);
 	VH_ASSERT_EQ(pf_send_raw(f), VH_OK);
 	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 24 + 248));
-	VH_ASSERT_EQ(pf_call(f, &rq), VH_OK);
+	pf_encode(f, &rq);
+	pf_put16(f->req + 4, 2);
+	VH_ASSERT_EQ(pf_send_raw(f), VH_OK);
 	VH_EXPECT_EQ(f->r.hdr.version, 2u);
+	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 312 + 2 * 64));
+	VH_ASSERT_EQ(pf_call(f, &rq), VH_OK);
+	VH_EXPECT_EQ(f->r.hdr.version, 3u);
 	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 312 + 2 * 64));
 	VH_ASSERT_EQ(pf_call(f, &all), VH_OK);
 	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 24 + 296));
+	pf_free(f);
+}
+
+/* host_info grew the instance in version 3: a version-1 or -2 client
+ * gets the 112 bytes it knows (and decodes instance 0), a version-3 one
+ * the instance the backend gave the host. */
+VH_TEST(proto_dispatch, host_info_in_the_request_version)
+{
+	struct pf *f = pf_new();
+	struct vh_proto_request rq = pf_req(VH_PROTO_HOST_INFO);
+
+	for (uint16_t v = 1; v <= 2; v++) {
+		pf_encode(f, &rq);
+		pf_put16(f->req + 4, v);
+		VH_ASSERT_EQ(pf_send_raw(f), VH_OK);
+		VH_EXPECT_EQ(f->r.hdr.version, v);
+		VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 112));
+		VH_EXPECT_EQ(f->r.u.host_info.instance, 0ull);
+		VH_EXPECT_EQ(f->r.u.host_info.pcpus, 4u);
+	}
+	VH_ASSERT_EQ(pf_call(f, &rq), VH_OK);
+	VH_EXPECT_EQ(f->r.hdr.version, 3u);
+	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 120));
+	VH_EXPECT_EQ(f->r.u.host_info.instance, PF_INSTANCE);
+	VH_EXPECT_EQ(pf_get32(f->rep + 32 + 112), (uint32_t)PF_INSTANCE);
+	VH_EXPECT_EQ(pf_get32(f->rep + 32 + 116), (uint32_t)(PF_INSTANCE >> 32));
 	pf_free(f);
 }
 

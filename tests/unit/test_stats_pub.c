@@ -140,6 +140,8 @@ VH_TEST(stats_pub, counters_read_from_memory_are_the_protocols_at_the_same_insta
 	rq = pf_req(VH_PROTO_HOST_INFO);
 	VH_ASSERT_EQ(pf_call(e.f, &rq), VH_OK);
 	VH_EXPECT_MEMEQ(&hi, &e.f->r.u.host_info, sizeof(hi));
+	/* The area's header names the instance HOST_INFO does. */
+	VH_EXPECT_EQ(hi.instance, PF_INSTANCE);
 	/* The busy VM really ran: the comparison was not of zeros. */
 	{
 		struct vh_proto_vm_stats st;
@@ -340,7 +342,7 @@ VH_TEST(stats_pub, stats_map_describes_the_area)
 	VH_EXPECT_EQ(e.f->r.u.stats_map.layout_version, VH_PUB_VERSION);
 	VH_EXPECT_EQ(e.f->r.u.stats_map.clock, VH_PUB_CLOCK_MONOTONIC);
 	VH_EXPECT_EQ(e.f->r.u.stats_map.size, (uint64_t)e.size);
-	VH_EXPECT_EQ(e.f->r.u.stats_map.instance, 7ull);
+	VH_EXPECT_EQ(e.f->r.u.stats_map.instance, PF_INSTANCE);
 	VH_EXPECT_EQ(e.f->r.hdr.payload_len, 24u);
 	vh_pub_detach(&e.f->h);
 	VH_EXPECT_EQ(pf_call(e.f, &rq), VH_E_STATE);

@@ -3,6 +3,7 @@
 
 #include "bmvm.h"
 #include "console.h"
+#include "cpu.h"
 #include "ept.h"
 #include "heap.h"
 #include "hv.h"
@@ -16,6 +17,23 @@
 
 struct vh_host vh_the_host;
 
+/* Names this start of the kernel (HOST_INFO's instance): the TSC when the
+ * host is made, which differs from boot to boot (firmware, memory sizing
+ * and SMP bring-up take no exact number of cycles), and a count of hosts
+ * made since this boot, so two in one boot differ even on a TSC that a
+ * hypervisor below us fixed.  Scrambled so nearby TSCs share no bits;
+ * never 0 (what an older hypervisor reports). */
+static uint64_t new_instance(void)
+{
+	static uint64_t made;
+	uint64_t x = rdtsc() + ++made * 0x9e3779b97f4a7c15ull;
+
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return x ? x : 1;
+}
+
 bool vh_hv_host_init(void)
 {
 	const struct vh_platform *plat = vh_kplatform_init();
@@ -26,6 +44,7 @@ bool vh_hv_host_init(void)
 		.mhz_per_pcpu = (uint32_t)(vh_tsc_hz() / 1000000),
 		.memory_bytes = vh_mem.nframes * VH_PAGE_SIZE,
 		.overhead_bytes = vh_mem.heap_bytes,
+		.instance = new_instance(),
 	};
 	struct vh_error err = { 0 };
 

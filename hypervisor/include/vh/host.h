@@ -28,6 +28,12 @@ struct vh_host_config {
 	/* Each VM's console budget (vh/console.h); 0: the defaults. */
 	uint64_t console_rate;  /* bytes per second, sustained */
 	uint64_t console_burst; /* bytes at once */
+	/* Names this start of the hypervisor (HOST_INFO's instance, the
+	 * published counters' header): the backend picks it, a restart picks
+	 * another, so a client tells a restarted hypervisor from the one it
+	 * knew.  Nonzero: 0 is what an older hypervisor's HOST_INFO decodes
+	 * to. */
+	uint64_t instance;
 };
 
 struct vh_host {

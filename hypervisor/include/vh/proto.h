@@ -29,13 +29,14 @@
 
 /* "VHCP" as bytes on the wire: 'V' 'H' 'C' 'P'. */
 #define VH_PROTO_MAGIC 0x50434856u
-#define VH_PROTO_VERSION 2u
+#define VH_PROTO_VERSION 3u
 /* The oldest and newest protocol versions this build understands.  A
  * reply is written in the version of its request: version 2 only grows
  * the per-VM and per-vCPU stats layouts at their end (limited time, the
- * balloon target's terms), so a version-1 peer reads what it always did. */
+ * balloon target's terms), version 3 host_info (the instance), so an older
+ * peer reads what it always did. */
 #define VH_PROTO_VERSION_MIN 1u
-#define VH_PROTO_VERSION_MAX 2u
+#define VH_PROTO_VERSION_MAX 3u
 
 #define VH_PROTO_HEADER_SIZE 32u
 /* No message (header included) is longer: transports size their buffers
@@ -189,7 +190,10 @@ struct vh_wire_host_info {
 	uint32_t max_devices;                 /*  96 */
 	uint32_t max_msg;                     /* 100: VH_PROTO_MAX_MSG */
 	uint64_t max_memory_mib;              /* 104 */
+	uint64_t instance;                    /* 112: version 3 on: names this start */
 };
+/* host_info as versions 1 and 2 have it: without instance. */
+#define VH_WIRE_HOST_INFO_V2_SIZE 112u
 
 /* A VM's identity, state and controls: VM_LIST entries and the reply of
  * lifecycle and set-* requests. */
@@ -379,7 +383,8 @@ VH_WIRE_AT_(vh_wire_console_reply, len, 16);
 VH_WIRE_CHECK_(vh_wire_error, 232);
 VH_WIRE_AT_(vh_wire_error, field, 8);
 VH_WIRE_AT_(vh_wire_error, reason, 72);
-VH_WIRE_CHECK_(vh_wire_host_info, 112);
+VH_WIRE_CHECK_(vh_wire_host_info, 120);
+VH_WIRE_AT_(vh_wire_host_info, instance, VH_WIRE_HOST_INFO_V2_SIZE);
 VH_WIRE_AT_(vh_wire_host_info, pcpus, 40);
 VH_WIRE_AT_(vh_wire_host_info, max_vms, 80);
 VH_WIRE_AT_(vh_wire_host_info, max_memory_mib, 104);
@@ -491,6 +496,9 @@ struct vh_proto_host_info {
 	uint32_t max_vms, nvms;
 	uint32_t max_vcpus, max_modules, max_devices, max_msg;
 	uint64_t max_memory_mib;
+	/* This start of the hypervisor (vh_host_config.instance); decoded
+	 * from a version-1 or -2 reply: 0. */
+	uint64_t instance;
 };
 
 struct vh_proto_vm_summary {
@@ -662,7 +670,7 @@ void vh_proto_get_header(const void *p, struct vh_proto_header *h);
 void vh_proto_put_vm_ref(void *p, const struct vh_proto_vm_ref *r);
 void vh_proto_put_vm_config(void *p, const struct vh_vm_config *c);
 void vh_proto_put_error(void *p, const struct vh_proto_error *e);
-void vh_proto_put_host_info(void *p, const struct vh_proto_host_info *hi);
+void vh_proto_put_host_info(void *p, const struct vh_proto_host_info *hi, uint16_t version);
 void vh_proto_put_host_stats(void *p, const struct vh_proto_host_stats *hs);
 void vh_proto_put_pcpu_stats(void *p, const struct vh_pcpu_stats *s);
 void vh_proto_put_vm_summary(void *p, const struct vh_proto_vm_summary *s);

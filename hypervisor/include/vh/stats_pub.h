@@ -38,7 +38,7 @@ struct vh_pub_header {
 	uint32_t magic;           /*   0: VH_PUB_MAGIC */
 	uint32_t version;         /*   4: VH_PUB_VERSION */
 	uint64_t size;            /*   8: bytes of the whole area */
-	uint64_t instance;        /*  16: random per publisher start: a restart changes it */
+	uint64_t instance;        /*  16: the host's (vh_host_config.instance) */
 	uint32_t clock;           /*  24: VH_PUB_CLOCK_* */
 	uint32_t max_vms;         /*  28: VM slots */
 	uint32_t max_vcpus;       /*  32: vCPU records per VM slot */
@@ -189,7 +189,7 @@ size_t vh_pub_area_size(const struct vh_host *h);
 /* Lays the header out in area (zeroed, vh_pub_area_size bytes, 8-byte
  * aligned), publishes the host and every VM, and keeps publishing into it
  * from now on.  -1 when area is too small. */
-int vh_pub_attach(struct vh_host *h, void *area, size_t size, uint64_t instance, uint32_t clock);
+int vh_pub_attach(struct vh_host *h, void *area, size_t size, uint32_t clock);
 /* Marks the area closed (the counters are final) and stops publishing. */
 void vh_pub_detach(struct vh_host *h);
 /* The host record, the pCPUs and every VM record (the backend's periodic

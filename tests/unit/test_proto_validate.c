@@ -84,8 +84,8 @@ VH_TEST(proto_validate, unsupported_version)
 	struct vh_proto_request rq = pf_req_id(VH_PROTO_VM_STOP, 2);
 
 	REFUSED_AFTER(f, rq, VH_E_VERSION, "header.version", pf_put16(f->req + 4, 0));
-	REFUSED_AFTER(f, rq, VH_E_VERSION, "header.version", pf_put16(f->req + 4, 3));
-	VH_EXPECT(strstr(f->r.u.error.reason, "1..2") != NULL);
+	REFUSED_AFTER(f, rq, VH_E_VERSION, "header.version", pf_put16(f->req + 4, 4));
+	VH_EXPECT(strstr(f->r.u.error.reason, "1..3") != NULL);
 	REFUSED_AFTER(f, rq, VH_E_VERSION, "header.version", pf_put16(f->req + 4, 0xffff));
 	pf_free(f);
 }

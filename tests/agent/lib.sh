@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Helpers for vhagent's shell tests (sourced after tap.sh): a private run
 # folder tests/agent/runs/<name> with a real vh-hosted (its --images is
-# the agent's <state>/images) and a real vhagent on a private unix socket
+# the agent's <state>/images, its --disks the agent's <state>/disks) and a real vhagent on a private unix socket
 # and a free TCP port, driven with curl.  Missing tools fail loudly.  The
 # daemons start through tests/harness/agent-env.sh, which also sets
 # VH_HOSTED, VH_MSG, VHAGENT and GUESTS.
@@ -52,7 +52,8 @@ agent_cleanup() {
 
 # hv_start: vh-hosted on $HVSOCK with <state>/images; waits until it answers.
 hv_start() {
-	agent_env_hv_launch "$RUN/hv.log" "$HVSOCK" "$STATE/images" "$RUN/logs" 256M
+	agent_env_hv_launch "$RUN/hv.log" "$HVSOCK" "$STATE/images" "$RUN/logs" 256M \
+		--disks "$STATE/disks"
 	HV_PID=$AGENT_ENV_HV_PID
 	agent_env_hv_wait "$RUN/hv.log" "$HV_PID" "$HVSOCK"
 }

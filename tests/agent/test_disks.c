@@ -70,17 +70,20 @@ VH_TEST(disks, thin_create_grow_list_delete)
 	VH_EXPECT_EQ(di.size, 1ull << 30);
 	/* Thin: a GiB that holds (almost) nothing. */
 	VH_EXPECT_LT(di.allocated, 1ull << 20);
-	VH_EXPECT_EQ((int)vh_disk_create(ds, "web-root", 4096, &di, err, sizeof(err)), VH_FILE_EEXIST);
+	VH_EXPECT_EQ((int)vh_disk_create(ds, "web-root", 4096, &di, err, sizeof(err)),
+		     VH_FILE_EEXIST);
 	VH_EXPECT_EQ((int)vh_disk_create(ds, "odd", 1000, &di, err, sizeof(err)), VH_FILE_EINVAL);
 	VH_EXPECT(strstr(err, "512") != NULL);
 	VH_EXPECT_EQ((int)vh_disk_create(ds, "zero", 0, &di, err, sizeof(err)), VH_FILE_EINVAL);
 
-	VH_ASSERT_EQ((int)vh_disk_grow(ds, "web-root", 2ull << 30, &di, err, sizeof(err)), VH_FILE_OK);
+	VH_ASSERT_EQ((int)vh_disk_grow(ds, "web-root", 2ull << 30, &di, err, sizeof(err)),
+		     VH_FILE_OK);
 	VH_EXPECT_EQ(di.size, 2ull << 30);
 	VH_EXPECT_EQ((int)vh_disk_grow(ds, "web-root", 1ull << 30, &di, err, sizeof(err)),
 		     VH_FILE_EINVAL);
 	VH_EXPECT(strstr(err, "never shrink") != NULL);
-	VH_EXPECT_EQ((int)vh_disk_grow(ds, "web-root", 2ull << 30, &di, err, sizeof(err)), VH_FILE_OK);
+	VH_EXPECT_EQ((int)vh_disk_grow(ds, "web-root", 2ull << 30, &di, err, sizeof(err)),
+		     VH_FILE_OK);
 	VH_EXPECT_EQ((int)vh_disk_grow(ds, "absent", 4096, &di, err, sizeof(err)), VH_FILE_ENOENT);
 	VH_ASSERT_EQ((int)vh_disk_stat(ds, "web-root", &di), VH_FILE_OK);
 	VH_EXPECT_EQ(di.size, 2ull << 30);
@@ -120,7 +123,8 @@ VH_TEST(disks, names_are_checked_as_vm_names)
 	}
 	memset(long_name, 'n', 64);
 	long_name[64] = '\0';
-	VH_EXPECT_EQ((int)vh_disk_create(ds, long_name, 4096, &di, err, sizeof(err)), VH_FILE_EINVAL);
+	VH_EXPECT_EQ((int)vh_disk_create(ds, long_name, 4096, &di, err, sizeof(err)),
+		     VH_FILE_EINVAL);
 	long_name[63] = '\0';
 	VH_EXPECT_EQ((int)vh_disk_create(ds, long_name, 4096, &di, err, sizeof(err)), VH_FILE_OK);
 	VH_EXPECT_EQ(at_count(vh_disks_dir(ds), ""), 1);
@@ -138,7 +142,8 @@ VH_TEST(disks, import_checks_the_digest_and_leaves_nothing_when_refused)
 
 	VH_ASSERT(ds != NULL);
 	/* Without a digest: the body's is reported; padded to a sector. */
-	VH_ASSERT_EQ((int)import(ds, "abc", NULL, "abc", 3, &di, sha, err, sizeof(err)), VH_FILE_OK);
+	VH_ASSERT_EQ((int)import(ds, "abc", NULL, "abc", 3, &di, sha, err, sizeof(err)),
+		     VH_FILE_OK);
 	VH_EXPECT_STREQ(sha, SHA_ABC);
 	VH_EXPECT_EQ(di.size, 512ull);
 	snprintf(path, sizeof(path), "%s/abc", vh_disks_dir(ds));
@@ -148,8 +153,9 @@ VH_TEST(disks, import_checks_the_digest_and_leaves_nothing_when_refused)
 	VH_EXPECT_EQ(memcmp(got, "abc\0\0", 5), 0);
 	free(got);
 	/* With the right one (either case). */
-	VH_EXPECT_EQ((int)import(ds, "abc2", "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD",
-			    "abc", 3, &di, sha, err, sizeof(err)),
+	VH_EXPECT_EQ((int)import(ds, "abc2",
+				 "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD",
+				 "abc", 3, &di, sha, err, sizeof(err)),
 		     VH_FILE_OK);
 	/* A wrong one: refused, nothing left, not even the temporary file. */
 	VH_EXPECT_EQ((int)import(ds, "wrong", SHA_ABC, "abd", 3, &di, sha, err, sizeof(err)),

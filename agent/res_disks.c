@@ -85,8 +85,9 @@ static struct json_object *attached_json(const struct attachments *a, const char
 			return NULL;
 		}
 		json_object_object_add(o, "vm", json_object_new_string(a->v[i].vm));
-		json_object_object_add(o, "readonly", json_object_new_boolean(
-							  (a->v[i].flags & VH_DISK_F_READONLY) != 0));
+		json_object_object_add(
+		    o, "readonly",
+		    json_object_new_boolean((a->v[i].flags & VH_DISK_F_READONLY) != 0));
 	}
 	return arr;
 }
@@ -399,13 +400,13 @@ int vh_res_disks_check(struct vh_req *r, const struct vh_vm_config *cfg, const u
 			if ((t->flags & VH_DISK_F_READONLY) && (d->flags & VH_DISK_F_READONLY))
 				continue;
 			snprintf(field, sizeof(field), "disks[%u].disk", i);
-			vh_reply_fail(r, VH_API_CONFLICT, field,
-				      "%s: disk \"%s\" is attached %s to VM \"%s\"%s", field, d->name,
-				      (t->flags & VH_DISK_F_READONLY) ? "read-only" : "read-write",
-				      t->vm,
-				      (t->flags & VH_DISK_F_READONLY)
-					  ? ": attach it read-only here too"
-					  : ": a disk written by one VM is for that VM alone");
+			vh_reply_fail(
+			    r, VH_API_CONFLICT, field,
+			    "%s: disk \"%s\" is attached %s to VM \"%s\"%s", field, d->name,
+			    (t->flags & VH_DISK_F_READONLY) ? "read-only" : "read-write", t->vm,
+			    (t->flags & VH_DISK_F_READONLY)
+				? ": attach it read-only here too"
+				: ": a disk written by one VM is for that VM alone");
 			rc = -1;
 			break;
 		}

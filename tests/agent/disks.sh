@@ -125,8 +125,13 @@ check "a restarted agent sees d1's disks" \
 	test "$(json "[d['disk'] for d in j['disks']]")" = "['web-root', 'imported']"
 hv_stop
 hv_start
+# /readyz may still say 200 from before the restart until the agent's
+# next request or pass notices it: wait for the definitions themselves.
+for _ in $(seq 1 200); do
+	"$VH_MSG" get d1 >/dev/null 2>&1 && "$VH_MSG" get d2 >"$RUN/get-d2.txt" 2>&1 && break
+	sleep 0.05
+done
 agent_wait_ready
-"$VH_MSG" get d2 >"$RUN/get-d2.txt" 2>&1
 check "a restarted vh-hosted gets them back from the agent's record (vh-msg get)" \
 	grep -qx 'disks\[0\]: imported readonly' "$RUN/get-d2.txt"
 api PATCH /v1/vms/d1 "${JSON[@]}" -d '{"disks":[{"disk":"plain"}]}'

@@ -20,9 +20,9 @@ ok_if() {
 }
 
 msg host
-ok_if "HOST_INFO: 2 pCPUs, 256 MiB, 4 KiB pages, protocols 1 and 2" \
+ok_if "HOST_INFO: 2 pCPUs, 256 MiB, 4 KiB pages, protocols 1 to 3" \
 	test "$(field pcpus)" = 2 -a "$(field memory_bytes)" = 268435456 -a "$(field page_size)" = 4096 \
-	-a "$(field protocol)" = "1..2"
+	-a "$(field protocol)" = "1..3"
 
 msg define web vcpus=1 memory=16 kernel=spinner.elf "cmdline=iters=0 report=1000000"
 ok_if "VM_DEFINE: a VM in state defined with a generated uuid" \

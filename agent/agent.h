@@ -15,6 +15,7 @@
 
 #include "agent/auth.h"
 #include "agent/config.h"
+#include "agent/disks.h"
 #include "agent/images.h"
 #include "agent/store.h"
 #include "vh/version.h"
@@ -32,6 +33,7 @@ struct vh_agent {
 	struct vh_agent_config cfg; /* as started (SIGHUP changes only the live atomics) */
 	struct vh_store *store;
 	struct vh_images *images;
+	struct vh_disks *disks; /* the datastore (disks_dir) */
 	struct vh_auth *auth;
 	struct vh_idem *idem;
 
@@ -56,6 +58,10 @@ struct vh_agent {
 	/* Image deletion takes this for writing, VM definitions that name
 	 * images for reading: an image cannot vanish under a define. */
 	pthread_rwlock_t image_lock;
+	/* Held from the check of a VM's disks (they exist, no other VM
+	 * holds them read-write) to its definition, and by a disk's
+	 * deletion from its "attached to nobody" check to the unlink. */
+	pthread_mutex_t disk_lock;
 	pthread_mutex_t vm_locks[VH_AGENT_VM_LOCKS];
 	/* VM mutations hold this for reading, a reconcile pass for writing:
 	 * a pass that compares the store with the hypervisor must not see a

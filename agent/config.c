@@ -51,6 +51,7 @@ struct key {
 
 static const struct key keys[] = {
 	STR(state_dir, K_PATH),
+	STR(disks_dir, K_PATH_OPT),
 	STR(hypervisor_socket, K_SOCKET),
 	STR(unix_socket, K_SOCKET),
 	STR(socket_group, K_GROUP),

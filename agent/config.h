@@ -14,6 +14,7 @@
 struct vh_agent_config {
 	char config_path[256];      /* where it was read from ("" = none) */
 	char state_dir[256];        /* state_dir = /var/lib/vh */
+	char disks_dir[256];        /* disks_dir = "" -> <state>/disks, the datastore */
 	char hypervisor_socket[108];/* hypervisor_socket = /run/vh/vh.sock */
 	char unix_socket[108];      /* unix_socket = /run/vh/agent.sock ("none" = off) */
 	char socket_group[64];      /* socket_group = vh (may be absent on the host) */

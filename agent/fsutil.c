@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "agent/fsutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -365,4 +366,60 @@ int vh_buf_append(char **buf, size_t *len, size_t *cap, size_t first_cap, const 
 	*len += n;
 	(*buf)[*len] = '\0';
 	return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int vh_fs_list_names(int dirfd, bool (*keep)(const char *name), char ***out, size_t *nout)
+{
+	DIR *d = fdopendir(dup(dirfd));
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	int rc = 0;
+
+	*out = NULL;
+	*nout = 0;
+	if (!d)
+		return -1;
+	rewinddir(d); /* the dup shares its offset with dirfd */
+	while ((de = readdir(d))) {
+		if (!keep(de->d_name))
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 32;
+			char **nv = realloc(names, nc * sizeof(*names));
+			if (!nv) {
+				rc = -1;
+				break;
+			}
+			names = nv;
+			cap = nc;
+		}
+		if (!(names[n] = strdup(de->d_name))) {
+			rc = -1;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (rc) {
+		vh_fs_names_free(names, n);
+		return -1;
+	}
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_names);
+	*out = names;
+	*nout = n;
+	return 0;
+}
+
+void vh_fs_names_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
 }

@@ -45,6 +45,10 @@ bool vh_fs_name_ok(const char *s, size_t max);
  * name (cap bytes).  nrandom is at most 32.  The fd, or -1 with errno
  * (ENAMETOOLONG when the name does not fit in cap). */
 int vh_fs_create_unique(int dirfd, const char *prefix, size_t nrandom, char *name, size_t cap);
+/* The names in the folder dirfd that keep() accepts, sorted, as a
+ * malloc'd array of malloc'd strings (vh_fs_names_free).  0 or -1. */
+int vh_fs_list_names(int dirfd, bool (*keep)(const char *name), char ***names, size_t *n);
+void vh_fs_names_free(char **names, size_t n);
 /* Lower-case hex of n bytes: 2n digits and a NUL in out. */
 void vh_hex_encode(const unsigned char *b, size_t n, char *out);
 /* A temporary file name made by vh_fs_write_atomic_at. */

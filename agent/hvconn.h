@@ -115,6 +115,13 @@ struct vh_hv_vm_snap {
 };
 int vh_hv_vms_snapshot(struct vh_hv_vm_snap **out, size_t *n, struct vh_api_problem *p);
 
+/* Every VM's definition (VM_LIST, then VM_GET of each; a VM undefined
+ * between the two is left out), in id order: what the image and disk
+ * resources ask "who uses this?" of.  fn returns non-zero to stop.
+ * Returns 0, fn's value, or -1 with p set. */
+typedef int (*vh_hv_info_fn)(void *ctx, const struct vh_proto_vm_info *info);
+int vh_hv_each_vm_info(vh_hv_info_fn fn, void *ctx, struct vh_api_problem *p);
+
 /* The hypervisor's published counters (hvshm.c; vh/stats_pub.h), mapped
  * read-only through STATS_MAP by a watcher thread that follows the
  * hypervisor across restarts.  The reads above (vh_hv_host_read,

@@ -325,3 +325,54 @@ int vh_hv_vm_stats(const struct vh_proto_vm_ref *ref, struct vh_proto_vm_summary
 			(*nvcpus)++;
 	return summary_of(st->id, s, p);
 }
+
+/* ---- every VM's definition ------------------------------------------------------ */
+
+struct ids {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+static int collect_id(void *ctx, const struct vh_hv_entry *e)
+{
+	struct ids *ids = ctx;
+
+	if (ids->n == ids->cap) {
+		size_t cap = ids->cap ? ids->cap * 2 : 64;
+		uint32_t *nv = realloc(ids->v, cap * sizeof(*nv));
+		if (!nv)
+			return VH_HV_STOP_AFTER;
+		ids->v = nv;
+		ids->cap = cap;
+	}
+	ids->v[ids->n++] = e->id;
+	return 0;
+}
+
+int vh_hv_each_vm_info(vh_hv_info_fn fn, void *ctx, struct vh_api_problem *p)
+{
+	struct ids ids = { 0 };
+	int rc;
+
+	/* The ids first: a VM_GET inside the walk would reuse the buffer
+	 * the walk's entries point into. */
+	rc = vh_hv_each_summary(0, 0, collect_id, &ids, NULL, p);
+	if (rc) {
+		free(ids.v);
+		return rc < 0 ? -1 : vh_api_fail(p, VH_API_INTERNAL, "", "out of memory");
+	}
+	for (size_t i = 0; i < ids.n && !rc; i++) {
+		struct vh_proto_vm_ref ref = { .kind = VH_PROTO_REF_ID, .id = ids.v[i] };
+		struct vh_proto_vm_info info;
+
+		if (vh_hv_vm_get(&ref, &info, p)) {
+			if (p->code == VH_API_NOT_FOUND)
+				continue; /* undefined meanwhile */
+			rc = -1;
+			break;
+		}
+		rc = fn(ctx, &info);
+	}
+	free(ids.v);
+	return rc;
+}

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "agent/upload.h"
+
 struct vh_images;
 struct vh_image_upload;
 
@@ -20,17 +22,6 @@ struct vh_image_info {
 	uint64_t size;
 	char sha256[65]; /* lower-case hex */
 	time_t mtime;
-};
-
-/* Outcomes the HTTP layer maps to problems. */
-enum vh_image_err {
-	VH_IMAGE_OK = 0,
-	VH_IMAGE_EINVAL, /* bad name or digest syntax */
-	VH_IMAGE_ENOENT,
-	VH_IMAGE_ETOOBIG,   /* over max_bytes */
-	VH_IMAGE_ECHECKSUM, /* digest mismatch */
-	VH_IMAGE_EIO,
-	VH_IMAGE_ENOSPC, /* the images folder's file system is full */
 };
 
 struct vh_images *vh_images_open(const char *dir, uint64_t max_bytes, char *err, size_t errlen);
@@ -42,24 +33,24 @@ void vh_images_set_max_bytes(struct vh_images *im, uint64_t max_bytes);
 
 /* name must satisfy vh_api_image_name_valid.  expect_sha256 is NULL or
  * 64 hex digits (either case). */
-enum vh_image_err vh_image_upload_begin(struct vh_images *im, const char *name,
+enum vh_file_err vh_image_upload_begin(struct vh_images *im, const char *name,
 					const char *expect_sha256, struct vh_image_upload **up,
 					char *err, size_t errlen);
-enum vh_image_err vh_image_upload_write(struct vh_image_upload *up, const void *buf, size_t len,
+enum vh_file_err vh_image_upload_write(struct vh_image_upload *up, const void *buf, size_t len,
 					char *err, size_t errlen);
 /* Verifies, fsyncs, renames into place (replacing an older image of that
  * name), fsyncs the folder; frees up in every case.  *created tells
  * whether the name is new (201) or replaced (200). */
-enum vh_image_err vh_image_upload_finish(struct vh_image_upload *up, struct vh_image_info *out,
+enum vh_file_err vh_image_upload_finish(struct vh_image_upload *up, struct vh_image_info *out,
 					 int *created, char *err, size_t errlen);
 void vh_image_upload_abort(struct vh_image_upload *up); /* removes the temp file */
 
 /* Every image in name order; fn returns non-zero to stop. */
 typedef int (*vh_image_visit_fn)(void *ctx, const struct vh_image_info *info);
 int vh_images_each(struct vh_images *im, vh_image_visit_fn fn, void *ctx);
-enum vh_image_err vh_images_stat(struct vh_images *im, const char *name, struct vh_image_info *out);
+enum vh_file_err vh_images_stat(struct vh_images *im, const char *name, struct vh_image_info *out);
 /* The caller checks first that no VM uses it. */
-enum vh_image_err vh_images_delete(struct vh_images *im, const char *name, char *err,
+enum vh_file_err vh_images_delete(struct vh_images *im, const char *name, char *err,
 				   size_t errlen);
 
 #endif

@@ -59,7 +59,8 @@ static void usage(FILE *f)
 		"       vhagent --routes | --version | --help\n"
 		"\n"
 		"The vh REST agent (api/openapi.yaml).  KEY is any setting of the configuration\n"
-		"file (docs/agent.md): state_dir, hypervisor_socket, unix_socket, socket_group,\n"
+		"file (docs/agent.md): state_dir, disks_dir, hypervisor_socket, unix_socket, "
+		"socket_group,\n"
 		"https_listen, http_listen, tls_cert, tls_key, tls_client_ca, tls_priorities,\n"
 		"threads, max_connections, max_connections_per_ip, connection_timeout_s,\n"
 		"request_header_timeout_s, max_followers, heartbeat_s, hypervisor_timeout_ms,\n"
@@ -258,6 +259,7 @@ static void reload(const struct cmdline *cl)
 /* clang-format off */
 #define F(k) { #k, offsetof(struct vh_agent_config, k), sizeof(((struct vh_agent_config *)0)->k) }
 		F(state_dir),             F(hypervisor_socket),        F(unix_socket),
+		F(disks_dir),
 		F(socket_group),          F(https_listen),             F(http_listen),
 		F(tls_cert),              F(tls_key),                  F(tls_client_ca),
 		F(threads),               F(max_connections),          F(connection_timeout_s),
@@ -338,6 +340,14 @@ static int open_modules(struct vh_agent_config *cfg, char *err, size_t errlen)
 	snprintf(dir, sizeof(dir), "%s/images", cfg->state_dir);
 	if (!(vh_agent->images = vh_images_open(dir, cfg->max_image_bytes, err, errlen)))
 		return -1;
+	/* The datastore: beside the images unless disks_dir puts it on a
+	 * file system of its own (docs/datastore.md). */
+	if (cfg->disks_dir[0])
+		snprintf(dir, sizeof(dir), "%s", cfg->disks_dir);
+	else
+		snprintf(dir, sizeof(dir), "%s/disks", cfg->state_dir);
+	if (!(vh_agent->disks = vh_disks_open(dir, err, errlen)))
+		return -1;
 	if (!(vh_agent->auth = vh_auth_open(vh_agent->store, err, errlen)))
 		return -1;
 	vh_agent->self_uid = getuid();
@@ -353,6 +363,7 @@ static void close_modules(void)
 {
 	vh_auth_close(vh_agent->auth);
 	vh_images_close(vh_agent->images);
+	vh_disks_close(vh_agent->disks);
 	vh_store_close(vh_agent->store);
 }
 
@@ -376,6 +387,7 @@ static int serve(const struct cmdline *cl)
 
 	vh_agent->started = time(NULL);
 	pthread_rwlock_init(&vh_agent->image_lock, NULL);
+	pthread_mutex_init(&vh_agent->disk_lock, NULL);
 	pthread_rwlock_init(&vh_agent->reconcile_lock, NULL);
 	for (int i = 0; i < VH_AGENT_VM_LOCKS; i++)
 		pthread_mutex_init(&vh_agent->vm_locks[i], NULL);

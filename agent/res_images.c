@@ -42,21 +42,27 @@ static int name_ok(struct vh_req *r)
 	return -1;
 }
 
-static void image_problem(struct vh_req *r, enum vh_image_err e, const char *err)
+void vh_res_file_problem(struct vh_req *r, enum vh_file_err e, const char *field,
+			 const char *err)
 {
 	static const enum vh_api_code codes[] = {
-		[VH_IMAGE_EINVAL] = VH_API_INVALID_FIELD,
-		[VH_IMAGE_ENOENT] = VH_API_NOT_FOUND,
-		[VH_IMAGE_ETOOBIG] = VH_API_TOO_LARGE,
-		[VH_IMAGE_ECHECKSUM] = VH_API_CHECKSUM,
-		[VH_IMAGE_EIO] = VH_API_INTERNAL,
-		[VH_IMAGE_ENOSPC] = VH_API_INSUFFICIENT_STORAGE,
+		[VH_FILE_EINVAL] = VH_API_INVALID_FIELD,
+		[VH_FILE_ENOENT] = VH_API_NOT_FOUND,
+		[VH_FILE_ETOOBIG] = VH_API_TOO_LARGE,
+		[VH_FILE_ECHECKSUM] = VH_API_CHECKSUM,
+		[VH_FILE_EIO] = VH_API_INTERNAL,
+		[VH_FILE_ENOSPC] = VH_API_INSUFFICIENT_STORAGE,
+		[VH_FILE_EEXIST] = VH_API_CONFLICT,
 	};
 	enum vh_api_code code =
 	    (unsigned)e < sizeof(codes) / sizeof(codes[0]) && codes[e] ? codes[e] : VH_API_INTERNAL;
 
-	vh_reply_fail(r, code, e == VH_IMAGE_EINVAL || e == VH_IMAGE_ECHECKSUM ? "sha256" : "",
-		      "%s", err);
+	vh_reply_fail(r, code, e == VH_FILE_ECHECKSUM ? "sha256" : field, "%s", err);
+}
+
+static void image_problem(struct vh_req *r, enum vh_file_err e, const char *err)
+{
+	vh_res_file_problem(r, e, e == VH_FILE_EINVAL ? "sha256" : "", err);
 }
 
 /* ---- PUT /v1/images/{name} ---------------------------------------------------- */
@@ -67,7 +73,7 @@ int vh_res_image_put_begin(struct vh_req *r)
 	const char *cl = vh_req_header(r, "Content-Length");
 	uint64_t max = atomic_load(&vh_agent->max_image_bytes);
 	struct vh_image_upload *up = NULL;
-	enum vh_image_err e;
+	enum vh_file_err e;
 	char err[256] = "";
 
 	if (!sha)
@@ -81,7 +87,7 @@ int vh_res_image_put_begin(struct vh_req *r)
 		return -1;
 	}
 	e = vh_image_upload_begin(vh_agent->images, r->params[0], sha, &up, err, sizeof(err));
-	if (e != VH_IMAGE_OK) {
+	if (e != VH_FILE_OK) {
 		image_problem(r, e, err);
 		return -1;
 	}
@@ -91,7 +97,7 @@ int vh_res_image_put_begin(struct vh_req *r)
 
 int vh_res_image_put_data(struct vh_req *r, const char *data, size_t len)
 {
-	enum vh_image_err e;
+	enum vh_file_err e;
 	char err[256] = "";
 
 	if (!r->stream)
@@ -104,7 +110,7 @@ int vh_res_image_put_data(struct vh_req *r, const char *data, size_t len)
 		return -1;
 	}
 	e = vh_image_upload_write(r->stream, data, len, err, sizeof(err));
-	if (e != VH_IMAGE_OK) {
+	if (e != VH_FILE_OK) {
 		vh_image_upload_abort(r->stream);
 		r->stream = NULL;
 		image_problem(r, e, err);
@@ -123,7 +129,7 @@ void vh_res_image_put_abort(struct vh_req *r)
 void vh_res_image_put(struct vh_req *r)
 {
 	struct vh_image_info ii;
-	enum vh_image_err e;
+	enum vh_file_err e;
 	int created = 0;
 	char err[256] = "", loc[128];
 
@@ -133,7 +139,7 @@ void vh_res_image_put(struct vh_req *r)
 	}
 	e = vh_image_upload_finish(r->stream, &ii, &created, err, sizeof(err));
 	r->stream = NULL; /* freed by finish in every case */
-	if (e != VH_IMAGE_OK) {
+	if (e != VH_FILE_OK) {
 		image_problem(r, e, err);
 		return;
 	}
@@ -176,14 +182,14 @@ void vh_res_images_list(struct vh_req *r)
 void vh_res_image_get(struct vh_req *r)
 {
 	struct vh_image_info ii;
-	enum vh_image_err e;
+	enum vh_file_err e;
 
 	if (name_ok(r))
 		return;
 	e = vh_images_stat(vh_agent->images, r->params[0], &ii);
-	if (e == VH_IMAGE_ENOENT)
+	if (e == VH_FILE_ENOENT)
 		vh_reply_fail(r, VH_API_NOT_FOUND, "name", "no image named \"%s\"", r->params[0]);
-	else if (e != VH_IMAGE_OK)
+	else if (e != VH_FILE_OK)
 		vh_reply_fail(r, VH_API_INTERNAL, "", "cannot read image \"%s\"", r->params[0]);
 	else
 		vh_reply_json(r, 200, image_json(&ii));
@@ -191,55 +197,29 @@ void vh_res_image_get(struct vh_req *r)
 
 /* ---- DELETE /v1/images/{name} ---------------------------------------------------- */
 
-struct ids {
-	uint32_t *v;
-	size_t n, cap;
+struct image_use {
+	const char *image;
+	char *user;
 };
 
-static int collect_id(void *ctx, const struct vh_hv_entry *e)
+static int uses_image(void *ctx, const struct vh_proto_vm_info *info)
 {
-	struct ids *ids = ctx;
+	struct image_use *u = ctx;
 
-	if (ids->n == ids->cap) {
-		size_t cap = ids->cap ? ids->cap * 2 : 64;
-		uint32_t *nv = realloc(ids->v, cap * sizeof(*nv));
-		if (!nv)
-			return VH_HV_STOP_AFTER;
-		ids->v = nv;
-		ids->cap = cap;
-	}
-	ids->v[ids->n++] = e->id;
-	return 0;
+	if (!vh_vmu_uses_image(&info->config, u->image))
+		return 0;
+	memcpy(u->user, info->summary.name, VH_VM_NAME_MAX);
+	return 1;
 }
 
 /* The name of a VM that boots from image, into user (empty: none).
  * Returns -1 with p set when the hypervisor cannot say. */
 static int image_user(const char *image, char user[VH_VM_NAME_MAX], struct vh_api_problem *p)
 {
-	struct ids ids = { 0 };
-	int rc = 0;
+	struct image_use u = { image, user };
 
 	user[0] = '\0';
-	rc = vh_hv_each_summary(0, 0, collect_id, &ids, NULL, p);
-	if (rc) {
-		free(ids.v);
-		return rc < 0 ? -1 : vh_api_fail(p, VH_API_INTERNAL, "", "out of memory");
-	}
-	for (size_t i = 0; i < ids.n && !user[0]; i++) {
-		struct vh_proto_vm_ref ref = { .kind = VH_PROTO_REF_ID, .id = ids.v[i] };
-		struct vh_proto_vm_info info;
-
-		if (vh_hv_vm_get(&ref, &info, p)) {
-			if (p->code == VH_API_NOT_FOUND)
-				continue; /* undefined meanwhile */
-			rc = -1;
-			break;
-		}
-		if (vh_vmu_uses_image(&info.config, image))
-			memcpy(user, info.summary.name, VH_VM_NAME_MAX);
-	}
-	free(ids.v);
-	return rc;
+	return vh_hv_each_vm_info(uses_image, &u, p) < 0 ? -1 : 0;
 }
 
 void vh_res_image_delete(struct vh_req *r)
@@ -247,7 +227,7 @@ void vh_res_image_delete(struct vh_req *r)
 	struct vh_api_problem p;
 	char user[VH_VM_NAME_MAX];
 	char err[256] = "";
-	enum vh_image_err e;
+	enum vh_file_err e;
 
 	if (name_ok(r))
 		return;
@@ -258,8 +238,8 @@ void vh_res_image_delete(struct vh_req *r)
 		vh_reply_fail(r, VH_API_CONFLICT, "name", "image \"%s\" is in use by VM \"%s\"",
 			      r->params[0], user);
 	} else if ((e = vh_images_delete(vh_agent->images, r->params[0], err, sizeof(err))) !=
-		   VH_IMAGE_OK) {
-		if (e == VH_IMAGE_ENOENT)
+		   VH_FILE_OK) {
+		if (e == VH_FILE_ENOENT)
 			vh_reply_fail(r, VH_API_NOT_FOUND, "name", "no image named \"%s\"",
 				      r->params[0]);
 		else

@@ -201,7 +201,7 @@ static int image_exists(struct vh_req *r, const char *field, const char *name)
 {
 	struct vh_image_info ii;
 
-	if (!name[0] || vh_images_stat(vh_agent->images, name, &ii) == VH_IMAGE_OK)
+	if (!name[0] || vh_images_stat(vh_agent->images, name, &ii) == VH_FILE_OK)
 		return 0;
 	vh_reply_fail(r, VH_API_INVALID_FIELD, field,
 		      "%s: no image named \"%s\" (upload it with PUT /v1/images/%s)", field, name,
@@ -322,7 +322,8 @@ void vh_res_vms_create(struct vh_req *r)
 	if (!(lock = vh_vmu_lock_new(r, cfg.uuid)))
 		return;
 	pthread_rwlock_rdlock(&vh_agent->image_lock);
-	if (images_exist(r, &cfg) == 0) {
+	pthread_mutex_lock(&vh_agent->disk_lock);
+	if (images_exist(r, &cfg) == 0 && vh_res_disks_check(r, &cfg, cfg.uuid) == 0) {
 		if (define(&cfg, balloon, &info, &p)) {
 			vh_reply_problem(r, &p);
 		} else if (vh_vmu_persist(&info, &p)) {
@@ -335,6 +336,7 @@ void vh_res_vms_create(struct vh_req *r)
 			vh_reply_header(r, "Location", loc);
 		}
 	}
+	pthread_mutex_unlock(&vh_agent->disk_lock);
 	pthread_rwlock_unlock(&vh_agent->image_lock);
 	vh_vmu_unlock(lock);
 }
@@ -444,7 +446,9 @@ void vh_res_vm_patch(struct vh_req *r)
 	}
 	if (what & VH_API_PATCH_OFFLINE) {
 		pthread_rwlock_rdlock(&vh_agent->image_lock);
-		if (images_exist(r, &cfg)) {
+		pthread_mutex_lock(&vh_agent->disk_lock);
+		if (images_exist(r, &cfg) || vh_res_disks_check(r, &cfg, cfg.uuid)) {
+			pthread_mutex_unlock(&vh_agent->disk_lock);
 			pthread_rwlock_unlock(&vh_agent->image_lock);
 			goto out;
 		}
@@ -467,8 +471,10 @@ void vh_res_vm_patch(struct vh_req *r)
 	} else {
 		vh_vmu_reply(r, 200, &now);
 	}
-	if (what & VH_API_PATCH_OFFLINE)
+	if (what & VH_API_PATCH_OFFLINE) {
+		pthread_mutex_unlock(&vh_agent->disk_lock);
 		pthread_rwlock_unlock(&vh_agent->image_lock);
+	}
 out:
 	json_object_put(patch);
 	vh_vmu_unlock(lock);

@@ -2,7 +2,7 @@
 /* The resource handlers the route table (router.c) points at, one file
  * each: res_host.c, res_vms.c, res_power.c, res_controls.c, res_stats.c,
  * res_diagnosis.c,
- * res_images.c, res_tokens.c, res_metrics.c, res_health.c, res_console.c,
+ * res_images.c, res_disks.c, res_tokens.c, res_metrics.c, res_health.c, res_console.c,
  * res_events.c, res_simulate.c.  Only the
  * route table (router.c) and the handlers include this: the modules
  * below them (the transport, vmutil.c, hvconn.c, reconcile.c, metrics.c)
@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "agent/http.h"
+#include "agent/upload.h"
 #include "agent/sd.h"
 #include "agent/vmutil.h"
 #include "vh/proto.h"
@@ -49,6 +50,28 @@ void vh_res_image_put(struct vh_req *r);
 int vh_res_image_put_begin(struct vh_req *r);
 int vh_res_image_put_data(struct vh_req *r, const char *data, size_t len);
 void vh_res_image_put_abort(struct vh_req *r);
+
+/* A file store's outcome (images, disks) as its problem: EINVAL 422
+ * naming field, ENOENT 404, ETOOBIG 413, ECHECKSUM 422 on sha256,
+ * ENOSPC 507, EEXIST 409, EIO 500; err is the detail. */
+void vh_res_file_problem(struct vh_req *r, enum vh_file_err e, const char *field,
+			 const char *err);
+
+void vh_res_disks_list(struct vh_req *r);
+void vh_res_disk_get(struct vh_req *r);
+void vh_res_disk_post(struct vh_req *r);
+void vh_res_disk_patch(struct vh_req *r);
+void vh_res_disk_delete(struct vh_req *r);
+void vh_res_disk_put(struct vh_req *r);
+int vh_res_disk_put_begin(struct vh_req *r);
+int vh_res_disk_put_data(struct vh_req *r, const char *data, size_t len);
+void vh_res_disk_put_abort(struct vh_req *r);
+/* The disks a VM definition names exist, and none is held by another VM
+ * in a way that excludes this one (read-write anywhere: one writer, no
+ * readers beside it).  self is the VM's uuid (its own attachments do not
+ * count).  0, or -1 after a problem reply.  Hold vh_agent->disk_lock
+ * from the check until the definition is made. */
+int vh_res_disks_check(struct vh_req *r, const struct vh_vm_config *cfg, const uint8_t self[16]);
 
 void vh_res_tokens_list(struct vh_req *r);
 void vh_res_tokens_create(struct vh_req *r);

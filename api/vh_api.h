@@ -192,6 +192,18 @@ struct vh_api_token_request {
 };
 int vh_api_token_request_from_json(struct json_object *obj, struct vh_api_token_request *out,
 				   struct vh_api_problem *p);
+/* POST /v1/disks: {"name": a disk name (vh_vm_name_valid: no slash, no
+ * "..", 1..63 bytes), "size": bytes, a positive multiple of 512}.
+ * PATCH /v1/disks/{disk}: {"size": ...} only (with_name false); whether
+ * it grows is the datastore's to say. */
+struct vh_api_disk_request {
+	char name[VH_DISK_NAME_MAX];
+	uint64_t size;
+};
+/* The largest disk the API takes: 2^63 - 512 bytes (an off_t). */
+#define VH_API_DISK_MAX_BYTES (UINT64_C(0x7fffffffffffffff) & ~UINT64_C(511))
+int vh_api_disk_request_from_json(struct json_object *obj, bool with_name,
+				  struct vh_api_disk_request *out, struct vh_api_problem *p);
 
 /* ---- stats and host ------------------------------------------------------ */
 

@@ -174,6 +174,32 @@ static struct json_object *devices_json(const struct vh_vm_config *c)
 	return a;
 }
 
+/* disks: [{"disk", "readonly"}] in boot order, as vm_model.c reads it. */
+static struct json_object *disks_json(const struct vh_vm_config *c)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (uint32_t i = 0; a && i < c->ndisks && i < VH_VM_MAX_DISKS; i++) {
+		struct json_object *d = json_object_new_object();
+		char name[VH_DISK_NAME_MAX];
+		bool ok = d != NULL;
+
+		/* The hypervisor terminates its names; a caller's may not. */
+		memcpy(name, c->disks[i].name, sizeof(name) - 1);
+		name[sizeof(name) - 1] = '\0';
+		ok = ok && vh_api_add(d, "disk", json_object_new_string(vh_api_utf8_clean(name)));
+		ok = ok && vh_api_add(d, "readonly",
+				      json_object_new_boolean(
+					  (c->disks[i].flags & VH_DISK_F_READONLY) != 0));
+		if (!ok || json_object_array_add(a, d)) {
+			json_object_put(d);
+			json_object_put(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 static struct json_object *balloon_json(uint64_t target_mib)
 {
 	struct json_object *o = json_object_new_object();
@@ -216,6 +242,7 @@ static bool add_config(struct json_object *o, const struct vh_vm_config *c, bool
 	if (with_boot) {
 		ok &= vh_api_add(o, "boot", boot_json(&c->boot));
 		ok &= vh_api_add(o, "devices", devices_json(c));
+		ok &= vh_api_add(o, "disks", disks_json(c));
 	}
 	return ok;
 }
@@ -268,7 +295,7 @@ struct json_object *vh_api_vm_summary_to_json(const struct vh_proto_vm_summary *
 	struct vh_vm_config c;
 	bool ok = o != NULL;
 
-	/* The summary carries the definition's members but boot and devices. */
+	/* The summary carries the definition's members but boot, devices and disks. */
 	memset(&c, 0, sizeof(c));
 	memcpy(c.name, s->name, sizeof(c.name));
 	memcpy(c.uuid, s->uuid, sizeof(c.uuid));

@@ -13,12 +13,13 @@
  * named for a body with several faults is predictable). */
 static const char *const vm_keys[] = {
 	"name", "uuid", "vcpus", "memory_mib", "cpu", "memory", "cosched", "boot", "devices",
-	"balloon", "state", "state_changes", "boot_generation", NULL,
+	"disks", "balloon", "state", "state_changes", "boot_generation", NULL,
 };
 static const char *const read_only_keys[] = { "state", "state_changes", "boot_generation", NULL };
 static const char *const boot_keys[] = { "kernel", "initrd", "cmdline", "kind", "modules", NULL };
 static const char *const module_keys[] = { "image", "cmdline", NULL };
 static const char *const balloon_keys[] = { "target_mib", NULL };
+static const char *const disk_keys[] = { "disk", "readonly", NULL };
 
 static const char *const cosched_names[] = {
 	[VH_COSCHED_RELAXED] = "relaxed",
@@ -216,6 +217,60 @@ static int set_devices(struct json_object *v, struct vh_vm_config *c, struct vh_
 	return 0;
 }
 
+/* disks: [{"disk": NAME, "readonly": BOOL}] in boot order; null or []
+ * is none.  Whether each disk exists, and who else holds it, is the
+ * agent's to check (the datastore is not the model's). */
+static int set_disks(struct json_object *v, struct vh_vm_config *c, struct vh_api_problem *p)
+{
+	struct vh_disk_config d[VH_VM_MAX_DISKS];
+	char field[VH_API_FIELD_MAX];
+	size_t count = 0;
+
+	memset(d, 0, sizeof(d));
+	if (!is_null(v)) {
+		if (!json_object_is_type(v, json_type_array))
+			return vh_api_fail(p, VH_API_INVALID_FIELD, "disks",
+					   "disks: must be an array of {\"disk\", \"readonly\"}");
+		count = json_object_array_length(v);
+		if (count > VH_VM_MAX_DISKS)
+			return vh_api_fail(p, VH_API_INVALID_FIELD, "disks",
+					   "disks: %zu disks, at most %u", count, VH_VM_MAX_DISKS);
+	}
+	for (size_t i = 0; i < count; i++) {
+		struct json_object *e = json_object_array_get_idx(v, i), *ro;
+		const char *name;
+		snprintf(field, sizeof(field), "disks[%zu]", i);
+		if (vh_api_only_keys(e, field, disk_keys, p))
+			return -1;
+		snprintf(field, sizeof(field), "disks[%zu].disk", i);
+		if (vh_api_get_string(e, "disk", field, VH_DISK_NAME_MAX - 1, true, &name, p))
+			return -1;
+		if (!vh_vm_name_valid(name))
+			return vh_api_fail(p, VH_API_INVALID_FIELD, field,
+					   "%s: \"%s\" is not a disk name (1..%u letters, digits, "
+					   "'.', '_' or '-', starting with a letter or digit)",
+					   field, name, VH_DISK_NAME_MAX - 1);
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(d[j].name, name))
+				return vh_api_fail(p, VH_API_INVALID_FIELD, field,
+						   "%s: disk \"%s\" is attached twice (also "
+						   "disks[%zu])",
+						   field, name, j);
+		vh_api_copy_str(d[i].name, sizeof(d[i].name), name);
+		if (json_object_object_get_ex(e, "readonly", &ro) && !is_null(ro)) {
+			snprintf(field, sizeof(field), "disks[%zu].readonly", i);
+			if (!json_object_is_type(ro, json_type_boolean))
+				return vh_api_fail(p, VH_API_INVALID_FIELD, field,
+						   "%s: must be true or false", field);
+			if (json_object_get_boolean(ro))
+				d[i].flags |= VH_DISK_F_READONLY;
+		}
+	}
+	c->ndisks = (uint32_t)count;
+	memcpy(c->disks, d, sizeof(c->disks));
+	return 0;
+}
+
 static int set_cosched(struct json_object *v, struct vh_vm_config *c, struct vh_api_problem *p)
 {
 	if (is_null(v)) {
@@ -344,6 +399,7 @@ static int merge(struct json_object *obj, bool create, struct vh_vm_config *c, u
 	if ((json_object_object_get_ex(obj, "cosched", &v) && set_cosched(v, c, p)) ||
 	    (json_object_object_get_ex(obj, "boot", &v) && merge_boot(v, &c->boot, p)) ||
 	    (json_object_object_get_ex(obj, "devices", &v) && set_devices(v, c, p)) ||
+	    (json_object_object_get_ex(obj, "disks", &v) && set_disks(v, c, p)) ||
 	    (json_object_object_get_ex(obj, "balloon", &v) && set_balloon(v, balloon, p)))
 		return -1;
 	/* Rules across members. */
@@ -397,6 +453,17 @@ static bool devices_equal(const struct vh_vm_config *a, const struct vh_vm_confi
 	return true;
 }
 
+static bool disks_equal(const struct vh_vm_config *a, const struct vh_vm_config *b)
+{
+	if (a->ndisks != b->ndisks)
+		return false;
+	for (uint32_t i = 0; i < a->ndisks && i < VH_VM_MAX_DISKS; i++)
+		if (strcmp(a->disks[i].name, b->disks[i].name) ||
+		    a->disks[i].flags != b->disks[i].flags)
+			return false;
+	return true;
+}
+
 static bool shares_equal(const struct vh_shares *a, const struct vh_shares *b)
 {
 	return a->level == b->level && (a->level != VH_SHARES_CUSTOM || a->custom == b->custom);
@@ -417,6 +484,8 @@ static const char *offline_change(const struct vh_vm_config *a, const struct vh_
 		return "boot";
 	if (!devices_equal(a, b))
 		return "devices";
+	if (!disks_equal(a, b))
+		return "disks";
 	return NULL;
 }
 

@@ -379,10 +379,44 @@ int vhctl_request(struct vhctl *c, const char *method, const char *path, struct 
 	return perform(c, hdrs, &x, errbuf);
 }
 
-int vhctl_upload(struct vhctl *c, const char *path, FILE *f, uint64_t size, struct vhctl_resp *resp)
+/* The progress bar of an upload on a terminal: one line on stderr,
+ * redrawn when the percentage moves, ended by a newline. */
+struct progress {
+	const char *label;
+	int shown; /* the last percentage drawn, -1 none */
+};
+
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	struct progress *pr = ud;
+	char bar[41];
+	int pct, fill;
+
+	(void)dltotal;
+	(void)dlnow;
+	if (ultotal <= 0)
+		return 0;
+	pct = (int)(ulnow * 100 / ultotal);
+	if (pct == pr->shown)
+		return 0;
+	pr->shown = pct;
+	fill = pct * 40 / 100;
+	memset(bar, '#', (size_t)fill);
+	memset(bar + fill, ' ', (size_t)(40 - fill));
+	bar[40] = '\0';
+	fprintf(stderr, "\r%s [%s] %3d%% %.1f/%.1f MiB", pr->label, bar, pct,
+		(double)ulnow / 1048576.0, (double)ultotal / 1048576.0);
+	fflush(stderr);
+	return 0;
+}
+
+int vhctl_upload(struct vhctl *c, const char *path, FILE *f, uint64_t size, const char *progress,
+		 struct vhctl_resp *resp)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct xfer x = { .resp = resp };
+	struct progress pr = { progress, -1 };
 	struct curl_slist *hdrs;
 	int rc;
 
@@ -397,7 +431,19 @@ int vhctl_upload(struct vhctl *c, const char *path, FILE *f, uint64_t size, stru
 	curl_easy_setopt(c->curl, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(c->curl, CURLOPT_READDATA, f);
 	curl_easy_setopt(c->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
-	return perform(c, hdrs, &x, errbuf);
+	/* A bar only for a person watching: never into a pipe or a file. */
+	if (progress && isatty(STDERR_FILENO)) {
+		curl_easy_setopt(c->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c->curl, CURLOPT_XFERINFODATA, &pr);
+		curl_easy_setopt(c->curl, CURLOPT_NOPROGRESS, 0L);
+	}
+	rc = perform(c, hdrs, &x, errbuf);
+	if (pr.shown >= 0) {
+		fputc('\n', stderr);
+		/* The handle is kept for the next request: no bar there. */
+		curl_easy_setopt(c->curl, CURLOPT_NOPROGRESS, 1L);
+	}
+	return rc;
 }
 
 /* A streamed answer: a 2xx body goes to the sink as it comes, any

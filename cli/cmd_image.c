@@ -45,44 +45,38 @@ static void image_row(struct vhctl_table *t, struct json_object *im)
 
 static const char *const image_hdr[] = { "NAME", ">SIZE", "SHA256", "MODIFIED" };
 
-static int image_upload(struct vhctl *c, int argc, char **argv)
+int vhctl_put_file(struct vhctl *c, const char *base, const char *what, const char *file,
+		   const char *name, const char *sha, const char *progress,
+		   struct json_object **out, long *status)
 {
-	const char *sha = NULL, *pos[2] = { NULL, NULL };
-	const struct vhctl_opt opts[] = {
-		{ "sha256", 0, &sha, NULL },
-		{ NULL, 0, NULL, NULL },
-	};
-	char hex[65], *copy = NULL, *path, *query = NULL;
-	const char *name;
+	char hex[65], *copy = NULL, *path, *query = NULL, *esc;
 	struct vhctl_resp r;
-	struct json_object *o = NULL;
 	struct vh_api_problem p;
 	struct stat st;
 	FILE *f;
-	int n, rc;
+	int rc;
 
-	if ((n = vhctl_parse(c, argc, argv, opts, pos, 1, 2)) < 0)
-		return vhctl_parse_exit(n);
-	if (!(f = fopen(pos[0], "re"))) {
-		fprintf(stderr, "vhctl: %s: %s\n", pos[0], strerror(errno));
+	*out = NULL;
+	if (!(f = fopen(file, "re"))) {
+		fprintf(stderr, "vhctl: %s: %s\n", file, strerror(errno));
 		return VHCTL_USAGE;
 	}
 	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
-		fprintf(stderr, "vhctl: %s: not a regular file\n", pos[0]);
+		fprintf(stderr, "vhctl: %s: not a regular file\n", file);
 		fclose(f);
 		return VHCTL_USAGE;
 	}
 	if (!sha) {
 		if (sha256_file(f, hex) || fseek(f, 0, SEEK_SET)) {
-			fprintf(stderr, "vhctl: %s: cannot read it: %s\n", pos[0], strerror(errno));
+			fprintf(stderr, "vhctl: %s: cannot read it: %s\n", file, strerror(errno));
 			fclose(f);
 			return VHCTL_ERROR;
 		}
 		sha = hex;
 	}
-	/* The image's name: given, or the file's. */
-	if (!(name = pos[1])) {
-		if (!(copy = strdup(pos[0]))) {
+	/* The name: given, or the file's. */
+	if (!name) {
+		if (!(copy = strdup(file))) {
 			fclose(f);
 			return VHCTL_ERROR;
 		}
@@ -91,44 +85,59 @@ static int image_upload(struct vhctl *c, int argc, char **argv)
 	if (!*name) {
 		fclose(f);
 		free(copy);
-		return vhctl_usage_error(c, "the image name is empty");
+		return vhctl_usage_error(c, "the %s name is empty", what);
 	}
-	{
-		char *esc = vhctl_escape(sha);
-
-		if (!esc || asprintf(&query, "?sha256=%s", esc) < 0) {
-			free(esc);
-			fclose(f);
-			free(copy);
-			return VHCTL_ERROR;
-		}
+	esc = vhctl_escape(sha);
+	if (!esc || asprintf(&query, "?sha256=%s", esc) < 0) {
 		free(esc);
+		fclose(f);
+		free(copy);
+		return VHCTL_ERROR;
 	}
-	path = vhctl_path("/v1/images/", name, query);
+	free(esc);
+	path = vhctl_path(base, name, query);
 	free(query);
-	rc = vhctl_upload(c, path, f, (uint64_t)st.st_size, &r);
+	free(copy);
+	rc = vhctl_upload(c, path, f, (uint64_t)st.st_size, progress, &r);
 	free(path);
 	fclose(f);
-	if (rc) {
-		free(copy);
+	if (rc)
 		return rc;
-	}
+	*status = r.status;
 	if (r.status < 200 || r.status >= 300) {
 		rc = vhctl_problem(c, &r);
-	} else if (vh_api_parse(r.body, r.len, &o, &p)) {
+	} else if (vh_api_parse(r.body, r.len, out, &p)) {
 		fprintf(stderr, "vhctl: the agent's answer is not JSON: %s\n", p.detail);
 		rc = VHCTL_ERROR;
-	} else if (c->out == VHCTL_OUT_JSON) {
-		vhctl_print_json(o, false);
-	} else {
-		printf("%s image %s (%llu bytes, sha256 %s)\n",
-		       r.status == 201 ? "uploaded" : "replaced", vhctl_jstr(o, "name"),
-		       (unsigned long long)vhctl_ju64(o, "size"), vhctl_jstr(o, "sha256"));
 	}
-	json_object_put(o);
 	vhctl_resp_free(&r);
-	free(copy);
 	return rc;
+}
+
+static int image_upload(struct vhctl *c, int argc, char **argv)
+{
+	const char *sha = NULL, *pos[2] = { NULL, NULL };
+	const struct vhctl_opt opts[] = {
+		{ "sha256", 0, &sha, NULL },
+		{ NULL, 0, NULL, NULL },
+	};
+	struct json_object *o = NULL;
+	long status = 0;
+	int n, rc;
+
+	if ((n = vhctl_parse(c, argc, argv, opts, pos, 1, 2)) < 0)
+		return vhctl_parse_exit(n);
+	rc = vhctl_put_file(c, "/v1/images/", "image", pos[0], pos[1], sha, NULL, &o, &status);
+	if (rc)
+		return rc;
+	if (c->out == VHCTL_OUT_JSON)
+		vhctl_print_json(o, false);
+	else
+		printf("%s image %s (%llu bytes, sha256 %s)\n",
+		       status == 201 ? "uploaded" : "replaced", vhctl_jstr(o, "name"),
+		       (unsigned long long)vhctl_ju64(o, "size"), vhctl_jstr(o, "sha256"));
+	json_object_put(o);
+	return VHCTL_OK;
 }
 
 static int image_list(struct vhctl *c, int argc, char **argv)

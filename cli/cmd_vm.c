@@ -152,7 +152,7 @@ void vhctl_vm_print(struct json_object *vm)
 {
 	struct vhctl_table *t = vhctl_table_new(2, NULL);
 	struct json_object *mods = vhctl_jget(vm, "boot.modules"),
-			   *devs = vhctl_jget(vm, "devices");
+			   *devs = vhctl_jget(vm, "devices"), *disks = vhctl_jget(vm, "disks");
 	struct json_object *balloon = vhctl_jget(vm, "balloon.target_mib");
 	char a[32], b[32], d[32];
 
@@ -197,6 +197,12 @@ void vhctl_vm_print(struct json_object *vm)
 			    json_object_get_string(json_object_array_get_idx(devs, i)));
 		vhctl_table_rowf(t, "Devices:\t%s", list);
 	}
+	for (size_t i = 0; disks && i < json_object_array_length(disks); i++) {
+		struct json_object *dk = json_object_array_get_idx(disks, i);
+		struct json_object *ro = vhctl_jget(dk, "readonly");
+		vhctl_table_rowf(t, "Disk %zu:\t%s%s", i, vhctl_jstr(dk, "disk"),
+				 ro && json_object_get_boolean(ro) ? " (read-only)" : "");
+	}
 	vhctl_table_print(t, stdout);
 	vhctl_table_free(t);
 }
@@ -238,9 +244,41 @@ static int vm_show(struct vhctl *c, int argc, char **argv)
 struct create_args {
 	const char *vcpus, *mem, *kernel, *initrd, *cmdline, *boot_kind, *cosched, *shares, *res,
 	    *limit;
-	const char *mem_shares, *mem_res, *mem_limit, *file;
+	const char *mem_shares, *mem_res, *mem_limit, *file, *disks;
 	bool start;
 };
+
+/* --disk NAME[:ro][,NAME[:ro]]...: the VM's disks in boot order, as the
+ * API's [{"disk", "readonly"}]; the agent judges the names. */
+static int set_disks(struct vhctl *c, struct json_object *vm, const char *spec)
+{
+	struct json_object *arr = json_object_new_array();
+	char *copy = strdup(spec), *save = NULL;
+
+	if (!arr || !copy) {
+		json_object_put(arr);
+		free(copy);
+		return VHCTL_ERROR;
+	}
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		struct json_object *d = json_object_new_object();
+		size_t n = strlen(tok);
+		bool ro = n > 3 && !strcmp(tok + n - 3, ":ro");
+
+		if (ro)
+			tok[n - 3] = '\0';
+		json_object_object_add(d, "disk", json_object_new_string(tok));
+		json_object_object_add(d, "readonly", json_object_new_boolean(ro));
+		json_object_array_add(arr, d);
+	}
+	free(copy);
+	if (!json_object_array_length(arr)) {
+		json_object_put(arr);
+		return vhctl_usage_error(c, "--disk: name a disk (NAME[:ro][,NAME[:ro]]...)");
+	}
+	json_object_object_add(vm, "disks", arr);
+	return 0;
+}
 
 /* obj[key] as an object, made when absent. */
 static struct json_object *sub(struct json_object *obj, const char *key)
@@ -389,6 +427,8 @@ static int build_vm(struct vhctl *c, const char *name, const struct create_args 
 				       json_object_new_string(a->boot_kind));
 	if (a->cosched)
 		json_object_object_add(vm, "cosched", json_object_new_string(a->cosched));
+	if (a->disks && (rc = set_disks(c, vm, a->disks)))
+		return rc;
 	if ((a->shares || a->res || a->limit) &&
 	    (rc = vhctl_set_controls(c, sub(vm, "cpu"), false, a->shares, a->res, a->limit)))
 		return rc;
@@ -414,6 +454,7 @@ static int vm_create(struct vhctl *c, int argc, char **argv)
 		{ "initrd", 0, &a.initrd, NULL },
 		{ "boot-kind", 0, &a.boot_kind, NULL },
 		{ "cosched", 0, &a.cosched, NULL },
+		{ "disk", 0, &a.disks, NULL },
 		{ "shares", 0, &a.shares, NULL },
 		{ "reservation", 0, &a.res, NULL },
 		{ "limit", 0, &a.limit, NULL },
@@ -592,7 +633,7 @@ const struct vhctl_cmd vhctl_vm_cmds[] = {
 	  "list VMs (every page, N a request)", vm_list, NULL },
 	{ "create",
 	  "NAME [--vcpus N] [--mem SIZE] [--kernel IMAGE] [--initrd IMAGE] [--cmdline TEXT]\n"
-	  "       [--boot-kind auto|raw16|raw32] [--cosched MODE]\n"
+	  "       [--boot-kind auto|raw16|raw32] [--cosched MODE] [--disk NAME[:ro][,...]]\n"
 	  "       [--shares S] [--reservation RATE] [--limit RATE] [--mem-shares S]\n"
 	  "       [--mem-reservation SIZE] [--mem-limit SIZE] [--file VM.json] [--start]",
 	  "define a VM (flags override --file), and start it with --start", vm_create, NULL },

@@ -41,6 +41,8 @@ static const struct vhctl_cmd top_cmds[] = {
 	  "what happened to the VMs, the agent and the hypervisor; -f follows", vhctl_cmd_events,
 	  NULL },
 	{ "image", "COMMAND ...", "upload, list and remove guest images", NULL, vhctl_image_cmds },
+	{ "disk", "COMMAND ...", "the datastore: create, import, list, show, grow and remove disks",
+	  NULL, vhctl_disk_cmds },
 	{ "token", "COMMAND ...", "create, list and revoke API tokens (admin)", NULL,
 	  vhctl_token_cmds },
 	{ "help", "[COMMAND ...]", "this help, or a command's", cmd_help, NULL },

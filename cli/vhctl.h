@@ -108,9 +108,17 @@ void vhctl_close(struct vhctl *c);
  * printed. */
 int vhctl_request(struct vhctl *c, const char *method, const char *path, struct json_object *body,
 		  const char *if_match, struct vhctl_resp *resp);
-/* PUT of a file's bytes as the body (curl -T). */
-int vhctl_upload(struct vhctl *c, const char *path, FILE *f, uint64_t size,
+/* PUT of a file's bytes as the body (curl -T).  progress: the label of a
+ * progress bar drawn on stderr when it is a terminal (NULL: none). */
+int vhctl_upload(struct vhctl *c, const char *path, FILE *f, uint64_t size, const char *progress,
 		 struct vhctl_resp *resp);
+/* PUT of a file under base + name (name NULL: the file's base name) with
+ * its SHA-256 (sha NULL: computed here first), as images and disk
+ * imports are sent; *out gets the 2xx body, *status the HTTP status.
+ * Returns 0 or the exit code, the failure printed. */
+int vhctl_put_file(struct vhctl *c, const char *base, const char *what, const char *file,
+		   const char *name, const char *sha, const char *progress,
+		   struct json_object **out, long *status);
 void vhctl_resp_free(struct vhctl_resp *resp);
 /* A GET whose 2xx body goes to sink as it arrives (a followed console,
  * events); sink returns non-zero to stop.  header: one more request
@@ -190,6 +198,7 @@ struct vhctl_cmd {
 
 extern const struct vhctl_cmd vhctl_vm_cmds[];
 extern const struct vhctl_cmd vhctl_image_cmds[];
+extern const struct vhctl_cmd vhctl_disk_cmds[];
 extern const struct vhctl_cmd vhctl_token_cmds[];
 int vhctl_cmd_explain(struct vhctl *c, int argc, char **argv);
 int vhctl_cmd_whatif(struct vhctl *c, int argc, char **argv);

@@ -327,12 +327,17 @@ static int get_mem(const uint8_t *p, struct vh_mem_controls *c, struct vh_error 
 	(WAT(p, vh_wire_vm_config, devices) + (size_t)(i) * sizeof(struct vh_wire_device))
 #define CFG_DEVICEC(p, i) \
 	(WATC(p, vh_wire_vm_config, devices) + (size_t)(i) * sizeof(struct vh_wire_device))
+#define CFG_DISK(p, i) \
+	(WAT(p, vh_wire_vm_config, disks) + (size_t)(i) * sizeof(struct vh_wire_disk))
+#define CFG_DISKC(p, i) \
+	(WATC(p, vh_wire_vm_config, disks) + (size_t)(i) * sizeof(struct vh_wire_disk))
 
 void vh_proto_put_vm_config(void *p, const struct vh_vm_config *c)
 {
 	uint32_t nmod =
 	    c->boot.nmodules < VH_BOOT_MAX_MODULES ? c->boot.nmodules : VH_BOOT_MAX_MODULES;
 	uint32_t ndev = c->ndevices < VH_VM_MAX_DEVICES ? c->ndevices : VH_VM_MAX_DEVICES;
+	uint32_t ndisk = c->ndisks < VH_VM_MAX_DISKS ? c->ndisks : VH_VM_MAX_DISKS;
 
 	vh_memset(p, 0, sizeof(struct vh_wire_vm_config));
 	put_str(WAT(p, vh_wire_vm_config, name), VH_VM_NAME_MAX, c->name);
@@ -359,6 +364,12 @@ void vh_proto_put_vm_config(void *p, const struct vh_vm_config *c)
 		uint8_t *d = CFG_DEVICE(p, i);
 		W32(d, vh_wire_device, type, c->devices[i].type);
 		W32(d, vh_wire_device, flags, c->devices[i].flags);
+	}
+	W32(p, vh_wire_vm_config, ndisks, c->ndisks);
+	for (uint32_t i = 0; i < ndisk; i++) {
+		uint8_t *d = CFG_DISK(p, i);
+		put_str(WAT(d, vh_wire_disk, name), VH_DISK_NAME_MAX, c->disks[i].name);
+		W32(d, vh_wire_disk, flags, c->disks[i].flags);
 	}
 }
 
@@ -436,6 +447,31 @@ static int get_vm_config(const uint8_t *p, struct vh_vm_config *c, struct vh_err
 		}
 		c->devices[i].type = R32(d, vh_wire_device, type);
 		c->devices[i].flags = R32(d, vh_wire_device, flags);
+	}
+	if (R32(p, vh_wire_vm_config, reserved2))
+		return field_err(err, VH_E_INVAL, "reserved2", "must be 0");
+	c->ndisks = R32(p, vh_wire_vm_config, ndisks);
+	if (c->ndisks > VH_VM_MAX_DISKS)
+		return field_err(err, VH_E_INVAL, "ndisks", "%u disks, at most %u", c->ndisks,
+				 VH_VM_MAX_DISKS);
+	for (uint32_t i = 0; i < VH_VM_MAX_DISKS; i++) {
+		const uint8_t *d = CFG_DISKC(p, i);
+		if (i >= c->ndisks) {
+			if (all_zero(d, sizeof(struct vh_wire_disk)))
+				continue;
+			vh_snprintf(field, sizeof(field), "disks[%u]", i);
+			return field_err(err, VH_E_INVAL, field,
+					 "unused entry (ndisks is %u) must be zero", c->ndisks);
+		}
+		vh_snprintf(field, sizeof(field), "disks[%u].name", i);
+		if ((rc = get_str(WATC(d, vh_wire_disk, name), VH_DISK_NAME_MAX, c->disks[i].name,
+				  true, field, err)))
+			return rc;
+		c->disks[i].flags = R32(d, vh_wire_disk, flags);
+		if (R32(d, vh_wire_disk, reserved)) {
+			vh_snprintf(field, sizeof(field), "disks[%u].reserved", i);
+			return field_err(err, VH_E_INVAL, field, "must be 0");
+		}
 	}
 	return VH_OK;
 }
@@ -616,15 +652,15 @@ int vh_proto_decode_request(const void *buf, size_t len, struct vh_proto_request
 	if (!(m = vh_proto_msg(h.type)))
 		return field_err(err, VH_E_PROTO, "header.type", "unknown message type %u", h.type);
 	/* vm_config and vm_info grew in version 2 (boot.initrd, boot.kind,
-	 * crash_reason) and this build keeps no version-1 copy of them: a
-	 * version-1 peer of a message that carries either is refused, never
-	 * answered in a layout it would misread. */
-	if (h.version < 2 &&
+	 * crash_reason) and again in version 3 (disks), and this build keeps
+	 * no older copy of them: an older peer of a message that carries
+	 * either is refused, never answered in a layout it would misread. */
+	if (h.version < 3 &&
 	    (m->request == VH_PROTO_REQ_VM_CONFIG || m->reply == VH_PROTO_REPLY_VM_INFO))
 		return field_err(
 		    err, VH_E_VERSION, "header.version",
-		    "%u: %s carries vm_config or vm_info, whose layouts are version 2's "
-		    "(version 1 is spoken for the other messages)",
+		    "%u: %s carries vm_config or vm_info, whose layouts are version 3's "
+		    "(versions 1 and 2 are spoken for the other messages)",
 		    h.version, m->name);
 	/* Every request layout is fixed today; a later version may grow one at
 	 * its end and accept a range here. */

@@ -93,20 +93,62 @@ int vh_vm_mem_validate(const struct vh_mem_controls *c, uint64_t memory_mib, str
 	return VH_OK;
 }
 
+bool vh_vm_name_valid(const char *name)
+{
+	size_t n = vh_strnlen(name, VH_VM_NAME_MAX);
+
+	if (n == 0 || n == VH_VM_NAME_MAX)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!name_char_ok(*p, p == name))
+			return false;
+	return true;
+}
+
+/* The disks: names as VM names (the datastore's file names, never a
+ * path), known flags, no disk twice (two virtio-blk devices on one file
+ * would each cache what the other overwrites). */
+static int disks_validate(const struct vh_vm_config *cfg, struct vh_error *err)
+{
+	if (cfg->ndisks > VH_VM_MAX_DISKS)
+		return vh_error_set(err, VH_E_INVAL, "disks: %u disks, at most %u", cfg->ndisks,
+				    VH_VM_MAX_DISKS);
+	for (uint32_t i = 0; i < cfg->ndisks; i++) {
+		const struct vh_disk_config *d = &cfg->disks[i];
+		if (vh_strnlen(d->name, sizeof(d->name)) == sizeof(d->name))
+			return vh_error_set(err, VH_E_INVAL,
+					    "disks[%u].name: longer than %zu bytes", i,
+					    sizeof(d->name) - 1);
+		if (!vh_vm_name_valid(d->name))
+			return vh_error_set(
+			    err, VH_E_INVAL,
+			    "disks[%u].name: \"%s\" is not a disk name (1..63 "
+			    "letters, digits, '-', '_', '.', first a letter or digit)",
+			    i, d->name);
+		if (d->flags & ~VH_DISK_F_ALL)
+			return vh_error_set(err, VH_E_INVAL, "disks[%u].flags: unknown bits 0x%x",
+					    i, d->flags & ~VH_DISK_F_ALL);
+		for (uint32_t j = 0; j < i; j++)
+			if (vh_strcmp(cfg->disks[j].name, d->name) == 0)
+				return vh_error_set(err, VH_E_INVAL,
+						    "disks[%u].name: \"%s\" is attached twice "
+						    "(also disks[%u])",
+						    i, d->name, j);
+	}
+	return VH_OK;
+}
+
 int vh_vm_config_validate(const struct vh_vm_config *cfg, struct vh_error *err)
 {
 	int rc;
 
 	if ((rc = check_string(cfg->name, sizeof(cfg->name), "name", true, err)))
 		return rc;
-	for (const char *p = cfg->name; *p; p++) {
-		if (!name_char_ok(*p, p == cfg->name))
-			return vh_error_set(
-			    err, VH_E_INVAL,
-			    "name: \"%s\" must start with a letter or digit and hold only "
-			    "letters, digits, '-', '_' and '.'",
-			    cfg->name);
-	}
+	if (!vh_vm_name_valid(cfg->name))
+		return vh_error_set(err, VH_E_INVAL,
+				    "name: \"%s\" must start with a letter or digit and hold only "
+				    "letters, digits, '-', '_' and '.'",
+				    cfg->name);
 	if (cfg->vcpus < 1 || cfg->vcpus > VH_VM_MAX_VCPUS)
 		return vh_error_set(err, VH_E_INVAL, "vcpus: %u outside 1..%u", cfg->vcpus,
 				    VH_VM_MAX_VCPUS);
@@ -160,5 +202,5 @@ int vh_vm_config_validate(const struct vh_vm_config *cfg, struct vh_error *err)
 				    "devices[%u].type: device type %u appears twice", i, d->type);
 		}
 	}
-	return VH_OK;
+	return disks_validate(cfg, err);
 }

@@ -67,6 +67,9 @@ struct vh_hosted_options {
 	uint64_t sample_period_ns; /* active-memory sampling; 0: default */
 	const char *socket_path;   /* default /run/vh/vh.sock */
 	const char *images_dir;    /* default /var/lib/vh/images */
+	/* The datastore the VMs' disks (vm_config.disks) are opened from by
+	 * name, as vhagent's disks_dir keeps them; default /var/lib/vh/disks. */
+	const char *disks_dir;
 	const char *log_dir;       /* per-VM console logs; default /var/log/vh */
 	/* Console logs per VM (default 16 MiB x (1 + 4)) and the console
 	 * budget (bytes/s, bytes; 0: the core's defaults). */

@@ -155,10 +155,10 @@ int main(int argc, char **argv)
 		goto fail;
 	if (d->opt.pid_file && write_pid_file(d->opt.pid_file))
 		vh_hosted_log(d, "pid file %s: %s", d->opt.pid_file, strerror(errno));
-	vh_hosted_log(d, "%s ready: %u pCPUs at %u MHz, %llu MiB, socket %s, images %s",
+	vh_hosted_log(d, "%s ready: %u pCPUs at %u MHz, %llu MiB, socket %s, images %s, disks %s",
 		      vh_version(), d->opt.pcpus, d->opt.mhz_per_pcpu,
 		      (unsigned long long)(d->opt.memory_bytes >> 20), d->opt.socket_path,
-		      d->opt.images_dir);
+		      d->opt.images_dir, d->opt.disks_dir);
 
 	while (sigwait(&stop, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
 		; /* SIGHUP: nothing to reload yet */

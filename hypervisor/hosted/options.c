@@ -15,6 +15,7 @@
 
 #define DEFAULT_SOCKET "/run/vh/vh.sock"
 #define DEFAULT_IMAGES "/var/lib/vh/images"
+#define DEFAULT_DISKS "/var/lib/vh/disks"
 #define DEFAULT_LOGS "/var/log/vh"
 #define DEFAULT_LOG_MAX  (16ull << 20)
 #define DEFAULT_LOG_KEEP 4u
@@ -39,6 +40,7 @@ static void usage(FILE *f)
 	    "  --sample-period-ms N  active-memory sampling period (default 30000)\n"
 	    "  --socket PATH       control socket (default " DEFAULT_SOCKET ")\n"
 	    "  --images DIR        guest images by name (default " DEFAULT_IMAGES ")\n"
+	    "  --disks DIR         the datastore: VM disks by name (default " DEFAULT_DISKS ")\n"
 	    "  --log-dir DIR       per-VM console logs (default " DEFAULT_LOGS ")\n"
 	    "  --console-log-max SIZE  a console log's size before it rotates (default 16M)\n"
 	    "  --console-log-keep N    rotated logs kept per VM, <vm>.log.1..N (default 4)\n"
@@ -128,6 +130,7 @@ int vh_hosted_parse_options(int argc, char **argv, struct vh_hosted_options *o)
 		O_SAMPLE,
 		O_SOCKET,
 		O_IMAGES,
+		O_DISKS,
 		O_LOGDIR,
 		O_LOGMAX,
 		O_LOGKEEP,
@@ -147,6 +150,7 @@ int vh_hosted_parse_options(int argc, char **argv, struct vh_hosted_options *o)
 		{ "sample-period-ms", required_argument, NULL, O_SAMPLE },
 		{ "socket", required_argument, NULL, O_SOCKET },
 		{ "images", required_argument, NULL, O_IMAGES },
+		{ "disks", required_argument, NULL, O_DISKS },
 		{ "log-dir", required_argument, NULL, O_LOGDIR },
 		{ "console-log-max", required_argument, NULL, O_LOGMAX },
 		{ "console-log-keep", required_argument, NULL, O_LOGKEEP },
@@ -174,6 +178,7 @@ int vh_hosted_parse_options(int argc, char **argv, struct vh_hosted_options *o)
 	o->scan_pages_per_ghz = UINT64_MAX;
 	o->socket_path = DEFAULT_SOCKET;
 	o->images_dir = DEFAULT_IMAGES;
+	o->disks_dir = DEFAULT_DISKS;
 	o->log_dir = DEFAULT_LOGS;
 	o->log_limits.max_bytes = DEFAULT_LOG_MAX;
 	o->log_limits.keep = DEFAULT_LOG_KEEP;
@@ -223,6 +228,7 @@ int vh_hosted_parse_options(int argc, char **argv, struct vh_hosted_options *o)
 			break;
 		case O_SOCKET: o->socket_path = optarg; break;
 		case O_IMAGES: o->images_dir = optarg; break;
+		case O_DISKS: o->disks_dir = optarg; break;
 		case O_LOGDIR: o->log_dir = optarg; break;
 		case O_LOGMAX:
 			if (!vh_hosted_parse_size(optarg, &v) || v < 4096 || v > (1ull << 40))

@@ -66,6 +66,7 @@ static void usage(FILE *f)
 	    "  define NAME [vcpus=N] [memory=MiB] [kernel=IMAGE] [cmdline=TEXT]\n"
 	    "              [initrd=IMAGE] [boot-kind=0|1|2 (auto, raw16, raw32)]\n"
 	    "              [module=IMAGE[:ARGS]]... [devices=uart,debug-exit,fw-cfg,balloon|none]\n"
+	    "              [disk=NAME[:ro]]...\n"
 	    "              [cosched=relaxed|strict|none] [uuid=UUID]\n"
 	    "              [cpu-shares=low|normal|high|N] [cpu-res=MHz] [cpu-limit=MHz|unlimited]\n"
 	    "              [mem-shares=low|normal|high|N] [mem-res=MiB] [mem-limit=MiB|unlimited]\n"
@@ -393,6 +394,9 @@ static int print_reply(const struct vh_proto_reply *r)
 			       c->boot.modules[i].args);
 		for (uint32_t i = 0; i < c->ndevices && i < VH_VM_MAX_DEVICES; i++)
 			printf("devices[%" PRIu32 "]: %" PRIu32 "\n", i, c->devices[i].type);
+		for (uint32_t i = 0; i < c->ndisks && i < VH_VM_MAX_DISKS; i++)
+			printf("disks[%" PRIu32 "]: %s%s\n", i, c->disks[i].name,
+			       (c->disks[i].flags & VH_DISK_F_READONLY) ? " readonly" : "");
 		break;
 	}
 	case VH_PROTO_REPLY_NONE:
@@ -585,6 +589,17 @@ static int apply_setting(const char *arg, struct vh_vm_config *c, const char *pr
 			snprintf(m->image, sizeof(m->image), "%.*s",
 				 (int)(colon ? (size_t)(colon - v) : strlen(v)), v);
 			snprintf(m->args, sizeof(m->args), "%s", colon ? colon + 1 : "");
+			ok = true;
+		}
+	} else if (!strcmp(key, "disk")) {
+		/* disk=NAME[:ro], in boot order */
+		size_t len = strlen(v);
+		bool ro = len > 3 && !strcmp(v + len - 3, ":ro");
+		struct vh_disk_config *d;
+		if (c->ndisks < VH_VM_MAX_DISKS && (ro ? len - 3 : len) < sizeof(d->name)) {
+			d = &c->disks[c->ndisks++];
+			snprintf(d->name, sizeof(d->name), "%.*s", (int)(ro ? len - 3 : len), v);
+			d->flags = ro ? VH_DISK_F_READONLY : 0;
 			ok = true;
 		}
 	} else if (!strcmp(key, "devices"))

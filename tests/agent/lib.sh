@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Helpers for vhagent's shell tests (sourced after tap.sh): a private run
 # folder tests/agent/runs/<name> with a real vh-hosted (its --images is
-# the agent's <state>/images) and a real vhagent on a private unix socket
+# the agent's <state>/images, its --disks the agent's <state>/disks) and a real vhagent on a private unix socket
 # and a free TCP port, driven with curl.  Missing tools fail loudly.  The
 # daemons start through tests/harness/agent-env.sh, which also sets
 # VH_HOSTED, VH_MSG, VHAGENT and GUESTS.
@@ -51,12 +51,14 @@ agent_cleanup() {
 }
 
 # hv_start [MEMORY [vh-hosted options...]]: vh-hosted on $HVSOCK with
-# <state>/images and MEMORY (256M unless told); waits until it answers.
+# <state>/images, the datastore <state>/disks and MEMORY (256M unless
+# told); waits until it answers.
 # A restart appends to the same $RUN/hv.log, so the log keeps each run.
 hv_start() {
 	local mem=${1:-256M}
 	shift $(($# > 0))
-	agent_env_hv_launch "$RUN/hv.log" "$HVSOCK" "$STATE/images" "$RUN/logs" "$mem" "$@"
+	agent_env_hv_launch "$RUN/hv.log" "$HVSOCK" "$STATE/images" "$RUN/logs" "$mem" \
+		--disks "$STATE/disks" "$@"
 	HV_PID=$AGENT_ENV_HV_PID
 	agent_env_hv_wait "$RUN/hv.log" "$HV_PID" "$HVSOCK"
 }

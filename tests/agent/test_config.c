@@ -52,8 +52,10 @@ VH_TEST(config, every_key)
 	char err[256];
 
 	vh_agent_config_defaults(&c);
+	VH_EXPECT_STREQ(c.disks_dir, ""); /* <state_dir>/disks */
 #define SET(k, v) VH_EXPECT_EQ(vh_agent_config_set(&c, k, v, err, sizeof(err)), 0)
 	SET("state_dir", "/srv/vh");
+	SET("disks_dir", "/srv/vh-disks");
 	SET("hypervisor_socket", "/tmp/vh.sock");
 	SET("unix_socket", "none");
 	SET("socket_group", "vh-admins");
@@ -72,6 +74,7 @@ VH_TEST(config, every_key)
 	SET("max_image_bytes", "2G");
 	SET("log_level", "debug");
 	VH_EXPECT_STREQ(c.state_dir, "/srv/vh");
+	VH_EXPECT_STREQ(c.disks_dir, "/srv/vh-disks");
 	VH_EXPECT_STREQ(c.hypervisor_socket, "/tmp/vh.sock");
 	VH_EXPECT_STREQ(c.unix_socket, "none");
 	VH_EXPECT_STREQ(c.socket_group, "vh-admins");

@@ -31,12 +31,12 @@ static struct vh_images *open_fresh(const char *tag, char **dir, uint64_t max)
 }
 
 /* Uploads data in chunks of step bytes. */
-static enum vh_image_err upload(struct vh_images *im, const char *name, const char *sha,
+static enum vh_file_err upload(struct vh_images *im, const char *name, const char *sha,
 				const char *data, size_t len, size_t step,
 				struct vh_image_info *info, int *created, char *err, size_t errlen)
 {
 	struct vh_image_upload *up;
-	enum vh_image_err e = vh_image_upload_begin(im, name, sha, &up, err, errlen);
+	enum vh_file_err e = vh_image_upload_begin(im, name, sha, &up, err, errlen);
 
 	if (e)
 		return e;
@@ -66,7 +66,7 @@ VH_TEST(images, upload_stat_replace_delete)
 	VH_ASSERT(im != NULL);
 	VH_ASSERT_EQ(
 	    (int)upload(im, "spinner.elf", NULL, "abc", 3, 1, &info, &created, err, sizeof(err)),
-	    VH_IMAGE_OK);
+	    VH_FILE_OK);
 	VH_EXPECT_EQ(created, 1);
 	VH_EXPECT_STREQ(info.name, "spinner.elf");
 	VH_EXPECT_EQ(info.size, (uint64_t)3);
@@ -85,21 +85,21 @@ VH_TEST(images, upload_stat_replace_delete)
 		upper[i] = (char)(SHA_EMPTY[i] >= 'a' ? SHA_EMPTY[i] - 32 : SHA_EMPTY[i]);
 	VH_ASSERT_EQ(
 	    (int)upload(im, "spinner.elf", upper, "", 0, 1, &info, &created, err, sizeof(err)),
-	    VH_IMAGE_OK);
+	    VH_FILE_OK);
 	VH_EXPECT_EQ(created, 0); /* replaced: 200, not 201 */
 	VH_EXPECT_EQ(info.size, (uint64_t)0);
 	VH_EXPECT_STREQ(info.sha256, SHA_EMPTY);
 
 	memset(&info, 0, sizeof(info));
-	VH_ASSERT_EQ((int)vh_images_stat(im, "spinner.elf", &info), VH_IMAGE_OK);
+	VH_ASSERT_EQ((int)vh_images_stat(im, "spinner.elf", &info), VH_FILE_OK);
 	VH_EXPECT_STREQ(info.sha256, SHA_EMPTY);
 	VH_EXPECT_EQ(info.size, (uint64_t)0);
-	VH_EXPECT_EQ((int)vh_images_stat(im, "absent.elf", &info), VH_IMAGE_ENOENT);
-	VH_EXPECT_EQ((int)vh_images_stat(im, "../x", &info), VH_IMAGE_EINVAL);
+	VH_EXPECT_EQ((int)vh_images_stat(im, "absent.elf", &info), VH_FILE_ENOENT);
+	VH_EXPECT_EQ((int)vh_images_stat(im, "../x", &info), VH_FILE_EINVAL);
 
-	VH_EXPECT_EQ((int)vh_images_delete(im, "spinner.elf", err, sizeof(err)), VH_IMAGE_OK);
-	VH_EXPECT_EQ((int)vh_images_stat(im, "spinner.elf", &info), VH_IMAGE_ENOENT);
-	VH_EXPECT_EQ((int)vh_images_delete(im, "spinner.elf", err, sizeof(err)), VH_IMAGE_ENOENT);
+	VH_EXPECT_EQ((int)vh_images_delete(im, "spinner.elf", err, sizeof(err)), VH_FILE_OK);
+	VH_EXPECT_EQ((int)vh_images_stat(im, "spinner.elf", &info), VH_FILE_ENOENT);
+	VH_EXPECT_EQ((int)vh_images_delete(im, "spinner.elf", err, sizeof(err)), VH_FILE_ENOENT);
 	VH_EXPECT_EQ(files_in(im), 1); /* .meta only */
 	vh_images_close(im);
 	at_rm_rf(dir);
@@ -119,10 +119,10 @@ VH_TEST(images, large_streamed_upload_digest)
 		data[i] = (char)(i * 131 + i / 4096);
 	/* The same bytes in different chunkings give the same digest. */
 	VH_ASSERT_EQ((int)upload(im, "big.bin", NULL, data, len, 65536, &a, NULL, err, sizeof(err)),
-		     VH_IMAGE_OK);
+		     VH_FILE_OK);
 	VH_ASSERT_EQ(
 	    (int)upload(im, "big2.bin", a.sha256, data, len, 777, &b, NULL, err, sizeof(err)),
-	    VH_IMAGE_OK);
+	    VH_FILE_OK);
 	VH_EXPECT_STREQ(a.sha256, b.sha256);
 	VH_EXPECT_EQ(a.size, (uint64_t)len);
 	free(data);
@@ -141,14 +141,14 @@ VH_TEST(images, mismatch_abort_and_too_big_leave_nothing)
 	VH_ASSERT(im != NULL);
 	/* Digest mismatch: nothing visible, no temporary file, old kept. */
 	VH_ASSERT_EQ((int)upload(im, "k.elf", NULL, "old", 3, 3, &info, NULL, err, sizeof(err)),
-		     VH_IMAGE_OK);
+		     VH_FILE_OK);
 	VH_EXPECT_EQ((int)upload(im, "k.elf", SHA_ABC, "abd", 3, 3, &info, NULL, err, sizeof(err)),
-		     VH_IMAGE_ECHECKSUM);
+		     VH_FILE_ECHECKSUM);
 	VH_EXPECT(strstr(err, SHA_ABC) != NULL);
 	VH_EXPECT_EQ(
 	    (int)upload(im, "new.elf", SHA_ABC, "abd", 3, 3, &info, NULL, err, sizeof(err)),
-	    VH_IMAGE_ECHECKSUM);
-	VH_EXPECT_EQ((int)vh_images_stat(im, "new.elf", &info), VH_IMAGE_ENOENT);
+	    VH_FILE_ECHECKSUM);
+	VH_EXPECT_EQ((int)vh_images_stat(im, "new.elf", &info), VH_FILE_ENOENT);
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/k.elf", vh_images_dir(im));
 	char *got = at_read_file(path, NULL);
@@ -158,21 +158,21 @@ VH_TEST(images, mismatch_abort_and_too_big_leave_nothing)
 
 	/* Abort mid-way (a client that hung up). */
 	VH_ASSERT_EQ((int)vh_image_upload_begin(im, "half.elf", NULL, &up, err, sizeof(err)),
-		     VH_IMAGE_OK);
+		     VH_FILE_OK);
 	VH_EXPECT_EQ(at_count(vh_images_dir(im), ".upload-"), 1);
-	VH_EXPECT_EQ((int)vh_image_upload_write(up, "12345", 5, err, sizeof(err)), VH_IMAGE_OK);
+	VH_EXPECT_EQ((int)vh_image_upload_write(up, "12345", 5, err, sizeof(err)), VH_FILE_OK);
 	vh_image_upload_abort(up);
 	VH_EXPECT_EQ(at_count(vh_images_dir(im), ".upload-"), 0);
-	VH_EXPECT_EQ((int)vh_images_stat(im, "half.elf", &info), VH_IMAGE_ENOENT);
+	VH_EXPECT_EQ((int)vh_images_stat(im, "half.elf", &info), VH_FILE_ENOENT);
 
 	/* Over the limit: refused at the write that crosses it. */
 	char kb[600];
 	memset(kb, 'z', sizeof(kb));
 	VH_ASSERT_EQ((int)vh_image_upload_begin(im, "big.elf", NULL, &up, err, sizeof(err)),
-		     VH_IMAGE_OK);
-	VH_EXPECT_EQ((int)vh_image_upload_write(up, kb, sizeof(kb), err, sizeof(err)), VH_IMAGE_OK);
+		     VH_FILE_OK);
+	VH_EXPECT_EQ((int)vh_image_upload_write(up, kb, sizeof(kb), err, sizeof(err)), VH_FILE_OK);
 	VH_EXPECT_EQ((int)vh_image_upload_write(up, kb, sizeof(kb), err, sizeof(err)),
-		     VH_IMAGE_ETOOBIG);
+		     VH_FILE_ETOOBIG);
 	VH_EXPECT(strstr(err, "1000") != NULL);
 	vh_image_upload_abort(up);
 	/* Exactly at the limit is fine. */
@@ -180,14 +180,14 @@ VH_TEST(images, mismatch_abort_and_too_big_leave_nothing)
 	memset(exact, 'e', sizeof(exact));
 	VH_EXPECT_EQ((int)upload(im, "exact.elf", NULL, exact, sizeof(exact), 1000, &info, NULL,
 				 err, sizeof(err)),
-		     VH_IMAGE_OK);
+		     VH_FILE_OK);
 	/* The limit changes at run time (SIGHUP). */
 	vh_images_set_max_bytes(im, 999);
 	VH_EXPECT_EQ((int)upload(im, "exact2.elf", NULL, exact, sizeof(exact), 10, &info, NULL, err,
 				 sizeof(err)),
-		     VH_IMAGE_ETOOBIG);
-	VH_EXPECT_EQ((int)vh_images_stat(im, "big.elf", &info), VH_IMAGE_ENOENT);
-	VH_EXPECT_EQ((int)vh_images_stat(im, "exact2.elf", &info), VH_IMAGE_ENOENT);
+		     VH_FILE_ETOOBIG);
+	VH_EXPECT_EQ((int)vh_images_stat(im, "big.elf", &info), VH_FILE_ENOENT);
+	VH_EXPECT_EQ((int)vh_images_stat(im, "exact2.elf", &info), VH_FILE_ENOENT);
 	VH_EXPECT_EQ(at_count(vh_images_dir(im), ".upload-"), 0);
 	VH_EXPECT_EQ(files_in(im), 3); /* .meta, k.elf, exact.elf */
 	vh_images_close(im);
@@ -223,24 +223,24 @@ VH_TEST(images, bad_names_and_digests)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
 		if (vh_image_upload_begin(im, bad[i], NULL, &up, err, sizeof(err)) !=
-			VH_IMAGE_EINVAL ||
+			VH_FILE_EINVAL ||
 		    up != NULL || !strstr(err, "bad image name"))
 			VH_FAIL("name \"%s\" accepted (%s)", bad[i], err);
-		if (vh_images_delete(im, bad[i], err, sizeof(err)) != VH_IMAGE_EINVAL)
+		if (vh_images_delete(im, bad[i], err, sizeof(err)) != VH_FILE_EINVAL)
 			VH_FAIL("delete of \"%s\" not refused", bad[i]);
 	}
 	for (size_t i = 0; i < sizeof(bad_sha) / sizeof(bad_sha[0]); i++) {
 		err[0] = '\0';
 		if (vh_image_upload_begin(im, "ok.elf", bad_sha[i], &up, err, sizeof(err)) !=
-			VH_IMAGE_EINVAL ||
+			VH_FILE_EINVAL ||
 		    up != NULL || !strstr(err, "SHA-256"))
 			VH_FAIL("digest \"%s\" accepted (%s)", bad_sha[i], err);
 	}
 	/* 63 characters, dots and dashes inside: fine. */
 	const char *ok = "a23456789012345678901234567890123456789012345678901234567890.-_";
 	VH_EXPECT_EQ(strlen(ok), (size_t)63);
-	VH_ASSERT_EQ((int)vh_image_upload_begin(im, ok, NULL, &up, err, sizeof(err)), VH_IMAGE_OK);
-	VH_EXPECT_EQ((int)vh_image_upload_finish(up, NULL, NULL, err, sizeof(err)), VH_IMAGE_OK);
+	VH_ASSERT_EQ((int)vh_image_upload_begin(im, ok, NULL, &up, err, sizeof(err)), VH_FILE_OK);
+	VH_EXPECT_EQ((int)vh_image_upload_finish(up, NULL, NULL, err, sizeof(err)), VH_FILE_OK);
 	VH_EXPECT_EQ(at_count(vh_images_dir(im), ""), 2);
 	vh_images_close(im);
 	at_rm_rf(dir);
@@ -276,7 +276,7 @@ VH_TEST(images, list_in_name_order_with_digests)
 	for (int i = 0; i < 4; i++)
 		VH_ASSERT_EQ(
 		    (int)upload(im, names[i], NULL, "abc", 3, 3, NULL, NULL, err, sizeof(err)),
-		    VH_IMAGE_OK);
+		    VH_FILE_OK);
 	/* An image copied in by hand (no digest recorded yet) and a stray
 	 * upload file from a crash, a folder. */
 	snprintf(path, sizeof(path), "%s/hand.elf", vh_images_dir(im));
@@ -296,7 +296,7 @@ VH_TEST(images, list_in_name_order_with_digests)
 	VH_ASSERT_EQ(unlink(path), 0);
 	VH_ASSERT_EQ(at_write_file(path, "", 0), 0);
 	struct vh_image_info info;
-	VH_ASSERT_EQ((int)vh_images_stat(im, "smp.elf", &info), VH_IMAGE_OK);
+	VH_ASSERT_EQ((int)vh_images_stat(im, "smp.elf", &info), VH_FILE_OK);
 	VH_EXPECT_STREQ(info.sha256, SHA_EMPTY);
 	vh_images_close(im);
 

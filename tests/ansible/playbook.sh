@@ -12,8 +12,11 @@
 #      changed=1 for host1 alone, and the agent still has the old limit;
 #   4. the same change for real applies to the running VM;
 # then removal (refused without force for a running VM), and the token
-# never appears in the output (no_log).  ansible-doc renders the three
-# modules' documentation, ansible-galaxy builds the collection, and
+# never appears in the output (no_log); vh.hypervisor.disk (a thin disk,
+# again without change, --check --diff of a grow, the grow, no shrink, an
+# import from a raw image, absent refused while attached) and the vm
+# module's disks (attached, again without change, in --check).
+# ansible-doc renders the four modules' documentation, ansible-galaxy builds the collection, and
 # ansible-test's offline sanity tests pass.
 . "$top_srcdir/tests/harness/tap.sh"
 . "$top_srcdir/tests/harness/agent-env.sh"
@@ -38,7 +41,7 @@ mkdir -p "$RUN/ansible-home" "$RUN/tmp"
 COLLECTIONS=$top_srcdir/packaging/ansible
 PLAYBOOK=$top_srcdir/tests/ansible/provision.yml
 
-tap_plan 32
+tap_plan 43
 
 agent_pair_start host1 "$RUN/host1"
 agent_pair_start host2 "$RUN/host2"
@@ -247,9 +250,102 @@ got=$(vm_field host2 host2-batch1 state)
 	tap_ok "state=running resumes a paused VM" || tap_not_ok "state=running resumes a paused VM" "exit $rc, state $got" "$RUN/resume.log"
 echo "# four playbook runs and seven ad-hoc tasks: $(($(date +%s) - start)) s"
 
+# --- the datastore: vh.hypervisor.disk and the vm module's disks ----------
+S1="socket=$host1_sock"
+# disk_size NAME: the size GET /v1/disks/NAME reports (or the status).
+disk_size() {
+	agent_api host1 GET "/v1/disks/$1"
+	[ "$API_CODE" = 200 ] || { echo "HTTP $API_CODE"; return; }
+	printf '%s' "$API_BODY" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["size"])'
+}
+adhoc() { # LOG MODULE ARGS [ansible options...]
+	local log=$1 mod=$2 args=$3
+	shift 3
+	ansible host1 -i "$RUN/inventory.yml" -m "vh.hypervisor.$mod" -a "$args" "$@" >"$RUN/$log" 2>&1
+}
+adhoc disk1.log disk "name=d-web size=64M $S1"
+rc=$?
+[ $rc = 0 ] && grep -q CHANGED "$RUN/disk1.log" && [ "$(disk_size d-web)" = 67108864 ] &&
+	tap_ok "disk: a thin 64M disk is created (changed)" ||
+	tap_not_ok "disk: a thin 64M disk is created (changed)" "exit $rc" "$RUN/disk1.log"
+adhoc disk2.log disk "name=d-web size=64M $S1"
+rc=$?
+[ $rc = 0 ] && grep -q 'SUCCESS' "$RUN/disk2.log" && ! grep -q CHANGED "$RUN/disk2.log" &&
+	tap_ok "disk: the same task again changes nothing" ||
+	tap_not_ok "disk: the same task again changes nothing" "exit $rc" "$RUN/disk2.log"
+adhoc disk3.log disk "name=d-web size=128M $S1" --check --diff
+rc=$?
+if [ $rc = 0 ] && grep -q CHANGED "$RUN/disk3.log" && grep -Eq '^-.*"size": 67108864' "$RUN/disk3.log" &&
+	grep -Eq '^\+.*"size": 134217728' "$RUN/disk3.log" && [ "$(disk_size d-web)" = 67108864 ]; then
+	tap_ok "disk: --check --diff shows the grow (64M -> 128M) and leaves the disk"
+else
+	tap_not_ok "disk: --check --diff shows the grow (64M -> 128M) and leaves the disk" "exit $rc" "$RUN/disk3.log"
+fi
+adhoc disk4.log disk "name=d-web size=128M $S1"
+rc=$?
+[ $rc = 0 ] && grep -q CHANGED "$RUN/disk4.log" && [ "$(disk_size d-web)" = 134217728 ] &&
+	tap_ok "disk: the grow for real (128M)" || tap_not_ok "disk: the grow for real (128M)" "exit $rc" "$RUN/disk4.log"
+adhoc disk5.log disk "name=d-web size=64M $S1"
+rc=$?
+[ $rc != 0 ] && grep -q 'never shrink' "$RUN/disk5.log" && [ "$(disk_size d-web)" = 134217728 ] &&
+	tap_ok "disk: a smaller size fails the task, the disk kept" ||
+	tap_not_ok "disk: a smaller size fails the task, the disk kept" "exit $rc" "$RUN/disk5.log"
+head -c 1048576 /dev/urandom >"$RUN/raw.img"
+adhoc disk6.log disk "name=d-img source=$RUN/raw.img $S1"
+rc1=$?
+adhoc disk7.log disk "name=d-img source=$RUN/raw.img $S1"
+rc2=$?
+if [ $rc1 = 0 ] && grep -q CHANGED "$RUN/disk6.log" && cmp -s "$RUN/raw.img" "$host1_state/disks/d-img" &&
+	[ $rc2 = 0 ] && ! grep -q CHANGED "$RUN/disk7.log"; then
+	tap_ok "disk: imported from a raw image byte for byte, then left alone"
+else
+	tap_not_ok "disk: imported from a raw image byte for byte, then left alone" "exit $rc1, $rc2" \
+		"$RUN/disk6.log" "$RUN/disk7.log"
+fi
+DISKS='"disks": [{"disk": "d-web"}, {"disk": "d-img", "readonly": true}]'
+adhoc vmdisk1.log vm "{\"name\": \"host1-spare0\", $DISKS, \"socket\": \"$host1_sock\"}"
+rc=$?
+got=$(vm_field host1 host1-spare0 disks)
+want='[{"disk": "d-web", "readonly": false}, {"disk": "d-img", "readonly": true}]'
+[ $rc = 0 ] && grep -q CHANGED "$RUN/vmdisk1.log" && [ "$got" = "$want" ] &&
+	tap_ok "vm: disks attached to a stopped VM, in boot order" ||
+	tap_not_ok "vm: disks attached to a stopped VM, in boot order" "exit $rc, disks $got" "$RUN/vmdisk1.log"
+adhoc vmdisk2.log vm "{\"name\": \"host1-spare0\", $DISKS, \"socket\": \"$host1_sock\"}"
+rc=$?
+[ $rc = 0 ] && ! grep -q CHANGED "$RUN/vmdisk2.log" &&
+	tap_ok "vm: the same disks again change nothing" ||
+	tap_not_ok "vm: the same disks again change nothing" "exit $rc" "$RUN/vmdisk2.log"
+adhoc vmdisk3.log vm "{\"name\": \"host1-spare0\", \"disks\": [], \"socket\": \"$host1_sock\"}" --check --diff
+rc=$?
+[ $rc = 0 ] && grep -q CHANGED "$RUN/vmdisk3.log" && [ "$(vm_field host1 host1-spare0 disks)" = "$want" ] &&
+	tap_ok "vm: --check of detaching reports a change and makes none" ||
+	tap_not_ok "vm: --check of detaching reports a change and makes none" "exit $rc" "$RUN/vmdisk3.log"
+adhoc disk8.log disk "name=d-web state=absent $S1"
+rc=$?
+[ $rc != 0 ] && grep -q 'host1-spare0' "$RUN/disk8.log" && [ "$(disk_size d-web)" = 134217728 ] &&
+	tap_ok "disk: absent refused while a VM names it (409 naming the VM)" ||
+	tap_not_ok "disk: absent refused while a VM names it (409 naming the VM)" "exit $rc" "$RUN/disk8.log"
+adhoc vmdisk4.log vm "{\"name\": \"host1-spare0\", \"disks\": [], \"socket\": \"$host1_sock\"}"
+adhoc disk9.log disk "name=d-web state=absent $S1" --check
+rc1=$?
+s1=$(disk_size d-web)
+adhoc disk10.log disk "name=d-web state=absent $S1"
+rc2=$?
+adhoc disk11.log disk "name=d-web state=absent $S1"
+rc3=$?
+if [ $rc1 = 0 ] && grep -q CHANGED "$RUN/disk9.log" && [ "$s1" = 134217728 ] && [ $rc2 = 0 ] &&
+	grep -q CHANGED "$RUN/disk10.log" && [ "$(disk_size d-web)" = "HTTP 404" ] && [ $rc3 = 0 ] &&
+	! grep -q CHANGED "$RUN/disk11.log"; then
+	tap_ok "disk: detached, absent (--check first keeps it), then absent again changes nothing"
+else
+	tap_not_ok "disk: detached, absent (--check first keeps it), then absent again changes nothing" \
+		"exit $rc1 $rc2 $rc3, size in check $s1" "$RUN/disk9.log" "$RUN/disk10.log" "$RUN/disk11.log"
+fi
+echo "# the datastore's tasks: $(($(date +%s) - start)) s since the first run"
+
 # --- documentation and the collection's build ---------------------------
 ok=1
-for m in vm vm_info host_info; do
+for m in vm vm_info host_info disk; do
 	if ! ansible-doc "vh.hypervisor.$m" >"$RUN/doc-$m.txt" 2>&1 || ! grep -q '^EXAMPLES' "$RUN/doc-$m.txt" ||
 		! grep -q '^RETURN VALUES' "$RUN/doc-$m.txt"; then
 		ok=0
@@ -257,8 +353,8 @@ for m in vm vm_info host_info; do
 		sed 's/^/# /' "$RUN/doc-$m.txt" | head -10
 	fi
 done
-[ $ok = 1 ] && tap_ok "ansible-doc renders vm, vm_info and host_info (options, examples, return values)" ||
-	tap_not_ok "ansible-doc renders vm, vm_info and host_info (options, examples, return values)"
+[ $ok = 1 ] && tap_ok "ansible-doc renders vm, vm_info, host_info and disk (options, examples, return values)" ||
+	tap_not_ok "ansible-doc renders vm, vm_info, host_info and disk (options, examples, return values)"
 if ansible-galaxy collection build --output-path "$RUN" "$COLLECTIONS/ansible_collections/vh/hypervisor" >"$RUN/build.log" 2>&1 &&
 	[ -f "$RUN/vh-hypervisor-0.1.0.tar.gz" ]; then
 	tap_ok "ansible-galaxy builds the collection (vh-hypervisor-0.1.0.tar.gz)"

@@ -78,3 +78,51 @@ VH_TEST(requests, token_names_and_roles)
 	    -1);
 	EXPECT_PROBLEM(p, VH_API_INVALID_FIELD, "name");
 }
+
+static int disk(const char *s, bool with_name, struct vh_api_disk_request *out,
+		struct vh_api_problem *p)
+{
+	struct json_object *o = API_JSON(s);
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	rc = vh_api_disk_request_from_json(o, with_name, out, p);
+	json_object_put(o);
+	return rc;
+}
+
+/* POST /v1/disks and PATCH /v1/disks/{disk}: a disk name (never a path)
+ * and a size in whole sectors. */
+VH_TEST(requests, disk_names_and_sizes)
+{
+	struct vh_api_disk_request d;
+	struct vh_api_problem p;
+
+	VH_ASSERT_EQ(disk("{\"name\":\"web-root\",\"size\":1073741824}", true, &d, &p), 0);
+	VH_EXPECT_STREQ(d.name, "web-root");
+	VH_EXPECT_EQ(d.size, 1073741824ull);
+	VH_ASSERT_EQ(disk("{\"size\":512}", false, &d, &p), 0);
+	VH_EXPECT_EQ(d.size, 512ull);
+
+	VH_EXPECT_EQ(disk("{\"name\":\"a/b\",\"size\":512}", true, &d, &p), -1);
+	EXPECT_PROBLEM(p, VH_API_INVALID_FIELD, "name");
+	VH_EXPECT_EQ(disk("{\"name\":\"..\",\"size\":512}", true, &d, &p), -1);
+	EXPECT_PROBLEM(p, VH_API_INVALID_FIELD, "name");
+	VH_EXPECT_EQ(disk("{\"name\":\"x\",\"size\":1000}", true, &d, &p), -1);
+	EXPECT_PROBLEM(p, VH_API_INVALID_FIELD, "size");
+	VH_EXPECT_EQ(disk("{\"name\":\"x\",\"size\":0}", true, &d, &p), -1);
+	EXPECT_PROBLEM(p, VH_API_INVALID_FIELD, "size");
+	VH_EXPECT_EQ(disk("{\"name\":\"x\",\"size\":-512}", true, &d, &p), -1);
+	EXPECT_PROBLEM(p, VH_API_INVALID_FIELD, "size");
+	VH_EXPECT_EQ(disk("{\"name\":\"x\",\"size\":\"1G\"}", true, &d, &p), -1);
+	EXPECT_PROBLEM(p, VH_API_INVALID_FIELD, "size");
+	VH_EXPECT_EQ(disk("{\"name\":\"x\",\"size\":9223372036854775807}", true, &d, &p), -1);
+	EXPECT_PROBLEM(p, VH_API_INVALID_FIELD, "size");
+	VH_EXPECT_EQ(disk("{\"name\":\"x\"}", true, &d, &p), -1);
+	EXPECT_PROBLEM(p, VH_API_MISSING_FIELD, "size");
+	VH_EXPECT_EQ(disk("{\"size\":512}", true, &d, &p), -1);
+	EXPECT_PROBLEM(p, VH_API_MISSING_FIELD, "name");
+	/* A grow names no disk: the path does. */
+	VH_EXPECT_EQ(disk("{\"name\":\"x\",\"size\":512}", false, &d, &p), -1);
+	EXPECT_PROBLEM(p, VH_API_INVALID_FIELD, "name");
+}

@@ -154,7 +154,7 @@ VH_TEST(vm_json, resource)
 	    "\"boot\":{\"kernel\":\"spinner.elf\",\"initrd\":\"\",\"cmdline\":\"\",\"kind\":"
 	    "\"auto\","
 	    "\"modules\":[{\"image\":\"m\",\"cmdline\":\"c\"}]},"
-	    "\"devices\":[\"uart16550\",\"balloon\"],\"balloon\":{\"target_mib\":32},"
+	    "\"devices\":[\"uart16550\",\"balloon\"],\"disks\":[],\"balloon\":{\"target_mib\":32},"
 	    "\"state\":\"running\",\"state_changes\":3,\"boot_generation\":2}");
 	json_object_put(j);
 }

@@ -425,6 +425,7 @@ VH_TEST(vm_patch, offline_members_while_running)
 		{ "{\"boot\":{\"cmdline\":\"quiet\"}}", "boot" },
 		{ "{\"boot\":null}", "boot" },
 		{ "{\"devices\":[\"uart16550\"]}", "devices" },
+		{ "{\"disks\":[{\"disk\":\"root\"}]}", "disks" },
 		{ "{\"vcpus\":null}", "vcpus" },
 		{ "{\"cpu\":{\"limit_mhz\":900},\"vcpus\":3}", "vcpus" },
 	};
@@ -528,9 +529,80 @@ static void round_trip(const char *body)
 	free(text);
 }
 
+/* disks: [{"disk", "readonly"}] in boot order, at most 8, names as VM
+ * names, none twice; each refusal names its field and writes nothing. */
+VH_TEST(vm_model, disks)
+{
+	static const struct {
+		const char *body, *field;
+	} bad[] = {
+		{ "{\"name\":\"a\",\"disks\":{}}", "disks" },
+		{ "{\"name\":\"a\",\"disks\":[\"root\"]}", "disks[0]" },
+		{ "{\"name\":\"a\",\"disks\":[{}]}", "disks[0].disk" },
+		{ "{\"name\":\"a\",\"disks\":[{\"disk\":\"a/b\"}]}", "disks[0].disk" },
+		{ "{\"name\":\"a\",\"disks\":[{\"disk\":\"..\"}]}", "disks[0].disk" },
+		{ "{\"name\":\"a\",\"disks\":[{\"disk\":\"x\"},{\"disk\":7}]}", "disks[1].disk" },
+		{ "{\"name\":\"a\",\"disks\":[{\"disk\":\"x\",\"readonly\":1}]}",
+		  "disks[0].readonly" },
+		{ "{\"name\":\"a\",\"disks\":[{\"disk\":\"x\",\"size\":1}]}", "disks[0].size" },
+		{ "{\"name\":\"a\",\"disks\":[{\"disk\":\"x\"},{\"disk\":\"x\",\"readonly\":true}]"
+		  "}",
+		  "disks[1].disk" },
+		{ "{\"name\":\"a\",\"disks\":[{\"disk\":\"a\"},{\"disk\":\"b\"},{\"disk\":\"c\"},"
+		  "{\"disk\":\"d\"},{\"disk\":\"e\"},{\"disk\":\"f\"},{\"disk\":\"g\"},"
+		  "{\"disk\":\"h\"},{\"disk\":\"i\"}]}",
+		  "disks" },
+	};
+	struct vh_vm_config c, before;
+	struct vh_api_problem p;
+	uint64_t balloon;
+
+	VH_ASSERT_EQ(api_create("{\"name\":\"a\",\"disks\":[{\"disk\":\"web-root\"},"
+				"{\"disk\":\"tools.iso\",\"readonly\":true},"
+				"{\"disk\":\"scratch\",\"readonly\":false}]}",
+				&c, &balloon, &p),
+		     0);
+	VH_EXPECT_EQ(c.ndisks, 3u);
+	VH_EXPECT_STREQ(c.disks[0].name, "web-root");
+	VH_EXPECT_EQ(c.disks[0].flags, 0u);
+	VH_EXPECT_STREQ(c.disks[1].name, "tools.iso");
+	VH_EXPECT_EQ(c.disks[1].flags, VH_DISK_F_READONLY);
+	VH_EXPECT_STREQ(c.disks[2].name, "scratch");
+	VH_EXPECT_EQ(c.disks[2].flags, 0u);
+	VH_ASSERT_EQ(api_create("{\"name\":\"a\",\"disks\":null}", &c, &balloon, &p), 0);
+	VH_EXPECT_EQ(c.ndisks, 0u);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&c, 0x5a, sizeof(c));
+		before = c;
+		if (api_create(bad[i].body, &c, &balloon, &p) == 0) {
+			VH_FAIL("accepted %s", bad[i].body);
+			continue;
+		}
+		/* {} lacks the disk: missing, the rest invalid. */
+		enum vh_api_code want = i == 2 ? VH_API_MISSING_FIELD : VH_API_INVALID_FIELD;
+		if (p.code != want || strcmp(p.field, bad[i].field))
+			VH_FAIL("%s: want %s \"%s\", got %s \"%s\" (%s)", bad[i].body,
+				vh_api_code_name(want),
+				bad[i].field, vh_api_code_name(p.code), p.field, p.detail);
+		VH_EXPECT_MEMEQ(&c, &before, sizeof(c));
+	}
+	/* A patch replaces the list (RFC 7396: arrays are values). */
+	struct patched r = patch("{\"name\":\"a\",\"disks\":[{\"disk\":\"one\"}]}",
+				 "{\"disks\":[{\"disk\":\"two\",\"readonly\":true}]}", false);
+	VH_EXPECT_EQ(r.rc, 0);
+	VH_EXPECT(r.what & VH_API_PATCH_OFFLINE);
+	VH_EXPECT_EQ(r.c.ndisks, 1u);
+	VH_EXPECT_STREQ(r.c.disks[0].name, "two");
+	r = patch("{\"name\":\"a\",\"disks\":[{\"disk\":\"one\"}]}", "{\"disks\":null}", false);
+	VH_EXPECT_EQ(r.rc, 0);
+	VH_EXPECT_EQ(r.c.ndisks, 0u);
+}
+
 VH_TEST(vm_model, config_round_trips_exactly)
 {
 	round_trip(example);
+	round_trip("{\"name\":\"a\",\"disks\":[{\"disk\":\"root\",\"readonly\":false},"
+		   "{\"disk\":\"iso.1\",\"readonly\":true}]}");
 	round_trip("{\"name\":\"a\"}");
 	round_trip("{\"name\":\"a\",\"balloon\":{\"target_mib\":0}}");
 	round_trip("{\"name\":\"a\",\"balloon\":{\"target_mib\":64},\"devices\":[]}");
@@ -562,6 +634,7 @@ VH_TEST(vm_model, config_json_shape)
 	    "\"boot\":{\"kernel\":\"spinner.elf\",\"initrd\":\"\",\"cmdline\":\"\",\"kind\":"
 	    "\"auto\","
 	    "\"modules\":[]},"
-	    "\"devices\":[\"uart16550\",\"debug_exit\"],\"balloon\":{\"target_mib\":null}}");
+	    "\"devices\":[\"uart16550\",\"debug_exit\"],\"disks\":[],"
+		"\"balloon\":{\"target_mib\":null}}");
 	json_object_put(j);
 }

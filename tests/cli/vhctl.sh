@@ -126,6 +126,49 @@ err "not found has its code" '\(code not_found, field name\)'
 vc 0 "image rm" image rm spin2.elf
 out "image rm says so" '^removed image spin2\.elf'
 
+# ---- disks ----------------------------------------------------------------------------
+
+vc 0 "disk create" disk create data1 1G
+out "create reports the size" '^created disk data1 \(1G, 1073741824 bytes; 0(\.[0-9])?M? allocated\)'
+vc 0 "disk show" disk show data1
+out "show: the size" '^Size: +1G \(1073741824 bytes\)$'
+out "show: attached to nobody" '^Attached to: +-$'
+vc 4 "disk create of a taken name: exit 4" disk create data1 1M
+vc 2 "disk create with a slash in the name: exit 2, the API names it" disk create a/b 1M
+err "name refused" 'field name\)'
+vc 2 "disk create with a bad size" disk create d2 lots
+vc 1 "disk create beyond the free space: exit 1, insufficient_storage" disk create huge 4000000G
+err "the 507 has its code" 'code insufficient_storage'
+head -c 2097152 /dev/urandom >"$RUN/root.img"
+vc 0 "disk import into a file: no progress bar" disk import "$RUN/root.img" root
+out "import reports the digest" "^imported disk root \\(2M, 2097152 bytes; .*\\), sha256 $(sha256sum <"$RUN/root.img" | cut -d' ' -f1)$"
+if ! grep -q '%' "$RUN/err"; then tap_ok "no bar on stderr into a file"; else tap_not_ok "no bar on stderr into a file" "$RUN/err"; fi
+script -qec "$VHCTL disk import $RUN/root.img root-tty" /dev/null >"$RUN/tty.out" 2>&1
+tap_grep "disk import on a terminal draws a progress bar to 100%" 'importing root-tty \[#+\] 100%' "$RUN/tty.out"
+vc 2 "disk import with a wrong --sha256: refused" disk import "$RUN/root.img" bad --sha256 "$(printf '0%.0s' $(seq 64))"
+err "the checksum problem" 'code checksum_mismatch'
+vc 0 "disk grow" disk grow data1 2G
+out "grow reports it" '^grew disk data1 \(2G'
+vc 2 "disk grow smaller: exit 2" disk grow data1 1G
+err "never shrinks" 'never shrink'
+vc 0 "disk list -o json" -o json disk list
+js "list: the disks, sizes and allocations" '[i["name"] for i in d["items"]] == ["data1", "root", "root-tty"] and d["items"][0]["size"] == 2147483648 and d["items"][0]["allocated"] < 1048576'
+vc 0 "vm create --disk" -o json vm create dvm --mem 8M --kernel spinner.elf --disk root,data1:ro
+js "--disk reached the definition" 'd["disks"] == [{"disk": "root", "readonly": False}, {"disk": "data1", "readonly": True}]'
+vc 0 "vm show lists the disks" vm show dvm
+out "vm show: Disk 1 read-only" '^Disk 1: +data1 \(read-only\)$'
+vc 4 "vm create with a disk another VM writes: exit 4" vm create dvm2 --mem 8M --kernel spinner.elf --disk root:ro
+err "the conflict names the VM" '"dvm"'
+vc 2 "vm create with a missing disk: exit 2" vm create dvm2 --mem 8M --kernel spinner.elf --disk nosuch
+err "the API names disks[0].disk" 'field disks\[0\]\.disk\)'
+vc 0 "disk list" disk list
+out "list: root attached to dvm" '^root +2M +[0-9.]+[KM]? +dvm +'
+vc 4 "disk rm of an attached disk: exit 4" disk rm root
+err "rm names the VM" 'attached to VM "dvm"'
+vc 0 "vm delete dvm" vm delete dvm
+vc 0 "disk rm once detached" disk rm root root-tty
+out "rm says so" '^removed disk root-tty$'
+
 # ---- vm create ------------------------------------------------------------------------
 
 vc 0 "vm create with every flag" vm create web1 --vcpus 2 --mem 16M --kernel myspin.elf \
@@ -452,6 +495,9 @@ got=$(complete_words "$VHCTL" vm show we | tr ' ' '\n' | sort | xargs)
 if [ "$got" = "web1 web2 web3" ]; then tap_ok "completion: VM names from the agent"; else tap_not_ok "completion: VM names" "got: $got"; fi
 got=$(complete_words "$VHCTL" image rm mys)
 if [ "$got" = "myspin.elf" ]; then tap_ok "completion: image names from the agent"; else tap_not_ok "completion: image names" "got: $got"; fi
+
+got=$(complete_words "$VHCTL" disk show da)
+if [ "$got" = "data1" ]; then tap_ok "completion: disk names from the agent"; else tap_not_ok "completion: disk names" "got: $got"; fi
 
 # ---- delete --------------------------------------------------------------------------------------
 

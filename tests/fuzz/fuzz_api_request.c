@@ -8,7 +8,8 @@
  *     stopped and on a running VM), vh_api_cpu_from_json and
  *     vh_api_mem_from_json (PUT .../cpu, .../memory), shares,
  *     vh_api_power_from_json (PUT .../power),
- *     vh_api_token_request_from_json (POST /v1/tokens) and
+ *     vh_api_token_request_from_json (POST /v1/tokens),
+ *     vh_api_disk_request_from_json (POST and PATCH /v1/disks) and
  *     vh_api_whatif_from_json (POST /v1/simulate, then its scenario),
  *     and as a simulator's report for vh_api_whatif_reply;
  *   - a path segment or flag value (its first 200 bytes as a C string)
@@ -269,8 +270,9 @@ static void check_proto_error(const uint8_t *data, size_t size)
 	check_problem(&p, all, sizeof(all) / sizeof(all[0]), "from_proto_error");
 }
 
-/* The power and token bodies: an accepted one is within its enums and
- * names a valid token name; a refusal names a field. */
+/* The power, token and disk bodies: an accepted one is within its enums,
+ * names a valid token or disk name and a disk size of whole sectors; a
+ * refusal names a field. */
 static void check_small_bodies(struct json_object *body)
 {
 	struct vh_api_power pw = { .state = VH_API_POWER_COUNT };
@@ -293,6 +295,18 @@ static void check_small_bodies(struct json_object *body)
 			die("token: accepted a bad name or role");
 	} else {
 		check_problem(&p, field_codes, 2, "token");
+	}
+	for (int with_name = 0; with_name < 2; with_name++) {
+		struct vh_api_disk_request dk;
+
+		memset(&p, 0, sizeof(p));
+		if (vh_api_disk_request_from_json(body, with_name, &dk, &p) == 0) {
+			if (!dk.size || dk.size % 512 || dk.size > VH_API_DISK_MAX_BYTES ||
+			    (with_name ? !vh_vm_name_valid(dk.name) : dk.name[0] != '\0'))
+				die("disk: accepted a bad name or size");
+		} else {
+			check_problem(&p, field_codes, 2, "disk");
+		}
 	}
 }
 

@@ -164,7 +164,8 @@ agent_pair_start() { # NAME RUN [MEMORY]
 		sed 's/^/# /' "$run/tokens.log"
 		exit 1
 	fi
-	agent_env_hv_launch "$run/hv.log" "$run/vh.sock" "$run/state/images" "$run/logs" "$mem"
+	agent_env_hv_launch "$run/hv.log" "$run/vh.sock" "$run/state/images" "$run/logs" "$mem" \
+		--disks "$run/state/disks"
 	AGENT_ENV_PIDS+=("$AGENT_ENV_HV_PID")
 	agent_env_hv_wait "$run/hv.log" "$AGENT_ENV_HV_PID" "$run/vh.sock"
 	agent_env_agent_launch "$run/agent.log" "$run/state" "$run/vh.sock" "$run/agent.sock" "$port"

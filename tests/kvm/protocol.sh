@@ -117,7 +117,7 @@ msg list
 ok_if "after the malformed messages nothing changed" test "$OUT" = "$before"
 
 # ---- clients that die, several clients --------------------------------------
-{ hdr 4 3104; zeros 1000; } > "$RUN/half-define.bin"
+{ hdr 4 3688; zeros 1000; } > "$RUN/half-define.bin"
 "$VH_MSG" raw "$RUN/half-define.bin" --no-wait >/dev/null 2>&1
 "$VH_MSG" raw "$RUN/half-define.bin" --hold 2 >/dev/null 2>&1 &
 holder=$!

@@ -84,7 +84,11 @@ VH_TEST(proto_codec, config_fields_sit_at_documented_offsets)
 	c->mem.reservation_mib = 5;
 	c->mem.limit_mib = 9;
 	c->devices[2].flags = 0x5a;
-	VH_ASSERT_EQ(encode(&rq), (size_t)(32 + 3104));
+	c->ndisks = 2;
+	strcpy(c->disks[0].name, "web-root");
+	strcpy(c->disks[1].name, "shared-iso");
+	c->disks[1].flags = VH_DISK_F_READONLY;
+	VH_ASSERT_EQ(encode(&rq), (size_t)(32 + 3688));
 	VH_EXPECT_STREQ((const char *)p, "web-1");
 	VH_EXPECT_EQ(p[64], 0xa0);
 	VH_EXPECT_EQ(p[79], 0xaf);
@@ -110,6 +114,57 @@ VH_TEST(proto_codec, config_fields_sit_at_documented_offsets)
 	VH_EXPECT_EQ(pf_get32(p + 2840), (uint32_t)VH_DEV_UART16550);
 	VH_EXPECT_EQ(pf_get32(p + 2840 + 16), (uint32_t)VH_DEV_BALLOON);
 	VH_EXPECT_EQ(pf_get32(p + 2840 + 20), 0x5au);
+	/* Version 3's disks: the count, then 72-byte entries in boot order. */
+	VH_EXPECT_EQ(pf_get32(p + 3104), 2u);
+	VH_EXPECT_EQ(pf_get32(p + 3108), 0u);
+	VH_EXPECT_STREQ((const char *)p + 3112, "web-root");
+	VH_EXPECT_EQ(pf_get32(p + 3112 + 64), 0u);
+	VH_EXPECT_STREQ((const char *)p + 3112 + 72, "shared-iso");
+	VH_EXPECT_EQ(pf_get32(p + 3112 + 72 + 64), VH_DISK_F_READONLY);
+	for (size_t i = 3112 + 2 * 72; i < 3688; i++)
+		VH_EXPECT_EQ(p[i], 0);
+}
+
+/* The disks' wire rules: a count within 8, names NUL-terminated and not
+ * empty, zero reserved words, zero entries past the count; each refusal
+ * names the field. */
+VH_TEST(proto_codec, disk_entries_are_checked_on_the_wire)
+{
+	struct vh_proto_request rq = pf_req(VH_PROTO_VM_DEFINE), out;
+	uint8_t *p = buf + VH_PROTO_HEADER_SIZE;
+	struct vh_error err;
+	size_t len;
+
+	pf_config(&rq.u.define, "d");
+	rq.u.define.ndisks = 1;
+	strcpy(rq.u.define.disks[0].name, "root");
+	len = encode(&rq);
+	decode_ok(buf, len, &out);
+	VH_EXPECT_EQ(out.u.define.ndisks, 1u);
+	VH_EXPECT_STREQ(out.u.define.disks[0].name, "root");
+
+	pf_put32(p + 3104, 9);
+	VH_EXPECT_EQ(vh_proto_decode_request(buf, len, &out, &err), VH_E_INVAL);
+	VH_EXPECT_EQ(strncmp(err.reason, "ndisks: ", 8), 0);
+	pf_put32(p + 3104, 1);
+	p[3112 + 72] = 'x'; /* past the count */
+	VH_EXPECT_EQ(vh_proto_decode_request(buf, len, &out, &err), VH_E_INVAL);
+	VH_EXPECT_EQ(strncmp(err.reason, "disks[1]: ", 10), 0);
+	p[3112 + 72] = 0;
+	pf_put32(p + 3112 + 68, 1);
+	VH_EXPECT_EQ(vh_proto_decode_request(buf, len, &out, &err), VH_E_INVAL);
+	VH_EXPECT_EQ(strncmp(err.reason, "disks[0].reserved: ", 19), 0);
+	pf_put32(p + 3112 + 68, 0);
+	pf_put32(p + 3108, 1);
+	VH_EXPECT_EQ(vh_proto_decode_request(buf, len, &out, &err), VH_E_INVAL);
+	VH_EXPECT_EQ(strncmp(err.reason, "reserved2: ", 11), 0);
+	pf_put32(p + 3108, 0);
+	memset(p + 3112, 'n', 64); /* no NUL */
+	VH_EXPECT_EQ(vh_proto_decode_request(buf, len, &out, &err), VH_E_INVAL);
+	VH_EXPECT_EQ(strncmp(err.reason, "disks[0].name: ", 15), 0);
+	memset(p + 3112, 0, 64); /* empty */
+	VH_EXPECT_EQ(vh_proto_decode_request(buf, len, &out, &err), VH_E_INVAL);
+	VH_EXPECT_EQ(strncmp(err.reason, "disks[0].name: ", 15), 0);
 }
 
 VH_TEST(proto_codec, every_request_round_trips)
@@ -246,7 +301,9 @@ VH_TEST(proto_codec, encoder_writes_unused_fields_as_zero)
 	len = encode(&rq);
 	for (size_t i = 792 + 256; i < 2840; i++)
 		VH_EXPECT_EQ(p[i], 0);
-	for (size_t i = 2840 + 8; i < 3104; i++)
+	for (size_t i = 2840 + 8; i < 2968; i++)
+		VH_EXPECT_EQ(p[i], 0);
+	for (size_t i = 3104; i < 3688; i++) /* no disks: count and entries zero */
 		VH_EXPECT_EQ(p[i], 0);
 	decode_ok(buf, len, &out);
 	VH_EXPECT_EQ(out.u.define.boot.modules[1].image[0], '\0');
@@ -269,7 +326,7 @@ VH_TEST(proto_codec, encoder_passes_values_through_for_the_peer_to_judge)
 	VH_EXPECT_EQ(p[63], 'n');
 	/* ...and the decoder refuses them, naming the first at fault. */
 	struct vh_proto_request out;
-	VH_EXPECT_EQ(vh_proto_decode_request(buf, 32 + 3104, &out, &err), VH_E_INVAL);
+	VH_EXPECT_EQ(vh_proto_decode_request(buf, 32 + 3688, &out, &err), VH_E_INVAL);
 	VH_EXPECT_EQ(strncmp(err.reason, "name: ", 6), 0);
 }
 
@@ -554,7 +611,7 @@ VH_TEST(proto_codec, vm_replies_round_trip)
 	pf_config(&cfg, "vm-4");
 	vh_proto_put_vm_summary(buf + 32, &s);
 	vh_proto_put_vm_config(buf + 32 + 184, &cfg);
-	decode_reply_ok(reply_frame(VH_PROTO_VM_GET, 0, 3416), &r);
+	decode_reply_ok(reply_frame(VH_PROTO_VM_GET, 0, 4000), &r);
 	expect_summary_eq(&r.u.vm_info.summary, &s);
 	VH_EXPECT_STREQ(r.u.vm_info.config.boot.modules[1].args, "extra=1");
 	VH_EXPECT_EQ(r.u.vm_info.config.ndevices, 3u);

@@ -133,7 +133,7 @@ VH_TEST(proto_dispatch, define_returns_the_vm_with_its_full_config)
 
 	pf_config(&rq.u.define, "web-01");
 	VH_ASSERT_EQ(pf_call(f, &rq), VH_OK);
-	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 3416));
+	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 4000));
 	vm = vh_vm_find_name(&f->h, "web-01");
 	VH_ASSERT(vm != NULL);
 	VH_EXPECT_EQ(vi->summary.id, vm->id);
@@ -223,6 +223,44 @@ VH_TEST(proto_dispatch, define_refusals_name_the_field_and_change_nothing)
 	pf_define_named(f, "third");
 	pf_config(&rq.u.define, "fourth");
 	EXPECT_REFUSED(f, &rq, VH_E_LIMIT, "");
+	pf_free(f);
+}
+
+/* A VM's disks reach the core as sent, in boot order with their flags,
+ * and VM_GET gives them back; a disk named twice is refused, nothing
+ * defined. */
+VH_TEST(proto_dispatch, define_carries_the_disks_to_the_core_and_back)
+{
+	struct pf *f = pf_new();
+	struct vh_proto_request rq = pf_req(VH_PROTO_VM_DEFINE);
+	struct vh_proto_request get = pf_req_name(VH_PROTO_VM_GET, "db");
+	const struct vh_vm_config *c = &f->r.u.vm_info.config;
+	struct vh_vm *vm;
+
+	pf_config(&rq.u.define, "db");
+	rq.u.define.ndisks = 2;
+	strcpy(rq.u.define.disks[0].name, "db-root");
+	strcpy(rq.u.define.disks[1].name, "tools.iso");
+	rq.u.define.disks[1].flags = VH_DISK_F_READONLY;
+	VH_ASSERT_EQ(pf_call(f, &rq), VH_OK);
+	vm = vh_vm_find_name(&f->h, "db");
+	VH_ASSERT(vm != NULL);
+	VH_EXPECT_EQ(vm->cfg.ndisks, 2u);
+	VH_EXPECT_STREQ(vm->cfg.disks[1].name, "tools.iso");
+	VH_EXPECT_EQ(vm->cfg.disks[1].flags, VH_DISK_F_READONLY);
+	VH_ASSERT_EQ(pf_call(f, &get), VH_OK);
+	VH_EXPECT_EQ(c->ndisks, 2u);
+	VH_EXPECT_STREQ(c->disks[0].name, "db-root");
+	VH_EXPECT_EQ(c->disks[0].flags, 0u);
+	VH_EXPECT_STREQ(c->disks[1].name, "tools.iso");
+	VH_EXPECT_EQ(c->disks[1].flags, VH_DISK_F_READONLY);
+
+	pf_config(&rq.u.define, "twice");
+	rq.u.define.ndisks = 2;
+	strcpy(rq.u.define.disks[0].name, "same");
+	strcpy(rq.u.define.disks[1].name, "same");
+	EXPECT_REFUSED(f, &rq, VH_E_INVAL, "disks[1].name");
+	VH_EXPECT(vh_vm_find_name(&f->h, "twice") == NULL);
 	pf_free(f);
 }
 
@@ -794,6 +832,7 @@ VH_TEST(proto_dispatch, stats_reply_in_the_request_version)
 	VH_ASSERT_EQ(pf_send_raw(f), VH_OK);
 	VH_EXPECT_EQ(f->r.hdr.version, 2u);
 	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 312 + 2 * 64));
+	/* Version 3 changed no stats layout. */
 	VH_ASSERT_EQ(pf_call(f, &rq), VH_OK);
 	VH_EXPECT_EQ(f->r.hdr.version, 3u);
 	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 312 + 2 * 64));
@@ -828,9 +867,10 @@ VH_TEST(proto_dispatch, host_info_in_the_request_version)
 	pf_free(f);
 }
 
-/* vm_config and vm_info have only their version-2 layouts: a version-1
- * VM_GET or VM_DEFINE is refused naming the version, the VM untouched,
- * while version 1 still reads the messages whose layouts did not change. */
+/* vm_config and vm_info have only their version-3 layouts (with the
+ * disks): a version-1 or version-2 VM_GET or VM_DEFINE is refused naming
+ * the version, the VM untouched, while the older versions still read the
+ * messages whose layouts did not change. */
 VH_TEST(proto_dispatch, version1_of_a_grown_layout_is_refused)
 {
 	struct pf *f = pf_new();
@@ -847,8 +887,16 @@ VH_TEST(proto_dispatch, version1_of_a_grown_layout_is_refused)
 	pf_encode(f, &list);
 	pf_put16(f->req + 4, 1);
 	VH_ASSERT_EQ(pf_send_raw(f), VH_OK);
+	pf_encode(f, &get);
+	pf_put16(f->req + 4, 2);
+	VH_ASSERT_EQ(pf_send_raw(f), VH_E_VERSION);
+	VH_EXPECT_EQ(f->r.hdr.version, 2u);
+	VH_EXPECT(strstr(f->r.u.error.reason, "version 3") != NULL);
+	pf_encode(f, &list);
+	pf_put16(f->req + 4, 2);
+	VH_ASSERT_EQ(pf_send_raw(f), VH_OK);
 	VH_ASSERT_EQ(pf_call(f, &get), VH_OK);
-	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 3416));
+	VH_EXPECT_EQ(f->rep_len, (size_t)(32 + 4000));
 	pf_free(f);
 }
 

@@ -147,7 +147,26 @@ VH_TEST(vm, config_validation_names_the_field)
 	REFUSED("devices[0].type", cfg.devices[0].type = 99);
 	REFUSED("devices[1].type", cfg.devices[1].type = VH_DEV_UART16550);
 	REFUSED("devices[0].flags", cfg.devices[0].flags = 1);
+	/* Disks: names as VM names (never a path), known flags, no disk twice. */
+	REFUSED("disks", cfg.ndisks = VH_VM_MAX_DISKS + 1);
+	REFUSED("disks[0].name", cfg.ndisks = 1);
+	REFUSED("disks[0].name", (cfg.ndisks = 1, strcpy(cfg.disks[0].name, "a/b")));
+	REFUSED("disks[0].name", (cfg.ndisks = 1, strcpy(cfg.disks[0].name, "..")));
+	REFUSED("disks[0].name", (cfg.ndisks = 1, strcpy(cfg.disks[0].name, ".hidden")));
+	REFUSED("disks[0].name",
+		(cfg.ndisks = 1, memset(cfg.disks[0].name, 'd', sizeof(cfg.disks[0].name))));
+	REFUSED("disks[0].flags",
+		(cfg.ndisks = 1, strcpy(cfg.disks[0].name, "d"), cfg.disks[0].flags = 2));
+	REFUSED("disks[1].name", (cfg.ndisks = 2, strcpy(cfg.disks[0].name, "d"),
+				  strcpy(cfg.disks[1].name, "d"), cfg.disks[1].flags = 1));
 #undef REFUSED
+	vh_vm_config_default(&cfg);
+	strcpy(cfg.name, "vm");
+	cfg.ndisks = VH_VM_MAX_DISKS;
+	for (uint32_t i = 0; i < VH_VM_MAX_DISKS; i++)
+		snprintf(cfg.disks[i].name, sizeof(cfg.disks[i].name), "disk-%u.raw", i);
+	cfg.disks[3].flags = VH_DISK_F_READONLY;
+	VH_EXPECT_EQ(vh_vm_config_validate(&cfg, &err), (int)VH_OK);
 }
 
 VH_TEST(vm, names_and_uuids_are_unique_and_uuids_generated)

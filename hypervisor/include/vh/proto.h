@@ -33,8 +33,11 @@
 /* The oldest and newest protocol versions this build understands.  A
  * reply is written in the version of its request: version 2 only grows
  * the per-VM and per-vCPU stats layouts at their end (limited time, the
- * balloon target's terms), version 3 host_info (the instance), so an older
- * peer reads what it always did. */
+ * balloon target's terms), so a version-1 peer reads what it always did;
+ * version 3 grows host_info by the hypervisor's instance (an older peer
+ * reads the 112 bytes it knows) and vm_config (and so vm_info) by the
+ * VM's disks, which only a version-3 peer may send or read (the codec
+ * refuses the rest). */
 #define VH_PROTO_VERSION_MIN 1u
 #define VH_PROTO_VERSION_MAX 3u
 
@@ -115,6 +118,12 @@ struct vh_wire_device {
 	uint32_t flags; /* 4: 0 */
 };
 
+struct vh_wire_disk {
+	char name[VH_DISK_NAME_MAX]; /*  0: datastore disk name */
+	uint32_t flags;              /* 64: VH_DISK_F_* */
+	uint32_t reserved;           /* 68: 0 */
+};
+
 struct vh_wire_vm_config {
 	char name[VH_VM_NAME_MAX];               /*    0 */
 	uint8_t uuid[16];                        /*   64: all zero: generated */
@@ -132,6 +141,9 @@ struct vh_wire_vm_config {
 	char initrd[VH_BOOT_PATH_MAX];           /* 2968: image name; "" none */
 	uint32_t boot_kind;                      /* 3096: enum vh_boot_kind */
 	uint32_t reserved;                       /* 3100: 0 */
+	uint32_t ndisks;                         /* 3104: 0..8 (version 3) */
+	uint32_t reserved2;                      /* 3108: 0 */
+	struct vh_wire_disk disks[VH_VM_MAX_DISKS]; /* 3112: boot order; unused ones zero */
 };
 
 /* VM_SET_CPU, VM_SET_MEM, VM_SET_BALLOON requests. */
@@ -218,7 +230,7 @@ struct vh_wire_vm_summary {
 struct vh_wire_vm_info {
 	struct vh_wire_vm_summary summary;    /*   0 */
 	struct vh_wire_vm_config config;      /* 184 */
-	char crash_reason[VH_VM_CRASH_REASON_MAX]; /* 3288: why it crashed ("" unless crashed) */
+	char crash_reason[VH_VM_CRASH_REASON_MAX]; /* 3872: why it crashed ("" unless crashed) */
 };
 
 struct vh_wire_cpu_stats {
@@ -355,7 +367,8 @@ VH_WIRE_CHECK_(vh_wire_mem_controls, 24);
 VH_WIRE_AT_(vh_wire_mem_controls, limit_mib, 16);
 VH_WIRE_CHECK_(vh_wire_module, 256);
 VH_WIRE_CHECK_(vh_wire_device, 8);
-VH_WIRE_CHECK_(vh_wire_vm_config, 3104);
+VH_WIRE_CHECK_(vh_wire_disk, 72);
+VH_WIRE_CHECK_(vh_wire_vm_config, 3688);
 VH_WIRE_AT_(vh_wire_vm_config, uuid, 64);
 VH_WIRE_AT_(vh_wire_vm_config, vcpus, 80);
 VH_WIRE_AT_(vh_wire_vm_config, cosched, 84);
@@ -371,6 +384,8 @@ VH_WIRE_AT_(vh_wire_vm_config, devices, 2840);
 VH_WIRE_AT_(vh_wire_vm_config, initrd, 2968);
 VH_WIRE_AT_(vh_wire_vm_config, boot_kind, 3096);
 VH_WIRE_AT_(vh_wire_vm_config, reserved, 3100);
+VH_WIRE_AT_(vh_wire_vm_config, ndisks, 3104);
+VH_WIRE_AT_(vh_wire_vm_config, disks, 3112);
 VH_WIRE_CHECK_(vh_wire_set_cpu, 112);
 VH_WIRE_CHECK_(vh_wire_set_mem, 112);
 VH_WIRE_CHECK_(vh_wire_set_balloon, 96);
@@ -397,8 +412,8 @@ VH_WIRE_AT_(vh_wire_vm_summary, memory, 128);
 VH_WIRE_AT_(vh_wire_vm_summary, balloon_request_pages, 152);
 VH_WIRE_AT_(vh_wire_vm_summary, balloon_target_pages, 160);
 VH_WIRE_AT_(vh_wire_vm_summary, boot_generation, 176);
-VH_WIRE_CHECK_(vh_wire_vm_info, 3416);
-VH_WIRE_AT_(vh_wire_vm_info, crash_reason, 3288);
+VH_WIRE_CHECK_(vh_wire_vm_info, 4000);
+VH_WIRE_AT_(vh_wire_vm_info, crash_reason, 3872);
 VH_WIRE_AT_(vh_wire_vm_info, config, 184);
 VH_WIRE_CHECK_(vh_wire_cpu_stats, 40);
 VH_WIRE_CHECK_(vh_wire_mem_stats, 56);

@@ -21,6 +21,9 @@
 #define VH_BOOT_CMDLINE_MAX 512
 #define VH_BOOT_MAX_MODULES 8
 #define VH_VM_MAX_DEVICES 16
+#define VH_VM_MAX_DISKS 8
+/* A datastore disk's name (NUL included): the rules of a VM name. */
+#define VH_DISK_NAME_MAX VH_VM_NAME_MAX
 
 enum vh_vm_state {
 	VH_VM_DEFINED = 0, /* configured, never started or undefined-able */
@@ -70,6 +73,17 @@ struct vh_device_config {
 	uint32_t flags; /* per type; 0 for now */
 };
 
+/* disks[].flags */
+#define VH_DISK_F_READONLY 0x1u
+#define VH_DISK_F_ALL      VH_DISK_F_READONLY
+
+/* A datastore disk the VM is given (the backend opens it by name from its
+ * datastore: vh-hosted's --disks folder), in boot order. */
+struct vh_disk_config {
+	char name[VH_DISK_NAME_MAX];
+	uint32_t flags; /* VH_DISK_F_* */
+};
+
 struct vh_vm_config {
 	char name[VH_VM_NAME_MAX];
 	uint8_t uuid[16];
@@ -81,6 +95,8 @@ struct vh_vm_config {
 	struct vh_boot_config boot;
 	uint32_t ndevices;
 	struct vh_device_config devices[VH_VM_MAX_DEVICES];
+	uint32_t ndisks;
+	struct vh_disk_config disks[VH_VM_MAX_DISKS];
 };
 
 /* A config with the defaults: 1 vCPU, 64 MiB, normal shares, no
@@ -88,6 +104,9 @@ struct vh_vm_config {
 void vh_vm_config_default(struct vh_vm_config *cfg);
 /* Checks every field; the reason names the first field at fault. */
 int vh_vm_config_validate(const struct vh_vm_config *cfg, struct vh_error *err);
+/* A VM or disk name: 1..63 letters, digits, '-', '_', '.', the first a
+ * letter or digit (so never a path, never "." or ".."). */
+bool vh_vm_name_valid(const char *name);
 /* The controls' part of it, for VM_SET_CPU and VM_SET_MEM: shares,
  * reservation against limit (and, for memory, against memory_mib). */
 int vh_vm_cpu_validate(const struct vh_cpu_controls *c, struct vh_error *err);

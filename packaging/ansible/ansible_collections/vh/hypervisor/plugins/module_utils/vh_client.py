@@ -131,9 +131,11 @@ class VhClient:
             self._conn = None
 
     def request(self, method, path, body=None, query=None, headers=None,
-                content_type='application/json'):
+                content_type='application/json', raw=None):
         """Returns (status, headers, decoded JSON or None).  Error answers
-        (4xx, 5xx) raise VhApiError with the problem's code and field."""
+        (4xx, 5xx) raise VhApiError with the problem's code and field.
+        raw: (file object, length) streamed as the body instead of JSON
+        (a disk import); such a request is never repeated."""
         if query:
             path = path + '?' + urlencode(query)
         hdrs = {'Accept': 'application/json'}
@@ -142,6 +144,9 @@ class VhClient:
         data = None
         if body is not None:
             data = json.dumps(body, separators=(',', ':')).encode('utf-8')
+        elif raw is not None:
+            data = raw[0]
+            hdrs['Content-Length'] = str(raw[1])
         if body is not None or method not in ('GET', 'HEAD'):
             # A request that changes something names its type even with
             # no body: the agent refuses it otherwise (415), so that no
@@ -162,7 +167,7 @@ class VhClient:
             except (OSError, http.client.HTTPException) as e:
                 self.close()
                 stale = isinstance(e, (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError))
-                if attempt == 0 and reused and stale and method in ('GET', 'PUT', 'DELETE'):
+                if attempt == 0 and reused and stale and method in ('GET', 'PUT', 'DELETE') and raw is None:
                     continue
                 raise VhApiError(0, 'transport', 'cannot reach the agent at %s: %s' % (self.where, e),
                                  method=method, path=path)
@@ -217,6 +222,19 @@ class VhClient:
 
     def get(self, path):
         return self.request('GET', path)[2]
+
+    @staticmethod
+    def disk_path(name):
+        return '/v1/disks/' + quote(name, safe='')
+
+    def get_disk(self, name):
+        """The disk, or None when there is no such disk."""
+        try:
+            return self.get(self.disk_path(name))
+        except VhApiError as e:
+            if e.status == 404 and e.code == 'not_found':
+                return None
+            raise
 
 
 def client_from_module(module):

@@ -43,7 +43,7 @@ options:
     description:
       - Allow what powers a running or paused guest off without its
         consent - C(state=stopped), C(state=absent), and changes of
-        I(vcpus), I(memory_mib), I(cosched), I(boot) or I(devices), which
+        I(vcpus), I(memory_mib), I(cosched), I(boot), I(devices) or I(disks), which
         apply only while the VM is off (with I(force) the VM is powered
         off, changed, and brought back to its state).
     type: bool
@@ -130,6 +130,22 @@ options:
     type: list
     elements: str
     choices: [uart16550, debug_exit, fw_cfg, balloon]
+  disks:
+    description:
+      - The VM's datastore disks in boot order (at most 8; C([]) for none);
+        each must exist (M(vh.hypervisor.disk)). A disk attached read-write
+        to another VM is refused. Changes only while the VM is off.
+    type: list
+    elements: dict
+    suboptions:
+      disk:
+        description: The disk's name in the datastore.
+        type: str
+        required: true
+      readonly:
+        description: The guest may only read it.
+        type: bool
+        default: false
   balloon:
     description: The balloon (needs the C(balloon) device to act).
     type: dict
@@ -161,6 +177,17 @@ EXAMPLES = r'''
       kernel: spinner.elf
       cmdline: ''
     state: running
+
+- name: A VM booting from a datastore disk, with a shared read-only one
+  vh.hypervisor.vm:
+    name: db1
+    memory_mib: 512
+    boot:
+      kernel: vmlinuz
+    disks:
+      - disk: db1-root
+      - disk: tools
+        readonly: true
 
 - name: Cap a batch VM at 300 MHz and ask its balloon for 64 MiB back
   vh.hypervisor.vm:
@@ -202,6 +229,7 @@ vm:
     cosched: relaxed
     boot: {kernel: spinner.elf, cmdline: '', modules: []}
     devices: [uart16550, debug_exit]
+    disks: [{disk: web1-root, readonly: false}]
     balloon: {target_mib: 0}
     state: running
 actions:
@@ -224,9 +252,10 @@ from ansible_collections.vh.hypervisor.plugins.module_utils.vh_client import VhC
 
 # Members that change only while the VM is off (the API answers 409 for
 # them while it runs or is paused).
-OFFLINE_KEYS = ('vcpus', 'memory_mib', 'cosched', 'boot', 'devices')
+OFFLINE_KEYS = ('vcpus', 'memory_mib', 'cosched', 'boot', 'devices', 'disks')
 # What the diff shows.
-DIFF_KEYS = ('name', 'vcpus', 'memory_mib', 'cpu', 'memory', 'cosched', 'boot', 'devices', 'balloon', 'state')
+DIFF_KEYS = ('name', 'vcpus', 'memory_mib', 'cpu', 'memory', 'cosched', 'boot', 'devices', 'disks', 'balloon',
+             'state')
 POWERED = ('running', 'paused')
 SHARE_LEVELS = ('low', 'normal', 'high')
 
@@ -299,6 +328,9 @@ def desired_from_params(p):
             want[k] = p[k]
     if p['devices'] is not None:
         want['devices'] = list(p['devices'])
+    if p['disks'] is not None:
+        # The API's form, readonly spelled out: boot order matters.
+        want['disks'] = [{'disk': d['disk'], 'readonly': bool(d.get('readonly'))} for d in p['disks']]
     for what, unit in (('cpu', 'mhz'), ('memory', 'mib')):
         if p[what] is not None:
             sub = _controls(p[what], what, unit)
@@ -326,6 +358,8 @@ def _same(key, sub, want, have):
         return have is None
     if key == 'devices':
         return sorted(want) == sorted(have or [])
+    if key == 'disks':
+        return want == [{'disk': d.get('disk'), 'readonly': bool(d.get('readonly'))} for d in (have or [])]
     if sub == 'modules':
         norm = [{'image': m.get('image'), 'cmdline': m.get('cmdline') or ''} for m in (have or [])]
         return norm == want
@@ -525,6 +559,10 @@ def main():
             )),
         )),
         devices=dict(type='list', elements='str', choices=['uart16550', 'debug_exit', 'fw_cfg', 'balloon']),
+        disks=dict(type='list', elements='dict', options=dict(
+            disk=dict(type='str', required=True),
+            readonly=dict(type='bool', default=False),
+        )),
         balloon=dict(type='dict', options=dict(target_mib=dict(type='int'))),
     )
     run_module(AnsibleModule(**module_args(argument_spec)), run)

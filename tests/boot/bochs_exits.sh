@@ -29,12 +29,20 @@ tap_plan 11
 
 con() { tr -d '\r' < "$runs/$1/console.log" 2>/dev/null; }
 
+# The irq guest's timer that wakes a HLT may be 150 us late here (others
+# 100): at Bochs' 50 MIPS the path from the halted vCPU's idle pCPU
+# through the scheduler to the injected interrupt is some 4,800 to 5,200
+# instructions of vh and the guest, about 100 us (measured: 396 us for
+# 300 armed, then 404 after vh's ACPI tables grew by 42 bytes and shifted
+# its phase), against 1.6 us at 3 GHz.  A wake that waited for the next
+# quantum or tick instead would be 10 ms late and still fail.
+
 "$run_bochs" "${fast[@]}" --workdir "$runs/exits-bench" --kernel "$kernel" \
 	--cmdline "vm=eb,kernel=0,vcpus=1,mem=8M runtime=20s until=done" \
 	--module "$g/exitbench.elf=iters=$iters rounds=$rounds" >"$runs/exits-bench.out" 2>&1 &
 "$run_bochs" "${fast[@]}" --workdir "$runs/exits-irq" --kernel "$kernel" \
 	--cmdline "vm=irq,kernel=0,vcpus=1,mem=8M runtime=20s until=done" \
-	--module "$g/irq.elf" >"$runs/exits-irq.out" 2>&1 &
+	--module "$g/irq.elf=hlt_slack_us=150" >"$runs/exits-irq.out" 2>&1 &
 wait
 
 # 1. The benchmark guest.

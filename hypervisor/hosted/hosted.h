@@ -45,6 +45,7 @@
 #include "vh/platform.h"
 #include "vh/unemulated.h"
 #include "vh/vcpu_boot.h"
+#include "vh/xsave.h"
 
 struct kvm_run;
 
@@ -188,9 +189,11 @@ struct vh_hosted_vcpu {
 	struct {
 		bool known;
 		bool xgetbv1; /* CPUID 0xd.1 EAX[2]: XGETBV with ECX 1 */
-		/* CPUID 0xd.i: each state component's size and offset in
-		 * the standard XSAVE layout (i >= 2). */
-		uint32_t xsave_size[64], xsave_off[64];
+		bool xsavec;  /* CPUID 0xd.1 EAX[1]: XRSTOR's compacted form */
+		/* CPUID 0xd.i (i >= 2): each state component's size, its
+		 * offset in the standard XSAVE layout and its compacted
+		 * alignment, as the guest reads them (complete_xsave.c). */
+		struct vh_xsave_leafd xsave;
 		struct vh_unem_cpu unem;
 	} cpu;
 	uint64_t completed[VH_UNEM_KINDS]; /* instructions complete.c handled, by kind */

@@ -369,8 +369,8 @@ struct vh_exc;
 bool vh_hosted_operand_linear(const struct vh_unem *u, const struct kvm_regs *r,
 			      const struct kvm_sregs *sr, unsigned size, bool write, uint64_t *lin,
 			      struct vh_exc *exc);
-/* complete_xsave.c: XRSTOR of the standard format into KVM's XSAVE
- * state. */
+/* complete_xsave.c: XRSTOR of the standard or the compacted format into
+ * KVM's XSAVE state. */
 bool vh_hosted_complete_xrstor(struct vh_hosted_exit *x, const struct vh_unem *u,
 			       struct kvm_regs *r, struct kvm_sregs *sr);
 /* emulate.c: completes a protected- or real-mode IRET KVM failed on;

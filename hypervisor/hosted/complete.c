@@ -32,7 +32,11 @@
 
 /* The CPU model's words, read back from KVM (kvm.c set them from
  * vh/cpuid.h): the instruction is offered exactly where the guest's
- * CPUID says so. */
+ * CPUID says so.  Read back, not taken from what kvm.c gave: this KVM
+ * rewrites what KVM_SET_CPUID2 was given from the host's CPUID (measured:
+ * vh gives leaf 0xd.1 EAX 0, KVM_GET_CPUID2 and the guest's CPUID say 0x7,
+ * XSAVEC included; docs/hosted.md), and KVM_GET_CPUID2 holds what the
+ * guest reads. */
 static bool load_cpu(struct vh_hosted_vcpu *hv)
 {
 	struct kvm_cpuid2 *c;
@@ -57,9 +61,12 @@ static bool load_cpu(struct vh_hosted_vcpu *hv)
 			hv->cpu.unem.l7_ebx = e->ebx;
 		} else if (e->function == 0xd && e->index == 1) {
 			hv->cpu.xgetbv1 = e->eax & (1u << 2);
+			hv->cpu.xsavec = e->eax & (1u << 1);
 		} else if (e->function == 0xd && e->index >= 2 && e->index < 64) {
-			hv->cpu.xsave_size[e->index] = e->eax;
-			hv->cpu.xsave_off[e->index] = e->ebx;
+			hv->cpu.xsave.size[e->index] = e->eax;
+			hv->cpu.xsave.off[e->index] = e->ebx;
+			if (e->ecx & 2u)
+				hv->cpu.xsave.align64 |= 1ull << e->index;
 		} else if (e->function == 0x80000008u) {
 			hv->cpu.unem.l80000008_ebx = e->ebx;
 		}

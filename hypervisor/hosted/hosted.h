@@ -45,6 +45,7 @@
 #include "vh/platform.h"
 #include "vh/unemulated.h"
 #include "vh/vcpu_boot.h"
+#include "vh/xsave.h"
 
 struct kvm_run;
 
@@ -191,9 +192,11 @@ struct vh_hosted_vcpu {
 	struct {
 		bool known;
 		bool xgetbv1; /* CPUID 0xd.1 EAX[2]: XGETBV with ECX 1 */
-		/* CPUID 0xd.i: each state component's size and offset in
-		 * the standard XSAVE layout (i >= 2). */
-		uint32_t xsave_size[64], xsave_off[64];
+		bool xsavec;  /* CPUID 0xd.1 EAX[1]: XRSTOR's compacted form */
+		/* CPUID 0xd.i (i >= 2): each state component's size, its
+		 * offset in the standard XSAVE layout and its compacted
+		 * alignment, as the guest reads them (complete_xsave.c). */
+		struct vh_xsave_leafd xsave;
 		struct vh_unem_cpu unem;
 	} cpu;
 	uint64_t completed[VH_UNEM_KINDS]; /* instructions complete.c handled, by kind */
@@ -369,8 +372,8 @@ struct vh_exc;
 bool vh_hosted_operand_linear(const struct vh_unem *u, const struct kvm_regs *r,
 			      const struct kvm_sregs *sr, unsigned size, bool write, uint64_t *lin,
 			      struct vh_exc *exc);
-/* complete_xsave.c: XRSTOR of the standard format into KVM's XSAVE
- * state. */
+/* complete_xsave.c: XRSTOR of the standard or the compacted format into
+ * KVM's XSAVE state. */
 bool vh_hosted_complete_xrstor(struct vh_hosted_exit *x, const struct vh_unem *u,
 			       struct kvm_regs *r, struct kvm_sregs *sr);
 /* emulate.c: completes a protected- or real-mode IRET KVM failed on;

@@ -148,6 +148,19 @@ api POST /v1/vms -H 'Content-Type: application/json' \
 	-d '{"name":"adm1","vcpus":1,"memory_mib":16,"cpu":{"reservation_mhz":1000000},"boot":{"kernel":"spinner.elf"}}'
 step PUT /v1/vms/adm1/power -d '{"state":"running"}'
 check "a reservation over capacity: 409 admission" test "$CODE" = 409
+# A balloon target set through the API is an event with the new and the
+# previous target.
+api POST /v1/vms -H 'Content-Type: application/json' \
+	-d '{"name":"bal1","vcpus":1,"memory_mib":16,"devices":["uart16550","debug_exit","fw_cfg","balloon"],"boot":{"kernel":"balloon.elf","cmdline":"rounds=1000 fill=2048 wait=1 spin=0"}}'
+step PUT /v1/vms/bal1/power -d '{"state":"running"}'
+step PUT /v1/vms/bal1/balloon -d '{"target_mib":4}'
+check "PUT balloon: 200" test "$CODE" = 200
+ballooned() { grep -q '"type":"balloon_target","time":"[^"]*","vm":{"name":"bal1"' "$RUN/ev"; }
+wait_for ballooned
+check "a balloon target is an event: bal1's 4 MiB and the 0 before" "$PY" -c '
+import json, sys
+d = [json.loads(l[6:]) for l in open(sys.argv[1]) if l.startswith("data: ") and "balloon_target" in l][0]
+assert d["vm"]["name"] == "bal1" and d["target_mib"] == 4 and d["previous_mib"] == 0, d' "$RUN/ev"
 # A guest that triple-faults (the hostile guest's last step: INT3 with an
 # empty IDT; vh-hosted completes the INT3 this KVM hands back, so the
 # reason is the triple fault itself, not the instruction).

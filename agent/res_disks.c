@@ -125,6 +125,26 @@ static int name_ok(struct vh_req *r)
 	return -1;
 }
 
+/* The body of a POST (create: name and size) or a PATCH (grow: the size,
+ * the disk named by the path, checked after the body parses as JSON).  0,
+ * or -1 with the problem replied. */
+static int disk_request(struct vh_req *r, bool create, struct vh_api_disk_request *dr)
+{
+	struct json_object *obj = vh_req_json(r);
+	struct vh_api_problem p;
+	int rc = 0;
+
+	if (!obj)
+		return -1;
+	if ((!create && name_ok(r)) || vh_api_disk_request_from_json(obj, create, dr, &p)) {
+		if (!r->status)
+			vh_reply_problem(r, &p);
+		rc = -1;
+	}
+	json_object_put(obj);
+	return rc;
+}
+
 static void reply_created(struct vh_req *r, const struct vh_disk_info *di, const char *how,
 			  const char *sha256)
 {
@@ -142,21 +162,13 @@ static void reply_created(struct vh_req *r, const struct vh_disk_info *di, const
 
 void vh_res_disk_post(struct vh_req *r)
 {
-	struct json_object *obj = vh_req_json(r);
 	struct vh_api_disk_request dr;
-	struct vh_api_problem p;
 	struct vh_disk_info di;
 	enum vh_file_err e;
 	char err[256] = "";
 
-	if (!obj)
+	if (disk_request(r, true, &dr))
 		return;
-	if (vh_api_disk_request_from_json(obj, true, &dr, &p)) {
-		json_object_put(obj);
-		vh_reply_problem(r, &p);
-		return;
-	}
-	json_object_put(obj);
 	e = vh_disk_create(vh_agent->disks, dr.name, dr.size, &di, err, sizeof(err));
 	if (e != VH_FILE_OK)
 		vh_res_file_problem(r, e, e == VH_FILE_EEXIST ? "name" : "size", err);
@@ -300,22 +312,13 @@ void vh_res_disk_get(struct vh_req *r)
 
 void vh_res_disk_patch(struct vh_req *r)
 {
-	struct json_object *obj = vh_req_json(r);
 	struct vh_api_disk_request dr;
-	struct vh_api_problem p;
 	struct vh_disk_info di;
 	enum vh_file_err e;
 	char err[256] = "";
 
-	if (!obj)
+	if (disk_request(r, false, &dr))
 		return;
-	if (name_ok(r) || vh_api_disk_request_from_json(obj, false, &dr, &p)) {
-		if (!r->status)
-			vh_reply_problem(r, &p);
-		json_object_put(obj);
-		return;
-	}
-	json_object_put(obj);
 	e = vh_disk_grow(vh_agent->disks, r->params[0], dr.size, &di, err, sizeof(err));
 	if (e != VH_FILE_OK) {
 		vh_res_file_problem(r, e, e == VH_FILE_ENOENT ? "name" : "size", err);
